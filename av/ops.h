@@ -1,0 +1,136 @@
+/* Differentiable ops. Each takes the context first, allocates its output in
+ * the context's arena and, when the context tapes and an input requires grad,
+ * records a backward node. Any NULL tensor input (other than an optional one
+ * such as a bias) makes the op return NULL: errors propagate to the end of a
+ * forward pass. Layouts are channels-last; weights are in PyTorch's order.
+ * Each op keeps its forward and backward kernels together in av/ops/<op>.c. */
+#ifndef AVS_OPS_H
+#define AVS_OPS_H
+
+#include "av/ctx.h"
+
+/* ---- convolution (oneDNN, channels-last, primitives cached per shape) ----
+ * Spatial parameters are given for up to three spatial dims in order
+ * (T,H,W for 3-D, H,W for 2-D, L for 1-D). Zero stride/dilation/groups mean 1. */
+typedef struct {
+  int stride[3];
+  int pad[3];        /* zeros added at both ends (use avs_pad for asymmetric padding) */
+  int dilation[3];
+  int out_pad[3];    /* transposed convolution only: extra size at the end */
+  int groups;
+} avs_conv;
+
+/* x (N,L,C) / (N,H,W,C) / (N,T,H,W,C); w (O, C/groups, k...); b (O) or NULL. */
+avs_tensor *avs_conv1d(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p);
+avs_tensor *avs_conv2d(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p);
+avs_tensor *avs_conv3d(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p);
+/* Transposed: w (C, O/groups, k...) as torch.nn.ConvTranspose*d. */
+avs_tensor *avs_conv_transpose2d(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p);
+avs_tensor *avs_conv_transpose3d(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p);
+
+/* ---- pooling ---- zero stride means stride = kernel. */
+typedef struct {
+  int kernel[3];
+  int stride[3];
+  int pad[3];
+  bool ceil_mode;
+  bool count_include_pad; /* average pooling; PyTorch's default is true */
+} avs_pool;
+
+avs_tensor *avs_max_pool2d(avs_ctx *ctx, avs_tensor *x, avs_pool p);
+avs_tensor *avs_max_pool3d(avs_ctx *ctx, avs_tensor *x, avs_pool p);
+avs_tensor *avs_avg_pool2d(avs_ctx *ctx, avs_tensor *x, avs_pool p);
+avs_tensor *avs_avg_pool3d(avs_ctx *ctx, avs_tensor *x, avs_pool p);
+/* As torch's adaptive_avg_pool: output (N,oh,ow,C) / (N,ot,oh,ow,C). */
+avs_tensor *avs_adaptive_avg_pool2d(avs_ctx *ctx, avs_tensor *x, int oh, int ow);
+avs_tensor *avs_adaptive_avg_pool3d(avs_ctx *ctx, avs_tensor *x, int ot, int oh, int ow);
+
+/* ---- normalisation ---- */
+typedef struct {
+  avs_tensor *weight, *bias;            /* (C) or NULL (affine=False) */
+  avs_tensor *running_mean, *running_var; /* (C); updated in place in training mode */
+  float eps;                            /* 0 means 1e-5 */
+  float momentum;                       /* 0 means 0.1 (PyTorch's convention) */
+} avs_bn;
+
+/* Channels are the last dim, statistics over all others. Training mode (ctx)
+ * normalises with batch statistics and updates running stats as PyTorch does
+ * (unbiased variance into running_var); eval mode uses running stats. */
+avs_tensor *avs_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn);
+/* Over the last dim; w, b (C) or NULL. eps 0 means 1e-5. */
+avs_tensor *avs_layer_norm(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, float eps);
+
+/* ---- element-wise ---- */
+avs_tensor *avs_relu(avs_ctx *ctx, avs_tensor *x);
+avs_tensor *avs_leaky_relu(avs_ctx *ctx, avs_tensor *x, float slope);
+avs_tensor *avs_sigmoid(avs_ctx *ctx, avs_tensor *x);
+avs_tensor *avs_tanh(avs_ctx *ctx, avs_tensor *x);
+avs_tensor *avs_gelu(avs_ctx *ctx, avs_tensor *x);          /* exact (erf) form */
+avs_tensor *avs_softmax(avs_ctx *ctx, avs_tensor *x);       /* over the last dim */
+avs_tensor *avs_log_softmax(avs_ctx *ctx, avs_tensor *x);   /* over the last dim */
+/* Inverted dropout: zeroes with probability p and scales by 1/(1-p) in training; identity in eval. */
+avs_tensor *avs_dropout(avs_ctx *ctx, avs_tensor *x, float p);
+/* a + b, a - b, a * b: same shape, or b broadcast over a's leading dims when b's
+ * shape equals a's trailing dims (bias or per-channel scale). */
+avs_tensor *avs_add(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
+avs_tensor *avs_sub(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
+avs_tensor *avs_mul(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
+avs_tensor *avs_scale(avs_ctx *ctx, avs_tensor *x, float s);
+avs_tensor *avs_sum(avs_ctx *ctx, avs_tensor *x);           /* scalar */
+avs_tensor *avs_mean(avs_ctx *ctx, avs_tensor *x);          /* scalar */
+
+/* ---- shape ---- (outputs are copies; inputs stay contiguous) */
+avs_tensor *avs_reshape(avs_ctx *ctx, avs_tensor *x, int ndim, const int64_t *shape); /* one -1 allowed */
+avs_tensor *avs_permute(avs_ctx *ctx, avs_tensor *x, const int *perm);
+avs_tensor *avs_concat(avs_ctx *ctx, int n, avs_tensor *const *xs, int dim);
+/* Elements start, start+step, ... < end along dim (step >= 1). */
+avs_tensor *avs_slice(avs_ctx *ctx, avs_tensor *x, int dim, int64_t start, int64_t end, int64_t step);
+/* Zero padding of the spatial dims (all but the first and the last): before[i], after[i]. */
+avs_tensor *avs_pad(avs_ctx *ctx, avs_tensor *x, const int *before, const int *after);
+/* Upsampling of channels-last images (N,H,W,C) to (N,oh,ow,C) as F.interpolate. */
+avs_tensor *avs_upsample_nearest2d(avs_ctx *ctx, avs_tensor *x, int oh, int ow);
+avs_tensor *avs_upsample_bilinear2d(avs_ctx *ctx, avs_tensor *x, int oh, int ow, bool align_corners);
+avs_tensor *avs_upsample_nearest3d(avs_ctx *ctx, avs_tensor *x, int ot, int oh, int ow);
+
+/* ---- matrix products (avs_gemm) ---- */
+/* y = x w^T + b over x's last dim; w (out, in), b (out) or NULL. */
+avs_tensor *avs_linear(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b);
+/* Batched: a (B,M,K) [or (B,K,M) if trans_a], b (B,K,N) [or (B,N,K)] -> (B,M,N). 2-D inputs act as B=1. */
+avs_tensor *avs_matmul(avs_ctx *ctx, avs_tensor *a, avs_tensor *b, bool trans_a, bool trans_b);
+
+/* Multi-head attention as torch.nn.MultiheadAttention(batch_first=True):
+ * q (N,Lq,E), k and v (N,Lk,E); weights in_proj_weight (3E,E), in_proj_bias (3E),
+ * out_proj.weight (E,E), out_proj.bias (E). */
+typedef struct {
+  avs_tensor *in_proj_weight, *in_proj_bias, *out_proj_weight, *out_proj_bias;
+  int heads;
+} avs_mha_w;
+avs_tensor *avs_mha(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor *v, const avs_mha_w *w);
+/* softmax(q k^T / sqrt(d)) v per head: q (N,Lq,H*d), k,v (N,Lk,H*d) -> (N,Lq,H*d). */
+avs_tensor *avs_attention(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor *v, int heads);
+
+/* One LSTM layer as torch.nn.LSTM(batch_first=True), zero initial state:
+ * x (N,L,I) -> (N,L,H) or (N,L,2H) if bidirectional (forward then reverse
+ * features). Weights: w_ih (4H,I), w_hh (4H,H), b_ih, b_hh (4H) (biases may be
+ * NULL); the *_rev set for the reverse direction. Gate order i,f,g,o. */
+typedef struct {
+  avs_tensor *w_ih, *w_hh, *b_ih, *b_hh;
+  avs_tensor *w_ih_rev, *w_hh_rev, *b_ih_rev, *b_hh_rev; /* bidirectional only */
+  bool bidirectional;
+} avs_lstm_w;
+avs_tensor *avs_lstm(avs_ctx *ctx, avs_tensor *x, const avs_lstm_w *w);
+
+/* ---- losses: mean over all elements, scalar result ---- */
+avs_tensor *avs_l1_loss(avs_ctx *ctx, avs_tensor *x, avs_tensor *target);
+avs_tensor *avs_mse_loss(avs_ctx *ctx, avs_tensor *x, avs_tensor *target);
+/* F.binary_cross_entropy on probabilities p, weight per element or NULL (logs clamped at -100 as PyTorch). */
+avs_tensor *avs_bce_loss(avs_ctx *ctx, avs_tensor *p, avs_tensor *target, avs_tensor *weight);
+/* F.binary_cross_entropy_with_logits, weight per element or NULL. */
+avs_tensor *avs_bce_logits_loss(avs_ctx *ctx, avs_tensor *logits, avs_tensor *target, avs_tensor *weight);
+/* F.cross_entropy: logits (N,C), labels[N] in [0,C). */
+avs_tensor *avs_cross_entropy(avs_ctx *ctx, avs_tensor *logits, const int *labels);
+/* InfoNCE: a, b (N,D); logits a b^T / temperature, the positive of row i is
+ * column i; mean cross-entropy over rows. */
+avs_tensor *avs_info_nce(avs_ctx *ctx, avs_tensor *a, avs_tensor *b, float temperature);
+
+#endif

@@ -1,0 +1,306 @@
+/* safetensors reading (mmap) and writing (atomic), see docs/FORMAT.md. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "av/params.h"
+#include "av/status.h"
+
+#define MAX_HEADER_BYTES (100u << 20) /* as the reference implementation */
+
+typedef struct {
+  char *name;
+  char dtype[8];
+  int ndim;
+  int64_t shape[AVS_MAX_DIMS];
+  uint64_t begin, end; /* offsets into the data section */
+} st_entry;
+
+struct avs_st {
+  char *path;
+  unsigned char *map;
+  size_t map_size;
+  const unsigned char *data; /* start of the data section */
+  st_entry *entries;
+  int n;
+  cJSON *meta;
+};
+
+static size_t dtype_size(const char *dt) {
+  static const struct { const char *name; size_t size; } known[] = {
+      {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
+      {"I16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}, {"U16", 2}, {"U32", 4}, {"U64", 8}};
+  for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+    if (!strcmp(dt, known[i].name)) return known[i].size;
+  return 0;
+}
+
+static int parse_entry(avs_st *st, const cJSON *item, st_entry *e) {
+  const char *path = st->path;
+  const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(item, "dtype");
+  const cJSON *shape = cJSON_GetObjectItemCaseSensitive(item, "shape");
+  const cJSON *offs = cJSON_GetObjectItemCaseSensitive(item, "data_offsets");
+  if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2)
+    return avs_seterr(AVS_EFORMAT, "%s: bad header entry for tensor '%s'", path, item->string);
+  size_t esize = dtype_size(dtype->valuestring);
+  if (!esize)
+    return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' has unknown dtype '%s'", path, item->string,
+                      dtype->valuestring);
+  snprintf(e->dtype, sizeof e->dtype, "%s", dtype->valuestring);
+  e->ndim = cJSON_GetArraySize(shape);
+  if (e->ndim > AVS_MAX_DIMS)
+    return avs_seterr(AVS_EUNSUPPORTED, "%s: tensor '%s' has %d dims, at most %d are supported", path,
+                      item->string, e->ndim, AVS_MAX_DIMS);
+  uint64_t numel = 1;
+  for (int i = 0; i < e->ndim; i++) {
+    const cJSON *d = cJSON_GetArrayItem(shape, i);
+    if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 1e12)
+      return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' has a bad shape", path, item->string);
+    e->shape[i] = (int64_t)d->valuedouble;
+    numel *= (uint64_t)e->shape[i];
+  }
+  const cJSON *b = cJSON_GetArrayItem(offs, 0), *en = cJSON_GetArrayItem(offs, 1);
+  if (!cJSON_IsNumber(b) || !cJSON_IsNumber(en) || b->valuedouble < 0 || en->valuedouble < b->valuedouble)
+    return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' has bad data offsets", path, item->string);
+  e->begin = (uint64_t)b->valuedouble;
+  e->end = (uint64_t)en->valuedouble;
+  if (e->end - e->begin != numel * esize)
+    return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' holds %llu bytes, its shape needs %llu", path,
+                      item->string, (unsigned long long)(e->end - e->begin),
+                      (unsigned long long)(numel * esize));
+  size_t data_bytes = st->map_size - (size_t)(st->data - st->map);
+  if (e->end > data_bytes)
+    return avs_seterr(AVS_EFORMAT, "%s: truncated file (tensor '%s' ends at byte %llu of %zu)", path,
+                      item->string, (unsigned long long)e->end, data_bytes);
+  e->name = strdup(item->string);
+  return e->name ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
+}
+
+int avs_st_open(const char *path, avs_st **out) {
+  *out = NULL;
+  int rc = AVS_OK, fd = -1;
+  cJSON *header = NULL;
+  avs_st *st = calloc(1, sizeof *st);
+  if (!st || !(st->path = strdup(path))) {
+    rc = avs_seterr(AVS_ENOMEM, "out of memory");
+    goto fail;
+  }
+  fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    rc = avs_seterr(errno == ENOENT ? AVS_ENOTFOUND : AVS_EIO, "%s: %s", path, strerror(errno));
+    goto fail;
+  }
+  struct stat sb;
+  if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+    rc = avs_seterr(AVS_EIO, "%s: not a regular file", path);
+    goto fail;
+  }
+  if (sb.st_size < 8) {
+    rc = avs_seterr(AVS_EFORMAT, "%s: truncated file (%lld bytes, not a safetensors model)", path,
+                    (long long)sb.st_size);
+    goto fail;
+  }
+  st->map_size = (size_t)sb.st_size;
+  st->map = mmap(NULL, st->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (st->map == MAP_FAILED) {
+    st->map = NULL;
+    rc = avs_seterr(AVS_EIO, "%s: cannot map: %s", path, strerror(errno));
+    goto fail;
+  }
+  uint64_t hlen = 0;
+  for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | st->map[i];
+  if (hlen > MAX_HEADER_BYTES || hlen > st->map_size - 8) {
+    rc = avs_seterr(AVS_EFORMAT, "%s: bad header length %llu (truncated or not a safetensors file)", path,
+                    (unsigned long long)hlen);
+    goto fail;
+  }
+  header = cJSON_ParseWithLength((const char *)st->map + 8, hlen);
+  if (!cJSON_IsObject(header)) {
+    rc = avs_seterr(AVS_EFORMAT, "%s: header is not valid JSON (not a safetensors file?)", path);
+    goto fail;
+  }
+  st->data = st->map + 8 + hlen;
+  int count = cJSON_GetArraySize(header);
+  st->entries = calloc(count ? count : 1, sizeof *st->entries);
+  if (!st->entries) {
+    rc = avs_seterr(AVS_ENOMEM, "out of memory");
+    goto fail;
+  }
+  for (cJSON *item = header->child; item; item = item->next) {
+    if (!strcmp(item->string, "__metadata__")) {
+      if (!cJSON_IsObject(item)) {
+        rc = avs_seterr(AVS_EFORMAT, "%s: __metadata__ is not an object", path);
+        goto fail;
+      }
+      st->meta = cJSON_Duplicate(item, 1);
+      continue;
+    }
+    if ((rc = parse_entry(st, item, &st->entries[st->n]))) goto fail;
+    st->n++;
+  }
+  cJSON_Delete(header);
+  close(fd);
+  *out = st;
+  return AVS_OK;
+fail:
+  cJSON_Delete(header);
+  if (fd >= 0) close(fd);
+  avs_st_close(&st);
+  return rc;
+}
+
+void avs_st_close(avs_st **pst) {
+  if (!pst || !*pst) return;
+  avs_st *st = *pst;
+  for (int i = 0; i < st->n; i++) free(st->entries[i].name);
+  free(st->entries);
+  if (st->map) munmap(st->map, st->map_size);
+  cJSON_Delete(st->meta);
+  free(st->path);
+  free(st);
+  *pst = NULL;
+}
+
+int avs_st_count(const avs_st *st) { return st->n; }
+const char *avs_st_name(const avs_st *st, int i) { return i >= 0 && i < st->n ? st->entries[i].name : NULL; }
+
+int avs_st_get(const avs_st *st, const char *name, int *ndim, int64_t *shape, const float **data) {
+  for (int i = 0; i < st->n; i++) {
+    const st_entry *e = &st->entries[i];
+    if (strcmp(e->name, name)) continue;
+    if (strcmp(e->dtype, "F32"))
+      return avs_seterr(AVS_EUNSUPPORTED, "%s: tensor '%s' has dtype %s, only F32 is supported", st->path,
+                        name, e->dtype);
+    if (((uintptr_t)(st->data + e->begin)) % 4)
+      return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' is not 4-byte aligned", st->path, name);
+    *ndim = e->ndim;
+    memcpy(shape, e->shape, sizeof(int64_t) * e->ndim);
+    *data = (const float *)(st->data + e->begin);
+    return AVS_OK;
+  }
+  return avs_seterr(AVS_ENOTFOUND, "%s: tensor '%s' is missing", st->path, name);
+}
+
+const char *avs_st_meta(const avs_st *st, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(st->meta, key);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ---- writer ---- */
+
+typedef struct {
+  char *name;
+  int ndim;
+  int64_t shape[AVS_MAX_DIMS];
+  const float *data;
+} wr_entry;
+
+struct avs_st_writer {
+  wr_entry *e;
+  int n, cap;
+  cJSON *meta;
+};
+
+avs_st_writer *avs_st_writer_new(void) {
+  avs_st_writer *w = calloc(1, sizeof *w);
+  if (w && !(w->meta = cJSON_CreateObject())) {
+    free(w);
+    w = NULL;
+  }
+  if (!w) avs_seterr(AVS_ENOMEM, "out of memory");
+  return w;
+}
+
+int avs_st_writer_add(avs_st_writer *w, const char *name, int ndim, const int64_t *shape, const float *data) {
+  if (ndim > AVS_MAX_DIMS) return avs_seterr(AVS_EINVAL, "tensor '%s': too many dims", name);
+  if (w->n == w->cap) {
+    int cap = w->cap ? 2 * w->cap : 64;
+    wr_entry *e = realloc(w->e, sizeof *e * cap);
+    if (!e) return avs_seterr(AVS_ENOMEM, "out of memory");
+    w->e = e;
+    w->cap = cap;
+  }
+  wr_entry *e = &w->e[w->n];
+  if (!(e->name = strdup(name))) return avs_seterr(AVS_ENOMEM, "out of memory");
+  e->ndim = ndim;
+  memcpy(e->shape, shape, sizeof(int64_t) * ndim);
+  e->data = data;
+  w->n++;
+  return AVS_OK;
+}
+
+int avs_st_writer_meta(avs_st_writer *w, const char *key, const char *value) {
+  cJSON_DeleteItemFromObjectCaseSensitive(w->meta, key);
+  return cJSON_AddStringToObject(w->meta, key, value) ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
+}
+
+int avs_st_writer_save(avs_st_writer *w, const char *path) {
+  int rc = AVS_OK;
+  char *json = NULL, *tmp = NULL;
+  FILE *f = NULL;
+  cJSON *header = cJSON_CreateObject();
+  if (!header) goto oom;
+  if (cJSON_GetArraySize(w->meta) && !cJSON_AddItemToObject(header, "__metadata__", cJSON_Duplicate(w->meta, 1)))
+    goto oom;
+  uint64_t offset = 0;
+  for (int i = 0; i < w->n; i++) {
+    wr_entry *e = &w->e[i];
+    uint64_t bytes = 4 * (uint64_t)avs_shape_numel(e->ndim, e->shape);
+    cJSON *item = cJSON_CreateObject(), *shape = cJSON_CreateArray(), *offs = cJSON_CreateArray();
+    if (!item || !shape || !offs || !cJSON_AddItemToObject(header, e->name, item)) goto oom;
+    cJSON_AddStringToObject(item, "dtype", "F32");
+    for (int d = 0; d < e->ndim; d++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)e->shape[d]));
+    cJSON_AddItemToObject(item, "shape", shape);
+    cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)offset));
+    cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(offset + bytes)));
+    cJSON_AddItemToObject(item, "data_offsets", offs);
+    offset += bytes;
+  }
+  if (!(json = cJSON_PrintUnformatted(header))) goto oom;
+  size_t hlen = strlen(json), padded = (hlen + 7) & ~(size_t)7; /* keeps data 8-byte aligned */
+  if (!(tmp = malloc(strlen(path) + 16))) goto oom;
+  sprintf(tmp, "%s.tmp%d", path, (int)getpid());
+  if (!(f = fopen(tmp, "wb"))) {
+    rc = avs_seterr(AVS_EIO, "%s: cannot write: %s", path, strerror(errno));
+    goto done;
+  }
+  unsigned char len8[8];
+  for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(padded >> (8 * i));
+  bool ok = fwrite(len8, 1, 8, f) == 8 && fwrite(json, 1, hlen, f) == hlen;
+  for (size_t i = hlen; ok && i < padded; i++) ok = fputc(' ', f) != EOF;
+  for (int i = 0; ok && i < w->n; i++) {
+    size_t n = (size_t)avs_shape_numel(w->e[i].ndim, w->e[i].shape);
+    ok = fwrite(w->e[i].data, sizeof(float), n, f) == n; /* little-endian host */
+  }
+  if (fclose(f)) ok = false;
+  f = NULL;
+  if (!ok || rename(tmp, path)) {
+    rc = avs_seterr(AVS_EIO, "%s: write failed: %s", path, strerror(errno));
+    remove(tmp);
+  }
+  goto done;
+oom:
+  rc = avs_seterr(AVS_ENOMEM, "out of memory");
+done:
+  if (f) fclose(f);
+  free(tmp);
+  free(json);
+  cJSON_Delete(header);
+  return rc;
+}
+
+void avs_st_writer_free(avs_st_writer **pw) {
+  if (!pw || !*pw) return;
+  avs_st_writer *w = *pw;
+  for (int i = 0; i < w->n; i++) free(w->e[i].name);
+  free(w->e);
+  cJSON_Delete(w->meta);
+  free(w);
+  *pw = NULL;
+}

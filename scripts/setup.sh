@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs, with apt and by name, everything AVS needs to build, run and test.
+# Idempotent: when every package is present it only checks and returns (< 1 s).
+set -euo pipefail
+
+BUILD_PKGS=(cmake make gcc pkg-config
+  libfftw3-dev libsndfile1-dev libopenblas-dev portaudio19-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
+  libdnnl-dev libcjson-dev)
+TEST_PKGS=(python3 python3-torch python3-torchvision python3-numpy python3-scipy python3-mir-eval
+  ffmpeg)
+
+want=("${BUILD_PKGS[@]}")
+[ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
