@@ -40,7 +40,7 @@ void avs_log_set_callback(avs_log_fn fn, void *user);
 void avs_log(avs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Programmer errors only (impossible states): abort with file:line. */
-void avs_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
+void avs_assert_fail(const char *expr, const char *file, int line) __attribute__((__noreturn__));
 #define AVS_ASSERT(cond) ((cond) ? (void)0 : avs_assert_fail(#cond, __FILE__, __LINE__))
 
 #endif

@@ -1,0 +1,20 @@
+/* Atomic outputs: write to a temporary name beside the target, rename when
+ * complete, so a failed run leaves no half-written file. */
+#ifndef AVS_APP_OUTPUT_H
+#define AVS_APP_OUTPUT_H
+
+#include <stdbool.h>
+
+/* "<dir>/.<base>.tmp<pid>.<ext>" for path (keeps the extension so libraries that
+ * pick a format by extension, e.g. libsndfile or FFmpeg, still work). Free it. */
+char *app_tmp_path(const char *path);
+/* rename(tmp, path); on failure removes tmp and fails the app with a clear line. */
+void app_commit(const char *tmp, const char *path);
+/* Creates a directory (and parents) if missing; fails the app if it cannot. */
+void app_mkdirs(const char *dir);
+/* Registers a temporary file to remove if the app exits early (app_fail). */
+void app_cleanup_on_exit(const char *tmp);
+void app_cleanup_forget(const char *tmp);
+bool app_file_exists(const char *path);
+
+#endif
