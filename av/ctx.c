@@ -179,6 +179,8 @@ avs_node *avs_tape_push(avs_ctx *ctx, const char *op, avs_backward_fn backward, 
 }
 
 static int run_tape(avs_ctx *ctx) {
+  /* Backward kernels are void and report failure (oneDNN, OOM) through avs_seterr. */
+  avs_clearerr();
   /* Nodes are in creation order, a topological order; walk it backwards. */
   for (int i = ctx->n_nodes - 1; i >= 0; i--) {
     avs_node *node = &ctx->nodes[i];
@@ -187,6 +189,7 @@ static int run_tape(avs_ctx *ctx) {
       if (node->in[k] && node->in[k]->requires_grad && !avs_grad(ctx, node->in[k]))
         return avs_errcode();
     node->backward(ctx, node);
+    if (avs_errcode()) return avs_errcode();
   }
   return AVS_OK;
 }

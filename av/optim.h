@@ -12,7 +12,7 @@ typedef struct avs_optim avs_optim;
 avs_optim *avs_sgd_new(avs_tensor *const *params, int n, float lr, float momentum, float weight_decay,
                        bool nesterov);
 /* torch.optim.Adam (decoupled=false, weight decay added to the gradient) or
- * torch.optim.AdamW (decoupled=true). betas 0 mean (0.9, 0.999); eps 0 means 1e-8. */
+ * torch.optim.AdamW (decoupled=true). beta1 = beta2 = 0 means (0.9, 0.999); eps 0 means 1e-8. */
 avs_optim *avs_adam_new(avs_tensor *const *params, int n, float lr, float beta1, float beta2, float eps,
                         float weight_decay, bool decoupled);
 void avs_optim_step(avs_optim *opt);       /* also bumps each parameter's version */

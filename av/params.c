@@ -78,7 +78,11 @@ int avs_params_set_meta(avs_params *p, const char *key, const char *value) {
   p->meta_values = v;
   k[p->n_meta] = strdup(key);
   v[p->n_meta] = strdup(value);
-  if (!k[p->n_meta] || !v[p->n_meta]) return avs_seterr(AVS_ENOMEM, "out of memory");
+  if (!k[p->n_meta] || !v[p->n_meta]) {
+    free(k[p->n_meta]);
+    free(v[p->n_meta]);
+    return avs_seterr(AVS_ENOMEM, "out of memory");
+  }
   p->n_meta++;
   return AVS_OK;
 }

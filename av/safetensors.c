@@ -63,6 +63,8 @@ static int parse_entry(avs_st *st, const cJSON *item, st_entry *e) {
     if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 1e12)
       return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' has a bad shape", path, item->string);
     e->shape[i] = (int64_t)d->valuedouble;
+    if (e->shape[i] && numel > UINT64_MAX / 8 / (uint64_t)e->shape[i]) /* else a wrapped product could pass */
+      return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' has a bad shape (too many elements)", path, item->string);
     numel *= (uint64_t)e->shape[i];
   }
   const cJSON *b = cJSON_GetArrayItem(offs, 0), *en = cJSON_GetArrayItem(offs, 1);
@@ -76,8 +78,8 @@ static int parse_entry(avs_st *st, const cJSON *item, st_entry *e) {
                       (unsigned long long)(numel * esize));
   size_t data_bytes = st->map_size - (size_t)(st->data - st->map);
   if (e->end > data_bytes)
-    return avs_seterr(AVS_EFORMAT, "%s: truncated file (tensor '%s' ends at byte %llu of %zu)", path,
-                      item->string, (unsigned long long)e->end, data_bytes);
+    return avs_seterr(AVS_EFORMAT, "%s: truncated file (%zu bytes, tensor '%s' ends at byte %llu)", path,
+                      st->map_size, item->string, (unsigned long long)(e->end + (st->data - st->map)));
   e->name = strdup(item->string);
   return e->name ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
 }
@@ -115,14 +117,24 @@ int avs_st_open(const char *path, avs_st **out) {
   }
   uint64_t hlen = 0;
   for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | st->map[i];
-  if (hlen > MAX_HEADER_BYTES || hlen > st->map_size - 8) {
-    rc = avs_seterr(AVS_EFORMAT, "%s: bad header length %llu (truncated or not a safetensors file)", path,
+  if (hlen > MAX_HEADER_BYTES) {
+    rc = avs_seterr(AVS_EFORMAT, "%s: bad header length %llu (not a safetensors file)", path,
                     (unsigned long long)hlen);
     goto fail;
   }
+  if (hlen > st->map_size - 8) {
+    rc = avs_seterr(AVS_EFORMAT,
+                    "%s: truncated file or bad header length (%zu bytes, the header alone needs %llu)", path,
+                    st->map_size, (unsigned long long)hlen + 8);
+    goto fail;
+  }
   header = cJSON_ParseWithLength((const char *)st->map + 8, hlen);
-  if (!cJSON_IsObject(header)) {
+  if (!header) {
     rc = avs_seterr(AVS_EFORMAT, "%s: header is not valid JSON (not a safetensors file?)", path);
+    goto fail;
+  }
+  if (!cJSON_IsObject(header)) {
+    rc = avs_seterr(AVS_EFORMAT, "%s: header is JSON but not a JSON object (not a safetensors file?)", path);
     goto fail;
   }
   st->data = st->map + 8 + hlen;

@@ -47,7 +47,7 @@ avs_tensor *avs_tensor_new(int ndim, const int64_t *shape) {
   avs_tensor *t = calloc(1, sizeof *t);
   if (!t) goto fail;
   t->ndim = ndim;
-  memcpy(t->shape, shape, sizeof(int64_t) * ndim);
+  if (ndim) memcpy(t->shape, shape, sizeof(int64_t) * ndim);
   t->numel = avs_shape_numel(ndim, shape);
   t->data = alloc_aligned(sizeof(float) * t->numel);
   if (!t->data) goto fail;

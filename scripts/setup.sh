@@ -6,9 +6,10 @@ set -euo pipefail
 BUILD_PKGS=(cmake make gcc pkg-config
   libfftw3-dev libsndfile1-dev libopenblas-dev portaudio19-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
-  libdnnl-dev libcjson-dev)
+  libdnnl-dev libcjson-dev
+  libfluidsynth-dev fluid-soundfont-gm libespeak-ng-dev espeak-ng-data)
 TEST_PKGS=(python3 python3-torch python3-torchvision python3-numpy python3-scipy python3-mir-eval
-  ffmpeg)
+  ffmpeg pulseaudio pulseaudio-utils)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")

@@ -13,7 +13,7 @@ def save(path, tensors, metadata=None):
     if metadata:
         header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
     for name, arr in tensors.items():
-        a = np.ascontiguousarray(np.asarray(arr, dtype=np.float32))
+        a = np.asarray(arr, dtype=np.float32)  # 0-d stays 0-d; tobytes() is C order
         b = a.tobytes()
         header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)

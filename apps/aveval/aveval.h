@@ -1,0 +1,8 @@
+/* aveval verbs: one file per verb (sep.c, ...), dispatched by main.c.
+ * A verb gets the whole argv (argv[1] is the verb) and returns the exit code. */
+#ifndef AVS_APP_AVEVAL_H
+#define AVS_APP_AVEVAL_H
+
+int aveval_sep(int argc, char **argv);
+
+#endif

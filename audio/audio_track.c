@@ -1,0 +1,587 @@
+/* FFmpeg boundary of audio/: demux + decode + libswresample, one pass. */
+#include "audio/audio_track.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/opt.h>
+#include <libswresample/swresample.h>
+
+#include "av/status.h"
+
+struct avs_track {
+  char *path;
+  AVFormatContext *fmt;
+  AVCodecContext *dec;
+  AVStream *st;
+  int sidx;
+  SwrContext *swr;
+  AVPacket *pkt;
+  AVFrame *frame;
+  /* the input format swr was configured for */
+  int swr_rate, swr_fmt;
+  AVChannelLayout swr_layout;
+  int out_rate, out_channels;
+  AVChannelLayout out_layout;
+  /* resampled samples not yet handed out: buf[pos..len) frames */
+  float *buf;
+  int64_t cap, len, pos;
+  int64_t emitted;   /* frames returned so far */
+  int64_t skip;      /* frames still to drop before the start; < 0 until known */
+  int64_t limit;     /* frames to return in all; -1 = to the end */
+  double start;
+  int64_t produced;  /* frames that came out of swr since the (seek) start */
+  int demux_eof, dec_eof, done;
+};
+
+/* ---- FFmpeg log and errors ------------------------------------------------ */
+
+static void ff_log(void *avcl, int level, const char *fmt, va_list ap) {
+  (void)avcl;
+  if (level > AV_LOG_WARNING) return;
+  char line[512];
+  vsnprintf(line, sizeof line, fmt, ap);
+  size_t n = strlen(line);
+  while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+  if (n) avs_log(AVS_LOG_DEBUG, "ffmpeg: %s", line);
+}
+
+static void ff_init_once(void) { av_log_set_callback(ff_log); }
+static void ff_init(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, ff_init_once);
+}
+
+static int ff_code(int e) {
+  if (e == AVERROR(ENOENT)) return AVS_ENOTFOUND;
+  if (e == AVERROR(ENOMEM)) return AVS_ENOMEM;
+  if (e == AVERROR_INVALIDDATA || e == AVERROR_EOF) return AVS_EFORMAT;
+  if (e == AVERROR_DECODER_NOT_FOUND || e == AVERROR_PATCHWELCOME || e == AVERROR_DEMUXER_NOT_FOUND)
+    return AVS_EUNSUPPORTED;
+  if (e == AVERROR_STREAM_NOT_FOUND) return AVS_ENOTFOUND;
+  if (e == AVERROR(EIO)) return AVS_EIO;
+  return AVS_EBACKEND;
+}
+
+static int ff_err(int e, const char *path, const char *what) {
+  char msg[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(e, msg, sizeof msg);
+  return avs_seterr(ff_code(e), "%s: %s (%s)", what, msg, path);
+}
+
+/* ---- resampler ----------------------------------------------------------- */
+
+static int swr_setup(avs_track *t, const AVFrame *f) {
+  swr_free(&t->swr);
+  AVChannelLayout in_layout;
+  int e;
+  if (f->ch_layout.nb_channels > 0)
+    e = av_channel_layout_copy(&in_layout, &f->ch_layout);
+  else
+    av_channel_layout_default(&in_layout, t->dec->ch_layout.nb_channels), e = 0;
+  if (e < 0) return ff_err(e, t->path, "cannot read the channel layout");
+  int in_ch = in_layout.nb_channels;
+  if (in_ch < 1 || in_ch > AVS_AUDIO_MAX_CHANNELS) {
+    av_channel_layout_uninit(&in_layout);
+    return avs_seterr(AVS_EFORMAT, "unsupported channel count %d in the audio track (%s)", in_ch, t->path);
+  }
+  if (f->sample_rate < AVS_AUDIO_RATE_MIN || f->sample_rate > AVS_AUDIO_RATE_MAX) {
+    av_channel_layout_uninit(&in_layout);
+    return avs_seterr(AVS_EFORMAT, "sample rate %d Hz of the audio track is outside %d..%d Hz (%s)", f->sample_rate,
+                      AVS_AUDIO_RATE_MIN, AVS_AUDIO_RATE_MAX, t->path);
+  }
+  if (t->out_channels == in_ch && in_layout.order != AV_CHANNEL_ORDER_NATIVE) {
+    /* unknown layout, same count: pass the channels through unchanged */
+    av_channel_layout_uninit(&t->out_layout);
+    av_channel_layout_copy(&t->out_layout, &in_layout);
+  }
+  e = swr_alloc_set_opts2(&t->swr, &t->out_layout, AV_SAMPLE_FMT_FLT, t->out_rate, &in_layout, f->format,
+                          f->sample_rate, 0, NULL);
+  if (e < 0) goto ffail;
+  if (t->out_channels == 1 && in_ch > 1) {
+    /* mono = mean of the channels, as the libsndfile path does */
+    double *m = malloc(sizeof(double) * (size_t)in_ch);
+    if (!m) {
+      av_channel_layout_uninit(&in_layout);
+      return avs_seterr(AVS_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < in_ch; i++) m[i] = 1.0 / in_ch;
+    e = swr_set_matrix(t->swr, m, in_ch);
+    free(m);
+    if (e < 0) goto ffail;
+  }
+  e = swr_init(t->swr);
+  if (e < 0) goto ffail;
+  t->swr_rate = f->sample_rate;
+  t->swr_fmt = f->format;
+  av_channel_layout_uninit(&t->swr_layout);
+  av_channel_layout_copy(&t->swr_layout, &in_layout);
+  av_channel_layout_uninit(&in_layout);
+  return AVS_OK;
+ffail:
+  av_channel_layout_uninit(&in_layout);
+  return ff_err(e, t->path, "cannot set up the resampler");
+}
+
+static int buf_reserve(avs_track *t, int64_t extra) {
+  if (t->pos > 0) { /* compact */
+    memmove(t->buf, t->buf + t->pos * t->out_channels, (size_t)((t->len - t->pos) * t->out_channels) * sizeof(float));
+    t->len -= t->pos;
+    t->pos = 0;
+  }
+  if (t->len + extra <= t->cap) return AVS_OK;
+  int64_t ncap = t->cap ? t->cap : 8192;
+  while (ncap < t->len + extra) ncap *= 2;
+  float *b = realloc(t->buf, (size_t)(ncap * t->out_channels) * sizeof(float));
+  if (!b) return avs_seterr(AVS_ENOMEM, "out of memory decoding (%s)", t->path);
+  t->buf = b;
+  t->cap = ncap;
+  return AVS_OK;
+}
+
+/* Runs swr on one frame (or flushes with f == NULL) into buf. */
+static int resample_into(avs_track *t, const AVFrame *f) {
+  int in_n = f ? f->nb_samples : 0;
+  int64_t want = swr_get_out_samples(t->swr, in_n);
+  if (want < 0) return ff_err((int)want, t->path, "resampler failed");
+  want += 16;
+  int rc = buf_reserve(t, want);
+  if (rc) return rc;
+  uint8_t *outp = (uint8_t *)(t->buf + t->len * t->out_channels);
+  int n = swr_convert(t->swr, &outp, (int)want, f ? (const uint8_t **)f->extended_data : NULL, in_n);
+  if (n < 0) return ff_err(n, t->path, "resampler failed");
+  const float *p = t->buf + t->len * t->out_channels;
+  int64_t bad = avs_audio_find_nonfinite(p, (int64_t)n * t->out_channels);
+  if (bad >= 0)
+    return avs_seterr(AVS_EFORMAT, "%s sample in the audio track at %.3f s (%s)", isnan(p[bad]) ? "NaN" : "infinite",
+                      (double)(t->produced + bad / t->out_channels) / t->out_rate, t->path);
+  t->len += n;
+  t->produced += n;
+  return n;
+}
+
+static bool layout_changed(const avs_track *t, const AVFrame *f) {
+  return f->sample_rate != t->swr_rate || f->format != t->swr_fmt ||
+         (f->ch_layout.nb_channels > 0 && av_channel_layout_compare(&f->ch_layout, &t->swr_layout) != 0);
+}
+
+/* Decodes until at least one resampled frame is buffered or the track ends.
+ * Returns 0 on progress/end, negative on error. */
+static int decode_more(avs_track *t) {
+  int e;
+  while (!t->done) {
+    e = avcodec_receive_frame(t->dec, t->frame);
+    if (e == 0) {
+      AVFrame *f = t->frame;
+      int rc;
+      if (!t->swr || layout_changed(t, f)) {
+        if (t->swr) { /* drain the old configuration first */
+          while ((rc = resample_into(t, NULL)) > 0) {}
+          if (rc < 0) return rc;
+          avs_log(AVS_LOG_INFO, "audio format changes mid-stream (%s)", t->path);
+        }
+        if ((rc = swr_setup(t, f))) return rc;
+      }
+      if (t->skip < 0) { /* the first frame after a seek tells where we are */
+        int64_t ts = f->best_effort_timestamp;
+        int64_t st0 = t->st->start_time != AV_NOPTS_VALUE ? t->st->start_time : 0;
+        double at = ts != AV_NOPTS_VALUE ? (double)(ts - st0) * av_q2d(t->st->time_base) : 0.0;
+        int64_t s = (int64_t)llround((t->start - at) * t->out_rate);
+        t->skip = s > 0 ? s : 0;
+      }
+      rc = resample_into(t, f);
+      av_frame_unref(f);
+      if (rc < 0) return rc;
+      if (rc > 0) return 0;
+      continue;
+    }
+    if (e == AVERROR_EOF) {
+      if (t->swr) {
+        int rc;
+        while ((rc = resample_into(t, NULL)) > 0) {}
+        if (rc < 0) return rc;
+      }
+      t->done = 1;
+      return 0;
+    }
+    if (e != AVERROR(EAGAIN)) {
+      if (e == AVERROR_INVALIDDATA) { /* damaged frame: keep going */
+        avs_log(AVS_LOG_WARN, "skipping a damaged audio frame (%s)", t->path);
+        continue;
+      }
+      return ff_err(e, t->path, "cannot decode the audio track");
+    }
+    /* the decoder wants input */
+    if (t->demux_eof) { /* already flushed: nothing more will come */
+      t->done = 1;
+      return 0;
+    }
+    e = av_read_frame(t->fmt, t->pkt);
+    if (e == AVERROR_EOF) {
+      t->demux_eof = 1;
+      e = avcodec_send_packet(t->dec, NULL);
+      if (e < 0 && e != AVERROR_EOF) return ff_err(e, t->path, "cannot decode the audio track");
+      continue;
+    }
+    if (e < 0) return ff_err(e, t->path, "cannot read the media file");
+    if (t->pkt->stream_index == t->sidx) {
+      e = avcodec_send_packet(t->dec, t->pkt);
+      if (e < 0 && e != AVERROR(EAGAIN)) {
+        if (e != AVERROR_INVALIDDATA) {
+          av_packet_unref(t->pkt);
+          return ff_err(e, t->path, "cannot decode the audio track");
+        }
+        avs_log(AVS_LOG_WARN, "skipping a damaged audio packet (%s)", t->path);
+      }
+    }
+    av_packet_unref(t->pkt);
+  }
+  return 0;
+}
+
+/* ---- public -------------------------------------------------------------- */
+
+int avs_track_open(const char *path, const avs_track_opts *opts, avs_track **out) {
+  *out = NULL;
+  ff_init();
+  avs_track_opts o = opts ? *opts : (avs_track_opts){0};
+  if (o.rate != 0 && (o.rate < AVS_AUDIO_RATE_MIN || o.rate > AVS_AUDIO_RATE_MAX))
+    return avs_seterr(AVS_EINVAL, "output sample rate %d Hz is outside %d..%d Hz", o.rate, AVS_AUDIO_RATE_MIN,
+                      AVS_AUDIO_RATE_MAX);
+  if (o.channels < 0 || o.channels > AVS_AUDIO_MAX_CHANNELS)
+    return avs_seterr(AVS_EINVAL, "bad output channel count %d", o.channels);
+  if (!isfinite(o.start) || o.start < 0 || !isfinite(o.duration))
+    return avs_seterr(AVS_EINVAL, "bad start/duration %g/%g s", o.start, o.duration);
+  if (access(path, R_OK) != 0)
+    return avs_seterr(errno == ENOENT ? AVS_ENOTFOUND : AVS_EIO, "cannot open media file: %s (%s)", strerror(errno),
+                      path);
+
+  int e, rc = AVS_OK;
+  avs_track *t = calloc(1, sizeof *t);
+  if (!t || !(t->path = strdup(path))) {
+    free(t);
+    return avs_seterr(AVS_ENOMEM, "out of memory");
+  }
+  t->skip = 0;
+  t->limit = -1;
+  t->out_rate = o.rate;
+  t->out_channels = o.channels;
+  if (o.channels > 0) av_channel_layout_default(&t->out_layout, o.channels);
+
+  if ((e = avformat_open_input(&t->fmt, path, NULL, NULL)) < 0) {
+    if (e == AVERROR_INVALIDDATA)
+      rc = avs_seterr(AVS_EFORMAT, "not a media file FFmpeg can read (%s)", path);
+    else
+      rc = ff_err(e, path, "cannot open media file");
+    goto fail;
+  }
+  if ((e = avformat_find_stream_info(t->fmt, NULL)) < 0) {
+    rc = ff_err(e, path, "cannot read the media file's streams");
+    goto fail;
+  }
+  const AVCodec *codec = NULL;
+  if (o.stream > 0) {
+    t->sidx = o.stream - 1;
+    if (t->sidx >= (int)t->fmt->nb_streams || t->fmt->streams[t->sidx]->codecpar->codec_type != AVMEDIA_TYPE_AUDIO) {
+      rc = avs_seterr(AVS_ENOTFOUND, "stream %d is not an audio stream (%s)", t->sidx, path);
+      goto fail;
+    }
+    codec = avcodec_find_decoder(t->fmt->streams[t->sidx]->codecpar->codec_id);
+    if (!codec) {
+      rc = avs_seterr(AVS_EUNSUPPORTED, "no decoder for the audio codec %s (%s)",
+                      avcodec_get_name(t->fmt->streams[t->sidx]->codecpar->codec_id), path);
+      goto fail;
+    }
+  } else {
+    t->sidx = av_find_best_stream(t->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0);
+    if (t->sidx == AVERROR_STREAM_NOT_FOUND) {
+      rc = avs_seterr(AVS_ENOTFOUND, "no audio stream in the file (%s)", path);
+      goto fail;
+    }
+    if (t->sidx == AVERROR_DECODER_NOT_FOUND) {
+      rc = avs_seterr(AVS_EUNSUPPORTED, "no decoder for the file's audio codec (%s)", path);
+      goto fail;
+    }
+    if (t->sidx < 0) {
+      rc = ff_err(t->sidx, path, "cannot find the audio stream");
+      goto fail;
+    }
+  }
+  t->st = t->fmt->streams[t->sidx];
+  for (unsigned i = 0; i < t->fmt->nb_streams; i++)
+    if ((int)i != t->sidx) t->fmt->streams[i]->discard = AVDISCARD_ALL;
+
+  if (!(t->dec = avcodec_alloc_context3(codec))) {
+    rc = avs_seterr(AVS_ENOMEM, "out of memory");
+    goto fail;
+  }
+  if ((e = avcodec_parameters_to_context(t->dec, t->st->codecpar)) < 0) {
+    rc = ff_err(e, path, "cannot set up the audio decoder");
+    goto fail;
+  }
+  t->dec->thread_count = 1;
+  t->dec->pkt_timebase = t->st->time_base;
+  if ((e = avcodec_open2(t->dec, codec, NULL)) < 0) {
+    rc = ff_err(e, path, "cannot open the audio decoder");
+    goto fail;
+  }
+  int src_rate = t->dec->sample_rate;
+  if (src_rate < AVS_AUDIO_RATE_MIN || src_rate > AVS_AUDIO_RATE_MAX) {
+    rc = avs_seterr(AVS_EFORMAT, "sample rate %d Hz of the audio track is outside %d..%d Hz (%s)", src_rate,
+                    AVS_AUDIO_RATE_MIN, AVS_AUDIO_RATE_MAX, path);
+    goto fail;
+  }
+  if (t->dec->ch_layout.nb_channels < 1) {
+    rc = avs_seterr(AVS_EFORMAT, "the audio track has no channels (%s)", path);
+    goto fail;
+  }
+  if (t->out_rate == 0) t->out_rate = src_rate;
+  if (t->out_channels == 0) { /* as the source */
+    t->out_channels = t->dec->ch_layout.nb_channels;
+    if (t->out_channels > AVS_AUDIO_MAX_CHANNELS) {
+      rc = avs_seterr(AVS_EFORMAT, "unsupported channel count %d in the audio track (%s)", t->out_channels, path);
+      goto fail;
+    }
+    if (t->dec->ch_layout.order == AV_CHANNEL_ORDER_NATIVE)
+      av_channel_layout_copy(&t->out_layout, &t->dec->ch_layout);
+    else
+      av_channel_layout_default(&t->out_layout, t->out_channels);
+  }
+  if (!(t->pkt = av_packet_alloc()) || !(t->frame = av_frame_alloc())) {
+    rc = avs_seterr(AVS_ENOMEM, "out of memory");
+    goto fail;
+  }
+  t->start = o.start;
+  if (o.duration > 0) t->limit = (int64_t)llround(o.duration * t->out_rate);
+  if (o.start > 0) {
+    int64_t st0 = t->st->start_time != AV_NOPTS_VALUE ? t->st->start_time : 0;
+    int64_t ts = st0 + av_rescale_q((int64_t)llround(o.start * AV_TIME_BASE), AV_TIME_BASE_Q, t->st->time_base);
+    t->skip = -1; /* decided by the first decoded frame's timestamp */
+    if (av_seek_frame(t->fmt, t->sidx, ts, AVSEEK_FLAG_BACKWARD) < 0) {
+      /* not seekable: decode from the start and drop samples */
+      avs_log(AVS_LOG_DEBUG, "cannot seek, decoding from the start (%s)", path);
+    }
+    avcodec_flush_buffers(t->dec);
+  }
+  *out = t;
+  return AVS_OK;
+fail:
+  avs_track_free(&t);
+  return rc;
+}
+
+int avs_track_rate(const avs_track *t) { return t->out_rate; }
+int avs_track_channels(const avs_track *t) { return t->out_channels; }
+int avs_track_source_rate(const avs_track *t) { return t->dec->sample_rate; }
+int avs_track_source_channels(const avs_track *t) { return t->dec->ch_layout.nb_channels; }
+
+int64_t avs_track_frames_hint(const avs_track *t) {
+  double secs = 0;
+  if (t->st->duration != AV_NOPTS_VALUE && t->st->duration > 0)
+    secs = (double)t->st->duration * av_q2d(t->st->time_base);
+  else if (t->fmt->duration != AV_NOPTS_VALUE && t->fmt->duration > 0)
+    secs = (double)t->fmt->duration / AV_TIME_BASE;
+  secs -= t->start;
+  if (secs <= 0) return 0;
+  int64_t n = (int64_t)ceil(secs * t->out_rate);
+  if (t->limit >= 0 && n > t->limit) n = t->limit;
+  return n;
+}
+
+int64_t avs_track_read(avs_track *t, float *buf, int64_t max_frames) {
+  if (max_frames <= 0) return avs_seterr(AVS_EINVAL, "avs_track_read: max_frames must be positive");
+  for (;;) {
+    if (t->limit >= 0 && t->emitted >= t->limit) return 0;
+    if (t->len > t->pos && t->skip >= 0) {
+      int64_t avail = t->len - t->pos;
+      if (t->skip > 0) {
+        int64_t d = t->skip < avail ? t->skip : avail;
+        t->pos += d;
+        t->skip -= d;
+        continue;
+      }
+      int64_t n = avail < max_frames ? avail : max_frames;
+      if (t->limit >= 0 && n > t->limit - t->emitted) n = t->limit - t->emitted;
+      int ch = t->out_channels;
+      memcpy(buf, t->buf + t->pos * ch, (size_t)(n * ch) * sizeof(float));
+      t->pos += n;
+      t->emitted += n;
+      return n;
+    }
+    if (t->done) return 0;
+    int rc = decode_more(t);
+    if (rc < 0) return rc;
+  }
+}
+
+void avs_track_free(avs_track **tp) {
+  if (!tp || !*tp) return;
+  avs_track *t = *tp;
+  swr_free(&t->swr);
+  av_channel_layout_uninit(&t->swr_layout);
+  av_channel_layout_uninit(&t->out_layout);
+  av_packet_free(&t->pkt);
+  av_frame_free(&t->frame);
+  avcodec_free_context(&t->dec);
+  avformat_close_input(&t->fmt);
+  free(t->buf);
+  free(t->path);
+  free(t);
+  *tp = NULL;
+}
+
+int avs_track_load(const char *path, const avs_track_opts *opts, avs_audio **out) {
+  *out = NULL;
+  avs_track *t = NULL;
+  avs_audio *a = NULL;
+  int rc = avs_track_open(path, opts, &t);
+  if (rc) return rc;
+  /* The first read fixes the channel count when the source decides it. */
+  int64_t hint = avs_track_frames_hint(t);
+  int64_t cap = hint > 0 ? hint + 4096 : 1 << 16;
+  int64_t n = 0;
+  int ch = t->out_channels;
+  a = avs_audio_new(cap, ch, t->out_rate);
+  if (!a) {
+    rc = avs_errcode();
+    goto fail;
+  }
+  for (;;) {
+    if (n == cap) {
+      int64_t ncap = cap + cap / 2;
+      float *d = realloc(a->data, (size_t)(ncap * ch) * sizeof(float));
+      if (!d) {
+        rc = avs_seterr(AVS_ENOMEM, "out of memory decoding (%s)", path);
+        goto fail;
+      }
+      a->data = d;
+      cap = ncap;
+    }
+    int64_t got = avs_track_read(t, a->data + n * ch, cap - n);
+    if (got < 0) {
+      rc = (int)got;
+      goto fail;
+    }
+    if (got == 0) break;
+    n += got;
+  }
+  if (n == 0) {
+    rc = avs_seterr(AVS_EFORMAT, "audio track has no samples%s (%s)", t->start > 0 ? " after the start time" : "",
+                    path);
+    goto fail;
+  }
+  a->frames = n;
+  a->rate = t->out_rate;
+  avs_track_free(&t);
+  *out = a;
+  return AVS_OK;
+fail:
+  avs_audio_free(&a);
+  avs_track_free(&t);
+  return rc;
+}
+
+int avs_audio_resample(const avs_audio *in, int rate, avs_audio **out) {
+  *out = NULL;
+  ff_init();
+  int rc = avs_audio_check(in, "resampler input");
+  if (rc) return rc;
+  if (rate < AVS_AUDIO_RATE_MIN || rate > AVS_AUDIO_RATE_MAX)
+    return avs_seterr(AVS_EINVAL, "output sample rate %d Hz is outside %d..%d Hz", rate, AVS_AUDIO_RATE_MIN,
+                      AVS_AUDIO_RATE_MAX);
+  if (rate == in->rate) {
+    *out = avs_audio_slice(in, 0, in->frames);
+    return *out ? AVS_OK : avs_errcode();
+  }
+  SwrContext *swr = NULL;
+  AVChannelLayout layout;
+  av_channel_layout_default(&layout, in->channels);
+  avs_audio *a = NULL;
+  int e = swr_alloc_set_opts2(&swr, &layout, AV_SAMPLE_FMT_FLT, rate, &layout, AV_SAMPLE_FMT_FLT, in->rate, 0, NULL);
+  if (e >= 0) e = swr_init(swr);
+  if (e < 0) {
+    rc = ff_err(e, "resampler", "cannot set up the resampler");
+    goto fail;
+  }
+  int64_t cap = av_rescale_rnd(in->frames, rate, in->rate, AV_ROUND_UP) + 256;
+  a = avs_audio_new(cap, in->channels, rate);
+  if (!a) {
+    rc = avs_errcode();
+    goto fail;
+  }
+  int64_t n = 0;
+  for (int64_t i = 0; i < in->frames;) {
+    int64_t m = in->frames - i < (1 << 20) ? in->frames - i : (1 << 20);
+    const uint8_t *ip = (const uint8_t *)(in->data + i * in->channels);
+    uint8_t *op = (uint8_t *)(a->data + n * in->channels);
+    int got = swr_convert(swr, &op, (int)(cap - n), &ip, (int)m);
+    if (got < 0) {
+      rc = ff_err(got, "resampler", "resampling failed");
+      goto fail;
+    }
+    n += got;
+    i += m;
+  }
+  while (n < cap) { /* drain the filter's tail */
+    uint8_t *op = (uint8_t *)(a->data + n * in->channels);
+    int got = swr_convert(swr, &op, (int)(cap - n), NULL, 0);
+    if (got < 0) {
+      rc = ff_err(got, "resampler", "resampling failed");
+      goto fail;
+    }
+    if (got == 0) break;
+    n += got;
+  }
+  a->frames = n;
+  swr_free(&swr);
+  av_channel_layout_uninit(&layout);
+  *out = a;
+  return AVS_OK;
+fail:
+  swr_free(&swr);
+  av_channel_layout_uninit(&layout);
+  avs_audio_free(&a);
+  return rc;
+}
+
+int avs_audio_load(const char *path, int rate, int channels, avs_audio **out) {
+  *out = NULL;
+  if (rate != 0 && (rate < AVS_AUDIO_RATE_MIN || rate > AVS_AUDIO_RATE_MAX))
+    return avs_seterr(AVS_EINVAL, "output sample rate %d Hz is outside %d..%d Hz", rate, AVS_AUDIO_RATE_MIN,
+                      AVS_AUDIO_RATE_MAX);
+  avs_audio *a = NULL, *b = NULL;
+  int rc = avs_audio_read(path, &a);
+  if (rc == AVS_EUNSUPPORTED) { /* not for libsndfile: FFmpeg, resampling and mixing on the way */
+    rc = avs_track_load(path, &(avs_track_opts){.rate = rate, .channels = channels}, out);
+    if (rc == AVS_EFORMAT && strstr(avs_errmsg(), "not a media file"))
+      avs_seterr(AVS_EUNSUPPORTED, "not an audio or media file libsndfile or FFmpeg can read (%s)", path);
+    return rc;
+  }
+  if (rc) return rc;
+  if (channels != 0 && channels != a->channels) {
+    if (channels != 1) {
+      avs_audio_free(&a);
+      return avs_track_load(path, &(avs_track_opts){.rate = rate, .channels = channels}, out);
+    }
+    rc = avs_audio_downmix(a, &b);
+    avs_audio_free(&a);
+    if (rc) return rc;
+    a = b, b = NULL;
+  }
+  if (rate != 0 && rate != a->rate) {
+    rc = avs_audio_resample(a, rate, &b);
+    avs_audio_free(&a);
+    if (rc) return rc;
+    a = b;
+  }
+  *out = a;
+  return AVS_OK;
+}

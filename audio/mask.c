@@ -1,0 +1,111 @@
+#include "audio/mask.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "av/status.h"
+
+void avs_mask_ratio(const float *mag_src, const float *mag_mix, int64_t n, float max_ratio, float *mask) {
+  for (int64_t i = 0; i < n; i++) {
+    float r = mag_mix[i] > 0 ? mag_src[i] / mag_mix[i] : 0.0f;
+    mask[i] = r < 0 ? 0 : r > max_ratio ? max_ratio : r;
+  }
+}
+
+void avs_mask_binary(const float *mag_src, const float *mag_mix, int64_t n, float thr, float *mask) {
+  for (int64_t i = 0; i < n; i++) mask[i] = mag_src[i] > thr * mag_mix[i] ? 1.0f : 0.0f;
+}
+
+void avs_mask_threshold(const float *mask, int64_t n, float thr, float *out) {
+  for (int64_t i = 0; i < n; i++) out[i] = mask[i] > thr ? 1.0f : 0.0f;
+}
+
+void avs_mask_apply(const float *mask, const float *spec_mix, int64_t n, float *spec_out) {
+  for (int64_t i = 0; i < n; i++) {
+    spec_out[2 * i] = mask[i] * spec_mix[2 * i];
+    spec_out[2 * i + 1] = mask[i] * spec_mix[2 * i + 1];
+  }
+}
+
+void avs_mask_apply_mag(const float *mask, const float *mag_mix, int64_t n, float *mag_out) {
+  for (int64_t i = 0; i < n; i++) mag_out[i] = mask[i] * mag_mix[i];
+}
+
+void avs_mask_complex_ideal(const float *s, const float *m, int64_t n, float *c) {
+  for (int64_t i = 0; i < n; i++) {
+    const float mr = m[2 * i], mi = m[2 * i + 1], sr = s[2 * i], si = s[2 * i + 1];
+    const float d = mr * mr + mi * mi;
+    if (d > 0) {
+      c[2 * i] = (sr * mr + si * mi) / d;
+      c[2 * i + 1] = (si * mr - sr * mi) / d;
+    } else {
+      c[2 * i] = c[2 * i + 1] = 0.0f;
+    }
+  }
+}
+
+void avs_mask_complex_apply(const float *c, const float *m, int64_t n, float *out) {
+  for (int64_t i = 0; i < n; i++) {
+    const float cr = c[2 * i], ci = c[2 * i + 1], mr = m[2 * i], mi = m[2 * i + 1];
+    out[2 * i] = cr * mr - ci * mi;
+    out[2 * i + 1] = cr * mi + ci * mr;
+  }
+}
+
+void avs_mask_compress(const float *x, int64_t n, float K, float C, float *y) {
+  for (int64_t i = 0; i < 2 * n; i++) {
+    /* K tanh(C x / 2), which is K (1 - e^{-Cx}) / (1 + e^{-Cx}) without overflow */
+    y[i] = K * tanhf(0.5f * C * x[i]);
+  }
+}
+
+void avs_mask_decompress(const float *y, int64_t n, float K, float C, float *x) {
+  const float lim = K * (1.0f - 1e-6f);
+  for (int64_t i = 0; i < 2 * n; i++) {
+    float v = y[i] > lim ? lim : y[i] < -lim ? -lim : y[i];
+    x[i] = -(1.0f / C) * logf((K - v) / (K + v));
+  }
+}
+
+int avs_mask_chunked(const float *x, int64_t n, int64_t chunk, int64_t hop, int n_out, avs_chunk_fn fn, void *user,
+                     float *out) {
+  if (n < 1 || chunk < 1 || hop < 1 || hop > chunk || n_out < 1)
+    return avs_seterr(AVS_EINVAL, "chunked processing: bad sizes (n %lld, chunk %lld, hop %lld, outputs %d)",
+                      (long long)n, (long long)chunk, (long long)hop, n_out);
+  const int64_t ov = chunk - hop;
+  float *in = malloc(sizeof(float) * (size_t)chunk);
+  float *res = malloc(sizeof(float) * (size_t)chunk * (size_t)n_out);
+  float *wsum = calloc((size_t)n, sizeof(float));
+  float *ramp = malloc(sizeof(float) * (size_t)(ov > 0 ? ov : 1));
+  int rc = AVS_OK;
+  if (!in || !res || !wsum || !ramp) {
+    rc = avs_seterr(AVS_ENOMEM, "out of memory");
+    goto done;
+  }
+  memset(out, 0, sizeof(float) * (size_t)n * (size_t)n_out);
+  for (int64_t i = 0; i < ov; i++) ramp[i] = (float)(0.5 - 0.5 * cos(M_PI * (i + 0.5) / ov));
+  for (int64_t s = 0;; s += hop) {
+    int64_t len = n - s < chunk ? n - s : chunk;
+    memcpy(in, x + s, sizeof(float) * (size_t)len);
+    if (len < chunk) memset(in + len, 0, sizeof(float) * (size_t)(chunk - len));
+    if ((rc = fn(user, in, chunk, n_out, res)) < 0) goto done;
+    const bool first = s == 0, last = s + chunk >= n;
+    for (int64_t i = 0; i < len; i++) {
+      float w = 1.0f;
+      if (!first && i < ov) w = ramp[i];                      /* fade in */
+      if (!last && i >= chunk - ov) w *= ramp[chunk - 1 - i]; /* fade out */
+      wsum[s + i] += w;
+      for (int k = 0; k < n_out; k++) out[(int64_t)k * n + s + i] += w * res[(int64_t)k * chunk + i];
+    }
+    if (last) break;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    float inv = wsum[i] > 0 ? 1.0f / wsum[i] : 0.0f;
+    for (int k = 0; k < n_out; k++) out[(int64_t)k * n + i] *= inv;
+  }
+done:
+  free(in), free(res), free(wsum), free(ramp);
+  return rc;
+}

@@ -1,0 +1,380 @@
+#include "audio/stft.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fftw3.h>
+
+#include "av/status.h"
+
+#define BLOCK 16 /* frames per work item: transposed writes stay in cache lines */
+#define OLA_CHUNK 8192
+
+struct avs_stft {
+  avs_stft_cfg cfg;
+  int bins, wl;        /* wl: where the window starts inside the frame */
+  int bs;              /* stride of frames in tout: bins rounded up so every frame stays 32-byte aligned */
+  float *window;       /* n_fft */
+  float *wwin;         /* window / n_fft over [wl, wl+win): the ISTFT synthesis window */
+  fftwf_plan r2c, c2r;
+  int nthreads;
+  float **tin;         /* per thread: n_fft reals (aligned) */
+  fftwf_complex **tout;/* per thread: BLOCK * bins complex (aligned) */
+  float **tacc;        /* per thread: 2 * OLA_CHUNK (ISTFT sums and envelope) */
+  float *frames;       /* ISTFT: frames * win windowed time signals */
+  int64_t frames_cap;
+};
+
+/* ---- wisdom ------------------------------------------------------------- */
+
+static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
+static char wisdom_path[1024];
+static int wisdom_loaded;
+
+static void mkdirs_for(const char *file) {
+  char d[1024];
+  snprintf(d, sizeof d, "%s", file);
+  for (char *p = d + 1; *p; p++)
+    if (*p == '/') {
+      *p = 0;
+      mkdir(d, 0755);
+      *p = '/';
+    }
+}
+
+const char *avs_stft_wisdom_path(void) {
+  pthread_mutex_lock(&planner_lock);
+  if (!wisdom_path[0]) {
+    const char *env = getenv("AVS_FFTW_WISDOM"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (env && (!*env || !strcmp(env, "none") || !strcmp(env, "0")))
+      snprintf(wisdom_path, sizeof wisdom_path, "-");
+    else if (env)
+      snprintf(wisdom_path, sizeof wisdom_path, "%s", env);
+    else if (xdg && *xdg)
+      snprintf(wisdom_path, sizeof wisdom_path, "%s/avs/fftw3f.wisdom", xdg);
+    else if (home && *home)
+      snprintf(wisdom_path, sizeof wisdom_path, "%s/.cache/avs/fftw3f.wisdom", home);
+    else
+      snprintf(wisdom_path, sizeof wisdom_path, "-");
+  }
+  pthread_mutex_unlock(&planner_lock);
+  return strcmp(wisdom_path, "-") ? wisdom_path : "";
+}
+
+/* Called with planner_lock held. */
+static void wisdom_save_if_changed(const char *before) {
+  if (!strcmp(wisdom_path, "-")) return;
+  char *after = fftwf_export_wisdom_to_string();
+  if (!after) return;
+  if (!before || strcmp(before, after)) {
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", wisdom_path, (int)getpid());
+    mkdirs_for(wisdom_path);
+    FILE *f = fopen(tmp, "w");
+    if (f) {
+      int ok = fputs(after, f) >= 0;
+      ok &= fclose(f) == 0;
+      if (ok && rename(tmp, wisdom_path) == 0)
+        avs_log(AVS_LOG_DEBUG, "stft: FFTW wisdom saved to %s", wisdom_path);
+      else
+        remove(tmp);
+    } else {
+      avs_log(AVS_LOG_DEBUG, "stft: cannot save FFTW wisdom to %s: %s", wisdom_path, strerror(errno));
+    }
+  }
+  free(after);
+}
+
+/* ---- construction ------------------------------------------------------- */
+
+int avs_stft_new(const avs_stft_cfg *cfg, avs_stft **out) {
+  *out = NULL;
+  avs_stft_cfg c = *cfg;
+  if (c.hop == 0) c.hop = c.n_fft / 4;
+  if (c.win == 0) c.win = c.n_fft;
+  if (c.n_fft < 2 || c.n_fft > (1 << 20) || c.hop < 1 || c.win < 1 || c.win > c.n_fft)
+    return avs_seterr(AVS_EINVAL, "bad STFT settings: n_fft %d, hop %d, win %d (need 1 <= win <= n_fft, hop >= 1)",
+                      c.n_fft, c.hop, c.win);
+  avs_stft *s = calloc(1, sizeof *s);
+  if (!s) return avs_seterr(AVS_ENOMEM, "out of memory");
+  s->cfg = c;
+  s->bins = c.n_fft / 2 + 1;
+  s->bs = (s->bins + 3) & ~3;
+  s->wl = (c.n_fft - c.win) / 2;
+  s->nthreads = omp_get_max_threads();
+  if (s->nthreads < 1) s->nthreads = 1;
+  s->window = fftwf_malloc(sizeof(float) * (size_t)c.n_fft);
+  s->wwin = fftwf_malloc(sizeof(float) * (size_t)c.win);
+  s->tin = calloc((size_t)s->nthreads, sizeof *s->tin);
+  s->tout = calloc((size_t)s->nthreads, sizeof *s->tout);
+  s->tacc = calloc((size_t)s->nthreads, sizeof *s->tacc);
+  if (!s->window || !s->wwin || !s->tin || !s->tout || !s->tacc) goto oom;
+  for (int i = 0; i < s->nthreads; i++) {
+    s->tin[i] = fftwf_malloc(sizeof(float) * (size_t)(c.n_fft + 2));
+    s->tout[i] = fftwf_malloc(sizeof(fftwf_complex) * (size_t)s->bs * BLOCK);
+    s->tacc[i] = malloc(sizeof(float) * 2 * OLA_CHUNK);
+    if (!s->tin[i] || !s->tout[i] || !s->tacc[i]) goto oom;
+  }
+  /* periodic Hann (torch.hann_window(win, periodic=True)), centred in n_fft */
+  memset(s->window, 0, sizeof(float) * (size_t)c.n_fft);
+  for (int i = 0; i < c.win; i++) {
+    s->window[s->wl + i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * i / c.win));
+    s->wwin[i] = s->window[s->wl + i] / (float)c.n_fft;
+  }
+
+  avs_stft_wisdom_path(); /* resolves the path (takes the lock itself) */
+  pthread_mutex_lock(&planner_lock);
+  if (!wisdom_loaded) {
+    wisdom_loaded = 1;
+    if (strcmp(wisdom_path, "-") && fftwf_import_wisdom_from_filename(wisdom_path))
+      avs_log(AVS_LOG_DEBUG, "stft: FFTW wisdom read from %s", wisdom_path);
+  }
+  char *before = fftwf_export_wisdom_to_string();
+  s->r2c = fftwf_plan_dft_r2c_1d(c.n_fft, s->tin[0], s->tout[0], FFTW_MEASURE);
+  s->c2r = fftwf_plan_dft_c2r_1d(c.n_fft, s->tout[0], s->tin[0], FFTW_MEASURE);
+  if (s->r2c && s->c2r) wisdom_save_if_changed(before);
+  free(before);
+  pthread_mutex_unlock(&planner_lock);
+  if (!s->r2c || !s->c2r) {
+    avs_stft_free(&s);
+    return avs_seterr(AVS_EBACKEND, "FFTW cannot plan a %d-point transform", c.n_fft);
+  }
+  *out = s;
+  return AVS_OK;
+oom:
+  avs_stft_free(&s);
+  return avs_seterr(AVS_ENOMEM, "out of memory");
+}
+
+void avs_stft_free(avs_stft **sp) {
+  if (!sp || !*sp) return;
+  avs_stft *s = *sp;
+  pthread_mutex_lock(&planner_lock);
+  if (s->r2c) fftwf_destroy_plan(s->r2c);
+  if (s->c2r) fftwf_destroy_plan(s->c2r);
+  pthread_mutex_unlock(&planner_lock);
+  for (int i = 0; i < s->nthreads; i++) {
+    if (s->tin) fftwf_free(s->tin[i]);
+    if (s->tout) fftwf_free(s->tout[i]);
+    if (s->tacc) free(s->tacc[i]);
+  }
+  free(s->tin);
+  free(s->tout);
+  free(s->tacc);
+  fftwf_free(s->window);
+  fftwf_free(s->wwin);
+  free(s->frames);
+  free(s);
+  *sp = NULL;
+}
+
+const avs_stft_cfg *avs_stft_config(const avs_stft *s) { return &s->cfg; }
+int avs_stft_bins(const avs_stft *s) { return s->bins; }
+const float *avs_stft_window(const avs_stft *s) { return s->window; }
+
+static int64_t pad_of(const avs_stft *s) { return s->cfg.no_center ? 0 : s->cfg.n_fft / 2; }
+
+int64_t avs_stft_frames(const avs_stft *s, int64_t n) {
+  int64_t padded = n + 2 * pad_of(s);
+  if (padded < s->cfg.n_fft) return 0;
+  return 1 + (padded - s->cfg.n_fft) / s->cfg.hop;
+}
+
+int64_t avs_stft_length(const avs_stft *s, int64_t frames) {
+  if (frames < 1) return 0;
+  return s->cfg.n_fft + s->cfg.hop * (frames - 1) - 2 * pad_of(s);
+}
+
+static int threads_for(const avs_stft *s, int64_t work_items) {
+  int nt = omp_get_max_threads();
+  if (nt > s->nthreads) nt = s->nthreads;
+  if (work_items < 2) nt = 1;
+  return nt < 1 ? 1 : nt;
+}
+
+/* ---- forward ------------------------------------------------------------ */
+
+static inline int64_t reflect(int64_t i, int64_t n) {
+  /* single reflection is enough: |pad| <= n - 1 is checked by the caller */
+  if (i < 0) return -i;
+  if (i >= n) return 2 * (n - 1) - i;
+  return i;
+}
+
+int avs_stft_forward(avs_stft *s, const float *x, int64_t n, float *spec) {
+  const int n_fft = s->cfg.n_fft, hop = s->cfg.hop, win = s->cfg.win, wl = s->wl, bins = s->bins, bs = s->bs;
+  const int64_t pad = pad_of(s);
+  if (pad > 0 && n <= pad)
+    return avs_seterr(AVS_EINVAL, "signal of %lld samples is too short for a centred STFT with n_fft %d (needs > %lld)",
+                      (long long)n, n_fft, (long long)pad);
+  const int64_t T = avs_stft_frames(s, n);
+  if (T < 1)
+    return avs_seterr(AVS_EINVAL, "signal of %lld samples is shorter than n_fft %d", (long long)n, n_fft);
+  const int64_t nblocks = (T + BLOCK - 1) / BLOCK;
+  const bool tm = s->cfg.time_major;
+  const float *w = s->window + wl;
+  int nt = threads_for(s, nblocks);
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t blk = 0; blk < nblocks; blk++) {
+    int th = omp_get_thread_num();
+    float *in = s->tin[th];
+    fftwf_complex *ob = s->tout[th];
+    int64_t t0 = blk * BLOCK, t1 = t0 + BLOCK < T ? t0 + BLOCK : T;
+    for (int64_t t = t0; t < t1; t++) {
+      /* sample index of frame element k: t*hop + k - pad */
+      int64_t first = t * hop + wl - pad; /* first windowed sample */
+      if (wl) memset(in, 0, sizeof(float) * (size_t)wl);
+      if (n_fft - wl - win) memset(in + wl + win, 0, sizeof(float) * (size_t)(n_fft - wl - win));
+      if (first >= 0 && first + win <= n) {
+        const float *src = x + first;
+        for (int k = 0; k < win; k++) in[wl + k] = src[k] * w[k];
+      } else {
+        for (int k = 0; k < win; k++) {
+          int64_t i = reflect(first + k, n);
+          in[wl + k] = (i >= 0 && i < n) ? x[i] * w[k] : 0.0f;
+        }
+      }
+      fftwf_execute_dft_r2c(s->r2c, in, ob + (t - t0) * bs);
+    }
+    const int nb = (int)(t1 - t0);
+    if (tm) {
+      for (int b = 0; b < nb; b++) memcpy(spec + (t0 + b) * bins * 2, ob + b * bs, sizeof(float) * 2 * (size_t)bins);
+    } else {
+      for (int f = 0; f < bins; f++) {
+        float *dst = spec + ((int64_t)f * T + t0) * 2;
+        for (int b = 0; b < nb; b++) {
+          dst[2 * b] = ob[b * bs + f][0];
+          dst[2 * b + 1] = ob[b * bs + f][1];
+        }
+      }
+    }
+  }
+  return AVS_OK;
+}
+
+/* ---- inverse ------------------------------------------------------------ */
+
+int avs_stft_inverse(avs_stft *s, const float *spec, int64_t T, int64_t length, float *y) {
+  const int n_fft = s->cfg.n_fft, hop = s->cfg.hop, win = s->cfg.win, wl = s->wl, bins = s->bins, bs = s->bs;
+  const int64_t pad = pad_of(s);
+  if (T < 1) return avs_seterr(AVS_EINVAL, "inverse STFT of %lld frames", (long long)T);
+  const int64_t full = (int64_t)n_fft + (int64_t)hop * (T - 1); /* OLA length, padded coordinates */
+  if (length <= 0) length = full - 2 * pad;
+  if (length <= 0) return avs_seterr(AVS_EINVAL, "inverse STFT: %lld frames give no samples", (long long)T);
+  if (T > s->frames_cap) {
+    float *f = realloc(s->frames, sizeof(float) * (size_t)T * (size_t)win);
+    if (!f) return avs_seterr(AVS_ENOMEM, "out of memory for the inverse STFT of %lld frames", (long long)T);
+    s->frames = f;
+    s->frames_cap = T;
+  }
+  const bool tm = s->cfg.time_major;
+  const int64_t nblocks = (T + BLOCK - 1) / BLOCK;
+  int nt = threads_for(s, nblocks);
+  /* 1. each frame: inverse FFT, times window / n_fft, kept over the window's support */
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t blk = 0; blk < nblocks; blk++) {
+    int th = omp_get_thread_num();
+    float *o = s->tin[th];
+    fftwf_complex *ib = s->tout[th];
+    int64_t t0 = blk * BLOCK, t1 = t0 + BLOCK < T ? t0 + BLOCK : T;
+    const int nb = (int)(t1 - t0);
+    if (tm) {
+      for (int b = 0; b < nb; b++) memcpy(ib + b * bs, spec + (t0 + b) * bins * 2, sizeof(float) * 2 * (size_t)bins);
+    } else {
+      for (int f = 0; f < bins; f++) {
+        const float *src = spec + ((int64_t)f * T + t0) * 2;
+        for (int b = 0; b < nb; b++) {
+          ib[b * bs + f][0] = src[2 * b];
+          ib[b * bs + f][1] = src[2 * b + 1];
+        }
+      }
+    }
+    for (int b = 0; b < nb; b++) {
+      fftwf_complex *c = ib + b * bs;
+      c[0][1] = 0.0f;                          /* DC is real */
+      if (n_fft % 2 == 0) c[bins - 1][1] = 0.0f; /* so is Nyquist */
+      fftwf_execute_dft_c2r(s->c2r, c, o);
+      float *dst = s->frames + (t0 + b) * win;
+      for (int k = 0; k < win; k++) dst[k] = o[wl + k] * s->wwin[k];
+    }
+  }
+  /* 2. overlap-add and divide by the window envelope, output chunk by chunk */
+  const float *wfull = s->window + wl;
+  const int64_t have = full - pad < length ? full - pad : length; /* samples the OLA covers */
+  const int64_t nchunks = (length + OLA_CHUNK - 1) / OLA_CHUNK;
+  int bad = 0;
+  int64_t bad_at = 0;
+  nt = threads_for(s, nchunks);
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(| : bad)
+  for (int64_t ch = 0; ch < nchunks; ch++) {
+    int th = omp_get_thread_num();
+    float *acc = s->tacc[th], *env = acc + OLA_CHUNK;
+    int64_t j0 = ch * OLA_CHUNK, j1 = j0 + OLA_CHUNK < length ? j0 + OLA_CHUNK : length;
+    int64_t jh = j1 < have ? j1 : have;
+    if (jh <= j0) {
+      memset(y + j0, 0, sizeof(float) * (size_t)(j1 - j0));
+      continue;
+    }
+    const int64_t p0 = j0 + pad, p1 = jh + pad; /* padded coordinates */
+    const int m = (int)(p1 - p0);
+    memset(acc, 0, sizeof(float) * (size_t)m);
+    memset(env, 0, sizeof(float) * (size_t)m);
+    /* frames with t*hop + wl < p1 and t*hop + wl + win > p0 */
+    int64_t tlo = p0 - wl - win + 1;
+    tlo = tlo <= 0 ? 0 : (tlo + hop - 1) / hop;
+    int64_t thi = (p1 - 1 - wl) / hop;
+    if (p1 - 1 - wl < 0) thi = -1;
+    if (thi > T - 1) thi = T - 1;
+    for (int64_t t = tlo; t <= thi; t++) {
+      int64_t seg = t * hop + wl;
+      int64_t a = seg > p0 ? seg : p0, b = seg + win < p1 ? seg + win : p1;
+      const float *fr = s->frames + t * win + (a - seg);
+      const float *ww = wfull + (a - seg);
+      float *ac = acc + (a - p0), *ev = env + (a - p0);
+      int len = (int)(b - a);
+      for (int k = 0; k < len; k++) {
+        ac[k] += fr[k];
+        ev[k] += ww[k] * ww[k];
+      }
+    }
+    for (int k = 0; k < m; k++) {
+      if (!(env[k] > 1e-11f)) {
+        bad |= 1;
+#pragma omp critical(avs_stft_bad)
+        bad_at = j0 + k; /* any witness will do */
+      }
+      y[j0 + k] = acc[k] / env[k];
+    }
+    if (j1 > jh) memset(y + jh, 0, sizeof(float) * (size_t)(j1 - jh));
+  }
+  if (bad)
+    return avs_seterr(AVS_EINVAL,
+                      "inverse STFT: the window envelope is zero near sample %lld (hop %d too large for window %d?)",
+                      (long long)bad_at, hop, win);
+  return AVS_OK;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+void avs_stft_magphase(const float *spec, int64_t n, float *mag, float *phase) {
+  if (mag)
+    for (int64_t i = 0; i < n; i++) mag[i] = sqrtf(spec[2 * i] * spec[2 * i] + spec[2 * i + 1] * spec[2 * i + 1]);
+  if (phase)
+    for (int64_t i = 0; i < n; i++) phase[i] = atan2f(spec[2 * i + 1], spec[2 * i]);
+}
+
+void avs_stft_polar(const float *mag, const float *phase, int64_t n, float *spec) {
+  for (int64_t i = 0; i < n; i++) {
+    float sn, cs;
+    sincosf(phase[i], &sn, &cs);
+    spec[2 * i] = mag[i] * cs;
+    spec[2 * i + 1] = mag[i] * sn;
+  }
+}

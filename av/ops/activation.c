@@ -1,0 +1,96 @@
+/* Smooth element-wise activations: sigmoid, tanh and GELU (exact erf form).
+ * Sigmoid and tanh differentiate through their output, GELU through its input. */
+#include <math.h>
+
+#include "av/ops.h"
+#include "av/ops/elem.h"
+#include "av/ops/vmath.h"
+
+/* The exponentials, tanh and erfc are the vectorisable ones of vmath.h. */
+
+/* ---- sigmoid: y = 1 / (1 + e^-x), dy/dx = y (1 - y) ----
+ * In float the direct formula is safe: e^-x overflows to inf for x < -88 and
+ * gives y = 0, underflows to 0 for large x and gives y = 1. */
+
+static void sigmoid_backward(avs_ctx *ctx, avs_node *node) {
+  (void)ctx;
+  const avs_tensor *y = node->out;
+  const float *yd = y->data, *gy = y->grad;
+  float *gx = node->in[0]->grad;
+  int64_t n = y->numel;
+#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
+  for (int64_t i = 0; i < n; i++) gx[i] += gy[i] * yd[i] * (1.0f - yd[i]);
+}
+
+avs_tensor *avs_sigmoid(avs_ctx *ctx, avs_tensor *x) {
+  if (!x) return NULL;
+  avs_tensor *y = avs_op_like(ctx, x);
+  if (!y) return NULL;
+  const float *xd = x->data;
+  float *yd = y->data;
+  int64_t n = x->numel;
+#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
+  for (int64_t i = 0; i < n; i++) yd[i] = avs_vsigmoid(xd[i]);
+  avs_tape_push(ctx, "sigmoid", sigmoid_backward, y, 1, &x);
+  return y;
+}
+
+/* ---- tanh: dy/dx = 1 - y^2 ---- */
+
+static void tanh_backward(avs_ctx *ctx, avs_node *node) {
+  (void)ctx;
+  const avs_tensor *y = node->out;
+  const float *yd = y->data, *gy = y->grad;
+  float *gx = node->in[0]->grad;
+  int64_t n = y->numel;
+#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
+  for (int64_t i = 0; i < n; i++) gx[i] += gy[i] * (1.0f - yd[i] * yd[i]);
+}
+
+avs_tensor *avs_tanh(avs_ctx *ctx, avs_tensor *x) {
+  if (!x) return NULL;
+  avs_tensor *y = avs_op_like(ctx, x);
+  if (!y) return NULL;
+  const float *xd = x->data;
+  float *yd = y->data;
+  int64_t n = x->numel;
+#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
+  for (int64_t i = 0; i < n; i++) yd[i] = avs_vtanh(xd[i]);
+  avs_tape_push(ctx, "tanh", tanh_backward, y, 1, &x);
+  return y;
+}
+
+/* ---- GELU: y = x Phi(x) = x/2 (1 + erf(x/sqrt 2)), dy/dx = Phi(x) + x phi(x) ----
+ * Phi is computed as erfc(-x/sqrt 2)/2, which keeps its relative accuracy in
+ * the left tail where 1 + erf cancels (there it is closer to the exact value
+ * than PyTorch's float result). */
+
+#define GELU_PDF_SCALE 0.3989422804014327f /* 1/sqrt(2 pi) */
+
+static void gelu_backward(avs_ctx *ctx, avs_node *node) {
+  (void)ctx;
+  const avs_tensor *x = node->in[0];
+  const float *xd = x->data, *gy = node->out->grad;
+  float *gx = x->grad;
+  int64_t n = x->numel;
+#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    float v = xd[i];
+    float cdf = 0.5f * avs_verfc(-v * (float)M_SQRT1_2);
+    float pdf = GELU_PDF_SCALE * avs_vexp(-0.5f * v * v);
+    gx[i] += gy[i] * (cdf + v * pdf);
+  }
+}
+
+avs_tensor *avs_gelu(avs_ctx *ctx, avs_tensor *x) {
+  if (!x) return NULL;
+  avs_tensor *y = avs_op_like(ctx, x);
+  if (!y) return NULL;
+  const float *xd = x->data;
+  float *yd = y->data;
+  int64_t n = x->numel;
+#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
+  for (int64_t i = 0; i < n; i++) yd[i] = 0.5f * xd[i] * avs_verfc(-xd[i] * (float)M_SQRT1_2);
+  avs_tape_push(ctx, "gelu", gelu_backward, y, 1, &x);
+  return y;
+}

@@ -1,0 +1,169 @@
+/* Batch normalisation through oneDNN, channels-last (channels are the last
+ * dim, statistics over all the others): x (N,C), (N,L,C), (N,H,W,C) or
+ * (N,T,H,W,C).
+ *
+ * Training mode (or no running stats, as PyTorch's track_running_stats=False):
+ * oneDNN forward_training normalises with the batch mean and biased variance,
+ * which are kept in the arena for the backward pass; running stats, when
+ * given and training, become (1 - m) r + m s with the unbiased variance
+ * (var * M / (M - 1), M = values per channel), as PyTorch does.
+ * Eval mode: oneDNN with use_global_stats on the running stats.
+ * Weight (scale) and bias (shift) are optional, independently. */
+#include <string.h>
+
+#include "av/ops.h"
+#include "av/ops/dnnl_backend.h"
+#include "av/status.h"
+
+typedef struct {
+  int ndim;
+  int64_t dims[5]; /* oneDNN order: N, C, spatial... */
+  unsigned flags;
+  float eps;
+} bn_geo;
+
+typedef struct {
+  bn_geo g;
+  float *mean, *var;
+} bn_saved;
+
+static avs_dnnl_entry *bn_entry(avs_dnnl *d, int kind, dnnl_prop_kind_t prop, const bn_geo *g) {
+  int64_t key[AVS_DNNL_KEY_MAX];
+  int n = 0;
+  float eps = g->eps;
+  int32_t eps_bits;
+  memcpy(&eps_bits, &eps, sizeof eps_bits);
+  key[n++] = kind;
+  key[n++] = prop;
+  key[n++] = g->flags;
+  key[n++] = eps_bits;
+  key[n++] = g->ndim;
+  for (int i = 0; i < g->ndim; i++) key[n++] = g->dims[i];
+  avs_dnnl_entry *e = avs_dnnl_entry_get(d, key, n);
+  if (!e || e->ready) return e;
+  dnnl_memory_desc_t md;
+  dnnl_batch_normalization_desc_t bd;
+  if (avs_dnnl_md(&md, g->ndim, g->dims, avs_dnnl_act_tag(g->ndim - 2))) goto fail;
+  if (kind == AVS_DNNL_BN_FWD) {
+    AVS_DNNL_TRY(dnnl_batch_normalization_forward_desc_init(&bd, prop, &md, g->eps, g->flags),
+                 "describing a batch normalization");
+    if (avs_dnnl_prim_make(d, &e->prim[0], &bd, NULL)) goto fail;
+  } else {
+    avs_dnnl_prim hint;
+    AVS_DNNL_TRY(dnnl_batch_normalization_forward_desc_init(&bd, dnnl_forward_training, &md, g->eps, g->flags),
+                 "describing a batch normalization");
+    if (avs_dnnl_prim_make(d, &hint, &bd, NULL)) goto fail;
+    e->hint = hint.pd;
+    hint.pd = NULL;
+    avs_dnnl_prim_free(&hint);
+    AVS_DNNL_TRY(dnnl_batch_normalization_backward_desc_init(&bd, prop, &md, &md, g->eps, g->flags),
+                 "describing a batch normalization backward pass");
+    if (avs_dnnl_prim_make(d, &e->prim[0], &bd, e->hint)) goto fail;
+  }
+  e->ready = true;
+  return e;
+fail:
+  avs_dnnl_entry_clear(e);
+  return NULL;
+}
+
+static void bn_backward(avs_ctx *ctx, avs_node *node) {
+  bn_saved *sv = node->saved;
+  avs_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2], *y = node->out;
+  int64_t C = sv->g.dims[1];
+  bool affine = sv->g.flags & (dnnl_use_scale | dnnl_use_shift);
+  avs_dnnl *d = avs_dnnl_get(ctx);
+  avs_dnnl_entry *e = d ? bn_entry(d, AVS_DNNL_BN_BWD, affine ? dnnl_backward : dnnl_backward_data, &sv->g) : NULL;
+  float *gx = avs_ctx_alloc(ctx, sizeof(float) * x->numel);
+  float *gw = avs_ctx_alloc(ctx, sizeof(float) * C), *gb = avs_ctx_alloc(ctx, sizeof(float) * C);
+  if (!e || !gx || !gw || !gb) goto fail;
+  avs_dnnl_arg args[10];
+  int n = 0;
+  args[n++] = (avs_dnnl_arg){DNNL_ARG_SRC, x->data};
+  args[n++] = (avs_dnnl_arg){DNNL_ARG_MEAN, sv->mean};
+  args[n++] = (avs_dnnl_arg){DNNL_ARG_VARIANCE, sv->var};
+  args[n++] = (avs_dnnl_arg){DNNL_ARG_DIFF_DST, y->grad};
+  args[n++] = (avs_dnnl_arg){DNNL_ARG_DIFF_SRC, gx};
+  if (w) {
+    args[n++] = (avs_dnnl_arg){DNNL_ARG_SCALE, w->data};
+    args[n++] = (avs_dnnl_arg){DNNL_ARG_DIFF_SCALE, gw};
+  }
+  if (b) {
+    args[n++] = (avs_dnnl_arg){DNNL_ARG_SHIFT, b->data}; /* an input of the primitive, though unused */
+    args[n++] = (avs_dnnl_arg){DNNL_ARG_DIFF_SHIFT, gb};
+  }
+  if (avs_dnnl_exec(d, &e->prim[0], n, args)) goto fail;
+  if (x->requires_grad) avs_dnnl_accumulate(x->grad, gx, x->numel);
+  if (w && w->requires_grad) avs_dnnl_accumulate(w->grad, gw, C);
+  if (b && b->requires_grad) avs_dnnl_accumulate(b->grad, gb, C);
+  return;
+fail:
+  avs_log(AVS_LOG_ERROR, "%s backward: %s", node->op, avs_errmsg());
+}
+
+avs_tensor *avs_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn) {
+  static const char *name = "batch_norm";
+  if (!x || !bn) return NULL;
+  char s1[64], s2[64];
+  if (x->ndim < 2)
+    return avs_dnnl_shape_error(name, "input %s needs a batch and a channel dim", avs_shape_str(x->ndim, x->shape, s1, sizeof s1));
+  int64_t C = x->shape[x->ndim - 1], M = x->numel / (C ? C : 1);
+  avs_tensor *w = bn->weight, *b = bn->bias, *rm = bn->running_mean, *rv = bn->running_var;
+  const avs_tensor *params[4] = {w, b, rm, rv};
+  for (int i = 0; i < 4; i++)
+    if (params[i] && params[i]->numel != C)
+      return avs_dnnl_shape_error(name, "parameter %s does not match %lld channels of input %s",
+                                  avs_shape_str(params[i]->ndim, params[i]->shape, s1, sizeof s1), (long long)C,
+                                  avs_shape_str(x->ndim, x->shape, s2, sizeof s2));
+  if ((rm == NULL) != (rv == NULL))
+    return avs_dnnl_shape_error(name, "running_mean and running_var must be given together");
+  bool batch_stats = avs_ctx_train(ctx) || !rm;
+  if (batch_stats && M < 2)
+    return avs_dnnl_shape_error(name, "expected more than 1 value per channel when training, got input %s",
+                                avs_shape_str(x->ndim, x->shape, s1, sizeof s1));
+  bn_geo g = {.ndim = x->ndim, .eps = bn->eps > 0 ? bn->eps : 1e-5f};
+  g.dims[0] = x->shape[0];
+  g.dims[1] = C;
+  for (int i = 1; i < x->ndim - 1; i++) g.dims[1 + i] = x->shape[i];
+  if (w) g.flags |= dnnl_use_scale;
+  if (b) g.flags |= dnnl_use_shift;
+  if (!batch_stats) g.flags |= dnnl_use_global_stats;
+  avs_tensor *in[3] = {x, w, b};
+  bool tape = batch_stats && avs_tape_wants(ctx, 3, in);
+  avs_dnnl *d = avs_dnnl_get(ctx);
+  if (!d) return NULL;
+  avs_dnnl_entry *e = bn_entry(d, AVS_DNNL_BN_FWD, batch_stats ? dnnl_forward_training : dnnl_forward_inference, &g);
+  avs_tensor *y = e ? avs_ctx_tensor(ctx, x->ndim, x->shape) : NULL;
+  if (!y) return NULL;
+  float *mean = batch_stats ? avs_ctx_alloc(ctx, sizeof(float) * C) : rm->data;
+  float *var = batch_stats ? avs_ctx_alloc(ctx, sizeof(float) * C) : rv->data;
+  if (!mean || !var) return NULL;
+  avs_dnnl_arg args[6];
+  int n = 0;
+  args[n++] = (avs_dnnl_arg){DNNL_ARG_SRC, x->data};
+  args[n++] = (avs_dnnl_arg){DNNL_ARG_DST, y->data};
+  args[n++] = (avs_dnnl_arg){DNNL_ARG_MEAN, mean};
+  args[n++] = (avs_dnnl_arg){DNNL_ARG_VARIANCE, var};
+  if (w) args[n++] = (avs_dnnl_arg){DNNL_ARG_SCALE, w->data};
+  if (b) args[n++] = (avs_dnnl_arg){DNNL_ARG_SHIFT, b->data};
+  if (avs_dnnl_exec(d, &e->prim[0], n, args)) return NULL;
+  if (batch_stats && rm && avs_ctx_train(ctx)) {
+    float m = bn->momentum > 0 ? bn->momentum : 0.1f, unbias = (float)M / (float)(M - 1);
+    for (int64_t c = 0; c < C; c++) {
+      rm->data[c] = (1 - m) * rm->data[c] + m * mean[c];
+      rv->data[c] = (1 - m) * rv->data[c] + m * var[c] * unbias;
+    }
+    rm->version++;
+    rv->version++;
+  }
+  if (tape) {
+    avs_node *node = avs_tape_push(ctx, name, bn_backward, y, 3, in);
+    bn_saved *sv = node ? avs_ctx_alloc(ctx, sizeof *sv) : NULL;
+    if (!sv) return NULL;
+    sv->g = g;
+    sv->mean = mean;
+    sv->var = var;
+    node->saved = sv;
+  }
+  return y;
+}

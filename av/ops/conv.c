@@ -1,0 +1,279 @@
+/* Convolution and transposed convolution (1-3 spatial dims) through oneDNN,
+ * forward and backward, channels-last activations, PyTorch-order weights.
+ *
+ * Both directions share one driver: a transposed convolution is oneDNN's
+ * deconvolution, whose weights (O, I, k...) are read from PyTorch's
+ * (C_in, O/groups, k...) with the iohw-style tags (no data movement).
+ * Primitives are cached per shape (dnnl_backend.h); the weights are reordered
+ * into the primitive's layout once per weight version. Backward:
+ *   dx += conv_bwd_data(gy, w)
+ *   dw += reorder(conv_bwd_weights(x, gy))   (a reorder with a sum post-op)
+ *   db += bias part of conv_bwd_weights. */
+#include <string.h>
+
+#include "av/ops.h"
+#include "av/ops/dnnl_backend.h"
+#include "av/status.h"
+
+typedef struct {
+  int nsp, transposed, groups, has_bias;
+  int64_t N, C, O;                        /* input channels, output channels */
+  int64_t in[3], out[3], k[3], s[3], dil[3], pl[3], pr[3]; /* dil: oneDNN's (d - 1) */
+} conv_geo;
+
+typedef struct {
+  conv_geo g;
+} conv_saved;
+
+/* Key layout: kind, prop, geometry. */
+static int conv_key(int64_t *key, int kind, int prop, const conv_geo *g) {
+  int n = 0;
+  key[n++] = kind;
+  key[n++] = prop;
+  key[n++] = g->nsp;
+  key[n++] = g->transposed;
+  key[n++] = g->groups;
+  key[n++] = g->has_bias;
+  key[n++] = g->N;
+  key[n++] = g->C;
+  key[n++] = g->O;
+  for (int i = 0; i < g->nsp; i++) {
+    key[n++] = g->in[i];
+    key[n++] = g->k[i];
+    key[n++] = g->s[i];
+    key[n++] = g->dil[i];
+    key[n++] = g->pl[i];
+    key[n++] = g->pr[i];
+  }
+  return n;
+}
+
+typedef struct {
+  dnnl_memory_desc_t src, dst, w_user, w_any, bias;
+} conv_mds;
+
+static int conv_make_mds(const conv_geo *g, conv_mds *m) {
+  int64_t dims[6];
+  int nd = g->nsp + 2;
+  dims[0] = g->N, dims[1] = g->C;
+  for (int i = 0; i < g->nsp; i++) dims[2 + i] = g->in[i];
+  if (avs_dnnl_md(&m->src, nd, dims, avs_dnnl_act_tag(g->nsp))) return avs_errcode();
+  dims[1] = g->O;
+  for (int i = 0; i < g->nsp; i++) dims[2 + i] = g->out[i];
+  if (avs_dnnl_md(&m->dst, nd, dims, avs_dnnl_act_tag(g->nsp))) return avs_errcode();
+  /* oneDNN weights: [g,] O/g, C/g, k... (output channels first, also for deconvolution). */
+  int wn = 0;
+  if (g->groups > 1) dims[wn++] = g->groups;
+  dims[wn++] = g->O / g->groups;
+  dims[wn++] = g->C / g->groups;
+  for (int i = 0; i < g->nsp; i++) dims[wn++] = g->k[i];
+  dnnl_format_tag_t tag;
+  /* PyTorch: conv (O, C/g, k) = [g][O/g][C/g][k]; transposed (C, O/g, k) = [g][C/g][O/g][k]. */
+  static const dnnl_format_tag_t plain[2][2][4] = {
+      {{0, dnnl_oiw, dnnl_oihw, dnnl_oidhw}, {0, dnnl_goiw, dnnl_goihw, dnnl_goidhw}},
+      {{0, dnnl_bac, dnnl_iohw, dnnl_iodhw}, {0, dnnl_acbd, dnnl_giohw, dnnl_giodhw}}};
+  tag = plain[g->transposed][g->groups > 1][g->nsp];
+  if (avs_dnnl_md(&m->w_user, wn, dims, tag)) return avs_errcode();
+  if (avs_dnnl_md(&m->w_any, wn, dims, dnnl_format_tag_any)) return avs_errcode();
+  dims[0] = g->O;
+  if (avs_dnnl_md(&m->bias, 1, dims, dnnl_x)) return avs_errcode();
+  return AVS_OK;
+}
+
+typedef union {
+  dnnl_convolution_desc_t conv;
+  dnnl_deconvolution_desc_t deconv;
+} conv_desc;
+
+static void conv_dims(const conv_geo *g, dnnl_dims_t s, dnnl_dims_t d, dnnl_dims_t pl, dnnl_dims_t pr) {
+  for (int i = 0; i < g->nsp; i++) s[i] = g->s[i], d[i] = g->dil[i], pl[i] = g->pl[i], pr[i] = g->pr[i];
+}
+
+static dnnl_status_t fwd_desc(conv_desc *cd, const conv_geo *g, const conv_mds *m, dnnl_prop_kind_t prop) {
+  dnnl_dims_t s, d, pl, pr;
+  conv_dims(g, s, d, pl, pr);
+  const dnnl_memory_desc_t *b = g->has_bias ? &m->bias : NULL;
+  if (g->transposed)
+    return dnnl_dilated_deconvolution_forward_desc_init(&cd->deconv, prop, dnnl_deconvolution_direct, &m->src,
+                                                        &m->w_any, b, &m->dst, s, d, pl, pr);
+  return dnnl_dilated_convolution_forward_desc_init(&cd->conv, prop, dnnl_convolution_direct, &m->src, &m->w_any,
+                                                    b, &m->dst, s, d, pl, pr);
+}
+
+/* Builds the entry for kind: prim[0] the op, prim[1] the weight reorder
+ * (user -> op layout; for backward weights op layout -> user, accumulating). */
+static int conv_build(avs_dnnl *d, avs_dnnl_entry *e, int kind, dnnl_prop_kind_t prop, const conv_geo *g) {
+  conv_mds m;
+  conv_desc cd;
+  dnnl_dims_t s, dl, pl, pr;
+  conv_dims(g, s, dl, pl, pr);
+  if (conv_make_mds(g, &m)) goto fail;
+  if (kind == AVS_DNNL_CONV_FWD) {
+    AVS_DNNL_TRY(fwd_desc(&cd, g, &m, prop), "describing a convolution");
+    if (avs_dnnl_prim_make(d, &e->prim[0], &cd, NULL)) goto fail;
+  } else {
+    /* Backward pds need a forward (training) pd as a hint; it is kept with the entry. */
+    avs_dnnl_prim hint;
+    AVS_DNNL_TRY(fwd_desc(&cd, g, &m, dnnl_forward_training), "describing a convolution");
+    if (avs_dnnl_prim_make(d, &hint, &cd, NULL)) goto fail;
+    e->hint = hint.pd;
+    hint.pd = NULL;
+    avs_dnnl_prim_free(&hint);
+    dnnl_status_t st;
+    if (kind == AVS_DNNL_CONV_BWD_DATA)
+      st = g->transposed ? dnnl_dilated_deconvolution_backward_data_desc_init(
+                               &cd.deconv, dnnl_deconvolution_direct, &m.src, &m.w_any, &m.dst, s, dl, pl, pr)
+                         : dnnl_dilated_convolution_backward_data_desc_init(
+                               &cd.conv, dnnl_convolution_direct, &m.src, &m.w_any, &m.dst, s, dl, pl, pr);
+    else
+      st = g->transposed
+               ? dnnl_dilated_deconvolution_backward_weights_desc_init(&cd.deconv, dnnl_deconvolution_direct,
+                                                                       &m.src, &m.w_any,
+                                                                       g->has_bias ? &m.bias : NULL, &m.dst, s,
+                                                                       dl, pl, pr)
+               : dnnl_dilated_convolution_backward_weights_desc_init(&cd.conv, dnnl_convolution_direct, &m.src,
+                                                                     &m.w_any, g->has_bias ? &m.bias : NULL,
+                                                                     &m.dst, s, dl, pl, pr);
+    AVS_DNNL_TRY(st, "describing a convolution backward pass");
+    if (avs_dnnl_prim_make(d, &e->prim[0], &cd, e->hint)) goto fail;
+  }
+  if (kind == AVS_DNNL_CONV_BWD_WEIGHTS) {
+    const dnnl_memory_desc_t *dw = avs_dnnl_arg_md(&e->prim[0], DNNL_ARG_DIFF_WEIGHTS);
+    if (avs_dnnl_reorder_make(d, &e->prim[1], dw, &m.w_user, true)) goto fail;
+  } else {
+    const dnnl_memory_desc_t *w = avs_dnnl_arg_md(&e->prim[0], DNNL_ARG_WEIGHTS);
+    if (!dnnl_memory_desc_equal(w, &m.w_user) && avs_dnnl_reorder_make(d, &e->prim[1], &m.w_user, w, false))
+      goto fail;
+  }
+  e->ready = true;
+  return AVS_OK;
+fail:
+  avs_dnnl_entry_clear(e);
+  return avs_errcode();
+}
+
+static avs_dnnl_entry *conv_entry(avs_dnnl *d, int kind, dnnl_prop_kind_t prop, const conv_geo *g) {
+  int64_t key[AVS_DNNL_KEY_MAX];
+  int n = conv_key(key, kind, prop, g);
+  avs_dnnl_entry *e = avs_dnnl_entry_get(d, key, n);
+  if (!e) return NULL;
+  if (!e->ready && conv_build(d, e, kind, prop, g)) return NULL;
+  return e;
+}
+
+static void conv_backward(avs_ctx *ctx, avs_node *node) {
+  conv_saved *sv = node->saved;
+  const conv_geo *g = &sv->g;
+  avs_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2], *y = node->out;
+  avs_dnnl *d = avs_dnnl_get(ctx);
+  if (!d) goto fail;
+  if (x->requires_grad) {
+    avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_BWD_DATA, dnnl_backward_data, g);
+    if (!e) goto fail;
+    const float *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
+    float *gx = avs_ctx_alloc(ctx, sizeof(float) * x->numel);
+    if (!wd || !gx) goto fail;
+    if (avs_dnnl_exec(d, &e->prim[0], 3,
+                      (avs_dnnl_arg[]){{DNNL_ARG_DIFF_DST, y->grad}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DIFF_SRC, gx}}))
+      goto fail;
+    avs_dnnl_accumulate(x->grad, gx, x->numel);
+  }
+  bool need_b = b && b->requires_grad;
+  if (w->requires_grad || need_b) {
+    avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_BWD_WEIGHTS, dnnl_backward_weights, g);
+    if (!e) goto fail;
+    void *gw = avs_ctx_alloc(ctx, avs_dnnl_arg_bytes(&e->prim[0], DNNL_ARG_DIFF_WEIGHTS));
+    float *gb = g->has_bias ? avs_ctx_alloc(ctx, sizeof(float) * g->O) : NULL;
+    if (!gw || (g->has_bias && !gb)) goto fail;
+    avs_dnnl_arg args[4] = {{DNNL_ARG_SRC, x->data}, {DNNL_ARG_DIFF_DST, y->grad}, {DNNL_ARG_DIFF_WEIGHTS, gw},
+                            {DNNL_ARG_DIFF_BIAS, gb}};
+    if (avs_dnnl_exec(d, &e->prim[0], g->has_bias ? 4 : 3, args)) goto fail;
+    if (w->requires_grad &&
+        avs_dnnl_exec(d, &e->prim[1], 2, (avs_dnnl_arg[]){{DNNL_ARG_FROM, gw}, {DNNL_ARG_TO, w->grad}}))
+      goto fail;
+    if (need_b) avs_dnnl_accumulate(b->grad, gb, g->O);
+  }
+  return;
+fail:
+  /* Backward functions cannot return a status: the error stays in avs_errmsg(). */
+  avs_log(AVS_LOG_ERROR, "%s backward: %s", node->op, avs_errmsg());
+}
+
+avs_tensor *avs_dnnl_convlike(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p, int nsp,
+                              bool transposed, const char *name) {
+  if (!x || !w) return NULL;
+  char s1[64], s2[64];
+  if (x->ndim != nsp + 2)
+    return avs_dnnl_shape_error(name, "input must have %d dims (channels last), got %s", nsp + 2,
+                       avs_shape_str(x->ndim, x->shape, s1, sizeof s1));
+  if (w->ndim != nsp + 2)
+    return avs_dnnl_shape_error(name, "weight must have %d dims, got %s", nsp + 2, avs_shape_str(w->ndim, w->shape, s1, sizeof s1));
+  conv_geo g = {.nsp = nsp, .transposed = transposed, .has_bias = b != NULL};
+  g.groups = p.groups > 0 ? p.groups : 1;
+  g.N = x->shape[0];
+  g.C = x->shape[nsp + 1];
+  if (transposed) {
+    if (w->shape[0] != g.C || g.C % g.groups)
+      return avs_dnnl_shape_error(name, "weight %s does not fit input %s with groups=%d",
+                         avs_shape_str(w->ndim, w->shape, s1, sizeof s1), avs_shape_str(x->ndim, x->shape, s2, sizeof s2),
+                         g.groups);
+    g.O = w->shape[1] * g.groups;
+  } else {
+    g.O = w->shape[0];
+    if (w->shape[1] * g.groups != g.C || g.O % g.groups)
+      return avs_dnnl_shape_error(name, "weight %s does not fit input %s with groups=%d",
+                         avs_shape_str(w->ndim, w->shape, s1, sizeof s1), avs_shape_str(x->ndim, x->shape, s2, sizeof s2),
+                         g.groups);
+  }
+  if (b && (b->numel != g.O))
+    return avs_dnnl_shape_error(name, "bias %s does not match %lld output channels", avs_shape_str(b->ndim, b->shape, s1, sizeof s1),
+                       (long long)g.O);
+  int64_t out_shape[5] = {g.N};
+  for (int i = 0; i < nsp; i++) {
+    int64_t s = p.stride[i] > 0 ? p.stride[i] : 1, dl = p.dilation[i] > 0 ? p.dilation[i] : 1, pad = p.pad[i];
+    int64_t k = w->shape[2 + i], in = x->shape[1 + i], op = transposed ? p.out_pad[i] : 0;
+    if (pad < 0 || op < 0 || k < 1)
+      return avs_dnnl_shape_error(name, "negative padding or empty kernel in spatial dim %d", i);
+    if (transposed && op >= s && op >= dl)
+      return avs_dnnl_shape_error(name, "output padding %lld must be smaller than stride or dilation (dim %d)", (long long)op, i);
+    int64_t out = transposed ? (in - 1) * s - 2 * pad + dl * (k - 1) + op + 1 : (in + 2 * pad - dl * (k - 1) - 1) / s + 1;
+    if (in < 1 || out < 1 || (!transposed && in + 2 * pad < dl * (k - 1) + 1))
+      return avs_dnnl_shape_error(name, "input %s too small for kernel %s (dim %d)", avs_shape_str(x->ndim, x->shape, s1, sizeof s1),
+                         avs_shape_str(w->ndim, w->shape, s2, sizeof s2), i);
+    g.in[i] = in, g.out[i] = out, g.k[i] = k, g.s[i] = s, g.dil[i] = dl - 1;
+    g.pl[i] = pad;
+    g.pr[i] = pad - op; /* may be negative: oneDNN's way of output padding */
+    out_shape[1 + i] = out;
+  }
+  out_shape[nsp + 1] = g.O;
+  avs_tensor *in[3] = {x, w, b};
+  bool tape = avs_tape_wants(ctx, 3, in);
+  avs_dnnl *d = avs_dnnl_get(ctx);
+  if (!d) return NULL;
+  avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_FWD, tape ? dnnl_forward_training : dnnl_forward_inference, &g);
+  if (!e) return NULL;
+  const float *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
+  avs_tensor *y = avs_ctx_tensor(ctx, nsp + 2, out_shape);
+  if (!wd || !y) return NULL;
+  avs_dnnl_arg args[4] = {{DNNL_ARG_SRC, x->data}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DST, y->data},
+                          {DNNL_ARG_BIAS, b ? b->data : NULL}};
+  if (avs_dnnl_exec(d, &e->prim[0], b ? 4 : 3, args)) return NULL;
+  if (tape) {
+    avs_node *node = avs_tape_push(ctx, name, conv_backward, y, 3, in);
+    conv_saved *sv = node ? avs_ctx_alloc(ctx, sizeof *sv) : NULL;
+    if (!sv) return NULL;
+    sv->g = g;
+    node->saved = sv;
+  }
+  return y;
+}
+
+avs_tensor *avs_conv1d(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p) {
+  return avs_dnnl_convlike(ctx, x, w, b, p, 1, false, "conv1d");
+}
+avs_tensor *avs_conv2d(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p) {
+  return avs_dnnl_convlike(ctx, x, w, b, p, 2, false, "conv2d");
+}
+avs_tensor *avs_conv3d(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p) {
+  return avs_dnnl_convlike(ctx, x, w, b, p, 3, false, "conv3d");
+}

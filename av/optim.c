@@ -1,0 +1,185 @@
+/* SGD and Adam/AdamW as torch.optim 1.13 (single-tensor, non-foreach path),
+ * and torch.nn.utils.clip_grad_norm_. Parameters without a gradient are
+ * skipped, as PyTorch skips params whose .grad is None; per-parameter state
+ * (momentum buffer, moments, step count) is created on a parameter's first step. */
+#include "av/optim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "av/status.h"
+
+typedef enum { OPT_SGD, OPT_ADAM } opt_kind;
+
+typedef struct {
+  float *buf1, *buf2; /* SGD: momentum buffer; Adam: exp_avg, exp_avg_sq */
+  int64_t step;
+} param_state;
+
+struct avs_optim {
+  opt_kind kind;
+  int n;
+  avs_tensor **params;
+  param_state *state;
+  float lr, momentum, weight_decay, beta1, beta2, eps;
+  bool nesterov, decoupled;
+};
+
+static avs_optim *optim_new(opt_kind kind, avs_tensor *const *params, int n, float lr, float weight_decay) {
+  if (n < 0 || (n > 0 && !params)) {
+    avs_seterr(AVS_EINVAL, "optimizer: %d parameters", n);
+    return NULL;
+  }
+  for (int i = 0; i < n; i++)
+    if (!params[i]) {
+      avs_seterr(AVS_EINVAL, "optimizer: parameter %d is NULL", i);
+      return NULL;
+    }
+  if (!(lr >= 0) || !(weight_decay >= 0)) {
+    avs_seterr(AVS_EINVAL, "optimizer: invalid learning rate %g or weight decay %g", lr, weight_decay);
+    return NULL;
+  }
+  avs_optim *o = calloc(1, sizeof *o);
+  if (!o) goto fail;
+  o->params = malloc(sizeof *o->params * (n ? n : 1));
+  o->state = calloc(n ? n : 1, sizeof *o->state);
+  if (!o->params || !o->state) goto fail;
+  memcpy(o->params, params, sizeof *o->params * n);
+  o->kind = kind, o->n = n, o->lr = lr, o->weight_decay = weight_decay;
+  return o;
+fail:
+  avs_optim_free(&o);
+  avs_seterr(AVS_ENOMEM, "out of memory for an optimizer");
+  return NULL;
+}
+
+avs_optim *avs_sgd_new(avs_tensor *const *params, int n, float lr, float momentum, float weight_decay,
+                       bool nesterov) {
+  if (!(momentum >= 0) || (nesterov && momentum <= 0)) {
+    avs_seterr(AVS_EINVAL, "sgd: momentum %g is invalid%s", momentum, nesterov ? " (Nesterov needs momentum > 0)" : "");
+    return NULL;
+  }
+  avs_optim *o = optim_new(OPT_SGD, params, n, lr, weight_decay);
+  if (o) o->momentum = momentum, o->nesterov = nesterov;
+  return o;
+}
+
+avs_optim *avs_adam_new(avs_tensor *const *params, int n, float lr, float beta1, float beta2, float eps,
+                        float weight_decay, bool decoupled) {
+  if (beta1 == 0 && beta2 == 0) beta1 = 0.9f, beta2 = 0.999f;
+  if (eps == 0) eps = 1e-8f;
+  if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0)) {
+    avs_seterr(AVS_EINVAL, "adam: invalid betas (%g, %g) or eps %g", beta1, beta2, eps);
+    return NULL;
+  }
+  avs_optim *o = optim_new(OPT_ADAM, params, n, lr, weight_decay);
+  if (o) o->beta1 = beta1, o->beta2 = beta2, o->eps = eps, o->decoupled = decoupled;
+  return o;
+}
+
+/* State buffers, zero-filled, allocated on a parameter's first step. An
+ * allocation failure skips the parameter for this step (logged). */
+static bool ensure_state(param_state *st, int64_t numel, int nbufs, const char *name) {
+  if (st->buf1 && (nbufs < 2 || st->buf2)) return true;
+  if (!st->buf1) st->buf1 = calloc(numel ? numel : 1, sizeof(float));
+  if (nbufs == 2 && !st->buf2) st->buf2 = calloc(numel ? numel : 1, sizeof(float));
+  if (st->buf1 && (nbufs < 2 || st->buf2)) return true;
+  avs_log(AVS_LOG_ERROR, "optimizer: out of memory for the state of %s; not updated", name ? name : "a parameter");
+  return false;
+}
+
+static bool sgd_step(const avs_optim *o, avs_tensor *p, param_state *st) {
+  float *w = p->data, *g = p->grad, lr = o->lr, wd = o->weight_decay, mom = o->momentum;
+  int64_t n = p->numel;
+  if (mom == 0) {
+#pragma omp parallel for simd schedule(static) if (n >= 65536)
+    for (int64_t i = 0; i < n; i++) w[i] += -lr * (g[i] + wd * w[i]);
+    return true;
+  }
+  if (!ensure_state(st, n, 1, p->name)) return false;
+  float *buf = st->buf1;
+  bool first = st->step == 0, nesterov = o->nesterov;
+#pragma omp parallel for simd schedule(static) if (n >= 65536)
+  for (int64_t i = 0; i < n; i++) {
+    float d = g[i] + wd * w[i];
+    float b = first ? d : buf[i] * mom + d; /* dampening 0; the first buffer is a copy of d */
+    buf[i] = b;
+    w[i] += -lr * (nesterov ? d + mom * b : b);
+  }
+  return true;
+}
+
+static bool adam_step(const avs_optim *o, avs_tensor *p, param_state *st) {
+  if (!ensure_state(st, p->numel, 2, p->name)) return false;
+  float *w = p->data, *g = p->grad, *m = st->buf1, *v = st->buf2;
+  float b1 = o->beta1, b2 = o->beta2, eps = o->eps, wd = o->weight_decay;
+  int64_t n = p->numel, step = st->step + 1;
+  /* PyTorch computes the bias corrections in double (Python floats) */
+  double bc1 = 1.0 - pow(b1, (double)step), bc2 = 1.0 - pow(b2, (double)step);
+  float step_size = (float)(o->lr / bc1), bc2_sqrt = (float)sqrt(bc2);
+  float decay = o->decoupled ? (float)(1.0 - (double)o->lr * wd) : 1.0f, l2 = o->decoupled ? 0.0f : wd;
+#pragma omp parallel for simd schedule(static) if (n >= 65536)
+  for (int64_t i = 0; i < n; i++) {
+    float wi = w[i] * decay;        /* AdamW: param.mul_(1 - lr * weight_decay) */
+    float gi = g[i] + l2 * wi;      /* Adam: grad.add(param, alpha=weight_decay) */
+    float mi = m[i] * b1 + gi * (1 - b1);
+    float vi = v[i] * b2 + gi * gi * (1 - b2);
+    m[i] = mi, v[i] = vi;
+    w[i] = wi + -step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps));
+  }
+  return true;
+}
+
+void avs_optim_step(avs_optim *o) {
+  for (int i = 0; i < o->n; i++) {
+    avs_tensor *p = o->params[i];
+    if (!p->grad) continue;
+    if (!(o->kind == OPT_SGD ? sgd_step : adam_step)(o, p, &o->state[i])) continue;
+    o->state[i].step++;
+    p->version++;
+  }
+}
+
+void avs_optim_zero_grad(avs_optim *o) {
+  for (int i = 0; i < o->n; i++) avs_tensor_zero_grad(o->params[i]);
+}
+
+void avs_optim_set_lr(avs_optim *o, float lr) { o->lr = lr; }
+float avs_optim_lr(const avs_optim *o) { return o->lr; }
+
+void avs_optim_free(avs_optim **po) {
+  if (!po || !*po) return;
+  avs_optim *o = *po;
+  if (o->state)
+    for (int i = 0; i < o->n; i++) free(o->state[i].buf1), free(o->state[i].buf2);
+  free(o->state);
+  free(o->params);
+  free(o);
+  *po = NULL;
+}
+
+float avs_clip_grad_norm(avs_tensor *const *params, int n, float max_norm) {
+  double total = 0;
+  for (int i = 0; i < n; i++) {
+    const avs_tensor *p = params[i];
+    if (!p || !p->grad) continue;
+    double s = 0;
+    const float *g = p->grad;
+#pragma omp parallel for reduction(+ : s) schedule(static) if (p->numel >= 65536)
+    for (int64_t j = 0; j < p->numel; j++) s += (double)g[j] * g[j];
+    total += s;
+  }
+  float norm = (float)sqrt(total);
+  /* clip_coef = max_norm / (total_norm + 1e-6), clamped at 1; PyTorch multiplies even by 1 */
+  float coef = max_norm / (norm + 1e-6f);
+  if (!(coef >= 1.0f)) /* NaN norms make NaN grads, as in PyTorch */
+    for (int i = 0; i < n; i++) {
+      avs_tensor *p = params[i];
+      if (!p || !p->grad) continue;
+      float *g = p->grad;
+#pragma omp parallel for simd schedule(static) if (p->numel >= 65536)
+      for (int64_t j = 0; j < p->numel; j++) g[j] *= coef;
+    }
+  return norm;
+}

@@ -1,0 +1,196 @@
+#include "bench_common.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "av/status.h"
+#include "av/threads.h"
+
+#ifndef AVS_BENCH_PYTHON
+#define AVS_BENCH_PYTHON "/usr/bin/python3"
+#endif
+#ifndef AVS_BENCH_TORCH_REF
+#define AVS_BENCH_TORCH_REF "bench/torch_ref.py"
+#endif
+
+static void usage(FILE *f, const char *prog, const char *what, const char *extra_usage) {
+  fprintf(f,
+          "usage: %s [options]\n%s\n"
+          "  -t, --threads N   threads for AVS and for torch (default 2)\n"
+          "  -r, --reps N      timed runs, the median is reported\n"
+          "  -w, --warmup N    untimed runs before them\n"
+          "      --no-torch    skip the PyTorch reference\n"
+          "  -v, --verbose     more detail\n"
+          "%s"
+          "environment: AVS_PYTHON (interpreter with torch, default %s),\n"
+          "  OPENBLAS_CORETYPE (unset: AVX-512 machines get SkylakeX)\n",
+          prog, what, extra_usage ? extra_usage : "", AVS_BENCH_PYTHON);
+}
+
+static int parse_int(const char *s, int lo, int *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || v < lo || v > 100000) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+void bench_init(int argc, char **argv, bench_opts *o, const char *what, const char *extra_usage,
+                bench_extra_fn extra) {
+  avs_blas_select_kernel(argc, argv);
+  const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+  if (o->threads <= 0) o->threads = 2;
+  if (o->reps <= 0) o->reps = 7;
+  if (o->warmup < 0) o->warmup = 2;
+  o->torch = true;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int *dst = !strcmp(a, "-t") || !strcmp(a, "--threads") ? &o->threads
+               : !strcmp(a, "-r") || !strcmp(a, "--reps")  ? &o->reps
+               : !strcmp(a, "-w") || !strcmp(a, "--warmup") ? &o->warmup
+                                                            : NULL;
+    if (dst) {
+      if (i + 1 >= argc || parse_int(argv[i + 1], dst == &o->warmup ? 0 : 1, dst)) {
+        fprintf(stderr, "%s: %s needs a positive number\n", prog, a);
+        usage(stderr, prog, what, extra_usage);
+        exit(2);
+      }
+      i++;
+    } else if (!strcmp(a, "--no-torch")) {
+      o->torch = false;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      o->verbose = true;
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout, prog, what, extra_usage);
+      exit(0);
+    } else {
+      int used = extra ? extra(argc, argv, i) : 0;
+      if (used <= 0) {
+        fprintf(stderr, "%s: unknown option %s\n", prog, a);
+        usage(stderr, prog, what, extra_usage);
+        exit(2);
+      }
+      i += used - 1;
+    }
+  }
+  avs_threads_set(o->threads);
+}
+
+void bench_print_env(const char *what) {
+  double load[3] = {0, 0, 0};
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (f) {
+    if (fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = load[1] = load[2] = 0;
+    fclose(f);
+  }
+  const char *ct = getenv("OPENBLAS_CORETYPE");
+  printf("== %s\n", what);
+  printf("threads %d, OpenBLAS kernel %s (OPENBLAS_CORETYPE=%s%s), load average %.2f %.2f %.2f\n",
+         avs_threads_get(), openblas_get_corename(), ct ? ct : "unset",
+         getenv("AVS_BLAS_REEXEC") ? ", set by avs_blas_select_kernel" : "", load[0], load[1], load[2]);
+  fflush(stdout);
+}
+
+double bench_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+double bench_median(double *v, int n) {
+  if (n <= 0) return -1;
+  qsort(v, n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double bench_time(const bench_opts *o, int (*fn)(void *arg), void *arg) {
+  for (int i = 0; i < o->warmup; i++)
+    if (fn(arg)) return -1;
+  double *t = malloc(sizeof *t * o->reps);
+  if (!t) return -1;
+  for (int i = 0; i < o->reps; i++) {
+    double t0 = bench_now_ms();
+    if (fn(arg)) {
+      free(t);
+      return -1;
+    }
+    t[i] = bench_now_ms() - t0;
+  }
+  double m = bench_median(t, o->reps);
+  free(t);
+  return m;
+}
+
+int bench_torch(const bench_opts *o, const char *args, bench_kv *kv, int max) {
+  if (!o->torch) return -1;
+  const char *py = getenv("AVS_PYTHON");
+  if (!py || !*py) py = AVS_BENCH_PYTHON;
+  const char *ref = getenv("AVS_BENCH_TORCH_REF");
+  if (!ref || !*ref) ref = AVS_BENCH_TORCH_REF;
+  size_t len = strlen(py) + strlen(ref) + strlen(args) + 128;
+  char *cmd = malloc(len);
+  if (!cmd) return -1;
+  snprintf(cmd, len, "'%s' '%s' %s --threads %d --reps %d --warmup %d", py, ref, args, o->threads, o->reps,
+           o->warmup);
+  fflush(stdout);
+  FILE *p = popen(cmd, "r");
+  int n = 0;
+  if (p) {
+    char line[256];
+    while (fgets(line, sizeof line, p)) {
+      bench_kv e;
+      if (n < max && sscanf(line, "%47s %lf", e.key, &e.ms) == 2) kv[n++] = e;
+    }
+    int rc = pclose(p);
+    if (rc != 0) {
+      fprintf(stderr, "bench: torch reference failed (exit status %d): %s\n", rc, cmd);
+      n = n ? n : -1;
+    }
+  } else {
+    fprintf(stderr, "bench: cannot run %s\n", cmd);
+    n = -1;
+  }
+  free(cmd);
+  return n;
+}
+
+double bench_kv_get(const bench_kv *kv, int n, const char *key) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(kv[i].key, key)) return kv[i].ms;
+  return -1;
+}
+
+/* 3 significant digits at least, one decimal at most above 100 ms. */
+static const char *fmt_ms(char *buf, size_t size, double ms) {
+  snprintf(buf, size, ms >= 100 ? "%.1f" : ms >= 10 ? "%.2f" : ms >= 1 ? "%.3f" : "%.4f", ms);
+  return buf;
+}
+
+void bench_report(const char *name, double avs_ms, double torch_ms, double goal) {
+  char gbuf[48] = "", a[32], t[32];
+  if (goal > 0) snprintf(gbuf, sizeof gbuf, " (goal <= %g)", goal);
+  if (avs_ms < 0) {
+    printf("%s: avs failed\n", name);
+  } else if (torch_ms > 0) {
+    double r = avs_ms / torch_ms;
+    printf("%s: avs %s ms, torch %s ms, ratio %.2f%s%s\n", name, fmt_ms(a, sizeof a, avs_ms),
+           fmt_ms(t, sizeof t, torch_ms), r, gbuf, goal > 0 ? (r <= goal ? " met" : " MISSED") : "");
+  } else {
+    printf("%s: avs %s ms, torch n/a%s\n", name, fmt_ms(a, sizeof a, avs_ms), gbuf);
+  }
+  fflush(stdout);
+}
+
+void bench_die(const char *what) {
+  fprintf(stderr, "bench: %s: %s\n", what, avs_errmsg());
+  exit(1);
+}

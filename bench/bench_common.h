@@ -1,0 +1,54 @@
+/* Shared helpers of the benchmarks (bench/bench_*.c): options, timing,
+ * the PyTorch reference run through bench/torch_ref.py, and the report line
+ *   "<name>: avs X ms, torch Y ms, ratio X/Y (goal <= G)".
+ * These are benchmarks, not tests: nothing here fails on a slow result. */
+#ifndef AVS_BENCH_COMMON_H
+#define AVS_BENCH_COMMON_H
+
+#include <stdbool.h>
+
+typedef struct {
+  int threads;    /* --threads N (default 2): both the C side and torch */
+  int reps;       /* --reps N: timed runs, the median is reported */
+  int warmup;     /* --warmup N: untimed runs first */
+  bool torch;     /* false with --no-torch */
+  bool verbose;   /* -v: per-layer / per-shape detail where a bench has it */
+} bench_opts;
+
+/* Call first in main(): picks OpenBLAS's kernel (may re-execute the program),
+ * parses the common options into o (defaults preset by the caller), sets the
+ * thread count. Exits 0 after -h, 2 on a bad option. `extra_usage` lists the
+ * bench's own options (or NULL); `extra` is called for an unknown option and
+ * returns how many argv entries it used (0 = unknown). */
+typedef int (*bench_extra_fn)(int argc, char **argv, int i);
+void bench_init(int argc, char **argv, bench_opts *o, const char *what, const char *extra_usage,
+                bench_extra_fn extra);
+
+/* Prints the set-up: threads, OpenBLAS kernel and config, load average. */
+void bench_print_env(const char *what);
+
+double bench_now_ms(void);
+double bench_median(double *v, int n);
+/* Median milliseconds of fn(arg) over o->reps runs after o->warmup runs.
+ * fn returns 0, or nonzero on failure (then this returns a negative value). */
+double bench_time(const bench_opts *o, int (*fn)(void *arg), void *arg);
+
+/* The reference: runs `AVS_PYTHON torch_ref.py <args> --threads N --reps R
+ * --warmup W` and keeps its "key ms" lines. Returns the number of lines read,
+ * or -1 (message on stderr) when torch could not be run. */
+typedef struct {
+  char key[48];
+  double ms;
+} bench_kv;
+int bench_torch(const bench_opts *o, const char *args, bench_kv *kv, int max);
+/* ms for key, or a negative value when it is missing. */
+double bench_kv_get(const bench_kv *kv, int n, const char *key);
+
+/* "<name>: avs X ms, torch Y ms, ratio X/Y (goal <= G)"; torch_ms < 0 prints
+ * "torch n/a"; goal <= 0 leaves the goal out. */
+void bench_report(const char *name, double avs_ms, double torch_ms, double goal);
+
+/* Aborts the bench with the library's error message (setup failures only). */
+void bench_die(const char *what) __attribute__((__noreturn__));
+
+#endif

@@ -1,0 +1,65 @@
+"""References for convolution and transposed convolution (1-3 spatial dims).
+
+Per case: x and y channels-last, w and b in PyTorch's order, gy (channels-last)
+and the gradients of sum(y * gy) with respect to x (channels-last), w and b.
+Metadata: op, stride, pad, dilation, out_pad (comma lists), groups, bias."""
+import torch
+import torch.nn.functional as F
+
+from ref import Writer, cl, grad_of
+
+w = Writer()
+
+
+def case(name, op, n, cin, cout, size, k, stride=1, pad=0, dil=1, groups=1, bias=True, out_pad=0):
+    nsp = len(size)
+    tup = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * nsp
+    k, stride, pad, dil, out_pad = map(tup, (k, stride, pad, dil, out_pad))
+    x = torch.randn(n, cin, *size, requires_grad=True)
+    transposed = op.startswith("conv_transpose")
+    wshape = (cin, cout // groups, *k) if transposed else (cout, cin // groups, *k)
+    wt = (torch.randn(*wshape) * (1.0 / (cin // groups * torch.tensor(k).prod().item()) ** 0.5)).requires_grad_()
+    b = (torch.randn(cout) * 0.1).requires_grad_() if bias else None
+    if transposed:
+        fn = {2: F.conv_transpose2d, 3: F.conv_transpose3d}[nsp]
+        y = fn(x, wt, b, stride=stride, padding=pad, output_padding=out_pad, groups=groups, dilation=dil)
+    else:
+        fn = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nsp]
+        y = fn(x, wt, b, stride=stride, padding=pad, dilation=dil, groups=groups)
+    inputs = [x, wt] + ([b] if bias else [])
+    gy, grads = grad_of(y, inputs)
+    j = lambda t: ",".join(map(str, t))
+    meta = {"op": op, "stride": j(stride), "pad": j(pad), "dilation": j(dil), "out_pad": j(out_pad),
+            "groups": groups, "bias": int(bias)}
+    w.case(name, meta, x=cl(x), w=wt, b=b, y=cl(y), gy=cl(gy), gx=cl(grads[0]), gw=grads[1],
+           gb=grads[2] if bias else None)
+
+
+# conv1d
+case("c1_basic", "conv1d", 2, 4, 6, (11,), 3, pad=1)
+case("c1_stride_dil_groups", "conv1d", 2, 4, 6, (13,), 3, stride=2, pad=2, dil=2, groups=2, bias=False)
+case("c1_depthwise", "conv1d", 1, 5, 10, (9,), 5, pad=2, groups=5)
+# conv2d
+case("c2_basic", "conv2d", 2, 3, 8, (9, 7), 3, pad=1)
+case("c2_stride_nobias", "conv2d", 2, 4, 5, (10, 11), (3, 2), stride=(2, 3), pad=(1, 0), bias=False)
+case("c2_dilation", "conv2d", 1, 3, 4, (12, 10), 3, pad=2, dil=(2, 1))
+case("c2_groups", "conv2d", 2, 6, 9, (8, 8), 3, stride=2, pad=1, groups=3)
+case("c2_depthwise", "conv2d", 2, 8, 8, (7, 9), 3, pad=1, groups=8, bias=False)
+case("c2_1x1", "conv2d", 2, 16, 24, (5, 6), 1)
+# conv3d
+case("c3_c3d", "conv3d", 1, 3, 8, (4, 8, 8), 3, pad=1)
+case("c3_stride_dil_groups", "conv3d", 2, 4, 6, (5, 9, 8), (3, 3, 2), stride=(1, 2, 2), pad=(0, 1, 1),
+     dil=(2, 1, 1), groups=2, bias=False)
+case("c3_depthwise", "conv3d", 1, 6, 12, (4, 6, 5), 3, pad=1, groups=6)
+case("c3_r2plus1d_t", "conv3d", 2, 5, 7, (6, 4, 4), (3, 1, 1), stride=(2, 1, 1), pad=(1, 0, 0))
+case("c3_wide", "conv3d", 1, 32, 64, (3, 6, 6), 3, pad=1)  # blocked weight layouts on AVX-512
+# transposed
+case("t2_basic", "conv_transpose2d", 2, 4, 6, (5, 6), 3, stride=2, pad=1, out_pad=1)
+case("t2_groups_nobias", "conv_transpose2d", 2, 6, 4, (4, 5), (4, 3), stride=(2, 1), pad=0, groups=2, bias=False)
+case("t2_dilation", "conv_transpose2d", 1, 3, 5, (6, 4), 3, stride=2, pad=(2, 1), dil=2, out_pad=(1, 0))
+case("t2_unet", "conv_transpose2d", 2, 8, 4, (4, 4), 4, stride=2, pad=1)
+case("t3_basic", "conv_transpose3d", 1, 4, 6, (3, 4, 5), 3, stride=(1, 2, 2), pad=(1, 1, 1), out_pad=(0, 1, 1))
+case("t3_groups", "conv_transpose3d", 2, 4, 6, (2, 3, 3), (2, 3, 3), stride=2, pad=(0, 1, 0), groups=2,
+     out_pad=(1, 0, 1))
+case("t2_wide", "conv_transpose2d", 1, 32, 48, (5, 5), 4, stride=2, pad=1)
+w.save()

@@ -1,0 +1,31 @@
+"""References for add/sub/mul (same shape and broadcast), scale, sum and mean."""
+import torch
+
+from opcase import case, randn
+from ref import Writer
+
+w = Writer()
+ops = {"add": torch.add, "sub": torch.sub, "mul": torch.mul}
+for op, fn in ops.items():
+    case(w, f"{op}_same", op, fn, [randn(2, 5, 7), randn(2, 5, 7)])
+    # per-channel operand broadcast over (N, L)
+    case(w, f"{op}_channel", op, fn, [randn(3, 6, 8), randn(8)])
+    # (1, 1, C): leading ones are dropped
+    case(w, f"{op}_ones", op, fn, [randn(2, 4, 5, 6), randn(1, 1, 6)])
+    # trailing dims (H, W, C) of an (N, H, W, C) tensor
+    case(w, f"{op}_trailing", op, fn, [randn(2, 3, 4, 5), randn(3, 4, 5)])
+    # 0-dim scalar operand
+    case(w, f"{op}_scalar", op, fn, [randn(4, 9), randn()])
+    # large enough for the threaded loops: many rows of few channels, and long rows
+    case(w, f"{op}_large_rows", op, fn, [randn(1, 64, 64, 12), randn(12)])
+    case(w, f"{op}_large_cols", op, fn, [randn(3, 40000), randn(40000)])
+    case(w, f"{op}_large_same", op, fn, [randn(5, 10000), randn(5, 10000)])
+    # only one operand differentiable
+    case(w, f"{op}_nograd_b", op, fn, [randn(3, 4), randn(4, grad=False)])
+case(w, "mul_tiny_channels", "mul", torch.mul, [randn(2, 130, 130, 3), randn(3)])
+case(w, "scale", "scale", lambda x: x * -2.5, [randn(3, 4, 5)], {"s": -2.5})
+case(w, "sum", "sum", torch.sum, [randn(4, 6, 5)])
+case(w, "sum_large", "sum", torch.sum, [randn(70000, shift=0.5)])
+case(w, "mean", "mean", torch.mean, [randn(4, 6, 5)])
+case(w, "mean_large", "mean", torch.mean, [randn(50, 2000, shift=-1)])
+w.save()

@@ -1,0 +1,98 @@
+/* Runner for one-op parity cases written by tests/parity/opcase.py: for each
+ * case, loads in0.. (inputs without a reference gradient g<i> get
+ * requires_grad = false), runs the op, compares y, back-propagates gy and
+ * compares each g<i>. Tolerances come from the test's table, per op.
+ * A 0-d output matches a reference of shape (1): st.py cannot store 0-d. */
+#ifndef AVS_TEST_OP_CASES_H
+#define AVS_TEST_OP_CASES_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/harness.h"
+
+#define OC_MAX_IN 16
+
+typedef struct {
+  const char *op;
+  float fwd_atol, fwd_rtol, grad_atol, grad_rtol;
+} oc_tol;
+
+/* Runs case `name` (op `op`) on inputs in[0..n-1]; NULL on failure. */
+typedef avs_tensor *(*oc_run_fn)(avs_ctx *ctx, avs_st *st, const char *name, const char *op, avs_tensor **in, int n);
+
+/* Metadata "a,b,c" of case `name` as up to `max` integers; returns the count. */
+static inline int oc_meta_ints(avs_st *st, const char *name, const char *key, long *out, int max) {
+  const char *s = tst_meta_str(st, "%s.%s", name, key);
+  int n = 0;
+  while (*s && n < max) {
+    char *end;
+    out[n++] = strtol(s, &end, 10);
+    s = *end == ',' ? end + 1 : end;
+    if (end == s && *s) break;
+  }
+  return n;
+}
+
+static inline const oc_tol *oc_find(const oc_tol *tols, const char *op) {
+  for (; tols->op; tols++)
+    if (!strcmp(tols->op, op)) return tols;
+  return NULL;
+}
+
+static inline int oc_main(int argc, char **argv, oc_run_fn run, const oc_tol *tols) {
+  if (argc < 2) {
+    printf("usage: %s REFERENCE.safetensors\n", argv[0]);
+    return 2;
+  }
+  avs_st *st = tst_open(argv[1]);
+  static char cases[1 << 14];
+  snprintf(cases, sizeof cases, "%s", tst_meta_str(st, "cases"));
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  char *save = NULL;
+  for (char *name = strtok_r(cases, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+    const char *op = tst_meta_str(st, "%s.op", name);
+    const oc_tol *tol = oc_find(tols, op);
+    if (!tol) {
+      tst_true(false, "%s: no tolerance stated for op %s", name, op);
+      continue;
+    }
+    avs_tensor *in[OC_MAX_IN] = {0};
+    int n = 0;
+    while (n < OC_MAX_IN && tst_has(st, "%s.in%d", name, n)) {
+      in[n] = tst_tensor(st, "%s.in%d", name, n);
+      in[n]->requires_grad = tst_has(st, "%s.g%d", name, n);
+      n++;
+    }
+    avs_tensor *y_ref = tst_tensor(st, "%s.y", name), *gy = tst_tensor(st, "%s.gy", name);
+    avs_tensor *y = run(ctx, st, name, op, in, n);
+    char what[128];
+    if (!y) tst_true(false, "%s runs (%s)", name, avs_errmsg());
+    if (y) {
+      snprintf(what, sizeof what, "%s forward", name);
+      /* st.py stores a 0-d array as shape (1) */
+      bool shape_ok = avs_tensor_same_shape(y, y_ref) || (y->ndim == 0 && y_ref->ndim == 1 && y_ref->numel == 1);
+      if (!shape_ok) tst_true(false, "%s output shape", name);
+      else tst_close(what, y->data, y_ref->data, y->numel, tol->fwd_atol, tol->fwd_rtol);
+      int rc = shape_ok && y->requires_grad ? avs_backward_from(ctx, y, gy->data) : -1;
+      for (int i = 0; i < n; i++) {
+        if (!in[i]->requires_grad) continue;
+        avs_tensor *g_ref = tst_tensor(st, "%s.g%d", name, i);
+        snprintf(what, sizeof what, "%s grad in%d", name, i);
+        if (rc != 0 || !in[i]->grad) tst_true(false, "%s backward reaches in%d (%s)", name, i, avs_errmsg());
+        else
+          tst_close(what, in[i]->grad, g_ref->data, g_ref->numel, tol->grad_atol, tol->grad_rtol);
+        avs_tensor_free(&g_ref);
+      }
+    }
+    avs_ctx_reset(ctx);
+    for (int i = 0; i < n; i++) avs_tensor_free(&in[i]);
+    avs_tensor_free(&y_ref), avs_tensor_free(&gy);
+  }
+  avs_ctx_free(&ctx);
+  avs_st_close(&st);
+  return tst_finish();
+}
+
+#endif

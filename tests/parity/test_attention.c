@@ -1,0 +1,81 @@
+/* avs_attention and avs_mha against PyTorch (gen_attention.py): Lq != Lk,
+ * 2 and 4 heads, and self-attention (one tensor as q, k and v).
+ * Tolerances (|got-want| <= atol + rtol*|want|):
+ *   forward   atol 1e-5, rtol 1e-4
+ *   gradients atol 1e-5, rtol 1e-3   (sgemm accumulation order differs from PyTorch) */
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/harness.h"
+
+#define FWD_ATOL 1e-5f
+#define FWD_RTOL 1e-4f
+#define GRAD_ATOL 1e-5f
+#define GRAD_RTOL 1e-3f
+
+static void compare(avs_st *st, const char *cs, const char *what, const float *got, float atol, float rtol) {
+  avs_tensor *ref = tst_tensor(st, "%s.%s", cs, what);
+  char label[96];
+  snprintf(label, sizeof label, "%s %s", cs, what);
+  if (!got)
+    tst_true(false, "%s: no value", label);
+  else
+    tst_close(label, got, ref->data, ref->numel, atol, rtol);
+  avs_tensor_free(&ref);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  avs_st *st = tst_open(argv[1]);
+  char cases[1024];
+  snprintf(cases, sizeof cases, "%s", tst_meta_str(st, "cases"));
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  for (char *cs = strtok(cases, ","); cs; cs = strtok(NULL, ",")) {
+    const char *kind = tst_meta_str(st, "%s.kind", cs);
+    int heads = (int)tst_meta_int(st, "%s.heads", cs);
+    bool self = !strcmp(kind, "mha") && tst_meta_int(st, "%s.self", cs);
+    avs_tensor *q = tst_tensor(st, "%s.q", cs);
+    avs_tensor *k = self ? q : tst_tensor(st, "%s.k", cs), *v = self ? q : tst_tensor(st, "%s.v", cs);
+    avs_tensor *w[4] = {NULL, NULL, NULL, NULL};
+    static const char *wname[4] = {"in_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias"};
+    avs_tensor *y;
+    if (!strcmp(kind, "attention")) {
+      y = avs_attention(ctx, q, k, v, heads);
+    } else {
+      for (int i = 0; i < 4; i++) w[i] = tst_tensor(st, "%s.%s", cs, wname[i]);
+      avs_mha_w mw = {w[0], w[1], w[2], w[3], heads};
+      y = avs_mha(ctx, q, k, v, &mw);
+    }
+    if (tst_true(y != NULL, "%s runs %s", cs, y ? "" : avs_errmsg())) {
+      avs_tensor *gy = tst_tensor(st, "%s.gy", cs);
+      compare(st, cs, "y", y->data, FWD_ATOL, FWD_RTOL);
+      tst_true(avs_backward_from(ctx, y, gy->data) == 0, "%s backward %s", cs, avs_errmsg());
+      compare(st, cs, "gq", q->grad, GRAD_ATOL, GRAD_RTOL);
+      if (!self) compare(st, cs, "gk", k->grad, GRAD_ATOL, GRAD_RTOL), compare(st, cs, "gv", v->grad, GRAD_ATOL, GRAD_RTOL);
+      for (int i = 0; i < 4; i++)
+        if (w[i]) {
+          char g[64];
+          snprintf(g, sizeof g, "g_%s", wname[i]);
+          compare(st, cs, g, w[i]->grad, GRAD_ATOL, GRAD_RTOL);
+        }
+      avs_tensor_free(&gy);
+    }
+    avs_ctx_reset(ctx);
+    for (int i = 0; i < 4; i++) avs_tensor_free(&w[i]);
+    if (!self) avs_tensor_free(&k), avs_tensor_free(&v);
+    avs_tensor_free(&q);
+  }
+  /* bad arguments are reported */
+  avs_tensor *a = avs_tensor_new(3, AVS_SHAPE(1, 3, 6)), *b = avs_tensor_new(3, AVS_SHAPE(1, 4, 5));
+  tst_true(avs_attention(ctx, a, a, a, 4) == NULL && strstr(avs_errmsg(), "heads"), "heads must divide E: %s",
+           avs_errmsg());
+  tst_true(avs_attention(ctx, a, b, b, 2) == NULL && strstr(avs_errmsg(), "attention"), "q/k mismatch: %s",
+           avs_errmsg());
+  avs_mha_w mw = {b, NULL, b, NULL, 2};
+  tst_true(avs_mha(ctx, a, a, a, &mw) == NULL && strstr(avs_errmsg(), "in_proj_weight"), "mha weight shape: %s",
+           avs_errmsg());
+  avs_tensor_free(&a), avs_tensor_free(&b);
+  avs_ctx_free(&ctx);
+  avs_st_close(&st);
+  return tst_finish();
+}

@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+"""Convert a PyTorch checkpoint (.pth / .pt state_dict) into an AVS model file.
+
+The output is safetensors (see docs/FORMAT.md): float32 tensors under their
+PyTorch state_dict names and shapes, in PyTorch's weight order, and string
+metadata avs.arch, avs.version, avs.source plus any --meta key=value
+hyperparameters. Loading it in C (avs_params_load) checks every name and shape
+against the architecture's table.
+
+Needs Debian's torch: run it with /usr/bin/python3."""
+import argparse
+import fnmatch
+import json
+import os
+import re
+import struct
+import sys
+
+MAX_DIMS = 5  # AVS_MAX_DIMS in av/tensor.h
+PROG = "pth2st"
+
+
+class ConvertError(Exception):
+    pass
+
+
+def avs_version():
+    """The project version from CMakeLists.txt beside tools/, else '0'."""
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "CMakeLists.txt")
+    try:
+        with open(top) as f:
+            m = re.search(r"project\(\s*avs\s+VERSION\s+([0-9.]+)", f.read())
+        return m.group(1) if m else "0"
+    except OSError:
+        return "0"
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Convert a PyTorch state_dict (.pth) into an AVS safetensors model file: "
+        "float32 tensors under their state_dict names, PyTorch weight order, metadata "
+        "avs.arch/avs.version/avs.source and --meta hyperparameters. "
+        "BatchNorm's num_batches_tracked counters are dropped; float64/float16/bfloat16 "
+        "tensors become float32; other non-float tensors are refused unless --drop names them.",
+        epilog="example: /usr/bin/python3 tools/pth2st.py --arch r2plus1d_18 --meta classes=400 "
+        "r2plus1d_18.pth data/r2plus1d_18.safetensors",
+    )
+    p.add_argument("input", help="PyTorch file written by torch.save (a state_dict, a checkpoint "
+                   "dict holding one, or a whole nn.Module with --unsafe)")
+    p.add_argument("output", help="safetensors file to write (written to a temporary name, then renamed)")
+    p.add_argument("--arch", required=True, help="architecture name stored as avs.arch (required; "
+                   "avs_params_load refuses a file whose avs.arch differs from the model's)")
+    p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
+                   help="hyperparameter stored as metadata, repeatable (default: none)")
+    p.add_argument("--key", default=None,
+                   help="entry of a checkpoint dict holding the state_dict (default: the dict itself "
+                   "if it holds tensors, else the first of 'state_dict', 'model_state_dict', 'model', "
+                   "'net' that is present)")
+    p.add_argument("--strip-prefix", action="append", default=[], metavar="PREFIX",
+                   help="remove PREFIX from the start of tensor names, repeatable (default: 'module.' "
+                   "when every name starts with it, as DataParallel saves)")
+    p.add_argument("--drop", action="append", default=[], metavar="PATTERN",
+                   help="leave out tensors whose name matches this shell pattern, repeatable "
+                   "(default: only '*num_batches_tracked')")
+    p.add_argument("--unsafe", action="store_true",
+                   help="unpickle arbitrary objects (only for files you trust; default: tensors and "
+                   "plain containers only, torch.load(weights_only=True))")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success (default: a summary on stderr)")
+    args = p.parse_args(argv)
+    meta = {}
+    for kv in args.meta:
+        if "=" not in kv or kv.startswith("="):
+            p.error(f"--meta expects KEY=VALUE, got '{kv}'")
+        k, v = kv.split("=", 1)
+        if k.startswith("avs."):
+            p.error(f"--meta key '{k}': the avs. prefix is reserved (use --arch for avs.arch)")
+        meta[k] = v
+    args.meta = meta
+    if not args.arch.strip():
+        p.error("--arch must not be empty")
+    return args
+
+
+def load_state_dict(args):
+    import torch
+
+    try:
+        obj = torch.load(args.input, map_location="cpu", weights_only=not args.unsafe)
+    except Exception as e:  # torch raises many kinds on foreign or damaged files
+        text = str(e).strip()
+        if not args.unsafe and "weights_only" in text:
+            m = re.search(r"Unsupported (?:class|operand) (\S+)", text)
+            what = f" ({m.group(1)})" if m else ""
+            raise ConvertError(f"{args.input} holds objects other than tensors{what}; if you trust the file, "
+                               "rerun with --unsafe")
+        msg = f"{type(e).__name__}: {text.splitlines()[0]}" if text else type(e).__name__
+        raise ConvertError(f"{args.input} is not a readable PyTorch file ({msg})")
+
+    if isinstance(obj, torch.nn.Module):
+        obj = obj.state_dict()
+    if not isinstance(obj, dict):
+        raise ConvertError(f"{args.input} holds a {type(obj).__name__}, not a state_dict")
+    if args.key is not None:
+        if args.key not in obj:
+            raise ConvertError(f"{args.input} has no entry '{args.key}' (entries: {', '.join(map(str, obj))})")
+        obj = obj[args.key]
+    elif not any(isinstance(v, torch.Tensor) for v in obj.values()):
+        for k in ("state_dict", "model_state_dict", "model", "net"):
+            if isinstance(obj.get(k), (dict, torch.nn.Module)):
+                obj = obj[k]
+                break
+        else:
+            raise ConvertError(f"{args.input} holds no tensors at its top level; name the entry holding "
+                               f"the state_dict with --key (entries: {', '.join(map(str, obj))})")
+    if isinstance(obj, torch.nn.Module):
+        obj = obj.state_dict()
+    if not isinstance(obj, dict):
+        raise ConvertError(f"{args.input}: the state_dict is a {type(obj).__name__}, not a dict")
+    return obj
+
+
+def convert(sd, args):
+    """(name, float32 little-endian numpy array) list in state_dict order, and the dropped names."""
+    import numpy as np
+    import torch
+
+    names = [str(k) for k in sd]
+    prefixes = list(args.strip_prefix)
+    if not prefixes and names and all(n.startswith("module.") for n in names):
+        prefixes = ["module."]
+    drop = ["*num_batches_tracked"] + list(args.drop)
+    out, dropped, seen = [], [], set()
+    for key, t in sd.items():
+        name = str(key)
+        for pre in prefixes:
+            if name.startswith(pre):
+                name = name[len(pre):]
+                break
+        if any(fnmatch.fnmatchcase(name, pat) for pat in drop):
+            dropped.append(name)
+            continue
+        if not isinstance(t, torch.Tensor):
+            raise ConvertError(f"entry '{name}' is a {type(t).__name__}, not a tensor (leave it out with --drop '{name}')")
+        if t.is_sparse or t.is_quantized:
+            raise ConvertError(f"tensor '{name}' is {'sparse' if t.is_sparse else 'quantized'}; "
+                               "only dense tensors can be converted")
+        if not t.is_floating_point():
+            raise ConvertError(f"tensor '{name}' has dtype {str(t.dtype).replace('torch.', '')}, which cannot be "
+                               f"converted to float32 (leave it out with --drop '{name}')")
+        if t.dim() > MAX_DIMS:
+            raise ConvertError(f"tensor '{name}' has {t.dim()} dimensions, AVS supports at most {MAX_DIMS}")
+        if name in seen:
+            raise ConvertError(f"two tensors are named '{name}' after stripping prefixes {prefixes}")
+        seen.add(name)
+        a = t.detach().cpu().to(torch.float32).contiguous().numpy().astype("<f4", copy=False)
+        if t.dtype == torch.float64 and not np.all(np.isfinite(a) == np.isfinite(t.detach().cpu().numpy())):
+            raise ConvertError(f"tensor '{name}' has float64 values outside float32's range")
+        out.append((name, a))
+    if not out:
+        raise ConvertError(f"{args.input}: no tensors left to convert")
+    return out, dropped
+
+
+def write_safetensors(path, tensors, metadata):
+    header, offset = {"__metadata__": {k: str(v) for k, v in metadata.items()}}, 0
+    for name, a in tensors:
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+    h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    h += b" " * (-len(h) % 8)  # data starts 8-byte aligned
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(struct.pack("<Q", len(h)))
+            f.write(h)
+            for _, a in tensors:
+                f.write(a.tobytes())
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise ConvertError(f"cannot write {path}: {e.strerror or e}")
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if not os.path.isfile(args.input):  # before the slow torch import
+            raise ConvertError(f"cannot open {args.input}: "
+                               f"{'is a directory' if os.path.isdir(args.input) else 'no such file'}")
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise ConvertError(f"PyTorch is not importable by {sys.executable}; run this with /usr/bin/python3")
+        sd = load_state_dict(args)
+        tensors, dropped = convert(sd, args)
+        meta = {"avs.arch": args.arch, "avs.version": avs_version(),
+                "avs.source": os.path.basename(args.input), **args.meta}
+        write_safetensors(args.output, tensors, meta)
+    except ConvertError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        numel = sum(a.size for _, a in tensors)
+        print(f"{PROG}: wrote {len(tensors)} tensors ({numel} values) to {args.output}"
+              + (f", left out {len(dropped)}: {', '.join(dropped)}" if dropped else ""), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
