@@ -35,7 +35,8 @@ struct avs_track {
   float *buf;
   int64_t cap, len, pos;
   int64_t emitted;   /* frames returned so far */
-  int64_t skip;      /* frames still to drop before the start; < 0 until known */
+  int64_t skip;      /* output frames still to drop before the start; < 0 until known */
+  int64_t in_drop;   /* input samples to drop after a seek (grid alignment) */
   int64_t limit;     /* frames to return in all; -1 = to the end */
   double start;
   int64_t produced;  /* frames that came out of swr since the (seek) start */
@@ -147,16 +148,28 @@ static int buf_reserve(avs_track *t, int64_t extra) {
   return AVS_OK;
 }
 
-/* Runs swr on one frame (or flushes with f == NULL) into buf. */
-static int resample_into(avs_track *t, const AVFrame *f) {
-  int in_n = f ? f->nb_samples : 0;
+/* Runs swr on one frame from its sample `from` on (or flushes with f == NULL) into buf. */
+static int resample_into(avs_track *t, const AVFrame *f, int from) {
+  int in_n = f ? f->nb_samples - from : 0;
+  const uint8_t *planes[AVS_AUDIO_MAX_CHANNELS];
+  const uint8_t **in = NULL;
+  if (f) {
+    in = (const uint8_t **)f->extended_data;
+    if (from > 0) {
+      const int bps = av_get_bytes_per_sample(f->format), ch = f->ch_layout.nb_channels;
+      const bool planar = av_sample_fmt_is_planar(f->format);
+      for (int c = 0; c < (planar ? ch : 1); c++)
+        planes[c] = f->extended_data[c] + (size_t)from * bps * (planar ? 1 : ch);
+      in = planes;
+    }
+  }
   int64_t want = swr_get_out_samples(t->swr, in_n);
   if (want < 0) return ff_err((int)want, t->path, "resampler failed");
   want += 16;
   int rc = buf_reserve(t, want);
   if (rc) return rc;
   uint8_t *outp = (uint8_t *)(t->buf + t->len * t->out_channels);
-  int n = swr_convert(t->swr, &outp, (int)want, f ? (const uint8_t **)f->extended_data : NULL, in_n);
+  int n = swr_convert(t->swr, &outp, (int)want, in, in_n);
   if (n < 0) return ff_err(n, t->path, "resampler failed");
   const float *p = t->buf + t->len * t->out_channels;
   int64_t bad = avs_audio_find_nonfinite(p, (int64_t)n * t->out_channels);
@@ -184,7 +197,7 @@ static int decode_more(avs_track *t) {
       int rc;
       if (!t->swr || layout_changed(t, f)) {
         if (t->swr) { /* drain the old configuration first */
-          while ((rc = resample_into(t, NULL)) > 0) {}
+          while ((rc = resample_into(t, NULL, 0)) > 0) {}
           if (rc < 0) return rc;
           avs_log(AVS_LOG_INFO, "audio format changes mid-stream (%s)", t->path);
         }
@@ -193,11 +206,39 @@ static int decode_more(avs_track *t) {
       if (t->skip < 0) { /* the first frame after a seek tells where we are */
         int64_t ts = f->best_effort_timestamp;
         int64_t st0 = t->st->start_time != AV_NOPTS_VALUE ? t->st->start_time : 0;
-        double at = ts != AV_NOPTS_VALUE ? (double)(ts - st0) * av_q2d(t->st->time_base) : 0.0;
-        int64_t s = (int64_t)llround((t->start - at) * t->out_rate);
-        t->skip = s > 0 ? s : 0;
+        const int64_t in_rate = f->sample_rate, out_rate = t->out_rate;
+        const int64_t target = (int64_t)llround(t->start * out_rate);
+        if (ts == AV_NOPTS_VALUE) {
+          avs_log(AVS_LOG_WARN, "no timestamps after seeking: the start may be off (%s)", t->path);
+          t->skip = 0;
+        } else {
+          /* The input sample index of the frame. Drop input samples up to the next
+           * index where the input and output grids meet (a multiple of
+           * in_rate / gcd), so the output samples fall on k / out_rate as they
+           * do when decoding from the start. */
+          int64_t m = av_rescale_q_rnd(ts - st0, t->st->time_base, (AVRational){1, (int)in_rate}, AV_ROUND_NEAR_INF);
+          const int64_t P = in_rate / av_gcd(in_rate, out_rate);
+          int64_t drop = ((-m) % P + P) % P;
+          t->in_drop = drop;
+          int64_t first_out = (m + drop) / P * (out_rate / av_gcd(in_rate, out_rate));
+          t->skip = target - first_out;
+          if (t->skip < 0) {
+            avs_log(AVS_LOG_WARN, "seek landed %.3f s late (%s)", (double)-t->skip / out_rate, t->path);
+            t->skip = 0;
+          }
+        }
       }
-      rc = resample_into(t, f);
+      int from = 0;
+      if (t->in_drop > 0) {
+        if (t->in_drop >= f->nb_samples) {
+          t->in_drop -= f->nb_samples;
+          av_frame_unref(f);
+          continue;
+        }
+        from = (int)t->in_drop;
+        t->in_drop = 0;
+      }
+      rc = resample_into(t, f, from);
       av_frame_unref(f);
       if (rc < 0) return rc;
       if (rc > 0) return 0;
@@ -206,7 +247,7 @@ static int decode_more(avs_track *t) {
     if (e == AVERROR_EOF) {
       if (t->swr) {
         int rc;
-        while ((rc = resample_into(t, NULL)) > 0) {}
+        while ((rc = resample_into(t, NULL, 0)) > 0) {}
         if (rc < 0) return rc;
       }
       t->done = 1;
@@ -361,15 +402,19 @@ int avs_track_open(const char *path, const avs_track_opts *opts, avs_track **out
   }
   t->start = o.start;
   if (o.duration > 0) t->limit = (int64_t)llround(o.duration * t->out_rate);
-  if (o.start > 0) {
+  if (o.start >= AVS_TRACK_SEEK_MIN && !o.exact) {
+    /* Seek a second early (codec pre-roll, grid alignment), then drop samples. */
     int64_t st0 = t->st->start_time != AV_NOPTS_VALUE ? t->st->start_time : 0;
-    int64_t ts = st0 + av_rescale_q((int64_t)llround(o.start * AV_TIME_BASE), AV_TIME_BASE_Q, t->st->time_base);
-    t->skip = -1; /* decided by the first decoded frame's timestamp */
-    if (av_seek_frame(t->fmt, t->sidx, ts, AVSEEK_FLAG_BACKWARD) < 0) {
-      /* not seekable: decode from the start and drop samples */
+    int64_t ts = st0 + av_rescale_q((int64_t)llround((o.start - 1.0) * AV_TIME_BASE), AV_TIME_BASE_Q, t->st->time_base);
+    if (av_seek_frame(t->fmt, t->sidx, ts, AVSEEK_FLAG_BACKWARD) >= 0) {
+      t->skip = -1; /* decided by the first decoded frame's timestamp */
+      avcodec_flush_buffers(t->dec);
+    } else { /* not seekable: decode from the start */
       avs_log(AVS_LOG_DEBUG, "cannot seek, decoding from the start (%s)", path);
+      t->skip = (int64_t)llround(o.start * t->out_rate);
     }
-    avcodec_flush_buffers(t->dec);
+  } else {
+    t->skip = (int64_t)llround(o.start * t->out_rate); /* decode from the start: sample-exact */
   }
   *out = t;
   return AVS_OK;

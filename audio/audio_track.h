@@ -11,9 +11,18 @@
 #ifndef AVS_AUDIO_TRACK_H
 #define AVS_AUDIO_TRACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "audio/audio_file.h"
+
+/* Starts before this many seconds are reached by decoding from the beginning
+ * and dropping samples: exactly the samples a whole decode gives. Later starts
+ * seek (a second early, for the codec's pre-roll) and align the resampler's
+ * grid from the first frame's timestamp: exact where timestamps count samples
+ * (mp4, mov, avi, wav), within the container's resolution elsewhere (1 ms in
+ * mkv/webm) unless opts.exact. */
+#define AVS_TRACK_SEEK_MIN 20.0
 
 typedef struct avs_track_opts {
   int rate;        /* output rate in Hz; 0 keeps the stream's rate */
@@ -21,6 +30,7 @@ typedef struct avs_track_opts {
   double start;    /* seconds from the start of the stream */
   double duration; /* seconds; <= 0 reads to the end */
   int stream;      /* 0: the best audio stream; AVS_TRACK_STREAM(i): stream i of the file */
+  bool exact;      /* never seek: reach `start` by decoding from the beginning (sample-exact everywhere) */
 } avs_track_opts;
 #define AVS_TRACK_STREAM(i) ((i) + 1)
 

@@ -2,6 +2,7 @@
 #include "audio/stream.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -95,6 +96,22 @@ static void alsa_quiet(const char *file, int line, const char *function, int err
 
 static pthread_mutex_t pa_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Debian's PortAudio probes JACK, whose client library prints "Cannot connect
+ * to server socket" and friends on stderr when no JACK server runs. Its
+ * message hooks are set through dlsym (libjack is already loaded by PortAudio;
+ * nothing to link). */
+static void jack_quiet(const char *msg) { avs_log(AVS_LOG_DEBUG, "jack: %s", msg); }
+
+static void silence_jack(void) {
+  void *h = dlopen("libjack.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  if (!h) return;
+  typedef void (*set_fn)(void (*)(const char *));
+  set_fn e = (set_fn)dlsym(h, "jack_set_error_function"), i = (set_fn)dlsym(h, "jack_set_info_function");
+  if (e) e(jack_quiet);
+  if (i) i(jack_quiet);
+  dlclose(h);
+}
+
 static int pa_err(PaError e, const char *what) {
   const char *msg = Pa_GetErrorText(e);
   if (e == paUnanticipatedHostError) {
@@ -110,6 +127,7 @@ static int pa_up(void) {
   snd_lib_error_set_handler(alsa_quiet); /* ALSA prints probe failures on stderr otherwise */
 #endif
   setenv("JACK_NO_START_SERVER", "1", 0); /* never spawn jackd while probing */
+  silence_jack();
   PaError e = Pa_Initialize();
   pthread_mutex_unlock(&pa_lock);
   if (e != paNoError) return pa_err(e, "cannot initialise PortAudio");

@@ -21,6 +21,10 @@ verbose=()
 
 status=0
 ran=0
+load=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  echo "bench.sh: load average $load on $(nproc) cores: other work is running, timings will be noisy" >&2
+fi
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uptime | sed 's/.*load average/load average/')"
 for exe in "$dir"/bench_*; do
   [ -x "$exe" ] && [ -f "$exe" ] || continue

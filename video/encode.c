@@ -184,7 +184,13 @@ int avs_video_writer_open(const char *path, const avs_writer_params *p, avs_vide
     goto fail;
   }
   w->created = true;
-  if ((rc = avformat_write_header(w->oc, NULL)) < 0) {
+  AVDictionary *mux = NULL;
+  /* MP4/MOV: index at the front, so a player (or a cut-short copy) can start at once. */
+  if (strstr(w->oc->oformat->name, "mp4") || strstr(w->oc->oformat->name, "mov"))
+    av_dict_set(&mux, "movflags", "+faststart", 0);
+  rc = avformat_write_header(w->oc, &mux);
+  av_dict_free(&mux);
+  if (rc < 0) {
     rc = avs_ff_seterr(rc, path, "cannot write the video header");
     goto fail;
   }

@@ -313,8 +313,9 @@ int avs_flow_tvl1_clip(const float *frames, int T, int h, int w, const avs_norm 
   for (int t = 0; t < T; t++) avs_flow_gray(frames + t * px * 3, (int64_t)px, norm, gray + t * px);
   int first_rc = 0;
   char msg[256] = "";
-  /* Pairs in parallel; each pair runs single-threaded inside (the row loops see omp_in_parallel). */
-#pragma omp parallel for schedule(dynamic, 1)
+  /* Pairs in parallel, each single-threaded inside (its row loops see omp_in_parallel);
+   * a single pair runs alone so that its rows can use the threads. */
+#pragma omp parallel for schedule(dynamic, 1) if (T > 2)
   for (int t = 0; t < T - 1; t++) {
     int rc = avs_flow_tvl1(gray + t * px, gray + (t + 1) * px, w, h, p, flow + t * px * 2);
     if (rc) {

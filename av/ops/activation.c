@@ -6,7 +6,8 @@
 #include "av/ops/elem.h"
 #include "av/ops/vmath.h"
 
-/* The exponentials, tanh and erfc are the vectorisable ones of vmath.h. */
+/* The exponentials, tanh and erfc are the vectorisable ones of vmath.h, in
+ * kernels compiled for AVX-512 / AVX2 / baseline (AVS_SIMD_CLONES). */
 
 /* ---- sigmoid: y = 1 / (1 + e^-x), dy/dx = y (1 - y) ----
  * In float the direct formula is safe: e^-x overflows to inf for x < -88 and
@@ -22,15 +23,18 @@ static void sigmoid_backward(avs_ctx *ctx, avs_node *node) {
   for (int64_t i = 0; i < n; i++) gx[i] += gy[i] * yd[i] * (1.0f - yd[i]);
 }
 
+AVS_SIMD_CLONES static void sigmoid_k(const float *restrict x, float *restrict y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) y[i] = avs_vsigmoid(x[i]);
+}
+
 avs_tensor *avs_sigmoid(avs_ctx *ctx, avs_tensor *x) {
   if (!x) return NULL;
   avs_tensor *y = avs_op_like(ctx, x);
   if (!y) return NULL;
   const float *xd = x->data;
   float *yd = y->data;
-  int64_t n = x->numel;
-#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
-  for (int64_t i = 0; i < n; i++) yd[i] = avs_vsigmoid(xd[i]);
+  AVS_PAR_RANGE(x->numel, x->numel, lo, hi, sigmoid_k(xd + lo, yd + lo, hi - lo));
   avs_tape_push(ctx, "sigmoid", sigmoid_backward, y, 1, &x);
   return y;
 }
@@ -47,39 +51,47 @@ static void tanh_backward(avs_ctx *ctx, avs_node *node) {
   for (int64_t i = 0; i < n; i++) gx[i] += gy[i] * (1.0f - yd[i] * yd[i]);
 }
 
+AVS_SIMD_CLONES static void tanh_k(const float *restrict x, float *restrict y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) y[i] = avs_vtanh(x[i]);
+}
+
 avs_tensor *avs_tanh(avs_ctx *ctx, avs_tensor *x) {
   if (!x) return NULL;
   avs_tensor *y = avs_op_like(ctx, x);
   if (!y) return NULL;
   const float *xd = x->data;
   float *yd = y->data;
-  int64_t n = x->numel;
-#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
-  for (int64_t i = 0; i < n; i++) yd[i] = avs_vtanh(xd[i]);
+  AVS_PAR_RANGE(x->numel, x->numel, lo, hi, tanh_k(xd + lo, yd + lo, hi - lo));
   avs_tape_push(ctx, "tanh", tanh_backward, y, 1, &x);
   return y;
 }
 
 /* ---- GELU: y = x Phi(x) = x/2 (1 + erf(x/sqrt 2)), dy/dx = Phi(x) + x phi(x) ----
- * Phi is computed as erfc(-x/sqrt 2)/2, which keeps its relative accuracy in
+ * Phi is computed from erfc (avs_vphi), which keeps its relative accuracy in
  * the left tail where 1 + erf cancels (there it is closer to the exact value
  * than PyTorch's float result). */
 
-#define GELU_PDF_SCALE 0.3989422804014327f /* 1/sqrt(2 pi) */
+AVS_SIMD_CLONES static void gelu_bwd_k(const float *restrict x, const float *restrict gy, float *restrict gx, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i], pdf;
+    float cdf = avs_vphi(v, &pdf);
+    gx[i] += gy[i] * (cdf + v * pdf);
+  }
+}
 
 static void gelu_backward(avs_ctx *ctx, avs_node *node) {
   (void)ctx;
   const avs_tensor *x = node->in[0];
   const float *xd = x->data, *gy = node->out->grad;
   float *gx = x->grad;
-  int64_t n = x->numel;
-#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
-  for (int64_t i = 0; i < n; i++) {
-    float v = xd[i];
-    float cdf = 0.5f * avs_verfc(-v * (float)M_SQRT1_2);
-    float pdf = GELU_PDF_SCALE * avs_vexp(-0.5f * v * v);
-    gx[i] += gy[i] * (cdf + v * pdf);
-  }
+  AVS_PAR_RANGE(x->numel, x->numel, lo, hi, gelu_bwd_k(xd + lo, gy + lo, gx + lo, hi - lo));
+}
+
+AVS_SIMD_CLONES static void gelu_k(const float *restrict x, float *restrict y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] * avs_vphi(x[i], NULL);
 }
 
 avs_tensor *avs_gelu(avs_ctx *ctx, avs_tensor *x) {
@@ -88,9 +100,7 @@ avs_tensor *avs_gelu(avs_ctx *ctx, avs_tensor *x) {
   if (!y) return NULL;
   const float *xd = x->data;
   float *yd = y->data;
-  int64_t n = x->numel;
-#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
-  for (int64_t i = 0; i < n; i++) yd[i] = 0.5f * xd[i] * avs_verfc(-xd[i] * (float)M_SQRT1_2);
+  AVS_PAR_RANGE(x->numel, x->numel, lo, hi, gelu_k(xd + lo, yd + lo, hi - lo));
   avs_tape_push(ctx, "gelu", gelu_backward, y, 1, &x);
   return y;
 }

@@ -62,22 +62,29 @@ static float mean_grad(const avs_node *node) { return node->out->grad[0] / (floa
     }                                                                                              \
   } while (0)
 
-#define FOR_WEIGHTED(wd, ...)                                                                      \
+/* Inside a kernel over i < n: the body with and without the per-element
+ * weight, which it reads as W, so that neither loop carries a branch. */
+#define SIMD_WEIGHTED(wd, ...)                                                                     \
   do {                                                                                             \
     if (wd) {                                                                                      \
-      _Pragma("omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)")                      \
+      _Pragma("omp simd")                                                                          \
       for (int64_t i = 0; i < n; i++) {                                                            \
         const float W = (wd)[i];                                                                   \
         __VA_ARGS__;                                                                               \
       }                                                                                            \
     } else {                                                                                       \
-      _Pragma("omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)")                      \
+      _Pragma("omp simd")                                                                          \
       for (int64_t i = 0; i < n; i++) {                                                            \
         const float W = 1.0f;                                                                      \
         __VA_ARGS__;                                                                               \
       }                                                                                            \
     }                                                                                              \
   } while (0)
+
+/* Runs kernel(p + lo, t + lo, w + lo or NULL, out + lo, g, hi - lo) over
+ * ranges in parallel. */
+#define RUN_KERNEL(kernel, n, p, t, w, out, g)                                                     \
+  AVS_PAR_RANGE(n, n, lo, hi, kernel((p) + lo, (t) + lo, (w) ? (w) + lo : NULL, (out) + lo, g, hi - lo))
 
 /* ---- L1: |x - t|, d/dx = sign(x - t) (0 where equal) ---- */
 
@@ -144,23 +151,38 @@ avs_tensor *avs_mse_loss(avs_ctx *ctx, avs_tensor *x, avs_tensor *target) {
 
 #define BCE_EPS 1e-12f
 
+/* Compute-bound kernels (logs, exponentials) are compiled for AVX-512 / AVX2 /
+ * baseline (AVS_SIMD_CLONES). */
+AVS_SIMD_CLONES static void bce_k(const float *p, const float *t, const float *w, float *l, float g, int64_t n) {
+  (void)g;
+  SIMD_WEIGHTED(w, {
+    float pi = p[i], ti = t[i];
+    float lp = avs_vlog(pi), lq = avs_vlog1p(-pi);
+    lp = lp > -100.0f ? lp : -100.0f;
+    lq = lq > -100.0f ? lq : -100.0f;
+    l[i] = W * ((ti - 1.0f) * lq - ti * lp);
+  });
+}
+
+AVS_SIMD_CLONES static void bce_gp_k(const float *p, const float *t, const float *w, float *gp, float g, int64_t n) {
+  SIMD_WEIGHTED(w, {
+    float pi = p[i], q = (1.0f - pi) * pi;
+    gp[i] += g * W * (pi - t[i]) / (q > BCE_EPS ? q : BCE_EPS);
+  });
+}
+
+AVS_SIMD_CLONES static void bce_gt_k(const float *p, const float *t, const float *w, float *gt, float g, int64_t n) {
+  (void)t;
+  SIMD_WEIGHTED(w, gt[i] -= g * W * (avs_vlog(p[i]) - avs_vlog1p(-p[i])));
+}
+
 static void bce_backward(avs_ctx *ctx, avs_node *node) {
   (void)ctx;
   avs_tensor *p = node->in[0], *t = node->in[1], *w = ((loss_saved *)node->saved)->weight;
   float g = mean_grad(node);
-  int64_t n = p->numel;
   const float *pd = p->data, *td = t->data, *wd = w ? w->data : NULL;
-  if (p->requires_grad) {
-    float *gp = p->grad;
-    FOR_WEIGHTED(wd, {
-      float pi = pd[i], q = (1.0f - pi) * pi;
-      gp[i] += g * W * (pi - td[i]) / (q > BCE_EPS ? q : BCE_EPS);
-    });
-  }
-  if (t->requires_grad) {
-    float *gt = t->grad;
-    FOR_WEIGHTED(wd, gt[i] -= g * W * (avs_vlog(pd[i]) - avs_vlog1p(-pd[i])));
-  }
+  if (p->requires_grad) RUN_KERNEL(bce_gp_k, p->numel, pd, td, wd, p->grad, g);
+  if (t->requires_grad) RUN_KERNEL(bce_gt_k, p->numel, pd, td, wd, t->grad, g);
 }
 
 avs_tensor *avs_bce_loss(avs_ctx *ctx, avs_tensor *p, avs_tensor *target, avs_tensor *weight) {
@@ -176,13 +198,7 @@ avs_tensor *avs_bce_loss(avs_ctx *ctx, avs_tensor *p, avs_tensor *target, avs_te
     avs_seterr(AVS_EINVAL, "bce_loss: %lld input values are not probabilities in [0, 1]", (long long)bad);
     return NULL;
   }
-  FOR_WEIGHTED(wd, {
-    float pi = pd[i], ti = td[i];
-    float lp = avs_vlog(pi), lq = avs_vlog1p(-pi);
-    lp = lp > -100.0f ? lp : -100.0f;
-    lq = lq > -100.0f ? lq : -100.0f;
-    l[i] = W * ((ti - 1.0f) * lq - ti * lp);
-  });
+  RUN_KERNEL(bce_k, n, pd, td, wd, l, 0.0f);
   return loss_end(ctx, y, p, target, weight, l, "bce_loss", bce_backward);
 }
 
@@ -191,20 +207,30 @@ avs_tensor *avs_bce_loss(avs_ctx *ctx, avs_tensor *p, avs_tensor *target, avs_te
  * (PyTorch writes softplus(-x) as m + log(e^-m + e^(-x-m)), m = max(-x, 0))
  * dl/dx = w (sigmoid(x) - t),  dl/dt = -w x */
 
+AVS_SIMD_CLONES static void bcel_k(const float *x, const float *t, const float *w, float *l, float g, int64_t n) {
+  (void)g;
+  SIMD_WEIGHTED(w, {
+    float xi = x[i], m = xi < 0 ? -xi : 0.0f;
+    l[i] = W * ((1.0f - t[i]) * xi + m + avs_vlog1p(avs_vexp(-fabsf(xi))));
+  });
+}
+
+AVS_SIMD_CLONES static void bcel_gx_k(const float *x, const float *t, const float *w, float *gx, float g, int64_t n) {
+  SIMD_WEIGHTED(w, gx[i] += g * W * (avs_vsigmoid(x[i]) - t[i]));
+}
+
+static void bcel_gt_k(const float *x, const float *t, const float *w, float *gt, float g, int64_t n) {
+  (void)t;
+  SIMD_WEIGHTED(w, gt[i] -= g * W * x[i]);
+}
+
 static void bce_logits_backward(avs_ctx *ctx, avs_node *node) {
   (void)ctx;
   avs_tensor *x = node->in[0], *t = node->in[1], *w = ((loss_saved *)node->saved)->weight;
   float g = mean_grad(node);
-  int64_t n = x->numel;
   const float *xd = x->data, *td = t->data, *wd = w ? w->data : NULL;
-  if (x->requires_grad) {
-    float *gx = x->grad;
-    FOR_WEIGHTED(wd, gx[i] += g * W * (avs_vsigmoid(xd[i]) - td[i]));
-  }
-  if (t->requires_grad) {
-    float *gt = t->grad;
-    FOR_WEIGHTED(wd, gt[i] -= g * W * xd[i]);
-  }
+  if (x->requires_grad) RUN_KERNEL(bcel_gx_k, x->numel, xd, td, wd, x->grad, g);
+  if (t->requires_grad) RUN_KERNEL(bcel_gt_k, x->numel, xd, td, wd, t->grad, g);
 }
 
 avs_tensor *avs_bce_logits_loss(avs_ctx *ctx, avs_tensor *logits, avs_tensor *target, avs_tensor *weight) {
@@ -212,12 +238,8 @@ avs_tensor *avs_bce_logits_loss(avs_ctx *ctx, avs_tensor *logits, avs_tensor *ta
   float *l;
   avs_tensor *y = loss_begin(ctx, logits, target, weight, "bce_logits_loss", &l);
   if (!y) return NULL;
-  const float *xd = logits->data, *td = target->data, *wd = weight ? weight->data : NULL;
-  int64_t n = logits->numel;
-  FOR_WEIGHTED(wd, {
-    float x = xd[i], m = x < 0 ? -x : 0.0f;
-    l[i] = W * ((1.0f - td[i]) * x + m + avs_vlog1p(avs_vexp(-fabsf(x))));
-  });
+  const float *wd = weight ? weight->data : NULL;
+  RUN_KERNEL(bcel_k, logits->numel, logits->data, target->data, wd, l, 0.0f);
   return loss_end(ctx, y, logits, target, weight, l, "bce_logits_loss", bce_logits_backward);
 }
 
@@ -230,19 +252,41 @@ typedef struct {
   float *lse;
 } ce_saved;
 
+AVS_SIMD_CLONES static void ce_bwd_k(const float *x, const float *lse, const int32_t *labels, float *gx, float g,
+                                     int64_t rows, int64_t c) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * c;
+    float *gr = gx + r * c, l = lse[r];
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) gr[j] += g * avs_vexp(xr[j] - l);
+    gr[labels[r]] -= g;
+  }
+}
+
 static void ce_backward(avs_ctx *ctx, avs_node *node) {
   (void)ctx;
   const ce_saved *s = node->saved;
   avs_tensor *x = node->in[0];
   int64_t rows = x->shape[0], c = x->shape[1];
   float g = node->out->grad[0] / (float)rows;
-#pragma omp parallel for schedule(static) if (x->numel >= AVS_PAR_MIN)
+  const float *xd = x->data;
+  float *gx = x->grad;
+  AVS_PAR_RANGE(rows, x->numel, lo, hi, ce_bwd_k(xd + lo * c, s->lse + lo, s->labels + lo, gx + lo * c, g, hi - lo, c));
+}
+
+/* Row logsumexp and each row's loss. */
+AVS_SIMD_CLONES static void ce_k(const float *x, const int32_t *labels, float *lse, float *l, int64_t rows, int64_t c) {
   for (int64_t r = 0; r < rows; r++) {
-    const float *xr = x->data + r * c;
-    float *gx = x->grad + r * c, lse = s->lse[r];
-#pragma omp simd
-    for (int64_t j = 0; j < c; j++) gx[j] += g * avs_vexp(xr[j] - lse);
-    gx[s->labels[r]] -= g;
+    const float *xr = x + r * c;
+    float m = xr[0];
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 1; j < c; j++) m = xr[j] > m ? xr[j] : m;
+    double sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < c; j++) sum += avs_vexp(xr[j] - m);
+    float ls = (float)log(sum);
+    lse[r] = m + ls;
+    l[r] = (m - xr[labels[r]]) + ls;
   }
 }
 
@@ -272,20 +316,9 @@ avs_tensor *avs_cross_entropy(avs_ctx *ctx, avs_tensor *logits, const int *label
   s->lse = avs_ctx_alloc(ctx, sizeof(float) * rows);
   s->labels = avs_ctx_alloc(ctx, sizeof(int32_t) * rows);
   if (!s->lse || !s->labels) return NULL;
-#pragma omp parallel for schedule(static) if (logits->numel >= AVS_PAR_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    const float *xr = logits->data + r * c;
-    float m = xr[0];
-#pragma omp simd reduction(max : m)
-    for (int64_t j = 1; j < c; j++) m = xr[j] > m ? xr[j] : m;
-    double sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < c; j++) sum += avs_vexp(xr[j] - m);
-    float lse = m + (float)log(sum);
-    s->lse[r] = lse;
-    s->labels[r] = labels[r];
-    l[r] = (m - xr[labels[r]]) + (float)log(sum);
-  }
+  for (int64_t r = 0; r < rows; r++) s->labels[r] = labels[r];
+  const float *xd = logits->data;
+  AVS_PAR_RANGE(rows, logits->numel, lo, hi, ce_k(xd + lo * c, s->labels + lo, s->lse + lo, l + lo, hi - lo, c));
   y->data[0] = (float)(avs_elem_sum(l, rows) / (double)rows);
   avs_node *node = avs_tape_push(ctx, "cross_entropy", ce_backward, y, 1, &logits);
   if (node) node->saved = s;

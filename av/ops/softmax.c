@@ -2,14 +2,16 @@
  * first so that no exponential overflows. Both differentiate through their
  * output:
  *   softmax      gx = y * (gy - sum(gy * y))
- *   log_softmax  gx = gy - exp(y) * sum(gy)                                    */
+ *   log_softmax  gx = gy - exp(y) * sum(gy)
+ * Row sums accumulate in double. The row kernels are compiled for AVX-512 /
+ * AVX2 / baseline (AVS_SIMD_CLONES) and run over ranges of rows in parallel. */
 #include <math.h>
 
 #include "av/ops.h"
 #include "av/ops/elem.h"
 #include "av/ops/vmath.h"
 
-static float row_max(const float *x, int64_t c) {
+static inline float row_max(const float *x, int64_t c) {
   float m = x[0];
 #pragma omp simd reduction(max : m)
   for (int64_t j = 1; j < c; j++) m = x[j] > m ? x[j] : m;
@@ -17,7 +19,7 @@ static float row_max(const float *x, int64_t c) {
 }
 
 /* Writes e^(x - m) into y and returns the sum in double. */
-static double row_exp(const float *x, float m, int64_t c, float *y) {
+static inline double row_exp(const float *restrict x, float m, int64_t c, float *restrict y) {
   double s = 0;
 #pragma omp simd reduction(+ : s)
   for (int64_t j = 0; j < c; j++) {
@@ -37,22 +39,38 @@ static bool rows_of(const avs_tensor *x, const char *op, int64_t *rows, int64_t 
   return true;
 }
 
-static void softmax_backward(avs_ctx *ctx, avs_node *node) {
-  (void)ctx;
-  const avs_tensor *y = node->out;
-  int64_t c = y->shape[y->ndim - 1], rows = c ? y->numel / c : 0;
-  float *gxd = node->in[0]->grad;
-#pragma omp parallel for schedule(static) if (y->numel >= AVS_PAR_MIN)
+/* ---- softmax ---- */
+
+AVS_SIMD_CLONES static void softmax_k(const float *x, float *y, int64_t rows, int64_t c) {
   for (int64_t r = 0; r < rows; r++) {
-    const float *yr = y->data + r * c, *gyr = y->grad + r * c;
-    float *gx = gxd + r * c;
+    const float *xr = x + r * c;
+    float *yr = y + r * c;
+    float inv = (float)(1.0 / row_exp(xr, row_max(xr, c), c, yr));
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) yr[j] *= inv;
+  }
+}
+
+AVS_SIMD_CLONES static void softmax_bwd_k(const float *y, const float *gy, float *gx, int64_t rows, int64_t c) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *yr = y + r * c, *gyr = gy + r * c;
+    float *gxr = gx + r * c;
     double dot = 0;
 #pragma omp simd reduction(+ : dot)
     for (int64_t j = 0; j < c; j++) dot += gyr[j] * yr[j];
     float d = (float)dot;
 #pragma omp simd
-    for (int64_t j = 0; j < c; j++) gx[j] += yr[j] * (gyr[j] - d);
+    for (int64_t j = 0; j < c; j++) gxr[j] += yr[j] * (gyr[j] - d);
   }
+}
+
+static void softmax_backward(avs_ctx *ctx, avs_node *node) {
+  (void)ctx;
+  const avs_tensor *y = node->out;
+  int64_t c = y->shape[y->ndim - 1], rows = c ? y->numel / c : 0;
+  const float *yd = y->data, *gy = y->grad;
+  float *gx = node->in[0]->grad;
+  AVS_PAR_RANGE(rows, y->numel, lo, hi, softmax_bwd_k(yd + lo * c, gy + lo * c, gx + lo * c, hi - lo, c));
 }
 
 avs_tensor *avs_softmax(avs_ctx *ctx, avs_tensor *x) {
@@ -61,34 +79,47 @@ avs_tensor *avs_softmax(avs_ctx *ctx, avs_tensor *x) {
   if (!rows_of(x, "softmax", &rows, &c)) return NULL;
   avs_tensor *y = avs_op_like(ctx, x);
   if (!y) return NULL;
-#pragma omp parallel for schedule(static) if (x->numel >= AVS_PAR_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    const float *xr = x->data + r * c;
-    float *yr = y->data + r * c;
-    float inv = (float)(1.0 / row_exp(xr, row_max(xr, c), c, yr));
-#pragma omp simd
-    for (int64_t j = 0; j < c; j++) yr[j] *= inv;
-  }
+  const float *xd = x->data;
+  float *yd = y->data;
+  AVS_PAR_RANGE(rows, x->numel, lo, hi, softmax_k(xd + lo * c, yd + lo * c, hi - lo, c));
   avs_tape_push(ctx, "softmax", softmax_backward, y, 1, &x);
   return y;
+}
+
+/* ---- log-softmax ---- */
+
+AVS_SIMD_CLONES static void log_softmax_k(const float *x, float *y, int64_t rows, int64_t c) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * c;
+    float *yr = y + r * c;
+    float m = row_max(xr, c);
+    /* y is scratch for the exponentials, then overwritten */
+    float lse = (float)log(row_exp(xr, m, c, yr));
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) yr[j] = (xr[j] - m) - lse;
+  }
+}
+
+AVS_SIMD_CLONES static void log_softmax_bwd_k(const float *y, const float *gy, float *gx, int64_t rows, int64_t c) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *yr = y + r * c, *gyr = gy + r * c;
+    float *gxr = gx + r * c;
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < c; j++) s += gyr[j];
+    float sf = (float)s;
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) gxr[j] += gyr[j] - avs_vexp(yr[j]) * sf;
+  }
 }
 
 static void log_softmax_backward(avs_ctx *ctx, avs_node *node) {
   (void)ctx;
   const avs_tensor *y = node->out;
   int64_t c = y->shape[y->ndim - 1], rows = c ? y->numel / c : 0;
-  float *gxd = node->in[0]->grad;
-#pragma omp parallel for schedule(static) if (y->numel >= AVS_PAR_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    const float *yr = y->data + r * c, *gyr = y->grad + r * c;
-    float *gx = gxd + r * c;
-    double s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < c; j++) s += gyr[j];
-    float sf = (float)s;
-#pragma omp simd
-    for (int64_t j = 0; j < c; j++) gx[j] += gyr[j] - avs_vexp(yr[j]) * sf;
-  }
+  const float *yd = y->data, *gy = y->grad;
+  float *gx = node->in[0]->grad;
+  AVS_PAR_RANGE(rows, y->numel, lo, hi, log_softmax_bwd_k(yd + lo * c, gy + lo * c, gx + lo * c, hi - lo, c));
 }
 
 avs_tensor *avs_log_softmax(avs_ctx *ctx, avs_tensor *x) {
@@ -97,16 +128,9 @@ avs_tensor *avs_log_softmax(avs_ctx *ctx, avs_tensor *x) {
   if (!rows_of(x, "log_softmax", &rows, &c)) return NULL;
   avs_tensor *y = avs_op_like(ctx, x);
   if (!y) return NULL;
-#pragma omp parallel for schedule(static) if (x->numel >= AVS_PAR_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    const float *xr = x->data + r * c;
-    float *yr = y->data + r * c;
-    float m = row_max(xr, c);
-    /* y is scratch for the exponentials, then overwritten */
-    float lse = (float)log(row_exp(xr, m, c, yr));
-#pragma omp simd
-    for (int64_t j = 0; j < c; j++) yr[j] = (xr[j] - m) - lse;
-  }
+  const float *xd = x->data;
+  float *yd = y->data;
+  AVS_PAR_RANGE(rows, x->numel, lo, hi, log_softmax_k(xd + lo * c, yd + lo * c, hi - lo, c));
   avs_tape_push(ctx, "log_softmax", log_softmax_backward, y, 1, &x);
   return y;
 }

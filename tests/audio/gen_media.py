@@ -9,7 +9,8 @@ right 0.3 sin(2 pi 1000 t). Videos (64x48, 10 fps) carry it as:
 plus six.mkv (5.1 FLAC, channel c = 0.1 (c+1) sin(2 pi 300 t)), noaudio.mp4
 (video only), truncated.mp4 (first half of clip.mp4), garbage.mp4 (text),
 empty.wav (header only), nan.wav (float, a NaN), rate0.wav / rate_huge.wav
-(headers claiming 0 Hz / 40 MHz)."""
+(headers claiming 0 Hz / 40 MHz); long.mov / long.mkv / long.mp4: 30 s of the
+same signal (PCM / FLAC / AAC) for starts that seek."""
 import os
 import struct
 import subprocess
@@ -58,6 +59,17 @@ for name, vcodec, acodec in [
 run(video + ["-i", f"{out}/six.wav", "-map", "0:v", "-map", "1:a", "-c:v", "mpeg4", "-c:a", "flac",
              "-channel_layout", "5.1", f"{out}/six.mkv"])
 run(video + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", f"{out}/noaudio.mp4"])
+
+# 30 s clips for starts past AVS_TRACK_SEEK_MIN (the seeking path)
+lt = np.arange(rate * 30) / rate
+long = np.stack([0.4 * np.sin(2 * np.pi * 440 * lt), 0.3 * np.sin(2 * np.pi * 1000 * lt)], axis=1)
+wav(f"{out}/long.wav", rate, np.round(long * 32767).astype("<i2"))
+lvideo = ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=30"]
+for name, acodec in [("long.mov", ["-c:a", "pcm_s16le"]), ("long.mkv", ["-c:a", "flac"]),
+                     ("long.mp4", ["-c:a", "aac", "-b:a", "192k"])]:
+    run(lvideo + ["-i", f"{out}/long.wav", "-map", "0:v", "-map", "1:a", "-c:v", "mpeg4"] + acodec +
+        ["-shortest", f"{out}/{name}"])
+os.remove(f"{out}/long.wav")
 
 data = open(f"{out}/clip.mp4", "rb").read()
 open(f"{out}/truncated.mp4", "wb").write(data[: len(data) // 2])

@@ -130,6 +130,42 @@ int main(int argc, char **argv) {
   }
   avs_audio_free(&a);
 
+  /* starts past AVS_TRACK_SEEK_MIN seek: compare with the same span of a whole decode */
+  struct {
+    const char *name;
+    double max_err; /* vs the whole decode's samples */
+    int max_lag;    /* samples at 16 kHz the start may be off (container timestamp resolution) */
+    bool exact;
+  } longs[] = {{"long.mov", 0, 0, false}, {"long.mp4", 0, 0, false}, {"long.mkv", 3e-2, 8, false},
+               {"long.mkv", 0, 0, true}};
+  for (size_t k = 0; k < sizeof longs / sizeof *longs; k++) {
+    avs_audio *whole = NULL, *part = NULL;
+    const double start = 25.3;
+    rc = avs_track_load(media(longs[k].name), &o16, &whole);
+    rc |= avs_track_load(media(longs[k].name), &(avs_track_opts){.rate = 16000, .channels = 1, .start = start,
+                                                                 .duration = 1.0, .exact = longs[k].exact},
+                         &part);
+    if (!tst_true(rc == 0, "%s from %.1f s%s (%s)", longs[k].name, start, longs[k].exact ? ", exact" : "",
+                  avs_errmsg()))
+      continue;
+    tst_true(part->frames == 16000, "%s: %lld frames (1 s)", longs[k].name, (long long)part->frames);
+    int best_lag = 0;
+    double best = 1e9;
+    const int64_t i0 = (int64_t)llround(start * 16000);
+    for (int lag = -longs[k].max_lag - 2; lag <= longs[k].max_lag + 2; lag++) {
+      double m = 0;
+      for (int64_t i = 0; i < part->frames; i++) {
+        double d = fabs(part->data[i] - whole->data[i0 + lag + i]);
+        m = d > m ? d : m;
+      }
+      if (m < best) best = m, best_lag = lag;
+    }
+    tst_true(best <= longs[k].max_err && abs(best_lag) <= longs[k].max_lag,
+             "%s%s: samples = the whole decode's at lag %d, max diff %.2e (allowed: lag %d, diff %.0e)",
+             longs[k].name, longs[k].exact ? " exact" : "", best_lag, best, longs[k].max_lag, longs[k].max_err);
+    avs_audio_free(&whole), avs_audio_free(&part);
+  }
+
   /* 5.1 down-mix: the mean of the six channels, 0.35 sin(2 pi 300 t) */
   rc = avs_track_load(media("six.mkv"), &(avs_track_opts){.rate = 16000, .channels = 1}, &a);
   if (tst_true(rc == 0 && a->channels == 1, "six.mkv (5.1) -> mono (%s)", avs_errmsg())) {

@@ -111,6 +111,21 @@ int main(void) {
       check_index_at(gif, 1.0, 10);
       check_index_at(gif, 2.9, 29);
     }
+    /* Odd frame sizes (FFV1 allows them), decoded natively and resized. */
+    const char *odd = vt_path("odd.mkv");
+    if (vt_ffmpeg("-f lavfi -i testsrc2=size=64x48:rate=10:duration=1 -vf scale=33:17 -pix_fmt yuv420p -c:v ffv1 '%s'", odd)) {
+      tst_true(decode_all(odd, 33, 17, 10, 1.0, false) == 10, "33x17 FFV1: 10 frames");
+      avs_video *v = NULL;
+      avs_clip_reader *r = NULL;
+      avs_video_open(odd, NULL, &v);
+      avs_clip_reader_new(v, &(avs_clip_params){.fps = 3, .geom = {7, 5, 0, AVS_FIT_LETTERBOX}}, &r);
+      uint8_t px[7 * 5 * 3];
+      int n = 0;
+      while (avs_clip_reader_next(r, NULL, px, NULL) == 1) n++;
+      tst_true(n == 3, "33x17 letterboxed to 7x5 at 3 fps: %d frames", n);
+      avs_clip_reader_free(&r);
+      avs_video_free(&v);
+    }
     /* Audio only: a clear "no video stream". */
     const char *m4a = vt_path("audio.m4a");
     if (vt_ffmpeg("-f lavfi -i sine=d=1 '%s'", m4a)) expect_error(m4a, AVS_ENOTFOUND, "no video stream");

@@ -1,0 +1,291 @@
+/* avdata synth: plans every clip (keeping melodies and sentences disjoint
+ * across clips and splits), renders and writes them in parallel, then writes
+ * the split manifests and meta.json together at the end, so a failed or
+ * interrupted run leaves no manifest behind. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/avdata/avdata.h"
+#include "apps/common/cli.h"
+#include "apps/common/output.h"
+#include "apps/common/progress.h"
+#include "av/status.h"
+#include "data/generator/avdata.h"
+
+static const char *usage =
+    "Usage: avdata synth --kind KIND --count N --out DIR [options]\n"
+    "Makes N clips of KIND (music, speech, actions) under DIR/clips/ with their ground\n"
+    "truth (mixture and per-source WAV stems, per-frame boxes, labels, speaker ids) and\n"
+    "the manifests DIR/train.jsonl, val.jsonl, test.jsonl and DIR/meta.json. Melodies\n"
+    "and sentences never repeat across clips or splits; the same seed and options make\n"
+    "the same files. Options left at 0 take the kind's default (music: 6 s, 8 fps,\n"
+    "128x128, 11025 Hz, 1-3 players; speech: 4 s, 16 fps, 128x128, 16000 Hz, 1-2\n"
+    "speakers; actions: 2 s, 8 fps, 112x112, no audio).";
+
+static const char *kind_s, *out_dir, *soundfont, *voices;
+static int count = -1, seed = 1, width, height, fps, rate, min_src, max_src, speakers, clutter = -1;
+static float seconds, val_frac = 0.1f, test_frac = 0.1f, distract = -1;
+static bool flac;
+
+static const app_opt opts[] = {
+    {"kind", 'k', APP_STRING, &kind_s, "music, speech or actions", 0, 0},
+    {"count", 'n', APP_INT, &count, "number of clips (all splits together)", 0, 0},
+    {"out", 'o', APP_STRING, &out_dir, "output folder (created)", 0, 0},
+    {"seed", 's', APP_INT, &seed, "run seed", 0, 2147483647},
+    {"soundfont", 0, APP_STRING, &soundfont, "music: a .sf2/.sf3 General MIDI soundfont (default Debian's FluidR3_GM)", 0, 0},
+    {"voice", 0, APP_STRING, &voices, "speech: comma-separated espeak-ng voices, e.g. en-us+f3,en+m1 (default a built-in list)", 0, 0},
+    {"speakers", 0, APP_INT, &speakers, "speech: size of the speaker pool (0: 24)", 0, 1000},
+    {"seconds", 0, APP_FLOAT, &seconds, "clip length in seconds (0: the kind's default)", 0, 30},
+    {"fps", 0, APP_INT, &fps, "frames per second (0: default)", 0, 60},
+    {"width", 0, APP_INT, &width, "frame width (0: default)", 0, 1024},
+    {"height", 0, APP_INT, &height, "frame height (0: default)", 0, 1024},
+    {"rate", 0, APP_INT, &rate, "audio sample rate in Hz (0: default)", 0, 48000},
+    {"min-sources", 0, APP_INT, &min_src, "fewest sounding objects per clip (0: 1)", 0, 3},
+    {"max-sources", 0, APP_INT, &max_src, "most sounding objects per clip (0: 3 music, 2 speech)", 0, 3},
+    {"distractors", 0, APP_FLOAT, &distract, "music: chance of a silent instrument in view (-1: 0.2)", -1, 1},
+    {"clutter", 0, APP_INT, &clutter, "mean number of background clutter shapes (-1: default)", -1, 100},
+    {"val", 0, APP_FLOAT, &val_frac, "fraction of clips in the validation split", 0, 1},
+    {"test", 0, APP_FLOAT, &test_frac, "fraction of clips in the test split", 0, 1},
+    {"flac", 0, APP_FLAG, &flac, "write FLAC instead of WAV (same samples, about half the size)", 0, 0},
+    {0},
+};
+
+static const char *split_names[3] = {"train", "val", "test"};
+
+/* ---- a set of 64-bit fingerprints (open addressing) ---- */
+typedef struct {
+  uint64_t *slot;
+  size_t cap;
+} fpset;
+
+static bool fpset_has(const fpset *s, uint64_t v) {
+  for (size_t i = v & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+    if (!s->slot[i]) return false;
+    if (s->slot[i] == v) return true;
+  }
+}
+static void fpset_add(fpset *s, uint64_t v) {
+  size_t i = v & (s->cap - 1);
+  while (s->slot[i] && s->slot[i] != v) i = (i + 1) & (s->cap - 1);
+  s->slot[i] = v;
+}
+
+static void remove_manifests(const char *dir) {
+  static const char *names[] = {"train.jsonl", "val.jsonl", "test.jsonl", "meta.json"};
+  char path[4096];
+  for (int i = 0; i < 4; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    if (app_file_exists(path) && remove(path)) app_fail("cannot remove the old manifest %s", path);
+  }
+}
+
+static char *write_text(const char *dir, const char *name, const char *text, size_t len) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  char *tmp = app_tmp_path(path);
+  FILE *f = fopen(tmp, "wb");
+  if (!f) app_fail("cannot write %s", path);
+  if ((len && fwrite(text, 1, len, f) != len) | fclose(f)) app_fail("cannot write %s", path);
+  return tmp;
+}
+
+static cJSON *meta_json(const avs_data_gen *g, int64_t n_split[3], double secs) {
+  const avs_data_config *c = avs_data_gen_config(g);
+  cJSON *m = cJSON_CreateObject();
+  cJSON_AddStringToObject(m, "generator", "avdata");
+  cJSON_AddNumberToObject(m, "version", AVS_DATA_VERSION);
+  cJSON_AddStringToObject(m, "kind", avs_data_kind_name(c->kind));
+  cJSON_AddNumberToObject(m, "seed", seed);
+  cJSON_AddNumberToObject(m, "count", (double)(n_split[0] + n_split[1] + n_split[2]));
+  cJSON *sp = cJSON_AddObjectToObject(m, "splits");
+  for (int s = 0; s < 3; s++) cJSON_AddNumberToObject(sp, split_names[s], (double)n_split[s]);
+  cJSON_AddNumberToObject(m, "width", c->width);
+  cJSON_AddNumberToObject(m, "height", c->height);
+  cJSON_AddNumberToObject(m, "fps", c->fps);
+  cJSON_AddNumberToObject(m, "seconds", c->seconds);
+  cJSON_AddNumberToObject(m, "frames", lrintf(c->seconds * c->fps));
+  if (c->kind != AVS_DATA_ACTIONS) {
+    cJSON_AddNumberToObject(m, "sample_rate", c->sample_rate);
+    cJSON_AddNumberToObject(m, "min_sources", c->min_sources);
+    cJSON_AddNumberToObject(m, "max_sources", c->max_sources);
+    cJSON_AddStringToObject(m, "audio_format", flac ? "flac" : "wav");
+  }
+  cJSON_AddNumberToObject(m, "clutter", c->clutter);
+  if (c->kind == AVS_DATA_MUSIC) {
+    cJSON_AddStringToObject(m, "soundfont", c->soundfont);
+    cJSON_AddNumberToObject(m, "distractor_prob", c->distractor_prob);
+  }
+  cJSON *cls = cJSON_AddArrayToObject(m, "classes");
+  if (c->kind == AVS_DATA_SPEECH) {
+    cJSON *spk = cJSON_AddArrayToObject(m, "speakers");
+    for (int i = 0; i < c->speakers; i++) {
+      char name[16];
+      snprintf(name, sizeof name, "spk%03d", i);
+      cJSON_AddItemToArray(cls, cJSON_CreateString(name));
+      cJSON_AddItemToArray(spk, cJSON_CreateString(avs_data_speaker_desc(g, i)));
+    }
+  } else
+    for (int i = 0; i < avs_data_class_count(c->kind); i++)
+      cJSON_AddItemToArray(cls, cJSON_CreateString(avs_data_class_name(c->kind, i)));
+  cJSON_AddNumberToObject(m, "seconds_to_make", round(secs * 10) / 10);
+  return m;
+}
+
+int avdata_synth(int argc, char **argv) {
+  app_parse(argc, argv, 2, opts, usage, NULL, 0, 0);
+  if (!kind_s) app_usage_error("missing --kind (music, speech or actions)");
+  avs_data_kind kind;
+  if (avs_data_kind_parse(kind_s, &kind)) app_usage_error("%s", avs_errmsg());
+  if (count == -1) app_usage_error("missing --count");
+  if (count < 1) app_usage_error("--count must be at least 1, got %d", count);
+  if (!out_dir || !*out_dir) app_usage_error("missing --out");
+  if (val_frac + test_frac > 1.0f) app_usage_error("--val and --test add up to more than 1");
+
+  avs_data_config cfg;
+  avs_data_config_default(&cfg, kind);
+  if (seconds > 0) cfg.seconds = seconds;
+  if (fps) cfg.fps = fps;
+  if (width) cfg.width = width;
+  if (height) cfg.height = height;
+  if (rate) cfg.sample_rate = rate;
+  if (min_src) cfg.min_sources = min_src;
+  if (max_src) cfg.max_sources = max_src;
+  if (min_src && !max_src && cfg.max_sources < min_src) cfg.max_sources = min_src;
+  if (distract >= 0) cfg.distractor_prob = distract;
+  if (clutter >= 0) cfg.clutter = clutter;
+  if (speakers) cfg.speakers = speakers;
+  cfg.soundfont = soundfont;
+  cfg.voices = voices;
+  if (soundfont && kind != AVS_DATA_MUSIC) app_warn("--soundfont is used only by --kind music");
+  if (voices && kind != AVS_DATA_SPEECH) app_warn("--voice is used only by --kind speech");
+  if (avs_data_config_check(&cfg)) app_usage_error("%s", avs_errmsg());
+
+  double t0 = app_now();
+  avs_data_gen *g;
+  int rc = avs_data_gen_new(&cfg, &g);
+  if (rc) app_fail_status(rc);
+  app_mkdirs(out_dir);
+  remove_manifests(out_dir);
+
+  /* ---- plan: splits, seeds, disjoint content ---- */
+  int64_t n_split[3];
+  n_split[2] = llround((double)count * test_frac);
+  n_split[1] = llround((double)count * val_frac);
+  if (n_split[1] + n_split[2] > count) n_split[1] = count - n_split[2];
+  n_split[0] = count - n_split[1] - n_split[2];
+  avs_data_plan_t *plans = malloc((size_t)count * sizeof *plans);
+  int *split_of = malloc((size_t)count * sizeof *split_of);
+  int64_t *index_of = malloc((size_t)count * sizeof *index_of);
+  char **lines = calloc((size_t)count, sizeof *lines);
+  fpset seen = {NULL, 1024};
+  while (seen.cap < (size_t)count * 4 * AVS_DATA_MAX_OBJECTS) seen.cap *= 2;
+  seen.slot = calloc(seen.cap, sizeof *seen.slot);
+  if (!plans || !split_of || !index_of || !lines || !seen.slot) app_fail("out of memory for %d clips", count);
+  int64_t k = 0, redrawn = 0;
+  for (int s = 0; s < 3; s++)
+    for (int64_t i = 0; i < n_split[s]; i++, k++) {
+      for (int attempt = 0;; attempt++) {
+        if (attempt > 1000) app_fail("cannot find new content for clip %lld", (long long)k);
+        if ((rc = avs_data_plan(g, avs_data_clip_seed((uint64_t)seed, kind, s, i, attempt), &plans[k])))
+          app_fail_status(rc);
+        bool dup = false;
+        for (int j = 0; j < plans[k].n; j++) {
+          uint64_t fp = plans[k].src[j].content;
+          if (fp && fpset_has(&seen, fp)) dup = true;
+          for (int q = 0; q < j; q++) dup |= fp && plans[k].src[q].content == fp;
+        }
+        if (!dup) break;
+        redrawn++;
+      }
+      for (int j = 0; j < plans[k].n; j++)
+        if (plans[k].src[j].content) fpset_add(&seen, plans[k].src[j].content);
+      split_of[k] = s;
+      index_of[k] = i;
+    }
+  if (redrawn) app_info("%lld clips re-drawn to keep melodies/sentences unique", (long long)redrawn);
+
+  /* ---- render and write in parallel ---- */
+  app_progress p;
+  app_progress_start(&p, "making clips", count);
+  int64_t done = 0;
+  int failed = 0;
+  char errbuf[1024] = "";
+  int nt = app_threads() > 0 ? app_threads() : omp_get_num_procs();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+  for (int64_t c = 0; c < count; c++) {
+    int stop;
+#pragma omp atomic read
+    stop = failed;
+    if (stop) continue;
+    char id[96];
+    snprintf(id, sizeof id, "%s_%s_%06lld", avs_data_kind_name(kind), split_names[split_of[c]],
+             (long long)index_of[c]);
+    avs_data_clip clip;
+    int r = avs_data_render(g, &plans[c], &clip);
+    if (!r) r = avs_data_clip_write(g, &plans[c], &clip, out_dir, id, split_names[split_of[c]], flac, &lines[c]);
+    avs_data_clip_free(&clip);
+#pragma omp critical(avdata_progress)
+    {
+      if (r && !failed) {
+        failed = 1;
+        snprintf(errbuf, sizeof errbuf, "clip %s: %s", id, avs_errmsg()[0] ? avs_errmsg() : avs_strerror(r));
+      }
+      if (!r) app_progress_update(&p, ++done);
+    }
+  }
+  app_progress_end(&p);
+  if (failed) app_fail("%s", errbuf);
+
+  /* ---- manifests, all committed together ---- */
+  double secs = app_now() - t0;
+  char *tmps[4];
+  int64_t first = 0;
+  for (int s = 0; s < 3; s++) {
+    size_t len = 0;
+    for (int64_t c = first; c < first + n_split[s]; c++) len += strlen(lines[c]) + 1;
+    char *text = malloc(len + 1), *o = text;
+    if (!text) app_fail("out of memory");
+    for (int64_t c = first; c < first + n_split[s]; c++) {
+      size_t l = strlen(lines[c]);
+      memcpy(o, lines[c], l);
+      o[l] = '\n';
+      o += l + 1;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "%s.jsonl", split_names[s]);
+    tmps[s] = write_text(out_dir, name, text, len);
+    free(text);
+    first += n_split[s];
+  }
+  cJSON *meta = meta_json(g, n_split, secs);
+  char *mtext = cJSON_Print(meta);
+  if (!mtext) app_fail("out of memory");
+  size_t mlen = strlen(mtext);
+  mtext = realloc(mtext, mlen + 2);
+  mtext[mlen] = '\n';
+  tmps[3] = write_text(out_dir, "meta.json", mtext, mlen + 1);
+  static const char *finals[] = {"train.jsonl", "val.jsonl", "test.jsonl", "meta.json"};
+  for (int i = 0; i < 4; i++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", out_dir, finals[i]);
+    app_commit(tmps[i], path);
+    free(tmps[i]);
+  }
+  app_info("made %d %s clips in %.1f s (%.3f s per clip, %d threads): %lld train, %lld val, %lld test in %s", count,
+           avs_data_kind_name(kind), secs, secs / count, nt, (long long)n_split[0], (long long)n_split[1],
+           (long long)n_split[2], out_dir);
+  cJSON_Delete(meta);
+  free(mtext);
+  for (int64_t c = 0; c < count; c++) free(lines[c]);
+  free(lines);
+  free(plans);
+  free(split_of);
+  free(index_of);
+  free(seen.slot);
+  avs_data_gen_free(&g);
+  return 0;
+}

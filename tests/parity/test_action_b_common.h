@@ -1,0 +1,146 @@
+/* Shared checks of the action-recognition parity tests (test_action_b_*.c)
+ * against what gen_action_b_common.py writes: load every declared tensor from
+ * w.<name> (the declared table must equal PyTorch's state_dict exactly),
+ * compare eval-mode logits, then one train-mode step: logits, loss, every
+ * parameter's gradient and the buffers (running statistics) after it.
+ *
+ * Tolerances (why): oneDNN/OpenBLAS and PyTorch sum in different orders, so
+ * each op differs by float32 rounding (~1e-7 relative) that deep networks
+ * compound; values that are small next to the rest of their tensor carry the
+ * tensor's absolute rounding, so each bound is relative to the element plus a
+ * fraction of the tensor's largest magnitude:
+ *   logits (eval and train) and loss: 1e-4 * |x| + 1e-4 * max|x|
+ *   gradients:                        1e-3 * |g| + 1e-4 * max|g| (per tensor)
+ *   running statistics after a step:  1e-4 * |x| + 1e-5 * max|x| */
+#ifndef TEST_ACTION_B_COMMON_H
+#define TEST_ACTION_B_COMMON_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/harness.h"
+
+typedef struct {
+  const char *name;
+  int (*declare)(avs_params *p, const void *cfg);
+  avs_tensor *(*forward)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *clip);
+  const void *cfg;
+} ab_model;
+
+static double ab_max_abs(const float *x, int64_t n) {
+  double m = 0;
+  for (int64_t i = 0; i < n; i++) m = fmax(m, fabs(x[i]));
+  return m;
+}
+
+/* tst_close with atol = scale_atol * max|want|. */
+static bool ab_close(const char *what, const float *got, const float *want, int64_t n, double rtol,
+                     double scale_atol) {
+  return tst_close(what, got, want, n, (float)(scale_atol * ab_max_abs(want, n)), (float)rtol);
+}
+
+/* Declares the model and loads w.<name> into every tensor; checks that the
+ * reference holds no w.* tensor the model does not declare. */
+static bool ab_load(const ab_model *m, avs_params *p, avs_st *st) {
+  avs_params_init(p, m->name);
+  if (m->declare(p, m->cfg)) return tst_true(false, "%s: declare: %s", m->name, avs_errmsg());
+  int missing = 0, wrong = 0, extra = 0;
+  for (int i = 0; i < p->n; i++) {
+    avs_tensor *t = p->t[i];
+    int ndim;
+    int64_t shape[AVS_MAX_DIMS];
+    const float *data;
+    char key[256];
+    snprintf(key, sizeof key, "w.%s", t->name);
+    if (avs_st_get(st, key, &ndim, shape, &data)) {
+      if (!missing++) printf("     %s: '%s' is not in PyTorch's state_dict\n", m->name, t->name);
+      continue;
+    }
+    if (ndim != t->ndim || avs_shape_numel(ndim, shape) != t->numel || memcmp(shape, t->shape, sizeof(int64_t) * ndim)) {
+      char a[96], b[96];
+      if (!wrong++)
+        printf("     %s: '%s' declared %s, PyTorch %s\n", m->name, t->name, avs_shape_str(t->ndim, t->shape, a, sizeof a),
+               avs_shape_str(ndim, shape, b, sizeof b));
+      continue;
+    }
+    memcpy(t->data, data, sizeof(float) * t->numel);
+  }
+  for (int i = 0; i < avs_st_count(st); i++) {
+    const char *n = avs_st_name(st, i);
+    if (!strncmp(n, "w.", 2) && !avs_params_find(p, n + 2) && !extra++)
+      printf("     %s: PyTorch's '%s' is not declared\n", m->name, n + 2);
+  }
+  return tst_true(!missing && !wrong && !extra,
+                  "%s: %d declared tensors (%lld values) match PyTorch's state_dict (%d missing, %d wrong shape, %d extra)",
+                  m->name, p->n, (long long)avs_params_numel(p), missing, wrong, extra);
+}
+
+static void ab_check_eval(const ab_model *m, const avs_params *p, avs_st *st) {
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
+  AVS_ASSERT(ctx);
+  avs_tensor *x = tst_tensor(st, "eval.x"), *want = tst_tensor(st, "eval.logits");
+  avs_tensor *y = m->forward(ctx, p, m->cfg, x);
+  char what[96];
+  snprintf(what, sizeof what, "%s eval logits", m->name);
+  if (tst_true(y && y->numel == want->numel, "%s eval forward: %s", m->name, y ? "shape ok" : avs_errmsg()))
+    ab_close(what, y->data, want->data, want->numel, 1e-4, 1e-4);
+  avs_tensor_free(&x), avs_tensor_free(&want);
+  avs_ctx_free(&ctx);
+}
+
+/* One train-mode forward and backward of the mean cross-entropy. */
+static void ab_check_train(const ab_model *m, avs_params *p, avs_st *st) {
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  AVS_ASSERT(ctx);
+  avs_tensor *x = tst_tensor(st, "train.x"), *lab = tst_tensor(st, "train.labels");
+  avs_tensor *want = tst_tensor(st, "train.logits"), *want_loss = tst_tensor(st, "train.loss");
+  x->requires_grad = false, x->is_param = false;
+  int labels[64];
+  AVS_ASSERT(lab->numel <= 64);
+  for (int i = 0; i < lab->numel; i++) labels[i] = (int)lab->data[i];
+  for (int i = 0; i < p->n; i++) avs_tensor_zero_grad(p->t[i]);
+  avs_tensor *y = m->forward(ctx, p, m->cfg, x);
+  avs_tensor *loss = avs_cross_entropy(ctx, y, labels);
+  char what[160];
+  if (!tst_true(loss && !avs_backward(ctx, loss), "%s train step: %s", m->name, loss ? "ok" : avs_errmsg())) goto done;
+  snprintf(what, sizeof what, "%s train logits", m->name);
+  ab_close(what, y->data, want->data, want->numel, 1e-4, 1e-4);
+  snprintf(what, sizeof what, "%s train loss", m->name);
+  ab_close(what, loss->data, want_loss->data, 1, 1e-4, 0);
+  /* Gradients: one line per failing tensor, then a summary of all. */
+  int n_grad = 0, bad = 0;
+  double worst = 0;
+  const char *worst_name = "";
+  for (int i = 0; i < p->n; i++) {
+    avs_tensor *t = p->t[i];
+    bool is_grad = tst_has(st, "grad.%s", t->name), is_after = tst_has(st, "after.%s", t->name);
+    if (!is_grad && !is_after) continue;
+    avs_tensor *w = tst_tensor(st, "%s.%s", is_grad ? "grad" : "after", t->name);
+    const float *got = is_grad ? t->grad : t->data;
+    double rtol = is_grad ? 1e-3 : 1e-4, atol = (is_grad ? 1e-4 : 1e-5) * ab_max_abs(w->data, w->numel);
+    double err = 0; /* max of |d| / (atol + rtol |want|); no gradient at all counts as zeros */
+    if (!got) err = ab_max_abs(w->data, w->numel) > 0 ? INFINITY : 0;
+    for (int64_t j = 0; got && j < w->numel; j++) {
+      double d = fabs((double)got[j] - w->data[j]), bound = atol + rtol * fabs(w->data[j]);
+      err = fmax(err, isnan(d) ? INFINITY : bound > 0 ? d / bound : (d > 0 ? INFINITY : 0));
+    }
+    if (is_grad) n_grad++;
+    if (err > worst) worst = err, worst_name = t->name;
+    if (err > 1) {
+      bad++;
+      snprintf(what, sizeof what, "%s %s %s", m->name, is_grad ? "grad" : "after step", t->name);
+      if (got) tst_close(what, got, w->data, w->numel, (float)atol, (float)rtol);
+      else tst_true(false, "%s: no gradient", what);
+    }
+    avs_tensor_free(&w);
+  }
+  tst_true(bad == 0 && n_grad > 0,
+           "%s: %d parameter gradients and the buffers after the step within tolerance (worst: %s at %.2f of its bound)",
+           m->name, n_grad, worst_name, worst);
+done:
+  avs_tensor_free(&x), avs_tensor_free(&lab), avs_tensor_free(&want), avs_tensor_free(&want_loss);
+  avs_ctx_free(&ctx);
+}
+
+#endif

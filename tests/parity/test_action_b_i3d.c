@@ -1,0 +1,38 @@
+/* I3D parity against gen_action_b_i3d.py (piergiaj/pytorch-i3d's InceptionI3d,
+ * random weights): RGB stream eval logits at 9x36x44 (uneven "SAME" padding)
+ * and one training step at 8x32x32 (every gradient, running statistics after);
+ * flow stream (2 channels) eval logits at 8x32x32. Tolerances: see
+ * test_action_b_common.h. */
+#include <string.h>
+
+#include "tests/parity/test_action_b_common.h"
+#include "video/models/i3d.h"
+
+static int declare(avs_params *p, const void *cfg) { return avs_i3d_declare(p, cfg); }
+static avs_tensor *forward(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *clip) {
+  return avs_i3d_forward(ctx, p, cfg, clip);
+}
+
+static void check(const char *path, const char *name, bool train) {
+  avs_st *st = tst_open(path);
+  avs_i3d_cfg cfg = {.in_channels = (int)tst_meta_int(st, "in_channels"), .classes = (int)tst_meta_int(st, "classes")};
+  ab_model m = {name, declare, forward, &cfg};
+  avs_params p;
+  if (ab_load(&m, &p, st)) {
+    ab_check_eval(&m, &p, st);
+    if (train) ab_check_train(&m, &p, st);
+  }
+  avs_params_free(&p);
+  avs_st_close(&st);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  check(argv[1], "i3d_rgb", true);
+  char flow[4096];
+  size_t n = strlen(argv[1]);
+  AVS_ASSERT(n > 12 && n + 6 < sizeof flow);
+  snprintf(flow, sizeof flow, "%.*s_flow.safetensors", (int)(n - 12), argv[1]); /* beside it, "_flow" added */
+  check(flow, "i3d_flow", false);
+  return tst_finish();
+}

@@ -1,0 +1,203 @@
+/* I3D (Inception-v1 inflated), as piergiaj/pytorch-i3d: see i3d.h. The layer
+ * table below is the paper's Figure 3; declare and forward both walk it. */
+#include "video/models/i3d.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define I3D_BN_EPS 1e-3f
+#define I3D_BN_MOMENTUM 0.01f
+#define I3D_FEATURES 1024
+
+enum { L_UNIT, L_POOL, L_MIXED };
+
+typedef struct {
+  int kind;
+  const char *name;
+  int k[3], s[3]; /* unit and pool: kernel, stride */
+  int out[6];     /* unit: out[0]; mixed: b0, b1a, b1b, b2a, b2b, b3b */
+} i3d_layer;
+
+static const i3d_layer i3d_layers[] = {
+    {L_UNIT, "Conv3d_1a_7x7", {7, 7, 7}, {2, 2, 2}, {64}},
+    {L_POOL, "MaxPool3d_2a_3x3", {1, 3, 3}, {1, 2, 2}, {0}},
+    {L_UNIT, "Conv3d_2b_1x1", {1, 1, 1}, {1, 1, 1}, {64}},
+    {L_UNIT, "Conv3d_2c_3x3", {3, 3, 3}, {1, 1, 1}, {192}},
+    {L_POOL, "MaxPool3d_3a_3x3", {1, 3, 3}, {1, 2, 2}, {0}},
+    {L_MIXED, "Mixed_3b", {0}, {0}, {64, 96, 128, 16, 32, 32}},
+    {L_MIXED, "Mixed_3c", {0}, {0}, {128, 128, 192, 32, 96, 64}},
+    {L_POOL, "MaxPool3d_4a_3x3", {3, 3, 3}, {2, 2, 2}, {0}},
+    {L_MIXED, "Mixed_4b", {0}, {0}, {192, 96, 208, 16, 48, 64}},
+    {L_MIXED, "Mixed_4c", {0}, {0}, {160, 112, 224, 24, 64, 64}},
+    {L_MIXED, "Mixed_4d", {0}, {0}, {128, 128, 256, 24, 64, 64}},
+    {L_MIXED, "Mixed_4e", {0}, {0}, {112, 144, 288, 32, 64, 64}},
+    {L_MIXED, "Mixed_4f", {0}, {0}, {256, 160, 320, 32, 128, 128}},
+    {L_POOL, "MaxPool3d_5a_2x2", {2, 2, 2}, {2, 2, 2}, {0}},
+    {L_MIXED, "Mixed_5b", {0}, {0}, {256, 160, 320, 32, 128, 128}},
+    {L_MIXED, "Mixed_5c", {0}, {0}, {384, 192, 384, 48, 128, 128}},
+};
+#define N_LAYERS ((int)(sizeof i3d_layers / sizeof i3d_layers[0]))
+
+/* Branch units of a Mixed module: name, input (-1: the module's input, else
+ * the out[] index feeding it), out[] index, cubic kernel size. */
+static const struct {
+  const char *name;
+  int from, out, k;
+} mixed_units[] = {
+    {"b0", -1, 0, 1}, {"b1a", -1, 1, 1}, {"b1b", 1, 2, 3}, {"b2a", -1, 3, 1}, {"b2b", 3, 4, 3}, {"b3b", -1, 5, 1},
+};
+
+/* ---- parameter table ---- */
+
+static avs_tensor *param(const avs_params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static avs_tensor *param(const avs_params *p, const char *fmt, ...) {
+  char name[128];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(name, sizeof name, fmt, ap);
+  va_end(ap);
+  avs_tensor *t = avs_params_find(p, name);
+  if (!t) avs_seterr(AVS_ENOTFOUND, "i3d: parameter '%s' is not declared", name);
+  return t;
+}
+
+static int fill(avs_tensor *t, float v) {
+  if (!t) return avs_errcode();
+  for (int64_t i = 0; i < t->numel; i++) t->data[i] = v;
+  return 0;
+}
+
+/* Conv (no bias) + batch norm of one unit. */
+static int declare_unit(avs_params *p, const char *name, int in, int out, const int *k) {
+  char n[128];
+  snprintf(n, sizeof n, "%s.conv3d.weight", name);
+  if (!avs_params_add(p, n, 5, AVS_SHAPE(out, in, k[0], k[1], k[2]))) return avs_errcode();
+  static const char *bn[] = {"weight", "bias", "running_mean", "running_var"};
+  for (int i = 0; i < 4; i++) {
+    snprintf(n, sizeof n, "%s.bn.%s", name, bn[i]);
+    avs_tensor *t = avs_params_add(p, n, 1, AVS_SHAPE(out));
+    if (!t) return avs_errcode();
+    if (i >= 2) t->requires_grad = false; /* running statistics are buffers */
+    if ((i == 0 || i == 3) && fill(t, 1.0f)) return avs_errcode();
+  }
+  return 0;
+}
+
+int avs_i3d_declare(avs_params *p, const avs_i3d_cfg *cfg) {
+  if (cfg->in_channels < 1 || cfg->classes < 1)
+    return avs_seterr(AVS_EINVAL, "i3d: in_channels %d and classes %d must be positive", cfg->in_channels,
+                      cfg->classes);
+  int c = cfg->in_channels, rc = 0;
+  char n[128];
+  for (int l = 0; l < N_LAYERS && !rc; l++) {
+    const i3d_layer *L = &i3d_layers[l];
+    if (L->kind == L_UNIT) {
+      rc = declare_unit(p, L->name, c, L->out[0], L->k);
+      c = L->out[0];
+    } else if (L->kind == L_MIXED) {
+      for (int u = 0; u < 6 && !rc; u++) {
+        int in = mixed_units[u].from < 0 ? c : L->out[mixed_units[u].from], k = mixed_units[u].k;
+        snprintf(n, sizeof n, "%s.%s", L->name, mixed_units[u].name);
+        rc = declare_unit(p, n, in, L->out[mixed_units[u].out], (int[]){k, k, k});
+      }
+      c = L->out[0] + L->out[2] + L->out[4] + L->out[5];
+    }
+  }
+  if (rc) return rc;
+  if (!avs_params_add(p, "logits.conv3d.weight", 5, AVS_SHAPE(cfg->classes, c, 1, 1, 1)) ||
+      !avs_params_add(p, "logits.conv3d.bias", 1, AVS_SHAPE(cfg->classes)))
+    return avs_errcode();
+  snprintf(n, sizeof n, "%d", cfg->in_channels);
+  if ((rc = avs_params_set_meta(p, "in_channels", n))) return rc;
+  snprintf(n, sizeof n, "%d", cfg->classes);
+  return avs_params_set_meta(p, "classes", n);
+}
+
+/* ---- forward ---- */
+
+/* TensorFlow "SAME" zero padding of the spatial dims for kernel k, stride s. */
+static avs_tensor *pad_same(avs_ctx *ctx, avs_tensor *x, const int *k, const int *s) {
+  if (!x) return NULL;
+  int before[3], after[3], any = 0;
+  for (int d = 0; d < 3; d++) {
+    int in = (int)x->shape[1 + d], r = in % s[d];
+    int total = r == 0 ? k[d] - s[d] : k[d] - r;
+    if (total < 0) total = 0;
+    before[d] = total / 2, after[d] = total - total / 2;
+    any |= total;
+  }
+  return any ? avs_pad(ctx, x, before, after) : x;
+}
+
+static avs_tensor *unit(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x, const int *s) {
+  avs_tensor *w = param(p, "%s.conv3d.weight", name);
+  avs_bn bn = {.weight = param(p, "%s.bn.weight", name),
+               .bias = param(p, "%s.bn.bias", name),
+               .running_mean = param(p, "%s.bn.running_mean", name),
+               .running_var = param(p, "%s.bn.running_var", name),
+               .eps = I3D_BN_EPS,
+               .momentum = I3D_BN_MOMENTUM};
+  if (!w || !bn.weight || !bn.bias || !bn.running_mean || !bn.running_var) return NULL;
+  int k[3] = {(int)w->shape[2], (int)w->shape[3], (int)w->shape[4]};
+  x = avs_conv3d(ctx, pad_same(ctx, x, k, s), w, NULL, (avs_conv){.stride = {s[0], s[1], s[2]}});
+  return avs_relu(ctx, avs_batch_norm(ctx, x, &bn));
+}
+
+static avs_tensor *max_pool_same(avs_ctx *ctx, avs_tensor *x, const int *k, const int *s) {
+  avs_pool pool = {.kernel = {k[0], k[1], k[2]}, .stride = {s[0], s[1], s[2]}};
+  return avs_max_pool3d(ctx, pad_same(ctx, x, k, s), pool);
+}
+
+static avs_tensor *mixed(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
+  static const int one[3] = {1, 1, 1}, three[3] = {3, 3, 3};
+  char n[128];
+  avs_tensor *b[4], *mid;
+  snprintf(n, sizeof n, "%s.b0", name);
+  b[0] = unit(ctx, p, n, x, one);
+  snprintf(n, sizeof n, "%s.b1a", name);
+  mid = unit(ctx, p, n, x, one);
+  snprintf(n, sizeof n, "%s.b1b", name);
+  b[1] = unit(ctx, p, n, mid, one);
+  snprintf(n, sizeof n, "%s.b2a", name);
+  mid = unit(ctx, p, n, x, one);
+  snprintf(n, sizeof n, "%s.b2b", name);
+  b[2] = unit(ctx, p, n, mid, one);
+  snprintf(n, sizeof n, "%s.b3b", name);
+  b[3] = unit(ctx, p, n, max_pool_same(ctx, x, three, one), one);
+  for (int i = 0; i < 4; i++)
+    if (!b[i]) return NULL;
+  return avs_concat(ctx, 4, b, 4);
+}
+
+avs_tensor *avs_i3d_features(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, avs_tensor *clip) {
+  if (!clip) return NULL;
+  if (clip->ndim != 5 || clip->shape[4] != cfg->in_channels) {
+    char s[96];
+    avs_seterr(AVS_ESHAPE, "i3d: clip %s is not (N,T,H,W,%d)", avs_shape_str(clip->ndim, clip->shape, s, sizeof s),
+               cfg->in_channels);
+    return NULL;
+  }
+  avs_tensor *x = clip;
+  for (int l = 0; l < N_LAYERS && x; l++) {
+    const i3d_layer *L = &i3d_layers[l];
+    if (L->kind == L_UNIT) x = unit(ctx, p, L->name, x, L->s);
+    else if (L->kind == L_POOL) x = max_pool_same(ctx, x, L->k, L->s);
+    else x = mixed(ctx, p, L->name, x);
+  }
+  if (!x) return NULL;
+  /* The port's AvgPool3d([2, 7, 7], stride 1), its window clipped to the grid. */
+  avs_pool avg = {.stride = {1, 1, 1}, .count_include_pad = true};
+  static const int window[3] = {2, 7, 7};
+  for (int d = 0; d < 3; d++) avg.kernel[d] = x->shape[1 + d] < window[d] ? (int)x->shape[1 + d] : window[d];
+  return avs_avg_pool3d(ctx, x, avg);
+}
+
+avs_tensor *avs_i3d_forward(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, avs_tensor *clip) {
+  avs_tensor *w = param(p, "logits.conv3d.weight"), *b = param(p, "logits.conv3d.bias");
+  if (!w || !b) return NULL;
+  avs_tensor *x = avs_i3d_features(ctx, p, cfg, clip);
+  if (cfg->dropout > 0) x = avs_dropout(ctx, x, cfg->dropout);
+  x = avs_conv3d(ctx, x, w, b, (avs_conv){0});
+  x = avs_adaptive_avg_pool3d(ctx, x, 1, 1, 1); /* mean of the per-time logits */
+  return x ? avs_reshape(ctx, x, 2, AVS_SHAPE(x->shape[0], cfg->classes)) : NULL;
+}

@@ -1,0 +1,27 @@
+/* The 2-D ResNet-18 trunk (He et al., CVPR 2016) as torchvision 0.14's
+ * resnet18 without its fc, under a name prefix ("" gives torchvision's own
+ * names "conv1", "bn1", "layer1.0.conv1", ...; "backbone." nests them):
+ *
+ *   conv1 7x7, 64, stride 2, BN, ReLU; max pool 3x3 stride 2
+ *   layer1..layer4: 2 basic blocks each, 64 / 128 / 256 / 512, stride 1 / 2 / 2 / 2
+ *   global average pool -> 512 features
+ *
+ * Used per frame by the single-frame, fusion, CNN+LSTM and two-stream models. */
+#ifndef AVS_MODELS_RESNET18_H
+#define AVS_MODELS_RESNET18_H
+
+#include "av/ctx.h"
+#include "av/params.h"
+
+#define AVS_RESNET18_FEATURES 512
+
+int avs_resnet18_trunk_declare(avs_params *p, const char *prefix, int in_channels);
+/* images (N, H, W, in_channels) -> features (N, 512). */
+avs_tensor *avs_resnet18_trunk_forward(avs_ctx *ctx, const avs_params *p, const char *prefix, int in_channels,
+                                       avs_tensor *images);
+/* Every frame of clip (N, T, H, W, C) through the trunk -> (N, T, 512). */
+avs_tensor *avs_resnet18_frame_features(avs_ctx *ctx, const avs_params *p, const char *prefix, avs_tensor *clip);
+/* x (N, T, C) -> mean over T (N, C). */
+avs_tensor *avs_models_mean_over_time(avs_ctx *ctx, avs_tensor *x);
+
+#endif

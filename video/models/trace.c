@@ -1,0 +1,48 @@
+/* Per-layer trace of a forward pass (see trace.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "video/models/trace.h"
+
+static _Thread_local avs_layer_trace *active;
+
+void avs_layer_trace_start(avs_layer_trace *t) { active = t; }
+void avs_layer_trace_stop(void) { active = NULL; }
+
+void avs_layer_trace_free(avs_layer_trace *t) {
+  if (active == t) active = NULL;
+  free(t->rows);
+  memset(t, 0, sizeof *t);
+}
+
+void avs_layer_trace_add(const char *name, const char *kind, const avs_tensor *out, int64_t params, int64_t macs) {
+  avs_layer_trace *t = active;
+  if (!t || !out) return;
+  if (t->n == t->cap) {
+    int cap = t->cap ? 2 * t->cap : 64;
+    avs_layer_row *r = realloc(t->rows, sizeof *r * cap);
+    if (!r) {
+      t->failed = 1;
+      return;
+    }
+    t->rows = r, t->cap = cap;
+  }
+  avs_layer_row *r = &t->rows[t->n++];
+  memset(r, 0, sizeof *r);
+  snprintf(r->name, sizeof r->name, "%s", name);
+  snprintf(r->kind, sizeof r->kind, "%s", kind);
+  r->ndim = out->ndim;
+  memcpy(r->shape, out->shape, sizeof r->shape);
+  r->params = params;
+  r->macs = macs;
+}
+
+void avs_layer_trace_amend(const avs_tensor *out, int64_t params) {
+  avs_layer_trace *t = active;
+  if (!t || !t->n || !out) return;
+  avs_layer_row *r = &t->rows[t->n - 1];
+  r->params += params;
+  r->ndim = out->ndim;
+  memcpy(r->shape, out->shape, sizeof r->shape);
+}

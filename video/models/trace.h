@@ -1,0 +1,38 @@
+/* A per-layer table of a forward pass (for `avact info`): the building blocks
+ * in unit.h add one row per convolution, linear layer, LSTM and pooling while
+ * a trace is active on the calling thread; batch norm adds its parameters to
+ * the row of the convolution it follows. Multiply-adds count convolutions,
+ * linear layers and LSTM gates only. */
+#ifndef AVS_MODELS_TRACE_H
+#define AVS_MODELS_TRACE_H
+
+#include <stdint.h>
+
+#include "av/tensor.h"
+
+typedef struct {
+  char name[64];        /* state_dict prefix of the layer ("conv3a", "layer1.0.conv1.0") or "pool1" */
+  char kind[12];        /* "conv3d", "conv2d", "linear", "lstm", "maxpool3d", ... */
+  int ndim;
+  int64_t shape[AVS_MAX_DIMS]; /* output, channels-last as computed (batch included) */
+  int64_t params;       /* learnable parameters (buffers such as running_mean excluded) */
+  int64_t macs;         /* multiply-adds for the whole batch */
+} avs_layer_row;
+
+typedef struct {
+  avs_layer_row *rows;
+  int n, cap;
+  int failed;           /* an allocation failed: rows are incomplete */
+} avs_layer_trace;
+
+/* Starts collecting into t (zero it first) on this thread; stop before freeing. */
+void avs_layer_trace_start(avs_layer_trace *t);
+void avs_layer_trace_stop(void);
+void avs_layer_trace_free(avs_layer_trace *t);
+
+/* For building blocks: no-ops while no trace is active. */
+void avs_layer_trace_add(const char *name, const char *kind, const avs_tensor *out, int64_t params, int64_t macs);
+/* Adds params to the last row and updates its output shape (batch norm after a conv). */
+void avs_layer_trace_amend(const avs_tensor *out, int64_t params);
+
+#endif

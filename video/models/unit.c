@@ -1,0 +1,117 @@
+/* Conv / batch-norm / linear / pooling units (see unit.h). */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "av/status.h"
+#include "video/models/trace.h"
+#include "video/models/unit.h"
+
+char *avs_unit_name(char *buf, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, AVS_NAME_MAX, fmt, ap);
+  va_end(ap);
+  return buf;
+}
+
+avs_tensor *avs_unit_param(const avs_params *p, const char *fmt, ...) {
+  char name[AVS_NAME_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(name, sizeof name, fmt, ap);
+  va_end(ap);
+  avs_tensor *t = avs_params_find(p, name);
+  if (!t) avs_seterr(AVS_ENOTFOUND, "%s model has no tensor '%s'", p->arch, name);
+  return t;
+}
+
+/* Declares name.suffix with the given shape; AVS_OK or the error code. */
+static int add(avs_params *p, const char *name, const char *suffix, int ndim, const int64_t *shape, bool grad) {
+  char full[AVS_NAME_MAX];
+  snprintf(full, sizeof full, "%s.%s", name, suffix);
+  avs_tensor *t = avs_params_add(p, full, ndim, shape);
+  if (!t) return avs_errcode();
+  t->requires_grad = grad;
+  return AVS_OK;
+}
+
+int avs_unit_declare_conv(avs_params *p, const char *name, const avs_conv_spec *s) {
+  if (s->nsp < 2 || s->nsp > 3 || s->in < 1 || s->out < 1)
+    return avs_seterr(AVS_EINVAL, "%s: bad convolution (%d spatial dims, %d -> %d channels)", name, s->nsp, s->in,
+                      s->out);
+  int64_t shape[5] = {s->out, s->in, s->k[0], s->k[1], s->k[2]};
+  int rc = add(p, name, "weight", 2 + s->nsp, shape, true);
+  if (!rc && s->bias) rc = add(p, name, "bias", 1, shape, true);
+  return rc;
+}
+
+int avs_unit_declare_bn(avs_params *p, const char *name, int channels) {
+  const int64_t c[1] = {channels};
+  int rc = add(p, name, "weight", 1, c, true);
+  if (!rc) rc = add(p, name, "bias", 1, c, true);
+  if (!rc) rc = add(p, name, "running_mean", 1, c, false);
+  if (!rc) rc = add(p, name, "running_var", 1, c, false);
+  if (!rc) { /* PyTorch's initial state: unit weight and variance */
+    char full[AVS_NAME_MAX];
+    snprintf(full, sizeof full, "%s.weight", name);
+    avs_tensor *w = avs_params_find(p, full);
+    snprintf(full, sizeof full, "%s.running_var", name);
+    avs_tensor *v = avs_params_find(p, full);
+    for (int i = 0; i < channels; i++) w->data[i] = v->data[i] = 1.0f;
+  }
+  return rc;
+}
+
+int avs_unit_declare_linear(avs_params *p, const char *name, int in, int out) {
+  int rc = add(p, name, "weight", 2, (const int64_t[]){out, in}, true);
+  if (!rc) rc = add(p, name, "bias", 1, (const int64_t[]){out}, true);
+  return rc;
+}
+
+int avs_unit_declare(avs_params *p, const char *conv, const char *bn, const avs_conv_spec *s) {
+  int rc = avs_unit_declare_conv(p, conv, s);
+  return rc ? rc : avs_unit_declare_bn(p, bn, s->out);
+}
+
+avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
+                          avs_tensor *x) {
+  avs_tensor *w = avs_unit_param(p, "%s.weight", name);
+  avs_tensor *b = s->bias ? avs_unit_param(p, "%s.bias", name) : NULL;
+  if (!x || !w || (s->bias && !b)) return NULL;
+  avs_conv c = {0};
+  for (int i = 0; i < s->nsp; i++) c.stride[i] = s->stride[i] ? s->stride[i] : 1, c.pad[i] = s->pad[i];
+  avs_tensor *y = s->nsp == 3 ? avs_conv3d(ctx, x, w, b, c) : avs_conv2d(ctx, x, w, b, c);
+  if (y) avs_layer_trace_add(name, s->nsp == 3 ? "conv3d" : "conv2d", y, w->numel + (b ? b->numel : 0),
+                             y->numel * (w->numel / s->out));
+  return y;
+}
+
+avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
+  avs_bn bn = {.weight = avs_unit_param(p, "%s.weight", name), .bias = avs_unit_param(p, "%s.bias", name),
+               .running_mean = avs_unit_param(p, "%s.running_mean", name),
+               .running_var = avs_unit_param(p, "%s.running_var", name)};
+  if (!bn.weight || !bn.bias || !bn.running_mean || !bn.running_var) return NULL;
+  avs_tensor *y = avs_batch_norm(ctx, x, &bn);
+  avs_layer_trace_amend(y, bn.weight->numel + bn.bias->numel);
+  return y;
+}
+
+avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
+                             const avs_conv_spec *s, avs_tensor *x, bool relu) {
+  avs_tensor *y = avs_unit_bn(ctx, p, bn, avs_unit_conv(ctx, p, conv, s, x));
+  return relu ? avs_relu(ctx, y) : y;
+}
+
+avs_tensor *avs_unit_linear(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
+  avs_tensor *w = avs_unit_param(p, "%s.weight", name), *b = avs_unit_param(p, "%s.bias", name);
+  if (!x || !w || !b) return NULL;
+  avs_tensor *y = avs_linear(ctx, x, w, b);
+  if (y) avs_layer_trace_add(name, "linear", y, w->numel + b->numel, y->numel * w->shape[1]);
+  return y;
+}
+
+avs_tensor *avs_unit_max_pool(avs_ctx *ctx, const char *name, int nsp, avs_tensor *x, avs_pool pool) {
+  avs_tensor *y = nsp == 3 ? avs_max_pool3d(ctx, x, pool) : avs_max_pool2d(ctx, x, pool);
+  if (y) avs_layer_trace_add(name, nsp == 3 ? "maxpool3d" : "maxpool2d", y, 0, 0);
+  return y;
+}

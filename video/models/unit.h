@@ -1,0 +1,49 @@
+/* Building blocks shared by the action models: parameter lookup by formatted
+ * name, and the conv / batch-norm / linear / pooling units that declare their
+ * tensors under PyTorch state_dict names ("<name>.weight", "<name>.bias",
+ * "<name>.running_mean", "<name>.running_var") and run them channels-last.
+ * Each unit adds a row to the layer trace (trace.h) when one is active. */
+#ifndef AVS_MODELS_UNIT_H
+#define AVS_MODELS_UNIT_H
+
+#include <stdbool.h>
+
+#include "av/ops.h"
+#include "av/params.h"
+
+/* A convolution as nn.Conv2d / nn.Conv3d: spatial values in order (T,) H, W. */
+typedef struct {
+  int nsp;                     /* spatial dims: 2 (H, W) or 3 (T, H, W) */
+  int in, out;
+  int k[3], stride[3], pad[3]; /* zero stride means 1 */
+  bool bias;
+} avs_conv_spec;
+
+#define AVS_NAME_MAX 160
+
+/* Formats a tensor or layer name into buf (AVS_NAME_MAX bytes); returns buf. */
+char *avs_unit_name(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The tensor named by fmt; NULL with AVS_ENOTFOUND when the table lacks it. */
+avs_tensor *avs_unit_param(const avs_params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int avs_unit_declare_conv(avs_params *p, const char *name, const avs_conv_spec *s);
+/* BatchNorm: weight, bias, running_mean, running_var (buffers: no gradient). */
+int avs_unit_declare_bn(avs_params *p, const char *name, int channels);
+int avs_unit_declare_linear(avs_params *p, const char *name, int in, int out);
+/* conv (no bias) + BatchNorm over its output channels. */
+int avs_unit_declare(avs_params *p, const char *conv, const char *bn, const avs_conv_spec *s);
+
+avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
+                          avs_tensor *x);
+/* Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1). */
+avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
+/* conv, batch norm, then ReLU when relu. */
+avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
+                             const avs_conv_spec *s, avs_tensor *x, bool relu);
+/* x (..., in) -> (..., out). */
+avs_tensor *avs_unit_linear(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
+/* Max pooling over nsp spatial dims; `name` labels the trace row. */
+avs_tensor *avs_unit_max_pool(avs_ctx *ctx, const char *name, int nsp, avs_tensor *x, avs_pool pool);
+
+#endif
