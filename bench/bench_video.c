@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "av/avs.h"
@@ -26,6 +27,13 @@ static int extra(int argc, char **argv, int i) {
     return 2;
   }
   return 0;
+}
+
+/* CPU seconds (user + system) of this process or of its waited-for children. */
+static double cpu_s(int who) {
+  struct rusage ru;
+  getrusage(who, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
 static bool have_ffmpeg(void) { return system("ffmpeg -hide_banner -version >/dev/null 2>&1") == 0; }
@@ -130,26 +138,30 @@ int main(int argc, char **argv) {
   /* Alternate the two so that a change in machine load hits both alike. */
   decode_arg da = {.path = path};
   const bool cli = have_ffmpeg();
-  double t_avs[64], t_cli[64];
+  double t_avs[64], t_cli[64], c_avs[64], c_cli[64];
   int reps = o.reps < 64 ? o.reps : 64;
   for (int i = -o.warmup; i < reps; i++) {
-    double t0 = bench_now_ms();
+    double c0 = cpu_s(RUSAGE_SELF), t0 = bench_now_ms();
     if (decode_avs(&da)) bench_die("decode");
-    double t1 = bench_now_ms();
+    double t1 = bench_now_ms(), c1 = cpu_s(RUSAGE_SELF), k1 = cpu_s(RUSAGE_CHILDREN);
     if (cli && decode_cli(&da)) {
       fprintf(stderr, "bench_video: the ffmpeg CLI failed\n");
       return 1;
     }
-    double t2 = bench_now_ms();
-    if (i >= 0) t_avs[i] = t1 - t0, t_cli[i] = t2 - t1;
+    double t2 = bench_now_ms(), k2 = cpu_s(RUSAGE_CHILDREN);
+    if (i >= 0) t_avs[i] = t1 - t0, t_cli[i] = t2 - t1, c_avs[i] = 1e3 * (c1 - c0), c_cli[i] = 1e3 * (k2 - k1);
   }
   double avs_ms = bench_median(t_avs, reps), cli_ms = cli ? bench_median(t_cli, reps) : -1;
+  double avs_cpu = bench_median(c_avs, reps), cli_cpu = cli ? bench_median(c_cli, reps) : -1;
   if (cli_ms > 0)
     printf("decode to 112x112 @ 8 fps (%d frames): avs %.1f ms, ffmpeg CLI %.1f ms, ratio %.2f (goal <= 1.2)\n",
            da.frames, avs_ms, cli_ms, avs_ms / cli_ms);
   else
     printf("decode to 112x112 @ 8 fps (%d frames): avs %.1f ms, ffmpeg CLI n/a\n", da.frames, avs_ms);
-  printf("  = %.0f source frames/s decoded, %.0f output frames/s\n", src_frames / (avs_ms / 1e3),
+  if (cli_cpu > 0)
+    printf("  CPU time (user+sys, all threads): avs %.1f ms, ffmpeg CLI %.1f ms, ratio %.2f\n", avs_cpu, cli_cpu,
+           avs_cpu / cli_cpu);
+  printf("  = %.0f source frames/s decoded, %.0f output frames/s (wall)\n", src_frames / (avs_ms / 1e3),
          da.frames / (avs_ms / 1e3));
 
   /* TV-L1 on 17 consecutive frames of the clip (raw 0..255 RGB). */

@@ -97,8 +97,10 @@ static int open_input(avs_video *v) {
 
   rc = avformat_find_stream_info(v->fmt, NULL);
   if (rc < 0) {
-    rc = avs_ff_seterr(rc, v->url, "cannot read the stream layout");
-    if (rc == AVS_EBACKEND) rc = avs_seterr(AVS_EFORMAT, "%s", avs_errmsg());
+    char why[128];
+    av_strerror(rc, why, sizeof why);
+    rc = avs_ff_code(rc);
+    rc = avs_seterr(rc == AVS_EBACKEND ? AVS_EFORMAT : rc, "cannot read the stream layout: %s (%s)", why, v->url);
     goto fail;
   }
   v->stream = pick_stream(v->fmt);

@@ -124,7 +124,74 @@ static void centered_gradient(const float *im, float *dx, float *dy, int nx, int
 
 typedef struct {
   float *i1x, *i1y, *i1w, *i1wx, *i1wy, *rho_c, *grad, *p11, *p12, *p21, *p22;
+  const float *zero; /* a row of zeros (the row above the first) */
 } level_ws;
+
+/* One row of the primal step: the thresholding of the data term, which is
+ * v = u + clamp(-rho / |grad I1w|^2, -lambda theta, lambda theta) grad I1w
+ * (IPOL's three cases in one expression), then u = v + theta div p, where
+ * div p uses backward differences. p11 is 0 on the last column and p12 on the
+ * last row (the forward gradient is 0 there and p starts at 0), so only the
+ * first column and row need care. p is only read here. Returns the row's sum
+ * of squared updates. */
+static inline float primal_px(float rc, float gx, float gy, float g, float div1, float div2, float l_t, float theta,
+                              float *u1, float *u2) {
+  float rho = rc + gx * *u1 + gy * *u2;
+  float fi = -rho / (g > GRAD_IS_ZERO ? g : GRAD_IS_ZERO);
+  fi = fi < -l_t ? -l_t : fi > l_t ? l_t : fi;
+  float d1 = fi * gx + theta * div1, d2 = fi * gy + theta * div2;
+  *u1 += d1, *u2 += d2;
+  return d1 * d1 + d2 * d2;
+}
+
+/* The two row kernels are most of the run time: compiled for AVX2+FMA too,
+ * picked at load time (binaries stay x86-64 baseline). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define AVS_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define AVS_CLONES
+#endif
+
+AVS_CLONES static double primal_row(const level_ws *ws, float *restrict u1, float *restrict u2, int nx, int i, float l_t,
+                         float theta) {
+  const size_t o = (size_t)i * nx;
+  const float *restrict gx = ws->i1wx + o, *restrict gy = ws->i1wy + o, *restrict g = ws->grad + o;
+  const float *restrict rc = ws->rho_c + o;
+  const float *restrict p11 = ws->p11 + o, *restrict p21 = ws->p21 + o;
+  const float *restrict p12 = ws->p12 + o, *restrict p22 = ws->p22 + o;
+  const float *restrict p12u = i > 0 ? p12 - nx : ws->zero, *restrict p22u = i > 0 ? p22 - nx : ws->zero;
+  u1 += o, u2 += o;
+  float e = primal_px(rc[0], gx[0], gy[0], g[0], p11[0] + p12[0] - p12u[0], p21[0] + p22[0] - p22u[0], l_t, theta,
+                      &u1[0], &u2[0]);
+#pragma omp simd reduction(+ : e)
+  for (int j = 1; j < nx; j++)
+    e += primal_px(rc[j], gx[j], gy[j], g[j], p11[j] - p11[j - 1] + p12[j] - p12u[j],
+                   p21[j] - p21[j - 1] + p22[j] - p22u[j], l_t, theta, &u1[j], &u2[j]);
+  return e;
+}
+
+/* One row of the dual step: p = (p + taut grad u) / (1 + taut |grad u|), forward differences. */
+AVS_CLONES static void dual_row(level_ws *ws, const float *restrict u1, const float *restrict u2, int nx, int ny, int i,
+                     float taut) {
+  const size_t o = (size_t)i * nx;
+  float *restrict p11 = ws->p11 + o, *restrict p12 = ws->p12 + o, *restrict p21 = ws->p21 + o,
+                  *restrict p22 = ws->p22 + o;
+  const float *restrict a1 = u1 + o, *restrict a2 = u2 + o;
+  const float *restrict b1 = i < ny - 1 ? a1 + nx : a1, *restrict b2 = i < ny - 1 ? a2 + nx : a2;
+#pragma omp simd
+  for (int j = 0; j < nx; j++) {
+    /* On the last column the forward difference is 0: a[j + 1] would be the next row's first value. */
+    float m = j < nx - 1 ? 1.0f : 0.0f;
+    int jr = j < nx - 1 ? j + 1 : j;
+    float u1x = m * (a1[jr] - a1[j]), u2x = m * (a2[jr] - a2[j]);
+    float u1y = b1[j] - a1[j], u2y = b2[j] - a2[j]; /* 0 on the last row: b is a there */
+    float ng1 = 1 + taut * sqrtf(u1x * u1x + u1y * u1y), ng2 = 1 + taut * sqrtf(u2x * u2x + u2y * u2y);
+    p11[j] = (p11[j] + taut * u1x) / ng1;
+    p12[j] = (p12[j] + taut * u1y) / ng1;
+    p21[j] = (p21[j] + taut * u2x) / ng2;
+    p22[j] = (p22[j] + taut * u2y) / ng2;
+  }
+}
 
 static void tvl1_level(const float *I0, const float *I1, float *u1, float *u2, int nx, int ny,
                        const avs_tvl1_params *prm, level_ws *ws) {
@@ -132,12 +199,12 @@ static void tvl1_level(const float *I0, const float *I1, float *u1, float *u2, i
   const float l_t = prm->lambda * prm->theta, theta = prm->theta, taut = prm->tau / prm->theta;
   const bool par = size >= PAR_MIN_PIXELS && !omp_in_parallel();
   float *I1x = ws->i1x, *I1y = ws->i1y, *I1w = ws->i1w, *I1wx = ws->i1wx, *I1wy = ws->i1wy;
-  float *rho_c = ws->rho_c, *grad = ws->grad, *p11 = ws->p11, *p12 = ws->p12, *p21 = ws->p21, *p22 = ws->p22;
+  float *rho_c = ws->rho_c, *grad = ws->grad;
   centered_gradient(I1, I1x, I1y, nx, ny, par);
-  memset(p11, 0, size * sizeof *p11);
-  memset(p12, 0, size * sizeof *p12);
-  memset(p21, 0, size * sizeof *p21);
-  memset(p22, 0, size * sizeof *p22);
+  memset(ws->p11, 0, size * sizeof(float));
+  memset(ws->p12, 0, size * sizeof(float));
+  memset(ws->p21, 0, size * sizeof(float));
+  memset(ws->p22, 0, size * sizeof(float));
   for (int warp = 0; warp < prm->n_warps; warp++) {
     /* Warp I1 and its gradient by the current flow; outside the image: no data term. */
 #pragma omp parallel for schedule(static) if (par)
@@ -159,54 +226,13 @@ static void tvl1_level(const float *I0, const float *I1, float *u1, float *u2, i
       }
     float error = INFINITY;
     for (int n = 0; error > prm->epsilon * prm->epsilon && n < prm->max_iter; n++) {
-      /* Thresholding for v, then u = v + theta div p (p is only read here). */
       double err = 0;
 #pragma omp parallel for schedule(static) reduction(+ : err) if (par)
-      for (int i = 0; i < ny; i++) {
-        double row_err = 0;
-        for (int j = 0; j < nx; j++) {
-          size_t p = (size_t)i * nx + j;
-          float gx = I1wx[p], gy = I1wy[p], g = grad[p];
-          float rho = rho_c[p] + gx * u1[p] + gy * u2[p];
-          float d1, d2;
-          if (rho < -l_t * g) {
-            d1 = l_t * gx, d2 = l_t * gy;
-          } else if (rho > l_t * g) {
-            d1 = -l_t * gx, d2 = -l_t * gy;
-          } else if (g < GRAD_IS_ZERO) {
-            d1 = d2 = 0;
-          } else {
-            float fi = -rho / g;
-            d1 = fi * gx, d2 = fi * gy;
-          }
-          /* div p: backward differences; p11 is 0 on the last column and p12 on
-           * the last row (the forward gradient is 0 there), so only the first
-           * column and row need care. */
-          float div1 = p11[p] + p12[p], div2 = p21[p] + p22[p];
-          if (j > 0) div1 -= p11[p - 1], div2 -= p21[p - 1];
-          if (i > 0) div1 -= p12[p - nx], div2 -= p22[p - nx];
-          float n1 = u1[p] + d1 + theta * div1, n2 = u2[p] + d2 + theta * div2;
-          row_err += (double)(n1 - u1[p]) * (n1 - u1[p]) + (double)(n2 - u2[p]) * (n2 - u2[p]);
-          u1[p] = n1, u2[p] = n2;
-        }
-        err += row_err;
-      }
+      for (int i = 0; i < ny; i++)
+        err += primal_row(ws, u1, u2, nx, i, l_t, theta);
       error = (float)(err / size);
-      /* Dual step: p = (p + taut grad u) / (1 + taut |grad u|), forward differences. */
 #pragma omp parallel for schedule(static) if (par)
-      for (int i = 0; i < ny; i++) {
-        for (int j = 0; j < nx; j++) {
-          size_t p = (size_t)i * nx + j;
-          float u1x = 0, u1y = 0, u2x = 0, u2y = 0;
-          if (j < nx - 1) u1x = u1[p + 1] - u1[p], u2x = u2[p + 1] - u2[p];
-          if (i < ny - 1) u1y = u1[p + nx] - u1[p], u2y = u2[p + nx] - u2[p];
-          float ng1 = 1 + taut * sqrtf(u1x * u1x + u1y * u1y), ng2 = 1 + taut * sqrtf(u2x * u2x + u2y * u2y);
-          p11[p] = (p11[p] + taut * u1x) / ng1;
-          p12[p] = (p12[p] + taut * u1y) / ng1;
-          p21[p] = (p21[p] + taut * u2x) / ng2;
-          p22[p] = (p22[p] + taut * u2y) / ng2;
-        }
-      }
+      for (int i = 0; i < ny; i++) dual_row(ws, u1, u2, nx, ny, i, taut);
     }
   }
 }
@@ -241,12 +267,14 @@ int avs_flow_tvl1(const float *i0, const float *i1, int nx, int ny, const avs_tv
   for (int s = 0; s < n_scales; s++) offs[s + 1] = offs[s] + (size_t)nxs[s] * nys[s];
   const size_t size = (size_t)nx * ny, pyr = offs[n_scales];
   /* I0 and I1 pyramids, u1 and u2 pyramids, 11 level buffers and a blur scratch. */
-  float *mem = malloc(sizeof(float) * (4 * pyr + 12 * size));
+  float *mem = malloc(sizeof(float) * (4 * pyr + 12 * size + nx));
   if (!mem) return avs_seterr(AVS_ENOMEM, "out of memory for the optical flow of %dx%d images", nx, ny);
   float *I0s = mem, *I1s = I0s + pyr, *u1s = I1s + pyr, *u2s = u1s + pyr, *w = u2s + pyr;
   level_ws ws = {w, w + size, w + 2 * size, w + 3 * size, w + 4 * size, w + 5 * size,
-                 w + 6 * size, w + 7 * size, w + 8 * size, w + 9 * size, w + 10 * size};
-  float *tmp = w + 11 * size;
+                 w + 6 * size, w + 7 * size, w + 8 * size, w + 9 * size, w + 10 * size, NULL};
+  float *tmp = w + 11 * size, *zero = w + 12 * size;
+  memset(zero, 0, sizeof(float) * nx);
+  ws.zero = zero;
   const bool par = size >= PAR_MIN_PIXELS && !omp_in_parallel();
 
   float lo = INFINITY, hi = -INFINITY;

@@ -93,7 +93,7 @@ static char *write_text(const char *dir, const char *name, const char *text, siz
   return tmp;
 }
 
-static cJSON *meta_json(const avs_data_gen *g, int64_t n_split[3], double secs) {
+static cJSON *meta_json(const avs_data_gen *g, int64_t n_split[3]) {
   const avs_data_config *c = avs_data_gen_config(g);
   cJSON *m = cJSON_CreateObject();
   cJSON_AddStringToObject(m, "generator", "avdata");
@@ -131,7 +131,6 @@ static cJSON *meta_json(const avs_data_gen *g, int64_t n_split[3], double secs) 
   } else
     for (int i = 0; i < avs_data_class_count(c->kind); i++)
       cJSON_AddItemToArray(cls, cJSON_CreateString(avs_data_class_name(c->kind, i)));
-  cJSON_AddNumberToObject(m, "seconds_to_make", round(secs * 10) / 10);
   return m;
 }
 
@@ -261,7 +260,7 @@ int avdata_synth(int argc, char **argv) {
     free(text);
     first += n_split[s];
   }
-  cJSON *meta = meta_json(g, n_split, secs);
+  cJSON *meta = meta_json(g, n_split);
   char *mtext = cJSON_Print(meta);
   if (!mtext) app_fail("out of memory");
   size_t mlen = strlen(mtext);

@@ -227,6 +227,12 @@ static avs_rect draw_parts(avs_canvas *c, const avs_part *parts, int n, const av
   float isx = 1.0f / pl->scale_x, isy = 1.0f / pl->scale_y;
   float px_per_unit = minf(fabsf(pl->scale_x), fabsf(pl->scale_y));
   float gain = pl->gain > 0 ? pl->gain : 1.0f;
+  /* each part's extent in glyph units, one pixel wider: pixels outside it skip the part */
+  float ext[AVS_GLYPH_MAX_PARTS][4], pad = 1.5f / px_per_unit;
+  for (int i = 0; i < n && i < AVS_GLYPH_MAX_PARTS; i++) {
+    part_extent(&parts[i], &ext[i][0], &ext[i][1], &ext[i][2], &ext[i][3]);
+    ext[i][0] -= pad, ext[i][1] -= pad, ext[i][2] += pad, ext[i][3] += pad;
+  }
   int X0 = (int)floorf(box.x0) - 1, X1 = (int)ceilf(box.x1) + 1;
   int Y0 = (int)floorf(box.y0) - 1, Y1 = (int)ceilf(box.y1) + 1;
   if (X0 < 0) X0 = 0;
@@ -240,6 +246,7 @@ static avs_rect draw_parts(avs_canvas *c, const avs_part *parts, int n, const av
       float *o = c->px + ((size_t)y * c->w + x) * 3;
       for (int i = 0; i < n; i++) {
         const avs_part *p = &parts[i];
+        if (u < ext[i][0] || u > ext[i][2] || v < ext[i][1] || v > ext[i][3]) continue;
         float lx, ly;
         part_local(p, u, v, &lx, &ly);
         float d = sdf_local(p, lx, ly) * px_per_unit;

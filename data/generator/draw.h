@@ -45,7 +45,7 @@ typedef struct {
   uint32_t seed;         /* for the noise texture */
 } avs_part;
 
-#define AVS_GLYPH_MAX_PARTS 24
+#define AVS_GLYPH_MAX_PARTS 32
 typedef struct {
   int n;
   avs_part part[AVS_GLYPH_MAX_PARTS];

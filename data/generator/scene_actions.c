@@ -80,7 +80,7 @@ int avs_actions_render(avs_data_gen *g, const avs_data_plan_t *p, avs_data_clip 
   avs_glyph obj;
   random_object(&obj, &rng);
   float ext = fmaxf(obj.x1 - obj.x0, obj.y1 - obj.y0);
-  float size = side * avs_rng_range(&rng, 0.22f, 0.36f); /* pixels across the object */
+  float size = side * avs_rng_range(&rng, 0.26f, 0.4f); /* pixels across the object */
   float s0 = size / ext, half = 0.75f * size;             /* room for any turn */
   float ox = -0.5f * (obj.x0 + obj.x1), oy = -0.5f * (obj.y0 + obj.y1);
   float angle0 = avs_rng_range(&rng, 0, 2 * PI), gain = avs_rng_range(&rng, 0.85f, 1.15f);

@@ -155,6 +155,10 @@ int avs_data_clip_write(const avs_data_gen *g, const avs_data_plan_t *plan, cons
         cJSON_AddNumberToObject(j, "gain_db", round(sp->gain_db * 100) / 100);
         cJSON_AddNumberToObject(j, "start", round(sp->start * 1000) / 1000);
       }
+      if (sp->content) {
+        snprintf(buf, sizeof buf, "%016llx", (unsigned long long)sp->content);
+        cJSON_AddStringToObject(j, "content", buf); /* melody or sentence fingerprint: unique in a data set */
+      }
       if (c->kind == AVS_DATA_MUSIC && ob->sounding) {
         avs_melody_describe(&sp->melody, buf, sizeof buf);
         cJSON_AddStringToObject(j, "melody", buf);

@@ -119,6 +119,7 @@ int main(void) {
   /* chunked STFT -> mask -> ISTFT at the Sound of Pixels setting */
   avs_stft *s = NULL;
   avs_stft_new(&AVS_STFT_SOP, &s);
+  avs_clearerr();
   for (int i = 0; i < L; i++) w2[i] = 0.25f * x[i];
   int rc = avs_mask_chunked(x, L, 65535, 49151, 1, stft_gain, s, out);
   tst_true(rc == 0, "chunked STFT masking runs (%s)", avs_errmsg());

@@ -123,5 +123,14 @@ int main(int argc, char **argv) {
   tst_true(avs_stft_bins(s) == 257 && avs_stft_frames(s, 48000) == 301, "speech preset: 257 bins, 3 s -> 301 frames");
   avs_stft_free(&s);
   tst_true(s == NULL, "free sets the pointer to NULL");
+  /* plans are made with FFTW_MEASURE once; the wisdom is kept on disk for the next process */
+  const char *wp = avs_stft_wisdom_path();
+  FILE *wf = *wp ? fopen(wp, "r") : NULL;
+  char head[32] = "";
+  if (wf) {
+    if (!fgets(head, sizeof head, wf)) head[0] = 0;
+    fclose(wf);
+  }
+  tst_true(strstr(head, "fftwf_wisdom") != NULL, "FFTW wisdom cached in %s", *wp ? wp : "(disabled)");
   return tst_finish();
 }

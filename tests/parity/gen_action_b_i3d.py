@@ -111,7 +111,7 @@ class InceptionI3d(nn.Module):
 def make(path, in_channels, classes, eval_shape, train_shape, seed):
     torch.manual_seed(seed)
     model = InceptionI3d(num_classes=classes, in_channels=in_channels, dropout=0.0)
-    common.randomize_norms(model, torch.randn(2, in_channels, 8, 32, 32))
+    common.randomize_norms(model, torch.randn(8, in_channels, 8, 32, 32))
     eval_x = torch.randn(1, in_channels, *eval_shape)
     train_x = torch.randn(2, in_channels, *train_shape) if train_shape else None
     labels = torch.randint(0, classes, (2,))

@@ -9,9 +9,16 @@
  * compound; values that are small next to the rest of their tensor carry the
  * tensor's absolute rounding, so each bound is relative to the element plus a
  * fraction of the tensor's largest magnitude:
- *   logits (eval and train) and loss: 1e-4 * |x| + 1e-4 * max|x|
+ *   eval logits, train logits, loss:  1e-4 * |x| + 1e-4 * max|x|
  *   gradients:                        1e-3 * |g| + 1e-4 * max|g| (per tensor)
- *   running statistics after a step:  1e-4 * |x| + 1e-5 * max|x| */
+ *   running statistics after a step:  1e-4 * |x| + 1e-5 * max|x|
+ * The training step's references are float64 results, and each train-mode
+ * bound also allows AB_TORCH_ERR times PyTorch's own float32 deviation from
+ * them (err.<key>): with train-mode batch norm, a deep network's gradients are
+ * ill-conditioned (measured on I3D at 8x32x32: PyTorch float32 vs float64 up
+ * to ~600 times the nominal gradient bound), and a float32 implementation can
+ * only be asked to be about as accurate as PyTorch's. For well-conditioned
+ * models err.<key> is tiny and the nominal bound decides. */
 #ifndef TEST_ACTION_B_COMMON_H
 #define TEST_ACTION_B_COMMON_H
 
@@ -20,6 +27,8 @@
 #include <string.h>
 
 #include "tests/harness.h"
+
+#define AB_TORCH_ERR 4.0 /* float32 rounding is random: allow a few times PyTorch's own */
 
 typedef struct {
   const char *name;
@@ -38,6 +47,14 @@ static double ab_max_abs(const float *x, int64_t n) {
 static bool ab_close(const char *what, const float *got, const float *want, int64_t n, double rtol,
                      double scale_atol) {
   return tst_close(what, got, want, n, (float)(scale_atol * ab_max_abs(want, n)), (float)rtol);
+}
+
+/* Absolute part of a train-mode bound: frac * max|want| + AB_TORCH_ERR * err.<key>. */
+static float ab_train_atol(avs_st *st, const char *key, const avs_tensor *want, double frac) {
+  avs_tensor *e = tst_tensor(st, "err.%s", key);
+  double atol = frac * ab_max_abs(want->data, want->numel) + AB_TORCH_ERR * e->data[0];
+  avs_tensor_free(&e);
+  return (float)atol;
 }
 
 /* Declares the model and loads w.<name> into every tensor; checks that the
@@ -105,39 +122,46 @@ static void ab_check_train(const ab_model *m, avs_params *p, avs_st *st) {
   char what[160];
   if (!tst_true(loss && !avs_backward(ctx, loss), "%s train step: %s", m->name, loss ? "ok" : avs_errmsg())) goto done;
   snprintf(what, sizeof what, "%s train logits", m->name);
-  ab_close(what, y->data, want->data, want->numel, 1e-4, 1e-4);
+  tst_close(what, y->data, want->data, want->numel, ab_train_atol(st, "train.logits", want, 1e-4), 1e-4f);
   snprintf(what, sizeof what, "%s train loss", m->name);
-  ab_close(what, loss->data, want_loss->data, 1, 1e-4, 0);
-  /* Gradients: one line per failing tensor, then a summary of all. */
-  int n_grad = 0, bad = 0;
+  tst_close(what, loss->data, want_loss->data, 1, ab_train_atol(st, "train.loss", want_loss, 1e-4), 1e-4f);
+  /* Gradients and buffers: one line per failing tensor, then a summary. */
+  int n_grad = 0, bad = 0, beyond_nominal = 0;
   double worst = 0;
   const char *worst_name = "";
   for (int i = 0; i < p->n; i++) {
     avs_tensor *t = p->t[i];
     bool is_grad = tst_has(st, "grad.%s", t->name), is_after = tst_has(st, "after.%s", t->name);
     if (!is_grad && !is_after) continue;
-    avs_tensor *w = tst_tensor(st, "%s.%s", is_grad ? "grad" : "after", t->name);
+    char key[160];
+    snprintf(key, sizeof key, "%s.%s", is_grad ? "grad" : "after", t->name);
+    avs_tensor *w = tst_tensor(st, "%s", key);
     const float *got = is_grad ? t->grad : t->data;
-    double rtol = is_grad ? 1e-3 : 1e-4, atol = (is_grad ? 1e-4 : 1e-5) * ab_max_abs(w->data, w->numel);
-    double err = 0; /* max of |d| / (atol + rtol |want|); no gradient at all counts as zeros */
-    if (!got) err = ab_max_abs(w->data, w->numel) > 0 ? INFINITY : 0;
+    double rtol = is_grad ? 1e-3 : 1e-4, frac = is_grad ? 1e-4 : 1e-5;
+    double atol = ab_train_atol(st, key, w, frac), atol_nominal = frac * ab_max_abs(w->data, w->numel);
+    double err = 0, err_nominal = 0; /* max of |d| / bound; no gradient at all counts as zeros */
+    if (!got) err = err_nominal = ab_max_abs(w->data, w->numel) > 0 ? INFINITY : 0;
     for (int64_t j = 0; got && j < w->numel; j++) {
-      double d = fabs((double)got[j] - w->data[j]), bound = atol + rtol * fabs(w->data[j]);
-      err = fmax(err, isnan(d) ? INFINITY : bound > 0 ? d / bound : (d > 0 ? INFINITY : 0));
+      double d = fabs((double)got[j] - w->data[j]), r = rtol * fabs(w->data[j]);
+      if (isnan(d)) d = INFINITY;
+      err = fmax(err, d == 0 ? 0 : d / (atol + r));
+      err_nominal = fmax(err_nominal, d == 0 ? 0 : d / (atol_nominal + r));
     }
-    if (is_grad) n_grad++;
+    n_grad += is_grad;
+    beyond_nominal += err_nominal > 1;
     if (err > worst) worst = err, worst_name = t->name;
     if (err > 1) {
       bad++;
-      snprintf(what, sizeof what, "%s %s %s", m->name, is_grad ? "grad" : "after step", t->name);
+      snprintf(what, sizeof what, "%s %s", m->name, key);
       if (got) tst_close(what, got, w->data, w->numel, (float)atol, (float)rtol);
       else tst_true(false, "%s: no gradient", what);
     }
     avs_tensor_free(&w);
   }
   tst_true(bad == 0 && n_grad > 0,
-           "%s: %d parameter gradients and the buffers after the step within tolerance (worst: %s at %.2f of its bound)",
-           m->name, n_grad, worst_name, worst);
+           "%s: %d parameter gradients and the buffers after the step within tolerance (worst: %s at %.2f of "
+           "its bound; %d tensors beyond the nominal bound, within PyTorch's own float32 error)",
+           m->name, n_grad, worst_name, worst, beyond_nominal);
 done:
   avs_tensor_free(&x), avs_tensor_free(&lab), avs_tensor_free(&want), avs_tensor_free(&want_loss);
   avs_ctx_free(&ctx);

@@ -1,0 +1,192 @@
+/* Shared body of the action-model parity tests (tests/parity/test_action_*.c):
+ * for every case of a reference written with tests/action/action_ref.py, build
+ * the model through the registry, check its tensor table against PyTorch's
+ * state_dict, fill the hashed weights (action_hash.h) and compare
+ *   - eval-mode logits (batch 1): |d| <= 1e-4 * max|logit| + 1e-4 |want|
+ *     (the absolute part scales with the logits: near-zero logits carry the
+ *     rounding of the large terms that cancelled in them);
+ *   - train-mode mean cross-entropy (batch 2): 1e-4 relative;
+ *   - every parameter gradient: its strided sample with
+ *     |d| <= 1e-3 * max|sample| + 1e-3 |want|, its L2 norm within 1e-3
+ *     relative, and its projection on a hashed vector within 1e-3 * norm
+ *     (1e-3 relative error per element moves it by about that much).
+ * float32 on both sides, different summation orders (oneDNN vs PyTorch), and
+ * batch norm in training mode over few values per channel amplify rounding:
+ * hence 1e-3 for gradients. Header-only: one test file includes it. */
+#ifndef AVS_TESTS_ACTION_CHECK_H
+#define AVS_TESTS_ACTION_CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/action/action_hash.h"
+#include "tests/harness.h"
+#include "video/models/registry.h"
+
+#define AC_LOGIT_TOL 1e-4
+#define AC_GRAD_TOL 1e-3
+
+/* Builds the cfg from "k=v,k=v" and the model. */
+static avs_action_model *ac_model(const char *arch, const char *hparams) {
+  const avs_action_arch *a = avs_action_arch_find(arch);
+  if (!tst_true(a != NULL, "%s is registered", arch)) return NULL;
+  void *cfg = malloc(a->cfg_size);
+  AVS_ASSERT(cfg);
+  memcpy(cfg, a->cfg_default, a->cfg_size);
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s", hparams);
+  for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(kv, '=');
+    AVS_ASSERT(eq);
+    *eq = 0;
+    if (avs_action_cfg_set(a, cfg, kv, eq + 1)) {
+      tst_true(false, "%s: %s", arch, avs_errmsg());
+      free(cfg);
+      return NULL;
+    }
+  }
+  avs_action_model *m = NULL;
+  int rc = avs_action_model_new(arch, cfg, &m);
+  free(cfg);
+  if (!tst_true(rc == 0, "%s model (%s): %s", arch, hparams, rc ? avs_errmsg() : "built")) return NULL;
+  return m;
+}
+
+/* The declared table equals PyTorch's state_dict "name:d0xd1;..." exactly. */
+static bool ac_table(const char *cs, const avs_params *p, const char *table) {
+  int n = 0, bad = 0;
+  char first[256] = "";
+  char *buf = strdup(table);
+  for (char *save = NULL, *e = strtok_r(buf, ";", &save); e; e = strtok_r(NULL, ";", &save), n++) {
+    char *colon = strrchr(e, ':');
+    *colon = 0;
+    avs_tensor *t = avs_params_find(p, e);
+    char got[96] = "missing";
+    if (t) {
+      got[0] = 0;
+      for (int d = 0; d < t->ndim; d++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "x" : "", (long long)t->shape[d]);
+    }
+    if (strcmp(got, colon + 1) && !bad++) snprintf(first, sizeof first, "%s: C %s, PyTorch %s", e, got, colon + 1);
+  }
+  free(buf);
+  if (n != p->n && !bad++) snprintf(first, sizeof first, "C declares %d tensors, PyTorch has %d", p->n, n);
+  return tst_true(!bad, "%s: %d tensors, names and shapes as PyTorch's state_dict%s%s", cs, n, bad ? ": " : "",
+                  first);
+}
+
+static avs_tensor *ac_input(avs_st *st, const char *cs, const char *what) {
+  avs_tensor *x = tst_tensor(st, "%s.%s", cs, what);
+  x->requires_grad = x->is_param = false;
+  return x;
+}
+
+static void ac_eval(avs_st *st, const char *cs, avs_action_model *m) {
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
+  avs_tensor *x = ac_input(st, cs, "eval_x"), *want = tst_tensor(st, "%s.eval_logits", cs);
+  avs_tensor *y = avs_action_model_forward(ctx, m, x);
+  if (tst_true(y && y->numel == want->numel, "%s eval forward: %s", cs, y ? "logits" : avs_errmsg())) {
+    float amax = 0;
+    for (int64_t i = 0; i < want->numel; i++) amax = fmaxf(amax, fabsf(want->data[i]));
+    char what[96];
+    snprintf(what, sizeof what, "%s eval logits", cs);
+    tst_close(what, y->data, want->data, want->numel, (float)(AC_LOGIT_TOL * amax), (float)AC_LOGIT_TOL);
+  }
+  avs_tensor_free(&x);
+  avs_tensor_free(&want);
+  avs_ctx_free(&ctx);
+}
+
+/* One gradient against its summaries; returns false (and describes it in why) on a mismatch. */
+static bool ac_grad(avs_st *st, const char *cs, const avs_tensor *t, double *worst, char *why, size_t size) {
+  static float sample[ACTION_HASH_SAMPLE];
+  int64_t k;
+  double norm, proj;
+  if (!t->grad) {
+    snprintf(why, size, "%s has no gradient", t->name);
+    return false;
+  }
+  ah_grad_summary(t->name, t->grad, t->numel, sample, &k, &norm, &proj);
+  avs_tensor *ws = tst_tensor(st, "%s.g.%s.sample", cs, t->name);
+  avs_tensor *wn = tst_tensor(st, "%s.g.%s.norm", cs, t->name), *wp = tst_tensor(st, "%s.g.%s.proj", cs, t->name);
+  bool ok = ws->numel == k;
+  double amax = 0;
+  for (int64_t i = 0; ok && i < k; i++) amax = fmax(amax, fabs(ws->data[i]));
+  for (int64_t i = 0; ok && i < k; i++) {
+    double d = fabs((double)sample[i] - ws->data[i]), tol = AC_GRAD_TOL * (amax + fabs(ws->data[i]));
+    if (d > tol) {
+      snprintf(why, size, "%s sample [%lld]: %.7g, PyTorch %.7g", t->name, (long long)i, sample[i], ws->data[i]);
+      ok = false;
+    }
+    if (amax > 0) *worst = fmax(*worst, d / (amax + fabs(ws->data[i])));
+  }
+  double n0 = wn->data[0], dn = fabs(norm - n0), dp = fabs(proj - wp->data[0]);
+  if (ok && dn > AC_GRAD_TOL * n0) {
+    snprintf(why, size, "%s norm %.7g, PyTorch %.7g", t->name, norm, n0);
+    ok = false;
+  }
+  if (ok && dp > AC_GRAD_TOL * n0) {
+    snprintf(why, size, "%s projection %.7g, PyTorch %.7g (norm %.3g)", t->name, proj, wp->data[0], n0);
+    ok = false;
+  }
+  if (n0 > 0) *worst = fmax(*worst, fmax(dn, dp) / n0);
+  avs_tensor_free(&ws), avs_tensor_free(&wn), avs_tensor_free(&wp);
+  return ok;
+}
+
+static void ac_train(avs_st *st, const char *cs, avs_action_model *m) {
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_tensor *x = ac_input(st, cs, "train_x"), *ly = tst_tensor(st, "%s.train_y", cs);
+  avs_tensor *wl = tst_tensor(st, "%s.train_loss", cs);
+  int labels[16];
+  AVS_ASSERT(ly->numel <= 16);
+  for (int i = 0; i < ly->numel; i++) labels[i] = (int)ly->data[i];
+  avs_tensor *loss = avs_cross_entropy(ctx, avs_action_model_forward(ctx, m, x), labels);
+  int rc = loss ? avs_backward(ctx, loss) : -1;
+  if (tst_true(loss && !rc, "%s train forward + backward: %s", cs, loss && !rc ? "done" : avs_errmsg())) {
+    char what[96];
+    snprintf(what, sizeof what, "%s train loss", cs);
+    tst_close(what, loss->data, wl->data, 1, 0, (float)AC_LOGIT_TOL);
+    const char *names = tst_meta_str(st, "%s.params", cs);
+    char *buf = strdup(names), why[320] = "";
+    int n = 0, bad = 0;
+    double worst = 0;
+    for (char *save = NULL, *e = strtok_r(buf, ",", &save); e; e = strtok_r(NULL, ",", &save), n++) {
+      avs_tensor *t = avs_params_find(&m->params, e);
+      char w[320];
+      if (!t) snprintf(w, sizeof w, "no tensor %s", e);
+      if (!t || !ac_grad(st, cs, t, &worst, w, sizeof w)) {
+        if (!bad++) snprintf(why, sizeof why, "%s", w);
+        printf("     %s: %s\n", cs, w);
+      }
+    }
+    free(buf);
+    tst_true(!bad, "%s gradients of %d parameters (sample, norm, projection) within %.0e; worst %.2e%s%s", cs, n,
+             AC_GRAD_TOL, worst, bad ? "; first bad: " : "", why);
+  }
+  avs_tensor_free(&x), avs_tensor_free(&ly), avs_tensor_free(&wl);
+  avs_ctx_free(&ctx);
+}
+
+/* Runs every case listed in the reference's "cases" metadata. */
+static int ac_run(const char *path) {
+  avs_st *st = tst_open(path);
+  char *cases = strdup(tst_meta_str(st, "cases"));
+  for (char *save = NULL, *cs = strtok_r(cases, ",", &save); cs; cs = strtok_r(NULL, ",", &save)) {
+    avs_action_model *m = ac_model(tst_meta_str(st, "%s.arch", cs), tst_meta_str(st, "%s.hparams", cs));
+    if (!m) continue;
+    if (ac_table(cs, &m->params, tst_meta_str(st, "%s.table", cs))) {
+      ah_fill(&m->params);
+      ac_eval(st, cs, m);
+      if (tst_has(st, "%s.train_x", cs)) ac_train(st, cs, m);
+    }
+    avs_action_model_free(&m);
+  }
+  free(cases);
+  avs_st_close(&st);
+  return tst_finish();
+}
+
+#endif

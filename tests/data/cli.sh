@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# avdata end to end: bad input, determinism, unique content, the sample set.
+#   cli.sh AVDATA OUTDIR SOURCEDIR
+set -u
+AVDATA=$1
+OUT=$2
+SRC=$3
+rm -rf "$OUT"
+mkdir -p "$OUT"
+pass=0
+fail=0
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+no_manifest() { [ ! -e "$1/train.jsonl" ] && [ ! -e "$1/val.jsonl" ] && [ ! -e "$1/test.jsonl" ] && [ ! -e "$1/meta.json" ]; }
+
+# expect_fail NAME CODE DIR PATTERN -- ARGS...: exits with CODE, the first stderr line
+# matches PATTERN, a runtime error (code 1) prints exactly one line, no manifest in DIR.
+expect_fail() {
+  local name=$1 code=$2 dir=$3 pattern=$4
+  shift 5
+  "$AVDATA" "$@" >"$OUT/stdout" 2>"$OUT/stderr"
+  local rc=$? lines first
+  lines=$(wc -l <"$OUT/stderr")
+  first=$(head -n 1 "$OUT/stderr")
+  if [ $rc -ne "$code" ]; then bad "$name: exit $rc, want $code ($first)"; return; fi
+  if ! grep -q -- "$pattern" <<<"$first"; then bad "$name: message '$first' lacks '$pattern'"; return; fi
+  if [ "$code" -eq 1 ] && [ "$lines" -ne 1 ]; then bad "$name: $lines lines on stderr, want 1"; return; fi
+  if ! no_manifest "$dir"; then bad "$name: a manifest was left in $dir"; return; fi
+  ok "$name: exit $rc, '$first'"
+}
+
+expect_fail "unknown kind" 2 "$OUT/k" "unknown kind" -- synth --kind drums --count 2 --out "$OUT/k"
+[ -e "$OUT/k" ] && bad "unknown kind: created the output folder" || ok "unknown kind: no output folder"
+expect_fail "count 0" 2 "$OUT/c0" "count" -- synth --kind actions --count 0 --out "$OUT/c0"
+expect_fail "negative count" 2 "$OUT/cn" "count" -- synth --kind actions --count -3 --out "$OUT/cn"
+expect_fail "count not a number" 2 "$OUT/cx" "count" -- synth --kind actions --count many --out "$OUT/cx"
+expect_fail "missing soundfont" 1 "$OUT/sf" "soundfont not found: $OUT/none.sf2" -- \
+  synth --kind music --count 2 --out "$OUT/sf" --soundfont "$OUT/none.sf2"
+[ -e "$OUT/sf" ] && bad "missing soundfont: created the output folder" || ok "missing soundfont: no output folder"
+echo "not a soundfont" >"$OUT/junk.sf2"
+expect_fail "not a soundfont" 1 "$OUT/sj" "SoundFont" -- synth --kind music --count 2 --out "$OUT/sj" --soundfont "$OUT/junk.sf2"
+expect_fail "unknown voice" 1 "$OUT/vo" "xx-nope" -- synth --kind speech --count 2 --out "$OUT/vo" --voice xx-nope
+touch "$OUT/afile"
+expect_fail "output under a file" 1 "$OUT/afile/sub" "afile" -- \
+  synth --kind actions --count 2 --out "$OUT/afile/sub"
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir -p "$OUT/ro" && chmod 555 "$OUT/ro"
+  expect_fail "read-only output" 1 "$OUT/ro/x" "cannot" -- synth --kind actions --count 2 --out "$OUT/ro/x"
+  chmod 755 "$OUT/ro"
+fi
+# a failure in the middle of a run: a folder where a clip's video must go; the old
+# manifests of the folder are gone and no new one is written
+mkdir -p "$OUT/mid/clips/actions_train_000003/video.mp4"
+echo '{}' >"$OUT/mid/train.jsonl"
+echo '{}' >"$OUT/mid/meta.json"
+expect_fail "failure mid-run" 1 "$OUT/mid" "actions_train_000003" -- synth --kind actions --count 8 --out "$OUT/mid" -t 1 -q
+
+# help
+"$AVDATA" synth --help >"$OUT/help" 2>&1 && grep -q -- "--soundfont" "$OUT/help" && ok "synth --help" || bad "synth --help"
+
+# same seed, same files (stems, mixtures, manifests); the data set checks out
+for d in m1 m2; do
+  "$AVDATA" synth --kind music --count 4 --seed 5 --out "$OUT/$d" -q || bad "music run $d failed"
+done
+same=1
+for f in $(cd "$OUT/m1" && find . -name '*.wav' -o -name '*.jsonl' -o -name meta.json | sort); do
+  cmp -s "$OUT/m1/$f" "$OUT/m2/$f" || { same=0; echo "  differs: $f"; }
+done
+[ $same -eq 1 ] && ok "music: same seed, same WAV files and manifests" || bad "music: same seed gave other files"
+"$AVDATA" check "$OUT/m1" >"$OUT/check" && ok "music: $(tail -n 1 "$OUT/check")" || bad "music check: $(cat "$OUT/check")"
+"$AVDATA" synth --kind music --count 4 --seed 6 --out "$OUT/m3" -q
+cmp -s "$OUT/m1/train.jsonl" "$OUT/m3/train.jsonl" && bad "music: another seed gave the same clips" || ok "music: another seed, other clips"
+
+# melodies and sentences never repeat within a data set (across splits included)
+"$AVDATA" synth --kind music --count 60 --seed 9 --out "$OUT/u" -q --max-sources 3 --min-sources 3 || bad "music run u failed"
+dups=$(cat "$OUT/u"/*.jsonl | grep -o '"content":"[0-9a-f]*"' | sort | uniq -d | wc -l)
+total=$(cat "$OUT/u"/*.jsonl | grep -o '"content":"[0-9a-f]*"' | wc -l)
+[ "$dups" -eq 0 ] && [ "$total" -eq 180 ] && ok "music: $total melodies, all distinct" || bad "music: $dups repeated melodies of $total"
+"$AVDATA" synth --kind speech --count 12 --seed 9 --out "$OUT/sp" -q || bad "speech run failed"
+dups=$(cat "$OUT/sp"/*.jsonl | grep -o '"text":"[^"]*"' | sort | uniq -d | wc -l)
+[ "$dups" -eq 0 ] && ok "speech: sentences distinct" || bad "speech: $dups repeated sentences"
+"$AVDATA" check "$OUT/sp" >"$OUT/check" && ok "speech: $(tail -n 1 "$OUT/check")" || bad "speech check: $(cat "$OUT/check")"
+"$AVDATA" synth --kind actions --count 24 --seed 9 --out "$OUT/ac" -q || bad "actions run failed"
+"$AVDATA" check "$OUT/ac" >"$OUT/check" && ok "actions: $(tail -n 1 "$OUT/check")" || bad "actions check: $(cat "$OUT/check")"
+classes=$(cat "$OUT/ac"/*.jsonl | grep -o '"label":"[a-z_]*","class"' | sort -u | wc -l)
+[ "$classes" -ge 8 ] && ok "actions: $classes classes in 24 clips" || bad "actions: only $classes classes in 24 clips"
+
+# the committed sample set
+for k in music speech actions; do
+  if [ -d "$SRC/data/samples/$k" ]; then
+    "$AVDATA" check "$SRC/data/samples/$k" >"$OUT/check" && ok "samples/$k: $(tail -n 1 "$OUT/check")" ||
+      bad "samples/$k: $(cat "$OUT/check")"
+  else
+    bad "samples/$k missing"
+  fi
+done
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
