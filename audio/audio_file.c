@@ -104,8 +104,9 @@ int avs_audio_read(const char *path, avs_audio **out) {
                     AVS_AUDIO_RATE_MAX, path);
     goto fail;
   }
-  /* frames may be unknown (SF_COUNT_MAX) for some streams: read until the end. */
-  int64_t cap = info.frames > 0 && info.frames < ((int64_t)1 << 40) ? info.frames : 65536;
+  /* the header's frame count sizes the buffer, within reason (it may lie or be
+   * unknown): reading goes on to the end of the data */
+  int64_t cap = info.frames > 0 && info.frames < ((int64_t)1 << 26) ? info.frames + 1 : 65536;
   a = avs_audio_new(cap, info.channels, info.samplerate);
   if (!a) {
     rc = avs_errcode();

@@ -490,8 +490,9 @@ int avs_track_load(const char *path, const avs_track_opts *opts, avs_audio **out
   int rc = avs_track_open(path, opts, &t);
   if (rc) return rc;
   /* The first read fixes the channel count when the source decides it. */
-  int64_t hint = avs_track_frames_hint(t);
-  int64_t cap = hint > 0 ? hint + 4096 : 1 << 16;
+  /* the container's duration sizes the buffer, within reason (it may lie) */
+  int64_t hint = avs_track_frames_hint(t), most = (int64_t)t->out_rate * 600;
+  int64_t cap = hint > 0 ? (hint < most ? hint : most) + 4096 : 1 << 16;
   int64_t n = 0;
   int ch = t->out_channels;
   a = avs_audio_new(cap, ch, t->out_rate);

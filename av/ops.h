@@ -68,10 +68,13 @@ avs_tensor *avs_tanh(avs_ctx *ctx, avs_tensor *x);
 avs_tensor *avs_gelu(avs_ctx *ctx, avs_tensor *x);          /* exact (erf) form */
 avs_tensor *avs_softmax(avs_ctx *ctx, avs_tensor *x);       /* over the last dim */
 avs_tensor *avs_log_softmax(avs_ctx *ctx, avs_tensor *x);   /* over the last dim */
-/* Inverted dropout: zeroes with probability p and scales by 1/(1-p) in training; identity in eval. */
+/* Inverted dropout: zeroes with probability p and scales by 1/(1-p) in training
+ * (mask from avs_ctx_rng); in eval mode and for p = 0 returns x itself.
+ * p outside [0, 1) is an error (AVS_EINVAL). */
 avs_tensor *avs_dropout(avs_ctx *ctx, avs_tensor *x, float p);
 /* a + b, a - b, a * b: same shape, or b broadcast over a's leading dims when b's
- * shape equals a's trailing dims (bias or per-channel scale). */
+ * shape equals a's trailing dims (bias or per-channel scale); b's leading dims
+ * of size 1 are ignored, so (1,1,C) acts as (C) and a 0-dim or (1) b as a scalar. */
 avs_tensor *avs_add(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
 avs_tensor *avs_sub(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
 avs_tensor *avs_mul(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
@@ -83,9 +86,10 @@ avs_tensor *avs_mean(avs_ctx *ctx, avs_tensor *x);          /* scalar */
 avs_tensor *avs_reshape(avs_ctx *ctx, avs_tensor *x, int ndim, const int64_t *shape); /* one -1 allowed */
 avs_tensor *avs_permute(avs_ctx *ctx, avs_tensor *x, const int *perm);
 avs_tensor *avs_concat(avs_ctx *ctx, int n, avs_tensor *const *xs, int dim);
-/* Elements start, start+step, ... < end along dim (step >= 1). */
+/* Elements start, start+step, ... < end along dim (step >= 1); negative dim,
+ * start and end count from the end and start/end are clamped, as Python slices. */
 avs_tensor *avs_slice(avs_ctx *ctx, avs_tensor *x, int dim, int64_t start, int64_t end, int64_t step);
-/* Zero padding of the spatial dims (all but the first and the last): before[i], after[i]. */
+/* Zero padding of the spatial dims (all but the first and the last): before[i], after[i] >= 0. */
 avs_tensor *avs_pad(avs_ctx *ctx, avs_tensor *x, const int *before, const int *after);
 /* Upsampling of channels-last images (N,H,W,C) to (N,oh,ow,C) as F.interpolate. */
 avs_tensor *avs_upsample_nearest2d(avs_ctx *ctx, avs_tensor *x, int oh, int ow);
@@ -120,7 +124,9 @@ typedef struct {
 } avs_lstm_w;
 avs_tensor *avs_lstm(avs_ctx *ctx, avs_tensor *x, const avs_lstm_w *w);
 
-/* ---- losses: mean over all elements, scalar result ---- */
+/* ---- losses: mean over all elements, scalar (0-dim) result ----
+ * Gradients reach the input and, where PyTorch 1.13 has one, the target
+ * (l1, mse, bce, bce_logits); weights are constants. */
 avs_tensor *avs_l1_loss(avs_ctx *ctx, avs_tensor *x, avs_tensor *target);
 avs_tensor *avs_mse_loss(avs_ctx *ctx, avs_tensor *x, avs_tensor *target);
 /* F.binary_cross_entropy on probabilities p, weight per element or NULL (logs clamped at -100 as PyTorch). */

@@ -2,9 +2,10 @@
  * a stream (one frame at a time) or as clips of T frames (T, H, W, 3).
  *
  * Resampling to `fps` picks, for each sampling time t0 + k/fps, the decoded
- * frame whose timestamp is nearest (FFmpeg's fps filter does the same), so
- * variable frame rates and gaps are handled; frames are decoded in order and
- * only the chosen ones are converted. Memory is one clip plus the decoder's
+ * frame whose timestamp is nearest: source frame round(k * src_fps / fps) on
+ * a constant-rate video (FFmpeg's fps filter instead keeps the last frame that
+ * rounds to each slot, up to half a slot later). Variable frame rates and gaps
+ * are handled; frames are decoded in order and only the chosen ones converted. Memory is one clip plus the decoder's
  * reference frames, whatever the video's length.
  *
  *   avs_norm kin; avs_norm_preset("kinetics", &kin);

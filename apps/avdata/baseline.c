@@ -120,11 +120,11 @@ static avs_audio *load(const char *rel) {
 }
 
 /* spec (F x T x 2) of x; *T frames */
-static float *spectrum(const avs_audio *a, int64_t *T) {
-  *T = avs_stft_frames(stft, a->frames);
+static float *spectrum(avs_stft *tf, const avs_audio *a, int64_t *T) {
+  *T = avs_stft_frames(tf, a->frames);
   float *s = malloc((size_t)F * *T * 2 * sizeof(float));
   if (!s) app_fail("out of memory");
-  int rc = avs_stft_forward(stft, a->data, a->frames, s);
+  int rc = avs_stft_forward(tf, a->data, a->frames, s);
   if (rc) app_fail_status(rc);
   return s;
 }
@@ -184,7 +184,7 @@ static float *learn(int c, const clip *train, int n_train) {
       if (train[i].src[k].cls != c) continue;
       avs_audio *a = load(train[i].src[k].stem);
       int64_t T;
-      float *s = spectrum(a, &T);
+      float *s = spectrum(stft, a, &T);
       double top = 0;
       float *e = malloc((size_t)T * sizeof(float));
       for (int64_t t = 0; t < T; t++) {
@@ -229,6 +229,102 @@ typedef struct {
   double sdr, sir, sar, si_sdr;
   int n;
 } acc;
+
+/* Scores one clip with every method into res; false when NMF lacked a dictionary. */
+static bool score_clip(const clip *c, avs_stft *tf, const float *const *dict, acc *res) {
+  int rc;
+  int ns = c->n;
+  avs_audio *mix = load(c->mix), *st[MAX_SRC];
+  int64_t T, n = mix->frames;
+  float *X = spectrum(tf, mix, &T), *S[MAX_SRC];
+  for (int k = 0; k < ns; k++) {
+    st[k] = load(c->src[k].stem);
+    if (st[k]->frames != n) app_fail("%s: a stem's length differs from the mixture's", c->id);
+    S[k] = spectrum(tf, st[k], &T);
+  }
+  size_t ft = (size_t)F * T;
+  float *mag = malloc(ft * ns * sizeof(float)), *mask = malloc(ft * ns * sizeof(float));
+  float *Y = malloc(ft * 2 * sizeof(float)), *est[N_METHODS][MAX_SRC];
+  if (!mag || !mask || !Y) app_fail("out of memory");
+  for (int k = 0; k < ns; k++)
+    for (size_t q = 0; q < ft; q++) mag[k * ft + q] = hypotf(S[k][2 * q], S[k][2 * q + 1]);
+  bool have_nmf = true;
+  for (int k = 0; k < ns; k++) have_nmf &= dict[c->src[k].cls] != NULL;
+  for (int m = 0; m < N_METHODS; m++) {
+    if (m == M_NMF && !have_nmf) continue;
+    if (m == M_IRM || m == M_IBM) {
+      for (size_t q = 0; q < ft; q++) {
+        float sum = 0, best = -1;
+        int arg = 0;
+        for (int k = 0; k < ns; k++) {
+          sum += mag[k * ft + q];
+          if (mag[k * ft + q] > best) best = mag[k * ft + q], arg = k;
+        }
+        for (int k = 0; k < ns; k++)
+          mask[k * ft + q] = m == M_IBM ? (k == arg && sum > 0) : sum > 0 ? mag[k * ft + q] / sum : 1.0f / ns;
+      }
+    } else if (m == M_NMF) {
+      int K = n_comp * ns;
+      float *W = malloc((size_t)F * K * sizeof(float)), *H = malloc((size_t)K * T * sizeof(float));
+      float *V = malloc(ft * sizeof(float));
+      if (!W || !H || !V) app_fail("out of memory");
+      for (int f = 0; f < F; f++)
+        for (int k = 0; k < ns; k++)
+          memcpy(W + (size_t)f * K + k * n_comp, dict[c->src[k].cls] + (size_t)f * n_comp, n_comp * sizeof(float));
+      for (size_t q = 0; q < ft; q++) V[q] = hypotf(X[2 * q], X[2 * q + 1]);
+      avs_rng r;
+      avs_rng_seed(&r, 7);
+      random_fill(H, (size_t)K * T, &r);
+      nmf(V, (int)T, K, W, H, false, n_iter);
+      /* V_k = W_k H_k, masks V_k / sum_j V_j */
+      for (int k = 0; k < ns; k++)
+        avs_gemm(false, false, F, (int)T, n_comp, 1, W + k * n_comp, K, H + (size_t)k * n_comp * T, (int)T, 0,
+                 mask + k * ft, (int)T);
+      for (size_t q = 0; q < ft; q++) {
+        float sum = 0;
+        for (int k = 0; k < ns; k++) sum += mask[k * ft + q];
+        for (int k = 0; k < ns; k++) mask[k * ft + q] = sum > 0 ? mask[k * ft + q] / sum : 1.0f / ns;
+      }
+      free(W);
+      free(H);
+      free(V);
+    }
+    for (int k = 0; k < ns; k++) {
+      if (!(est[m][k] = malloc((size_t)n * sizeof(float)))) app_fail("out of memory");
+      if (m == M_MIX) {
+        memcpy(est[m][k], mix->data, (size_t)n * sizeof(float));
+        continue;
+      }
+      for (size_t q = 0; q < ft; q++) {
+        Y[2 * q] = mask[k * ft + q] * X[2 * q];
+        Y[2 * q + 1] = mask[k * ft + q] * X[2 * q + 1];
+      }
+      if ((rc = avs_stft_inverse(tf, Y, T, n, est[m][k]))) app_fail_status(rc);
+    }
+    const float *refs[MAX_SRC], *ests[MAX_SRC];
+    for (int k = 0; k < ns; k++) refs[k] = st[k]->data, ests[k] = est[m][k];
+    avs_bss_result br[MAX_SRC];
+    if ((rc = avs_metrics_bss_eval(refs, ests, ns, n, false, br))) app_fail_status(rc);
+    double sdr = 0, sir = 0, sar = 0, si = 0;
+    for (int k = 0; k < ns; k++) {
+      sdr += br[k].sdr, sir += br[k].sir, sar += br[k].sar;
+      si += avs_metrics_si_sdr(refs[k], ests[k], n, true);
+    }
+    res[m].sdr += sdr / ns, res[m].sir += sir / ns, res[m].sar += sar / ns, res[m].si_sdr += si / ns;
+    res[m].n++;
+    for (int k = 0; k < ns; k++) free(est[m][k]);
+  }
+  free(mag);
+  free(mask);
+  free(Y);
+  free(X);
+  for (int k = 0; k < ns; k++) {
+    free(S[k]);
+    avs_audio_free(&st[k]);
+  }
+  avs_audio_free(&mix);
+  return have_nmf;
+}
 
 int avdata_baseline(int argc, char **argv) {
   const char *pos[1];
@@ -278,104 +374,35 @@ int avdata_baseline(int argc, char **argv) {
 
   acc res[N_METHODS];
   memset(res, 0, sizeof res);
-  int n_scored = 0, n_no_dict = 0;
+  int n_scored = 0, n_no_dict = 0, n_done = 0;
   app_progress_start(&p, "scoring clips", n_use);
-  for (int i = 0; i < n_use; i++) {
-    clip *c = &test[i];
-    int ns = c->n;
-    avs_audio *mix = load(c->mix), *st[MAX_SRC];
-    int64_t T, n = mix->frames;
-    float *X = spectrum(mix, &T), *S[MAX_SRC];
-    for (int k = 0; k < ns; k++) {
-      st[k] = load(c->src[k].stem);
-      if (st[k]->frames != n) app_fail("%s: a stem's length differs from the mixture's", c->id);
-      S[k] = spectrum(st[k], &T);
+  /* clips in parallel, each thread with its own STFT plan */
+#pragma omp parallel
+  {
+    avs_stft *tf = NULL;
+    avs_stft_cfg cfg_local = scfg;
+    int rc_local = avs_stft_new(&cfg_local, &tf);
+    if (rc_local) app_fail_status(rc_local);
+    acc mine[N_METHODS];
+    memset(mine, 0, sizeof mine);
+    int no_dict = 0;
+#pragma omp for schedule(dynamic, 1)
+    for (int i = 0; i < n_use; i++) {
+      no_dict += !score_clip(&test[i], tf, (const float *const *)dict, mine);
+#pragma omp critical(avdata_baseline)
+      app_progress_update(&p, ++n_done);
     }
-    size_t ft = (size_t)F * T;
-    float *mag = malloc(ft * ns * sizeof(float)), *mask = malloc(ft * ns * sizeof(float));
-    float *Y = malloc(ft * 2 * sizeof(float)), *est[N_METHODS][MAX_SRC];
-    if (!mag || !mask || !Y) app_fail("out of memory");
-    for (int k = 0; k < ns; k++)
-      for (size_t q = 0; q < ft; q++) mag[k * ft + q] = hypotf(S[k][2 * q], S[k][2 * q + 1]);
-    bool have_nmf = true;
-    for (int k = 0; k < ns; k++) have_nmf &= dict[c->src[k].cls] != NULL;
-    n_no_dict += !have_nmf;
-    for (int m = 0; m < N_METHODS; m++) {
-      if (m == M_NMF && !have_nmf) continue;
-      if (m == M_IRM || m == M_IBM) {
-        for (size_t q = 0; q < ft; q++) {
-          float sum = 0, best = -1;
-          int arg = 0;
-          for (int k = 0; k < ns; k++) {
-            sum += mag[k * ft + q];
-            if (mag[k * ft + q] > best) best = mag[k * ft + q], arg = k;
-          }
-          for (int k = 0; k < ns; k++)
-            mask[k * ft + q] = m == M_IBM ? (k == arg && sum > 0) : sum > 0 ? mag[k * ft + q] / sum : 1.0f / ns;
-        }
-      } else if (m == M_NMF) {
-        int K = n_comp * ns;
-        float *W = malloc((size_t)F * K * sizeof(float)), *H = malloc((size_t)K * T * sizeof(float));
-        float *V = malloc(ft * sizeof(float));
-        if (!W || !H || !V) app_fail("out of memory");
-        for (int f = 0; f < F; f++)
-          for (int k = 0; k < ns; k++)
-            memcpy(W + (size_t)f * K + k * n_comp, dict[c->src[k].cls] + (size_t)f * n_comp, n_comp * sizeof(float));
-        for (size_t q = 0; q < ft; q++) V[q] = hypotf(X[2 * q], X[2 * q + 1]);
-        avs_rng r;
-        avs_rng_seed(&r, 7);
-        random_fill(H, (size_t)K * T, &r);
-        nmf(V, (int)T, K, W, H, false, n_iter);
-        /* V_k = W_k H_k, masks V_k / sum_j V_j */
-        for (int k = 0; k < ns; k++)
-          avs_gemm(false, false, F, (int)T, n_comp, 1, W + k * n_comp, K, H + (size_t)k * n_comp * T, (int)T, 0,
-                   mask + k * ft, (int)T);
-        for (size_t q = 0; q < ft; q++) {
-          float sum = 0;
-          for (int k = 0; k < ns; k++) sum += mask[k * ft + q];
-          for (int k = 0; k < ns; k++) mask[k * ft + q] = sum > 0 ? mask[k * ft + q] / sum : 1.0f / ns;
-        }
-        free(W);
-        free(H);
-        free(V);
+#pragma omp critical(avdata_baseline)
+    {
+      for (int m = 0; m < N_METHODS; m++) {
+        res[m].sdr += mine[m].sdr, res[m].sir += mine[m].sir, res[m].sar += mine[m].sar;
+        res[m].si_sdr += mine[m].si_sdr, res[m].n += mine[m].n;
       }
-      for (int k = 0; k < ns; k++) {
-        if (!(est[m][k] = malloc((size_t)n * sizeof(float)))) app_fail("out of memory");
-        if (m == M_MIX) {
-          memcpy(est[m][k], mix->data, (size_t)n * sizeof(float));
-          continue;
-        }
-        for (size_t q = 0; q < ft; q++) {
-          Y[2 * q] = mask[k * ft + q] * X[2 * q];
-          Y[2 * q + 1] = mask[k * ft + q] * X[2 * q + 1];
-        }
-        if ((rc = avs_stft_inverse(stft, Y, T, n, est[m][k]))) app_fail_status(rc);
-      }
-      const float *refs[MAX_SRC], *ests[MAX_SRC];
-      for (int k = 0; k < ns; k++) refs[k] = st[k]->data, ests[k] = est[m][k];
-      avs_bss_result br[MAX_SRC];
-      if ((rc = avs_metrics_bss_eval(refs, ests, ns, n, false, br))) app_fail_status(rc);
-      double sdr = 0, sir = 0, sar = 0, si = 0;
-      for (int k = 0; k < ns; k++) {
-        sdr += br[k].sdr, sir += br[k].sir, sar += br[k].sar;
-        si += avs_metrics_si_sdr(refs[k], ests[k], n, true);
-      }
-      res[m].sdr += sdr / ns, res[m].sir += sir / ns, res[m].sar += sar / ns, res[m].si_sdr += si / ns;
-      res[m].n++;
-      for (int k = 0; k < ns; k++) free(est[m][k]);
+      n_no_dict += no_dict;
     }
-    n_scored++;
-    free(mag);
-    free(mask);
-    free(Y);
-    free(X);
-    for (int k = 0; k < ns; k++) {
-      free(S[k]);
-      avs_audio_free(&st[k]);
-    }
-    avs_audio_free(&mix);
-    app_progress_update(&p, i + 1);
+    avs_stft_free(&tf);
   }
+  n_scored = n_use;
   app_progress_end(&p);
 
   if (json) {
@@ -404,8 +431,13 @@ int avdata_baseline(int argc, char **argv) {
     printf("%-5s %7s %7s %7s %7s  %s\n", "", "SDR", "SIR", "SAR", "SI-SDR", "");
     for (int m = 0; m < N_METHODS; m++)
       if (res[m].n)
-        printf("%-5s %7.2f %7.2f %7.2f %7.2f  %s\n", method_names[m], res[m].sdr / res[m].n, res[m].sir / res[m].n,
-               res[m].sar / res[m].n, res[m].si_sdr / res[m].n, method_what[m]);
+      {
+        char sar[16]; /* the mixture has no artifacts: its SAR is numerically infinite */
+        double v = res[m].sar / res[m].n;
+        snprintf(sar, sizeof sar, v > 100 ? "inf" : "%.2f", v);
+        printf("%-5s %7.2f %7.2f %7s %7.2f  %s\n", method_names[m], res[m].sdr / res[m].n, res[m].sir / res[m].n, sar,
+               res[m].si_sdr / res[m].n, method_what[m]);
+      }
     if (n_no_dict) printf("(NMF skipped %d clips whose classes have too little training audio)\n", n_no_dict);
   }
   for (int c = 0; c < MAX_CLASSES; c++) free(dict[c]);

@@ -117,7 +117,7 @@ static cJSON *meta_json(const avs_data_gen *g, int64_t n_split[3]) {
   cJSON_AddNumberToObject(m, "clutter", c->clutter);
   if (c->kind == AVS_DATA_MUSIC) {
     cJSON_AddStringToObject(m, "soundfont", c->soundfont);
-    cJSON_AddNumberToObject(m, "distractor_prob", c->distractor_prob);
+    cJSON_AddNumberToObject(m, "distractor_prob", round(c->distractor_prob * 1000) / 1000);
   }
   cJSON *cls = cJSON_AddArrayToObject(m, "classes");
   if (c->kind == AVS_DATA_SPEECH) {

@@ -2,6 +2,7 @@
 
 #include <fluidsynth.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,6 +42,15 @@ int avs_fluid_new(avs_fluid **out, const char *soundfont, int sample_rate) {
   struct stat sb;
   if (!soundfont || stat(soundfont, &sb) || !S_ISREG(sb.st_mode))
     return avs_seterr(AVS_ENOTFOUND, "soundfont not found: %s", soundfont ? soundfont : "(none)");
+  /* SoundFont 2/3 files are RIFF "sfbk" forms; checking first keeps other files
+   * away from FluidSynth's other loaders (libinstpatch prints on its own) */
+  char head[12] = {0};
+  FILE *fh = fopen(soundfont, "rb");
+  if (!fh) return avs_seterr(AVS_EIO, "cannot read the soundfont %s", soundfont);
+  size_t got = fread(head, 1, sizeof head, fh);
+  fclose(fh);
+  if (got != sizeof head || memcmp(head, "RIFF", 4) || memcmp(head + 8, "sfbk", 4))
+    return avs_seterr(AVS_EFORMAT, "not a SoundFont (.sf2/.sf3) file: %s", soundfont);
   if (sample_rate < 8000 || sample_rate > 96000)
     return avs_seterr(AVS_EINVAL, "sample rate %d Hz outside FluidSynth's 8000..96000", sample_rate);
   avs_fluid *f = calloc(1, sizeof *f);

@@ -9,18 +9,18 @@ const float avs_beat_len[AVS_N_BEATS] = {0.25f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f};
 
 /* GM programs are 0-based. Ranges stay inside what FluidR3_GM samples well. */
 static const avs_instrument table[] = {
-    {"accordion", 21, 53, 81, AVS_MOTION_STRETCH, {0, 2, 4, 2, 2, 1}, 0.92f, 0},
-    {"acoustic_guitar", 24, 43, 74, AVS_MOTION_BOUNCE, {1, 4, 4, 1, 1, 0.5f}, 1.0f, 3},
-    {"cello", 42, 36, 67, AVS_MOTION_SWAY, {0, 1, 4, 2, 3, 2}, 0.95f, 0},
-    {"clarinet", 71, 52, 82, AVS_MOTION_PULSE, {0, 3, 4, 2, 2, 1}, 0.9f, 0},
-    {"flute", 73, 62, 93, AVS_MOTION_BOUNCE, {1, 4, 4, 2, 1, 0.5f}, 0.88f, 0},
-    {"saxophone", 65, 51, 79, AVS_MOTION_SWAY, {0.5f, 3, 4, 2, 2, 1}, 0.9f, 0},
-    {"trumpet", 56, 56, 81, AVS_MOTION_PULSE, {0.5f, 4, 4, 2, 1, 0.5f}, 0.85f, -2},
-    {"tuba", 58, 29, 55, AVS_MOTION_BOUNCE, {0, 1, 4, 2, 3, 1}, 0.85f, 0},
-    {"violin", 40, 57, 91, AVS_MOTION_SWAY, {1, 4, 4, 2, 1, 1}, 0.95f, 0},
-    {"xylophone", 13, 65, 96, AVS_MOTION_PULSE, {2, 5, 3, 1, 0, 0}, 1.0f, 3},
-    {"piano", 0, 45, 84, AVS_MOTION_STRETCH, {1, 4, 4, 2, 1, 0.5f}, 1.0f, 0},
-    {"harp", 46, 43, 88, AVS_MOTION_PULSE, {1, 4, 4, 1, 1, 0.5f}, 1.0f, 2},
+    {"accordion", 21, 53, 81, AVS_MOTION_STRETCH, {0, 3, 4, 2, 1, 0.5f}, 0.92f},
+    {"acoustic_guitar", 24, 43, 74, AVS_MOTION_BOUNCE, {1, 4, 4, 1, 0.5f, 0.2f}, 1.0f},
+    {"cello", 42, 36, 67, AVS_MOTION_SWAY, {0, 2, 4, 2, 1.5f, 0.5f}, 0.95f},
+    {"clarinet", 71, 52, 82, AVS_MOTION_PULSE, {0, 3, 4, 2, 1, 0.5f}, 0.9f},
+    {"flute", 73, 62, 93, AVS_MOTION_BOUNCE, {1, 4, 4, 2, 0.5f, 0.2f}, 0.88f},
+    {"saxophone", 65, 51, 79, AVS_MOTION_SWAY, {0.5f, 3, 4, 2, 1, 0.5f}, 0.9f},
+    {"trumpet", 56, 56, 81, AVS_MOTION_PULSE, {0.5f, 4, 4, 2, 0.5f, 0.2f}, 0.85f},
+    {"tuba", 58, 29, 55, AVS_MOTION_BOUNCE, {0, 2, 4, 2, 1.5f, 0.5f}, 0.85f},
+    {"violin", 40, 57, 91, AVS_MOTION_SWAY, {1, 4, 4, 2, 0.5f, 0.5f}, 0.95f},
+    {"xylophone", 13, 65, 96, AVS_MOTION_PULSE, {2, 5, 3, 1, 0, 0}, 1.0f},
+    {"piano", 0, 45, 84, AVS_MOTION_STRETCH, {1, 4, 4, 2, 0.5f, 0.2f}, 1.0f},
+    {"harp", 46, 43, 88, AVS_MOTION_PULSE, {1, 4, 4, 1, 0.5f, 0.2f}, 1.0f},
 };
 
 int avs_instrument_count(void) { return (int)(sizeof table / sizeof *table); }

@@ -22,7 +22,6 @@ typedef struct {
   avs_motion motion;
   float beat_weight[AVS_N_BEATS]; /* how often each note length is picked */
   float legato;       /* sounding fraction of each note's length */
-  float level_db;     /* loudness correction so categories mix evenly */
 } avs_instrument;
 
 int avs_instrument_count(void);

@@ -19,7 +19,7 @@ static const int scales[][8] = {
 #define N_SCALES (int)(sizeof scales / sizeof *scales)
 
 void avs_melody_style_random(avs_melody_style *s, avs_rng *rng) {
-  s->bpm = avs_rng_range(rng, 72, 144);
+  s->bpm = avs_rng_range(rng, 80, 150);
   s->root = (int)avs_rng_below(rng, 12);
   s->scale = (int)avs_rng_below(rng, N_SCALES);
 }

@@ -32,6 +32,57 @@ static bool same_clip(const avs_data_clip *a, const avs_data_clip *b) {
   return true;
 }
 
+
+/* Pearson correlation of x and y over n values (0 when either is constant). */
+static double corr(const double *x, const double *y, int n) {
+  double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+  for (int i = 0; i < n; i++) mx += x[i], my += y[i];
+  mx /= n, my /= n;
+  for (int i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0;
+}
+
+/* Synchrony: what is seen follows each source's own sound. Music: an object's
+ * brightness inside its box follows its stem's loudness per frame. Speech: the
+ * mouth box's height follows the speaker's loudness. Returns the correlation
+ * for each sounding object in c (appended to out). */
+static int sync_scores(const avs_data_clip *c, double *out) {
+  int n_out = 0, F = c->n_frames;
+  double loud[256], seen[256];
+  for (int k = 0; k < c->n && F <= 256; k++) {
+    const avs_data_object *o = &c->obj[k];
+    if (!o->stem) continue;
+    for (int f = 0; f < F; f++) {
+      int64_t a = (int64_t)((f - 0.5) * c->sample_rate / c->fps), b = (int64_t)((f + 0.5) * c->sample_rate / c->fps);
+      if (a < 0) a = 0;
+      if (b > c->n_samples) b = c->n_samples;
+      double e = 0;
+      for (int64_t i = a; i < b; i++) e += (double)o->stem[i] * o->stem[i];
+      loud[f] = sqrt(e / (double)(b - a));
+      if (c->kind == AVS_DATA_SPEECH) {
+        seen[f] = o->mouth[f].y1 - o->mouth[f].y0;
+      } else {
+        avs_rect r = o->box[f];
+        double sum = 0;
+        int cnt = 0;
+        for (int y = (int)r.y0; y < (int)r.y1; y++)
+          for (int x = (int)r.x0; x < (int)r.x1; x++) {
+            const uint8_t *p = c->rgb + (((size_t)f * c->height + y) * c->width + x) * 3;
+            sum += p[0] + p[1] + p[2];
+            cnt++;
+          }
+        seen[f] = cnt ? sum / cnt : 0;
+      }
+    }
+    out[n_out++] = corr(loud, seen, F);
+  }
+  return n_out;
+}
+
 static void render(avs_data_gen *g, uint64_t seed, avs_data_plan_t *p, avs_data_clip *c) {
   if (avs_data_plan(g, seed, p) || avs_data_render(g, p, c)) {
     printf("FAIL render seed %llu: %s\n", (unsigned long long)seed, avs_errmsg());
@@ -150,11 +201,20 @@ static void kind_tests(avs_data_kind kind) {
   ground_truth(name, &pa, &a);
   ground_truth(name, &pb, &b);
   /* more clips for the ground truth: every instrument / several speakers / every motion */
+  double sync[64];
+  int n_sync = 0;
   for (int i = 0; i < 8; i++) {
     avs_data_plan_t p;
     render(g, avs_data_clip_seed(12, kind, 0, i, 0), &p, &a3);
     ground_truth(name, &p, &a3);
+    if (kind != AVS_DATA_ACTIONS) n_sync += sync_scores(&a3, sync + n_sync);
     avs_data_clip_free(&a3);
+  }
+  if (n_sync) {
+    double mean = 0, low = 1;
+    for (int i = 0; i < n_sync; i++) mean += sync[i] / n_sync, low = fmin(low, sync[i]);
+    tst_true(mean > 0.5, "%s: what is seen follows each source's own loudness (mean correlation %.2f over %d sources, "
+             "lowest %.2f)", name, mean, n_sync, low);
   }
   files(name, g, &pa, &a);
   avs_data_clip_free(&a);

@@ -8,6 +8,7 @@ For a PyTorch model and a clip it writes what test_action_b_common.h reads:
                  the mean cross-entropy; after.<name> the buffers after that step
                  (batch-norm running statistics), all computed in float64, and
                  err.<key> PyTorch's float32 deviation from each (see write)
+  bs.x, bs.logits, bs.after.<name>  optionally, a forward with batch statistics
 plus metadata given by the generator (the model's configuration)."""
 import copy
 
@@ -26,62 +27,86 @@ def channels_last(x):
 
 
 def randomize_norms(model, calib):
-    """Batch-norm running statistics set to the statistics of a calibration
-    batch (so eval-mode activations keep a sane scale through a deep random
-    network; several clips, as late I3D layers see one value per clip), then
-    affine parameters and statistics perturbed so nothing is an identity."""
-    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    if bns:
-        saved = [m.momentum for m in bns]
-        for m in bns:
-            m.momentum = 1.0
-        model.train()
-        with torch.no_grad():
-            model(calib)
+    """Norm layers made non-trivial: affine parameters drawn at random, then
+    batch-norm running statistics set to the statistics of a calibration batch
+    (so eval-mode activations keep a sane scale through a deep random network;
+    several clips, as late I3D layers see one value per clip) and perturbed a
+    little, so that eval mode differs from batch statistics."""
+    g = torch.Generator().manual_seed(1)
+    norms = [m for m in model.modules()
+             if isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.LayerNorm))]
+    bns = [m for m in norms if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    with torch.no_grad():
+        for m in norms:
+            if m.weight is not None:
+                m.weight.copy_(torch.empty(m.weight.shape).uniform_(0.5, 1.5, generator=g))
+                m.bias.copy_(torch.empty(m.bias.shape).uniform_(-0.2, 0.2, generator=g))
+    if not bns:
+        return
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.momentum = 1.0
+    model.train()
+    with torch.no_grad():
+        model(calib)
         for m, mom in zip(bns, saved):
             m.momentum = mom
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.LayerNorm)):
-                if m.weight is not None:
-                    m.weight.copy_(torch.empty(m.weight.shape).uniform_(0.5, 1.5, generator=g))
-                    m.bias.copy_(torch.empty(m.bias.shape).uniform_(-0.2, 0.2, generator=g))
-                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-                    m.running_var.mul_(torch.empty(m.running_var.shape).uniform_(0.8, 1.25, generator=g))
-                    m.running_mean.add_(0.1 * torch.randn(m.running_mean.shape, generator=g)
-                                        * m.running_var.sqrt())
+            std = m.running_var.sqrt()
+            m.running_mean.add_(0.05 * torch.randn(m.running_mean.shape, generator=g) * std)
+            m.running_var.mul_(torch.empty(m.running_var.shape).uniform_(0.9, 1.1, generator=g))
 
 
-def train_step(model, x, labels):
-    """One train-mode forward and backward of the mean cross-entropy: logits,
-    loss, parameter gradients and the buffers after the step (float64 if the
-    model is)."""
+def set_train(model, norm_eval):
+    """Training mode; with norm_eval batch norms keep using their running statistics."""
     model.train()
+    if norm_eval:
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.eval()
+
+
+def buffers_after(model, prefix):
+    params = dict(model.named_parameters())
+    return {f"{prefix}{k}": v.clone() for k, v in model.state_dict().items()
+            if v.is_floating_point() and k not in params}
+
+
+def train_step(model, x, labels, norm_eval):
+    """One training-mode forward and backward of the mean cross-entropy:
+    logits, loss, parameter gradients and the buffers after the step."""
+    set_train(model, norm_eval)
     model.zero_grad()
     logits = model(x)
     loss = F.cross_entropy(logits, labels)
     loss.backward()
     out = {"train.logits": logits.detach().clone(), "train.loss": loss.detach().clone()}
-    params = dict(model.named_parameters())
-    for k, p in params.items():
+    for k, p in model.named_parameters():
         out[f"grad.{k}"] = p.grad.clone() if p.grad is not None else torch.zeros_like(p)
-    for k, v in model.state_dict().items():
-        if v.is_floating_point() and k not in params:
-            out[f"after.{k}"] = v.clone()
+    out.update(buffers_after(model, "after."))
     return out
 
 
-def write(path, model, eval_x, train_x, labels, meta):
-    """eval_x, train_x: (N,C,T,H,W) tensors; labels: long tensor (N,). With
-    train_x None only the weights and the eval case are written.
+def batch_stats_forward(model, x):
+    """A training-mode forward with batch statistics (no backward): logits and
+    the running statistics it leaves."""
+    model.train()
+    with torch.no_grad():
+        out = {"bs.logits": model(x).clone()}
+    out.update(buffers_after(model, "bs.after."))
+    return out
 
-    The training step is computed twice, in float32 and in float64 (a copy of
-    the model): the file holds the float64 results, and err.<key> the largest
-    absolute difference of PyTorch's own float32 result from them. Train-mode
-    batch norm makes a deep network's gradients ill-conditioned (rounding is
-    amplified by the cancellations in each batch-norm backward), so the C test
-    allows that much on top of its nominal tolerance."""
+
+def write(path, model, eval_x, train_x, labels, meta, norm_eval=False, batch_stats_x=None):
+    """eval_x, train_x, batch_stats_x: (N,C,T,H,W) tensors; labels: long tensor
+    (N,) for train_x. With train_x None only the weights and the eval case are
+    written. norm_eval: the training step keeps batch norms on their running
+    statistics (see set_train); batch_stats_x then adds a forward with batch
+    statistics (bs.logits, bs.after.<buffer>).
+
+    The training results are computed twice, in float32 and in float64 (a copy
+    of the model): the file holds the float64 results, and err.<key> the
+    largest absolute difference of PyTorch's own float32 result from them, so
+    the C test can allow for ill-conditioned values (see test_action_b_common.h)."""
     out = {}
     state = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
     for k, v in state.items():
@@ -95,14 +120,21 @@ def write(path, model, eval_x, train_x, labels, meta):
         st.save(path, out, meta)
         return None
 
-    model64 = copy.deepcopy(model).double()
-    r32 = train_step(model, train_x, labels)
-    r64 = train_step(model64, train_x.double(), labels)
-    model.load_state_dict(state, strict=False)  # leave the model as written
-    for k, v in r64.items():
-        out[k] = v.float().numpy()
-        out[f"err.{k}"] = np.float32((r32[k].double() - v).abs().max().item())
+    def both(fn, x, *args):
+        model.load_state_dict(state, strict=False)
+        model64 = copy.deepcopy(model).double()
+        r32, r64 = fn(model, x, *args), fn(model64, x.double(), *args)
+        for k, v in r64.items():
+            out[k] = v.float().numpy()
+            out[f"err.{k}"] = np.float32((r32[k].double() - v).abs().max().item())
+        return r32
+
+    loss = both(train_step, train_x, labels, norm_eval)["train.loss"]
     out["train.x"] = channels_last(train_x)
     out["train.labels"] = labels.float().numpy()
-    st.save(path, out, meta)
-    return float(r32["train.loss"])
+    if batch_stats_x is not None:
+        both(batch_stats_forward, batch_stats_x)
+        out["bs.x"] = channels_last(batch_stats_x)
+    model.load_state_dict(state, strict=False)  # leave the model as it was
+    st.save(path, out, dict(meta, norm_eval=int(norm_eval)))
+    return float(loss)

@@ -8,9 +8,23 @@ AvgPool3d's 2x7x7 window is clipped to the feature grid, so small clips work,
 and the per-time logits (N, classes, T') are averaged into (N, classes).
 
 Two references are written: the RGB stream (3 channels), eval mode at an odd
-size (9x36x44, where "SAME" padding is uneven) and a training step at 8x32x32;
-the flow stream (2 channels), eval mode only at 8x32x32 (it differs from RGB only
-in Conv3d_1a_7x7's input channels, and its weights alone are 48 MB)."""
+size (9x36x44, where "SAME" padding is uneven), a training step at 8x32x32 with
+batch norms on their running statistics (norm_eval) and a training-mode forward
+with batch statistics; the flow stream (2 channels), eval mode only at 8x32x32
+(it differs from RGB only in Conv3d_1a_7x7's input channels, and its weights
+alone are 48 MB).
+
+Why the gradients are checked with norm_eval: at 8x32x32 the last stages see
+grids of 2x2x2 and 1x1x1, so batch statistics are taken over 2-16 values and
+the 3x3x3 max pools of Mixed_4*/5* span the whole grid. Gradients through
+batch statistics then become ill-conditioned (PyTorch's own float32 gradients
+differ from float64 by up to ~600 times the 1e-3 bound), and a near tie in one
+of those max pools, which float32 rounding may break either way, moves the
+gradient of a whole channel. With fixed statistics the network is
+well-conditioned (PyTorch float32 within 0.02 of the bound) and every backward
+path but the batch-statistics one is exercised; that one is covered by the
+batch-norm op tests and test_train_cnn.c. Its forward (logits, running
+statistics) is checked here."""
 import sys
 
 import numpy as np
@@ -111,11 +125,13 @@ class InceptionI3d(nn.Module):
 def make(path, in_channels, classes, eval_shape, train_shape, seed):
     torch.manual_seed(seed)
     model = InceptionI3d(num_classes=classes, in_channels=in_channels, dropout=0.0)
-    common.randomize_norms(model, torch.randn(8, in_channels, 8, 32, 32))
+    common.randomize_norms(model, torch.randn(8, in_channels, *(train_shape or eval_shape)))
     eval_x = torch.randn(1, in_channels, *eval_shape)
     train_x = torch.randn(2, in_channels, *train_shape) if train_shape else None
+    bs_x = torch.randn(2, in_channels, *train_shape) if train_shape else None
     labels = torch.randint(0, classes, (2,))
-    loss = common.write(path, model, eval_x, train_x, labels, dict(in_channels=in_channels, classes=classes))
+    loss = common.write(path, model, eval_x, train_x, labels, dict(in_channels=in_channels, classes=classes),
+                        norm_eval=True, batch_stats_x=bs_x)
     print(f"{path}: {sum(p.numel() for p in model.parameters())} parameters, train loss {loss}")
 
 

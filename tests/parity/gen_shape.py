@@ -33,6 +33,8 @@ for name, shapes, dim in [
     ("concat_negative_dim", [(2, 3, 4), (2, 3, 2)], -1),
     ("concat_many", [(2, 1, 3)] * 14, 1),
     ("concat_large", [(4, 100, 64), (4, 100, 64)], 2),
+    # an Inception block's join: four branches of a clip along channels
+    ("concat_clip_channels", [(2, 4, 7, 7, 64), (2, 4, 7, 7, 128), (2, 4, 7, 7, 32), (2, 4, 7, 7, 32)], 4),
 ]:
     xs = [randn(*s) for s in shapes]
     case(w, name, "concat", lambda *t, d=dim: torch.cat(t, d), xs, {"dim": dim})
@@ -58,6 +60,7 @@ for name, shape, before, after in [
     ("pad_3d", (1, 3, 4, 5, 2), [1, 2, 0], [0, 1, 2]),
     ("pad_none", (2, 3, 3, 2), [0, 0], [0, 0]),
     ("pad_large", (2, 100, 100, 4), [3, 3], [3, 3]),
+    ("pad_3d_large", (2, 8, 28, 28, 16), [1, 0, 1], [2, 1, 1]),
 ]:
     spec = [0, 0]
     for b, a in reversed(list(zip(before, after))):

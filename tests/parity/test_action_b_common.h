@@ -2,23 +2,24 @@
  * against what gen_action_b_common.py writes: load every declared tensor from
  * w.<name> (the declared table must equal PyTorch's state_dict exactly),
  * compare eval-mode logits, then one train-mode step: logits, loss, every
- * parameter's gradient and the buffers (running statistics) after it.
+ * parameter's gradient and the buffers (running statistics) after it, and
+ * optionally a train-mode forward with batch statistics (logits, buffers).
  *
  * Tolerances (why): oneDNN/OpenBLAS and PyTorch sum in different orders, so
  * each op differs by float32 rounding (~1e-7 relative) that deep networks
  * compound; values that are small next to the rest of their tensor carry the
  * tensor's absolute rounding, so each bound is relative to the element plus a
  * fraction of the tensor's largest magnitude:
- *   eval logits, train logits, loss:  1e-4 * |x| + 1e-4 * max|x|
+ *   logits (all modes), loss:         1e-4 * |x| + 1e-4 * max|x|
  *   gradients:                        1e-3 * |g| + 1e-4 * max|g| (per tensor)
  *   running statistics after a step:  1e-4 * |x| + 1e-5 * max|x|
- * The training step's references are float64 results, and each train-mode
- * bound also allows AB_TORCH_ERR times PyTorch's own float32 deviation from
- * them (err.<key>): with train-mode batch norm, a deep network's gradients are
- * ill-conditioned (measured on I3D at 8x32x32: PyTorch float32 vs float64 up
- * to ~600 times the nominal gradient bound), and a float32 implementation can
- * only be asked to be about as accurate as PyTorch's. For well-conditioned
- * models err.<key> is tiny and the nominal bound decides. */
+ * The training references are float64 results, and each train-mode bound also
+ * allows AB_TORCH_ERR times PyTorch's own float32 deviation from them
+ * (err.<key>): batch statistics over few values make a deep network
+ * ill-conditioned (I3D's logits at 8x32x32 with batch statistics: PyTorch's
+ * float32 result is off by a few times the nominal bound), and a float32
+ * implementation can only be asked to be about as accurate as PyTorch's. For
+ * well-conditioned values err.<key> is tiny and the nominal bound decides. */
 #ifndef TEST_ACTION_B_COMMON_H
 #define TEST_ACTION_B_COMMON_H
 
@@ -106,6 +107,49 @@ static void ab_check_eval(const ab_model *m, const avs_params *p, avs_st *st) {
   avs_ctx_free(&ctx);
 }
 
+/* Compares, for every declared tensor with a reference under grad_prefix
+ * (its gradient) or data_prefix (its values), against the train-mode bounds;
+ * one line per failing tensor, then a summary. */
+static void ab_check_tensors(const ab_model *m, avs_params *p, avs_st *st, const char *grad_prefix,
+                             const char *data_prefix, const char *what_all) {
+  int n_checked = 0, bad = 0, beyond_nominal = 0;
+  double worst = 0;
+  const char *worst_name = "";
+  for (int i = 0; i < p->n; i++) {
+    avs_tensor *t = p->t[i];
+    bool is_grad = grad_prefix && tst_has(st, "%s%s", grad_prefix, t->name);
+    if (!is_grad && !(data_prefix && tst_has(st, "%s%s", data_prefix, t->name))) continue;
+    char key[160], what[200];
+    snprintf(key, sizeof key, "%s%s", is_grad ? grad_prefix : data_prefix, t->name);
+    avs_tensor *w = tst_tensor(st, "%s", key);
+    const float *got = is_grad ? t->grad : t->data;
+    double rtol = is_grad ? 1e-3 : 1e-4, frac = is_grad ? 1e-4 : 1e-5;
+    double atol = ab_train_atol(st, key, w, frac), atol_nominal = frac * ab_max_abs(w->data, w->numel);
+    double err = 0, err_nominal = 0; /* max of |d| / bound; no gradient at all counts as zeros */
+    if (!got) err = err_nominal = ab_max_abs(w->data, w->numel) > 0 ? INFINITY : 0;
+    for (int64_t j = 0; got && j < w->numel; j++) {
+      double d = fabs((double)got[j] - w->data[j]), r = rtol * fabs(w->data[j]);
+      if (isnan(d)) d = INFINITY;
+      err = fmax(err, d == 0 ? 0 : d / (atol + r));
+      err_nominal = fmax(err_nominal, d == 0 ? 0 : d / (atol_nominal + r));
+    }
+    n_checked++;
+    beyond_nominal += err_nominal > 1;
+    if (err > worst) worst = err, worst_name = t->name;
+    if (err > 1) {
+      bad++;
+      snprintf(what, sizeof what, "%s %s", m->name, key);
+      if (got) tst_close(what, got, w->data, w->numel, (float)atol, (float)rtol);
+      else tst_true(false, "%s: no gradient", what);
+    }
+    avs_tensor_free(&w);
+  }
+  tst_true(bad == 0 && n_checked > 0,
+           "%s: %d %s within tolerance (worst: %s at %.2f of its bound; %d beyond the nominal bound, within "
+           "PyTorch's own float32 error)",
+           m->name, n_checked, what_all, worst_name, worst, beyond_nominal);
+}
+
 /* One train-mode forward and backward of the mean cross-entropy. */
 static void ab_check_train(const ab_model *m, avs_params *p, avs_st *st) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
@@ -125,46 +169,29 @@ static void ab_check_train(const ab_model *m, avs_params *p, avs_st *st) {
   tst_close(what, y->data, want->data, want->numel, ab_train_atol(st, "train.logits", want, 1e-4), 1e-4f);
   snprintf(what, sizeof what, "%s train loss", m->name);
   tst_close(what, loss->data, want_loss->data, 1, ab_train_atol(st, "train.loss", want_loss, 1e-4), 1e-4f);
-  /* Gradients and buffers: one line per failing tensor, then a summary. */
-  int n_grad = 0, bad = 0, beyond_nominal = 0;
-  double worst = 0;
-  const char *worst_name = "";
-  for (int i = 0; i < p->n; i++) {
-    avs_tensor *t = p->t[i];
-    bool is_grad = tst_has(st, "grad.%s", t->name), is_after = tst_has(st, "after.%s", t->name);
-    if (!is_grad && !is_after) continue;
-    char key[160];
-    snprintf(key, sizeof key, "%s.%s", is_grad ? "grad" : "after", t->name);
-    avs_tensor *w = tst_tensor(st, "%s", key);
-    const float *got = is_grad ? t->grad : t->data;
-    double rtol = is_grad ? 1e-3 : 1e-4, frac = is_grad ? 1e-4 : 1e-5;
-    double atol = ab_train_atol(st, key, w, frac), atol_nominal = frac * ab_max_abs(w->data, w->numel);
-    double err = 0, err_nominal = 0; /* max of |d| / bound; no gradient at all counts as zeros */
-    if (!got) err = err_nominal = ab_max_abs(w->data, w->numel) > 0 ? INFINITY : 0;
-    for (int64_t j = 0; got && j < w->numel; j++) {
-      double d = fabs((double)got[j] - w->data[j]), r = rtol * fabs(w->data[j]);
-      if (isnan(d)) d = INFINITY;
-      err = fmax(err, d == 0 ? 0 : d / (atol + r));
-      err_nominal = fmax(err_nominal, d == 0 ? 0 : d / (atol_nominal + r));
-    }
-    n_grad += is_grad;
-    beyond_nominal += err_nominal > 1;
-    if (err > worst) worst = err, worst_name = t->name;
-    if (err > 1) {
-      bad++;
-      snprintf(what, sizeof what, "%s %s", m->name, key);
-      if (got) tst_close(what, got, w->data, w->numel, (float)atol, (float)rtol);
-      else tst_true(false, "%s: no gradient", what);
-    }
-    avs_tensor_free(&w);
-  }
-  tst_true(bad == 0 && n_grad > 0,
-           "%s: %d parameter gradients and the buffers after the step within tolerance (worst: %s at %.2f of "
-           "its bound; %d tensors beyond the nominal bound, within PyTorch's own float32 error)",
-           m->name, n_grad, worst_name, worst, beyond_nominal);
+  ab_check_tensors(m, p, st, "grad.", "after.", "parameter gradients and the buffers after the step");
 done:
   avs_tensor_free(&x), avs_tensor_free(&lab), avs_tensor_free(&want), avs_tensor_free(&want_loss);
   avs_ctx_free(&ctx);
 }
 
+/* A train-mode forward with batch statistics, no backward: logits and the
+ * running statistics it leaves (call after ab_check_train, which leaves them
+ * unchanged only when its model keeps batch norms on running statistics). */
+static void ab_check_batch_stats(const ab_model *m, avs_params *p, avs_st *st) {
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  AVS_ASSERT(ctx);
+  avs_ctx_set_grad(ctx, false);
+  avs_tensor *x = tst_tensor(st, "bs.x"), *want = tst_tensor(st, "bs.logits");
+  avs_tensor *y = m->forward(ctx, p, m->cfg, x);
+  char what[96];
+  snprintf(what, sizeof what, "%s batch-statistics logits", m->name);
+  if (tst_true(y && y->numel == want->numel, "%s batch-statistics forward: %s", m->name, y ? "ok" : avs_errmsg()))
+    tst_close(what, y->data, want->data, want->numel, ab_train_atol(st, "bs.logits", want, 1e-4), 1e-4f);
+  ab_check_tensors(m, p, st, NULL, "bs.after.", "running statistics after a batch-statistics forward");
+  avs_tensor_free(&x), avs_tensor_free(&want);
+  avs_ctx_free(&ctx);
+}
+
 #endif
+

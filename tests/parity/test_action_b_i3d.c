@@ -1,7 +1,9 @@
 /* I3D parity against gen_action_b_i3d.py (piergiaj/pytorch-i3d's InceptionI3d,
- * random weights): RGB stream eval logits at 9x36x44 (uneven "SAME" padding)
- * and one training step at 8x32x32 (every gradient, running statistics after);
- * flow stream (2 channels) eval logits at 8x32x32. Tolerances: see
+ * random weights): RGB stream eval logits at 9x36x44 (uneven "SAME" padding),
+ * one training step at 8x32x32 with batch norms on running statistics (every
+ * gradient; why not batch statistics: see the generator) and a training-mode
+ * forward with batch statistics (logits, running statistics after); flow
+ * stream (2 channels) eval logits at 8x32x32. Tolerances: see
  * test_action_b_common.h. */
 #include <string.h>
 
@@ -20,7 +22,13 @@ static void check(const char *path, const char *name, bool train) {
   avs_params p;
   if (ab_load(&m, &p, st)) {
     ab_check_eval(&m, &p, st);
-    if (train) ab_check_train(&m, &p, st);
+    if (train) {
+      avs_i3d_cfg fixed = cfg;
+      fixed.norm_eval = tst_meta_int(st, "norm_eval");
+      ab_model mf = {name, declare, forward, &fixed};
+      ab_check_train(&mf, &p, st);
+      ab_check_batch_stats(&m, &p, st);
+    }
   }
   avs_params_free(&p);
   avs_st_close(&st);

@@ -201,6 +201,35 @@ int main(void) {
   free(f);
   free(rgb);
 
+  /* The same pixels as FFmpeg's scale (bilinear) + crop / pad filters. */
+  if (vt_have_ffmpeg()) {
+    const char *tsrc = vt_path("t320.mp4"), *raw = vt_path("ff.rgb");
+    struct {
+      avs_geom g;
+      const char *vf;
+    } pc[] = {{{112, 112, 128, AVS_FIT_CROP}, "scale=171:128:flags=bilinear,crop=112:112:29:8"},
+              {{112, 112, 0, AVS_FIT_LETTERBOX}, "scale=112:84:flags=bilinear,pad=112:112:0:14"}};
+    if (vt_ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -c:v libx264 -preset ultrafast '%s'", tsrc))
+      for (int k = 0; k < 2; k++) {
+        if (!vt_ffmpeg("-i '%s' -vf %s -f rawvideo -pix_fmt rgb24 '%s'", tsrc, pc[k].vf, raw)) continue;
+        FILE *fr = fopen(raw, "rb");
+        v = NULL;
+        avs_video_open(tsrc, NULL, &v);
+        avs_clip_reader_new(v, &(avs_clip_params){.geom = pc[k].g}, &r);
+        static uint8_t a[112 * 112 * 3], b[112 * 112 * 3];
+        int frames = 0, maxd = 0;
+        while (avs_clip_reader_next(r, NULL, a, NULL) == 1 && fr && fread(b, 1, sizeof b, fr) == sizeof b) {
+          for (size_t i = 0; i < sizeof a; i++) maxd = abs(a[i] - b[i]) > maxd ? abs(a[i] - b[i]) : maxd;
+          frames++;
+        }
+        tst_true(frames == 25 && maxd == 0, "%s: %d frames equal to ffmpeg -vf %s (max diff %d)",
+                 k ? "letterbox" : "crop", frames, pc[k].vf, maxd);
+        if (fr) fclose(fr);
+        avs_clip_reader_free(&r);
+        avs_video_free(&v);
+      }
+  }
+
   /* Normalisation presets. */
   avs_norm n;
   uint8_t px[6] = {0, 128, 255, 255, 255, 255};

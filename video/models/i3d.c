@@ -2,6 +2,7 @@
  * table below is the paper's Figure 3; declare and forward both walk it. */
 #include "video/models/i3d.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -129,7 +130,22 @@ static avs_tensor *pad_same(avs_ctx *ctx, avs_tensor *x, const int *k, const int
   return any ? avs_pad(ctx, x, before, after) : x;
 }
 
-static avs_tensor *unit(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x, const int *s) {
+/* Batch norm with fixed running statistics, differentiable in its affine
+ * parameters and input: y = x * scale + shift, scale = w / sqrt(var + eps),
+ * shift = b - mean * scale (avs_batch_norm tapes only with batch statistics). */
+static avs_tensor *frozen_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn) {
+  if (!x) return NULL;
+  int64_t c = bn->running_var->numel;
+  avs_tensor *inv = avs_ctx_tensor(ctx, 1, &c);
+  if (!inv) return NULL;
+  for (int64_t i = 0; i < c; i++) inv->data[i] = 1.0f / sqrtf(bn->running_var->data[i] + bn->eps);
+  avs_tensor *scale = avs_mul(ctx, bn->weight, inv);
+  avs_tensor *shift = avs_sub(ctx, bn->bias, avs_mul(ctx, bn->running_mean, scale));
+  return avs_add(ctx, avs_mul(ctx, x, scale), shift);
+}
+
+static avs_tensor *unit(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, const char *name, avs_tensor *x,
+                        const int *s) {
   avs_tensor *w = param(p, "%s.conv3d.weight", name);
   avs_bn bn = {.weight = param(p, "%s.bn.weight", name),
                .bias = param(p, "%s.bn.bias", name),
@@ -140,7 +156,8 @@ static avs_tensor *unit(avs_ctx *ctx, const avs_params *p, const char *name, avs
   if (!w || !bn.weight || !bn.bias || !bn.running_mean || !bn.running_var) return NULL;
   int k[3] = {(int)w->shape[2], (int)w->shape[3], (int)w->shape[4]};
   x = avs_conv3d(ctx, pad_same(ctx, x, k, s), w, NULL, (avs_conv){.stride = {s[0], s[1], s[2]}});
-  return avs_relu(ctx, avs_batch_norm(ctx, x, &bn));
+  bool frozen = cfg->norm_eval && avs_ctx_train(ctx);
+  return avs_relu(ctx, frozen ? frozen_batch_norm(ctx, x, &bn) : avs_batch_norm(ctx, x, &bn));
 }
 
 static avs_tensor *max_pool_same(avs_ctx *ctx, avs_tensor *x, const int *k, const int *s) {
@@ -148,22 +165,23 @@ static avs_tensor *max_pool_same(avs_ctx *ctx, avs_tensor *x, const int *k, cons
   return avs_max_pool3d(ctx, pad_same(ctx, x, k, s), pool);
 }
 
-static avs_tensor *mixed(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
+static avs_tensor *mixed(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, const char *name,
+                         avs_tensor *x) {
   static const int one[3] = {1, 1, 1}, three[3] = {3, 3, 3};
   char n[128];
   avs_tensor *b[4], *mid;
   snprintf(n, sizeof n, "%s.b0", name);
-  b[0] = unit(ctx, p, n, x, one);
+  b[0] = unit(ctx, p, cfg, n, x, one);
   snprintf(n, sizeof n, "%s.b1a", name);
-  mid = unit(ctx, p, n, x, one);
+  mid = unit(ctx, p, cfg, n, x, one);
   snprintf(n, sizeof n, "%s.b1b", name);
-  b[1] = unit(ctx, p, n, mid, one);
+  b[1] = unit(ctx, p, cfg, n, mid, one);
   snprintf(n, sizeof n, "%s.b2a", name);
-  mid = unit(ctx, p, n, x, one);
+  mid = unit(ctx, p, cfg, n, x, one);
   snprintf(n, sizeof n, "%s.b2b", name);
-  b[2] = unit(ctx, p, n, mid, one);
+  b[2] = unit(ctx, p, cfg, n, mid, one);
   snprintf(n, sizeof n, "%s.b3b", name);
-  b[3] = unit(ctx, p, n, max_pool_same(ctx, x, three, one), one);
+  b[3] = unit(ctx, p, cfg, n, max_pool_same(ctx, x, three, one), one);
   for (int i = 0; i < 4; i++)
     if (!b[i]) return NULL;
   return avs_concat(ctx, 4, b, 4);
@@ -180,9 +198,9 @@ avs_tensor *avs_i3d_features(avs_ctx *ctx, const avs_params *p, const avs_i3d_cf
   avs_tensor *x = clip;
   for (int l = 0; l < N_LAYERS && x; l++) {
     const i3d_layer *L = &i3d_layers[l];
-    if (L->kind == L_UNIT) x = unit(ctx, p, L->name, x, L->s);
+    if (L->kind == L_UNIT) x = unit(ctx, p, cfg, L->name, x, L->s);
     else if (L->kind == L_POOL) x = max_pool_same(ctx, x, L->k, L->s);
-    else x = mixed(ctx, p, L->name, x);
+    else x = mixed(ctx, p, cfg, L->name, x);
   }
   if (!x) return NULL;
   /* The port's AvgPool3d([2, 7, 7], stride 1), its window clipped to the grid. */

@@ -31,6 +31,9 @@ typedef struct {
   int in_channels; /* 3 for the RGB stream, 2 for the optical-flow stream (x, y) */
   int classes;     /* 400 for Kinetics-400 */
   float dropout;   /* drop probability before the logits in training; the port uses 0.5 */
+  bool norm_eval;  /* batch norm uses the running statistics in training too, as when
+                      fine-tuning on small batches (mmaction2's norm_eval): its affine
+                      parameters still learn, the statistics stay fixed */
 } avs_i3d_cfg;
 
 /* Declares every tensor with its state_dict name and shape; batch-norm scales
