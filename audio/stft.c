@@ -221,7 +221,7 @@ int avs_stft_forward(avs_stft *s, const float *x, int64_t n, float *spec) {
   const bool tm = s->cfg.time_major;
   const float *w = s->window + wl;
   int nt = threads_for(s, nblocks);
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
   for (int64_t blk = 0; blk < nblocks; blk++) {
     int th = omp_get_thread_num();
     float *in = s->tin[th];
@@ -276,83 +276,85 @@ int avs_stft_inverse(avs_stft *s, const float *spec, int64_t T, int64_t length, 
   }
   const bool tm = s->cfg.time_major;
   const int64_t nblocks = (T + BLOCK - 1) / BLOCK;
-  int nt = threads_for(s, nblocks);
-  /* 1. each frame: inverse FFT, times window / n_fft, kept over the window's support */
-#pragma omp parallel for num_threads(nt) schedule(static)
-  for (int64_t blk = 0; blk < nblocks; blk++) {
-    int th = omp_get_thread_num();
-    float *o = s->tin[th];
-    fftwf_complex *ib = s->tout[th];
-    int64_t t0 = blk * BLOCK, t1 = t0 + BLOCK < T ? t0 + BLOCK : T;
-    const int nb = (int)(t1 - t0);
-    if (tm) {
-      for (int b = 0; b < nb; b++) memcpy(ib + b * bs, spec + (t0 + b) * bins * 2, sizeof(float) * 2 * (size_t)bins);
-    } else {
-      for (int f = 0; f < bins; f++) {
-        const float *src = spec + ((int64_t)f * T + t0) * 2;
-        for (int b = 0; b < nb; b++) {
-          ib[b * bs + f][0] = src[2 * b];
-          ib[b * bs + f][1] = src[2 * b + 1];
-        }
-      }
-    }
-    for (int b = 0; b < nb; b++) {
-      fftwf_complex *c = ib + b * bs;
-      c[0][1] = 0.0f;                          /* DC is real */
-      if (n_fft % 2 == 0) c[bins - 1][1] = 0.0f; /* so is Nyquist */
-      fftwf_execute_dft_c2r(s->c2r, c, o);
-      float *dst = s->frames + (t0 + b) * win;
-      for (int k = 0; k < win; k++) dst[k] = o[wl + k] * s->wwin[k];
-    }
-  }
-  /* 2. overlap-add and divide by the window envelope, output chunk by chunk */
   const float *wfull = s->window + wl;
   const int64_t have = full - pad < length ? full - pad : length; /* samples the OLA covers */
   const int64_t nchunks = (length + OLA_CHUNK - 1) / OLA_CHUNK;
   int bad = 0;
   int64_t bad_at = 0;
-  nt = threads_for(s, nchunks);
-#pragma omp parallel for num_threads(nt) schedule(static) reduction(| : bad)
-  for (int64_t ch = 0; ch < nchunks; ch++) {
-    int th = omp_get_thread_num();
-    float *acc = s->tacc[th], *env = acc + OLA_CHUNK;
-    int64_t j0 = ch * OLA_CHUNK, j1 = j0 + OLA_CHUNK < length ? j0 + OLA_CHUNK : length;
-    int64_t jh = j1 < have ? j1 : have;
-    if (jh <= j0) {
-      memset(y + j0, 0, sizeof(float) * (size_t)(j1 - j0));
-      continue;
-    }
-    const int64_t p0 = j0 + pad, p1 = jh + pad; /* padded coordinates */
-    const int m = (int)(p1 - p0);
-    memset(acc, 0, sizeof(float) * (size_t)m);
-    memset(env, 0, sizeof(float) * (size_t)m);
-    /* frames with t*hop + wl < p1 and t*hop + wl + win > p0 */
-    int64_t tlo = p0 - wl - win + 1;
-    tlo = tlo <= 0 ? 0 : (tlo + hop - 1) / hop;
-    int64_t thi = (p1 - 1 - wl) / hop;
-    if (p1 - 1 - wl < 0) thi = -1;
-    if (thi > T - 1) thi = T - 1;
-    for (int64_t t = tlo; t <= thi; t++) {
-      int64_t seg = t * hop + wl;
-      int64_t a = seg > p0 ? seg : p0, b = seg + win < p1 ? seg + win : p1;
-      const float *fr = s->frames + t * win + (a - seg);
-      const float *ww = wfull + (a - seg);
-      float *ac = acc + (a - p0), *ev = env + (a - p0);
-      int len = (int)(b - a);
-      for (int k = 0; k < len; k++) {
-        ac[k] += fr[k];
-        ev[k] += ww[k] * ww[k];
+  /* one team for both steps: a single wake-up of the workers */
+  int nt = threads_for(s, nblocks < nchunks ? nchunks : nblocks);
+#pragma omp parallel num_threads(nt)
+  {
+    const int th = omp_get_thread_num();
+    /* 1. each frame: inverse FFT, times window / n_fft, kept over the window's support */
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t blk = 0; blk < nblocks; blk++) {
+      float *o = s->tin[th];
+      fftwf_complex *ib = s->tout[th];
+      int64_t t0 = blk * BLOCK, t1 = t0 + BLOCK < T ? t0 + BLOCK : T;
+      const int nb = (int)(t1 - t0);
+      if (tm) {
+        for (int b = 0; b < nb; b++) memcpy(ib + b * bs, spec + (t0 + b) * bins * 2, sizeof(float) * 2 * (size_t)bins);
+      } else {
+        for (int f = 0; f < bins; f++) {
+          const float *src = spec + ((int64_t)f * T + t0) * 2;
+          for (int b = 0; b < nb; b++) {
+            ib[b * bs + f][0] = src[2 * b];
+            ib[b * bs + f][1] = src[2 * b + 1];
+          }
+        }
+      }
+      for (int b = 0; b < nb; b++) {
+        fftwf_complex *c = ib + b * bs;
+        c[0][1] = 0.0f;                            /* DC is real */
+        if (n_fft % 2 == 0) c[bins - 1][1] = 0.0f; /* so is Nyquist */
+        fftwf_execute_dft_c2r(s->c2r, c, o);
+        float *dst = s->frames + (t0 + b) * win;
+        for (int k = 0; k < win; k++) dst[k] = o[wl + k] * s->wwin[k];
       }
     }
-    for (int k = 0; k < m; k++) {
-      if (!(env[k] > 1e-11f)) {
-        bad |= 1;
+    /* 2. overlap-add and divide by the window envelope, output chunk by chunk */
+#pragma omp for schedule(dynamic, 1) reduction(| : bad)
+    for (int64_t ch = 0; ch < nchunks; ch++) {
+      float *acc = s->tacc[th], *env = acc + OLA_CHUNK;
+      int64_t j0 = ch * OLA_CHUNK, j1 = j0 + OLA_CHUNK < length ? j0 + OLA_CHUNK : length;
+      int64_t jh = j1 < have ? j1 : have;
+      if (jh <= j0) {
+        memset(y + j0, 0, sizeof(float) * (size_t)(j1 - j0));
+        continue;
+      }
+      const int64_t p0 = j0 + pad, p1 = jh + pad; /* padded coordinates */
+      const int m = (int)(p1 - p0);
+      memset(acc, 0, sizeof(float) * (size_t)m);
+      memset(env, 0, sizeof(float) * (size_t)m);
+      /* frames with t*hop + wl < p1 and t*hop + wl + win > p0 */
+      int64_t tlo = p0 - wl - win + 1;
+      tlo = tlo <= 0 ? 0 : (tlo + hop - 1) / hop;
+      int64_t thi = (p1 - 1 - wl) / hop;
+      if (p1 - 1 - wl < 0) thi = -1;
+      if (thi > T - 1) thi = T - 1;
+      for (int64_t t = tlo; t <= thi; t++) {
+        int64_t seg = t * hop + wl;
+        int64_t a = seg > p0 ? seg : p0, b = seg + win < p1 ? seg + win : p1;
+        const float *fr = s->frames + t * win + (a - seg);
+        const float *ww = wfull + (a - seg);
+        float *ac = acc + (a - p0), *ev = env + (a - p0);
+        int len = (int)(b - a);
+        for (int k = 0; k < len; k++) {
+          ac[k] += fr[k];
+          ev[k] += ww[k] * ww[k];
+        }
+      }
+      for (int k = 0; k < m; k++) {
+        if (!(env[k] > 1e-11f)) {
+          bad |= 1;
 #pragma omp critical(avs_stft_bad)
-        bad_at = j0 + k; /* any witness will do */
+          bad_at = j0 + k; /* any witness will do */
+        }
+        y[j0 + k] = acc[k] / env[k];
       }
-      y[j0 + k] = acc[k] / env[k];
+      if (j1 > jh) memset(y + jh, 0, sizeof(float) * (size_t)(j1 - jh));
     }
-    if (j1 > jh) memset(y + jh, 0, sizeof(float) * (size_t)(j1 - jh));
   }
   if (bad)
     return avs_seterr(AVS_EINVAL,

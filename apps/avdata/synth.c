@@ -176,32 +176,34 @@ int avdata_synth(int argc, char **argv) {
   n_split[1] = llround((double)count * val_frac);
   if (n_split[1] + n_split[2] > count) n_split[1] = count - n_split[2];
   n_split[0] = count - n_split[1] - n_split[2];
-  avs_data_plan_t *plans = malloc((size_t)count * sizeof *plans);
+  /* plans are cheap to redo: keep only each clip's final seed (a plan is ~13 KB) */
+  uint64_t *seeds = malloc((size_t)count * sizeof *seeds);
+  avs_data_plan_t plan;
   int *split_of = malloc((size_t)count * sizeof *split_of);
   int64_t *index_of = malloc((size_t)count * sizeof *index_of);
   char **lines = calloc((size_t)count, sizeof *lines);
   fpset seen = {NULL, 1024};
   while (seen.cap < (size_t)count * 4 * AVS_DATA_MAX_OBJECTS) seen.cap *= 2;
   seen.slot = calloc(seen.cap, sizeof *seen.slot);
-  if (!plans || !split_of || !index_of || !lines || !seen.slot) app_fail("out of memory for %d clips", count);
+  if (!seeds || !split_of || !index_of || !lines || !seen.slot) app_fail("out of memory for %d clips", count);
   int64_t k = 0, redrawn = 0;
   for (int s = 0; s < 3; s++)
     for (int64_t i = 0; i < n_split[s]; i++, k++) {
       for (int attempt = 0;; attempt++) {
         if (attempt > 1000) app_fail("cannot find new content for clip %lld", (long long)k);
-        if ((rc = avs_data_plan(g, avs_data_clip_seed((uint64_t)seed, kind, s, i, attempt), &plans[k])))
-          app_fail_status(rc);
+        seeds[k] = avs_data_clip_seed((uint64_t)seed, kind, s, i, attempt);
+        if ((rc = avs_data_plan(g, seeds[k], &plan))) app_fail_status(rc);
         bool dup = false;
-        for (int j = 0; j < plans[k].n; j++) {
-          uint64_t fp = plans[k].src[j].content;
+        for (int j = 0; j < plan.n; j++) {
+          uint64_t fp = plan.src[j].content;
           if (fp && fpset_has(&seen, fp)) dup = true;
-          for (int q = 0; q < j; q++) dup |= fp && plans[k].src[q].content == fp;
+          for (int q = 0; q < j; q++) dup |= fp && plan.src[q].content == fp;
         }
         if (!dup) break;
         redrawn++;
       }
-      for (int j = 0; j < plans[k].n; j++)
-        if (plans[k].src[j].content) fpset_add(&seen, plans[k].src[j].content);
+      for (int j = 0; j < plan.n; j++)
+        if (plan.src[j].content) fpset_add(&seen, plan.src[j].content);
       split_of[k] = s;
       index_of[k] = i;
     }
@@ -223,10 +225,13 @@ int avdata_synth(int argc, char **argv) {
     char id[96];
     snprintf(id, sizeof id, "%s_%s_%06lld", avs_data_kind_name(kind), split_names[split_of[c]],
              (long long)index_of[c]);
-    avs_data_clip clip;
-    int r = avs_data_render(g, &plans[c], &clip);
-    if (!r) r = avs_data_clip_write(g, &plans[c], &clip, out_dir, id, split_names[split_of[c]], flac, &lines[c]);
+    avs_data_clip clip = {0};
+    avs_data_plan_t *pc = malloc(sizeof *pc);
+    int r = pc ? avs_data_plan(g, seeds[c], pc) : avs_seterr(AVS_ENOMEM, "out of memory");
+    if (!r) r = avs_data_render(g, pc, &clip);
+    if (!r) r = avs_data_clip_write(g, pc, &clip, out_dir, id, split_names[split_of[c]], flac, &lines[c]);
     avs_data_clip_free(&clip);
+    free(pc);
 #pragma omp critical(avdata_progress)
     {
       if (r && !failed) {
@@ -281,7 +286,7 @@ int avdata_synth(int argc, char **argv) {
   free(mtext);
   for (int64_t c = 0; c < count; c++) free(lines[c]);
   free(lines);
-  free(plans);
+  free(seeds);
   free(split_of);
   free(index_of);
   free(seen.slot);

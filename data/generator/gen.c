@@ -26,8 +26,6 @@ int avs_data_kind_parse(const char *name, avs_data_kind *k) {
 
 void avs_data_config_default(avs_data_config *c, avs_data_kind kind) {
   memset(c, 0, sizeof *c);
-  c->kind = kind;
-  c->clutter = 10;
   switch (kind) {
   case AVS_DATA_MUSIC:
     *c = (avs_data_config){kind, 128, 128, 8, 6.0f, 11025, 1, 3, 0.2f, 10, NULL, NULL, 0};

@@ -38,10 +38,11 @@ static void ah_fill_tensor(avs_tensor *t) {
   const char *name = t->name, *last = strrchr(name, '.');
   last = last ? last + 1 : name;
   uint64_t base = ah_fnv1a64(name);
-  int kind; /* 0 var, 1 mean, 2 bias, 3 BN weight, 4 lstm, 5 He */
+  int kind; /* 0 var, 1 mean, 2 bias, 3 BN weight, 4 lstm, 5 He, 6 last BN of a residual branch */
   if (ah_ends_with(name, "running_var")) kind = 0;
   else if (ah_ends_with(name, "running_mean")) kind = 1;
   else if (ah_ends_with(name, "bias") || strstr(last, "bias_")) kind = 2;
+  else if (ah_ends_with(name, "conv2.1.weight") || ah_ends_with(name, "bn2.weight")) kind = 6;
   else if (t->ndim == 1) kind = 3;
   else if (strstr(name, "lstm")) kind = 4;
   else kind = 5;
@@ -53,6 +54,7 @@ static void ah_fill_tensor(avs_tensor *t) {
     case 1: v = 0.1 * v; break;
     case 2: v = 0.1 * v; break;
     case 3: v = 1.0 + 0.25 * v; break;
+    case 6: v = 0.25 + 0.05 * v; break;
     default: v = v * scale; break;
     }
     t->data[i] = (float)v;

@@ -17,7 +17,8 @@ static avs_tensor *forward(avs_ctx *ctx, const avs_params *p, const void *cfg, a
 
 static void check(const char *path, const char *name, bool train) {
   avs_st *st = tst_open(path);
-  avs_i3d_cfg cfg = {.in_channels = (int)tst_meta_int(st, "in_channels"), .classes = (int)tst_meta_int(st, "classes")};
+  avs_i3d_cfg cfg = {.base = {.classes = (int)tst_meta_int(st, "classes")},
+                     .in_channels = (int)tst_meta_int(st, "in_channels")};
   ab_model m = {name, declare, forward, &cfg};
   avs_params p;
   if (ab_load(&m, &p, st)) {

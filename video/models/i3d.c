@@ -3,12 +3,14 @@
 #include "video/models/i3d.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
+
+#include "av/status.h"
+#include "video/models/trace.h"
+#include "video/models/unit.h"
 
 #define I3D_BN_EPS 1e-3f
 #define I3D_BN_MOMENTUM 0.01f
-#define I3D_FEATURES 1024
 
 enum { L_UNIT, L_POOL, L_MIXED };
 
@@ -39,8 +41,8 @@ static const i3d_layer i3d_layers[] = {
 };
 #define N_LAYERS ((int)(sizeof i3d_layers / sizeof i3d_layers[0]))
 
-/* Branch units of a Mixed module: name, input (-1: the module's input, else
- * the out[] index feeding it), out[] index, cubic kernel size. */
+/* The branch units of a Mixed module: name, input (-1: the module's input,
+ * else the unit whose out[] index feeds it), out[] index, cubic kernel size. */
 static const struct {
   const char *name;
   int from, out, k;
@@ -48,70 +50,35 @@ static const struct {
     {"b0", -1, 0, 1}, {"b1a", -1, 1, 1}, {"b1b", 1, 2, 3}, {"b2a", -1, 3, 1}, {"b2b", 3, 4, 3}, {"b3b", -1, 5, 1},
 };
 
+static int mixed_width(const i3d_layer *L) { return L->out[0] + L->out[2] + L->out[4] + L->out[5]; }
+
 /* ---- parameter table ---- */
 
-static avs_tensor *param(const avs_params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static avs_tensor *param(const avs_params *p, const char *fmt, ...) {
-  char name[128];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(name, sizeof name, fmt, ap);
-  va_end(ap);
-  avs_tensor *t = avs_params_find(p, name);
-  if (!t) avs_seterr(AVS_ENOTFOUND, "i3d: parameter '%s' is not declared", name);
-  return t;
-}
-
-static int fill(avs_tensor *t, float v) {
-  if (!t) return avs_errcode();
-  for (int64_t i = 0; i < t->numel; i++) t->data[i] = v;
-  return 0;
-}
-
-/* Conv (no bias) + batch norm of one unit. */
-static int declare_unit(avs_params *p, const char *name, int in, int out, const int *k) {
-  char n[128];
-  snprintf(n, sizeof n, "%s.conv3d.weight", name);
-  if (!avs_params_add(p, n, 5, AVS_SHAPE(out, in, k[0], k[1], k[2]))) return avs_errcode();
-  static const char *bn[] = {"weight", "bias", "running_mean", "running_var"};
-  for (int i = 0; i < 4; i++) {
-    snprintf(n, sizeof n, "%s.bn.%s", name, bn[i]);
-    avs_tensor *t = avs_params_add(p, n, 1, AVS_SHAPE(out));
-    if (!t) return avs_errcode();
-    if (i >= 2) t->requires_grad = false; /* running statistics are buffers */
-    if ((i == 0 || i == 3) && fill(t, 1.0f)) return avs_errcode();
-  }
-  return 0;
-}
-
 int avs_i3d_declare(avs_params *p, const avs_i3d_cfg *cfg) {
-  if (cfg->in_channels < 1 || cfg->classes < 1)
-    return avs_seterr(AVS_EINVAL, "i3d: in_channels %d and classes %d must be positive", cfg->in_channels,
-                      cfg->classes);
+  if (cfg->in_channels < 1 || cfg->base.classes < 1 || cfg->dropout < 0 || cfg->dropout >= 1)
+    return avs_seterr(AVS_EINVAL, "i3d: in_channels %d and classes %d must be positive, dropout in [0, 1)",
+                      cfg->in_channels, cfg->base.classes);
   int c = cfg->in_channels, rc = 0;
-  char n[128];
+  char conv[AVS_NAME_MAX], bn[AVS_NAME_MAX];
   for (int l = 0; l < N_LAYERS && !rc; l++) {
     const i3d_layer *L = &i3d_layers[l];
     if (L->kind == L_UNIT) {
-      rc = declare_unit(p, L->name, c, L->out[0], L->k);
+      avs_conv_spec s = {3, c, L->out[0], {L->k[0], L->k[1], L->k[2]}, {1, 1, 1}, {0}, false};
+      rc = avs_unit_declare(p, avs_unit_name(conv, "%s.conv3d", L->name), avs_unit_name(bn, "%s.bn", L->name), &s);
       c = L->out[0];
     } else if (L->kind == L_MIXED) {
       for (int u = 0; u < 6 && !rc; u++) {
         int in = mixed_units[u].from < 0 ? c : L->out[mixed_units[u].from], k = mixed_units[u].k;
-        snprintf(n, sizeof n, "%s.%s", L->name, mixed_units[u].name);
-        rc = declare_unit(p, n, in, L->out[mixed_units[u].out], (int[]){k, k, k});
+        avs_conv_spec s = {3, in, L->out[mixed_units[u].out], {k, k, k}, {1, 1, 1}, {0}, false};
+        rc = avs_unit_declare(p, avs_unit_name(conv, "%s.%s.conv3d", L->name, mixed_units[u].name),
+                              avs_unit_name(bn, "%s.%s.bn", L->name, mixed_units[u].name), &s);
       }
-      c = L->out[0] + L->out[2] + L->out[4] + L->out[5];
+      c = mixed_width(L);
     }
   }
   if (rc) return rc;
-  if (!avs_params_add(p, "logits.conv3d.weight", 5, AVS_SHAPE(cfg->classes, c, 1, 1, 1)) ||
-      !avs_params_add(p, "logits.conv3d.bias", 1, AVS_SHAPE(cfg->classes)))
-    return avs_errcode();
-  snprintf(n, sizeof n, "%d", cfg->in_channels);
-  if ((rc = avs_params_set_meta(p, "in_channels", n))) return rc;
-  snprintf(n, sizeof n, "%d", cfg->classes);
-  return avs_params_set_meta(p, "classes", n);
+  avs_conv_spec logits = {3, c, cfg->base.classes, {1, 1, 1}, {1, 1, 1}, {0}, true};
+  return avs_unit_declare_conv(p, "logits.conv3d", &logits);
 }
 
 /* ---- forward ---- */
@@ -144,44 +111,44 @@ static avs_tensor *frozen_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *
   return avs_add(ctx, avs_mul(ctx, x, scale), shift);
 }
 
+/* Unit3D: "SAME" padding, conv (no bias), batch norm (eps 1e-3), ReLU. */
 static avs_tensor *unit(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, const char *name, avs_tensor *x,
                         const int *s) {
-  avs_tensor *w = param(p, "%s.conv3d.weight", name);
-  avs_bn bn = {.weight = param(p, "%s.bn.weight", name),
-               .bias = param(p, "%s.bn.bias", name),
-               .running_mean = param(p, "%s.bn.running_mean", name),
-               .running_var = param(p, "%s.bn.running_var", name),
+  char conv[AVS_NAME_MAX];
+  avs_tensor *w = avs_unit_param(p, "%s.conv3d.weight", name);
+  avs_bn bn = {.weight = avs_unit_param(p, "%s.bn.weight", name),
+               .bias = avs_unit_param(p, "%s.bn.bias", name),
+               .running_mean = avs_unit_param(p, "%s.bn.running_mean", name),
+               .running_var = avs_unit_param(p, "%s.bn.running_var", name),
                .eps = I3D_BN_EPS,
                .momentum = I3D_BN_MOMENTUM};
-  if (!w || !bn.weight || !bn.bias || !bn.running_mean || !bn.running_var) return NULL;
-  int k[3] = {(int)w->shape[2], (int)w->shape[3], (int)w->shape[4]};
-  x = avs_conv3d(ctx, pad_same(ctx, x, k, s), w, NULL, (avs_conv){.stride = {s[0], s[1], s[2]}});
+  if (!x || !w || !bn.weight || !bn.bias || !bn.running_mean || !bn.running_var) return NULL;
+  avs_conv_spec spec = {3, (int)w->shape[1], (int)w->shape[0], {(int)w->shape[2], (int)w->shape[3], (int)w->shape[4]},
+                        {s[0], s[1], s[2]}, {0}, false};
+  x = avs_unit_conv(ctx, p, avs_unit_name(conv, "%s.conv3d", name), &spec, pad_same(ctx, x, spec.k, s));
   bool frozen = cfg->norm_eval && avs_ctx_train(ctx);
-  return avs_relu(ctx, frozen ? frozen_batch_norm(ctx, x, &bn) : avs_batch_norm(ctx, x, &bn));
+  x = frozen ? frozen_batch_norm(ctx, x, &bn) : avs_batch_norm(ctx, x, &bn);
+  avs_layer_trace_amend(x, bn.weight->numel + bn.bias->numel);
+  return avs_relu(ctx, x);
 }
 
-static avs_tensor *max_pool_same(avs_ctx *ctx, avs_tensor *x, const int *k, const int *s) {
+static avs_tensor *max_pool_same(avs_ctx *ctx, const char *name, avs_tensor *x, const int *k, const int *s) {
   avs_pool pool = {.kernel = {k[0], k[1], k[2]}, .stride = {s[0], s[1], s[2]}};
-  return avs_max_pool3d(ctx, pad_same(ctx, x, k, s), pool);
+  return avs_unit_max_pool(ctx, name, 3, pad_same(ctx, x, k, s), pool);
 }
 
 static avs_tensor *mixed(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, const char *name,
                          avs_tensor *x) {
   static const int one[3] = {1, 1, 1}, three[3] = {3, 3, 3};
-  char n[128];
-  avs_tensor *b[4], *mid;
-  snprintf(n, sizeof n, "%s.b0", name);
-  b[0] = unit(ctx, p, cfg, n, x, one);
-  snprintf(n, sizeof n, "%s.b1a", name);
-  mid = unit(ctx, p, cfg, n, x, one);
-  snprintf(n, sizeof n, "%s.b1b", name);
-  b[1] = unit(ctx, p, cfg, n, mid, one);
-  snprintf(n, sizeof n, "%s.b2a", name);
-  mid = unit(ctx, p, cfg, n, x, one);
-  snprintf(n, sizeof n, "%s.b2b", name);
-  b[2] = unit(ctx, p, cfg, n, mid, one);
-  snprintf(n, sizeof n, "%s.b3b", name);
-  b[3] = unit(ctx, p, cfg, n, max_pool_same(ctx, x, three, one), one);
+  char n[AVS_NAME_MAX];
+  avs_tensor *b[4];
+  b[0] = unit(ctx, p, cfg, avs_unit_name(n, "%s.b0", name), x, one);
+  b[1] = unit(ctx, p, cfg, avs_unit_name(n, "%s.b1b", name), unit(ctx, p, cfg, avs_unit_name(n, "%s.b1a", name), x, one),
+              one);
+  b[2] = unit(ctx, p, cfg, avs_unit_name(n, "%s.b2b", name), unit(ctx, p, cfg, avs_unit_name(n, "%s.b2a", name), x, one),
+              one);
+  b[3] = unit(ctx, p, cfg, avs_unit_name(n, "%s.b3b", name),
+              max_pool_same(ctx, avs_unit_name(n, "%s.b3a", name), x, three, one), one);
   for (int i = 0; i < 4; i++)
     if (!b[i]) return NULL;
   return avs_concat(ctx, 4, b, 4);
@@ -199,7 +166,7 @@ avs_tensor *avs_i3d_features(avs_ctx *ctx, const avs_params *p, const avs_i3d_cf
   for (int l = 0; l < N_LAYERS && x; l++) {
     const i3d_layer *L = &i3d_layers[l];
     if (L->kind == L_UNIT) x = unit(ctx, p, cfg, L->name, x, L->s);
-    else if (L->kind == L_POOL) x = max_pool_same(ctx, x, L->k, L->s);
+    else if (L->kind == L_POOL) x = max_pool_same(ctx, L->name, x, L->k, L->s);
     else x = mixed(ctx, p, cfg, L->name, x);
   }
   if (!x) return NULL;
@@ -211,11 +178,31 @@ avs_tensor *avs_i3d_features(avs_ctx *ctx, const avs_params *p, const avs_i3d_cf
 }
 
 avs_tensor *avs_i3d_forward(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, avs_tensor *clip) {
-  avs_tensor *w = param(p, "logits.conv3d.weight"), *b = param(p, "logits.conv3d.bias");
-  if (!w || !b) return NULL;
   avs_tensor *x = avs_i3d_features(ctx, p, cfg, clip);
   if (cfg->dropout > 0) x = avs_dropout(ctx, x, cfg->dropout);
-  x = avs_conv3d(ctx, x, w, b, (avs_conv){0});
+  avs_conv_spec logits = {3, x ? (int)x->shape[4] : 1, cfg->base.classes, {1, 1, 1}, {1, 1, 1}, {0}, true};
+  x = avs_unit_conv(ctx, p, "logits.conv3d", &logits, x);
   x = avs_adaptive_avg_pool3d(ctx, x, 1, 1, 1); /* mean of the per-time logits */
-  return x ? avs_reshape(ctx, x, 2, AVS_SHAPE(x->shape[0], cfg->classes)) : NULL;
+  return x ? avs_reshape(ctx, x, 2, AVS_SHAPE(x->shape[0], cfg->base.classes)) : NULL;
 }
+
+/* ---- registry ---- */
+
+static const avs_i3d_cfg i3d_default = {
+    .base = {.classes = 400, .frames = 64, .height = 224, .width = 224}, .in_channels = 3, .dropout = 0.5f};
+static const avs_i3d_cfg i3d_flow_default = {
+    .base = {.classes = 400, .frames = 64, .height = 224, .width = 224}, .in_channels = 2, .dropout = 0.5f};
+static const avs_hparam i3d_hparams[] = {
+    AVS_ACTION_BASE_HPARAMS(avs_i3d_cfg),
+    AVS_HP(avs_i3d_cfg, dropout, AVS_HP_FLOAT, "dropout before the logits in training (0.5)"),
+    AVS_HP(avs_i3d_cfg, norm_eval, AVS_HP_BOOL, "batch norm keeps its running statistics in training (false)"),
+};
+AVS_ACTION_ARCH_GLUE(i3d, avs_i3d_cfg)
+const avs_action_arch avs_arch_i3d = {
+    .name = "i3d", .title = "I3D Inception-v1, RGB stream (Carreira & Zisserman, CVPR 2017)", .norm = "i3d",
+    .channels = 3,
+    AVS_ACTION_ARCH_FIELDS(i3d, avs_i3d_cfg, i3d_default, i3d_hparams)};
+const avs_action_arch avs_arch_i3d_flow = {
+    .name = "i3d_flow", .title = "I3D Inception-v1, optical-flow stream (Carreira & Zisserman, CVPR 2017)",
+    .norm = "raw", .channels = 2,
+    AVS_ACTION_ARCH_FIELDS(i3d, avs_i3d_cfg, i3d_flow_default, i3d_hparams)};

@@ -25,19 +25,21 @@
 #ifndef AVS_I3D_H
 #define AVS_I3D_H
 
-#include "av/avs.h"
+#include "video/models/registry.h"
 
 typedef struct {
-  int in_channels; /* 3 for the RGB stream, 2 for the optical-flow stream (x, y) */
-  int classes;     /* 400 for Kinetics-400 */
-  float dropout;   /* drop probability before the logits in training; the port uses 0.5 */
+  avs_action_base base; /* 400 classes (Kinetics-400), 64 x 224 x 224 */
+  int in_channels;       /* 3 for the RGB stream ("i3d"), 2 for the optical-flow stream
+                            ("i3d_flow": TV-L1 dx, dy) */
+  float dropout;         /* drop probability before the logits in training, 0.5 */
   bool norm_eval;  /* batch norm uses the running statistics in training too, as when
                       fine-tuning on small batches (mmaction2's norm_eval): its affine
                       parameters still learn, the statistics stay fixed */
 } avs_i3d_cfg;
 
 /* Declares every tensor with its state_dict name and shape; batch-norm scales
- * and running variances start at 1, everything else at 0. */
+ * and running variances start at 1, everything else at 0. Registered as
+ * "i3d" (RGB) and "i3d_flow" (2 channels). */
 int avs_i3d_declare(avs_params *p, const avs_i3d_cfg *cfg);
 
 /* clip (N,T,H,W,in_channels) -> logits (N,classes); NULL on error (avs_errmsg). */

@@ -1,0 +1,37 @@
+/* Non-local block (Wang, Girshick, Gupta, He, "Non-local Neural Networks",
+ * CVPR 2018), embedded-Gaussian form, as the common PyTorch port
+ * (AlexHex7/Non-local_pytorch, NONLocalBlock3D) builds it:
+ *
+ *   theta = 1x1x1 conv C -> C/2           (N, THW, C/2)
+ *   phi   = 1x1x1 conv C -> C/2, then 1x2x2 max pool when sub_sample
+ *   g     = 1x1x1 conv C -> C/2, then 1x2x2 max pool when sub_sample
+ *   y     = softmax(theta phi^T) g        (attention over the pooled positions)
+ *   z     = BN(1x1x1 conv C/2 -> C (y)) + x
+ *
+ * All four convs have a bias; the BN's weight and bias start at zero, so a new
+ * block is the identity and can be inserted into a pretrained network. Tensor
+ * names under a prefix ("layer2.0.nl."): theta.{weight,bias}, phi.0.* and
+ * g.0.* (phi.* and g.* without sub-sampling: the port wraps them in a
+ * Sequential with the pool), W.0.{weight,bias} (conv), W.1.{weight,bias,
+ * running_mean,running_var} (BatchNorm3d, eps 1e-5, momentum 0.1). */
+#ifndef AVS_MODELS_NONLOCAL_H
+#define AVS_MODELS_NONLOCAL_H
+
+#include <stdbool.h>
+
+#include "av/ctx.h"
+#include "av/params.h"
+
+typedef struct {
+  int channels;    /* C of the block's input and output */
+  int inter;       /* theta/phi/g width; 0 means C/2 (at least 1) */
+  bool sub_sample; /* 1x2x2 max pool on phi and g (the paper's default) */
+} avs_nonlocal_spec;
+
+/* Declares the block's tensors under prefix (which ends with '.' or is ""). */
+int avs_nonlocal_declare(avs_params *p, const char *prefix, const avs_nonlocal_spec *s);
+/* x (N, T, H, W, C) -> (N, T, H, W, C). */
+avs_tensor *avs_nonlocal_forward(avs_ctx *ctx, const avs_params *p, const char *prefix, const avs_nonlocal_spec *s,
+                                 avs_tensor *x);
+
+#endif
