@@ -49,6 +49,7 @@ static const app_opt opts[] = {
 };
 
 #define MAX_SRC 4
+#define N_GROUPS MAX_SRC /* all clips, then clips with 2, 3, 4 sources */
 #define MAX_CLASSES 1000
 enum { M_IRM, M_IBM, M_NMF, M_MIX, N_METHODS };
 static const char *method_names[N_METHODS] = {"IRM", "IBM", "NMF", "MIX"};
@@ -310,8 +311,11 @@ static bool score_clip(const clip *c, avs_stft *tf, const float *const *dict, ac
       sdr += br[k].sdr, sir += br[k].sir, sar += br[k].sar;
       si += avs_metrics_si_sdr(refs[k], ests[k], n, true);
     }
-    res[m].sdr += sdr / ns, res[m].sir += sir / ns, res[m].sar += sar / ns, res[m].si_sdr += si / ns;
-    res[m].n++;
+    for (int grp = 0; grp < 2; grp++) { /* all clips, and clips with ns sources */
+      acc *r = &res[(grp ? ns - 1 : 0) * N_METHODS + m];
+      r->sdr += sdr / ns, r->sir += sir / ns, r->sar += sar / ns, r->si_sdr += si / ns;
+      r->n++;
+    }
     for (int k = 0; k < ns; k++) free(est[m][k]);
   }
   free(mag);
@@ -372,7 +376,7 @@ int avdata_baseline(int argc, char **argv) {
     }
   app_progress_end(&p);
 
-  acc res[N_METHODS];
+  acc res[N_GROUPS * N_METHODS];
   memset(res, 0, sizeof res);
   int n_scored = 0, n_no_dict = 0, n_done = 0;
   app_progress_start(&p, "scoring clips", n_use);
@@ -383,7 +387,7 @@ int avdata_baseline(int argc, char **argv) {
     avs_stft_cfg cfg_local = scfg;
     int rc_local = avs_stft_new(&cfg_local, &tf);
     if (rc_local) app_fail_status(rc_local);
-    acc mine[N_METHODS];
+    acc mine[N_GROUPS * N_METHODS];
     memset(mine, 0, sizeof mine);
     int no_dict = 0;
 #pragma omp for schedule(dynamic, 1)
@@ -394,7 +398,7 @@ int avdata_baseline(int argc, char **argv) {
     }
 #pragma omp critical(avdata_baseline)
     {
-      for (int m = 0; m < N_METHODS; m++) {
+      for (int m = 0; m < N_GROUPS * N_METHODS; m++) {
         res[m].sdr += mine[m].sdr, res[m].sir += mine[m].sir, res[m].sar += mine[m].sar;
         res[m].si_sdr += mine[m].si_sdr, res[m].n += mine[m].n;
       }
@@ -412,32 +416,47 @@ int avdata_baseline(int argc, char **argv) {
     cJSON_AddNumberToObject(o, "clips", n_scored);
     cJSON_AddNumberToObject(o, "nmf_components", n_comp);
     cJSON_AddNumberToObject(o, "nmf_iterations", n_iter);
-    cJSON *ms = cJSON_AddObjectToObject(o, "methods");
-    for (int m = 0; m < N_METHODS; m++) {
-      if (!res[m].n) continue;
-      cJSON *j = cJSON_AddObjectToObject(ms, method_names[m]);
-      cJSON_AddNumberToObject(j, "clips", res[m].n);
-      cJSON_AddNumberToObject(j, "sdr", round(res[m].sdr / res[m].n * 100) / 100);
-      cJSON_AddNumberToObject(j, "sir", round(res[m].sir / res[m].n * 100) / 100);
-      cJSON_AddNumberToObject(j, "sar", round(res[m].sar / res[m].n * 100) / 100);
-      cJSON_AddNumberToObject(j, "si_sdr", round(res[m].si_sdr / res[m].n * 100) / 100);
+    for (int grp = 0; grp < N_GROUPS; grp++) {
+      char key[32];
+      snprintf(key, sizeof key, grp ? "sources_%d" : "methods", grp + 1);
+      cJSON *ms = NULL;
+      for (int m = 0; m < N_METHODS; m++) {
+        const acc *r = &res[grp * N_METHODS + m];
+        if (!r->n) continue;
+        if (!ms) ms = cJSON_AddObjectToObject(o, key);
+        cJSON *j = cJSON_AddObjectToObject(ms, method_names[m]);
+        cJSON_AddNumberToObject(j, "clips", r->n);
+        cJSON_AddNumberToObject(j, "sdr", round(r->sdr / r->n * 100) / 100);
+        cJSON_AddNumberToObject(j, "sir", round(r->sir / r->n * 100) / 100);
+        cJSON_AddNumberToObject(j, "sar", round(r->sar / r->n * 100) / 100);
+        cJSON_AddNumberToObject(j, "si_sdr", round(r->si_sdr / r->n * 100) / 100);
+      }
     }
-    char *s = cJSON_Print(o);
-    printf("%s\n", s);
-    free(s);
+    char *js = cJSON_Print(o);
+    printf("%s\n", js);
+    free(js);
     cJSON_Delete(o);
   } else {
     printf("%s split of %s: %d clips with 2+ sources (dB, mean over sources then clips)\n", split, dir, n_scored);
-    printf("%-5s %7s %7s %7s %7s  %s\n", "", "SDR", "SIR", "SAR", "SI-SDR", "");
-    for (int m = 0; m < N_METHODS; m++)
-      if (res[m].n)
-      {
+    for (int grp = 0; grp < N_GROUPS; grp++) {
+      if (!res[grp * N_METHODS + M_IRM].n) continue;
+      if (grp == 0)
+        printf("%-5s %7s %7s %7s %7s  %s\n", "all", "SDR", "SIR", "SAR", "SI-SDR", "");
+      else
+        printf("%d sources (%d clips)\n", grp + 1, res[grp * N_METHODS + M_IRM].n);
+      for (int m = 0; m < N_METHODS; m++) {
+        const acc *r = &res[grp * N_METHODS + m];
+        if (!r->n) continue;
         char sar[16]; /* the mixture has no artifacts: its SAR is numerically infinite */
-        double v = res[m].sar / res[m].n;
-        snprintf(sar, sizeof sar, v > 100 ? "inf" : "%.2f", v);
-        printf("%-5s %7.2f %7.2f %7s %7.2f  %s\n", method_names[m], res[m].sdr / res[m].n, res[m].sir / res[m].n, sar,
-               res[m].si_sdr / res[m].n, method_what[m]);
+        double v = r->sar / r->n;
+        if (v > 100)
+          snprintf(sar, sizeof sar, "inf");
+        else
+          snprintf(sar, sizeof sar, "%.2f", v);
+        printf("%-5s %7.2f %7.2f %7s %7.2f  %s\n", method_names[m], r->sdr / r->n, r->sir / r->n, sar, r->si_sdr / r->n,
+               grp ? "" : method_what[m]);
       }
+    }
     if (n_no_dict) printf("(NMF skipped %d clips whose classes have too little training audio)\n", n_no_dict);
   }
   for (int c = 0; c < MAX_CLASSES; c++) free(dict[c]);

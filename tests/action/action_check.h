@@ -1,18 +1,22 @@
 /* Shared body of the action-model parity tests (tests/parity/test_action_*.c):
- * for every case of a reference written with tests/action/action_ref.py, build
+ * for every case of a reference written by tests/action/action_ref.py, build
  * the model through the registry, check its tensor table against PyTorch's
- * state_dict, fill the hashed weights (action_hash.h) and compare
- *   - eval-mode logits (batch 1): |d| <= 1e-4 * max|logit| + 1e-4 |want|
- *     (the absolute part scales with the logits: near-zero logits carry the
- *     rounding of the large terms that cancelled in them);
+ * state_dict, fill the hashed weights (action_hash.h) and compare with
+ * PyTorch's float64 result:
+ *   - eval-mode logits (batch 1): |d| <= tol * (max|logit| + |want|), tol 1e-4
+ *     (the max part: near-zero logits carry the rounding of the large terms
+ *     that cancelled in them);
  *   - train-mode mean cross-entropy (batch 2): 1e-4 relative;
  *   - every parameter gradient: its strided sample with
- *     |d| <= 1e-3 * max|sample| + 1e-3 |want|, its L2 norm within 1e-3
- *     relative, and its projection on a hashed vector within 1e-3 * norm
- *     (1e-3 relative error per element moves it by about that much).
- * float32 on both sides, different summation orders (oneDNN vs PyTorch), and
- * batch norm in training mode over few values per channel amplify rounding:
- * hence 1e-3 for gradients. Header-only: one test file includes it. */
+ *     |d| <= tol * (max|sample| + |want|), its L2 norm within tol relative,
+ *     its projection on a hashed vector within tol * norm (an error of tol
+ *     per element moves it by about that much); tol = 1e-3.
+ * Where PyTorch's own float32 run of the same step deviates from float64 by
+ * more (`dev`: in a deep random ReLU network float32 rounding flips a few ReLU
+ * gates, each moving the gradients of the layers below it by about
+ * 1/positions; see action_ref.py), the bound is DEV_FACTOR * dev for that
+ * step; the test prints both implementations' worst errors. Header-only: one
+ * test file includes it. */
 #ifndef AVS_TESTS_ACTION_CHECK_H
 #define AVS_TESTS_ACTION_CHECK_H
 
@@ -27,9 +31,10 @@
 
 #define AC_LOGIT_TOL 1e-4
 #define AC_GRAD_TOL 1e-3
+#define DEV_FACTOR 3.0
 
 /* Builds the cfg from "k=v,k=v" and the model. */
-static avs_action_model *ac_model(const char *arch, const char *hparams) {
+static inline avs_action_model *ac_model(const char *arch, const char *hparams) {
   const avs_action_arch *a = avs_action_arch_find(arch);
   if (!tst_true(a != NULL, "%s is registered", arch)) return NULL;
   void *cfg = malloc(a->cfg_size);
@@ -55,7 +60,7 @@ static avs_action_model *ac_model(const char *arch, const char *hparams) {
 }
 
 /* The declared table equals PyTorch's state_dict "name:d0xd1;..." exactly. */
-static bool ac_table(const char *cs, const avs_params *p, const char *table) {
+static inline bool ac_table(const char *cs, const avs_params *p, const char *table) {
   int n = 0, bad = 0;
   char first[256] = "";
   char *buf = strdup(table);
@@ -77,22 +82,25 @@ static bool ac_table(const char *cs, const avs_params *p, const char *table) {
                   first);
 }
 
-static avs_tensor *ac_input(avs_st *st, const char *cs, const char *what) {
+static inline avs_tensor *ac_input(avs_st *st, const char *cs, const char *what) {
   avs_tensor *x = tst_tensor(st, "%s.%s", cs, what);
   x->requires_grad = x->is_param = false;
   return x;
 }
 
-static void ac_eval(avs_st *st, const char *cs, avs_action_model *m) {
+static inline void ac_eval(avs_st *st, const char *cs, avs_action_model *m) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
   avs_tensor *x = ac_input(st, cs, "eval_x"), *want = tst_tensor(st, "%s.eval_logits", cs);
   avs_tensor *y = avs_action_model_forward(ctx, m, x);
   if (tst_true(y && y->numel == want->numel, "%s eval forward: %s", cs, y ? "logits" : avs_errmsg())) {
     float amax = 0;
     for (int64_t i = 0; i < want->numel; i++) amax = fmaxf(amax, fabsf(want->data[i]));
+    avs_tensor *dev = tst_tensor(st, "%s.eval_dev", cs);
+    double tol = fmax(AC_LOGIT_TOL, DEV_FACTOR * dev->data[0]);
     char what[96];
-    snprintf(what, sizeof what, "%s eval logits", cs);
-    tst_close(what, y->data, want->data, want->numel, (float)(AC_LOGIT_TOL * amax), (float)AC_LOGIT_TOL);
+    snprintf(what, sizeof what, "%s eval logits (PyTorch f32 %.1e)", cs, dev->data[0]);
+    tst_close(what, y->data, want->data, want->numel, (float)(tol * amax), (float)tol);
+    avs_tensor_free(&dev);
   }
   avs_tensor_free(&x);
   avs_tensor_free(&want);
@@ -100,7 +108,8 @@ static void ac_eval(avs_st *st, const char *cs, avs_action_model *m) {
 }
 
 /* One gradient against its summaries; returns false (and describes it in why) on a mismatch. */
-static bool ac_grad(avs_st *st, const char *cs, const avs_tensor *t, double *worst, char *why, size_t size) {
+static inline bool ac_grad(avs_st *st, const char *cs, const avs_tensor *t, double tol, double *worst, char *why,
+                    size_t size) {
   static float sample[ACTION_HASH_SAMPLE];
   int64_t k;
   double norm, proj;
@@ -111,32 +120,37 @@ static bool ac_grad(avs_st *st, const char *cs, const avs_tensor *t, double *wor
   ah_grad_summary(t->name, t->grad, t->numel, sample, &k, &norm, &proj);
   avs_tensor *ws = tst_tensor(st, "%s.g.%s.sample", cs, t->name);
   avs_tensor *wn = tst_tensor(st, "%s.g.%s.norm", cs, t->name), *wp = tst_tensor(st, "%s.g.%s.proj", cs, t->name);
+  double err = 0;
   bool ok = ws->numel == k;
   double amax = 0;
   for (int64_t i = 0; ok && i < k; i++) amax = fmax(amax, fabs(ws->data[i]));
   for (int64_t i = 0; ok && i < k; i++) {
-    double d = fabs((double)sample[i] - ws->data[i]), tol = AC_GRAD_TOL * (amax + fabs(ws->data[i]));
-    if (d > tol) {
-      snprintf(why, size, "%s sample [%lld]: %.7g, PyTorch %.7g", t->name, (long long)i, sample[i], ws->data[i]);
+    double d = fabs((double)sample[i] - ws->data[i]);
+    if (amax > 0) err = fmax(err, d / (amax + fabs(ws->data[i])));
+    if (ok && d > tol * (amax + fabs(ws->data[i]))) {
+      snprintf(why, size, "%s sample [%lld]: %.7g, PyTorch %.7g (bound %.1e)", t->name, (long long)i, sample[i],
+               ws->data[i], tol);
       ok = false;
     }
-    if (amax > 0) *worst = fmax(*worst, d / (amax + fabs(ws->data[i])));
   }
   double n0 = wn->data[0], dn = fabs(norm - n0), dp = fabs(proj - wp->data[0]);
-  if (ok && dn > AC_GRAD_TOL * n0) {
-    snprintf(why, size, "%s norm %.7g, PyTorch %.7g", t->name, norm, n0);
+  if (ok && dn > tol * n0) {
+    snprintf(why, size, "%s norm %.7g, PyTorch %.7g (bound %.1e)", t->name, norm, n0, tol);
     ok = false;
   }
-  if (ok && dp > AC_GRAD_TOL * n0) {
-    snprintf(why, size, "%s projection %.7g, PyTorch %.7g (norm %.3g)", t->name, proj, wp->data[0], n0);
+  if (ok && dp > tol * n0) {
+    snprintf(why, size, "%s projection %.7g, PyTorch %.7g (norm %.3g, bound %.1e)", t->name, proj, wp->data[0], n0,
+             tol);
     ok = false;
   }
-  if (n0 > 0) *worst = fmax(*worst, fmax(dn, dp) / n0);
+  if (n0 > 0) err = fmax(err, fmax(dn, dp) / n0);
+  if (getenv("AC_VERBOSE")) printf("     %-40s error %.2e\n", t->name, err);
+  *worst = fmax(*worst, err);
   avs_tensor_free(&ws), avs_tensor_free(&wn), avs_tensor_free(&wp);
   return ok;
 }
 
-static void ac_train(avs_st *st, const char *cs, avs_action_model *m) {
+static inline void ac_train(avs_st *st, const char *cs, avs_action_model *m) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
   avs_tensor *x = ac_input(st, cs, "train_x"), *ly = tst_tensor(st, "%s.train_y", cs);
   avs_tensor *wl = tst_tensor(st, "%s.train_loss", cs);
@@ -153,25 +167,30 @@ static void ac_train(avs_st *st, const char *cs, avs_action_model *m) {
     char *buf = strdup(names), why[320] = "";
     int n = 0, bad = 0;
     double worst = 0;
+    avs_tensor *dev = tst_tensor(st, "%s.train_dev", cs);
+    double tol = fmax(AC_GRAD_TOL, DEV_FACTOR * dev->data[0]);
     for (char *save = NULL, *e = strtok_r(buf, ",", &save); e; e = strtok_r(NULL, ",", &save), n++) {
       avs_tensor *t = avs_params_find(&m->params, e);
       char w[320];
       if (!t) snprintf(w, sizeof w, "no tensor %s", e);
-      if (!t || !ac_grad(st, cs, t, &worst, w, sizeof w)) {
+      if (!t || !ac_grad(st, cs, t, tol, &worst, w, sizeof w)) {
         if (!bad++) snprintf(why, sizeof why, "%s", w);
         printf("     %s: %s\n", cs, w);
       }
     }
     free(buf);
-    tst_true(!bad, "%s gradients of %d parameters (sample, norm, projection) within %.0e; worst %.2e%s%s", cs, n,
-             AC_GRAD_TOL, worst, bad ? "; first bad: " : "", why);
+    tst_true(!bad,
+             "%s gradients of %d parameters (sample, norm, projection) within %.1e (max of %.0e and %.0fx PyTorch "
+             "float32's %.1e); worst %.2e%s%s",
+             cs, n, tol, AC_GRAD_TOL, DEV_FACTOR, dev->data[0], worst, bad ? "; first bad: " : "", why);
+    avs_tensor_free(&dev);
   }
   avs_tensor_free(&x), avs_tensor_free(&ly), avs_tensor_free(&wl);
   avs_ctx_free(&ctx);
 }
 
 /* Runs every case listed in the reference's "cases" metadata. */
-static int ac_run(const char *path) {
+static inline int ac_run(const char *path) {
   avs_st *st = tst_open(path);
   char *cases = strdup(tst_meta_str(st, "cases"));
   for (char *save = NULL, *cs = strtok_r(cases, ",", &save); cs; cs = strtok_r(NULL, ",", &save)) {

@@ -14,14 +14,14 @@
 
 #define ACTION_HASH_SAMPLE 512
 
-static uint64_t ah_fnv1a64(const char *s) {
+static inline uint64_t ah_fnv1a64(const char *s) {
   uint64_t h = 0xCBF29CE484222325ull;
   for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001B3ull;
   return h;
 }
 
 /* i-th value in [-1, 1) of the stream of `name`. */
-static double ah_uniform(uint64_t base, int64_t i) {
+static inline double ah_uniform(uint64_t base, int64_t i) {
   uint64_t z = base + (uint64_t)i + 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -29,12 +29,12 @@ static double ah_uniform(uint64_t base, int64_t i) {
   return (double)(z >> 40) * (2.0 / 16777216.0) - 1.0;
 }
 
-static int ah_ends_with(const char *s, const char *suffix) {
+static inline int ah_ends_with(const char *s, const char *suffix) {
   size_t a = strlen(s), b = strlen(suffix);
   return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static void ah_fill_tensor(avs_tensor *t) {
+static inline void ah_fill_tensor(avs_tensor *t) {
   const char *name = t->name, *last = strrchr(name, '.');
   last = last ? last + 1 : name;
   uint64_t base = ah_fnv1a64(name);
@@ -62,14 +62,14 @@ static void ah_fill_tensor(avs_tensor *t) {
   t->version++;
 }
 
-static void ah_fill(avs_params *p) {
+static inline void ah_fill(avs_params *p) {
   for (int i = 0; i < p->n; i++) ah_fill_tensor(p->t[i]);
 }
 
-static int64_t ah_stride(int64_t n) { return n / ACTION_HASH_SAMPLE > 1 ? n / ACTION_HASH_SAMPLE : 1; }
+static inline int64_t ah_stride(int64_t n) { return n / ACTION_HASH_SAMPLE > 1 ? n / ACTION_HASH_SAMPLE : 1; }
 
 /* Strided sample (count into *count), L2 norm and hashed projection of g. */
-static void ah_grad_summary(const char *name, const float *g, int64_t n, float *sample, int64_t *count, double *norm,
+static inline void ah_grad_summary(const char *name, const float *g, int64_t n, float *sample, int64_t *count, double *norm,
                             double *proj) {
   int64_t s = ah_stride(n), k = (n + s - 1) / s;
   if (k > ACTION_HASH_SAMPLE) k = ACTION_HASH_SAMPLE;

@@ -22,6 +22,10 @@ CASES = [
     ("odd", 400, 100, 300, True, 1001),
     ("short", 256, 64, 256, True, 200),
     ("nocenter", 256, 64, 256, False, 4000),
+    # sizes on the Bluestein path (even n_fft, n_fft/2 with a prime factor > 31): odd and even n_fft/2
+    ("blue254", 254, 64, 200, True, 3001),
+    ("blue148", 148, 37, 148, True, 2000),
+    ("odd401", 401, 100, 401, True, 3000),   # odd n_fft: FFTW's own r2c
 ]
 
 

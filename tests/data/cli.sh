@@ -72,10 +72,10 @@ done
 cmp -s "$OUT/m1/train.jsonl" "$OUT/m3/train.jsonl" && bad "music: another seed gave the same clips" || ok "music: another seed, other clips"
 
 # melodies and sentences never repeat within a data set (across splits included)
-"$AVDATA" synth --kind music --count 60 --seed 9 --out "$OUT/u" -q --max-sources 3 --min-sources 3 || bad "music run u failed"
+"$AVDATA" synth --kind music --count 30 --seed 9 --out "$OUT/u" -q --max-sources 3 --min-sources 3 || bad "music run u failed"
 dups=$(cat "$OUT/u"/*.jsonl | grep -o '"content":"[0-9a-f]*"' | sort | uniq -d | wc -l)
 total=$(cat "$OUT/u"/*.jsonl | grep -o '"content":"[0-9a-f]*"' | wc -l)
-[ "$dups" -eq 0 ] && [ "$total" -eq 180 ] && ok "music: $total melodies, all distinct" || bad "music: $dups repeated melodies of $total"
+[ "$dups" -eq 0 ] && [ "$total" -eq 90 ] && ok "music: $total melodies, all distinct" || bad "music: $dups repeated melodies of $total"
 "$AVDATA" synth --kind speech --count 12 --seed 9 --out "$OUT/sp" -q || bad "speech run failed"
 dups=$(cat "$OUT/sp"/*.jsonl | grep -o '"text":"[^"]*"' | sort | uniq -d | wc -l)
 [ "$dups" -eq 0 ] && ok "speech: sentences distinct" || bad "speech: $dups repeated sentences"
@@ -94,6 +94,19 @@ for k in music speech actions; do
     bad "samples/$k missing"
   fi
 done
+
+# oracle scores on the sample trio (the IRM ceiling must lie far above the mixture)
+if "$AVDATA" baseline "$SRC/data/samples/music" --split test --json -q >"$OUT/base.json"; then
+  irm=$(tr -d ' \n\t' <"$OUT/base.json" | grep -o '"IRM":{"clips":1,"sdr":[-0-9.]*' | grep -o '[-0-9.]*$')
+  mix=$(tr -d ' \n\t' <"$OUT/base.json" | grep -o '"MIX":{"clips":1,"sdr":[-0-9.]*' | grep -o '[-0-9.]*$')
+  if [ -n "$irm" ] && [ -n "$mix" ] && awk -v a="$irm" -v b="$mix" 'BEGIN { exit !(a > b + 10) }'; then
+    ok "baseline: IRM SDR $irm dB, mixture $mix dB on the sample trio"
+  else
+    bad "baseline: IRM '$irm' mixture '$mix' ($(head -c 300 "$OUT/base.json"))"
+  fi
+else
+  bad "baseline failed"
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -41,7 +41,7 @@ def randomize_norms(model, calib):
             if m.weight is not None:
                 m.weight.copy_(torch.empty(m.weight.shape).uniform_(0.5, 1.5, generator=g))
                 m.bias.copy_(torch.empty(m.bias.shape).uniform_(-0.2, 0.2, generator=g))
-    if not bns:
+    if not bns or calib is None:
         return
     saved = [m.momentum for m in bns]
     for m in bns:

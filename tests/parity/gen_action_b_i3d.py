@@ -135,6 +135,7 @@ def make(path, in_channels, classes, eval_shape, train_shape, seed):
     print(f"{path}: {sum(p.numel() for p in model.parameters())} parameters, train loss {loss}")
 
 
-# argv[1]: the RGB reference; the flow reference beside it (..._flow.safetensors).
-make(sys.argv[1], 3, 10, (9, 36, 44), (8, 32, 32), 0)
-make(sys.argv[1].replace(".safetensors", "_flow.safetensors"), 2, 7, (8, 32, 32), None, 1)
+if __name__ == "__main__":
+    # argv[1]: the RGB reference; the flow reference beside it (..._flow.safetensors).
+    make(sys.argv[1], 3, 10, (9, 36, 44), (8, 32, 32), 0)
+    make(sys.argv[1].replace(".safetensors", "_flow.safetensors"), 2, 7, (8, 32, 32), None, 1)

@@ -45,9 +45,6 @@ class NONLocalBlock3D(nn.Module):
         return self.W(y) + x
 
 
-w = Writer()
-
-
 def run(block, state, x, gy_seed, mode):
     block.load_state_dict(state, strict=False)
     block.train(mode == "train")
@@ -89,8 +86,10 @@ def case(name, n, c, size, sub_sample):
     w.case(name, {"channels": c, "sub_sample": int(sub_sample)}, **out)
 
 
-torch.manual_seed(0)
-case("sub", 2, 16, (3, 6, 7), True)     # odd width: the 1x2x2 pool drops the last column
-case("nosub", 1, 8, (2, 4, 5), False)
-case("wide", 2, 64, (4, 8, 8), True)    # blocked oneDNN layouts, 16x64 attention
-w.save()
+if __name__ == "__main__":
+    w = Writer()
+    torch.manual_seed(0)
+    case("sub", 2, 16, (3, 6, 7), True)     # odd width: the 1x2x2 pool drops the last column
+    case("nosub", 1, 8, (2, 4, 5), False)
+    case("wide", 2, 64, (4, 8, 8), True)    # blocked oneDNN layouts, 16x64 attention
+    w.save()

@@ -38,20 +38,20 @@ typedef struct {
   const void *cfg;
 } ab_model;
 
-static double ab_max_abs(const float *x, int64_t n) {
+static inline double ab_max_abs(const float *x, int64_t n) {
   double m = 0;
   for (int64_t i = 0; i < n; i++) m = fmax(m, fabs(x[i]));
   return m;
 }
 
 /* tst_close with atol = scale_atol * max|want|. */
-static bool ab_close(const char *what, const float *got, const float *want, int64_t n, double rtol,
+static inline bool ab_close(const char *what, const float *got, const float *want, int64_t n, double rtol,
                      double scale_atol) {
   return tst_close(what, got, want, n, (float)(scale_atol * ab_max_abs(want, n)), (float)rtol);
 }
 
 /* Absolute part of a train-mode bound: frac * max|want| + AB_TORCH_ERR * err.<key>. */
-static float ab_train_atol(avs_st *st, const char *key, const avs_tensor *want, double frac) {
+static inline float ab_train_atol(avs_st *st, const char *key, const avs_tensor *want, double frac) {
   avs_tensor *e = tst_tensor(st, "err.%s", key);
   double atol = frac * ab_max_abs(want->data, want->numel) + AB_TORCH_ERR * e->data[0];
   avs_tensor_free(&e);
@@ -60,7 +60,7 @@ static float ab_train_atol(avs_st *st, const char *key, const avs_tensor *want, 
 
 /* Declares the model and loads w.<name> into every tensor; checks that the
  * reference holds no w.* tensor the model does not declare. */
-static bool ab_load(const ab_model *m, avs_params *p, avs_st *st) {
+static inline bool ab_load(const ab_model *m, avs_params *p, avs_st *st) {
   avs_params_init(p, m->name);
   if (m->declare(p, m->cfg)) return tst_true(false, "%s: declare: %s", m->name, avs_errmsg());
   int missing = 0, wrong = 0, extra = 0;
@@ -94,7 +94,7 @@ static bool ab_load(const ab_model *m, avs_params *p, avs_st *st) {
                   m->name, p->n, (long long)avs_params_numel(p), missing, wrong, extra);
 }
 
-static void ab_check_eval(const ab_model *m, const avs_params *p, avs_st *st) {
+static inline void ab_check_eval(const ab_model *m, const avs_params *p, avs_st *st) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
   AVS_ASSERT(ctx);
   avs_tensor *x = tst_tensor(st, "eval.x"), *want = tst_tensor(st, "eval.logits");
@@ -110,7 +110,7 @@ static void ab_check_eval(const ab_model *m, const avs_params *p, avs_st *st) {
 /* Compares, for every declared tensor with a reference under grad_prefix
  * (its gradient) or data_prefix (its values), against the train-mode bounds;
  * one line per failing tensor, then a summary. */
-static void ab_check_tensors(const ab_model *m, avs_params *p, avs_st *st, const char *grad_prefix,
+static inline void ab_check_tensors(const ab_model *m, avs_params *p, avs_st *st, const char *grad_prefix,
                              const char *data_prefix, const char *what_all) {
   int n_checked = 0, bad = 0, beyond_nominal = 0;
   double worst = 0;
@@ -151,7 +151,7 @@ static void ab_check_tensors(const ab_model *m, avs_params *p, avs_st *st, const
 }
 
 /* One train-mode forward and backward of the mean cross-entropy. */
-static void ab_check_train(const ab_model *m, avs_params *p, avs_st *st) {
+static inline void ab_check_train(const ab_model *m, avs_params *p, avs_st *st) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
   AVS_ASSERT(ctx);
   avs_tensor *x = tst_tensor(st, "train.x"), *lab = tst_tensor(st, "train.labels");
@@ -164,7 +164,8 @@ static void ab_check_train(const ab_model *m, avs_params *p, avs_st *st) {
   avs_tensor *y = m->forward(ctx, p, m->cfg, x);
   avs_tensor *loss = avs_cross_entropy(ctx, y, labels);
   char what[160];
-  if (!tst_true(loss && !avs_backward(ctx, loss), "%s train step: %s", m->name, loss ? "ok" : avs_errmsg())) goto done;
+  int rc = loss ? avs_backward(ctx, loss) : -1;
+  if (!tst_true(!rc, "%s train step: %s", m->name, rc ? avs_errmsg() : "ok")) goto done;
   snprintf(what, sizeof what, "%s train logits", m->name);
   tst_close(what, y->data, want->data, want->numel, ab_train_atol(st, "train.logits", want, 1e-4), 1e-4f);
   snprintf(what, sizeof what, "%s train loss", m->name);
@@ -178,7 +179,7 @@ done:
 /* A train-mode forward with batch statistics, no backward: logits and the
  * running statistics it leaves (call after ab_check_train, which leaves them
  * unchanged only when its model keeps batch norms on running statistics). */
-static void ab_check_batch_stats(const ab_model *m, avs_params *p, avs_st *st) {
+static inline void ab_check_batch_stats(const ab_model *m, avs_params *p, avs_st *st) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
   AVS_ASSERT(ctx);
   avs_ctx_set_grad(ctx, false);

@@ -97,15 +97,16 @@ static avs_tensor *pad_same(avs_ctx *ctx, avs_tensor *x, const int *k, const int
   return any ? avs_pad(ctx, x, before, after) : x;
 }
 
-/* Batch norm with fixed running statistics, differentiable in its affine
- * parameters and input: y = x * scale + shift, scale = w / sqrt(var + eps),
- * shift = b - mean * scale (avs_batch_norm tapes only with batch statistics). */
-static avs_tensor *frozen_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn) {
+/* With fixed statistics: y = x * scale + shift, scale = w / sqrt(var + eps),
+ * shift = b - mean * scale. */
+avs_tensor *avs_i3d_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval) {
   if (!x) return NULL;
+  if (!norm_eval || !avs_ctx_train(ctx)) return avs_batch_norm(ctx, x, bn);
   int64_t c = bn->running_var->numel;
   avs_tensor *inv = avs_ctx_tensor(ctx, 1, &c);
   if (!inv) return NULL;
-  for (int64_t i = 0; i < c; i++) inv->data[i] = 1.0f / sqrtf(bn->running_var->data[i] + bn->eps);
+  float eps = bn->eps > 0 ? bn->eps : 1e-5f;
+  for (int64_t i = 0; i < c; i++) inv->data[i] = 1.0f / sqrtf(bn->running_var->data[i] + eps);
   avs_tensor *scale = avs_mul(ctx, bn->weight, inv);
   avs_tensor *shift = avs_sub(ctx, bn->bias, avs_mul(ctx, bn->running_mean, scale));
   return avs_add(ctx, avs_mul(ctx, x, scale), shift);
@@ -126,8 +127,7 @@ static avs_tensor *unit(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cf
   avs_conv_spec spec = {3, (int)w->shape[1], (int)w->shape[0], {(int)w->shape[2], (int)w->shape[3], (int)w->shape[4]},
                         {s[0], s[1], s[2]}, {0}, false};
   x = avs_unit_conv(ctx, p, avs_unit_name(conv, "%s.conv3d", name), &spec, pad_same(ctx, x, spec.k, s));
-  bool frozen = cfg->norm_eval && avs_ctx_train(ctx);
-  x = frozen ? frozen_batch_norm(ctx, x, &bn) : avs_batch_norm(ctx, x, &bn);
+  x = avs_i3d_batch_norm(ctx, x, &bn, cfg->norm_eval);
   avs_layer_trace_amend(x, bn.weight->numel + bn.bias->numel);
   return avs_relu(ctx, x);
 }

@@ -25,6 +25,7 @@
 #ifndef AVS_I3D_H
 #define AVS_I3D_H
 
+#include "av/ops.h"
 #include "video/models/registry.h"
 
 typedef struct {
@@ -44,6 +45,12 @@ int avs_i3d_declare(avs_params *p, const avs_i3d_cfg *cfg);
 
 /* clip (N,T,H,W,in_channels) -> logits (N,classes); NULL on error (avs_errmsg). */
 avs_tensor *avs_i3d_forward(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, avs_tensor *clip);
+
+/* Batch norm as the I3D models run it: batch statistics in training unless
+ * norm_eval; with norm_eval (or in evaluation) the running statistics, and in
+ * training then still differentiable in the input and the affine parameters
+ * (avs_batch_norm tapes only with batch statistics). */
+avs_tensor *avs_i3d_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval);
 
 /* The features before dropout and logits: (N,T',H',W',1024) after the
  * clipped 2x7x7 average pool. */

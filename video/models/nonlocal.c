@@ -3,6 +3,8 @@
 
 #include "av/ops.h"
 #include "av/status.h"
+#include "video/models/i3d.h"
+#include "video/models/trace.h"
 #include "video/models/unit.h"
 
 static int inter_width(const avs_nonlocal_spec *s) {
@@ -58,6 +60,11 @@ avs_tensor *avs_nonlocal_forward(avs_ctx *ctx, const avs_params *p, const char *
   y = avs_reshape(ctx, y, 5, AVS_SHAPE(x->shape[0], x->shape[1], x->shape[2], x->shape[3], inter_width(s)));
   avs_conv_spec up = pointwise(inter_width(s), s->channels);
   y = avs_unit_conv(ctx, p, avs_unit_name(n, "%sW.0", prefix), &up, y);
-  y = avs_unit_bn(ctx, p, avs_unit_name(n, "%sW.1", prefix), y);
+  avs_bn bn = {.weight = avs_unit_param(p, "%sW.1.weight", prefix), .bias = avs_unit_param(p, "%sW.1.bias", prefix),
+               .running_mean = avs_unit_param(p, "%sW.1.running_mean", prefix),
+               .running_var = avs_unit_param(p, "%sW.1.running_var", prefix)};
+  if (!bn.weight || !bn.bias || !bn.running_mean || !bn.running_var) return NULL;
+  y = avs_i3d_batch_norm(ctx, y, &bn, s->norm_eval);
+  avs_layer_trace_amend(y, bn.weight->numel + bn.bias->numel);
   return avs_add(ctx, y, x);
 }

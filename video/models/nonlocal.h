@@ -26,6 +26,7 @@ typedef struct {
   int channels;    /* C of the block's input and output */
   int inter;       /* theta/phi/g width; 0 means C/2 (at least 1) */
   bool sub_sample; /* 1x2x2 max pool on phi and g (the paper's default) */
+  bool norm_eval;  /* the BN keeps its running statistics in training (avs_i3d_batch_norm) */
 } avs_nonlocal_spec;
 
 /* Declares the block's tensors under prefix (which ends with '.' or is ""). */

@@ -1,0 +1,24 @@
+/* Resolving -m/--model for every verb. */
+#include <unistd.h>
+
+#include "apps/avact/avact.h"
+#include "apps/common/cli.h"
+#include "apps/common/output.h"
+#include "av/status.h"
+
+avs_action_model *avact_model_open(const char *spec, bool arch_ok) {
+  avs_action_model *m = NULL;
+  if (app_file_exists(spec)) {
+    if (avs_action_model_load(spec, &m)) app_fail_status(avs_errcode());
+    return m;
+  }
+  if (arch_ok && avs_action_arch_find(spec)) {
+    if (avs_action_model_new(spec, NULL, &m)) app_fail_status(avs_errcode());
+    return m;
+  }
+  if (arch_ok) {
+    avs_action_arch_find(spec); /* message lists the known names */
+    app_fail("'%s' is neither a model file nor an architecture: %s", spec, avs_errmsg());
+  }
+  app_fail("model file not found (%s)", spec);
+}

@@ -1,0 +1,143 @@
+/* The action-model registry: self-describing model files (save, load, the
+ * hyperparameters read back from metadata), the errors a wrong file gives,
+ * and the layer trace covering every parameter of each architecture of
+ * video/models/ (part A), at small clip sizes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/action/action_hash.h"
+#include "tests/harness.h"
+#include "video/models/c3d.h"
+#include "video/models/profile.h"
+#include "video/models/registry.h"
+
+static const char *const archs[] = {"c3d",          "r3d_18",      "mc3_18",   "r2plus1d_18", "single_frame",
+                                    "late_fusion",  "early_fusion", "cnn_lstm", "two_stream"};
+
+static void *cfg_with(const avs_action_arch *a, const char *const *kv) {
+  void *cfg = malloc(a->cfg_size);
+  AVS_ASSERT(cfg);
+  memcpy(cfg, a->cfg_default, a->cfg_size);
+  for (; kv && *kv; kv += 2) AVS_ASSERT(!avs_action_cfg_set(a, cfg, kv[0], kv[1]));
+  return cfg;
+}
+
+static avs_tensor *forward(avs_ctx *ctx, avs_action_model *m, avs_tensor *x) {
+  avs_tensor *y = avs_action_model_forward(ctx, m, x);
+  if (!y) printf("     forward: %s\n", avs_errmsg());
+  return y;
+}
+
+/* A small C3D saved and loaded back: same cfg, tensors, outputs. */
+static void round_trip(const char *dir) {
+  const avs_action_arch *a = avs_action_arch_find("c3d");
+  const char *kv[] = {"classes", "3", "channels", "4", "fc_dim", "16", "height", "32", "width", "40", NULL};
+  avs_c3d_cfg *cfg = cfg_with(a, kv);
+  avs_action_model *m = NULL, *back = NULL;
+  AVS_ASSERT(!avs_action_model_new("c3d", cfg, &m));
+  ah_fill(&m->params);
+  char path[512];
+  snprintf(path, sizeof path, "%s/c3d_small.safetensors", dir);
+  tst_true(!avs_action_model_save(m, path), "save %s: %s", path, avs_errmsg());
+  int rc = avs_action_model_load(path, &back);
+  if (tst_true(!rc, "load back: %s", rc ? avs_errmsg() : "ok")) {
+    const avs_c3d_cfg *c = back->cfg;
+    tst_true(back->arch == a && c->base.classes == 3 && c->channels == 4 && c->fc_dim == 16 &&
+                 c->base.width == 40 && c->base.frames == 16 && c->dropout == 0.5f,
+             "hyperparameters read back from metadata (classes %d, channels %d, fc_dim %d, width %d)", c->base.classes,
+             c->channels, c->fc_dim, c->base.width);
+    bool same = back->params.n == m->params.n;
+    for (int i = 0; same && i < m->params.n; i++)
+      same = !memcmp(m->params.t[i]->data, back->params.t[i]->data, sizeof(float) * m->params.t[i]->numel);
+    tst_true(same, "all %d tensors identical after the round trip", m->params.n);
+    avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){0});
+    avs_tensor *x = avs_ctx_zeros(ctx, 5, AVS_SHAPE(1, 16, 32, 40, 3));
+    for (int64_t i = 0; i < x->numel; i++) x->data[i] = (float)((i * 7919) % 255) / 255.0f;
+    avs_tensor *y0 = forward(ctx, m, x), *y1 = forward(ctx, back, x);
+    if (tst_true(y0 && y1 && y0->numel == 3, "forward of both"))
+      tst_close("loaded model's logits", y1->data, y0->data, 3, 0, 0);
+    avs_tensor *bad = avs_ctx_zeros(ctx, 5, AVS_SHAPE(1, 16, 32, 32, 3));
+    tst_true(!avs_action_model_forward(ctx, back, bad) && avs_errcode() == AVS_ESHAPE,
+             "a clip of another size is refused: %s", avs_errmsg());
+    bad = avs_ctx_zeros(ctx, 5, AVS_SHAPE(1, 16, 32, 40, 2));
+    tst_true(!avs_action_model_forward(ctx, back, bad) && strstr(avs_errmsg(), "(N, T, H, W, 3)"),
+             "a clip with 2 channels is refused: %s", avs_errmsg());
+    avs_ctx_free(&ctx);
+  }
+  avs_action_model_free(&back);
+
+  rc = avs_action_model_load_arch(path, "r3d_18", &back);
+  tst_true(rc && strstr(avs_errmsg(), "'c3d'") && strstr(avs_errmsg(), "'r3d_18'") && !back,
+           "wanting another architecture: %s", avs_errmsg());
+
+  /* Metadata that disagrees with the tensors: the first mismatch is named. */
+  avs_params_set_meta(&m->params, "classes", "4");
+  AVS_ASSERT(!avs_action_model_save(m, path));
+  rc = avs_action_model_load(path, &back);
+  tst_true(rc == AVS_ESHAPE && strstr(avs_errmsg(), "fc8.weight") && strstr(avs_errmsg(), "(3, 16)") &&
+               strstr(avs_errmsg(), "(4, 16)"),
+           "classes=4 in metadata, 3 in fc8: %s", avs_errmsg());
+  avs_params_set_meta(&m->params, "classes", "three");
+  AVS_ASSERT(!avs_action_model_save(m, path));
+  rc = avs_action_model_load(path, &back);
+  tst_true(rc == AVS_EFORMAT && strstr(avs_errmsg(), "classes") && strstr(avs_errmsg(), "three"),
+           "a malformed hyperparameter: %s", avs_errmsg());
+  avs_params_set_meta(&m->params, "classes", "3");
+  free(m->params.arch);
+  m->params.arch = strdup("no_such_net");
+  AVS_ASSERT(!avs_action_model_save(m, path));
+  rc = avs_action_model_load(path, &back);
+  tst_true(rc && strstr(avs_errmsg(), "no_such_net"), "an unknown architecture: %s", avs_errmsg());
+  unlink(path);
+  avs_action_model_free(&m);
+  free(cfg);
+}
+
+static void bad_configs(void) {
+  const avs_action_arch *a = avs_action_arch_find("c3d");
+  void *cfg = cfg_with(a, NULL);
+  tst_true(avs_action_cfg_set(a, cfg, "depth", "3") == AVS_EINVAL && strstr(avs_errmsg(), "depth"),
+           "unknown hyperparameter: %s", avs_errmsg());
+  tst_true(avs_action_cfg_set(a, cfg, "dropout", "1e99") == AVS_EINVAL, "non-finite float refused: %s", avs_errmsg());
+  AVS_ASSERT(!avs_action_cfg_set(a, cfg, "frames", "8"));
+  avs_action_model *m = NULL;
+  tst_true(avs_action_model_new("c3d", cfg, &m) == AVS_EINVAL && !m && strstr(avs_errmsg(), "too small"),
+           "an 8-frame C3D cannot reach pool5: %s", avs_errmsg());
+  tst_true(!avs_action_arch_find("c4d") && strstr(avs_errmsg(), "r2plus1d_18"), "unknown arch lists the known: %s",
+           avs_errmsg());
+  free(cfg);
+}
+
+/* Every layer is in the trace: its rows add up to the model's parameters. */
+static void traces(void) {
+  for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++) {
+    const avs_action_arch *a = avs_action_arch_find(archs[i]);
+    if (!tst_true(a != NULL, "%s registered", archs[i])) continue;
+    bool c3d = !strcmp(archs[i], "c3d");
+    const char *kv[] = {"classes", "7", "frames", c3d ? "16" : "4", "height", "32", "width", "32",
+                        c3d ? "channels" : NULL, "8", "fc_dim", "32", NULL};
+    void *cfg = cfg_with(a, kv);
+    avs_action_model *m = NULL;
+    avs_action_profile p;
+    int rc = avs_action_model_new(archs[i], cfg, &m);
+    if (!rc) rc = avs_action_profile_run(m, &p);
+    if (tst_true(!rc, "%s profile: %s", archs[i], rc ? avs_errmsg() : "ok")) {
+      tst_true(p.traced_params == p.params && p.trace.n > 3 && p.conv_macs > 0 && p.macs > p.conv_macs,
+               "%s: %d rows cover all %lld parameters, %.1f M multiply-adds", archs[i], p.trace.n,
+               (long long)p.params, p.macs / 1e6);
+      avs_action_profile_free(&p);
+    }
+    avs_action_model_free(&m);
+    free(cfg);
+  }
+}
+
+int main(void) {
+  const char *dir = getenv("AVS_BUILD_DIR") ? getenv("AVS_BUILD_DIR") : ".";
+  round_trip(dir);
+  bad_configs();
+  traces();
+  return tst_finish();
+}
