@@ -12,8 +12,11 @@
  * Plans are made once per avs_stft (FFTW_MEASURE) and FFTW's wisdom is cached
  * on disk so later processes plan instantly: $AVS_FFTW_WISDOM, else
  * $XDG_CACHE_HOME/avs/fftw3f.wisdom, else ~/.cache/avs/fftw3f.wisdom
- * (AVS_FFTW_WISDOM=none disables the cache). Frames are spread over OpenMP
- * threads. One avs_stft must not be used by two threads at once. */
+ * (AVS_FFTW_WISDOM=none disables the cache). Even sizes whose half has a
+ * prime factor > 31 (Sound of Pixels' 1022 = 2 * 7 * 73), slow in FFTW, go
+ * through Bluestein's chirp-z on power-of-two FFTW plans instead (~2x faster).
+ * Frames are spread over OpenMP threads. One avs_stft must not be used by two
+ * threads at once. */
 #ifndef AVS_STFT_H
 #define AVS_STFT_H
 
