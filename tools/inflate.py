@@ -67,7 +67,7 @@ def read_checkpoint(path):
     if path.endswith((".pth", ".pt")):
         args = types.SimpleNamespace(input=path, unsafe=False, key=None, strip_prefix=[], drop=[])
         try:
-            import torch  # noqa: F401
+            import torch  # noqa: F401  (pth2st needs it; fail here with a clear message)
         except ImportError:
             raise InflateError(f"PyTorch is not importable by {sys.executable}; run this with /usr/bin/python3")
         try:

@@ -15,4 +15,10 @@ int avact_classify(int argc, char **argv);
  * weights. Fails the app with one line when neither. */
 avs_action_model *avact_model_open(const char *spec, bool arch_ok);
 
+/* Class names from `path` (one per line, exactly `classes` lines, else the app
+ * fails with one line). path NULL: the shipped Kinetics-400 list for a
+ * 400-class model, or NULL (numbers are printed instead). */
+char **avact_labels_load(const char *path, int classes, bool explicit_path);
+void avact_labels_free(char **names, int classes);
+
 #endif

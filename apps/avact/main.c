@@ -10,6 +10,7 @@ static const struct {
   int (*run)(int argc, char **argv);
   const char *help;
 } verbs[] = {
+    {"classify", avact_classify, "the actions in a video: top classes over the whole video or per segment"},
     {"info", avact_info, "list the architectures, or print a model's per-layer table (sizes, parameters, multiply-adds)"},
 };
 

@@ -210,7 +210,10 @@ static float *learn(int c, const clip *train, int n_train) {
       free(s);
       avs_audio_free(&a);
     }
-  if (got < n_comp) return NULL;
+  if (got < n_comp) {
+    free(V);
+    return NULL;
+  }
   /* compact V to F x got */
   if (got < train_frames)
     for (int f = 1; f < F; f++) memmove(V + (size_t)f * got, V + (size_t)f * train_frames, (size_t)got * sizeof(float));

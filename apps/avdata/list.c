@@ -17,7 +17,7 @@ static int speakers;
 
 static const app_opt opts[] = {
     {"voice", 0, APP_STRING, &voices, "speech: comma-separated espeak-ng voices", 0, 0},
-    {"speakers", 0, APP_INT, &speakers, "speech: size of the speaker pool (0: 24)", 0, 1000},
+    {"speakers", 0, APP_INT, &speakers, "speech: size of the speaker pool, 0 for 24", 0, 1000},
     {0},
 };
 

@@ -26,28 +26,28 @@ static const char *usage =
     "128x128, 11025 Hz, 1-3 players; speech: 4 s, 16 fps, 128x128, 16000 Hz, 1-2\n"
     "speakers; actions: 2 s, 8 fps, 112x112, no audio).";
 
-static const char *kind_s, *out_dir, *soundfont, *voices;
-static int count = -1, seed = 1, width, height, fps, rate, min_src, max_src, speakers, clutter = -1;
+static const char *kind_s, *out_dir, *soundfont, *voices, *count_s;
+static int count, seed = 1, width, height, fps, rate, min_src, max_src, speakers, clutter = -1;
 static float seconds, val_frac = 0.1f, test_frac = 0.1f, distract = -1;
 static bool flac;
 
 static const app_opt opts[] = {
     {"kind", 'k', APP_STRING, &kind_s, "music, speech or actions", 0, 0},
-    {"count", 'n', APP_INT, &count, "number of clips (all splits together)", 0, 0},
+    {"count", 'n', APP_STRING, &count_s, "number of clips, all splits together (required)", 0, 0},
     {"out", 'o', APP_STRING, &out_dir, "output folder (created)", 0, 0},
     {"seed", 's', APP_INT, &seed, "run seed", 0, 2147483647},
     {"soundfont", 0, APP_STRING, &soundfont, "music: a .sf2/.sf3 General MIDI soundfont (default Debian's FluidR3_GM)", 0, 0},
     {"voice", 0, APP_STRING, &voices, "speech: comma-separated espeak-ng voices, e.g. en-us+f3,en+m1 (default a built-in list)", 0, 0},
-    {"speakers", 0, APP_INT, &speakers, "speech: size of the speaker pool (0: 24)", 0, 1000},
-    {"seconds", 0, APP_FLOAT, &seconds, "clip length in seconds (0: the kind's default)", 0, 30},
-    {"fps", 0, APP_INT, &fps, "frames per second (0: default)", 0, 60},
-    {"width", 0, APP_INT, &width, "frame width (0: default)", 0, 1024},
-    {"height", 0, APP_INT, &height, "frame height (0: default)", 0, 1024},
-    {"rate", 0, APP_INT, &rate, "audio sample rate in Hz (0: default)", 0, 48000},
-    {"min-sources", 0, APP_INT, &min_src, "fewest sounding objects per clip (0: 1)", 0, 3},
-    {"max-sources", 0, APP_INT, &max_src, "most sounding objects per clip (0: 3 music, 2 speech)", 0, 3},
-    {"distractors", 0, APP_FLOAT, &distract, "music: chance of a silent instrument in view (-1: 0.2)", -1, 1},
-    {"clutter", 0, APP_INT, &clutter, "mean number of background clutter shapes (-1: default)", -1, 100},
+    {"speakers", 0, APP_INT, &speakers, "speech: size of the speaker pool, 0 for 24", 0, 1000},
+    {"seconds", 0, APP_FLOAT, &seconds, "clip length in seconds, 0 for the kind's default", 0, 30},
+    {"fps", 0, APP_INT, &fps, "frames per second, 0 for the default", 0, 60},
+    {"width", 0, APP_INT, &width, "frame width, 0 for the default", 0, 1024},
+    {"height", 0, APP_INT, &height, "frame height, 0 for the default", 0, 1024},
+    {"rate", 0, APP_INT, &rate, "audio sample rate in Hz, 0 for the default", 0, 48000},
+    {"min-sources", 0, APP_INT, &min_src, "fewest sounding objects per clip, 0 for 1", 0, 3},
+    {"max-sources", 0, APP_INT, &max_src, "most sounding objects per clip, 0 for 3 (music) or 2 (speech)", 0, 3},
+    {"distractors", 0, APP_FLOAT, &distract, "music: chance of a silent instrument in view, -1 for 0.2", -1, 1},
+    {"clutter", 0, APP_INT, &clutter, "mean number of background clutter shapes, -1 for the default", -1, 100},
     {"val", 0, APP_FLOAT, &val_frac, "fraction of clips in the validation split", 0, 1},
     {"test", 0, APP_FLOAT, &test_frac, "fraction of clips in the test split", 0, 1},
     {"flac", 0, APP_FLAG, &flac, "write FLAC instead of WAV (same samples, about half the size)", 0, 0},
@@ -139,8 +139,13 @@ int avdata_synth(int argc, char **argv) {
   if (!kind_s) app_usage_error("missing --kind (music, speech or actions)");
   avs_data_kind kind;
   if (avs_data_kind_parse(kind_s, &kind)) app_usage_error("%s", avs_errmsg());
-  if (count == -1) app_usage_error("missing --count");
-  if (count < 1) app_usage_error("--count must be at least 1, got %d", count);
+  if (!count_s) app_usage_error("missing --count");
+  char *end;
+  long cl = strtol(count_s, &end, 10);
+  if (end == count_s || *end) app_usage_error("--count needs a whole number, got '%s'", count_s);
+  if (cl < 1) app_usage_error("--count must be at least 1, got %s", count_s);
+  if (cl > 10000000) app_usage_error("--count %s is more than 10000000", count_s);
+  count = (int)cl;
   if (!out_dir || !*out_dir) app_usage_error("missing --out");
   if (val_frac + test_frac > 1.0f) app_usage_error("--val and --test add up to more than 1");
 

@@ -2,6 +2,7 @@
  * hyperparameters read back from metadata), the errors a wrong file gives,
  * and the layer trace covering every parameter of each architecture of
  * video/models/ (part A), at small clip sizes. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,10 +135,46 @@ static void traces(void) {
   }
 }
 
+/* Eval mode folds batch norms into convolutions (fold.h): the result equals
+ * the unfolded forward, and changing a BN statistic refolds. */
+static void folding(void) {
+  const avs_action_arch *a = avs_action_arch_find("r3d_18");
+  const char *kv[] = {"classes", "4", "frames", "4", "height", "32", "width", "32", NULL};
+  void *cfg = cfg_with(a, kv);
+  avs_action_model *m = NULL;
+  AVS_ASSERT(!avs_action_model_new("r3d_18", cfg, &m));
+  ah_fill(&m->params);
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){0});
+  avs_tensor *x = avs_ctx_zeros(ctx, 5, AVS_SHAPE(1, 4, 32, 32, 3));
+  for (int64_t i = 0; i < x->numel; i++) x->data[i] = (float)((i * 7919) % 255) / 127.0f - 1.0f;
+  float folded[4], plain[4], changed[4];
+  avs_tensor *y = forward(ctx, m, x);
+  avs_tensor *z = a->forward(ctx, &m->params, m->cfg, x); /* no fold cache selected: BN as its own op */
+  if (!tst_true(y && z, "folded and plain forward")) goto done;
+  memcpy(folded, y->data, sizeof folded), memcpy(plain, z->data, sizeof plain);
+  float amax = 0;
+  for (int i = 0; i < 4; i++) amax = fmaxf(amax, fabsf(plain[i]));
+  tst_close("folded vs plain batch norm (eval)", folded, plain, 4, 1e-5f * amax, 1e-5f);
+  avs_tensor *var = avs_params_find(&m->params, "layer4.1.conv2.1.running_var");
+  for (int64_t i = 0; i < var->numel; i++) var->data[i] *= 4;
+  var->version++;
+  y = forward(ctx, m, x);
+  z = a->forward(ctx, &m->params, m->cfg, x);
+  if (!tst_true(y && z, "forward after a change")) goto done;
+  memcpy(changed, y->data, sizeof changed);
+  tst_close("refolded after running_var changed", changed, z->data, 4, 1e-5f * amax, 1e-5f);
+  tst_true(memcmp(changed, folded, sizeof folded), "the change reached the folded weights");
+done:
+  avs_ctx_free(&ctx);
+  avs_action_model_free(&m);
+  free(cfg);
+}
+
 int main(void) {
   const char *dir = getenv("AVS_BUILD_DIR") ? getenv("AVS_BUILD_DIR") : ".";
   round_trip(dir);
   bad_configs();
+  folding();
   traces();
   return tst_finish();
 }

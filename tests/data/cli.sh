@@ -97,8 +97,8 @@ done
 
 # oracle scores on the sample trio (the IRM ceiling must lie far above the mixture)
 if "$AVDATA" baseline "$SRC/data/samples/music" --split test --json -q >"$OUT/base.json"; then
-  irm=$(tr -d ' \n\t' <"$OUT/base.json" | grep -o '"IRM":{"clips":1,"sdr":[-0-9.]*' | grep -o '[-0-9.]*$')
-  mix=$(tr -d ' \n\t' <"$OUT/base.json" | grep -o '"MIX":{"clips":1,"sdr":[-0-9.]*' | grep -o '[-0-9.]*$')
+  irm=$(tr -d ' \n\t' <"$OUT/base.json" | grep -o '"IRM":{"clips":1,"sdr":[-0-9.]*' | grep -o '[-0-9.]*$' | head -n 1)
+  mix=$(tr -d ' \n\t' <"$OUT/base.json" | grep -o '"MIX":{"clips":1,"sdr":[-0-9.]*' | grep -o '[-0-9.]*$' | head -n 1)
   if [ -n "$irm" ] && [ -n "$mix" ] && awk -v a="$irm" -v b="$mix" 'BEGIN { exit !(a > b + 10) }'; then
     ok "baseline: IRM SDR $irm dB, mixture $mix dB on the sample trio"
   else

@@ -96,7 +96,7 @@ def batch_stats_forward(model, x):
     return out
 
 
-def write(path, model, eval_x, train_x, labels, meta, norm_eval=False, batch_stats_x=None):
+def write(path, model, eval_x, train_x, labels, meta, norm_eval=False, batch_stats_x=None, train64=True):
     """eval_x, train_x, batch_stats_x: (N,C,T,H,W) tensors; labels: long tensor
     (N,) for train_x. With train_x None only the weights and the eval case are
     written. norm_eval: the training step keeps batch norms on their running
@@ -106,7 +106,10 @@ def write(path, model, eval_x, train_x, labels, meta, norm_eval=False, batch_sta
     The training results are computed twice, in float32 and in float64 (a copy
     of the model): the file holds the float64 results, and err.<key> the
     largest absolute difference of PyTorch's own float32 result from them, so
-    the C test can allow for ill-conditioned values (see test_action_b_common.h)."""
+    the C test can allow for ill-conditioned values (see test_action_b_common.h).
+    train64=False keeps the training step in float32 alone (err.<key> = 0, the
+    nominal bounds): for a step known to be well-conditioned whose float64
+    run would cost seconds (I3D)."""
     out = {}
     state = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
     for k, v in state.items():
@@ -120,16 +123,17 @@ def write(path, model, eval_x, train_x, labels, meta, norm_eval=False, batch_sta
         st.save(path, out, meta)
         return None
 
-    def both(fn, x, *args):
+    def both(fn, x, *args, in64=True):
         model.load_state_dict(state, strict=False)
-        model64 = copy.deepcopy(model).double()
-        r32, r64 = fn(model, x, *args), fn(model64, x.double(), *args)
+        model64 = copy.deepcopy(model).double() if in64 else None
+        r32 = fn(model, x, *args)
+        r64 = fn(model64, x.double(), *args) if in64 else r32
         for k, v in r64.items():
             out[k] = v.float().numpy()
             out[f"err.{k}"] = np.float32((r32[k].double() - v).abs().max().item())
         return r32
 
-    loss = both(train_step, train_x, labels, norm_eval)["train.loss"]
+    loss = both(train_step, train_x, labels, norm_eval, in64=train64)["train.loss"]
     out["train.x"] = channels_last(train_x)
     out["train.labels"] = labels.float().numpy()
     if batch_stats_x is not None:

@@ -21,13 +21,13 @@ batch statistics then become ill-conditioned (PyTorch's own float32 gradients
 differ from float64 by up to ~600 times the 1e-3 bound), and a near tie in one
 of those max pools, which float32 rounding may break either way, moves the
 gradient of a whole channel. With fixed statistics the network is
-well-conditioned (PyTorch float32 within 0.02 of the bound) and every backward
-path but the batch-statistics one is exercised; that one is covered by the
-batch-norm op tests and test_train_cnn.c. Its forward (logits, running
-statistics) is checked here."""
+well-conditioned (PyTorch float32 within 0.02 of the bound from a float64
+reference, so the float32 step serves as the reference here) and every
+backward path but the batch-statistics one is exercised; that one is covered
+by the batch-norm op tests and test_train_cnn.c. Its forward (logits, running
+statistics) is checked here, against float64."""
 import sys
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -125,13 +125,13 @@ class InceptionI3d(nn.Module):
 def make(path, in_channels, classes, eval_shape, train_shape, seed):
     torch.manual_seed(seed)
     model = InceptionI3d(num_classes=classes, in_channels=in_channels, dropout=0.0)
-    common.randomize_norms(model, torch.randn(8, in_channels, *(train_shape or eval_shape)))
+    common.randomize_norms(model, torch.randn(6, in_channels, *(train_shape or eval_shape)))
     eval_x = torch.randn(1, in_channels, *eval_shape)
     train_x = torch.randn(2, in_channels, *train_shape) if train_shape else None
     bs_x = torch.randn(2, in_channels, *train_shape) if train_shape else None
     labels = torch.randint(0, classes, (2,))
     loss = common.write(path, model, eval_x, train_x, labels, dict(in_channels=in_channels, classes=classes),
-                        norm_eval=True, batch_stats_x=bs_x)
+                        norm_eval=True, batch_stats_x=bs_x, train64=False)
     print(f"{path}: {sum(p.numel() for p in model.parameters())} parameters, train loss {loss}")
 
 

@@ -1,7 +1,8 @@
 /* Shared checks of the action-recognition parity tests (test_action_b_*.c)
  * against what gen_action_b_common.py writes: load every declared tensor from
  * w.<name> (the declared table must equal PyTorch's state_dict exactly),
- * compare eval-mode logits, then one train-mode step: logits, loss, every
+ * compare eval-mode logits (batch norms as ops and folded into the convs),
+ * then one train-mode step: logits, loss, every
  * parameter's gradient and the buffers (running statistics) after it, and
  * optionally a train-mode forward with batch statistics (logits, buffers).
  *
@@ -28,6 +29,7 @@
 #include <string.h>
 
 #include "tests/harness.h"
+#include "video/models/fold.h"
 
 #define AB_TORCH_ERR 4.0 /* float32 rounding is random: allow a few times PyTorch's own */
 
@@ -94,17 +96,26 @@ static inline bool ab_load(const ab_model *m, avs_params *p, avs_st *st) {
                   m->name, p->n, (long long)avs_params_numel(p), missing, wrong, extra);
 }
 
+/* Eval-mode logits, with the batch norms run as ops and folded into the
+ * convolutions before them (a fold cache selected, as the registry does). */
 static inline void ab_check_eval(const ab_model *m, const avs_params *p, avs_st *st) {
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
-  AVS_ASSERT(ctx);
   avs_tensor *x = tst_tensor(st, "eval.x"), *want = tst_tensor(st, "eval.logits");
-  avs_tensor *y = m->forward(ctx, p, m->cfg, x);
-  char what[96];
-  snprintf(what, sizeof what, "%s eval logits", m->name);
-  if (tst_true(y && y->numel == want->numel, "%s eval forward: %s", m->name, y ? "shape ok" : avs_errmsg()))
-    ab_close(what, y->data, want->data, want->numel, 1e-4, 1e-4);
+  avs_fold_cache *fold = avs_fold_cache_new();
+  AVS_ASSERT(fold);
+  for (int folded = 0; folded < 2; folded++) {
+    avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
+    AVS_ASSERT(ctx);
+    avs_fold_cache *prev = avs_fold_cache_select(folded ? fold : NULL);
+    avs_tensor *y = m->forward(ctx, p, m->cfg, x);
+    avs_fold_cache_select(prev);
+    char what[96];
+    snprintf(what, sizeof what, "%s eval logits%s", m->name, folded ? " (BN folded)" : "");
+    if (tst_true(y && y->numel == want->numel, "%s: forward %s", what, y ? "ok" : avs_errmsg()))
+      ab_close(what, y->data, want->data, want->numel, 1e-4, 1e-4);
+    avs_ctx_free(&ctx);
+  }
+  avs_fold_cache_free(&fold);
   avs_tensor_free(&x), avs_tensor_free(&want);
-  avs_ctx_free(&ctx);
 }
 
 /* Compares, for every declared tensor with a reference under grad_prefix
@@ -156,7 +167,7 @@ static inline void ab_check_train(const ab_model *m, avs_params *p, avs_st *st) 
   AVS_ASSERT(ctx);
   avs_tensor *x = tst_tensor(st, "train.x"), *lab = tst_tensor(st, "train.labels");
   avs_tensor *want = tst_tensor(st, "train.logits"), *want_loss = tst_tensor(st, "train.loss");
-  x->requires_grad = false, x->is_param = false;
+  x->requires_grad = false; /* an input, not a parameter */
   int labels[64];
   AVS_ASSERT(lab->numel <= 64);
   for (int i = 0; i < lab->numel; i++) labels[i] = (int)lab->data[i];

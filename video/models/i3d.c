@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "av/status.h"
+#include "video/models/fold.h"
 #include "video/models/trace.h"
 #include "video/models/unit.h"
 
@@ -112,23 +113,39 @@ avs_tensor *avs_i3d_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bo
   return avs_add(ctx, avs_mul(ctx, x, scale), shift);
 }
 
+avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn, float eps,
+                            float momentum, const avs_conv_spec *s, avs_tensor *x, bool norm_eval) {
+  avs_tensor *w = avs_unit_param(p, "%s.weight", conv);
+  avs_bn b = {.weight = avs_unit_param(p, "%s.weight", bn), .bias = avs_unit_param(p, "%s.bias", bn),
+              .running_mean = avs_unit_param(p, "%s.running_mean", bn),
+              .running_var = avs_unit_param(p, "%s.running_var", bn), .eps = eps, .momentum = momentum};
+  if (!x || !w || !b.weight || !b.bias || !b.running_mean || !b.running_var) return NULL;
+  avs_tensor *fw, *fb;
+  int folded = avs_ctx_train(ctx) ? 0 : avs_fold_get(w, NULL, &b, &fw, &fb);
+  if (folded < 0) return NULL;
+  if (folded) {
+    avs_conv c = {0};
+    for (int i = 0; i < 3; i++) c.stride[i] = s->stride[i] ? s->stride[i] : 1, c.pad[i] = s->pad[i];
+    avs_tensor *y = avs_conv3d(ctx, x, fw, fb, c);
+    if (y) avs_layer_trace_add(conv, "conv3d", y, w->numel + b.weight->numel + b.bias->numel,
+                               y->numel * (w->numel / s->out));
+    return y;
+  }
+  x = avs_i3d_batch_norm(ctx, avs_unit_conv(ctx, p, conv, s, x), &b, norm_eval);
+  avs_layer_trace_amend(x, b.weight->numel + b.bias->numel);
+  return x;
+}
+
 /* Unit3D: "SAME" padding, conv (no bias), batch norm (eps 1e-3), ReLU. */
 static avs_tensor *unit(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, const char *name, avs_tensor *x,
                         const int *s) {
-  char conv[AVS_NAME_MAX];
+  char conv[AVS_NAME_MAX], bn[AVS_NAME_MAX];
   avs_tensor *w = avs_unit_param(p, "%s.conv3d.weight", name);
-  avs_bn bn = {.weight = avs_unit_param(p, "%s.bn.weight", name),
-               .bias = avs_unit_param(p, "%s.bn.bias", name),
-               .running_mean = avs_unit_param(p, "%s.bn.running_mean", name),
-               .running_var = avs_unit_param(p, "%s.bn.running_var", name),
-               .eps = I3D_BN_EPS,
-               .momentum = I3D_BN_MOMENTUM};
-  if (!x || !w || !bn.weight || !bn.bias || !bn.running_mean || !bn.running_var) return NULL;
+  if (!x || !w) return NULL;
   avs_conv_spec spec = {3, (int)w->shape[1], (int)w->shape[0], {(int)w->shape[2], (int)w->shape[3], (int)w->shape[4]},
                         {s[0], s[1], s[2]}, {0}, false};
-  x = avs_unit_conv(ctx, p, avs_unit_name(conv, "%s.conv3d", name), &spec, pad_same(ctx, x, spec.k, s));
-  x = avs_i3d_batch_norm(ctx, x, &bn, cfg->norm_eval);
-  avs_layer_trace_amend(x, bn.weight->numel + bn.bias->numel);
+  x = avs_i3d_conv_bn(ctx, p, avs_unit_name(conv, "%s.conv3d", name), avs_unit_name(bn, "%s.bn", name), I3D_BN_EPS,
+                      I3D_BN_MOMENTUM, &spec, pad_same(ctx, x, spec.k, s), cfg->norm_eval);
   return avs_relu(ctx, x);
 }
 

@@ -27,6 +27,7 @@
 
 #include "av/ops.h"
 #include "video/models/registry.h"
+#include "video/models/unit.h"
 
 typedef struct {
   avs_action_base base; /* 400 classes (Kinetics-400), 64 x 224 x 224 */
@@ -51,6 +52,13 @@ avs_tensor *avs_i3d_forward(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg
  * training then still differentiable in the input and the affine parameters
  * (avs_batch_norm tapes only with batch statistics). */
 avs_tensor *avs_i3d_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval);
+
+/* A conv "<conv>.weight" (no bias; padding as s says) then the batch norm
+ * "<bn>.*" with eps and momentum (0: PyTorch's defaults) run by
+ * avs_i3d_batch_norm; in eval mode with a fold cache selected (fold.h), one
+ * convolution with the batch norm folded in. */
+avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn, float eps,
+                            float momentum, const avs_conv_spec *s, avs_tensor *x, bool norm_eval);
 
 /* The features before dropout and logits: (N,T',H',W',1024) after the
  * clipped 2x7x7 average pool. */

@@ -4,7 +4,6 @@
 #include "av/status.h"
 #include "video/models/i3d.h"
 #include "video/models/nonlocal.h"
-#include "video/models/trace.h"
 #include "video/models/unit.h"
 
 #define I3D_RESNET_BLOCKS 8 /* 4 layers of 2 */
@@ -72,13 +71,7 @@ static avs_tensor *conv_bn(avs_ctx *ctx, const avs_params *p, const avs_i3d_resn
     x = replicate_time(ctx, x, s.pad[0]);
     s.pad[0] = 0;
   }
-  x = avs_unit_conv(ctx, p, conv, &s, x);
-  avs_bn b = {.weight = avs_unit_param(p, "%s.weight", bn), .bias = avs_unit_param(p, "%s.bias", bn),
-              .running_mean = avs_unit_param(p, "%s.running_mean", bn),
-              .running_var = avs_unit_param(p, "%s.running_var", bn)};
-  if (!x || !b.weight || !b.bias || !b.running_mean || !b.running_var) return NULL;
-  x = avs_i3d_batch_norm(ctx, x, &b, c->norm_eval);
-  avs_layer_trace_amend(x, b.weight->numel + b.bias->numel);
+  x = avs_i3d_conv_bn(ctx, p, conv, bn, 0, 0, &s, x, c->norm_eval);
   return relu ? avs_relu(ctx, x) : x;
 }
 

@@ -119,6 +119,7 @@ typedef struct avs_action_model {
   const avs_action_arch *arch;
   void *cfg;               /* arch->cfg_size bytes, starts with avs_action_base */
   avs_params params;       /* params.arch = arch->name; hyperparameters in params' metadata */
+  struct avs_fold_cache *fold; /* eval-mode conv+BN folding (fold.h), selected during forward */
 } avs_action_model;
 
 /* A model with zeroed tensors; cfg NULL means the architecture's default. */
@@ -133,7 +134,8 @@ void avs_action_model_free(avs_action_model **m);
 const avs_action_base *avs_action_model_base(const avs_action_model *m);
 
 /* clip (N, T, H, W, arch->channels) -> logits (N, classes). Checks the clip's
- * rank and channels, then runs the architecture's forward. */
+ * rank and channels, then runs the architecture's forward (in eval mode with
+ * batch norms folded into the convolutions before them, see fold.h). */
 avs_tensor *avs_action_model_forward(avs_ctx *ctx, const avs_action_model *m, avs_tensor *clip);
 
 #endif

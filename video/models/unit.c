@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "av/status.h"
+#include "video/models/fold.h"
 #include "video/models/trace.h"
 #include "video/models/unit.h"
 
@@ -86,19 +87,42 @@ avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, c
   return y;
 }
 
+static bool bn_params(const avs_params *p, const char *name, avs_bn *bn) {
+  *bn = (avs_bn){.weight = avs_unit_param(p, "%s.weight", name), .bias = avs_unit_param(p, "%s.bias", name),
+                 .running_mean = avs_unit_param(p, "%s.running_mean", name),
+                 .running_var = avs_unit_param(p, "%s.running_var", name)};
+  return bn->weight && bn->bias && bn->running_mean && bn->running_var;
+}
+
 avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
-  avs_bn bn = {.weight = avs_unit_param(p, "%s.weight", name), .bias = avs_unit_param(p, "%s.bias", name),
-               .running_mean = avs_unit_param(p, "%s.running_mean", name),
-               .running_var = avs_unit_param(p, "%s.running_var", name)};
-  if (!bn.weight || !bn.bias || !bn.running_mean || !bn.running_var) return NULL;
+  avs_bn bn;
+  if (!bn_params(p, name, &bn)) return NULL;
   avs_tensor *y = avs_batch_norm(ctx, x, &bn);
   avs_layer_trace_amend(y, bn.weight->numel + bn.bias->numel);
   return y;
 }
 
+avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn_name,
+                             const avs_conv_spec *s, avs_tensor *x) {
+  avs_bn bn;
+  avs_tensor *w = avs_unit_param(p, "%s.weight", conv), *b = s->bias ? avs_unit_param(p, "%s.bias", conv) : NULL;
+  if (!x || !w || (s->bias && !b) || !bn_params(p, bn_name, &bn)) return NULL;
+  avs_tensor *fw, *fb;
+  int folded = avs_ctx_train(ctx) ? 0 : avs_fold_get(w, b, &bn, &fw, &fb);
+  if (folded < 0) return NULL;
+  if (!folded) return avs_unit_bn(ctx, p, bn_name, avs_unit_conv(ctx, p, conv, s, x));
+  avs_conv c = {0};
+  for (int i = 0; i < s->nsp; i++) c.stride[i] = s->stride[i] ? s->stride[i] : 1, c.pad[i] = s->pad[i];
+  avs_tensor *y = s->nsp == 3 ? avs_conv3d(ctx, x, fw, fb, c) : avs_conv2d(ctx, x, fw, fb, c);
+  if (y) avs_layer_trace_add(conv, s->nsp == 3 ? "conv3d" : "conv2d", y,
+                             w->numel + (b ? b->numel : 0) + bn.weight->numel + bn.bias->numel,
+                             y->numel * (w->numel / s->out));
+  return y;
+}
+
 avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
                              const avs_conv_spec *s, avs_tensor *x, bool relu) {
-  avs_tensor *y = avs_unit_bn(ctx, p, bn, avs_unit_conv(ctx, p, conv, s, x));
+  avs_tensor *y = avs_unit_conv_bn(ctx, p, conv, bn, s, x);
   return relu ? avs_relu(ctx, y) : y;
 }
 

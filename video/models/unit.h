@@ -38,6 +38,10 @@ avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, c
                           avs_tensor *x);
 /* Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1). */
 avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
+/* conv then batch norm; in eval mode with a fold cache selected (fold.h) one
+ * convolution with the BN folded into its weights. */
+avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
+                             const avs_conv_spec *s, avs_tensor *x);
 /* conv, batch norm, then ReLU when relu. */
 avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
                              const avs_conv_spec *s, avs_tensor *x, bool relu);
