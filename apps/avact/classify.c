@@ -209,6 +209,7 @@ int avact_classify(int argc, char **argv) {
     if (avs_clip_starts(avs_video_info_get(v), rate, n_clips, c.in_frames, 1, starts)) starts[0] = 0, n_starts = 1;
     int fewest = c.in_frames;
     for (int i = 0; i < n_starts; i++) {
+      if (i && starts[i] <= starts[i - 1]) continue; /* a video shorter than a clip: all start at 0 */
       int n = read_clip(&c, r, starts[i], path);
       if (!n) continue;
       if (n < fewest) fewest = n;

@@ -1,0 +1,117 @@
+"""`avact classify` end to end and on bad input (needs the ffmpeg CLI for test
+videos; exits 77, skipped, without it). Usage: check_classify.py AVACT OUT_DIR.
+
+Models are small C3Ds (conv1 width 4, fc 16, 16 x 32 x 32 clips) with random
+weights written here with numpy: their table is C3D's (see video/models/c3d.c),
+so a wrong name or shape in this script fails the load, not silently.
+Each bad input must exit non-zero with exactly one line on stderr."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
+import st  # noqa: E402
+
+AVACT, OUT = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def check(cond, what):
+    print(f"{'ok  ' if cond else 'FAIL'} {what}")
+    if not cond:
+        failures.append(what)
+
+
+def c3d_model(path, classes, arch="c3d"):
+    rng = np.random.default_rng(classes)
+    c, t = 4, {}
+    widths = [("conv1", 3, c), ("conv2", c, 2 * c), ("conv3a", 2 * c, 4 * c), ("conv3b", 4 * c, 4 * c),
+              ("conv4a", 4 * c, 8 * c), ("conv4b", 8 * c, 8 * c), ("conv5a", 8 * c, 8 * c), ("conv5b", 8 * c, 8 * c)]
+    for name, i, o in widths:
+        t[f"{name}.weight"] = rng.normal(0, (2 / (i * 27)) ** 0.5, (o, i, 3, 3, 3))
+        t[f"{name}.bias"] = np.zeros(o)
+    flat = 8 * c * 1 * 2 * 2  # pool5 of a 16x32x32 clip: 1 x 2 x 2
+    for name, i, o in (("fc6", flat, 16), ("fc7", 16, 16), ("fc8", 16, classes)):
+        t[f"{name}.weight"] = rng.normal(0, (1 / i) ** 0.5, (o, i))
+        t[f"{name}.bias"] = rng.normal(0, 0.1, o)
+    meta = {"avs.arch": arch, "avs.version": "0", "classes": classes, "frames": 16, "height": 32, "width": 32,
+            "channels": c, "fc_dim": 16}
+    st.save(path, t, meta)
+
+
+def run(*args):
+    return subprocess.run([AVACT, "classify", *args], capture_output=True, text=True)
+
+
+def bad(what, r, needle):
+    lines = r.stderr.strip().splitlines()
+    check(r.returncode != 0 and len(lines) == 1 and needle in r.stderr,
+          f"{what}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
+
+
+def main():
+    if not shutil.which("ffmpeg"):
+        print("skip: no ffmpeg CLI to make the test videos")
+        return 77
+    os.makedirs(OUT, exist_ok=True)
+    p = lambda name: os.path.join(OUT, name)  # noqa: E731
+    ff = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i"]
+    subprocess.run(ff + ["testsrc=size=96x64:rate=10", "-t", "3", "-pix_fmt", "yuv420p", p("long.mp4")], check=True)
+    subprocess.run(ff + ["testsrc=size=96x64:rate=10", "-t", "0.5", "-pix_fmt", "yuv420p", p("short.mp4")], check=True)
+    subprocess.run(ff + ["testsrc=size=96x64:rate=10", "-frames:v", "0", "-pix_fmt", "yuv420p", p("empty.mp4")],
+                   check=True)
+    c3d_model(p("c3d5.safetensors"), 5)
+    c3d_model(p("c3d400.safetensors"), 400)
+    c3d_model(p("other.safetensors"), 5, arch="sop_unet")
+    names = ["jump", "run", "swim", "throw", "wave"]
+    with open(p("five.txt"), "w") as f:
+        f.write("\n".join(names) + "\n")
+    with open(p("four.txt"), "w") as f:
+        f.write("\n".join(names[:4]) + "\n")
+
+    r = run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels", p("five.txt"), "--topk", "3", "--json")
+    ok = r.returncode == 0
+    out = json.loads(r.stdout) if ok else {}
+    tops = out.get("top", [])
+    check(ok and len(tops) == 3 and out["clips"] == 5 and all(t["label"] == names[t["index"]] for t in tops)
+          and tops[0]["score"] >= tops[1]["score"] >= tops[2]["score"] and 0 < sum(t["score"] for t in tops) <= 1.0001,
+          f"3 s video, 5 clips, top 3 with the given labels: exit {r.returncode} {r.stderr.strip()} {tops}")
+
+    r = run(p("long.mp4"), "-m", p("c3d400.safetensors"), "-k", "2")
+    kinetics = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "labels",
+                                 "kinetics400.txt")).read().splitlines()
+    shown = [line.split(None, 1)[1] for line in r.stdout.splitlines()[1:]]
+    check(r.returncode == 0 and len(shown) == 2 and all(s in kinetics for s in shown),
+          f"a 400-class model is labelled with Kinetics-400 by default: {shown}")
+
+    r = run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--segments", "--json", "-k", "1")
+    segs = json.loads(r.stdout).get("segments", []) if r.returncode == 0 else []
+    check(len(segs) == 2 and segs[0]["start"] == 0 and abs(segs[1]["start"] - 1.6) < 1e-6
+          and abs(segs[1]["end"] - 3.0) < 1e-6, f"--segments: 30 frames in segments of 16: {segs}")
+
+    r = run(p("short.mp4"), "-m", p("c3d5.safetensors"), "--json")
+    check(r.returncode == 0 and "only 5 frames" in r.stderr and "repeated" in r.stderr
+          and len(r.stderr.strip().splitlines()) == 1 and json.loads(r.stdout)["top"],
+          f"a 5-frame video is padded with its last frame, one warning: {r.stderr.strip()!r}")
+
+    bad("model of another architecture", run(p("long.mp4"), "-m", p("other.safetensors")),
+        "not an action-recognition model")
+    bad("missing labels file", run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels", p("none.txt")),
+        "cannot open the labels file")
+    bad("labels count differs from classes", run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels",
+                                                 p("four.txt")), "4 names but the model has 5 classes")
+    bad("video without frames", run(p("empty.mp4"), "-m", p("c3d5.safetensors")), "empty.mp4")
+    bad("missing video", run(p("none.mp4"), "-m", p("c3d5.safetensors")), "none.mp4")
+    bad("missing model file", run(p("long.mp4"), "-m", p("none.safetensors")), "model file not found")
+    r = run(p("long.mp4"), "--topk")
+    check(r.returncode == 2 and "needs a value" in r.stderr, f"option without value: exit {r.returncode}")
+    print(f"{'ok' if not failures else 'FAIL'}: {len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
