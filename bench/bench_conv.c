@@ -8,7 +8,7 @@
  * context's arena is reset before every run. PyTorch runs the same trunk
  * under no_grad (its default layout: the goal's reference; channels_last_3d
  * is printed beside it). With -v, each layer's conv3d+ReLU alone on its own
- * input, both sides, with GFLOP/s. */
+ * input, both sides, with GFLOP/s, and avs_conv3d alone. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +40,10 @@ typedef struct {
   int64_t xshape[5];
   float *lin[8];            /* each layer's input, for the per-layer timing */
   int64_t lshape[8][5];
+  float *pin[8];            /* each pool's input (NULL: no pool after the layer) */
+  int64_t pshape[8][5];
   int layer;                /* the layer timed by run_layer */
+  bool relu;                /* run_layer: conv3d+ReLU (true) or conv3d alone */
 } conv_bench;
 
 static const avs_conv CONV = {.stride = {1, 1, 1}, .pad = {1, 1, 1}};
@@ -67,8 +70,17 @@ static int run_layer(void *arg) {
   int i = cb->layer;
   avs_ctx_reset(cb->ctx);
   avs_tensor *x = avs_ctx_wrap(cb->ctx, cb->lin[i], 5, cb->lshape[i]);
-  avs_tensor *y = avs_relu(cb->ctx, avs_conv3d(cb->ctx, x, cb->w[i], cb->b[i], CONV));
+  avs_tensor *y = avs_conv3d(cb->ctx, x, cb->w[i], cb->b[i], CONV);
+  if (cb->relu) y = avs_relu(cb->ctx, y);
   return y ? 0 : -1;
+}
+
+static int run_pool(void *arg) {
+  conv_bench *cb = arg;
+  int i = cb->layer;
+  avs_ctx_reset(cb->ctx);
+  avs_tensor *x = avs_ctx_wrap(cb->ctx, cb->pin[i], 5, cb->pshape[i]);
+  return pool_after(cb->ctx, x, &C3D[i]) ? 0 : -1;
 }
 
 static int extra_opt(int argc, char **argv, int i) {
@@ -128,16 +140,26 @@ int main(int argc, char **argv) {
       cb.lin[i] = malloc(sizeof(float) * y->numel);
       if (!cb.lin[i]) bench_die("layer input");
       memcpy(cb.lin[i], y->data, sizeof(float) * y->numel);
-      y = pool_after(cb.ctx, avs_relu(cb.ctx, avs_conv3d(cb.ctx, y, cb.w[i], cb.b[i], CONV)), &C3D[i]);
+      y = avs_relu(cb.ctx, avs_conv3d(cb.ctx, y, cb.w[i], cb.b[i], CONV));
+      if (y && C3D[i].pool[0]) {
+        memcpy(cb.pshape[i], y->shape, sizeof cb.pshape[i]);
+        cb.pin[i] = malloc(sizeof(float) * y->numel);
+        if (!cb.pin[i]) bench_die("pool input");
+        memcpy(cb.pin[i], y->data, sizeof(float) * y->numel);
+      }
+      y = pool_after(cb.ctx, y, &C3D[i]);
     }
     if (!y) bench_die("trunk forward");
-    printf("%-8s %-18s %10s %8s %10s %10s %8s\n", "layer", "input (NTHWC)", "avs ms", "GFLOP/s", "torch ms",
-           "torch_cl", "ratio");
-    double sum = 0, tsum = 0;
+    printf("%-8s %-18s %10s %8s %10s %10s %10s %8s\n", "layer", "input (NTHWC)", "avs ms", "GFLOP/s", "conv only",
+           "torch ms", "torch_cl", "ratio");
+    double sum = 0, tsum = 0, csum = 0, psum = 0;
     for (int i = 0; i < 8; i++) {
       cb.layer = i;
+      cb.relu = false;
+      double conv_ms = bench_time(&o, run_layer, &cb);
+      cb.relu = true;
       double ms = bench_time(&o, run_layer, &cb);
-      if (ms < 0) bench_die(C3D[i].name);
+      if (ms < 0 || conv_ms < 0) bench_die(C3D[i].name);
       const int64_t *s = cb.lshape[i];
       double flops = 2.0 * s[1] * s[2] * s[3] * C3D[i].cin * 27.0 * C3D[i].cout;
       char key[48], shape[48];
@@ -147,19 +169,28 @@ int main(int argc, char **argv) {
       char tbuf[16] = "n/a", cbuf[16] = "n/a", rbuf[16] = "n/a";
       if (tm > 0) snprintf(tbuf, sizeof tbuf, "%.2f", tm), snprintf(rbuf, sizeof rbuf, "%.2f", ms / tm);
       if (tc > 0) snprintf(cbuf, sizeof cbuf, "%.2f", tc);
-      printf("%-8s %-18s %10.2f %8.0f %10s %10s %8s\n", C3D[i].name, shape, ms, flops / ms * 1e-6, tbuf, cbuf,
-             rbuf);
+      printf("%-8s %-18s %10.2f %8.0f %10.2f %10s %10s %8s\n", C3D[i].name, shape, ms, flops / ms * 1e-6, conv_ms,
+             tbuf, cbuf, rbuf);
+      csum += conv_ms;
       sum += ms;
       tsum += tm > 0 ? tm : 0;
+      if (cb.pin[i]) {
+        double pms = bench_time(&o, run_pool, &cb);
+        if (pms < 0) bench_die("pool");
+        printf("%-8s %-18s %10.2f\n", i == 0 ? "pool1" : i == 1 ? "pool2" : i == 3 ? "pool3" : "pool4", "", pms);
+        psum += pms;
+      }
     }
-    printf("%-8s %-18s %10.2f %8s %10.2f\n", "sum", "", sum, "", tsum);
-    printf("(ratio: avs / torch default layout; torch_cl: torch with channels_last_3d)\n");
+    printf("%-8s %-18s %10.2f %8s %10.2f %10.2f   (+ pools %.2f)\n", "sum", "", sum, "", csum, tsum, psum);
+    printf("(avs ms, GFLOP/s: avs_conv3d+avs_relu; conv only: avs_conv3d alone; torch: conv3d+relu in\n"
+           " its default layout, torch_cl: channels_last_3d; ratio: avs ms / torch ms)\n");
   }
 
   for (int i = 0; i < 8; i++) {
     avs_tensor_free(&cb.w[i]);
     avs_tensor_free(&cb.b[i]);
     free(cb.lin[i]);
+    free(cb.pin[i]);
   }
   free(cb.x);
   avs_ctx_free(&cb.ctx);
