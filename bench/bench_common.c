@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "av/status.h"
@@ -152,7 +153,8 @@ int bench_torch(const bench_opts *o, const char *args, bench_kv *kv, int max) {
     }
     int rc = pclose(p);
     if (rc != 0) {
-      fprintf(stderr, "bench: torch reference failed (exit status %d): %s\n", rc, cmd);
+      fprintf(stderr, "bench: torch reference failed (exit status %d): %s\n",
+              rc > 0 && WIFEXITED(rc) ? WEXITSTATUS(rc) : rc, cmd);
       n = n ? n : -1;
     }
   } else {
