@@ -111,3 +111,13 @@ const char *tst_meta_str(avs_st *st, const char *fmt, ...) {
   FORMAT_NAME(key, fmt);
   return meta_or_die(st, key);
 }
+
+bool tst_close_ref(avs_st *st, const char *cs, const char *what, const float *got, float atol, float rtol) {
+  avs_tensor *ref = tst_tensor(st, "%s.%s", cs, what);
+  char label[96];
+  snprintf(label, sizeof label, "%s %s", cs, what);
+  bool ok = tst_true(got != NULL, "%s computed (%s)", label, got ? "ok" : avs_errmsg()) &&
+            tst_close(label, got, ref->data, ref->numel, atol, rtol);
+  avs_tensor_free(&ref);
+  return ok;
+}

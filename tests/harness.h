@@ -20,6 +20,9 @@ avs_st *tst_open(const char *path);
 /* A heap copy of a stored tensor (is_param, requires_grad); aborts the test if missing. */
 avs_tensor *tst_tensor(avs_st *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool tst_has(avs_st *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Compares got with the stored reference "<case>.<what>" (tst_close); a NULL got
+ * (the op failed) counts as a failure. */
+bool tst_close_ref(avs_st *st, const char *cs, const char *what, const float *got, float atol, float rtol);
 /* Integer / float / string metadata, aborting if missing. */
 long tst_meta_int(avs_st *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double tst_meta_float(avs_st *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

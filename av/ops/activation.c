@@ -9,6 +9,21 @@
 /* The exponentials, tanh and erfc are the vectorisable ones of vmath.h, in
  * kernels compiled for AVX-512 / AVX2 / baseline (AVS_SIMD_CLONES). */
 
+/* The shared shape of every op here: y = k(x) element-wise over parallel
+ * ranges, then one tape node. */
+typedef void (*unary_kernel)(const float *restrict x, float *restrict y, int64_t n);
+
+static avs_tensor *unary(avs_ctx *ctx, avs_tensor *x, unary_kernel k, const char *name, avs_backward_fn backward) {
+  if (!x) return NULL;
+  avs_tensor *y = avs_op_like(ctx, x);
+  if (!y) return NULL;
+  const float *xd = x->data;
+  float *yd = y->data;
+  AVS_PAR_RANGE(x->numel, x->numel, lo, hi, k(xd + lo, yd + lo, hi - lo));
+  avs_tape_push(ctx, name, backward, y, 1, &x);
+  return y;
+}
+
 /* ---- sigmoid: y = 1 / (1 + e^-x), dy/dx = y (1 - y) ----
  * In float the direct formula is safe: e^-x overflows to inf for x < -88 and
  * gives y = 0, underflows to 0 for large x and gives y = 1. */
@@ -28,16 +43,7 @@ AVS_SIMD_CLONES static void sigmoid_k(const float *restrict x, float *restrict y
   for (int64_t i = 0; i < n; i++) y[i] = avs_vsigmoid(x[i]);
 }
 
-avs_tensor *avs_sigmoid(avs_ctx *ctx, avs_tensor *x) {
-  if (!x) return NULL;
-  avs_tensor *y = avs_op_like(ctx, x);
-  if (!y) return NULL;
-  const float *xd = x->data;
-  float *yd = y->data;
-  AVS_PAR_RANGE(x->numel, x->numel, lo, hi, sigmoid_k(xd + lo, yd + lo, hi - lo));
-  avs_tape_push(ctx, "sigmoid", sigmoid_backward, y, 1, &x);
-  return y;
-}
+avs_tensor *avs_sigmoid(avs_ctx *ctx, avs_tensor *x) { return unary(ctx, x, sigmoid_k, "sigmoid", sigmoid_backward); }
 
 /* ---- tanh: dy/dx = 1 - y^2 ---- */
 
@@ -56,16 +62,7 @@ AVS_SIMD_CLONES static void tanh_k(const float *restrict x, float *restrict y, i
   for (int64_t i = 0; i < n; i++) y[i] = avs_vtanh(x[i]);
 }
 
-avs_tensor *avs_tanh(avs_ctx *ctx, avs_tensor *x) {
-  if (!x) return NULL;
-  avs_tensor *y = avs_op_like(ctx, x);
-  if (!y) return NULL;
-  const float *xd = x->data;
-  float *yd = y->data;
-  AVS_PAR_RANGE(x->numel, x->numel, lo, hi, tanh_k(xd + lo, yd + lo, hi - lo));
-  avs_tape_push(ctx, "tanh", tanh_backward, y, 1, &x);
-  return y;
-}
+avs_tensor *avs_tanh(avs_ctx *ctx, avs_tensor *x) { return unary(ctx, x, tanh_k, "tanh", tanh_backward); }
 
 /* ---- GELU: y = x Phi(x) = x/2 (1 + erf(x/sqrt 2)), dy/dx = Phi(x) + x phi(x) ----
  * Phi is computed from erfc (avs_vphi), which keeps its relative accuracy in
@@ -94,13 +91,4 @@ AVS_SIMD_CLONES static void gelu_k(const float *restrict x, float *restrict y, i
   for (int64_t i = 0; i < n; i++) y[i] = x[i] * avs_vphi(x[i], NULL);
 }
 
-avs_tensor *avs_gelu(avs_ctx *ctx, avs_tensor *x) {
-  if (!x) return NULL;
-  avs_tensor *y = avs_op_like(ctx, x);
-  if (!y) return NULL;
-  const float *xd = x->data;
-  float *yd = y->data;
-  AVS_PAR_RANGE(x->numel, x->numel, lo, hi, gelu_k(xd + lo, yd + lo, hi - lo));
-  avs_tape_push(ctx, "gelu", gelu_backward, y, 1, &x);
-  return y;
-}
+avs_tensor *avs_gelu(avs_ctx *ctx, avs_tensor *x) { return unary(ctx, x, gelu_k, "gelu", gelu_backward); }

@@ -13,17 +13,6 @@
 #define GRAD_ATOL 1e-5f
 #define GRAD_RTOL 1e-3f
 
-static void compare(avs_st *st, const char *cs, const char *what, const float *got, float atol, float rtol) {
-  avs_tensor *ref = tst_tensor(st, "%s.%s", cs, what);
-  char label[96];
-  snprintf(label, sizeof label, "%s %s", cs, what);
-  if (!got)
-    tst_true(false, "%s: no value", label);
-  else
-    tst_close(label, got, ref->data, ref->numel, atol, rtol);
-  avs_tensor_free(&ref);
-}
-
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   avs_st *st = tst_open(argv[1]);
@@ -48,15 +37,15 @@ int main(int argc, char **argv) {
     }
     if (tst_true(y != NULL, "%s runs %s", cs, y ? "" : avs_errmsg())) {
       avs_tensor *gy = tst_tensor(st, "%s.gy", cs);
-      compare(st, cs, "y", y->data, FWD_ATOL, FWD_RTOL);
+      tst_close_ref(st, cs, "y", y->data, FWD_ATOL, FWD_RTOL);
       tst_true(avs_backward_from(ctx, y, gy->data) == 0, "%s backward %s", cs, avs_errmsg());
-      compare(st, cs, "gq", q->grad, GRAD_ATOL, GRAD_RTOL);
-      if (!self) compare(st, cs, "gk", k->grad, GRAD_ATOL, GRAD_RTOL), compare(st, cs, "gv", v->grad, GRAD_ATOL, GRAD_RTOL);
+      tst_close_ref(st, cs, "gq", q->grad, GRAD_ATOL, GRAD_RTOL);
+      if (!self) tst_close_ref(st, cs, "gk", k->grad, GRAD_ATOL, GRAD_RTOL), tst_close_ref(st, cs, "gv", v->grad, GRAD_ATOL, GRAD_RTOL);
       for (int i = 0; i < 4; i++)
         if (w[i]) {
           char g[64];
           snprintf(g, sizeof g, "g_%s", wname[i]);
-          compare(st, cs, g, w[i]->grad, GRAD_ATOL, GRAD_RTOL);
+          tst_close_ref(st, cs, g, w[i]->grad, GRAD_ATOL, GRAD_RTOL);
         }
       avs_tensor_free(&gy);
     }

@@ -13,17 +13,6 @@
 #define GRAD_ATOL 1e-5f
 #define GRAD_RTOL 1e-3f
 
-static void compare(avs_st *st, const char *cs, const char *what, const float *got, float atol, float rtol) {
-  avs_tensor *ref = tst_tensor(st, "%s.%s", cs, what);
-  char label[96];
-  snprintf(label, sizeof label, "%s %s", cs, what);
-  if (!got)
-    tst_true(false, "%s: no value", label);
-  else
-    tst_close(label, got, ref->data, ref->numel, atol, rtol);
-  avs_tensor_free(&ref);
-}
-
 static const char *names[8] = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
                                "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse",
                                "bias_hh_l0_reverse"};
@@ -43,14 +32,14 @@ int main(int argc, char **argv) {
     avs_tensor *y = avs_lstm(ctx, x, &w);
     if (tst_true(y != NULL, "%s runs %s", cs, y ? "" : avs_errmsg())) {
       avs_tensor *gy = tst_tensor(st, "%s.gy", cs);
-      compare(st, cs, "y", y->data, FWD_ATOL, FWD_RTOL);
+      tst_close_ref(st, cs, "y", y->data, FWD_ATOL, FWD_RTOL);
       tst_true(avs_backward_from(ctx, y, gy->data) == 0, "%s backward %s", cs, avs_errmsg());
-      compare(st, cs, "gx", x->grad, GRAD_ATOL, GRAD_RTOL);
+      tst_close_ref(st, cs, "gx", x->grad, GRAD_ATOL, GRAD_RTOL);
       for (int i = 0; i < 8; i++)
         if (p[i]) {
           char g[64];
           snprintf(g, sizeof g, "g_%s", names[i]);
-          compare(st, cs, g, p[i]->grad, GRAD_ATOL, GRAD_RTOL);
+          tst_close_ref(st, cs, g, p[i]->grad, GRAD_ATOL, GRAD_RTOL);
         }
       avs_tensor_free(&gy);
     }
@@ -58,7 +47,7 @@ int main(int argc, char **argv) {
     avs_ctx_reset(ctx);
     avs_ctx_set_train(ctx, false);
     avs_tensor *y2 = avs_lstm(ctx, x, &w);
-    if (tst_true(y2 != NULL, "%s runs without tape", cs)) compare(st, cs, "y", y2->data, FWD_ATOL, FWD_RTOL);
+    if (tst_true(y2 != NULL, "%s runs without tape", cs)) tst_close_ref(st, cs, "y", y2->data, FWD_ATOL, FWD_RTOL);
     avs_ctx_set_train(ctx, true);
     avs_ctx_reset(ctx);
     avs_tensor_free(&x);

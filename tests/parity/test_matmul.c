@@ -14,14 +14,6 @@
 #define GRAD_ATOL 1e-5f
 #define GRAD_RTOL 1e-3f
 
-static void compare(avs_st *st, const char *cs, const char *what, const float *got, float atol, float rtol) {
-  avs_tensor *ref = tst_tensor(st, "%s.%s", cs, what);
-  char label[96];
-  snprintf(label, sizeof label, "%s %s", cs, what);
-  if (tst_true(got != NULL, "%s present", label)) tst_close(label, got, ref->data, ref->numel, atol, rtol);
-  avs_tensor_free(&ref);
-}
-
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   avs_st *st = tst_open(argv[1]);
@@ -51,9 +43,9 @@ int main(int argc, char **argv) {
       char shp[2][64];
       tst_true(avs_tensor_same_shape(y, yref), "%s output shape %s (want %s)", cs,
                avs_shape_str(y->ndim, y->shape, shp[0], 64), avs_shape_str(yref->ndim, yref->shape, shp[1], 64));
-      compare(st, cs, "y", y->data, FWD_ATOL, FWD_RTOL);
+      tst_close_ref(st, cs, "y", y->data, FWD_ATOL, FWD_RTOL);
       tst_true(avs_backward_from(ctx, y, gy->data) == 0, "%s backward (%s)", cs, avs_errmsg());
-      for (int i = 0; i < n_in; i++) compare(st, cs, gnames[i], in[i]->grad, GRAD_ATOL, GRAD_RTOL);
+      for (int i = 0; i < n_in; i++) tst_close_ref(st, cs, gnames[i], in[i]->grad, GRAD_ATOL, GRAD_RTOL);
       avs_tensor_free(&yref), avs_tensor_free(&gy);
     }
     avs_ctx_reset(ctx);
