@@ -5,9 +5,11 @@
 #include "av/optim.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "av/params.h"
 #include "av/status.h"
 
 typedef enum { OPT_SGD, OPT_ADAM } opt_kind;
@@ -182,4 +184,67 @@ float avs_clip_grad_norm(avs_tensor *const *params, int n, float max_norm) {
       for (int64_t j = 0; j < p->numel; j++) g[j] *= coef;
     }
   return norm;
+}
+
+/* ---- checkpoints ---- */
+
+static const char *buf_name(const avs_optim *o, int which) {
+  if (o->kind == OPT_SGD) return "momentum_buffer";
+  return which == 0 ? "exp_avg" : "exp_avg_sq";
+}
+
+int avs_optim_state_write(const avs_optim *o, avs_st_writer *w) {
+  int nbufs = o->kind == OPT_SGD ? 1 : 2;
+  int rc = avs_st_writer_meta(w, "optim.kind", o->kind == OPT_SGD ? "sgd" : "adam");
+  char key[320], value[32];
+  for (int i = 0; !rc && i < o->n; i++) {
+    const avs_tensor *p = o->params[i];
+    const param_state *st = &o->state[i];
+    if (!st->step) continue;
+    if (!p->name) return avs_seterr(AVS_EINVAL, "optimizer state: parameter %d has no name", i);
+    snprintf(key, sizeof key, "%s.step", p->name);
+    snprintf(value, sizeof value, "%lld", (long long)st->step);
+    rc = avs_st_writer_meta(w, key, value);
+    for (int b = 0; !rc && b < nbufs; b++) {
+      const float *buf = b ? st->buf2 : st->buf1;
+      if (!buf) continue; /* SGD without momentum keeps no buffer */
+      snprintf(key, sizeof key, "%s.%s", p->name, buf_name(o, b));
+      rc = avs_st_writer_add(w, key, p->ndim, p->shape, buf);
+    }
+  }
+  return rc;
+}
+
+int avs_optim_state_read(avs_optim *o, const avs_st *st) {
+  const char *kind = avs_st_meta(st, "optim.kind");
+  const char *want = o->kind == OPT_SGD ? "sgd" : "adam";
+  if (!kind || strcmp(kind, want))
+    return avs_seterr(AVS_EFORMAT, "optimizer state is for '%s', not '%s'", kind ? kind : "nothing", want);
+  int nbufs = o->kind == OPT_SGD ? (o->momentum > 0 ? 1 : 0) : 2;
+  char key[320];
+  for (int i = 0; i < o->n; i++) {
+    avs_tensor *p = o->params[i];
+    param_state *s = &o->state[i];
+    if (!p->name) continue;
+    snprintf(key, sizeof key, "%s.step", p->name);
+    const char *step = avs_st_meta(st, key);
+    if (!step) continue;
+    char *end;
+    long long n = strtoll(step, &end, 10);
+    if (*end || n < 1) return avs_seterr(AVS_EFORMAT, "optimizer state: bad step count '%s' for %s", step, p->name);
+    if (nbufs && !ensure_state(s, p->numel, nbufs, p->name)) return avs_seterr(AVS_ENOMEM, "out of memory");
+    for (int b = 0; b < nbufs; b++) {
+      snprintf(key, sizeof key, "%s.%s", p->name, buf_name(o, b));
+      int ndim;
+      int64_t shape[AVS_MAX_DIMS];
+      const float *data;
+      if (avs_st_get(st, key, &ndim, shape, &data))
+        return avs_seterr(AVS_EFORMAT, "optimizer state: no tensor '%s'", key);
+      int64_t numel = avs_shape_numel(ndim, shape);
+      if (numel != p->numel) return avs_seterr(AVS_EFORMAT, "optimizer state: '%s' has the wrong size", key);
+      memcpy(b ? s->buf2 : s->buf1, data, sizeof(float) * numel);
+    }
+    s->step = n;
+  }
+  return AVS_OK;
 }

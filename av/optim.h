@@ -21,6 +21,18 @@ void avs_optim_set_lr(avs_optim *opt, float lr);
 float avs_optim_lr(const avs_optim *opt);
 void avs_optim_free(avs_optim **opt);
 
+/* Checkpoints. write adds each stepped parameter's state to w: its buffers as
+ * tensors "<name>.momentum_buffer" (SGD) or "<name>.exp_avg" and
+ * "<name>.exp_avg_sq" (Adam), its step count as metadata "<name>.step", and
+ * "optim.kind" ("sgd" or "adam"). Buffers are referenced until w is saved.
+ * read restores them from a file that write made for the same parameters:
+ * parameters absent from it start fresh; a kind or shape mismatch is
+ * AVS_EFORMAT naming the tensor. */
+struct avs_st;
+struct avs_st_writer;
+int avs_optim_state_write(const avs_optim *opt, struct avs_st_writer *w);
+int avs_optim_state_read(avs_optim *opt, const struct avs_st *st);
+
 /* torch.nn.utils.clip_grad_norm_: scales all grads so their joint L2 norm is at
  * most max_norm; returns the norm before clipping. */
 float avs_clip_grad_norm(avs_tensor *const *params, int n, float max_norm);

@@ -11,14 +11,17 @@ int avact_info(int argc, char **argv);
 int avact_classify(int argc, char **argv);
 
 /* -m/--model: a model file, or (when arch_ok) a registered architecture name,
- * which gives that architecture with its default hyperparameters and zero
- * weights. Fails the app with one line when neither. */
-avs_action_model *avact_model_open(const char *spec, bool arch_ok);
+ * which gives that architecture with its default hyperparameters changed by
+ * `hparams` ("key=value,...", may be NULL) and zero weights. Fails the app
+ * with one line when neither. */
+avs_action_model *avact_model_open(const char *spec, bool arch_ok, const char *hparams);
 
-/* Class names from `path` (one per line, exactly `classes` lines, else the app
- * fails with one line). path NULL: the shipped Kinetics-400 list for a
- * 400-class model, or NULL (numbers are printed instead). */
-char **avact_labels_load(const char *path, int classes, bool explicit_path);
+/* Class names (see labels.c): `spec` is a file (one name per line), a shipped
+ * list's name (kinetics400, ucf101), or NULL for the shipped list with
+ * `classes` names (else NULL: numbers are printed). */
+char **avact_labels_load(const char *spec, int classes, bool explicit_path);
+/* The names a model file carries (metadata "labels", written by avtrain), or NULL. */
+char **avact_labels_of_model(const avs_action_model *m);
 void avact_labels_free(char **names, int classes);
 
 #endif

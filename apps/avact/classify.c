@@ -1,10 +1,7 @@
-/* avact classify: the actions in a video. Clips of the model's size are read
- * with its normalisation (resize the shorter side, centre crop), run through
- * the model one at a time, and their class probabilities averaged: over
- * --clips clips spread evenly over the video, or reported per consecutive
- * segment with --segments. Flow models (two-stream: RGB + flow; flow only)
- * get TV-L1 flow between consecutive frames, clipped to +-20 px and scaled
- * to [-1, 1]. */
+/* avact classify: the actions in a video. Clips as the model sees them
+ * (video/models/action_input.h) run through the model one at a time, and their
+ * class probabilities are averaged: over --clips clips spread evenly over the
+ * video, or reported per consecutive segment with --segments. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +13,9 @@
 #include "apps/common/cli.h"
 #include "apps/common/datadir.h"
 #include "av/avs.h"
-#include "video/clip.h"
-#include "video/decode.h"
-#include "video/flow_tvl1.h"
-#include "video/preprocess.h"
+#include "video/models/action_input.h"
 
 #define DEFAULT_MODEL "models/action.safetensors"
-#define FLOW_BOUND 20.0f
 
 static const char *usage =
     "Usage: avact classify [options] VIDEO\n"
@@ -34,10 +27,9 @@ static const char *usage =
 typedef struct {
   avs_action_model *m;
   const avs_action_base *b;
-  int in_frames;          /* frames read per clip: T, or T + 1 for flow models */
-  bool flow, rgb;         /* what the model's channels hold */
-  float *frames, *flows;  /* (in_frames, H, W, 3), (T, H, W, 2) */
-  avs_norm norm;
+  avs_action_input *in;
+  int in_frames;          /* video frames per clip: T, or T + 1 for flow models */
+  float *x;               /* one clip (T, H, W, channels) */
   avs_ctx *ctx;
 } classifier;
 
@@ -51,25 +43,11 @@ static int by_score(const void *a, const void *b) {
   return d > 0 ? 1 : d < 0 ? -1 : ((const scored *)a)->index - ((const scored *)b)->index;
 }
 
-/* Class probabilities of the clip in c->frames, added into acc. */
+/* Class probabilities of the clip in c->x, added into acc. */
 static void run_clip(classifier *c, double *acc) {
   const avs_action_base *b = c->b;
-  int64_t px = (int64_t)b->height * b->width;
-  int ch = c->m->arch->channels;
-  if (c->flow) {
-    if (avs_flow_tvl1_clip(c->frames, c->in_frames, b->width, b->height, &c->norm, NULL, c->flows))
-      app_fail_status(avs_errcode());
-    avs_flow_scale(c->flows, (int64_t)b->frames * px * 2, FLOW_BOUND);
-  }
   avs_ctx_reset(c->ctx);
-  avs_tensor *x = avs_ctx_tensor(c->ctx, 5, AVS_SHAPE(1, b->frames, b->height, b->width, ch));
-  if (!x) app_fail_status(avs_errcode());
-  for (int64_t i = 0; i < (int64_t)b->frames * px; i++) {
-    float *o = x->data + i * ch;
-    int k = 0;
-    if (c->rgb) o[k++] = c->frames[i * 3], o[k++] = c->frames[i * 3 + 1], o[k++] = c->frames[i * 3 + 2];
-    if (c->flow) o[k++] = c->flows[i * 2], o[k++] = c->flows[i * 2 + 1];
-  }
+  avs_tensor *x = avs_ctx_wrap(c->ctx, c->x, 5, AVS_SHAPE(1, b->frames, b->height, b->width, c->m->arch->channels));
   avs_tensor *p = avs_softmax(c->ctx, avs_action_model_forward(c->ctx, c->m, x));
   if (!p) app_fail_status(avs_errcode());
   for (int k = 0; k < b->classes; k++) acc[k] += p->data[k];
@@ -108,12 +86,11 @@ static void print_top(const scored *top, int k, char **labels, const char *inden
   for (int i = 0; i < k; i++) printf("%s%.4f  %s\n", indent, top[i].p, label_of(labels, top[i].index, buf, sizeof buf));
 }
 
-/* Reads one clip at t0 (AVS_CLIP_CONTINUE: go on) into c->frames; returns the
+/* Reads one clip at t0 (AVS_CLIP_CONTINUE: go on) into c->x; returns the
  * real frames read (0 at the end of the video when going on). */
-static int read_clip(classifier *c, avs_clip_reader *r, double t0, const char *path) {
-  int n = avs_clip_read(r, t0, c->in_frames, 1, c->frames);
-  if (n == AVS_ENOTFOUND) return 0;
-  if (n < 0) app_fail("%s (%s)", avs_errmsg(), path);
+static int read_clip(classifier *c, double t0) {
+  int n = avs_action_input_read(c->in, t0, c->x);
+  if (n < 0) app_fail_status(n);
   return n;
 }
 
@@ -130,7 +107,7 @@ int avact_classify(int argc, char **argv) {
   const app_opt opts[] = {
       {"model", 'm', APP_STRING, &model, "action model file (default: the shipped data/" DEFAULT_MODEL ")", 0, 0},
       {"labels", 'l', APP_STRING, &labels_path,
-       "class names, one per line in class order (default: Kinetics-400's for 400 classes, else numbers)", 0, 0},
+       "class names: a file (one per line, in class order), kinetics400 or ucf101 (default: the model's own, else by class count)", 0, 0},
       {"topk", 'k', APP_INT, &topk, "classes to print", 1, 1000},
       {"clips", 'c', APP_INT, &n_clips, "clips spread over the video, probabilities averaged", 1, 1000},
       {"segments", 's', APP_FLAG, &segments, "classify each consecutive segment of the model's length instead", 0, 0},
@@ -144,34 +121,20 @@ int avact_classify(int argc, char **argv) {
     app_fail("no model given and none shipped (data/%s): give one with -m FILE", DEFAULT_MODEL);
 
   classifier c = {0};
-  c.m = avact_model_open(model, false);
+  c.m = avact_model_open(model, false, NULL);
   c.b = avs_action_model_base(c.m);
-  int ch = c.m->arch->channels;
-  if (ch != 2 && ch != 3 && ch != 5)
-    app_fail("model %s takes %d channels per frame; classify reads RGB (3), flow (2) or both (5) (%s)",
-             c.m->arch->name, ch, model);
-  c.rgb = ch != 2, c.flow = ch != 3;
-  c.in_frames = c.b->frames + (c.flow ? 1 : 0);
   int classes = c.b->classes;
   if (topk > classes) topk = classes;
-  char **labels = avact_labels_load(labels_path, classes, labels_path != NULL);
-  if (avs_norm_preset(c.m->arch->norm, &c.norm)) app_fail_status(avs_errcode());
-
-  avs_video *v = NULL;
-  if (avs_video_open(path, NULL, &v)) app_fail_status(avs_errcode());
-  avs_clip_params cp = {.fps = fps, .norm = &c.norm,
-                        .geom = {.width = c.b->width, .height = c.b->height,
-                                 .short_side = (int)lround(c.b->height * 8.0 / 7.0), .fit = AVS_FIT_CROP}};
-  avs_clip_reader *r = NULL;
-  if (avs_clip_reader_new(v, &cp, &r)) app_fail("%s (%s)", avs_errmsg(), path);
-  double rate = avs_clip_reader_fps(r);
-  int64_t px = (int64_t)c.b->height * c.b->width;
-  c.frames = malloc(sizeof(float) * c.in_frames * px * 3);
-  c.flows = c.flow ? malloc(sizeof(float) * c.b->frames * px * 2) : NULL;
+  char **labels = labels_path ? avact_labels_load(labels_path, classes, true) : avact_labels_of_model(c.m);
+  if (!labels && !labels_path) labels = avact_labels_load(NULL, classes, false);
+  if (avs_action_input_open(c.m, path, fps, &c.in)) app_fail_status(avs_errcode());
+  c.in_frames = avs_action_input_span(c.in);
+  double rate = avs_action_input_fps(c.in);
+  c.x = malloc(sizeof(float) * avs_action_input_numel(c.in));
   c.ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
   double *acc = calloc((size_t)classes, sizeof *acc);
   scored *top = malloc(sizeof *top * topk);
-  if (!c.frames || (c.flow && !c.flows) || !c.ctx || !acc || !top) app_fail("out of memory");
+  if (!c.x || !c.ctx || !acc || !top) app_fail("out of memory");
 
   cJSON *out = cJSON_CreateObject();
   cJSON_AddStringToObject(out, "video", path);
@@ -183,7 +146,7 @@ int avact_classify(int argc, char **argv) {
     cJSON *segs = cJSON_AddArrayToObject(out, "segments");
     if (!json) printf("%s: %s, segments of %d frames at %.3g fps\n", path, c.m->arch->name, c.in_frames, rate);
     for (;; done++) {
-      int n = read_clip(&c, r, done ? AVS_CLIP_CONTINUE : 0.0, path);
+      int n = read_clip(&c, done ? AVS_CLIP_CONTINUE : 0.0);
       if (!n) break;
       if (n < c.in_frames && !done) warn_short(n, &c, rate);
       memset(acc, 0, sizeof *acc * classes);
@@ -206,11 +169,11 @@ int avact_classify(int argc, char **argv) {
     double *starts = malloc(sizeof *starts * n_clips);
     if (!starts) app_fail("out of memory");
     int n_starts = n_clips;
-    if (avs_clip_starts(avs_video_info_get(v), rate, n_clips, c.in_frames, 1, starts)) starts[0] = 0, n_starts = 1;
+    if (avs_clip_starts(avs_action_input_info(c.in), rate, n_clips, c.in_frames, 1, starts)) starts[0] = 0, n_starts = 1;
     int fewest = c.in_frames;
     for (int i = 0; i < n_starts; i++) {
       if (i && starts[i] <= starts[i - 1]) continue; /* a video shorter than a clip: all start at 0 */
-      int n = read_clip(&c, r, starts[i], path);
+      int n = read_clip(&c, starts[i]);
       if (!n) continue;
       if (n < fewest) fewest = n;
       run_clip(&c, acc);
@@ -236,10 +199,9 @@ int avact_classify(int argc, char **argv) {
     free(s);
   }
   cJSON_Delete(out);
-  free(top), free(acc), free(c.frames), free(c.flows);
+  free(top), free(acc), free(c.x);
   avs_ctx_free(&c.ctx);
-  avs_clip_reader_free(&r);
-  avs_video_free(&v);
+  avs_action_input_free(&c.in);
   avact_labels_free(labels, classes);
   avs_action_model_free(&c.m);
   return 0;

@@ -9,6 +9,7 @@
 
 #include "apps/avact/avact.h"
 #include "apps/common/cli.h"
+#include "apps/common/output.h"
 #include "av/status.h"
 #include "video/models/profile.h"
 
@@ -69,7 +70,7 @@ static void print_hparams(const avs_action_model *m) {
 static void print_table(const avs_action_model *m, const avs_action_profile *p) {
   const avs_action_base *b = avs_action_model_base(m);
   printf("%s: %s\ninput %dx%dx%dx%d (C x T x H x W), normalisation %s, %d classes\n", m->arch->name, m->arch->title,
-         m->arch->channels, b->frames, b->height, b->width, m->arch->norm, b->classes);
+         m->arch->channels, b->frames, b->height, b->width, avs_action_model_norm(m), b->classes);
   print_hparams(m);
   printf("\n%-30s %-9s %-22s %12s %12s\n", "layer", "kind", "output", "params", "M mult-adds");
   char shape[64];
@@ -89,7 +90,7 @@ static void print_json(const avs_action_model *m, const avs_action_profile *p) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "arch", m->arch->name);
   cJSON_AddStringToObject(o, "title", m->arch->title);
-  cJSON_AddStringToObject(o, "norm", m->arch->norm);
+  cJSON_AddStringToObject(o, "norm", avs_action_model_norm(m));
   cJSON_AddItemToObject(o, "input", cJSON_CreateIntArray((const int[]){m->arch->channels, b->frames, b->height, b->width}, 4));
   cJSON *hp = cJSON_AddObjectToObject(o, "hyperparameters");
   char v[64];
@@ -119,10 +120,11 @@ static void print_json(const avs_action_model *m, const avs_action_profile *p) {
 }
 
 int avact_info(int argc, char **argv) {
-  const char *model = NULL;
+  const char *model = NULL, *hparams = NULL;
   bool json = false;
   const app_opt opts[] = {
       {"model", 'm', APP_STRING, &model, "model file, or an architecture name (default weights: zeros)", 0, 0},
+      {"hparams", 0, APP_STRING, &hparams, "with an architecture name: hyperparameters KEY=VALUE,...", 0, 0},
       {"json", 0, APP_FLAG, &json, "print the result as JSON on stdout", 0, 0},
       {0},
   };
@@ -131,7 +133,8 @@ int avact_info(int argc, char **argv) {
     list_archs(json);
     return 0;
   }
-  avs_action_model *m = avact_model_open(model, true);
+  if (hparams && app_file_exists(model)) app_usage_error("--hparams applies to an architecture name, not a model file");
+  avs_action_model *m = avact_model_open(model, true, hparams);
   avs_action_profile p;
   if (avs_action_profile_run(m, &p)) app_fail_status(avs_errcode());
   if (p.traced_params != p.params)

@@ -4,5 +4,6 @@
 #define AVS_APP_AVEVAL_H
 
 int aveval_sep(int argc, char **argv);
+int aveval_action(int argc, char **argv);
 
 #endif

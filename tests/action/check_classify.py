@@ -1,5 +1,7 @@
-"""`avact classify` end to end and on bad input (needs the ffmpeg CLI for test
-videos; exits 77, skipped, without it). Usage: check_classify.py AVACT OUT_DIR.
+"""`avact classify` end to end and on bad input, the shipped label lists and
+avact's verb dispatch. The classify runs need the ffmpeg CLI for test videos
+(without it they are skipped, exit 77, after the checks that need none).
+Usage: check_classify.py AVACT OUT_DIR.
 
 Models are small C3Ds (conv1 width 4, fc 16, 16 x 32 x 32 clips) with random
 weights written here with numpy: their table is C3D's (see video/models/c3d.c),
@@ -17,6 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import st  # noqa: E402
 
 AVACT, OUT = sys.argv[1], sys.argv[2]
+LABELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "labels")
 failures = []
 
 
@@ -43,8 +46,8 @@ def c3d_model(path, classes, arch="c3d"):
     st.save(path, t, meta)
 
 
-def run(*args):
-    return subprocess.run([AVACT, "classify", *args], capture_output=True, text=True)
+def run(*args, verb=("classify",)):
+    return subprocess.run([AVACT, *verb, *args], capture_output=True, text=True)
 
 
 def bad(what, r, needle):
@@ -53,10 +56,33 @@ def bad(what, r, needle):
           f"{what}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
 
 
+def shipped(name):
+    with open(os.path.join(LABELS, name + ".txt")) as f:
+        return f.read().splitlines()
+
+
+def check_lists_and_verbs():
+    ucf = shipped("ucf101")
+    check(len(ucf) == 101 and len(set(ucf)) == 101 and all(n and n == n.strip() for n in ucf)
+          and ucf[:3] == ["ApplyEyeMakeup", "ApplyLipstick", "Archery"] and ucf[36] == "HandstandPushups"
+          and ucf[-3:] == ["WallPushups", "WritingOnBoard", "YoYo"],
+          f"ucf101.txt: 101 unique names in classInd.txt order: {len(ucf)}, {ucf[:1]} ... {ucf[-1:]}")
+    kin = shipped("kinetics400")
+    check(len(kin) == 400 and len(set(kin)) == 400 and all(kin), "kinetics400.txt: 400 unique names")
+    r = run("--help", verb=())
+    check(r.returncode == 0 and all(f"\n  {v} " in r.stdout for v in ("classify", "info")),
+          f"avact --help lists the verbs: exit {r.returncode}")
+    r = run(verb=("nope",))
+    check(r.returncode == 2 and "unknown verb 'nope'" in r.stderr, f"unknown verb: exit {r.returncode}")
+    r = run(verb=())
+    check(r.returncode == 2 and "missing verb" in r.stderr, f"no verb: exit {r.returncode}")
+
+
 def main():
+    check_lists_and_verbs()
     if not shutil.which("ffmpeg"):
         print("skip: no ffmpeg CLI to make the test videos")
-        return 77
+        return 1 if failures else 77
     os.makedirs(OUT, exist_ok=True)
     p = lambda name: os.path.join(OUT, name)  # noqa: E731
     ff = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i"]
@@ -66,12 +92,15 @@ def main():
                    check=True)
     c3d_model(p("c3d5.safetensors"), 5)
     c3d_model(p("c3d400.safetensors"), 400)
+    c3d_model(p("c3d101.safetensors"), 101)
     c3d_model(p("other.safetensors"), 5, arch="sop_unet")
     names = ["jump", "run", "swim", "throw", "wave"]
-    with open(p("five.txt"), "w") as f:
-        f.write("\n".join(names) + "\n")
-    with open(p("four.txt"), "w") as f:
-        f.write("\n".join(names[:4]) + "\n")
+    lists = {"five": names, "four": names[:4], "repeat": ["jump", "run", "swim", "run", "wave"],
+             "blank": ["jump", "run", "", "throw", "wave"], "trailing": names + [""],
+             "long": ["jump", "r" * 1023, "swim", "throw", "wave"]}
+    for name, lines in lists.items():
+        with open(p(name + ".txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
 
     r = run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels", p("five.txt"), "--topk", "3", "--json")
     ok = r.returncode == 0
@@ -82,11 +111,18 @@ def main():
           f"3 s video, 5 clips, top 3 with the given labels: exit {r.returncode} {r.stderr.strip()} {tops}")
 
     r = run(p("long.mp4"), "-m", p("c3d400.safetensors"), "-k", "2")
-    kinetics = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "labels",
-                                 "kinetics400.txt")).read().splitlines()
+    kinetics = shipped("kinetics400")
     shown = [line.split(None, 1)[1] for line in r.stdout.splitlines()[1:]]
     check(r.returncode == 0 and len(shown) == 2 and all(s in kinetics for s in shown),
           f"a 400-class model is labelled with Kinetics-400 by default: {shown}")
+    for model, spec, names_of in (("c3d101", None, "ucf101"), ("c3d400", "kinetics400", "kinetics400")):
+        r = run(p("long.mp4"), "-m", p(model + ".safetensors"), "-c", "1", "-k", "3", "--json",
+                *(("--labels", spec) if spec else ()))
+        tops = json.loads(r.stdout)["top"] if r.returncode == 0 else []
+        want = shipped(names_of)
+        check(len(tops) == 3 and all(t["label"] == want[t["index"]] for t in tops),
+              f"{model}, --labels {spec or '(none)'}: {names_of}.txt's names: exit {r.returncode} {r.stderr.strip()}"
+              f" {tops}")
 
     r = run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--segments", "--json", "-k", "1")
     segs = json.loads(r.stdout).get("segments", []) if r.returncode == 0 else []
@@ -104,6 +140,16 @@ def main():
         "cannot open the labels file")
     bad("labels count differs from classes", run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels",
                                                  p("four.txt")), "4 names but the model has 5 classes")
+    bad("a shipped list of another class count", run(p("long.mp4"), "-m", p("c3d400.safetensors"), "--labels",
+                                                      "ucf101"), "101 names but the model has 400 classes")
+    bad("unknown shipped list name", run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels", "ucf102"),
+        "cannot open the labels file (ucf102); the shipped lists are kinetics400, ucf101")
+    for name, needle in (("repeat", "line 4 of the labels file repeats 'run' of line 2"),
+                         ("blank", "line 3 of the labels file is empty"),
+                         ("trailing", "line 6 of the labels file is empty"),
+                         ("long", "line 2 of the labels file is over 1022 characters")):
+        bad(f"labels file: {name}", run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels", p(name + ".txt")),
+            needle)
     bad("video without frames", run(p("empty.mp4"), "-m", p("c3d5.safetensors")), "empty.mp4")
     bad("missing video", run(p("none.mp4"), "-m", p("c3d5.safetensors")), "none.mp4")
     bad("missing model file", run(p("long.mp4"), "-m", p("none.safetensors")), "model file not found")

@@ -40,12 +40,16 @@
  * "true"). Loading reads the hyperparameters first (absent keys keep the
  * architecture's default, so a converted torchvision file needs at most
  * --meta classes=N), declares the table, then avs_params_load checks every
- * name and shape. */
+ * name and shape. A file may also carry its class names as metadata "labels"
+ * (one per line, in class order; avtrain writes them) and the input
+ * normalisation it was trained with as "norm" (a preset name, overriding the
+ * architecture's), both kept on load. */
 #ifndef AVS_MODELS_REGISTRY_H
 #define AVS_MODELS_REGISTRY_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "av/ctx.h"
 #include "av/params.h"
@@ -113,6 +117,8 @@ const avs_action_arch *avs_action_arch_find(const char *name);
  * unknown key or a malformed value), or format the field into buf. */
 int avs_action_cfg_set(const avs_action_arch *a, void *cfg, const char *key, const char *value);
 int avs_action_cfg_get(const avs_action_arch *a, const void *cfg, const char *key, char *buf, size_t size);
+/* "key=value,key=value" through avs_action_cfg_set (AVS_EINVAL names the bad item). */
+int avs_action_cfg_parse(const avs_action_arch *a, void *cfg, const char *list);
 
 /* ---- a model: architecture, hyperparameters, tensors ---- */
 typedef struct avs_action_model {
@@ -130,8 +136,13 @@ int avs_action_model_new(const char *arch, const void *cfg, avs_action_model **o
 int avs_action_model_load(const char *path, avs_action_model **out);
 int avs_action_model_load_arch(const char *path, const char *want_arch, avs_action_model **out);
 int avs_action_model_save(const avs_action_model *m, const char *path);
+/* Fresh weights for training from scratch, deterministic in seed (init.c says
+ * which tensor gets which PyTorch initialiser). */
+int avs_action_model_init(avs_action_model *m, uint64_t seed);
 void avs_action_model_free(avs_action_model **m);
 const avs_action_base *avs_action_model_base(const avs_action_model *m);
+/* The input normalisation preset: the file's "norm", else the architecture's. */
+const char *avs_action_model_norm(const avs_action_model *m);
 
 /* clip (N, T, H, W, arch->channels) -> logits (N, classes). Checks the clip's
  * rank and channels, then runs the architecture's forward (in eval mode with

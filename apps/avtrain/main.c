@@ -1,0 +1,14 @@
+/* avtrain: trains AVS models from avdata manifests. One verb per file. */
+#include "apps/avtrain/avtrain.h"
+#include "apps/common/cli.h"
+#include "apps/common/verbs.h"
+
+/* Add a verb: its file, its declaration in avtrain.h, one line here. */
+static const app_verb verbs[] = {
+    {"action", avtrain_action, "an action-recognition model (any 'avact info' architecture) on labelled clips"},
+};
+
+int main(int argc, char **argv) {
+  app_init("avtrain", argc, argv);
+  return app_dispatch("Trains models on avdata manifests.", verbs, sizeof verbs / sizeof *verbs, argc, argv);
+}
