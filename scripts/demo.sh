@@ -5,7 +5,8 @@
 #   1. describe the bundled sample clip (avinfo) and save a still from it;
 #   2. make a small synthetic music set with ground-truth stems (avdata synth);
 #   3. score the oracle masks (the ceiling) and the audio-only NMF baseline
-#      (the floor) on its test split with BSS Eval (avdata baseline).
+#      (the floor) on its test split with BSS Eval (avdata baseline);
+#   4. recognize the action in a bundled clip with the shipped default model.
 set -euo pipefail
 build=${1:-build}
 bin="$build/bin"
@@ -24,3 +25,7 @@ rm -rf "$out/music"
 
 echo "== 3. separation scores on its test split (oracle ceiling, NMF floor)"
 "$bin/avdata" baseline "$out/music" --split test -q
+
+action=data/samples/actions/clips/actions_test_000000/video.mp4
+echo "== 4. the action in $action (shipped model data/models/action.safetensors)"
+"$bin/avact" classify -q --topk 3 "$action"

@@ -1,16 +1,47 @@
 """References for test_action_video.c: C3D (fc6 sized for the small clip,
 widths / 8) and torchvision's r3d_18, mc3_18, r2plus1d_18, at hashed weights;
-eval logits and a train step's gradients (see tests/action/action_ref.py)."""
+eval logits and a train step's gradients (see tests/action/action_ref.py).
+r3d_18_nl: r3d_18 with non-local blocks after layer2.0 and layer3.1 (bits 2
+and 5 of `nonlocal`); the hash gives their output BNs weights near 1, so they
+are far from the identity they start as (checked: bypassing them moves the
+logits). Its train clip is the first of seeds 1, 2, ... whose step PyTorch
+float32 reproduces within action_ref.STABLE_DEV (1e-4): a ReLU gate within
+float32 rounding of zero flips in one float32 implementation and not in
+another, and such a clip usually shows as a larger deviation (seed 0: 1.2e-2;
+the global stream's clip: 1.4e-4, and 8e-2 with the clip perturbed by 1e-6).
+Seed 1 passes (7.6e-5; this library 7.5e-5), so no extra run is spent."""
 import os
 import sys
 
+import torch
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "action"))
+import action_hash  # noqa: E402
 import action_ref  # noqa: E402
 
 SMALL = dict(classes=5, frames=8, height=32, width=32)
+NONLOCAL = {**SMALL, "nonlocal": 0b100100}  # layer2.0, layer3.1 ("nonlocal" is a Python keyword)
+
+
+def nonlocal_effect(arch, hp):
+    """max |logits - logits without the non-local blocks| / max |logits without|, eval mode."""
+    x = torch.randn(1, hp["frames"], hp["height"], hp["width"], 3, generator=torch.Generator().manual_seed(1))
+    logits = []
+    for h in (hp, {**hp, "nonlocal": 0}):
+        m = action_ref.BUILDERS[arch](h)
+        action_hash.fill(m)  # the same names get the same weights in both
+        with torch.no_grad():
+            logits.append(m.eval()(x))
+    return ((logits[0] - logits[1]).abs().max() / logits[1].abs().max()).item()
+
+
 action_ref.write(sys.argv[1], [
     ("c3d", "c3d", dict(classes=5, frames=16, height=32, width=32, channels=8, fc_dim=32, dropout=0.0)),
     ("r3d_18", "r3d_18", SMALL),
     ("mc3_18", "mc3_18", SMALL),
     ("r2plus1d_18", "r2plus1d_18", SMALL),
+    ("r3d_18_nl", "r3d_18", NONLOCAL, range(1, 20)),
 ])
+effect = nonlocal_effect("r3d_18", NONLOCAL)
+print(f"r3d_18_nl: bypassing the non-local blocks moves the logits by {effect:.2f} of their largest")
+assert effect > 0.05, "the non-local blocks barely matter: the case would not test them"

@@ -20,8 +20,8 @@ int avs_action_evaluate(avs_ctx *ctx, const avs_action_model *m, const avs_actio
     avs_tensor *x = avs_ctx_tensor(ctx, 5, AVS_SHAPE(nb, b->frames, b->height, b->width, m->arch->channels));
     if (!x) rc = avs_errcode();
     for (int i = 0; !rc && i < nb; i++) {
-      int got = avs_action_input_load(m, job->videos[start + i], 0.5, x->data + i * per_clip);
-      if (got < 0) rc = got;
+      float **slot = job->cache ? &job->cache[start + i] : NULL;
+      rc = avs_action_input_cached(m, job->videos[start + i], 0.5, slot, x->data + i * per_clip);
     }
     if (rc) break;
     avs_tensor *y = avs_action_model_forward(ctx, m, x);

@@ -17,6 +17,9 @@ typedef struct {
   void *user;
   /* when not NULL: the n x classes logits, in clip order */
   float *logits;
+  /* when not NULL: n slots of model inputs kept between calls (a NULL slot is
+   * read and filled; free each with free()), so clips are decoded once */
+  float **cache;
 } avs_action_eval_job;
 
 /* Fills s (initialised for the model's classes by the caller). Errors name the clip's file. */

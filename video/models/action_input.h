@@ -41,5 +41,9 @@ int avs_action_input_read(avs_action_input *in, double t0, float *x);
  * first frame, 0.5: centred, 1: ending at the last frame), closes. Returns
  * the real frames read (>= 1) or < 0 (AVS_ENOTFOUND: no frames). */
 int avs_action_input_load(const avs_action_model *m, const char *path, double where, float *x);
+/* As avs_action_input_load, through a cache slot when `slot` is not NULL: an
+ * empty slot is loaded and keeps a malloc'ed copy (free it), a full one is
+ * copied out (then `where` is the first load's). Returns AVS_OK or < 0. */
+int avs_action_input_cached(const avs_action_model *m, const char *path, double where, float **slot, float *x);
 
 #endif

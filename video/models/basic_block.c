@@ -4,6 +4,7 @@
 #include "av/ops.h"
 #include "av/status.h"
 #include "video/models/basic_block.h"
+#include "video/models/nonlocal.h"
 #include "video/models/unit.h"
 
 int avs_block_midplanes(int in, int out) { return (in * out * 27) / (in * 9 + 3 * out); }
@@ -109,26 +110,39 @@ avs_tensor *avs_basic_block_forward(avs_ctx *ctx, const avs_params *p, const cha
   return avs_relu(ctx, avs_add(ctx, h, shortcut));
 }
 
-int avs_resnet_layer_declare(avs_params *p, const char *prefix, int blocks, const avs_block_spec *first) {
+int avs_resnet_layer_declare_nl(avs_params *p, const char *prefix, int blocks, const avs_block_spec *first,
+                                int nonlocal) {
+  AVS_ASSERT(!nonlocal || first->conv != AVS_BLOCK_CONV2D); /* the block is 3-D */
   char name[AVS_NAME_MAX];
   for (int i = 0; i < blocks; i++) {
     avs_block_spec s = *first;
     if (i) s.in = s.out, s.stride = 1;
     avs_unit_name(name, "%s.%d", prefix, i);
     int rc = avs_basic_block_declare(p, name, &s);
+    if (!rc && (nonlocal >> i & 1)) rc = avs_nonlocal_after_declare(p, name, s.out);
     if (rc) return rc;
   }
   return AVS_OK;
 }
 
-avs_tensor *avs_resnet_layer_forward(avs_ctx *ctx, const avs_params *p, const char *prefix, int blocks,
-                                     const avs_block_spec *first, avs_tensor *x) {
+avs_tensor *avs_resnet_layer_forward_nl(avs_ctx *ctx, const avs_params *p, const char *prefix, int blocks,
+                                        const avs_block_spec *first, int nonlocal, avs_tensor *x) {
   char name[AVS_NAME_MAX];
   for (int i = 0; i < blocks; i++) {
     avs_block_spec s = *first;
     if (i) s.in = s.out, s.stride = 1;
     avs_unit_name(name, "%s.%d", prefix, i);
     x = avs_basic_block_forward(ctx, p, name, &s, x);
+    if (nonlocal >> i & 1) x = avs_nonlocal_after_forward(ctx, p, name, false, x);
   }
   return x;
+}
+
+int avs_resnet_layer_declare(avs_params *p, const char *prefix, int blocks, const avs_block_spec *first) {
+  return avs_resnet_layer_declare_nl(p, prefix, blocks, first, 0);
+}
+
+avs_tensor *avs_resnet_layer_forward(avs_ctx *ctx, const avs_params *p, const char *prefix, int blocks,
+                                     const avs_block_spec *first, avs_tensor *x) {
+  return avs_resnet_layer_forward_nl(ctx, p, prefix, blocks, first, 0, x);
 }

@@ -40,5 +40,11 @@ avs_tensor *avs_basic_block_forward(avs_ctx *ctx, const avs_params *p, const cha
 int avs_resnet_layer_declare(avs_params *p, const char *prefix, int blocks, const avs_block_spec *first);
 avs_tensor *avs_resnet_layer_forward(avs_ctx *ctx, const avs_params *p, const char *prefix, int blocks,
                                      const avs_block_spec *first, avs_tensor *x);
+/* The same stage of video blocks with block i followed by a non-local block,
+ * "<prefix>.<i>.nonlocal.*" (nonlocal.h), where bit i of `nonlocal` is set. */
+int avs_resnet_layer_declare_nl(avs_params *p, const char *prefix, int blocks, const avs_block_spec *first,
+                                int nonlocal);
+avs_tensor *avs_resnet_layer_forward_nl(avs_ctx *ctx, const avs_params *p, const char *prefix, int blocks,
+                                        const avs_block_spec *first, int nonlocal, avs_tensor *x);
 
 #endif

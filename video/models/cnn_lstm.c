@@ -13,7 +13,7 @@
 int avs_cnn_lstm_declare(avs_params *p, const avs_cnn_lstm_cfg *cfg) {
   if (cfg->hidden < 1 || cfg->layers < 1 || cfg->layers > 8 || cfg->dropout < 0 || cfg->dropout >= 1)
     return avs_seterr(AVS_EINVAL, "cnn_lstm: hidden must be positive, layers 1..8, dropout in [0, 1)");
-  int rc = avs_resnet18_trunk_declare(p, "backbone.", 3);
+  int rc = avs_resnet18_trunk_declare(p, "backbone.", 3, AVS_RESNET18_WIDTH);
   char name[AVS_NAME_MAX];
   int64_t g = 4 * (int64_t)cfg->hidden;
   for (int l = 0; !rc && l < cfg->layers; l++) {
@@ -29,7 +29,7 @@ int avs_cnn_lstm_declare(avs_params *p, const avs_cnn_lstm_cfg *cfg) {
 
 /* Clip -> LSTM outputs (N, T, hidden), after dropout. */
 static avs_tensor *lstm_outputs(avs_ctx *ctx, const avs_params *p, const avs_cnn_lstm_cfg *cfg, avs_tensor *clip) {
-  avs_tensor *h = avs_resnet18_frame_features(ctx, p, "backbone.", clip);
+  avs_tensor *h = avs_resnet18_frame_features(ctx, p, "backbone.", AVS_RESNET18_WIDTH, clip);
   for (int l = 0; l < cfg->layers && h; l++) {
     avs_lstm_w w = {.w_ih = avs_unit_param(p, "lstm.weight_ih_l%d", l), .w_hh = avs_unit_param(p, "lstm.weight_hh_l%d", l),
                     .b_ih = avs_unit_param(p, "lstm.bias_ih_l%d", l), .b_hh = avs_unit_param(p, "lstm.bias_hh_l%d", l)};

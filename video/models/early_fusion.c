@@ -15,7 +15,7 @@ avs_tensor *avs_models_stack_frames(avs_ctx *ctx, avs_tensor *clip) {
 }
 
 int avs_early_fusion_declare(avs_params *p, const avs_early_fusion_cfg *cfg) {
-  int rc = avs_resnet18_trunk_declare(p, "", 3 * cfg->base.frames);
+  int rc = avs_resnet18_trunk_declare(p, "", 3 * cfg->base.frames, AVS_RESNET18_WIDTH);
   return rc ? rc : avs_unit_declare_linear(p, "fc", AVS_RESNET18_FEATURES, cfg->base.classes);
 }
 
@@ -26,7 +26,7 @@ avs_tensor *avs_early_fusion_forward(avs_ctx *ctx, const avs_params *p, const av
                cfg->base.frames, 3 * cfg->base.frames, (long long)clip->shape[1]);
     return NULL;
   }
-  avs_tensor *f = avs_resnet18_trunk_forward(ctx, p, "", 3 * cfg->base.frames, avs_models_stack_frames(ctx, clip));
+  avs_tensor *f = avs_resnet18_trunk_forward(ctx, p, "", 3 * cfg->base.frames, AVS_RESNET18_WIDTH, avs_models_stack_frames(ctx, clip));
   return avs_unit_linear(ctx, p, "fc", f);
 }
 

@@ -6,12 +6,11 @@
 #include "video/models/nonlocal.h"
 #include "video/models/unit.h"
 
-#define I3D_RESNET_BLOCKS 8 /* 4 layers of 2 */
-
 static int layer_width(const avs_i3d_resnet_cfg *c, int layer) { return c->width << layer; } /* layer 0..3 */
 
-static avs_nonlocal_spec nl_spec(const avs_i3d_resnet_cfg *c, int layer) {
-  return (avs_nonlocal_spec){.channels = layer_width(c, layer), .sub_sample = true, .norm_eval = c->norm_eval};
+/* Whether block b of layer l (0..3) is followed by a non-local block. */
+static bool has_nonlocal(const avs_i3d_resnet_cfg *c, int l, int b) {
+  return avs_nonlocal_resnet_layer(c->nonlocal, l) >> b & 1;
 }
 
 /* A conv as spec'd, kernel kt x k x k, spatial stride s, "same" spatial padding. */
@@ -23,12 +22,12 @@ static avs_conv_spec conv_spec(int in, int out, int kt, int k, int s) {
 
 int avs_i3d_resnet18_declare(avs_params *p, const avs_i3d_resnet_cfg *c) {
   if (c->width < 1 || c->kt < 1 || c->kt % 2 == 0 || c->stem_kt < 1 || c->stem_kt % 2 == 0 || c->base.classes < 1 ||
-      c->nonlocal < 0 || c->nonlocal >> I3D_RESNET_BLOCKS || c->dropout < 0 || c->dropout >= 1)
-    return avs_seterr(AVS_EINVAL, "i3d_resnet18: width and classes positive, kt and stem_kt odd, nonlocal a mask "
-                      "of 8 bits, dropout in [0, 1)");
+      c->dropout < 0 || c->dropout >= 1)
+    return avs_seterr(AVS_EINVAL, "i3d_resnet18: width and classes positive, kt and stem_kt odd, dropout in [0, 1)");
+  int rc = avs_nonlocal_resnet_check("i3d_resnet18", c->nonlocal), in = c->width;
   char n[AVS_NAME_MAX], m[AVS_NAME_MAX];
   avs_conv_spec stem = conv_spec(3, c->width, c->stem_kt, 7, 2);
-  int rc = avs_unit_declare(p, "conv1", "bn1", &stem), in = c->width;
+  if (!rc) rc = avs_unit_declare(p, "conv1", "bn1", &stem);
   for (int l = 0; l < 4 && !rc; l++)
     for (int b = 0; b < 2 && !rc; b++) {
       int out = layer_width(c, l), s = l > 0 && b == 0 ? 2 : 1;
@@ -40,10 +39,8 @@ int avs_i3d_resnet18_declare(avs_params *p, const avs_i3d_resnet_cfg *c) {
         rc = avs_unit_declare(p, avs_unit_name(n, "layer%d.%d.downsample.0", l + 1, b),
                               avs_unit_name(m, "layer%d.%d.downsample.1", l + 1, b), &ds);
       }
-      if (!rc && (c->nonlocal >> (2 * l + b) & 1)) {
-        avs_nonlocal_spec nl = nl_spec(c, l);
-        rc = avs_nonlocal_declare(p, avs_unit_name(n, "layer%d.%d.nonlocal.", l + 1, b), &nl);
-      }
+      if (!rc && has_nonlocal(c, l, b))
+        rc = avs_nonlocal_after_declare(p, avs_unit_name(n, "layer%d.%d", l + 1, b), out);
       in = out;
     }
   return rc ? rc : avs_unit_declare_linear(p, "fc", in, c->base.classes);
@@ -89,10 +86,8 @@ static avs_tensor *basic_block(avs_ctx *ctx, const avs_params *p, const avs_i3d_
     skip = conv_bn(ctx, p, c, avs_unit_name(n, "layer%d.%d.downsample.0", l + 1, b),
                    avs_unit_name(m, "layer%d.%d.downsample.1", l + 1, b), conv_spec(in, out, 1, 1, s), x, false);
   x = avs_relu(ctx, avs_add(ctx, h, skip));
-  if (c->nonlocal >> (2 * l + b) & 1) {
-    avs_nonlocal_spec nl = nl_spec(c, l);
-    x = avs_nonlocal_forward(ctx, p, avs_unit_name(n, "layer%d.%d.nonlocal.", l + 1, b), &nl, x);
-  }
+  if (has_nonlocal(c, l, b))
+    x = avs_nonlocal_after_forward(ctx, p, avs_unit_name(n, "layer%d.%d", l + 1, b), c->norm_eval, x);
   return x;
 }
 
@@ -124,7 +119,7 @@ static const avs_hparam i3d_resnet18_hparams[] = {
     AVS_HP(avs_i3d_resnet_cfg, kt, AVS_HP_INT, "temporal kernel of the block convs (3)"),
     AVS_HP(avs_i3d_resnet_cfg, stem_kt, AVS_HP_INT, "temporal kernel of conv1 (7)"),
     AVS_HP(avs_i3d_resnet_cfg, replicate_time_pad, AVS_HP_BOOL, "pad time with edge frames, not zeros (false)"),
-    AVS_HP(avs_i3d_resnet_cfg, nonlocal, AVS_HP_INT, "bit mask of blocks followed by a non-local block (0)"),
+    AVS_HP(avs_i3d_resnet_cfg, nonlocal, AVS_HP_INT, AVS_NONLOCAL_RESNET_HELP),
     AVS_HP(avs_i3d_resnet_cfg, norm_eval, AVS_HP_BOOL, "batch norms keep their running statistics (false)"),
     AVS_HP(avs_i3d_resnet_cfg, dropout, AVS_HP_FLOAT, "dropout before fc in training (0)"),
 };

@@ -11,7 +11,7 @@
 int avs_late_fusion_declare(avs_params *p, const avs_late_fusion_cfg *cfg) {
   if (cfg->hidden < 1 || cfg->dropout < 0 || cfg->dropout >= 1)
     return avs_seterr(AVS_EINVAL, "late_fusion: hidden must be positive and dropout in [0, 1)");
-  int rc = avs_resnet18_trunk_declare(p, "backbone.", 3);
+  int rc = avs_resnet18_trunk_declare(p, "backbone.", 3, AVS_RESNET18_WIDTH);
   if (!rc) rc = avs_unit_declare_linear(p, "fc.0", cfg->base.frames * AVS_RESNET18_FEATURES, cfg->hidden);
   return rc ? rc : avs_unit_declare_linear(p, "fc.3", cfg->hidden, cfg->base.classes);
 }
@@ -23,7 +23,7 @@ avs_tensor *avs_late_fusion_forward(avs_ctx *ctx, const avs_params *p, const avs
                (long long)clip->shape[1]);
     return NULL;
   }
-  avs_tensor *f = avs_resnet18_frame_features(ctx, p, "backbone.", clip);
+  avs_tensor *f = avs_resnet18_frame_features(ctx, p, "backbone.", AVS_RESNET18_WIDTH, clip);
   f = f ? avs_reshape(ctx, f, 2, AVS_SHAPE(f->shape[0], -1)) : NULL;
   f = avs_dropout(ctx, avs_relu(ctx, avs_unit_linear(ctx, p, "fc.0", f)), cfg->dropout);
   return avs_unit_linear(ctx, p, "fc.3", f);

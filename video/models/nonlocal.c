@@ -68,3 +68,29 @@ avs_tensor *avs_nonlocal_forward(avs_ctx *ctx, const avs_params *p, const char *
   avs_layer_trace_amend(y, bn.weight->numel + bn.bias->numel);
   return avs_add(ctx, y, x);
 }
+
+/* ---- placement after a ResNet block (see nonlocal.h) ---- */
+
+int avs_nonlocal_resnet_check(const char *model, int mask) {
+  if (mask >= 0 && !(mask >> AVS_NONLOCAL_RESNET_BITS)) return AVS_OK;
+  return avs_seterr(AVS_EINVAL, "%s: nonlocal %d is not a mask of %d blocks (0 to %d; bit 2*(L-1)+b is layerL.b)",
+                    model, mask, AVS_NONLOCAL_RESNET_BITS, (1 << AVS_NONLOCAL_RESNET_BITS) - 1);
+}
+
+static avs_nonlocal_spec after_spec(int channels, bool norm_eval) {
+  return (avs_nonlocal_spec){.channels = channels, .sub_sample = true, .norm_eval = norm_eval};
+}
+
+int avs_nonlocal_after_declare(avs_params *p, const char *block, int channels) {
+  char n[AVS_NAME_MAX];
+  avs_nonlocal_spec s = after_spec(channels, false);
+  return avs_nonlocal_declare(p, avs_unit_name(n, "%s.nonlocal.", block), &s);
+}
+
+avs_tensor *avs_nonlocal_after_forward(avs_ctx *ctx, const avs_params *p, const char *block, bool norm_eval,
+                                       avs_tensor *x) {
+  if (!x) return NULL;
+  char n[AVS_NAME_MAX];
+  avs_nonlocal_spec s = after_spec((int)x->shape[x->ndim - 1], norm_eval);
+  return avs_nonlocal_forward(ctx, p, avs_unit_name(n, "%s.nonlocal.", block), &s, x);
+}

@@ -35,4 +35,22 @@ int avs_nonlocal_declare(avs_params *p, const char *prefix, const avs_nonlocal_s
 avs_tensor *avs_nonlocal_forward(avs_ctx *ctx, const avs_params *p, const char *prefix, const avs_nonlocal_spec *s,
                                  avs_tensor *x);
 
+/* The placement the ResNet-18s share (i3d_resnet18, r3d_18, mc3_18, r2plus1d_18): their
+ * hyperparameter `nonlocal` is a bit mask over the 4 layers x 2 residual blocks, bit
+ * 2 * (L - 1) + b putting a non-local block after block layer<L>.<b> (layer1.0 = bit 0,
+ * layer2.0 = bit 2, ... layer4.1 = bit 7). The block covers the residual block's output
+ * channels, sub-samples phi and g, and its tensors are "layer<L>.<b>.nonlocal.*". */
+#define AVS_NONLOCAL_RESNET_BITS 8
+#define AVS_NONLOCAL_RESNET_HELP "bit mask of blocks followed by a non-local block, bit 2*(L-1)+b: layerL.b (0)"
+
+/* AVS_EINVAL naming `model` unless 0 <= mask < 2^AVS_NONLOCAL_RESNET_BITS. */
+int avs_nonlocal_resnet_check(const char *model, int mask);
+/* The bits of layer index l (0 for layer1 ... 3 for layer4): bit b = after block b. */
+static inline int avs_nonlocal_resnet_layer(int mask, int l) { return mask >> (2 * l) & 3; }
+/* The non-local block after the residual block named `block` ("layer2.0") with `channels`
+ * outputs; forward takes those channels from x. */
+int avs_nonlocal_after_declare(avs_params *p, const char *block, int channels);
+avs_tensor *avs_nonlocal_after_forward(avs_ctx *ctx, const avs_params *p, const char *block, bool norm_eval,
+                                       avs_tensor *x);
+
 #endif

@@ -6,6 +6,9 @@
  *   layer1..layer4: 2 basic blocks each, 64 / 128 / 256 / 512, stride 1 / 2 / 2 / 2
  *   global average pool -> 512 features
  *
+ * `width` scales it (torchvision's is 64): conv1 and layer1 have width
+ * channels, layer2..4 2x, 4x, 8x, so 8 x width features.
+ *
  * Used per frame by the single-frame, fusion, CNN+LSTM and two-stream models. */
 #ifndef AVS_MODELS_RESNET18_H
 #define AVS_MODELS_RESNET18_H
@@ -13,14 +16,17 @@
 #include "av/ctx.h"
 #include "av/params.h"
 
-#define AVS_RESNET18_FEATURES 512
+#define AVS_RESNET18_WIDTH 64     /* torchvision's */
+#define AVS_RESNET18_FEATURES 512 /* at that width */
+static inline int avs_resnet18_features(int width) { return 8 * width; }
 
-int avs_resnet18_trunk_declare(avs_params *p, const char *prefix, int in_channels);
-/* images (N, H, W, in_channels) -> features (N, 512). */
+int avs_resnet18_trunk_declare(avs_params *p, const char *prefix, int in_channels, int width);
+/* images (N, H, W, in_channels) -> features (N, 8 width). */
 avs_tensor *avs_resnet18_trunk_forward(avs_ctx *ctx, const avs_params *p, const char *prefix, int in_channels,
-                                       avs_tensor *images);
-/* Every frame of clip (N, T, H, W, C) through the trunk -> (N, T, 512). */
-avs_tensor *avs_resnet18_frame_features(avs_ctx *ctx, const avs_params *p, const char *prefix, avs_tensor *clip);
+                                       int width, avs_tensor *images);
+/* Every frame of clip (N, T, H, W, C) through the trunk -> (N, T, 8 width). */
+avs_tensor *avs_resnet18_frame_features(avs_ctx *ctx, const avs_params *p, const char *prefix, int width,
+                                        avs_tensor *clip);
 /* x (N, T, C) -> mean over T (N, C). */
 avs_tensor *avs_models_mean_over_time(avs_ctx *ctx, avs_tensor *x);
 

@@ -10,6 +10,7 @@
 
 typedef struct {
   avs_action_base base; /* 400 classes, 8 x 224 x 224 (any T and size run) */
+  int channels;         /* ResNet-18 width (64) */
 } avs_single_frame_cfg;
 
 int avs_single_frame_declare(avs_params *p, const avs_single_frame_cfg *cfg);

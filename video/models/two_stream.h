@@ -15,6 +15,7 @@
 
 typedef struct {
   avs_action_base base; /* 101 classes (UCF-101), L = frames = 10, 224 x 224 */
+  int channels;         /* ResNet-18 width (64) */
 } avs_two_stream_cfg;
 
 int avs_two_stream_declare(avs_params *p, const avs_two_stream_cfg *cfg);

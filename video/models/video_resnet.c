@@ -9,8 +9,12 @@
  *   layer3  2 basic blocks, 256, stride 2
  *   layer4  2 basic blocks, 512, stride 2
  *   global average pool, fc classes                                   "fc"
+ *
+ * A non-local block follows block layer<L>.<b> where bit 2 * (L - 1) + b of
+ * `nonlocal` is set (nonlocal.h).
  */
 #include "video/models/basic_block.h"
+#include "video/models/nonlocal.h"
 #include "video/models/unit.h"
 #include "video/models/video_resnet.h"
 
@@ -35,16 +39,18 @@ static const avs_conv_spec stem_temporal = {3, 45, 64, {3, 1, 1}, {1, 1, 1}, {1,
 
 static int vr_declare(avs_params *p, const avs_video_resnet_cfg *cfg, vr_kind kind) {
   static const char *layers[4] = {"layer1", "layer2", "layer3", "layer4"};
-  int rc = kind == R2PLUS1D ? avs_unit_declare(p, "stem.0", "stem.1", &stem_spatial) : avs_unit_declare(p, "stem.0", "stem.1", &stem_3d);
+  int rc = avs_nonlocal_resnet_check(p->arch, cfg->nonlocal);
+  if (!rc) rc = avs_unit_declare(p, "stem.0", "stem.1", kind == R2PLUS1D ? &stem_spatial : &stem_3d);
   if (!rc && kind == R2PLUS1D) rc = avs_unit_declare(p, "stem.3", "stem.4", &stem_temporal);
   for (int i = 0; !rc && i < 4; i++) {
     avs_block_spec s = vr_stage(kind, i);
-    rc = avs_resnet_layer_declare(p, layers[i], 2, &s);
+    rc = avs_resnet_layer_declare_nl(p, layers[i], 2, &s, avs_nonlocal_resnet_layer(cfg->nonlocal, i));
   }
   return rc ? rc : avs_unit_declare_linear(p, "fc", 512, cfg->base.classes);
 }
 
-static avs_tensor *vr_forward(avs_ctx *ctx, const avs_params *p, vr_kind kind, avs_tensor *x) {
+static avs_tensor *vr_forward(avs_ctx *ctx, const avs_params *p, const avs_video_resnet_cfg *cfg, vr_kind kind,
+                              avs_tensor *x) {
   static const char *layers[4] = {"layer1", "layer2", "layer3", "layer4"};
   if (kind == R2PLUS1D) {
     x = avs_unit_forward(ctx, p, "stem.0", "stem.1", &stem_spatial, x, true);
@@ -54,7 +60,7 @@ static avs_tensor *vr_forward(avs_ctx *ctx, const avs_params *p, vr_kind kind, a
   }
   for (int i = 0; i < 4; i++) {
     avs_block_spec s = vr_stage(kind, i);
-    x = avs_resnet_layer_forward(ctx, p, layers[i], 2, &s, x);
+    x = avs_resnet_layer_forward_nl(ctx, p, layers[i], 2, &s, avs_nonlocal_resnet_layer(cfg->nonlocal, i), x);
   }
   x = avs_adaptive_avg_pool3d(ctx, x, 1, 1, 1);
   x = x ? avs_reshape(ctx, x, 2, AVS_SHAPE(x->shape[0], -1)) : NULL;
@@ -66,21 +72,21 @@ int avs_mc3_18_declare(avs_params *p, const avs_mc3_18_cfg *cfg) { return vr_dec
 int avs_r2plus1d_18_declare(avs_params *p, const avs_r2plus1d_18_cfg *cfg) { return vr_declare(p, cfg, R2PLUS1D); }
 
 avs_tensor *avs_r3d_18_forward(avs_ctx *ctx, const avs_params *p, const avs_r3d_18_cfg *cfg, avs_tensor *clip) {
-  (void)cfg;
-  return vr_forward(ctx, p, R3D, clip);
+  return vr_forward(ctx, p, cfg, R3D, clip);
 }
 avs_tensor *avs_mc3_18_forward(avs_ctx *ctx, const avs_params *p, const avs_mc3_18_cfg *cfg, avs_tensor *clip) {
-  (void)cfg;
-  return vr_forward(ctx, p, MC3, clip);
+  return vr_forward(ctx, p, cfg, MC3, clip);
 }
 avs_tensor *avs_r2plus1d_18_forward(avs_ctx *ctx, const avs_params *p, const avs_r2plus1d_18_cfg *cfg,
                                     avs_tensor *clip) {
-  (void)cfg;
-  return vr_forward(ctx, p, R2PLUS1D, clip);
+  return vr_forward(ctx, p, cfg, R2PLUS1D, clip);
 }
 
 static const avs_video_resnet_cfg vr_default = {.base = {.classes = 400, .frames = 16, .height = 112, .width = 112}};
-static const avs_hparam vr_hparams[] = {AVS_ACTION_BASE_HPARAMS(avs_video_resnet_cfg)};
+static const avs_hparam vr_hparams[] = {
+    AVS_ACTION_BASE_HPARAMS(avs_video_resnet_cfg),
+    AVS_HP(avs_video_resnet_cfg, nonlocal, AVS_HP_INT, AVS_NONLOCAL_RESNET_HELP),
+};
 
 AVS_ACTION_ARCH_GLUE(r3d_18, avs_r3d_18_cfg)
 AVS_ACTION_ARCH_GLUE(mc3_18, avs_mc3_18_cfg)
