@@ -27,6 +27,9 @@ import st  # noqa: E402
 
 AVDATA, AVTRAIN, AVEVAL, AVACT, OUT = sys.argv[1:6]
 failures = []
+# Idle OpenMP threads sleep instead of spinning: ctest runs two tests at once on
+# two cores, and spinning threads of one starve the other.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 TINY = "channels=4,fc_dim=32,dropout=0,height=32,width=32"
 
 
