@@ -1,7 +1,10 @@
 /* Anti-aliased signed-distance drawing of textured shapes into float RGB frames. */
 #include "data/generator/draw.h"
 
+#include "av/status.h"
+
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TWO_PI 6.2831853f
@@ -350,6 +353,18 @@ void avs_draw_background(avs_canvas *c, avs_rng *rng, int n_clutter, float contr
     avs_place pl = {avs_rng_range(rng, 0, (float)c->w), avs_rng_range(rng, 0, (float)c->h), s, s, 0, 1};
     avs_part_draw(c, &p, &pl);
   }
+}
+
+float *avs_scene_backdrop(int w, int h, int clutter_mean, float contrast_lo, float contrast_hi, avs_rng *rng) {
+  float *bg = malloc((size_t)w * h * 3 * sizeof(float));
+  if (!bg) {
+    avs_seterr(AVS_ENOMEM, "out of memory");
+    return NULL;
+  }
+  avs_canvas c = {w, h, bg};
+  int n_clutter = clutter_mean ? (int)avs_rng_below(rng, (uint32_t)clutter_mean + 1) + clutter_mean / 2 : 0;
+  avs_draw_background(&c, rng, n_clutter, avs_rng_range(rng, contrast_lo, contrast_hi));
+  return bg;
 }
 
 void avs_light_random(float *light, int w, int h, avs_rng *rng, float strength) {

@@ -77,6 +77,10 @@ void avs_part_draw(avs_canvas *c, const avs_part *p, const avs_place *pl);
 /* Background: a two-colour gradient with low-frequency noise, then n random
  * clutter shapes. Deterministic in rng. */
 void avs_draw_background(avs_canvas *c, avs_rng *rng, int n_clutter, float contrast);
+/* A scene's backdrop, as every kind draws it: a new w*h*3 image (free it; NULL
+ * + AVS_ENOMEM) with about clutter_mean clutter shapes (uniform over
+ * [mean/2, mean*3/2]) and a contrast drawn from [contrast_lo, contrast_hi). */
+float *avs_scene_backdrop(int w, int h, int clutter_mean, float contrast_lo, float contrast_hi, avs_rng *rng);
 /* Random lighting map (h*w*3): overall gain, a directional gradient, a colour tint. */
 void avs_light_random(float *light, int w, int h, avs_rng *rng, float strength);
 /* px *= light, clamped to [0, 1]. */

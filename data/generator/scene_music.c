@@ -129,15 +129,10 @@ int avs_music_render(avs_data_gen *g, const avs_data_plan_t *p, avs_data_clip *c
 
   /* ---- background and light (static over the clip) ---- */
   size_t fpx = (size_t)W * H * 3;
-  bg = malloc(fpx * sizeof(float));
-  light = malloc(fpx * sizeof(float));
-  if (!bg || !light) {
+  if (!(bg = avs_scene_backdrop(W, H, cfg->clutter, 0.4f, 1.0f, &rng)) || !(light = malloc(fpx * sizeof(float)))) {
     rc = avs_seterr(AVS_ENOMEM, "out of memory");
     goto done;
   }
-  avs_canvas bgc = {W, H, bg};
-  int n_clutter = cfg->clutter ? (int)avs_rng_below(&rng, (uint32_t)cfg->clutter + 1) + cfg->clutter / 2 : 0;
-  avs_draw_background(&bgc, &rng, n_clutter, avs_rng_range(&rng, 0.4f, 1.0f));
   avs_light_random(light, W, H, &rng, 1.0f);
 
   /* ---- frames ---- */
