@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "audio/audio_track.h"
 #include "audio/stft.h"
@@ -54,30 +53,13 @@ static int run_both(void *arg) {
 }
 
 static const char *make_clip(void) {
-  static char path[1024];
   if (clip_path) return clip_path;
-  const char *dir = getenv("AVS_BENCH_DIR");
-  if (!dir) dir = "/tmp/avs-bench";
-  mkdir(dir, 0755);
-  snprintf(path, sizeof path, "%s/av_360p_aac_60s.mp4", dir);
-  struct stat sb;
-  if (stat(path, &sb) == 0 && sb.st_size > 0) return path;
-  printf("making %s (once) ...\n", path);
-  fflush(stdout);
-  char cmd[3 * sizeof path + 512];
-  snprintf(cmd, sizeof cmd,
-           "ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=640x360:rate=30:duration=60 "
-           "-f lavfi -i 'sine=frequency=440:sample_rate=48000:duration=60' "
-           "-f lavfi -i 'anoisesrc=color=pink:sample_rate=48000:amplitude=0.1:duration=60' "
-           "-filter_complex '[1:a][2:a]amerge=inputs=2[a]' -map 0:v -map '[a]' "
-           "-c:v libx264 -preset veryfast -crf 28 -pix_fmt yuv420p -c:a aac -b:a 128k -ac 2 "
-           "'%s.tmp.mp4' && mv '%s.tmp.mp4' '%s'",
-           path, path, path);
-  if (system(cmd) != 0) {
-    fprintf(stderr, "bench_audio: could not make %s (ffmpeg CLI missing?); pass --clip FILE\n", path);
-    exit(1);
-  }
-  return path;
+  return bench_cached_video("av_360p_aac_60s.mp4",
+                            "-f lavfi -i testsrc2=size=640x360:rate=30:duration=60 "
+                            "-f lavfi -i 'sine=frequency=440:sample_rate=48000:duration=60' "
+                            "-f lavfi -i 'anoisesrc=color=pink:sample_rate=48000:amplitude=0.1:duration=60' "
+                            "-filter_complex '[1:a][2:a]amerge=inputs=2[a]' -map 0:v -map '[a]' "
+                            "-c:v libx264 -preset veryfast -crf 28 -pix_fmt yuv420p -c:a aac -b:a 128k -ac 2");
 }
 
 typedef struct {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -195,4 +196,34 @@ void bench_report(const char *name, double avs_ms, double torch_ms, double goal)
 void bench_die(const char *what) {
   fprintf(stderr, "bench: %s: %s\n", what, avs_errmsg());
   exit(1);
+}
+
+bool bench_have_ffmpeg(void) { return system("ffmpeg -hide_banner -version >/dev/null 2>&1") == 0; }
+
+const char *bench_cached_video(const char *name, const char *ffmpeg_args) {
+  static char path[1024];
+  const char *dir = getenv("AVS_BENCH_DIR");
+  if (!dir) dir = "/tmp/avs-bench";
+  mkdir(dir, 0755);
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  struct stat sb;
+  if (stat(path, &sb) == 0 && sb.st_size > 0) return path;
+  if (!bench_have_ffmpeg()) {
+    fprintf(stderr, "bench: no ffmpeg CLI to make the test video %s; pass --clip FILE\n", path);
+    exit(1);
+  }
+  printf("making %s (once) ...\n", path);
+  fflush(stdout);
+  size_t n = strlen(ffmpeg_args) + 3 * sizeof path + 64;
+  char *cmd = malloc(n);
+  if (!cmd) exit(1);
+  snprintf(cmd, n, "ffmpeg -nostdin -v error -y %s '%s.tmp.mp4' && mv '%s.tmp.mp4' '%s'", ffmpeg_args, path, path,
+           path);
+  int rc = system(cmd);
+  free(cmd);
+  if (rc != 0) {
+    fprintf(stderr, "bench: could not make %s; pass --clip FILE\n", path);
+    exit(1);
+  }
+  return path;
 }

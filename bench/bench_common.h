@@ -48,6 +48,13 @@ double bench_kv_get(const bench_kv *kv, int n, const char *key);
  * "torch n/a"; goal <= 0 leaves the goal out. */
 void bench_report(const char *name, double avs_ms, double torch_ms, double goal);
 
+/* A test video made once with the ffmpeg CLI and kept: $AVS_BENCH_DIR (default
+ * /tmp/avs-bench)/name, made by "ffmpeg -nostdin -v error -y FFMPEG_ARGS" into a
+ * temporary name, then renamed. Exits 1 with a hint (--clip FILE) when it
+ * cannot be made. The path is static storage. */
+const char *bench_cached_video(const char *name, const char *ffmpeg_args);
+bool bench_have_ffmpeg(void);
+
 /* Aborts the bench with the library's error message (setup failures only). */
 void bench_die(const char *what) __attribute__((__noreturn__));
 

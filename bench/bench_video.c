@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #include "av/avs.h"
 #include "bench_common.h"
@@ -36,33 +35,11 @@ static double cpu_s(int who) {
   return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
-static bool have_ffmpeg(void) { return system("ffmpeg -hide_banner -version >/dev/null 2>&1") == 0; }
 
 static const char *make_clip(void) {
-  static char path[1024];
   if (clip_path) return clip_path;
-  const char *dir = getenv("AVS_BENCH_DIR");
-  if (!dir) dir = "/tmp/avs-bench";
-  mkdir(dir, 0755);
-  snprintf(path, sizeof path, "%s/h264_720p_60s.mp4", dir);
-  struct stat sb;
-  if (stat(path, &sb) == 0 && sb.st_size > 0) return path;
-  if (!have_ffmpeg()) {
-    fprintf(stderr, "bench_video: no ffmpeg CLI to make the test clip; pass --clip FILE\n");
-    exit(1);
-  }
-  printf("making %s (once) ...\n", path);
-  fflush(stdout);
-  char cmd[3 * sizeof path + 256];
-  snprintf(cmd, sizeof cmd,
-           "ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=1280x720:rate=30:duration=60 "
-           "-c:v libx264 -preset fast -crf 23 -pix_fmt yuv420p '%s.tmp.mp4' && mv '%s.tmp.mp4' '%s'",
-           path, path, path);
-  if (system(cmd) != 0) {
-    fprintf(stderr, "bench_video: could not make %s\n", path);
-    exit(1);
-  }
-  return path;
+  return bench_cached_video("h264_720p_60s.mp4", "-f lavfi -i testsrc2=size=1280x720:rate=30:duration=60 "
+                                                 "-c:v libx264 -preset fast -crf 23 -pix_fmt yuv420p");
 }
 
 typedef struct {
@@ -137,7 +114,7 @@ int main(int argc, char **argv) {
 
   /* Alternate the two so that a change in machine load hits both alike. */
   decode_arg da = {.path = path};
-  const bool cli = have_ffmpeg();
+  const bool cli = bench_have_ffmpeg();
   double t_avs[64], t_cli[64], c_avs[64], c_cli[64];
   int reps = o.reps < 64 ? o.reps : 64;
   for (int i = -o.warmup; i < reps; i++) {

@@ -315,6 +315,8 @@ int avtrain_action(int argc, char **argv) {
            m->arch->name, m->arch->title, (long long)avs_params_numel(&m->params), b->classes, m->arch->channels,
            b->frames, b->height, b->width, train.n, val.n);
 
+  if (m->arch->channels != 3 && !o.cache)
+    app_info("%s reads TV-L1 flow: --cache computes it once instead of every epoch", m->arch->name);
   int64_t steps_per_epoch = (train.n + o.batch - 1) / o.batch;
   float **train_cache = NULL, **val_cache = NULL;
   if (o.cache) {
