@@ -13,7 +13,8 @@ int avtrain_action(int argc, char **argv);
  * complete epoch: an ordinary model file), optim.safetensors (the optimizer's
  * state and the training position) and history.json (one record per epoch).
  * Each is written atomically; both safetensors carry "train.epoch", which must
- * agree when resuming (a crash between the two renames is detected). */
+ * agree when resuming (a crash between the two renames is detected); the
+ * caller sets the model's "train.epoch" metadata to pos->epoch first. */
 typedef struct {
   int epoch;          /* epochs completed */
   double best_top1;   /* best validation top-1 so far (-1: none) */
