@@ -15,7 +15,8 @@
  * more (`dev`: in a deep random ReLU network float32 rounding flips a few ReLU
  * gates, each moving the gradients of the layers below it by about
  * 1/positions; see action_ref.py), the bound is DEV_FACTOR * dev for that
- * step; the test prints both implementations' worst errors. A gradient that
+ * step (the generators pick clips where it is not: every case is at 1e-3);
+ * the test prints both implementations' worst errors. A gradient that
  * is zero up to rounding (action_ref.py: a non-local block's W.0, g and phi
  * biases in training) has no float64 value to compare with: its norm must
  * stay within AC_ROUND_FACTOR times PyTorch float32's norm of it (the 10x of

@@ -29,7 +29,14 @@ float32 rounding flips a few ReLU gates, and with few positions per channel
 One float32 run is one draw of that rounding and may flip none where another
 implementation flips one, so `dev` does not cover a clip with a gate that
 close to zero. A case can instead give clip seeds (run_case): the first whose
-train step PyTorch float32 reproduces within STABLE_DEV is used.
+train step PyTorch float32 reproduces within STABLE_DEV is used, so the C test
+holds it to its plain bound (without non-local blocks that deviation is about
+1e-5 with no flipped gate, 5e-4 and up with one). PyTorch's draw does not
+settle this library's: the video ResNets' clips mostly have some of their
+~10^5 ReLU inputs a layer within a few rounding errors of zero, which either
+implementation may flip, so a generator's seed list starts at a seed measured
+to pass in both (its docstring says which); the later seeds are for other
+PyTorch builds.
 
 Some gradients are exactly zero in exact arithmetic: in a non-local block in
 training mode the biases of W.0 and g (a per-channel shift that the batch
