@@ -103,14 +103,21 @@ int avs_params_load(avs_params *p, const char *path) {
   avs_st *st = NULL;
   int rc = avs_st_open(path, &st);
   if (rc) return rc;
+  rc = avs_params_load_st(p, st, path);
+  avs_st_close(&st);
+  return rc;
+}
+
+int avs_params_load_st(avs_params *p, const avs_st *st, const char *path) {
+  int rc;
   const char *arch = avs_st_meta(st, "avs.arch");
   if (!arch) {
     rc = avs_seterr(AVS_EFORMAT, "%s: no avs.arch in metadata (convert PyTorch files with tools/pth2st.py)", path);
-    goto done;
+    return rc;
   }
   if (strcmp(arch, p->arch)) {
     rc = avs_seterr(AVS_EFORMAT, "%s: model is architecture '%s', expected '%s'", path, arch, p->arch);
-    goto done;
+    return rc;
   }
   char want[96], got[96];
   for (int i = 0; i < p->n; i++) {
@@ -118,18 +125,18 @@ int avs_params_load(avs_params *p, const char *path) {
     int ndim;
     int64_t shape[AVS_MAX_DIMS];
     const float *data;
-    if ((rc = avs_st_get(st, t->name, &ndim, shape, &data))) goto done; /* names file + tensor */
+    if ((rc = avs_st_get(st, t->name, &ndim, shape, &data))) return rc; /* names file + tensor */
     if (ndim != t->ndim || memcmp(shape, t->shape, sizeof(int64_t) * ndim)) {
       rc = avs_seterr(AVS_ESHAPE, "%s: tensor '%s' has shape %s, expected %s", path, t->name,
                       avs_shape_str(ndim, shape, got, sizeof got), avs_shape_str(t->ndim, t->shape, want, sizeof want));
-      goto done;
+      return rc;
     }
   }
   for (int i = 0; i < avs_st_count(st); i++)
     if (!avs_params_find(p, avs_st_name(st, i))) {
       rc = avs_seterr(AVS_EFORMAT, "%s: unexpected tensor '%s' for architecture '%s'", path, avs_st_name(st, i),
                       p->arch);
-      goto done;
+      return rc;
     }
   /* Every check passed: only now touch the model, so a bad file changes nothing. */
   for (int i = 0; i < p->n; i++) {
@@ -140,9 +147,7 @@ int avs_params_load(avs_params *p, const char *path) {
     memcpy(p->t[i]->data, data, sizeof(float) * p->t[i]->numel);
     p->t[i]->version++;
   }
-done:
-  avs_st_close(&st);
-  return rc;
+  return AVS_OK;
 }
 
 int avs_params_save(const avs_params *p, const char *path) {

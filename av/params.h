@@ -56,6 +56,8 @@ const char *avs_params_get_meta(const avs_params *p, const char *key);
  * file and the first mismatch, e.g.
  *   "model.safetensors: tensor 'fc.weight' has shape (10, 512), expected (400, 512)". */
 int avs_params_load(avs_params *p, const char *path);
+/* The same from a file already open (path names it in messages). */
+int avs_params_load_st(avs_params *p, const avs_st *st, const char *path);
 /* Writes all tensors plus avs.arch, avs.version and the metadata, atomically. */
 int avs_params_save(const avs_params *p, const char *path);
 int64_t avs_params_numel(const avs_params *p);

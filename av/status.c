@@ -1,6 +1,7 @@
 #include "av/status.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 static _Thread_local char err_msg[512];
@@ -35,6 +36,12 @@ int avs_seterr(int code, const char *fmt, ...) {
   va_end(ap);
   err_code = code;
   return code;
+}
+
+int avs_errprefix(int code, const char *path) {
+  char msg[sizeof err_msg];
+  memcpy(msg, err_msg, sizeof msg); /* avs_seterr writes err_msg */
+  return avs_seterr(code, "%s: %s", path, msg);
 }
 
 void avs_log_set_level(avs_log_level level) { log_level = level; }

@@ -27,6 +27,8 @@ const char *avs_errmsg(void);
 int avs_errcode(void);
 /* Sets the thread's error and returns code, so `return avs_seterr(...)` reads well. */
 int avs_seterr(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefixes the thread's current message with "path: " and sets code; returns code. */
+int avs_errprefix(int code, const char *path);
 void avs_clearerr(void);
 
 typedef enum { AVS_LOG_ERROR = 0, AVS_LOG_WARN, AVS_LOG_INFO, AVS_LOG_DEBUG } avs_log_level;

@@ -92,7 +92,7 @@ int main(int argc, char **argv) {
     if (t_cl > 0) printf("torch channels_last_3d %s: %.1f ms (ratio to it %.2f)\n", models[i], t_cl, ms / t_cl);
     bench_report(models[i], ms, t_ms, GOAL);
     free(a.x);
-    avs_action_model_free(&a.m);
+    avs_model_free(&a.m);
   }
   avs_ctx_free(&a.ctx);
   return 0;

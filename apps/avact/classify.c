@@ -47,7 +47,7 @@ static int by_score(const void *a, const void *b) {
 static void run_clip(classifier *c, double *acc) {
   const avs_action_base *b = c->b;
   avs_ctx_reset(c->ctx);
-  avs_tensor *x = avs_ctx_wrap(c->ctx, c->x, 5, AVS_SHAPE(1, b->frames, b->height, b->width, c->m->arch->channels));
+  avs_tensor *x = avs_ctx_wrap(c->ctx, c->x, 5, AVS_SHAPE(1, b->frames, b->height, b->width, avs_action_channels(c->m)));
   avs_tensor *p = avs_softmax(c->ctx, avs_action_model_forward(c->ctx, c->m, x));
   if (!p) app_fail_status(avs_errcode());
   for (int k = 0; k < b->classes; k++) acc[k] += p->data[k];
@@ -203,6 +203,6 @@ int avact_classify(int argc, char **argv) {
   avs_ctx_free(&c.ctx);
   avs_action_input_free(&c.in);
   avact_labels_free(labels, classes);
-  avs_action_model_free(&c.m);
+  avs_model_free(&c.m);
   return 0;
 }

@@ -45,7 +45,7 @@ static void list_archs(bool json) {
       cJSON_AddStringToObject(o, "title", a->title);
       cJSON_AddItemToArray(arr, o);
     } else {
-      printf("%-14s %dx%dx%dx%d  %s\n", a->name, a->channels, b->frames, b->height, b->width, a->title);
+      printf("%-14s %dx%dx%dx%d  %s\n", a->name, avs_action_task_of(a)->channels, b->frames, b->height, b->width, a->title);
     }
   }
   if (json) {
@@ -61,7 +61,7 @@ static void print_hparams(const avs_action_model *m) {
   char v[64];
   printf("hyperparameters:");
   for (int i = 0; i < a->n_hparams; i++) {
-    avs_action_cfg_get(a, m->cfg, a->hparams[i].key, v, sizeof v);
+    avs_cfg_get(a, m->cfg, a->hparams[i].key, v, sizeof v);
     printf(" %s=%s", a->hparams[i].key, v);
   }
   printf("\n");
@@ -70,7 +70,7 @@ static void print_hparams(const avs_action_model *m) {
 static void print_table(const avs_action_model *m, const avs_action_profile *p) {
   const avs_action_base *b = avs_action_model_base(m);
   printf("%s: %s\ninput %dx%dx%dx%d (C x T x H x W), normalisation %s, %d classes\n", m->arch->name, m->arch->title,
-         m->arch->channels, b->frames, b->height, b->width, avs_action_model_norm(m), b->classes);
+         avs_action_channels(m), b->frames, b->height, b->width, avs_action_model_norm(m), b->classes);
   print_hparams(m);
   printf("\n%-30s %-9s %-22s %12s %12s\n", "layer", "kind", "output", "params", "M mult-adds");
   char shape[64];
@@ -91,11 +91,11 @@ static void print_json(const avs_action_model *m, const avs_action_profile *p) {
   cJSON_AddStringToObject(o, "arch", m->arch->name);
   cJSON_AddStringToObject(o, "title", m->arch->title);
   cJSON_AddStringToObject(o, "norm", avs_action_model_norm(m));
-  cJSON_AddItemToObject(o, "input", cJSON_CreateIntArray((const int[]){m->arch->channels, b->frames, b->height, b->width}, 4));
+  cJSON_AddItemToObject(o, "input", cJSON_CreateIntArray((const int[]){avs_action_channels(m), b->frames, b->height, b->width}, 4));
   cJSON *hp = cJSON_AddObjectToObject(o, "hyperparameters");
   char v[64];
   for (int i = 0; i < m->arch->n_hparams; i++) {
-    avs_action_cfg_get(m->arch, m->cfg, m->arch->hparams[i].key, v, sizeof v);
+    avs_cfg_get(m->arch, m->cfg, m->arch->hparams[i].key, v, sizeof v);
     cJSON_AddStringToObject(hp, m->arch->hparams[i].key, v);
   }
   cJSON *layers = cJSON_AddArrayToObject(o, "layers");
@@ -141,6 +141,6 @@ int avact_info(int argc, char **argv) {
     app_warn("the layer table covers %" PRId64 " of the model's %" PRId64 " parameters", p.traced_params, p.params);
   json ? print_json(m, &p) : print_table(m, &p);
   avs_action_profile_free(&p);
-  avs_action_model_free(&m);
+  avs_model_free(&m);
   return 0;
 }

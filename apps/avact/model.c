@@ -19,7 +19,7 @@ avs_action_model *avact_model_open(const char *spec, bool arch_ok, const char *h
     void *cfg = malloc(a->cfg_size);
     if (!cfg) app_fail("out of memory");
     memcpy(cfg, a->cfg_default, a->cfg_size);
-    if (hparams && avs_action_cfg_parse(a, cfg, hparams)) app_usage_error("--hparams: %s", avs_errmsg());
+    if (hparams && avs_cfg_parse(a, cfg, hparams)) app_usage_error("--hparams: %s", avs_errmsg());
     if (avs_action_model_new(spec, cfg, &m)) app_fail_status(avs_errcode());
     free(cfg);
     return m;

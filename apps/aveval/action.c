@@ -157,7 +157,7 @@ int aveval_action(int argc, char **argv) {
   avs_action_score_free(&s);
   avs_ctx_free(&ctx);
   free(videos), free(truth), free(logits);
-  avs_action_model_free(&m);
+  avs_model_free(&m);
   app_manifest_free(&mf);
   return 0;
 }

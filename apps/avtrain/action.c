@@ -63,9 +63,9 @@ static avs_action_model *new_model(const train_opts *o, const app_manifest *mf) 
   ((avs_action_base *)cfg)->classes = mf->n_classes;
   if (o->hparams && strstr(o->hparams, "classes="))
     app_usage_error("--hparams: the classes come from the manifest's meta.json");
-  if (o->hparams && avs_action_cfg_parse(a, cfg, o->hparams)) app_usage_error("--hparams: %s", avs_errmsg());
+  if (o->hparams && avs_cfg_parse(a, cfg, o->hparams)) app_usage_error("--hparams: %s", avs_errmsg());
   avs_action_model *m = NULL;
-  if (avs_action_model_new(a->name, cfg, &m) || avs_action_model_init(m, (uint64_t)o->seed))
+  if (avs_action_model_new(a->name, cfg, &m) || avs_model_init(m, (uint64_t)o->seed))
     app_fail_status(avs_errcode());
   if (o->norm && avs_params_set_meta(&m->params, "norm", o->norm)) app_fail_status(avs_errcode());
   free(cfg);
@@ -105,7 +105,7 @@ typedef struct {
 static void train_epoch(const train_opts *o, avs_action_model *m, avs_optim *opt, avs_tensor **params, int n_params,
                         const app_manifest *mf, float **cache, int epoch, int64_t steps_per_epoch, epoch_stats *st) {
   const avs_action_base *b = avs_action_model_base(m);
-  int64_t per_clip = (int64_t)b->frames * b->height * b->width * m->arch->channels;
+  int64_t per_clip = (int64_t)b->frames * b->height * b->width * avs_action_channels(m);
   int *order = malloc(sizeof *order * mf->n), *labels = malloc(sizeof *labels * o->batch);
   if (!order || !labels) app_fail("out of memory");
   shuffle(order, mf->n, o->seed, epoch);
@@ -122,7 +122,7 @@ static void train_epoch(const train_opts *o, avs_action_model *m, avs_optim *opt
   for (int start = 0; start < mf->n; start += o->batch, step++) {
     int nb = mf->n - start < o->batch ? mf->n - start : o->batch;
     avs_ctx_reset(ctx);
-    avs_tensor *x = avs_ctx_tensor(ctx, 5, AVS_SHAPE(nb, b->frames, b->height, b->width, m->arch->channels));
+    avs_tensor *x = avs_ctx_tensor(ctx, 5, AVS_SHAPE(nb, b->frames, b->height, b->width, avs_action_channels(m)));
     if (!x) app_fail_status(avs_errcode());
     for (int i = 0; i < nb; i++) {
       const app_clip *c = &mf->clips[order[start + i]];
@@ -312,15 +312,15 @@ int avtrain_action(int argc, char **argv) {
   }
   const avs_action_base *b = avs_action_model_base(m);
   app_info("%s (%s), %lld parameters, %d classes, input %dx%dx%dx%d; %d training clips, %d validation clips",
-           m->arch->name, m->arch->title, (long long)avs_params_numel(&m->params), b->classes, m->arch->channels,
+           m->arch->name, m->arch->title, (long long)avs_params_numel(&m->params), b->classes, avs_action_channels(m),
            b->frames, b->height, b->width, train.n, val.n);
 
-  if (m->arch->channels != 3 && !o.cache)
+  if (avs_action_channels(m) != 3 && !o.cache)
     app_info("%s reads TV-L1 flow: --cache computes it once instead of every epoch", m->arch->name);
   int64_t steps_per_epoch = (train.n + o.batch - 1) / o.batch;
   float **train_cache = NULL, **val_cache = NULL;
   if (o.cache) {
-    double gb = (double)(train.n + val.n) * b->frames * b->height * b->width * m->arch->channels * 4 / 1e9;
+    double gb = (double)(train.n + val.n) * b->frames * b->height * b->width * avs_action_channels(m) * 4 / 1e9;
     app_info("--cache: up to %.2f GB of clips in memory", gb);
     train_cache = calloc((size_t)train.n, sizeof *train_cache);
     val_cache = calloc((size_t)(val.n ? val.n : 1), sizeof *val_cache);
@@ -348,7 +348,7 @@ int avtrain_action(int argc, char **argv) {
     char done[16];
     snprintf(done, sizeof done, "%d", pos.epoch);
     if (avs_params_set_meta(&m->params, "train.epoch", done)) app_fail_status(avs_errcode());
-    if (better && avs_action_model_save(m, o.out)) app_fail_status(avs_errcode());
+    if (better && avs_model_save(m, o.out)) app_fail_status(avs_errcode());
     checkpoint_save(ckpt_dir, m, opt, &pos);
     avs_action_score_free(&vs);
   }
@@ -361,6 +361,6 @@ int avtrain_action(int argc, char **argv) {
   free(params), free(pos.history), free(ckpt_dir), free(val_path);
   app_manifest_free(&train);
   if (val.n) app_manifest_free(&val);
-  avs_action_model_free(&m);
+  avs_model_free(&m);
   return 0;
 }

@@ -36,7 +36,7 @@ void checkpoint_save(const char *dir, const avs_action_model *m, const avs_optim
   char *history_path = path_in(dir, "history.json");
   const char *model_epoch = avs_params_get_meta(&m->params, "train.epoch");
   if (!model_epoch || strcmp(model_epoch, epoch)) app_fail("internal: the model's train.epoch is not %s", epoch);
-  if (avs_action_model_save(m, model_path)) app_fail_status(avs_errcode());
+  if (avs_model_save(m, model_path)) app_fail_status(avs_errcode());
   avs_st_writer *w = avs_st_writer_new();
   if (!w || avs_optim_state_write(opt, w) || avs_st_writer_meta(w, "train.epoch", epoch) ||
       avs_st_writer_meta(w, "train.best_top1", best) || avs_st_writer_save(w, optim_path))

@@ -56,7 +56,7 @@ static inline int ac_model_new(const char *arch, const char *hparams, avs_action
     char *eq = strchr(kv, '=');
     AVS_ASSERT(eq);
     *eq = 0;
-    rc = avs_action_cfg_set(a, cfg, kv, eq + 1);
+    rc = avs_cfg_set(a, cfg, kv, eq + 1);
   }
   if (!rc) rc = avs_action_model_new(arch, cfg, m);
   free(cfg);
@@ -240,7 +240,7 @@ static inline int ac_run(const char *path) {
       ac_eval(st, cs, m);
       if (tst_has(st, "%s.train_x", cs)) ac_train(st, cs, m);
     }
-    avs_action_model_free(&m);
+    avs_model_free(&m);
   }
   free(cases);
   avs_st_close(&st);

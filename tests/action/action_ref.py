@@ -2,7 +2,7 @@
 
 torchvision 0.14's r3d_18, mc3_18, r2plus1d_18 and resnet18 are used directly
 (the video ResNets with AlexHex7's NONLocalBlock3D, gen_action_b_nonlocal.py,
-after the blocks the hyperparameter `nonlocal` selects, as video/models/nonlocal.h);
+after the blocks the hyperparameter `nonlocal` selects, as nn/nonlocal.h);
 C3D (Tran et al. 2015, as the common PyTorch port), single-frame, late and
 early fusion (Karpathy et al. 2014), CNN+LSTM (Donahue et al. 2015) and
 two-stream (Simonyan & Zisserman 2014) are written here following the papers,

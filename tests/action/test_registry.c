@@ -21,7 +21,7 @@ static void *cfg_with(const avs_action_arch *a, const char *const *kv) {
   void *cfg = malloc(a->cfg_size);
   AVS_ASSERT(cfg);
   memcpy(cfg, a->cfg_default, a->cfg_size);
-  for (; kv && *kv; kv += 2) AVS_ASSERT(!avs_action_cfg_set(a, cfg, kv[0], kv[1]));
+  for (; kv && *kv; kv += 2) AVS_ASSERT(!avs_cfg_set(a, cfg, kv[0], kv[1]));
   return cfg;
 }
 
@@ -41,7 +41,7 @@ static void round_trip(const char *dir) {
   ah_fill(&m->params);
   char path[512];
   snprintf(path, sizeof path, "%s/c3d_small.safetensors", dir);
-  tst_true(!avs_action_model_save(m, path), "save %s: %s", path, avs_errmsg());
+  tst_true(!avs_model_save(m, path), "save %s: %s", path, avs_errmsg());
   int rc = avs_action_model_load(path, &back);
   if (tst_true(!rc, "load back: %s", rc ? avs_errmsg() : "ok")) {
     const avs_c3d_cfg *c = back->cfg;
@@ -67,7 +67,7 @@ static void round_trip(const char *dir) {
              "a clip with 2 channels is refused: %s", avs_errmsg());
     avs_ctx_free(&ctx);
   }
-  avs_action_model_free(&back);
+  avs_model_free(&back);
 
   rc = avs_action_model_load_arch(path, "r3d_18", &back);
   tst_true(rc && strstr(avs_errmsg(), "'c3d'") && strstr(avs_errmsg(), "'r3d_18'") && !back,
@@ -75,34 +75,34 @@ static void round_trip(const char *dir) {
 
   /* Metadata that disagrees with the tensors: the first mismatch is named. */
   avs_params_set_meta(&m->params, "classes", "4");
-  AVS_ASSERT(!avs_action_model_save(m, path));
+  AVS_ASSERT(!avs_model_save(m, path));
   rc = avs_action_model_load(path, &back);
   tst_true(rc == AVS_ESHAPE && strstr(avs_errmsg(), "fc8.weight") && strstr(avs_errmsg(), "(3, 16)") &&
                strstr(avs_errmsg(), "(4, 16)"),
            "classes=4 in metadata, 3 in fc8: %s", avs_errmsg());
   avs_params_set_meta(&m->params, "classes", "three");
-  AVS_ASSERT(!avs_action_model_save(m, path));
+  AVS_ASSERT(!avs_model_save(m, path));
   rc = avs_action_model_load(path, &back);
   tst_true(rc == AVS_EFORMAT && strstr(avs_errmsg(), "classes") && strstr(avs_errmsg(), "three"),
            "a malformed hyperparameter: %s", avs_errmsg());
   avs_params_set_meta(&m->params, "classes", "3");
   free(m->params.arch);
   m->params.arch = strdup("no_such_net");
-  AVS_ASSERT(!avs_action_model_save(m, path));
+  AVS_ASSERT(!avs_model_save(m, path));
   rc = avs_action_model_load(path, &back);
   tst_true(rc && strstr(avs_errmsg(), "no_such_net"), "an unknown architecture: %s", avs_errmsg());
   unlink(path);
-  avs_action_model_free(&m);
+  avs_model_free(&m);
   free(cfg);
 }
 
 static void bad_configs(void) {
   const avs_action_arch *a = avs_action_arch_find("c3d");
   void *cfg = cfg_with(a, NULL);
-  tst_true(avs_action_cfg_set(a, cfg, "depth", "3") == AVS_EINVAL && strstr(avs_errmsg(), "depth"),
+  tst_true(avs_cfg_set(a, cfg, "depth", "3") == AVS_EINVAL && strstr(avs_errmsg(), "depth"),
            "unknown hyperparameter: %s", avs_errmsg());
-  tst_true(avs_action_cfg_set(a, cfg, "dropout", "1e99") == AVS_EINVAL, "non-finite float refused: %s", avs_errmsg());
-  AVS_ASSERT(!avs_action_cfg_set(a, cfg, "frames", "8"));
+  tst_true(avs_cfg_set(a, cfg, "dropout", "1e99") == AVS_EINVAL, "non-finite float refused: %s", avs_errmsg());
+  AVS_ASSERT(!avs_cfg_set(a, cfg, "frames", "8"));
   avs_action_model *m = NULL;
   tst_true(avs_action_model_new("c3d", cfg, &m) == AVS_EINVAL && !m && strstr(avs_errmsg(), "too small"),
            "an 8-frame C3D cannot reach pool5: %s", avs_errmsg());
@@ -130,7 +130,7 @@ static void traces(void) {
                (long long)p.params, p.macs / 1e6);
       avs_action_profile_free(&p);
     }
-    avs_action_model_free(&m);
+    avs_model_free(&m);
     free(cfg);
   }
 }
@@ -149,7 +149,7 @@ static void folding(void) {
   for (int64_t i = 0; i < x->numel; i++) x->data[i] = (float)((i * 7919) % 255) / 127.0f - 1.0f;
   float folded[4], plain[4], changed[4];
   avs_tensor *y = forward(ctx, m, x);
-  avs_tensor *z = a->forward(ctx, &m->params, m->cfg, x); /* no fold cache selected: BN as its own op */
+  avs_tensor *z = avs_action_task_of(a)->forward(ctx, &m->params, m->cfg, x); /* no fold cache selected: BN as its own op */
   if (!tst_true(y && z, "folded and plain forward")) goto done;
   memcpy(folded, y->data, sizeof folded), memcpy(plain, z->data, sizeof plain);
   float amax = 0;
@@ -159,14 +159,14 @@ static void folding(void) {
   for (int64_t i = 0; i < var->numel; i++) var->data[i] *= 4;
   var->version++;
   y = forward(ctx, m, x);
-  z = a->forward(ctx, &m->params, m->cfg, x);
+  z = avs_action_task_of(a)->forward(ctx, &m->params, m->cfg, x);
   if (!tst_true(y && z, "forward after a change")) goto done;
   memcpy(changed, y->data, sizeof changed);
   tst_close("refolded after running_var changed", changed, z->data, 4, 1e-5f * amax, 1e-5f);
   tst_true(memcmp(changed, folded, sizeof folded), "the change reached the folded weights");
 done:
   avs_ctx_free(&ctx);
-  avs_action_model_free(&m);
+  avs_model_free(&m);
   free(cfg);
 }
 

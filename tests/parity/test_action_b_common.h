@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "tests/harness.h"
-#include "video/models/fold.h"
+#include "nn/fold.h"
 
 #define AB_TORCH_ERR 4.0 /* float32 rounding is random: allow a few times PyTorch's own */
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "tests/harness.h"
-#include "video/models/nonlocal.h"
+#include "nn/nonlocal.h"
 
 #define PREFIX "layer.nl."
 #define TORCH_ERR 10.0

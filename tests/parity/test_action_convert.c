@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
     avs_ctx_free(&ctx);
     avs_tensor_free(&x), avs_tensor_free(&want);
   }
-  avs_action_model_free(&m);
+  avs_model_free(&m);
   unlink(path);
   avs_st_close(&st);
   return tst_finish();

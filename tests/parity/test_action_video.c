@@ -19,7 +19,7 @@
 
 #include "tests/action/action_check.h"
 #include "video/models/profile.h"
-#include "video/models/unit.h"
+#include "nn/unit.h"
 
 #define SMALL "classes=5,frames=4,height=32,width=32"
 #define NL_MASK "129" /* layer1.0 (bit 0), layer4.1 (bit 7) */
@@ -34,7 +34,7 @@ static void bad_masks(void) {
       int rc = ac_model_new(archs[i], hp, &m);
       tst_true(rc == AVS_EINVAL && !m && strstr(avs_errmsg(), "nonlocal"), "%s nonlocal=%s refused: %s", archs[i],
                masks[k], rc ? avs_errmsg() : "accepted");
-      avs_action_model_free(&m);
+      avs_model_free(&m);
     }
 }
 
@@ -87,7 +87,7 @@ static void placement(const char *arch) {
     tst_close(what, got, want, 5, 1e-6f * amax, 1e-6f);
   }
 done:
-  avs_action_model_free(&plain), avs_action_model_free(&nl);
+  avs_model_free(&plain), avs_model_free(&nl);
 }
 
 /* The layer table: the blocks' rows (theta, phi.0, phi.1 pool, g.0, g.1 pool, W.0 + its BN). */
@@ -107,7 +107,7 @@ static void trace(void) {
              (long long)p.traced_params, (long long)p.params);
     avs_action_profile_free(&p);
   }
-  avs_action_model_free(&m);
+  avs_model_free(&m);
 }
 
 /* `avact info -m FILE` prints the blocks (mc3_18: the smallest file, 46 MB). */
@@ -121,7 +121,7 @@ static void avact_info(void) {
   }
   snprintf(path, sizeof path, "%s/action_video_nonlocal.safetensors", dir ? dir : ".");
   avs_action_model *m = ac_model("mc3_18", SMALL ",nonlocal=" NL_MASK);
-  if (!m || !tst_true(!avs_action_model_save(m, path), "save %s: %s", path, avs_errmsg())) goto done;
+  if (!m || !tst_true(!avs_model_save(m, path), "save %s: %s", path, avs_errmsg())) goto done;
   snprintf(cmd, sizeof cmd, "'%s' info -m '%s' 2>&1", avact, path);
   FILE *f = popen(cmd, "r");
   AVS_ASSERT(f);
@@ -135,7 +135,7 @@ static void avact_info(void) {
            "expected), hyperparameter nonlocal=" NL_MASK " %s", status, rows, hp ? "shown" : "missing");
 done:
   unlink(path);
-  avs_action_model_free(&m);
+  avs_model_free(&m);
 }
 
 int main(int argc, char **argv) {

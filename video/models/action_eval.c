@@ -10,14 +10,14 @@
 int avs_action_evaluate(avs_ctx *ctx, const avs_action_model *m, const avs_action_eval_job *job, avs_action_score *s) {
   const avs_action_base *b = avs_action_model_base(m);
   if (job->batch < 1) return avs_seterr(AVS_EINVAL, "batch size %d", job->batch);
-  int64_t per_clip = (int64_t)b->frames * b->height * b->width * m->arch->channels;
+  int64_t per_clip = (int64_t)b->frames * b->height * b->width * avs_action_channels(m);
   bool train = avs_ctx_train(ctx);
   avs_ctx_set_train(ctx, false);
   int rc = AVS_OK;
   for (int start = 0; !rc && start < job->n; start += job->batch) {
     int nb = job->n - start < job->batch ? job->n - start : job->batch;
     avs_ctx_reset(ctx);
-    avs_tensor *x = avs_ctx_tensor(ctx, 5, AVS_SHAPE(nb, b->frames, b->height, b->width, m->arch->channels));
+    avs_tensor *x = avs_ctx_tensor(ctx, 5, AVS_SHAPE(nb, b->frames, b->height, b->width, avs_action_channels(m)));
     if (!x) rc = avs_errcode();
     for (int i = 0; !rc && i < nb; i++) {
       float **slot = job->cache ? &job->cache[start + i] : NULL;

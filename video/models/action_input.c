@@ -32,7 +32,7 @@ struct avs_action_input {
 
 int avs_action_input_open(const avs_action_model *m, const char *path, double fps, avs_action_input **out) {
   *out = NULL;
-  int ch = m->arch->channels;
+  int ch = avs_action_channels(m);
   if (ch != 2 && ch != 3 && ch != 5)
     return avs_seterr(AVS_EUNSUPPORTED, "model %s takes %d channels per frame; videos give RGB (3), flow (2) or both (5)",
                       m->arch->name, ch);
@@ -116,7 +116,7 @@ int avs_action_input_load(const avs_action_model *m, const char *path, double wh
 
 int avs_action_input_cached(const avs_action_model *m, const char *path, double where, float **slot, float *x) {
   const avs_action_base *b = avs_action_model_base(m);
-  size_t bytes = sizeof(float) * b->frames * b->height * b->width * m->arch->channels;
+  size_t bytes = sizeof(float) * b->frames * b->height * b->width * avs_action_channels(m);
   if (slot && *slot) {
     memcpy(x, *slot, bytes);
     return AVS_OK;

@@ -15,7 +15,7 @@
 
 #include "av/status.h"
 #include "video/models/c3d.h"
-#include "video/models/unit.h"
+#include "nn/unit.h"
 
 typedef struct {
   const char *name;
@@ -106,6 +106,7 @@ static const avs_hparam c3d_hparams[] = {
     AVS_HP(avs_c3d_cfg, dropout, AVS_HP_FLOAT, "dropout after fc6 and fc7 in training (0.5)"),
 };
 AVS_ACTION_ARCH_GLUE(c3d, avs_c3d_cfg)
-const avs_action_arch avs_arch_c3d = {
-    .name = "c3d", .title = "C3D (Tran et al., ICCV 2015), Sports-1M head", .norm = "c3d", .channels = 3,
-    AVS_ACTION_ARCH_FIELDS(c3d, avs_c3d_cfg, c3d_default, c3d_hparams)};
+const avs_arch avs_arch_c3d = {
+    .name = "c3d", .title = "C3D (Tran et al., ICCV 2015), Sports-1M head",
+    AVS_ACTION_TASK(c3d, "c3d", 3),
+    AVS_ARCH_FIELDS(c3d, avs_c3d_cfg, c3d_default, c3d_hparams)};

@@ -6,9 +6,9 @@
  */
 #include "av/status.h"
 #include "video/models/cnn_lstm.h"
-#include "video/models/resnet18.h"
-#include "video/models/trace.h"
-#include "video/models/unit.h"
+#include "nn/resnet18.h"
+#include "nn/trace.h"
+#include "nn/unit.h"
 
 int avs_cnn_lstm_declare(avs_params *p, const avs_cnn_lstm_cfg *cfg) {
   if (cfg->hidden < 1 || cfg->layers < 1 || cfg->layers > 8 || cfg->dropout < 0 || cfg->dropout >= 1)
@@ -70,6 +70,6 @@ static const avs_hparam cl_hparams[] = {
     AVS_HP(avs_cnn_lstm_cfg, dropout, AVS_HP_FLOAT, "dropout before fc in training (0.5)"),
 };
 AVS_ACTION_ARCH_GLUE(cnn_lstm, avs_cnn_lstm_cfg)
-const avs_action_arch avs_arch_cnn_lstm = {
-    .name = "cnn_lstm", .title = "CNN+LSTM: per-frame ResNet-18 features, LSTM, linear (LRCN, Donahue et al., CVPR 2015)",
-    .norm = "imagenet", .channels = 3, AVS_ACTION_ARCH_FIELDS(cnn_lstm, avs_cnn_lstm_cfg, cl_default, cl_hparams)};
+const avs_arch avs_arch_cnn_lstm = {
+    .name = "cnn_lstm", .title = "CNN+LSTM: per-frame ResNet-18 features, LSTM, linear (LRCN, Donahue et al., CVPR 2015)", AVS_ACTION_TASK(cnn_lstm, "imagenet", 3),
+    AVS_ARCH_FIELDS(cnn_lstm, avs_cnn_lstm_cfg, cl_default, cl_hparams)};

@@ -4,8 +4,8 @@
  */
 #include "av/status.h"
 #include "video/models/early_fusion.h"
-#include "video/models/resnet18.h"
-#include "video/models/unit.h"
+#include "nn/resnet18.h"
+#include "nn/unit.h"
 
 avs_tensor *avs_models_stack_frames(avs_ctx *ctx, avs_tensor *clip) {
   if (!clip) return NULL;
@@ -33,6 +33,6 @@ avs_tensor *avs_early_fusion_forward(avs_ctx *ctx, const avs_params *p, const av
 static const avs_early_fusion_cfg ef_default = {.base = {.classes = 400, .frames = 8, .height = 224, .width = 224}};
 static const avs_hparam ef_hparams[] = {AVS_ACTION_BASE_HPARAMS(avs_early_fusion_cfg)};
 AVS_ACTION_ARCH_GLUE(early_fusion, avs_early_fusion_cfg)
-const avs_action_arch avs_arch_early_fusion = {
-    .name = "early_fusion", .title = "Early fusion: T frames stacked into ResNet-18's conv1 (Karpathy et al., CVPR 2014)",
-    .norm = "imagenet", .channels = 3, AVS_ACTION_ARCH_FIELDS(early_fusion, avs_early_fusion_cfg, ef_default, ef_hparams)};
+const avs_arch avs_arch_early_fusion = {
+    .name = "early_fusion", .title = "Early fusion: T frames stacked into ResNet-18's conv1 (Karpathy et al., CVPR 2014)", AVS_ACTION_TASK(early_fusion, "imagenet", 3),
+    AVS_ARCH_FIELDS(early_fusion, avs_early_fusion_cfg, ef_default, ef_hparams)};

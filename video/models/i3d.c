@@ -6,9 +6,9 @@
 #include <stdio.h>
 
 #include "av/status.h"
-#include "video/models/fold.h"
-#include "video/models/trace.h"
-#include "video/models/unit.h"
+#include "nn/fold.h"
+#include "nn/trace.h"
+#include "nn/unit.h"
 
 #define I3D_BN_EPS 1e-3f
 #define I3D_BN_MOMENTUM 0.01f
@@ -98,20 +98,6 @@ static avs_tensor *pad_same(avs_ctx *ctx, avs_tensor *x, const int *k, const int
   return any ? avs_pad(ctx, x, before, after) : x;
 }
 
-/* With fixed statistics: y = x * scale + shift, scale = w / sqrt(var + eps),
- * shift = b - mean * scale. */
-avs_tensor *avs_i3d_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval) {
-  if (!x) return NULL;
-  if (!norm_eval || !avs_ctx_train(ctx)) return avs_batch_norm(ctx, x, bn);
-  int64_t c = bn->running_var->numel;
-  avs_tensor *inv = avs_ctx_tensor(ctx, 1, &c);
-  if (!inv) return NULL;
-  float eps = bn->eps > 0 ? bn->eps : 1e-5f;
-  for (int64_t i = 0; i < c; i++) inv->data[i] = 1.0f / sqrtf(bn->running_var->data[i] + eps);
-  avs_tensor *scale = avs_mul(ctx, bn->weight, inv);
-  avs_tensor *shift = avs_sub(ctx, bn->bias, avs_mul(ctx, bn->running_mean, scale));
-  return avs_add(ctx, avs_mul(ctx, x, scale), shift);
-}
 
 avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn, float eps,
                             float momentum, const avs_conv_spec *s, avs_tensor *x, bool norm_eval) {
@@ -131,7 +117,7 @@ avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv,
                                y->numel * (w->numel / s->out));
     return y;
   }
-  x = avs_i3d_batch_norm(ctx, avs_unit_conv(ctx, p, conv, s, x), &b, norm_eval);
+  x = avs_unit_batch_norm(ctx, avs_unit_conv(ctx, p, conv, s, x), &b, norm_eval);
   avs_layer_trace_amend(x, b.weight->numel + b.bias->numel);
   return x;
 }
@@ -215,11 +201,11 @@ static const avs_hparam i3d_hparams[] = {
     AVS_HP(avs_i3d_cfg, norm_eval, AVS_HP_BOOL, "batch norm keeps its running statistics in training (false)"),
 };
 AVS_ACTION_ARCH_GLUE(i3d, avs_i3d_cfg)
-const avs_action_arch avs_arch_i3d = {
-    .name = "i3d", .title = "I3D Inception-v1, RGB stream (Carreira & Zisserman, CVPR 2017)", .norm = "i3d",
-    .channels = 3,
-    AVS_ACTION_ARCH_FIELDS(i3d, avs_i3d_cfg, i3d_default, i3d_hparams)};
-const avs_action_arch avs_arch_i3d_flow = {
+const avs_arch avs_arch_i3d = {
+    .name = "i3d", .title = "I3D Inception-v1, RGB stream (Carreira & Zisserman, CVPR 2017)",
+    AVS_ACTION_TASK(i3d, "i3d", 3),
+    AVS_ARCH_FIELDS(i3d, avs_i3d_cfg, i3d_default, i3d_hparams)};
+const avs_arch avs_arch_i3d_flow = {
     .name = "i3d_flow", .title = "I3D Inception-v1, optical-flow stream (Carreira & Zisserman, CVPR 2017)",
-    .norm = "raw", .channels = 2,
-    AVS_ACTION_ARCH_FIELDS(i3d, avs_i3d_cfg, i3d_flow_default, i3d_hparams)};
+    AVS_ACTION_TASK(i3d, "raw", 2),
+    AVS_ARCH_FIELDS(i3d, avs_i3d_cfg, i3d_flow_default, i3d_hparams)};

@@ -27,7 +27,7 @@
 
 #include "av/ops.h"
 #include "video/models/registry.h"
-#include "video/models/unit.h"
+#include "nn/unit.h"
 
 typedef struct {
   avs_action_base base; /* 400 classes (Kinetics-400), 64 x 224 x 224 */
@@ -47,15 +47,9 @@ int avs_i3d_declare(avs_params *p, const avs_i3d_cfg *cfg);
 /* clip (N,T,H,W,in_channels) -> logits (N,classes); NULL on error (avs_errmsg). */
 avs_tensor *avs_i3d_forward(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, avs_tensor *clip);
 
-/* Batch norm as the I3D models run it: batch statistics in training unless
- * norm_eval; with norm_eval (or in evaluation) the running statistics, and in
- * training then still differentiable in the input and the affine parameters
- * (avs_batch_norm tapes only with batch statistics). */
-avs_tensor *avs_i3d_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval);
-
 /* A conv "<conv>.weight" (no bias; padding as s says) then the batch norm
  * "<bn>.*" with eps and momentum (0: PyTorch's defaults) run by
- * avs_i3d_batch_norm; in eval mode with a fold cache selected (fold.h), one
+ * avs_unit_batch_norm; in eval mode with a fold cache selected (fold.h), one
  * convolution with the batch norm folded in. */
 avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn, float eps,
                             float momentum, const avs_conv_spec *s, avs_tensor *x, bool norm_eval);

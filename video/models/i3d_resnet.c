@@ -3,8 +3,8 @@
 
 #include "av/status.h"
 #include "video/models/i3d.h"
-#include "video/models/nonlocal.h"
-#include "video/models/unit.h"
+#include "nn/nonlocal.h"
+#include "nn/unit.h"
 
 static int layer_width(const avs_i3d_resnet_cfg *c, int layer) { return c->width << layer; } /* layer 0..3 */
 
@@ -124,7 +124,7 @@ static const avs_hparam i3d_resnet18_hparams[] = {
     AVS_HP(avs_i3d_resnet_cfg, dropout, AVS_HP_FLOAT, "dropout before fc in training (0)"),
 };
 AVS_ACTION_ARCH_GLUE(i3d_resnet18, avs_i3d_resnet_cfg)
-const avs_action_arch avs_arch_i3d_resnet18 = {
+const avs_arch avs_arch_i3d_resnet18 = {
     .name = "i3d_resnet18", .title = "I3D ResNet-18, inflated 2-D ResNet with optional non-local blocks",
-    .norm = "imagenet", .channels = 3,
-    AVS_ACTION_ARCH_FIELDS(i3d_resnet18, avs_i3d_resnet_cfg, i3d_resnet18_default, i3d_resnet18_hparams)};
+    AVS_ACTION_TASK(i3d_resnet18, "imagenet", 3),
+    AVS_ARCH_FIELDS(i3d_resnet18, avs_i3d_resnet_cfg, i3d_resnet18_default, i3d_resnet18_hparams)};

@@ -5,8 +5,8 @@
  */
 #include "av/status.h"
 #include "video/models/late_fusion.h"
-#include "video/models/resnet18.h"
-#include "video/models/unit.h"
+#include "nn/resnet18.h"
+#include "nn/unit.h"
 
 int avs_late_fusion_declare(avs_params *p, const avs_late_fusion_cfg *cfg) {
   if (cfg->hidden < 1 || cfg->dropout < 0 || cfg->dropout >= 1)
@@ -37,6 +37,6 @@ static const avs_hparam lf_hparams[] = {
     AVS_HP(avs_late_fusion_cfg, dropout, AVS_HP_FLOAT, "dropout before the last layer in training (0.5)"),
 };
 AVS_ACTION_ARCH_GLUE(late_fusion, avs_late_fusion_cfg)
-const avs_action_arch avs_arch_late_fusion = {
-    .name = "late_fusion", .title = "Late fusion: per-frame ResNet-18 features concatenated, MLP (Karpathy et al., CVPR 2014)",
-    .norm = "imagenet", .channels = 3, AVS_ACTION_ARCH_FIELDS(late_fusion, avs_late_fusion_cfg, lf_default, lf_hparams)};
+const avs_arch avs_arch_late_fusion = {
+    .name = "late_fusion", .title = "Late fusion: per-frame ResNet-18 features concatenated, MLP (Karpathy et al., CVPR 2014)", AVS_ACTION_TASK(late_fusion, "imagenet", 3),
+    AVS_ARCH_FIELDS(late_fusion, avs_late_fusion_cfg, lf_default, lf_hparams)};

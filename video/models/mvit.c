@@ -6,7 +6,8 @@
 
 #include "av/status.h"
 #include "video/models/timesformer.h"
-#include "video/models/unit.h"
+#include "nn/transformer.h"
+#include "nn/unit.h"
 
 #define MVIT_LN_EPS 1e-6f      /* block norms: partial(nn.LayerNorm, eps=1e-6) */
 #define MVIT_POOL_LN_EPS 1e-5f /* norm_q/k/v: nn.LayerNorm */
@@ -61,14 +62,6 @@ static int mvit_plan(const avs_mvit_cfg *c, mvit_block *b) {
 
 /* ---- parameter table ---- */
 
-static int declare_ln(avs_params *p, const char *name, int dim) {
-  char n[AVS_NAME_MAX];
-  avs_tensor *w = avs_params_add(p, avs_unit_name(n, "%s.weight", name), 1, AVS_SHAPE(dim));
-  if (!w || !avs_params_add(p, avs_unit_name(n, "%s.bias", name), 1, AVS_SHAPE(dim))) return avs_errcode();
-  for (int i = 0; i < dim; i++) w->data[i] = 1.0f;
-  return AVS_OK;
-}
-
 static int declare_linear(avs_params *p, const char *name, int in, int out, bool bias) {
   char n[AVS_NAME_MAX];
   if (bias) return avs_unit_declare_linear(p, name, in, out);
@@ -81,14 +74,14 @@ static int declare_pool(avs_params *p, const char *block, const char *x, int hea
   if (!avs_params_add(p, avs_unit_name(n, "%s.attn.pool_%s.weight", block, x), 5,
                       AVS_SHAPE(head_dim, 1, pool_kernel[0], pool_kernel[1], pool_kernel[2])))
     return avs_errcode();
-  return declare_ln(p, avs_unit_name(n, "%s.attn.norm_%s", block, x), head_dim);
+  return avs_unit_declare_layer_norm(p, avs_unit_name(n, "%s.attn.norm_%s", block, x), head_dim);
 }
 
 static int declare_block(avs_params *p, const avs_mvit_cfg *c, int i, const mvit_block *b) {
   char blk[AVS_NAME_MAX], n[AVS_NAME_MAX];
   avs_unit_name(blk, "blocks.%d", i);
   int rc, d = b->dim, hd = b->dim / b->heads;
-  if ((rc = declare_ln(p, avs_unit_name(n, "%s.norm1", blk), d))) return rc;
+  if ((rc = avs_unit_declare_layer_norm(p, avs_unit_name(n, "%s.norm1", blk), d))) return rc;
   static const char *const qkv[3] = {"q", "k", "v"};
   for (int j = 0; j < 3; j++)
     if ((rc = declare_linear(p, avs_unit_name(n, "%s.attn.%s", blk, qkv[j]), d, d, c->qkv_bias))) return rc;
@@ -96,9 +89,8 @@ static int declare_block(avs_params *p, const avs_mvit_cfg *c, int i, const mvit
   if (c->pool_mode == AVS_MVIT_POOL_CONV)
     for (int j = b->pool_q ? 0 : 1; j < 3; j++)
       if ((rc = declare_pool(p, blk, qkv[j], hd))) return rc;
-  if ((rc = declare_ln(p, avs_unit_name(n, "%s.norm2", blk), d)) ||
-      (rc = avs_unit_declare_linear(p, avs_unit_name(n, "%s.mlp.fc1", blk), d, d * c->mlp_ratio)) ||
-      (rc = avs_unit_declare_linear(p, avs_unit_name(n, "%s.mlp.fc2", blk), d * c->mlp_ratio, b->dim_out)))
+  if ((rc = avs_unit_declare_layer_norm(p, avs_unit_name(n, "%s.norm2", blk), d)) ||
+      (rc = avs_unit_declare_mlp(p, avs_unit_name(n, "%s.mlp", blk), d, d * c->mlp_ratio, b->dim_out)))
     return rc;
   return b->dim_out != d ? avs_unit_declare_linear(p, avs_unit_name(n, "%s.proj", blk), d, b->dim_out) : AVS_OK;
 }
@@ -117,7 +109,7 @@ int avs_mvit_declare(avs_params *p, const avs_mvit_cfg *c) {
   if ((rc = avs_unit_declare_conv(p, "patch_embed.proj", &embed))) return rc;
   for (int i = 0; i < c->depth; i++)
     if ((rc = declare_block(p, c, i, &b[i]))) return rc;
-  if ((rc = declare_ln(p, "norm", b[c->depth - 1].dim_out))) return rc;
+  if ((rc = avs_unit_declare_layer_norm(p, "norm", b[c->depth - 1].dim_out))) return rc;
   return avs_unit_declare_linear(p, "head.projection", b[c->depth - 1].dim_out, c->base.classes);
 }
 
@@ -151,7 +143,7 @@ static avs_tensor *attention_pool(avs_ctx *ctx, const avs_params *p, const avs_m
   x = avs_concat(ctx, 2, (avs_tensor *[]){cls, grid}, 2);
   if (c->pool_mode != AVS_MVIT_POOL_CONV) return x;
   char n_norm[AVS_NAME_MAX];
-  return avs_vt_layer_norm(ctx, p, avs_unit_name(n_norm, "%s.attn.norm_%s", blk, which), MVIT_POOL_LN_EPS, x);
+  return avs_unit_layer_norm(ctx, p, avs_unit_name(n_norm, "%s.attn.norm_%s", blk, which), MVIT_POOL_LN_EPS, x);
 }
 
 /* <name>.weight and, when declared (qkv_bias), <name>.bias. */
@@ -213,11 +205,11 @@ static avs_tensor *ms_block(avs_ctx *ctx, const avs_params *p, const avs_mvit_cf
   char blk[AVS_NAME_MAX], n[AVS_NAME_MAX];
   avs_unit_name(blk, "blocks.%d", i);
   int thw_in[3] = {thw[0], thw[1], thw[2]};
-  avs_tensor *h = avs_vt_layer_norm(ctx, p, avs_unit_name(n, "%s.norm1", blk), MVIT_LN_EPS, x);
+  avs_tensor *h = avs_unit_layer_norm(ctx, p, avs_unit_name(n, "%s.norm1", blk), MVIT_LN_EPS, x);
   h = ms_attention(ctx, p, c, blk, b, thw, h);
   x = avs_add(ctx, b->pool_q ? skip_pool(ctx, thw_in, x) : x, h);
-  avs_tensor *xn = avs_vt_layer_norm(ctx, p, avs_unit_name(n, "%s.norm2", blk), MVIT_LN_EPS, x);
-  avs_tensor *mlp = avs_vt_mlp(ctx, p, avs_unit_name(n, "%s.mlp", blk), xn);
+  avs_tensor *xn = avs_unit_layer_norm(ctx, p, avs_unit_name(n, "%s.norm2", blk), MVIT_LN_EPS, x);
+  avs_tensor *mlp = avs_unit_mlp(ctx, p, avs_unit_name(n, "%s.mlp", blk), xn);
   if (b->dim_out != b->dim) x = avs_unit_linear(ctx, p, avs_unit_name(n, "%s.proj", blk), xn);
   return avs_add(ctx, x, mlp);
 }
@@ -249,7 +241,7 @@ avs_tensor *avs_mvit_forward(avs_ctx *ctx, const avs_params *p, const avs_mvit_c
   c0 = avs_reshape(ctx, avs_vt_repeat_rows(ctx, c0, B), 3, AVS_SHAPE(B, 1, D));
   x = avs_concat(ctx, 2, (avs_tensor *[]){c0, x}, 1);
   for (int i = 0; i < c->depth; i++) x = ms_block(ctx, p, c, i, &b[i], thw, x);
-  x = avs_vt_token(ctx, avs_vt_layer_norm(ctx, p, "norm", MVIT_LN_EPS, x), 0);
+  x = avs_vt_token(ctx, avs_unit_layer_norm(ctx, p, "norm", MVIT_LN_EPS, x), 0);
   if (c->dropout > 0) x = avs_dropout(ctx, x, c->dropout);
   return avs_unit_linear(ctx, p, "head.projection", x);
 }
@@ -275,6 +267,6 @@ static const avs_hparam mvit_hparams[] = {
     AVS_HP(avs_mvit_cfg, dropout, AVS_HP_FLOAT, "dropout before the head in training (0.5)"),
 };
 AVS_ACTION_ARCH_GLUE(mvit, avs_mvit_cfg)
-const avs_action_arch avs_arch_mvit = {
-    .name = "mvit", .title = "MViT-B, multiscale pooling attention (Fan et al., ICCV 2021)", .norm = "imagenet",
-    .channels = 3, AVS_ACTION_ARCH_FIELDS(mvit, avs_mvit_cfg, mvit_default, mvit_hparams)};
+const avs_arch avs_arch_mvit = {
+    .name = "mvit", .title = "MViT-B, multiscale pooling attention (Fan et al., ICCV 2021)", AVS_ACTION_TASK(mvit, "imagenet", 3),
+    AVS_ARCH_FIELDS(mvit, avs_mvit_cfg, mvit_default, mvit_hparams)};

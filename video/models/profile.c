@@ -10,7 +10,7 @@ int avs_action_profile_run(const avs_action_model *m, avs_action_profile *out) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
   if (!ctx) return avs_errcode();
   int rc = AVS_OK;
-  avs_tensor *clip = avs_ctx_zeros(ctx, 5, AVS_SHAPE(1, b->frames, b->height, b->width, m->arch->channels));
+  avs_tensor *clip = avs_ctx_zeros(ctx, 5, AVS_SHAPE(1, b->frames, b->height, b->width, avs_action_channels(m)));
   avs_layer_trace_start(&out->trace);
   avs_tensor *y = avs_action_model_forward(ctx, m, clip);
   avs_layer_trace_stop();

@@ -4,7 +4,7 @@
 #define AVS_MODELS_PROFILE_H
 
 #include "video/models/registry.h"
-#include "video/models/trace.h"
+#include "nn/trace.h"
 
 typedef struct {
   avs_layer_trace trace;   /* rows in forward order */

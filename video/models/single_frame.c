@@ -3,9 +3,9 @@
  *   every frame t: resnet18 (conv1 ... layer4, average pool) -> 512 -> fc -> logits_t
  *   clip logits = mean over t of logits_t
  */
-#include "video/models/resnet18.h"
+#include "nn/resnet18.h"
 #include "video/models/single_frame.h"
-#include "video/models/unit.h"
+#include "nn/unit.h"
 
 int avs_single_frame_declare(avs_params *p, const avs_single_frame_cfg *cfg) {
   int rc = avs_resnet18_trunk_declare(p, "", 3, cfg->channels);
@@ -25,6 +25,6 @@ static const avs_hparam sf_hparams[] = {
     AVS_HP(avs_single_frame_cfg, channels, AVS_HP_INT, "ResNet-18 width: conv1 and layer1 (64); layer2-4 2x, 4x, 8x"),
 };
 AVS_ACTION_ARCH_GLUE(single_frame, avs_single_frame_cfg)
-const avs_action_arch avs_arch_single_frame = {
-    .name = "single_frame", .title = "Single-frame ResNet-18, per-frame logits averaged (Karpathy et al., CVPR 2014)",
-    .norm = "imagenet", .channels = 3, AVS_ACTION_ARCH_FIELDS(single_frame, avs_single_frame_cfg, sf_default, sf_hparams)};
+const avs_arch avs_arch_single_frame = {
+    .name = "single_frame", .title = "Single-frame ResNet-18, per-frame logits averaged (Karpathy et al., CVPR 2014)", AVS_ACTION_TASK(single_frame, "imagenet", 3),
+    AVS_ARCH_FIELDS(single_frame, avs_single_frame_cfg, sf_default, sf_hparams)};

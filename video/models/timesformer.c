@@ -4,22 +4,12 @@
 #include <stdio.h>
 
 #include "av/status.h"
-#include "video/models/unit.h"
+#include "nn/transformer.h"
+#include "nn/unit.h"
 
 #define TSF_LN_EPS 1e-6f
 
 /* ---- shared pieces ---- */
-
-avs_tensor *avs_vt_layer_norm(avs_ctx *ctx, const avs_params *p, const char *name, float eps, avs_tensor *x) {
-  avs_tensor *w = avs_unit_param(p, "%s.weight", name), *b = avs_unit_param(p, "%s.bias", name);
-  return w && b ? avs_layer_norm(ctx, x, w, b, eps) : NULL;
-}
-
-avs_tensor *avs_vt_mlp(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
-  char n[AVS_NAME_MAX];
-  x = avs_gelu(ctx, avs_unit_linear(ctx, p, avs_unit_name(n, "%s.fc1", name), x));
-  return avs_unit_linear(ctx, p, avs_unit_name(n, "%s.fc2", name), x);
-}
 
 avs_tensor *avs_vt_token(avs_ctx *ctx, avs_tensor *x, int64_t index) {
   x = avs_slice(ctx, x, 1, index, index + 1, 1);
@@ -40,14 +30,6 @@ static int tsf_grid(const avs_timesformer_cfg *c, int *h, int *w) {
     return avs_seterr(AVS_EINVAL, "timesformer: %dx%d frames do not split into %d-pixel patches", c->base.height,
                       c->base.width, c->patch);
   *h = c->base.height / c->patch, *w = c->base.width / c->patch;
-  return AVS_OK;
-}
-
-static int declare_ln(avs_params *p, const char *name, int dim) {
-  char n[AVS_NAME_MAX];
-  avs_tensor *w = avs_params_add(p, avs_unit_name(n, "%s.weight", name), 1, AVS_SHAPE(dim));
-  if (!w || !avs_params_add(p, avs_unit_name(n, "%s.bias", name), 1, AVS_SHAPE(dim))) return avs_errcode();
-  for (int i = 0; i < dim; i++) w->data[i] = 1.0f;
   return AVS_OK;
 }
 
@@ -77,17 +59,16 @@ int avs_timesformer_declare(avs_params *p, const avs_timesformer_cfg *c) {
   for (int i = 0; i < c->depth; i++) {
     char b[AVS_NAME_MAX];
     avs_unit_name(b, "model.blocks.%d", i);
-    if ((rc = declare_ln(p, avs_unit_name(n, "%s.norm1", b), d)) ||
+    if ((rc = avs_unit_declare_layer_norm(p, avs_unit_name(n, "%s.norm1", b), d)) ||
         (rc = declare_attn(p, avs_unit_name(n, "%s.attn", b), d, c->qkv_bias)) ||
-        (rc = declare_ln(p, avs_unit_name(n, "%s.temporal_norm1", b), d)) ||
+        (rc = avs_unit_declare_layer_norm(p, avs_unit_name(n, "%s.temporal_norm1", b), d)) ||
         (rc = declare_attn(p, avs_unit_name(n, "%s.temporal_attn", b), d, c->qkv_bias)) ||
         (rc = avs_unit_declare_linear(p, avs_unit_name(n, "%s.temporal_fc", b), d, d)) ||
-        (rc = declare_ln(p, avs_unit_name(n, "%s.norm2", b), d)) ||
-        (rc = avs_unit_declare_linear(p, avs_unit_name(n, "%s.mlp.fc1", b), d, d * c->mlp_ratio)) ||
-        (rc = avs_unit_declare_linear(p, avs_unit_name(n, "%s.mlp.fc2", b), d * c->mlp_ratio, d)))
+        (rc = avs_unit_declare_layer_norm(p, avs_unit_name(n, "%s.norm2", b), d)) ||
+        (rc = avs_unit_declare_mlp(p, avs_unit_name(n, "%s.mlp", b), d, d * c->mlp_ratio, d)))
       return rc;
   }
-  if ((rc = declare_ln(p, "model.norm", d))) return rc;
+  if ((rc = avs_unit_declare_layer_norm(p, "model.norm", d))) return rc;
   return avs_unit_declare_linear(p, "model.head", d, c->base.classes);
 }
 
@@ -116,7 +97,7 @@ static avs_tensor *block(avs_ctx *ctx, const avs_params *p, const avs_timesforme
   /* Temporal attention over the T tokens of each patch position. */
   avs_tensor *xt_in = avs_slice(ctx, x, 1, 1, 1 + s * T, 1);
   avs_tensor *h = avs_reshape(ctx, xt_in, 3, AVS_SHAPE(B * s, T, D));
-  h = avs_vt_layer_norm(ctx, p, avs_unit_name(n, "model.blocks.%d.temporal_norm1", i), TSF_LN_EPS, h);
+  h = avs_unit_layer_norm(ctx, p, avs_unit_name(n, "model.blocks.%d.temporal_norm1", i), TSF_LN_EPS, h);
   h = self_attention(ctx, p, c, avs_unit_name(n, "model.blocks.%d.temporal_attn", i), h);
   h = avs_reshape(ctx, h, 3, AVS_SHAPE(B, s * T, D));
   h = avs_unit_linear(ctx, p, avs_unit_name(n, "model.blocks.%d.temporal_fc", i), h);
@@ -127,7 +108,7 @@ static avs_tensor *block(avs_ctx *ctx, const avs_params *p, const avs_timesforme
   avs_tensor *xs = avs_permute(ctx, avs_reshape(ctx, xt, 4, AVS_SHAPE(B, s, T, D)), (const int[]){0, 2, 1, 3});
   xs = avs_reshape(ctx, xs, 3, AVS_SHAPE(B * T, s, D));
   xs = avs_concat(ctx, 2, (avs_tensor *[]){cls_t, xs}, 1);
-  xs = avs_vt_layer_norm(ctx, p, avs_unit_name(n, "model.blocks.%d.norm1", i), TSF_LN_EPS, xs);
+  xs = avs_unit_layer_norm(ctx, p, avs_unit_name(n, "model.blocks.%d.norm1", i), TSF_LN_EPS, xs);
   avs_tensor *rs = self_attention(ctx, p, c, avs_unit_name(n, "model.blocks.%d.attn", i), xs);
   /* The frames' cls results averaged: (B*T, D) viewed as (B, T, 1, D), pooled over T. */
   avs_tensor *rcls = avs_reshape(ctx, avs_vt_token(ctx, rs, 0), 4, AVS_SHAPE(B, T, 1, D));
@@ -137,8 +118,8 @@ static avs_tensor *block(avs_ctx *ctx, const avs_params *p, const avs_timesforme
   avs_tensor *cls0 = avs_slice(ctx, x, 1, 0, 1, 1);
   x = avs_add(ctx, avs_concat(ctx, 2, (avs_tensor *[]){cls0, xt}, 1), avs_concat(ctx, 2, (avs_tensor *[]){rcls, rp}, 1));
   /* MLP. */
-  h = avs_vt_layer_norm(ctx, p, avs_unit_name(n, "model.blocks.%d.norm2", i), TSF_LN_EPS, x);
-  return avs_add(ctx, x, avs_vt_mlp(ctx, p, avs_unit_name(n, "model.blocks.%d.mlp", i), h));
+  h = avs_unit_layer_norm(ctx, p, avs_unit_name(n, "model.blocks.%d.norm2", i), TSF_LN_EPS, x);
+  return avs_add(ctx, x, avs_unit_mlp(ctx, p, avs_unit_name(n, "model.blocks.%d.mlp", i), h));
 }
 
 avs_tensor *avs_timesformer_forward(avs_ctx *ctx, const avs_params *p, const avs_timesformer_cfg *c,
@@ -171,7 +152,7 @@ avs_tensor *avs_timesformer_forward(avs_ctx *ctx, const avs_params *p, const avs
   c0 = avs_reshape(ctx, avs_vt_repeat_rows(ctx, c0, B), 3, AVS_SHAPE(B, 1, D));
   x = avs_concat(ctx, 2, (avs_tensor *[]){c0, x}, 1);
   for (int i = 0; i < c->depth; i++) x = block(ctx, p, c, i, s, x);
-  x = avs_vt_layer_norm(ctx, p, "model.norm", TSF_LN_EPS, x);
+  x = avs_unit_layer_norm(ctx, p, "model.norm", TSF_LN_EPS, x);
   return avs_unit_linear(ctx, p, "model.head", avs_vt_token(ctx, x, 0));
 }
 
@@ -190,7 +171,7 @@ static const avs_hparam tsf_hparams[] = {
     AVS_HP(avs_timesformer_cfg, qkv_bias, AVS_HP_BOOL, "bias on the qkv projections (true)"),
 };
 AVS_ACTION_ARCH_GLUE(timesformer, avs_timesformer_cfg)
-const avs_action_arch avs_arch_timesformer = {
+const avs_arch avs_arch_timesformer = {
     .name = "timesformer", .title = "TimeSformer, divided space-time attention (Bertasius et al., ICML 2021)",
-    .norm = "imagenet", .channels = 3,
-    AVS_ACTION_ARCH_FIELDS(timesformer, avs_timesformer_cfg, tsf_default, tsf_hparams)};
+    AVS_ACTION_TASK(timesformer, "imagenet", 3),
+    AVS_ARCH_FIELDS(timesformer, avs_timesformer_cfg, tsf_default, tsf_hparams)};

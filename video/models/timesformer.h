@@ -42,10 +42,6 @@ avs_tensor *avs_timesformer_forward(avs_ctx *ctx, const avs_params *p, const avs
                                     avs_tensor *clip);
 
 /* ---- pieces shared by the video transformers ---- */
-/* LayerNorm over the last dim with <name>.weight and <name>.bias. */
-avs_tensor *avs_vt_layer_norm(avs_ctx *ctx, const avs_params *p, const char *name, float eps, avs_tensor *x);
-/* <name>.fc1 -> GELU -> <name>.fc2. */
-avs_tensor *avs_vt_mlp(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
 /* x (N, L, C) -> (N, C): token `index`. */
 avs_tensor *avs_vt_token(avs_ctx *ctx, avs_tensor *x, int64_t index);
 /* x (N, C) -> (N, reps, C), every row repeated. */

@@ -6,9 +6,9 @@
  */
 #include "av/status.h"
 #include "video/models/early_fusion.h"
-#include "video/models/resnet18.h"
+#include "nn/resnet18.h"
 #include "video/models/two_stream.h"
-#include "video/models/unit.h"
+#include "nn/unit.h"
 
 int avs_two_stream_declare(avs_params *p, const avs_two_stream_cfg *cfg) {
   int rc = avs_resnet18_trunk_declare(p, "rgb.", 3, cfg->channels);
@@ -42,6 +42,6 @@ static const avs_hparam ts_hparams[] = {
     AVS_HP(avs_two_stream_cfg, channels, AVS_HP_INT, "ResNet-18 width: conv1 and layer1 (64); layer2-4 2x, 4x, 8x"),
 };
 AVS_ACTION_ARCH_GLUE(two_stream, avs_two_stream_cfg)
-const avs_action_arch avs_arch_two_stream = {
-    .name = "two_stream", .title = "Two-stream: RGB and stacked TV-L1 flow ResNet-18s, scores averaged (Simonyan & Zisserman, NIPS 2014)",
-    .norm = "imagenet", .channels = 5, AVS_ACTION_ARCH_FIELDS(two_stream, avs_two_stream_cfg, ts_default, ts_hparams)};
+const avs_arch avs_arch_two_stream = {
+    .name = "two_stream", .title = "Two-stream: RGB and stacked TV-L1 flow ResNet-18s, scores averaged (Simonyan & Zisserman, NIPS 2014)", AVS_ACTION_TASK(two_stream, "imagenet", 5),
+    AVS_ARCH_FIELDS(two_stream, avs_two_stream_cfg, ts_default, ts_hparams)};

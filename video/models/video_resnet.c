@@ -13,9 +13,9 @@
  * A non-local block follows block layer<L>.<b> where bit 2 * (L - 1) + b of
  * `nonlocal` is set (nonlocal.h).
  */
-#include "video/models/basic_block.h"
-#include "video/models/nonlocal.h"
-#include "video/models/unit.h"
+#include "nn/basic_block.h"
+#include "nn/nonlocal.h"
+#include "nn/unit.h"
 #include "video/models/video_resnet.h"
 
 typedef enum { R3D, MC3, R2PLUS1D } vr_kind;
@@ -92,13 +92,13 @@ AVS_ACTION_ARCH_GLUE(r3d_18, avs_r3d_18_cfg)
 AVS_ACTION_ARCH_GLUE(mc3_18, avs_mc3_18_cfg)
 AVS_ACTION_ARCH_GLUE(r2plus1d_18, avs_r2plus1d_18_cfg)
 
-const avs_action_arch avs_arch_r3d_18 = {
-    .name = "r3d_18", .title = "R3D-18, 3x3x3 ResNet-18 (Tran et al., CVPR 2018), torchvision layout",
-    .norm = "kinetics", .channels = 3, AVS_ACTION_ARCH_FIELDS(r3d_18, avs_r3d_18_cfg, vr_default, vr_hparams)};
-const avs_action_arch avs_arch_mc3_18 = {
-    .name = "mc3_18", .title = "MC3-18, mixed 3-D/2-D ResNet-18 (Tran et al., CVPR 2018), torchvision layout",
-    .norm = "kinetics", .channels = 3, AVS_ACTION_ARCH_FIELDS(mc3_18, avs_mc3_18_cfg, vr_default, vr_hparams)};
-const avs_action_arch avs_arch_r2plus1d_18 = {
+const avs_arch avs_arch_r3d_18 = {
+    .name = "r3d_18", .title = "R3D-18, 3x3x3 ResNet-18 (Tran et al., CVPR 2018), torchvision layout", AVS_ACTION_TASK(r3d_18, "kinetics", 3),
+    AVS_ARCH_FIELDS(r3d_18, avs_r3d_18_cfg, vr_default, vr_hparams)};
+const avs_arch avs_arch_mc3_18 = {
+    .name = "mc3_18", .title = "MC3-18, mixed 3-D/2-D ResNet-18 (Tran et al., CVPR 2018), torchvision layout", AVS_ACTION_TASK(mc3_18, "kinetics", 3),
+    AVS_ARCH_FIELDS(mc3_18, avs_mc3_18_cfg, vr_default, vr_hparams)};
+const avs_arch avs_arch_r2plus1d_18 = {
     .name = "r2plus1d_18", .title = "R(2+1)D-18, factorised ResNet-18 (Tran et al., CVPR 2018), torchvision layout",
-    .norm = "kinetics", .channels = 3,
-    AVS_ACTION_ARCH_FIELDS(r2plus1d_18, avs_r2plus1d_18_cfg, vr_default, vr_hparams)};
+    AVS_ACTION_TASK(r2plus1d_18, "kinetics", 3),
+    AVS_ARCH_FIELDS(r2plus1d_18, avs_r2plus1d_18_cfg, vr_default, vr_hparams)};

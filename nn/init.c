@@ -1,4 +1,4 @@
-/* Fresh weights for training from scratch, by tensor role as PyTorch's video
+/* Fresh weights for training from scratch, by tensor role as PyTorch
  * models initialise them:
  *   conv weights (".weight", 3-D or more)   kaiming_normal_(fan_out, relu), bias 0
  *                                           (torchvision's ResNets; C3D alike)
@@ -13,8 +13,8 @@
 
 #include "av/optim.h"
 #include "av/status.h"
-#include "video/models/registry.h"
-#include "video/models/unit.h"
+#include "nn/model.h"
+#include "nn/unit.h"
 
 static bool ends_with(const char *s, const char *suffix) {
   size_t n = strlen(s), k = strlen(suffix);
@@ -38,7 +38,7 @@ static int64_t lstm_hidden(const avs_params *p) {
   return 0;
 }
 
-int avs_action_model_init(avs_action_model *m, uint64_t seed) {
+int avs_model_init(avs_model *m, uint64_t seed) {
   avs_params *p = &m->params;
   avs_rng rng;
   avs_rng_seed(&rng, seed);

@@ -3,8 +3,8 @@
  * a trace is active on the calling thread; batch norm adds its parameters to
  * the row of the convolution it follows. Multiply-adds count convolutions,
  * linear layers and LSTM gates only. */
-#ifndef AVS_MODELS_TRACE_H
-#define AVS_MODELS_TRACE_H
+#ifndef AVS_NN_TRACE_H
+#define AVS_NN_TRACE_H
 
 #include <stdint.h>
 

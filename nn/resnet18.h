@@ -10,8 +10,8 @@
  * channels, layer2..4 2x, 4x, 8x, so 8 x width features.
  *
  * Used per frame by the single-frame, fusion, CNN+LSTM and two-stream models. */
-#ifndef AVS_MODELS_RESNET18_H
-#define AVS_MODELS_RESNET18_H
+#ifndef AVS_NN_RESNET18_H
+#define AVS_NN_RESNET18_H
 
 #include "av/ctx.h"
 #include "av/params.h"

@@ -1,11 +1,10 @@
 /* Non-local block, embedded Gaussian (see nonlocal.h). */
-#include "video/models/nonlocal.h"
+#include "nn/nonlocal.h"
 
 #include "av/ops.h"
 #include "av/status.h"
-#include "video/models/i3d.h"
-#include "video/models/trace.h"
-#include "video/models/unit.h"
+#include "nn/trace.h"
+#include "nn/unit.h"
 
 static int inter_width(const avs_nonlocal_spec *s) {
   if (s->inter > 0) return s->inter;
@@ -64,7 +63,7 @@ avs_tensor *avs_nonlocal_forward(avs_ctx *ctx, const avs_params *p, const char *
                .running_mean = avs_unit_param(p, "%sW.1.running_mean", prefix),
                .running_var = avs_unit_param(p, "%sW.1.running_var", prefix)};
   if (!bn.weight || !bn.bias || !bn.running_mean || !bn.running_var) return NULL;
-  y = avs_i3d_batch_norm(ctx, y, &bn, s->norm_eval);
+  y = avs_unit_batch_norm(ctx, y, &bn, s->norm_eval);
   avs_layer_trace_amend(y, bn.weight->numel + bn.bias->numel);
   return avs_add(ctx, y, x);
 }

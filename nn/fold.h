@@ -7,8 +7,8 @@
  * calling thread); entries are refolded when any source tensor's version
  * changes (loading, training steps). Without a selected cache, units run the
  * BN as a separate op. */
-#ifndef AVS_MODELS_FOLD_H
-#define AVS_MODELS_FOLD_H
+#ifndef AVS_NN_FOLD_H
+#define AVS_NN_FOLD_H
 
 #include "av/ops.h"
 

@@ -3,9 +3,9 @@
 
 #include "av/ops.h"
 #include "av/status.h"
-#include "video/models/basic_block.h"
-#include "video/models/nonlocal.h"
-#include "video/models/unit.h"
+#include "nn/basic_block.h"
+#include "nn/nonlocal.h"
+#include "nn/unit.h"
 
 int avs_block_midplanes(int in, int out) { return (in * out * 27) / (in * 9 + 3 * out); }
 

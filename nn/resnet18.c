@@ -1,8 +1,8 @@
 /* 2-D ResNet-18 trunk (see resnet18.h). */
 #include "av/ops.h"
-#include "video/models/basic_block.h"
-#include "video/models/resnet18.h"
-#include "video/models/unit.h"
+#include "nn/basic_block.h"
+#include "nn/resnet18.h"
+#include "nn/unit.h"
 
 static avs_conv_spec conv1_spec(int in_channels, int width) {
   return (avs_conv_spec){2, in_channels, width, {7, 7}, {2, 2}, {3, 3}, false};

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "video/models/trace.h"
+#include "nn/trace.h"
 
 static _Thread_local avs_layer_trace *active;
 

@@ -1,11 +1,12 @@
 /* Conv / batch-norm / linear / pooling units (see unit.h). */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "av/status.h"
-#include "video/models/fold.h"
-#include "video/models/trace.h"
-#include "video/models/unit.h"
+#include "nn/fold.h"
+#include "nn/trace.h"
+#include "nn/unit.h"
 
 char *avs_unit_name(char *buf, const char *fmt, ...) {
   va_list ap;
@@ -138,4 +139,19 @@ avs_tensor *avs_unit_max_pool(avs_ctx *ctx, const char *name, int nsp, avs_tenso
   avs_tensor *y = nsp == 3 ? avs_max_pool3d(ctx, x, pool) : avs_max_pool2d(ctx, x, pool);
   if (y) avs_layer_trace_add(name, nsp == 3 ? "maxpool3d" : "maxpool2d", y, 0, 0);
   return y;
+}
+
+/* With fixed statistics: y = x * scale + shift, scale = w / sqrt(var + eps),
+ * shift = b - mean * scale. */
+avs_tensor *avs_unit_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval) {
+  if (!x) return NULL;
+  if (!norm_eval || !avs_ctx_train(ctx)) return avs_batch_norm(ctx, x, bn);
+  int64_t c = bn->running_var->numel;
+  avs_tensor *inv = avs_ctx_tensor(ctx, 1, &c);
+  if (!inv) return NULL;
+  float eps = bn->eps > 0 ? bn->eps : 1e-5f;
+  for (int64_t i = 0; i < c; i++) inv->data[i] = 1.0f / sqrtf(bn->running_var->data[i] + eps);
+  avs_tensor *scale = avs_mul(ctx, bn->weight, inv);
+  avs_tensor *shift = avs_sub(ctx, bn->bias, avs_mul(ctx, bn->running_mean, scale));
+  return avs_add(ctx, avs_mul(ctx, x, scale), shift);
 }

@@ -3,8 +3,8 @@
  * tensors under PyTorch state_dict names ("<name>.weight", "<name>.bias",
  * "<name>.running_mean", "<name>.running_var") and run them channels-last.
  * Each unit adds a row to the layer trace (trace.h) when one is active. */
-#ifndef AVS_MODELS_UNIT_H
-#define AVS_MODELS_UNIT_H
+#ifndef AVS_NN_UNIT_H
+#define AVS_NN_UNIT_H
 
 #include <stdbool.h>
 
@@ -49,5 +49,11 @@ avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv
 avs_tensor *avs_unit_linear(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
 /* Max pooling over nsp spatial dims; `name` labels the trace row. */
 avs_tensor *avs_unit_max_pool(avs_ctx *ctx, const char *name, int nsp, avs_tensor *x, avs_pool pool);
+
+/* Batch norm as the I3D and non-local blocks run it: batch statistics in training unless
+ * norm_eval; with norm_eval (or in evaluation) the running statistics, and in
+ * training then still differentiable in the input and the affine parameters
+ * (avs_batch_norm tapes only with batch statistics). */
+avs_tensor *avs_unit_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval);
 
 #endif

@@ -14,8 +14,8 @@
  * g.0.* (phi.* and g.* without sub-sampling: the port wraps them in a
  * Sequential with the pool), W.0.{weight,bias} (conv), W.1.{weight,bias,
  * running_mean,running_var} (BatchNorm3d, eps 1e-5, momentum 0.1). */
-#ifndef AVS_MODELS_NONLOCAL_H
-#define AVS_MODELS_NONLOCAL_H
+#ifndef AVS_NN_NONLOCAL_H
+#define AVS_NN_NONLOCAL_H
 
 #include <stdbool.h>
 
@@ -26,7 +26,7 @@ typedef struct {
   int channels;    /* C of the block's input and output */
   int inter;       /* theta/phi/g width; 0 means C/2 (at least 1) */
   bool sub_sample; /* 1x2x2 max pool on phi and g (the paper's default) */
-  bool norm_eval;  /* the BN keeps its running statistics in training (avs_i3d_batch_norm) */
+  bool norm_eval;  /* the BN keeps its running statistics in training (avs_unit_batch_norm) */
 } avs_nonlocal_spec;
 
 /* Declares the block's tensors under prefix (which ends with '.' or is ""). */

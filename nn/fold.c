@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "av/status.h"
-#include "video/models/fold.h"
+#include "nn/fold.h"
 
 enum { SRC_W, SRC_B, SRC_GAMMA, SRC_BETA, SRC_MEAN, SRC_VAR, N_SRC };
 

@@ -9,8 +9,8 @@
  * State_dict names as torchvision 0.14: 2-D blocks "conv1", "bn1", "conv2",
  * "bn2"; video blocks "conv1.0" (conv), "conv1.1" (BN), "conv2.0", "conv2.1";
  * both "downsample.0", "downsample.1". */
-#ifndef AVS_MODELS_BASIC_BLOCK_H
-#define AVS_MODELS_BASIC_BLOCK_H
+#ifndef AVS_NN_BASIC_BLOCK_H
+#define AVS_NN_BASIC_BLOCK_H
 
 #include "av/ctx.h"
 #include "av/params.h"
