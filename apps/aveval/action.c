@@ -27,7 +27,7 @@ static const char *usage =
 static void on_batch(void *user, int done) { app_progress_update(user, done); }
 
 /* The model's class names (metadata "labels") must be the manifest's when present. */
-static void check_classes(const avs_action_model *m, const app_manifest *mf, const char *model_path) {
+static void check_classes(const avs_action_model *m, const avs_manifest *mf, const char *model_path) {
   int classes = avs_action_model_base(m)->classes;
   if (classes != mf->n_classes)
     app_fail("the model has %d classes but %s has %d (%s)", classes, mf->path, mf->n_classes, model_path);
@@ -43,7 +43,7 @@ static void check_classes(const avs_action_model *m, const app_manifest *mf, con
   }
 }
 
-static void print_report(const avs_action_score *s, const app_manifest *mf, const char *model_path) {
+static void print_report(const avs_action_score *s, const avs_manifest *mf, const char *model_path) {
   printf("%s on %s: %lld clips\n", model_path, mf->path, (long long)s->n);
   printf("top-1 %.4f  top-5 %.4f  loss %.4f\n\n", avs_action_score_top1(s), avs_action_score_top5(s),
          avs_action_score_loss(s));
@@ -58,7 +58,7 @@ static void print_report(const avs_action_score *s, const app_manifest *mf, cons
   }
 }
 
-static cJSON *json_report(const avs_action_score *s, const app_manifest *mf, const char *model_path) {
+static cJSON *json_report(const avs_action_score *s, const avs_manifest *mf, const char *model_path) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "model", model_path);
   cJSON_AddStringToObject(o, "manifest", mf->path);
@@ -81,7 +81,7 @@ static cJSON *json_report(const avs_action_score *s, const app_manifest *mf, con
 }
 
 /* One line per clip: id, true and predicted class, the logits. Atomic. */
-static void write_predictions(const char *path, const app_manifest *mf, const float *logits, int classes) {
+static void write_predictions(const char *path, const avs_manifest *mf, const float *logits, int classes) {
   char *tmp = app_tmp_path(path);
   app_cleanup_on_exit(tmp);
   FILE *f = fopen(tmp, "w");
@@ -123,41 +123,40 @@ int aveval_action(int argc, char **argv) {
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
   if (!model_path) app_usage_error("-m/--model is required");
   if (!app_file_exists(model_path)) app_fail("model file not found (%s)", model_path);
-  app_manifest mf;
-  app_manifest_load(pos[0], &mf);
+  avs_manifest *mf = app_manifest_labelled(pos[0]);
   avs_action_model *m = NULL;
   if (avs_action_model_load(model_path, &m)) app_fail_status(avs_errcode());
-  check_classes(m, &mf, model_path);
+  check_classes(m, mf, model_path);
 
-  const char **videos = malloc(sizeof *videos * mf.n);
-  int *truth = malloc(sizeof *truth * mf.n);
-  int classes = mf.n_classes;
-  float *logits = pred_path ? malloc(sizeof(float) * mf.n * classes) : NULL;
+  const char **videos = malloc(sizeof *videos * mf->n);
+  int *truth = malloc(sizeof *truth * mf->n);
+  int classes = mf->n_classes;
+  float *logits = pred_path ? malloc(sizeof(float) * mf->n * classes) : NULL;
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
   avs_action_score s;
   if (!videos || !truth || (pred_path && !logits) || !ctx || avs_action_score_init(&s, classes))
     app_fail("out of memory");
-  for (int i = 0; i < mf.n; i++) videos[i] = mf.clips[i].video, truth[i] = mf.clips[i].cls;
+  for (int i = 0; i < mf->n; i++) videos[i] = mf->clips[i].video, truth[i] = mf->clips[i].cls;
   app_progress pr;
-  app_progress_start(&pr, "clips", mf.n);
-  avs_action_eval_job job = {.videos = videos, .classes = truth, .n = mf.n, .batch = batch,
+  app_progress_start(&pr, "clips", mf->n);
+  avs_action_eval_job job = {.videos = videos, .classes = truth, .n = mf->n, .batch = batch,
                              .progress = on_batch, .user = &pr, .logits = logits};
   if (avs_action_evaluate(ctx, m, &job, &s)) app_fail_status(avs_errcode());
   app_progress_end(&pr);
-  if (pred_path) write_predictions(pred_path, &mf, logits, classes);
+  if (pred_path) write_predictions(pred_path, mf, logits, classes);
   if (json) {
-    cJSON *o = json_report(&s, &mf, model_path);
+    cJSON *o = json_report(&s, mf, model_path);
     char *text = cJSON_Print(o);
     printf("%s\n", text);
     free(text);
     cJSON_Delete(o);
   } else {
-    print_report(&s, &mf, model_path);
+    print_report(&s, mf, model_path);
   }
   avs_action_score_free(&s);
   avs_ctx_free(&ctx);
   free(videos), free(truth), free(logits);
   avs_model_free(&m);
-  app_manifest_free(&mf);
+  avs_manifest_free(&mf);
   return 0;
 }

@@ -44,7 +44,7 @@ typedef struct {
   bool resume, cache;
 } train_opts;
 
-static char *joined_labels(const app_manifest *mf) {
+static char *joined_labels(const avs_manifest *mf) {
   size_t n = 1;
   for (int i = 0; i < mf->n_classes; i++) n += strlen(mf->classes[i]) + 1;
   char *s = calloc(n, 1);
@@ -53,7 +53,7 @@ static char *joined_labels(const app_manifest *mf) {
   return s;
 }
 
-static avs_action_model *new_model(const train_opts *o, const app_manifest *mf) {
+static avs_action_model *new_model(const train_opts *o, const avs_manifest *mf) {
   if (!o->arch) app_usage_error("--arch is required (see 'avact info' for the architectures)");
   const avs_action_arch *a = avs_action_arch_find(o->arch);
   if (!a) app_usage_error("--arch: %s", avs_errmsg());
@@ -103,7 +103,7 @@ typedef struct {
 } epoch_stats;
 
 static void train_epoch(const train_opts *o, avs_action_model *m, avs_optim *opt, avs_tensor **params, int n_params,
-                        const app_manifest *mf, float **cache, int epoch, int64_t steps_per_epoch, epoch_stats *st) {
+                        const avs_manifest *mf, float **cache, int epoch, int64_t steps_per_epoch, epoch_stats *st) {
   const avs_action_base *b = avs_action_model_base(m);
   int64_t per_clip = (int64_t)b->frames * b->height * b->width * avs_action_channels(m);
   int *order = malloc(sizeof *order * mf->n), *labels = malloc(sizeof *labels * o->batch);
@@ -125,7 +125,7 @@ static void train_epoch(const train_opts *o, avs_action_model *m, avs_optim *opt
     avs_tensor *x = avs_ctx_tensor(ctx, 5, AVS_SHAPE(nb, b->frames, b->height, b->width, avs_action_channels(m)));
     if (!x) app_fail_status(avs_errcode());
     for (int i = 0; i < nb; i++) {
-      const app_clip *c = &mf->clips[order[start + i]];
+      const avs_manifest_clip *c = &mf->clips[order[start + i]];
       labels[i] = c->cls;
       double where = avs_rng_uniform(&crop); /* drawn either way: the same order with or without --cache */
       float **slot = cache ? &cache[order[start + i]] : NULL;
@@ -163,7 +163,7 @@ typedef struct {
 } val_progress;
 static void on_val(void *user, int done) { app_progress_update(&((val_progress *)user)->pr, done); }
 
-static void validate(const avs_action_model *m, const app_manifest *val, int batch, float **cache,
+static void validate(const avs_action_model *m, const avs_manifest *val, int batch, float **cache,
                      avs_action_score *s) {
   const char **videos = malloc(sizeof *videos * val->n);
   int *classes = malloc(sizeof *classes * val->n);
@@ -181,7 +181,7 @@ static void validate(const avs_action_model *m, const app_manifest *val, int bat
   free(videos), free(classes);
 }
 
-static void check_same_classes(const app_manifest *a, const app_manifest *b) {
+static void check_same_classes(const avs_manifest *a, const avs_manifest *b) {
   bool same = a->n_classes == b->n_classes;
   for (int i = 0; same && i < a->n_classes; i++) same = !strcmp(a->classes[i], b->classes[i]);
   if (!same) app_fail("%s and %s have different classes (meta.json)", a->path, b->path);
@@ -258,8 +258,7 @@ int avtrain_action(int argc, char **argv) {
     app_usage_error("--optimizer must be adamw, adam or sgd, not '%s'", o.optimizer);
   char *ckpt_dir = o.ckpt_dir ? strdup(o.ckpt_dir) : default_ckpt_dir(o.out);
 
-  app_manifest train, val = {0};
-  app_manifest_load(o.manifest, &train);
+  avs_manifest *train = app_manifest_labelled(o.manifest), *val = NULL;
   char *val_path = NULL;
   if (o.val && strcmp(o.val, "none")) val_path = strdup(o.val);
   else if (!o.val) {
@@ -271,9 +270,10 @@ int avtrain_action(int argc, char **argv) {
     if (!app_file_exists(val_path) || !strcmp(val_path, o.manifest)) free(val_path), val_path = NULL;
   }
   if (val_path) {
-    app_manifest_load(val_path, &val);
-    check_same_classes(&train, &val);
+    val = app_manifest_labelled(val_path);
+    check_same_classes(train, val);
   }
+  int val_n = val ? val->n : 0;
 
   avs_action_model *m = NULL;
   bool resumed = o.resume && checkpoint_load_model(ckpt_dir, &m);
@@ -288,13 +288,13 @@ int avtrain_action(int argc, char **argv) {
   if (resumed) {
     if (o.arch && strcmp(o.arch, m->arch->name))
       app_fail("the checkpoint in %s is a %s model, not --arch %s", ckpt_dir, m->arch->name, o.arch);
-    if (avs_action_model_base(m)->classes != train.n_classes)
+    if (avs_action_model_base(m)->classes != train->n_classes)
       app_fail("the checkpoint's model has %d classes but %s has %d", avs_action_model_base(m)->classes, o.manifest,
-               train.n_classes);
+               train->n_classes);
   } else {
-    m = new_model(&o, &train);
+    m = new_model(&o, train);
   }
-  char *labels = joined_labels(&train);
+  char *labels = joined_labels(train);
   if (avs_params_set_meta(&m->params, "labels", labels)) app_fail_status(avs_errcode());
   free(labels);
 
@@ -313,37 +313,37 @@ int avtrain_action(int argc, char **argv) {
   const avs_action_base *b = avs_action_model_base(m);
   app_info("%s (%s), %lld parameters, %d classes, input %dx%dx%dx%d; %d training clips, %d validation clips",
            m->arch->name, m->arch->title, (long long)avs_params_numel(&m->params), b->classes, avs_action_channels(m),
-           b->frames, b->height, b->width, train.n, val.n);
+           b->frames, b->height, b->width, train->n, val_n);
 
   if (avs_action_channels(m) != 3 && !o.cache)
     app_info("%s reads TV-L1 flow: --cache computes it once instead of every epoch", m->arch->name);
-  int64_t steps_per_epoch = (train.n + o.batch - 1) / o.batch;
+  int64_t steps_per_epoch = (train->n + o.batch - 1) / o.batch;
   float **train_cache = NULL, **val_cache = NULL;
   if (o.cache) {
-    double gb = (double)(train.n + val.n) * b->frames * b->height * b->width * avs_action_channels(m) * 4 / 1e9;
+    double gb = (double)(train->n + val_n) * b->frames * b->height * b->width * avs_action_channels(m) * 4 / 1e9;
     app_info("--cache: up to %.2f GB of clips in memory", gb);
-    train_cache = calloc((size_t)train.n, sizeof *train_cache);
-    val_cache = calloc((size_t)(val.n ? val.n : 1), sizeof *val_cache);
+    train_cache = calloc((size_t)train->n, sizeof *train_cache);
+    val_cache = calloc((size_t)(val_n ? val_n : 1), sizeof *val_cache);
     if (!train_cache || !val_cache) app_fail("out of memory");
   }
   for (int epoch = pos.epoch; epoch < o.epochs; epoch++) {
     double t0 = app_now();
     epoch_stats tr;
-    train_epoch(&o, m, opt, params, n_params, &train, train_cache, epoch, steps_per_epoch, &tr);
+    train_epoch(&o, m, opt, params, n_params, train, train_cache, epoch, steps_per_epoch, &tr);
     avs_action_score vs = {0};
-    if (val.n) validate(m, &val, o.batch, val_cache, &vs);
+    if (val_n) validate(m, val, o.batch, val_cache, &vs);
     double seconds = app_now() - t0;
     float lr = avs_optim_lr(opt);
-    add_history(&pos, epoch + 1, lr, &tr, val.n ? &vs : NULL, seconds);
+    add_history(&pos, epoch + 1, lr, &tr, val_n ? &vs : NULL, seconds);
     printf("epoch %3d/%d  loss %.4f  train top-1 %.4f", epoch + 1, o.epochs, tr.loss,
            (double)tr.correct / (double)tr.seen);
-    if (val.n)
+    if (val_n)
       printf("  val loss %.4f top-1 %.4f top-5 %.4f", avs_action_score_loss(&vs), avs_action_score_top1(&vs),
              avs_action_score_top5(&vs));
     printf("  lr %.3g  %.1f s\n", lr, seconds);
     fflush(stdout);
-    bool better = val.n ? avs_action_score_top1(&vs) > pos.best_top1 : true;
-    if (val.n && better) pos.best_top1 = avs_action_score_top1(&vs);
+    bool better = val_n ? avs_action_score_top1(&vs) > pos.best_top1 : true;
+    if (val_n && better) pos.best_top1 = avs_action_score_top1(&vs);
     pos.epoch = epoch + 1;
     char done[16];
     snprintf(done, sizeof done, "%d", pos.epoch);
@@ -352,15 +352,15 @@ int avtrain_action(int argc, char **argv) {
     checkpoint_save(ckpt_dir, m, opt, &pos);
     avs_action_score_free(&vs);
   }
-  if (val.n) app_info("best validation top-1 %.4f, model in %s", pos.best_top1, o.out);
+  if (val_n) app_info("best validation top-1 %.4f, model in %s", pos.best_top1, o.out);
   else app_info("model in %s", o.out);
-  for (int i = 0; o.cache && i < train.n; i++) free(train_cache[i]);
-  for (int i = 0; o.cache && i < val.n; i++) free(val_cache[i]);
+  for (int i = 0; o.cache && i < train->n; i++) free(train_cache[i]);
+  for (int i = 0; o.cache && i < val_n; i++) free(val_cache[i]);
   free(train_cache), free(val_cache);
   avs_optim_free(&opt);
   free(params), free(pos.history), free(ckpt_dir), free(val_path);
-  app_manifest_free(&train);
-  if (val.n) app_manifest_free(&val);
+  avs_manifest_free(&train);
+  avs_manifest_free(&val);
   avs_model_free(&m);
   return 0;
 }

@@ -135,7 +135,7 @@ def main():
           f"a 5-frame video is padded with its last frame, one warning: {r.stderr.strip()!r}")
 
     bad("model of another architecture", run(p("long.mp4"), "-m", p("other.safetensors")),
-        "not an action-recognition model")
+        "unknown architecture 'sop_unet'")
     bad("missing labels file", run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels", p("none.txt")),
         "cannot open the labels file")
     bad("labels count differs from classes", run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels",
