@@ -7,35 +7,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "av/files.h"
 #include "av/status.h"
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
-
-static int read_all(const char *path, char **out) {
-  *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return avs_seterr(AVS_ENOTFOUND, "cannot open %s", path);
-  size_t cap = 1 << 16, len = 0, got;
-  char *buf = malloc(cap);
-  while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-    len += got;
-    if (len + 1 == cap) {
-      char *bigger = realloc(buf, cap *= 2);
-      if (!bigger) free(buf);
-      buf = bigger;
-    }
-  }
-  bool err = ferror(f);
-  fclose(f);
-  if (!buf) return avs_seterr(AVS_ENOMEM, "out of memory");
-  if (err) {
-    free(buf);
-    return avs_seterr(AVS_EIO, "cannot read %s", path);
-  }
-  buf[len] = 0;
-  *out = buf;
-  return AVS_OK;
-}
 
 /* dir + "/" + rel for a relative path that stays inside the set. */
 static int resolve(const char *dir, const char *rel, const char *where, char **out) {
@@ -51,7 +26,7 @@ static int resolve(const char *dir, const char *rel, const char *where, char **o
 static int load_meta(const char *dir, avs_manifest *m) {
   char path[4096], *text = NULL;
   snprintf(path, sizeof path, "%s/meta.json", dir);
-  if (read_all(path, &text))
+  if (avs_read_text(path, &text))
     return avs_seterr(AVS_ENOTFOUND, "no meta.json beside the manifest (%s): not a complete avdata set", path);
   int rc = AVS_OK;
   cJSON *meta = cJSON_Parse(text);
@@ -178,7 +153,7 @@ int avs_manifest_load(const char *path, avs_manifest **out) {
     avs_manifest_free(&m);
     return avs_seterr(AVS_ENOMEM, "out of memory");
   }
-  int rc = read_all(path, &text);
+  int rc = avs_read_text(path, &text);
   if (rc) rc = avs_seterr(rc, "cannot open the manifest (%s)", path);
   if (!rc) rc = load_meta(dir, m);
   int cap = 0, line_no = 0;

@@ -22,6 +22,7 @@
 #include "apps/common/manifest.h"
 #include "apps/common/output.h"
 #include "apps/common/progress.h"
+#include "nn/trainer.h"
 #include "av/avs.h"
 #include "video/models/action_eval.h"
 #include "video/models/action_input.h"
@@ -72,90 +73,63 @@ static avs_action_model *new_model(const train_opts *o, const avs_manifest *mf) 
   return m;
 }
 
-/* The trainable tensors (buffers such as running statistics excluded). */
-static avs_tensor **trainable(const avs_action_model *m, int *n) {
-  avs_tensor **t = malloc(sizeof *t * (m->params.n ? m->params.n : 1));
-  if (!t) app_fail("out of memory");
-  *n = 0;
-  for (int i = 0; i < m->params.n; i++)
-    if (m->params.t[i]->requires_grad) t[(*n)++] = m->params.t[i];
-  return t;
-}
-
-static float lr_at(const train_opts *o, int64_t step, int64_t total) {
-  if (!strcmp(o->schedule, "constant")) return o->lr;
-  return (float)(o->lr * 0.5 * (1.0 + cos(M_PI * (double)step / (double)total)));
-}
-
-static void shuffle(int *order, int n, int seed, int epoch) {
-  avs_rng rng;
-  avs_rng_seed(&rng, (uint64_t)seed * 0x9E3779B97F4A7C15ull + (uint64_t)epoch + 1);
-  for (int i = 0; i < n; i++) order[i] = i;
-  for (int i = n - 1; i > 0; i--) {
-    int j = (int)avs_rng_below(&rng, (uint32_t)i + 1), t = order[i];
-    order[i] = order[j], order[j] = t;
-  }
-}
-
+/* What the trainer's hooks share: the data, the per-epoch random crops and
+ * training statistics, the input caches. */
 typedef struct {
-  double loss;
+  const train_opts *o;
+  const avs_manifest *train, *val;
+  float **train_cache, **val_cache;
+  avs_rng crop;
   int64_t correct, seen;
-} epoch_stats;
+  int *labels;
+  app_progress pr;
+} action_job;
 
-static void train_epoch(const train_opts *o, avs_action_model *m, avs_optim *opt, avs_tensor **params, int n_params,
-                        const avs_manifest *mf, float **cache, int epoch, int64_t steps_per_epoch, epoch_stats *st) {
+static void epoch_begin(void *user, int epoch) {
+  action_job *j = user;
+  avs_rng_seed(&j->crop, (uint64_t)j->o->seed * 31 + (uint64_t)epoch * 7919 + 3);
+  j->correct = j->seen = 0;
+  char what[64];
+  snprintf(what, sizeof what, "epoch %d/%d", epoch + 1, j->o->epochs);
+  app_progress_start(&j->pr, what, j->train->n);
+}
+
+static void on_progress(void *user, int epoch, int done, int total) {
+  (void)epoch, (void)total;
+  app_progress_update(&((action_job *)user)->pr, done);
+}
+
+/* Cross-entropy of a batch of clips (a random temporal crop of longer videos). */
+static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int *idx, int nb) {
+  action_job *j = user;
   const avs_action_base *b = avs_action_model_base(m);
   int64_t per_clip = (int64_t)b->frames * b->height * b->width * avs_action_channels(m);
-  int *order = malloc(sizeof *order * mf->n), *labels = malloc(sizeof *labels * o->batch);
-  if (!order || !labels) app_fail("out of memory");
-  shuffle(order, mf->n, o->seed, epoch);
-  avs_rng crop;
-  avs_rng_seed(&crop, (uint64_t)o->seed * 31 + (uint64_t)epoch * 7919 + 3);
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true, .seed = (uint64_t)o->seed * 1000003 + (uint64_t)epoch});
-  if (!ctx) app_fail_status(avs_errcode());
-  char what[64];
-  snprintf(what, sizeof what, "epoch %d/%d", epoch + 1, o->epochs);
-  app_progress pr;
-  app_progress_start(&pr, what, mf->n);
-  *st = (epoch_stats){0};
-  int64_t step = (int64_t)epoch * steps_per_epoch;
-  for (int start = 0; start < mf->n; start += o->batch, step++) {
-    int nb = mf->n - start < o->batch ? mf->n - start : o->batch;
-    avs_ctx_reset(ctx);
-    avs_tensor *x = avs_ctx_tensor(ctx, 5, AVS_SHAPE(nb, b->frames, b->height, b->width, avs_action_channels(m)));
-    if (!x) app_fail_status(avs_errcode());
-    for (int i = 0; i < nb; i++) {
-      const avs_manifest_clip *c = &mf->clips[order[start + i]];
-      labels[i] = c->cls;
-      double where = avs_rng_uniform(&crop); /* drawn either way: the same order with or without --cache */
-      float **slot = cache ? &cache[order[start + i]] : NULL;
-      if (avs_action_input_cached(m, c->video, slot ? 0.5 : where, slot, x->data + i * per_clip) < 0)
-        app_fail_status(avs_errcode());
-    }
-    avs_optim_set_lr(opt, lr_at(o, step, steps_per_epoch * o->epochs));
-    avs_optim_zero_grad(opt);
-    avs_tensor *y = avs_action_model_forward(ctx, m, x);
-    avs_tensor *loss = avs_cross_entropy(ctx, y, labels);
-    if (!loss || avs_backward(ctx, loss)) app_fail_status(avs_errcode());
-    if (!isfinite(loss->data[0]))
-      app_fail("the loss is %g at epoch %d, clip %d: lower --lr or set --clip", loss->data[0], epoch + 1, start);
-    if (o->clip_norm > 0) avs_clip_grad_norm(params, n_params, o->clip_norm);
-    avs_optim_step(opt);
-    st->loss += loss->data[0] * nb;
-    for (int i = 0; i < nb; i++) {
-      const float *l = y->data + (int64_t)i * b->classes;
-      int best = 0;
-      for (int k = 1; k < b->classes; k++)
-        if (l[k] > l[best]) best = k;
-      st->correct += best == labels[i];
-    }
-    st->seen += nb;
-    app_progress_update(&pr, start + nb);
+  avs_tensor *x = avs_ctx_tensor(ctx, 5, AVS_SHAPE(nb, b->frames, b->height, b->width, avs_action_channels(m)));
+  if (!x) return NULL;
+  for (int i = 0; i < nb; i++) {
+    const avs_manifest_clip *c = &j->train->clips[idx[i]];
+    j->labels[i] = c->cls;
+    double where = avs_rng_uniform(&j->crop); /* drawn either way: the same order with or without --cache */
+    float **slot = j->train_cache ? &j->train_cache[idx[i]] : NULL;
+    if (avs_action_input_cached(m, c->video, slot ? 0.5 : where, slot, x->data + i * per_clip) < 0) return NULL;
   }
-  app_progress_end(&pr);
-  st->loss /= (double)st->seen;
-  avs_ctx_free(&ctx);
-  free(order), free(labels);
+  avs_tensor *y = avs_action_model_forward(ctx, m, x);
+  avs_tensor *loss = avs_cross_entropy(ctx, y, j->labels);
+  for (int i = 0; loss && i < nb; i++) {
+    const float *l = y->data + (int64_t)i * b->classes;
+    int best = 0;
+    for (int k = 1; k < b->classes; k++)
+      if (l[k] > l[best]) best = k;
+    j->correct += best == j->labels[i];
+  }
+  j->seen += nb;
+  return loss;
+}
+
+static void train_record(void *user, cJSON *rec) {
+  action_job *j = user;
+  app_progress_end(&j->pr);
+  cJSON_AddNumberToObject(rec, "train_top1", (double)j->correct / (double)j->seen);
 }
 
 typedef struct {
@@ -163,62 +137,53 @@ typedef struct {
 } val_progress;
 static void on_val(void *user, int done) { app_progress_update(&((val_progress *)user)->pr, done); }
 
-static void validate(const avs_action_model *m, const avs_manifest *val, int batch, float **cache,
-                     avs_action_score *s) {
+static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
+  action_job *j = user;
+  const avs_manifest *val = j->val;
   const char **videos = malloc(sizeof *videos * val->n);
   int *classes = malloc(sizeof *classes * val->n);
   if (!videos || !classes) app_fail("out of memory");
   for (int i = 0; i < val->n; i++) videos[i] = val->clips[i].video, classes[i] = val->clips[i].cls;
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
-  if (!ctx || avs_action_score_init(s, val->n_classes)) app_fail_status(avs_errcode());
+  avs_action_score s = {0};
+  if (!ctx || avs_action_score_init(&s, val->n_classes)) app_fail_status(avs_errcode());
   val_progress vp;
   app_progress_start(&vp.pr, "validation", val->n);
-  avs_action_eval_job job = {.videos = videos, .classes = classes, .n = val->n, .batch = batch,
-                             .progress = on_val, .user = &vp, .cache = cache};
-  if (avs_action_evaluate(ctx, m, &job, s)) app_fail_status(avs_errcode());
+  avs_action_eval_job job = {.videos = videos, .classes = classes, .n = val->n, .batch = j->o->batch,
+                             .progress = on_val, .user = &vp, .cache = j->val_cache};
+  int rc = avs_action_evaluate(ctx, m, &job, &s);
   app_progress_end(&vp.pr);
+  if (!rc) {
+    *score = avs_action_score_top1(&s);
+    cJSON_AddNumberToObject(rec, "val_loss", avs_action_score_loss(&s));
+    cJSON_AddNumberToObject(rec, "val_top1", avs_action_score_top1(&s));
+    cJSON_AddNumberToObject(rec, "val_top5", avs_action_score_top5(&s));
+  }
+  avs_action_score_free(&s);
   avs_ctx_free(&ctx);
   free(videos), free(classes);
+  return rc;
+}
+
+static double field(const cJSON *rec, const char *key) {
+  return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, key));
+}
+
+static void epoch_end(void *user, const cJSON *rec) {
+  action_job *j = user;
+  printf("epoch %3d/%d  loss %.4f  train top-1 %.4f", (int)field(rec, "epoch"), j->o->epochs, field(rec, "train_loss"),
+         field(rec, "train_top1"));
+  if (j->val)
+    printf("  val loss %.4f top-1 %.4f top-5 %.4f", field(rec, "val_loss"), field(rec, "val_top1"),
+           field(rec, "val_top5"));
+  printf("  lr %.3g  %.1f s\n", field(rec, "lr"), field(rec, "seconds"));
+  fflush(stdout);
 }
 
 static void check_same_classes(const avs_manifest *a, const avs_manifest *b) {
   bool same = a->n_classes == b->n_classes;
   for (int i = 0; same && i < a->n_classes; i++) same = !strcmp(a->classes[i], b->classes[i]);
   if (!same) app_fail("%s and %s have different classes (meta.json)", a->path, b->path);
-}
-
-/* Appends one epoch's record to the history (a JSON array text). */
-static void add_history(train_position *pos, int epoch, float lr, const epoch_stats *tr, const avs_action_score *val,
-                        double seconds) {
-  cJSON *h = cJSON_Parse(pos->history ? pos->history : "[]");
-  if (!cJSON_IsArray(h)) h = cJSON_CreateArray();
-  cJSON *e = cJSON_CreateObject();
-  cJSON_AddNumberToObject(e, "epoch", epoch);
-  cJSON_AddNumberToObject(e, "lr", lr);
-  cJSON_AddNumberToObject(e, "train_loss", tr->loss);
-  cJSON_AddNumberToObject(e, "train_top1", (double)tr->correct / (double)tr->seen);
-  if (val) {
-    cJSON_AddNumberToObject(e, "val_loss", avs_action_score_loss(val));
-    cJSON_AddNumberToObject(e, "val_top1", avs_action_score_top1(val));
-    cJSON_AddNumberToObject(e, "val_top5", avs_action_score_top5(val));
-  }
-  cJSON_AddNumberToObject(e, "seconds", seconds);
-  cJSON_AddItemToArray(h, e);
-  free(pos->history);
-  pos->history = cJSON_Print(h);
-  cJSON_Delete(h);
-  if (!pos->history) app_fail("out of memory");
-}
-
-static char *default_ckpt_dir(const char *out) {
-  size_t n = strlen(out);
-  const char *ext = ".safetensors";
-  size_t k = strlen(ext);
-  char *d = malloc(n + 8);
-  if (!d) app_fail("out of memory");
-  if (n > k && !strcmp(out + n - k, ext)) n -= k;
-  snprintf(d, n + 8, "%.*s.ckpt", (int)n, out);
-  return d;
 }
 
 int avtrain_action(int argc, char **argv) {
@@ -253,10 +218,11 @@ int avtrain_action(int argc, char **argv) {
   if (o.norm && avs_norm_preset(o.norm, &norm)) app_usage_error("--norm: %s", avs_errmsg());
   if (strcmp(o.schedule, "cosine") && strcmp(o.schedule, "constant"))
     app_usage_error("--schedule must be cosine or constant, not '%s'", o.schedule);
-  bool sgd = !strcmp(o.optimizer, "sgd");
-  if (!sgd && strcmp(o.optimizer, "adam") && strcmp(o.optimizer, "adamw"))
+  if (strcmp(o.optimizer, "sgd") && strcmp(o.optimizer, "adam") && strcmp(o.optimizer, "adamw"))
     app_usage_error("--optimizer must be adamw, adam or sgd, not '%s'", o.optimizer);
-  char *ckpt_dir = o.ckpt_dir ? strdup(o.ckpt_dir) : default_ckpt_dir(o.out);
+  if (o.ckpt_dir && !o.ckpt_dir[0]) app_usage_error("--checkpoints: empty folder name");
+  char *ckpt_dir = o.ckpt_dir ? strdup(o.ckpt_dir) : avs_trainer_default_ckpt_dir(o.out);
+  if (!ckpt_dir) app_fail("out of memory");
 
   avs_manifest *train = app_manifest_labelled(o.manifest), *val = NULL;
   char *val_path = NULL;
@@ -276,7 +242,9 @@ int avtrain_action(int argc, char **argv) {
   int val_n = val ? val->n : 0;
 
   avs_action_model *m = NULL;
-  bool resumed = o.resume && checkpoint_load_model(ckpt_dir, &m);
+  static const char *const kept[] = {"labels", "norm", NULL};
+  if (o.resume && avs_trainer_load_model(ckpt_dir, AVS_KIND_ACTION, kept, &m)) app_fail_status(avs_errcode());
+  bool resumed = m != NULL;
   if (o.resume && !resumed) app_fail("--resume: no checkpoint in %s", ckpt_dir);
   if (!resumed && app_file_exists(ckpt_dir) && !o.resume) {
     char *last = malloc(strlen(ckpt_dir) + 20);
@@ -298,16 +266,15 @@ int avtrain_action(int argc, char **argv) {
   if (avs_params_set_meta(&m->params, "labels", labels)) app_fail_status(avs_errcode());
   free(labels);
 
-  int n_params;
-  avs_tensor **params = trainable(m, &n_params);
-  avs_optim *opt = sgd ? avs_sgd_new(params, n_params, o.lr, o.momentum, o.weight_decay, o.momentum > 0)
-                       : avs_adam_new(params, n_params, o.lr, 0, 0, 0, o.weight_decay, !strcmp(o.optimizer, "adamw"));
-  if (!opt) app_usage_error("%s", avs_errmsg());
-  train_position pos = {.epoch = 0, .best_top1 = -1, .history = NULL};
+  avs_trainer_cfg tc = {.epochs = o.epochs, .batch = o.batch, .seed = o.seed, .lr = o.lr, .schedule = o.schedule,
+                        .optimizer = o.optimizer, .weight_decay = o.weight_decay, .momentum = o.momentum,
+                        .clip_norm = o.clip_norm, .out = o.out, .ckpt_dir = ckpt_dir};
+  avs_trainer *trainer = NULL;
+  if (avs_trainer_new(m, &tc, resumed, &trainer)) app_fail_status(avs_errcode());
   if (resumed) {
-    checkpoint_load_optim(ckpt_dir, opt, &pos);
-    if (pos.epoch >= o.epochs) app_fail("the checkpoint in %s has already done %d of --epochs %d", ckpt_dir, pos.epoch, o.epochs);
-    app_info("resuming %s after epoch %d", ckpt_dir, pos.epoch);
+    int done = avs_trainer_epochs_done(trainer);
+    if (done >= o.epochs) app_fail("the checkpoint in %s has already done %d of --epochs %d", ckpt_dir, done, o.epochs);
+    app_info("resuming %s after epoch %d", ckpt_dir, done);
     if (o.hparams || o.norm) app_info("--hparams and --norm are the checkpoint's: the options given are not used");
   }
   const avs_action_base *b = avs_action_model_base(m);
@@ -317,7 +284,6 @@ int avtrain_action(int argc, char **argv) {
 
   if (avs_action_channels(m) != 3 && !o.cache)
     app_info("%s reads TV-L1 flow: --cache computes it once instead of every epoch", m->arch->name);
-  int64_t steps_per_epoch = (train->n + o.batch - 1) / o.batch;
   float **train_cache = NULL, **val_cache = NULL;
   if (o.cache) {
     double gb = (double)(train->n + val_n) * b->frames * b->height * b->width * avs_action_channels(m) * 4 / 1e9;
@@ -326,39 +292,20 @@ int avtrain_action(int argc, char **argv) {
     val_cache = calloc((size_t)(val_n ? val_n : 1), sizeof *val_cache);
     if (!train_cache || !val_cache) app_fail("out of memory");
   }
-  for (int epoch = pos.epoch; epoch < o.epochs; epoch++) {
-    double t0 = app_now();
-    epoch_stats tr;
-    train_epoch(&o, m, opt, params, n_params, train, train_cache, epoch, steps_per_epoch, &tr);
-    avs_action_score vs = {0};
-    if (val_n) validate(m, val, o.batch, val_cache, &vs);
-    double seconds = app_now() - t0;
-    float lr = avs_optim_lr(opt);
-    add_history(&pos, epoch + 1, lr, &tr, val_n ? &vs : NULL, seconds);
-    printf("epoch %3d/%d  loss %.4f  train top-1 %.4f", epoch + 1, o.epochs, tr.loss,
-           (double)tr.correct / (double)tr.seen);
-    if (val_n)
-      printf("  val loss %.4f top-1 %.4f top-5 %.4f", avs_action_score_loss(&vs), avs_action_score_top1(&vs),
-             avs_action_score_top5(&vs));
-    printf("  lr %.3g  %.1f s\n", lr, seconds);
-    fflush(stdout);
-    bool better = val_n ? avs_action_score_top1(&vs) > pos.best_top1 : true;
-    if (val_n && better) pos.best_top1 = avs_action_score_top1(&vs);
-    pos.epoch = epoch + 1;
-    char done[16];
-    snprintf(done, sizeof done, "%d", pos.epoch);
-    if (avs_params_set_meta(&m->params, "train.epoch", done)) app_fail_status(avs_errcode());
-    if (better && avs_model_save(m, o.out)) app_fail_status(avs_errcode());
-    checkpoint_save(ckpt_dir, m, opt, &pos);
-    avs_action_score_free(&vs);
-  }
-  if (val_n) app_info("best validation top-1 %.4f, model in %s", pos.best_top1, o.out);
+  action_job job = {.o = &o, .train = train, .val = val, .train_cache = train_cache, .val_cache = val_cache,
+                    .labels = malloc(sizeof(int) * (size_t)o.batch)};
+  if (!job.labels) app_fail("out of memory");
+  avs_trainer_task task = {.user = &job, .n_train = train->n, .has_validation = val_n > 0,
+                           .epoch_begin = epoch_begin, .loss = batch_loss, .train_record = train_record,
+                           .validate = validate, .epoch_end = epoch_end, .progress = on_progress};
+  if (avs_trainer_run(trainer, &task)) app_fail_status(avs_errcode());
+  if (val_n) app_info("best validation top-1 %.4f, model in %s", avs_trainer_best(trainer), o.out);
   else app_info("model in %s", o.out);
   for (int i = 0; o.cache && i < train->n; i++) free(train_cache[i]);
   for (int i = 0; o.cache && i < val_n; i++) free(val_cache[i]);
   free(train_cache), free(val_cache);
-  avs_optim_free(&opt);
-  free(params), free(pos.history), free(ckpt_dir), free(val_path);
+  avs_trainer_free(&trainer);
+  free(job.labels), free(ckpt_dir), free(val_path);
   avs_manifest_free(&train);
   avs_manifest_free(&val);
   avs_model_free(&m);

@@ -1,5 +1,8 @@
 #include "apps/common/output.h"
 
+#include "av/files.h"
+#include "av/status.h"
+
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -72,21 +75,7 @@ void app_commit(const char *tmp, const char *path) {
 }
 
 void app_mkdirs(const char *dir) {
-  char *p = strdup(dir);
-  if (!p) app_fail("out of memory");
-  for (char *s = p + 1; ; s++) {
-    if (*s == '/' || !*s) {
-      char c = *s;
-      *s = 0;
-      if (mkdir(p, 0777) && errno != EEXIST) app_fail("cannot create directory %s: %s", p, strerror(errno));
-      struct stat sb;
-      if (stat(p, &sb) || !S_ISDIR(sb.st_mode)) app_fail("%s exists and is not a directory", p);
-      *s = c;
-      if (!c) break;
-    }
-  }
-  if (access(p, W_OK)) app_fail("cannot write to directory %s: %s", p, strerror(errno));
-  free(p);
+  if (avs_mkdirs(dir)) app_fail_status(avs_errcode());
 }
 
 bool app_file_exists(const char *path) {

@@ -173,6 +173,7 @@ bad("unknown --arch", run(AVTRAIN, "action", "--manifest", train_m, "--arch", "c
 bad("--epochs 0", train(train_m, ghost, epochs=0), "epochs", 2)
 bad("--batch -1", train(train_m, ghost, "--batch", "-1"), "batch", 2)
 bad("--optimizer foo", train(train_m, ghost, "--optimizer", "foo"), "--optimizer", 2)
+bad("--checkpoints \"\" (empty)", train(train_m, ghost, "--checkpoints", ""), "--checkpoints", 2)
 bad("--norm foo", train(train_m, ghost, "--norm", "foo"), "--norm", 2)
 bad("unknown hyperparameter", train(train_m, ghost, "--hparams", "wings=2"), "wings", 2)
 bad("--hparams classes", train(train_m, ghost, "--hparams", "classes=3"), "classes", 2)
