@@ -128,10 +128,11 @@ avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv
 }
 
 avs_tensor *avs_unit_linear(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
-  avs_tensor *w = avs_unit_param(p, "%s.weight", name), *b = avs_unit_param(p, "%s.bias", name);
-  if (!x || !w || !b) return NULL;
+  char bias[AVS_NAME_MAX];
+  avs_tensor *w = avs_unit_param(p, "%s.weight", name), *b = avs_params_find(p, avs_unit_name(bias, "%s.bias", name));
+  if (!x || !w) return NULL;
   avs_tensor *y = avs_linear(ctx, x, w, b);
-  if (y) avs_layer_trace_add(name, "linear", y, w->numel + b->numel, y->numel * w->shape[1]);
+  if (y) avs_layer_trace_add(name, "linear", y, w->numel + (b ? b->numel : 0), y->numel * w->shape[1]);
   return y;
 }
 

@@ -45,7 +45,7 @@ avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv
 /* conv, batch norm, then ReLU when relu. */
 avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
                              const avs_conv_spec *s, avs_tensor *x, bool relu);
-/* x (..., in) -> (..., out). */
+/* x (..., in) -> (..., out); "<name>.bias" is optional (a table without it has no bias). */
 avs_tensor *avs_unit_linear(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
 /* Max pooling over nsp spatial dims; `name` labels the trace row. */
 avs_tensor *avs_unit_max_pool(avs_ctx *ctx, const char *name, int nsp, avs_tensor *x, avs_pool pool);

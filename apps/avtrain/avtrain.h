@@ -4,5 +4,6 @@
 
 /* argv[0] is the verb; each returns the exit status. */
 int avtrain_action(int argc, char **argv);
+int avtrain_sep(int argc, char **argv);
 
 #endif

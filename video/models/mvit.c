@@ -6,6 +6,7 @@
 
 #include "av/status.h"
 #include "video/models/timesformer.h"
+#include "nn/trace.h"
 #include "nn/transformer.h"
 #include "nn/unit.h"
 
@@ -134,6 +135,11 @@ static avs_tensor *attention_pool(avs_ctx *ctx, const avs_params *p, const avs_m
   if (c->pool_mode == AVS_MVIT_POOL_CONV) {
     avs_tensor *w = avs_unit_param(p, "%s.attn.pool_%s.weight", blk, which);
     grid = w ? avs_conv3d(ctx, grid, w, NULL, conv) : NULL;
+    if (grid) {
+      char n[AVS_NAME_MAX];
+      avs_layer_trace_add(avs_unit_name(n, "%s.attn.pool_%s", blk, which), "conv3d", grid, w->numel,
+                          grid->numel / grid->shape[4] * w->numel);
+    }
   } else {
     grid = c->pool_mode == AVS_MVIT_POOL_MAX ? avs_max_pool3d(ctx, grid, pool) : avs_avg_pool3d(ctx, grid, pool);
   }
@@ -144,13 +150,6 @@ static avs_tensor *attention_pool(avs_ctx *ctx, const avs_params *p, const avs_m
   if (c->pool_mode != AVS_MVIT_POOL_CONV) return x;
   char n_norm[AVS_NAME_MAX];
   return avs_unit_layer_norm(ctx, p, avs_unit_name(n_norm, "%s.attn.norm_%s", blk, which), MVIT_POOL_LN_EPS, x);
-}
-
-/* <name>.weight and, when declared (qkv_bias), <name>.bias. */
-static avs_tensor *linear(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
-  char n[AVS_NAME_MAX];
-  avs_tensor *w = avs_unit_param(p, "%s.weight", name);
-  return w ? avs_linear(ctx, x, w, avs_params_find(p, avs_unit_name(n, "%s.bias", name))) : NULL;
 }
 
 /* (B, N, C) -> (B, heads, N, C / heads). */
@@ -166,9 +165,9 @@ static avs_tensor *ms_attention(avs_ctx *ctx, const avs_params *p, const avs_mvi
   if (!x) return NULL;
   char n[AVS_NAME_MAX];
   int64_t B = x->shape[0], C = b->dim;
-  avs_tensor *q = split_heads(ctx, linear(ctx, p, avs_unit_name(n, "%s.attn.q", blk), x), b->heads);
-  avs_tensor *k = split_heads(ctx, linear(ctx, p, avs_unit_name(n, "%s.attn.k", blk), x), b->heads);
-  avs_tensor *v = split_heads(ctx, linear(ctx, p, avs_unit_name(n, "%s.attn.v", blk), x), b->heads);
+  avs_tensor *q = split_heads(ctx, avs_unit_linear(ctx, p, avs_unit_name(n, "%s.attn.q", blk), x), b->heads);
+  avs_tensor *k = split_heads(ctx, avs_unit_linear(ctx, p, avs_unit_name(n, "%s.attn.k", blk), x), b->heads);
+  avs_tensor *v = split_heads(ctx, avs_unit_linear(ctx, p, avs_unit_name(n, "%s.attn.v", blk), x), b->heads);
   int thw_kv[3] = {thw[0], thw[1], thw[2]}, thw_v[3] = {thw[0], thw[1], thw[2]};
   q = attention_pool(ctx, p, c, blk, b->pool_q ? "q" : NULL, q_stride, thw, q);
   k = attention_pool(ctx, p, c, blk, "k", b->kv_stride, thw_kv, k);
@@ -237,6 +236,7 @@ avs_tensor *avs_mvit_forward(avs_ctx *ctx, const avs_params *p, const avs_mvit_c
   avs_tensor *pos = avs_vt_repeat_rows(ctx, avs_reshape(ctx, tm, 2, AVS_SHAPE(thw[0], D)), hw);
   pos = avs_add(ctx, pos, avs_reshape(ctx, sp, 2, AVS_SHAPE(hw, D)));
   x = avs_add(ctx, x, avs_reshape(ctx, pos, 2, AVS_SHAPE(thw[0] * hw, D)));
+  avs_layer_trace_add("pos_embed", "embed", x, cls->numel + sp->numel + tm->numel + pc->numel, 0);
   avs_tensor *c0 = avs_add(ctx, avs_reshape(ctx, cls, 2, AVS_SHAPE(1, D)), avs_reshape(ctx, pc, 2, AVS_SHAPE(1, D)));
   c0 = avs_reshape(ctx, avs_vt_repeat_rows(ctx, c0, B), 3, AVS_SHAPE(B, 1, D));
   x = avs_concat(ctx, 2, (avs_tensor *[]){c0, x}, 1);

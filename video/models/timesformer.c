@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "av/status.h"
+#include "nn/trace.h"
 #include "nn/transformer.h"
 #include "nn/unit.h"
 
@@ -77,14 +78,12 @@ int avs_timesformer_declare(avs_params *p, const avs_timesformer_cfg *c) {
  * of q k^T / sqrt(head_dim), proj. */
 static avs_tensor *self_attention(avs_ctx *ctx, const avs_params *p, const avs_timesformer_cfg *c, const char *name,
                                   avs_tensor *x) {
-  avs_tensor *w = avs_unit_param(p, "%s.qkv.weight", name);
-  avs_tensor *b = c->qkv_bias ? avs_unit_param(p, "%s.qkv.bias", name) : NULL;
-  if (!x || !w || (c->qkv_bias && !b)) return NULL;
-  avs_tensor *qkv = avs_linear(ctx, x, w, b);
+  char n[AVS_NAME_MAX];
+  avs_tensor *qkv = avs_unit_linear(ctx, p, avs_unit_name(n, "%s.qkv", name), x);
+  if (!qkv) return NULL;
   int d = c->dim;
   avs_tensor *q = avs_slice(ctx, qkv, 2, 0, d, 1), *k = avs_slice(ctx, qkv, 2, d, 2 * d, 1);
   avs_tensor *v = avs_slice(ctx, qkv, 2, 2 * d, 3 * d, 1);
-  char n[AVS_NAME_MAX];
   return avs_unit_linear(ctx, p, avs_unit_name(n, "%s.proj", name), avs_attention(ctx, q, k, v, c->heads));
 }
 
@@ -146,6 +145,7 @@ avs_tensor *avs_timesformer_forward(avs_ctx *ctx, const avs_params *p, const avs
   x = avs_permute(ctx, avs_reshape(ctx, x, 4, AVS_SHAPE(B, T, s, D)), (const int[]){0, 2, 1, 3});
   x = avs_add(ctx, x, avs_reshape(ctx, time, 2, AVS_SHAPE(T, D)));
   x = avs_reshape(ctx, x, 3, AVS_SHAPE(B, s * T, D));
+  avs_layer_trace_add("model.pos_embed", "embed", x, cls->numel + pos->numel + time->numel, 0);
   /* One cls token per clip (cls_token + pos_embed[0]; the repository keeps frame 0's). */
   avs_tensor *c0 = avs_add(ctx, avs_reshape(ctx, cls, 2, AVS_SHAPE(1, D)),
                            avs_reshape(ctx, avs_slice(ctx, pos, 1, 0, 1, 1), 2, AVS_SHAPE(1, D)));

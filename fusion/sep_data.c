@@ -1,0 +1,200 @@
+/* Separation data from avdata manifests (see sep_data.h). */
+#include "fusion/sep_data.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/audio_track.h"
+#include "audio/logfreq.h"
+#include "av/ops.h"
+#include "av/status.h"
+#include "video/preprocess.h"
+
+void avs_sep_frame_times(const avs_sep_geometry *g, int64_t s0, double *times) {
+  for (int i = 0; i < g->frames; i++) times[i] = ((double)s0 + (i + 0.5) * g->samples / g->frames) / g->rate;
+}
+
+int avs_sep_crop_boxes(const avs_sep_geometry *g, const avs_image *frames, const float (*boxes)[4], float *crops) {
+  avs_norm norm;
+  int rc = avs_norm_preset(g->norm, &norm);
+  if (rc) return rc;
+  size_t per = (size_t)g->height * g->width * 3;
+  for (int i = 0; i < g->frames; i++) {
+    const float *b = boxes[i];
+    float cx = 0.5f * (b[0] + b[2]), cy = 0.5f * (b[1] + b[3]);
+    float side = 1.1f * fmaxf(fmaxf(b[2] - b[0], b[3] - b[1]), 2.0f);
+    float sq[4] = {cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2};
+    avs_image_crop_resize(&frames[i], sq, g->width, g->height, &norm, crops + per * i);
+  }
+  return AVS_OK;
+}
+
+void avs_sep_set_free(avs_sep_set **sp) {
+  avs_sep_set *s = sp ? *sp : NULL;
+  if (!s) return;
+  for (int i = 0; i < s->n_obj; i++) free(s->obj[i].wave), free(s->obj[i].crops);
+  free(s->obj), free(s->first), free(s->count), free(s);
+  *sp = NULL;
+}
+
+/* The window of a stem: samples from s0, zero past its end. */
+static int read_window(const char *path, const avs_sep_geometry *g, int64_t s0, float *out) {
+  avs_audio *a = NULL;
+  int rc = avs_track_load(path, &(avs_track_opts){.rate = g->rate, .channels = 1}, &a);
+  if (rc) return rc;
+  for (int64_t i = 0; i < g->samples; i++) out[i] = s0 + i < a->frames ? a->data[s0 + i] : 0.0f;
+  avs_audio_free(&a);
+  return AVS_OK;
+}
+
+static int load_clip(avs_sep_set *s, int c) {
+  const avs_manifest_clip *clip = &s->mf->clips[c];
+  const avs_sep_geometry *g = &s->g;
+  int64_t n = clip->samples > 0 && clip->sample_rate > 0 ? clip->samples * g->rate / clip->sample_rate : g->samples;
+  int64_t s0 = n > g->samples ? (n - g->samples) / 2 : 0;
+  double times[64];
+  avs_image frames[64];
+  if (g->frames > 64) return avs_seterr(AVS_EINVAL, "at most 64 frames per source");
+  avs_sep_frame_times(g, s0, times);
+  int rc = avs_image_frames_at(clip->video, times, g->frames, frames);
+  if (rc) return rc;
+  size_t per = (size_t)g->frames * g->height * g->width * 3;
+  double fps = clip->fps > 0 ? clip->fps : 8;
+  for (int k = 0; !rc && k < clip->n_objects; k++) {
+    const avs_manifest_object *ob = &clip->objects[k];
+    avs_sep_object *o = &s->obj[s->first[c] + k];
+    o->clip = c, o->cls = ob->cls;
+    float boxes[64][4];
+    for (int i = 0; i < g->frames; i++) {
+      int f = (int)floor(times[i] * fps + 0.5);
+      f = f < 0 ? 0 : f >= ob->n_boxes ? ob->n_boxes - 1 : f;
+      for (int j = 0; j < 4; j++) boxes[i][j] = f >= 0 ? (float)ob->boxes[f][j] : (j < 2 ? 0.0f : (float)frames[i].w);
+    }
+    if (!(o->crops = malloc(sizeof(float) * per))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+    if (!rc) rc = avs_sep_crop_boxes(g, frames, (const float(*)[4])boxes, o->crops);
+    if (!rc && ob->sounding && ob->stem) {
+      if (!(o->wave = malloc(sizeof(float) * (size_t)g->samples))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+      else rc = read_window(ob->stem, g, s0, o->wave);
+    }
+  }
+  for (int i = 0; i < g->frames; i++) avs_image_release(&frames[i]);
+  return rc;
+}
+
+int avs_sep_set_load(const avs_manifest *mf, const avs_sep_geometry *g, avs_sep_progress_fn progress, void *user,
+                     avs_sep_set **out) {
+  *out = NULL;
+  avs_sep_set *s = calloc(1, sizeof *s);
+  if (!s) return avs_seterr(AVS_ENOMEM, "out of memory");
+  s->g = *g, s->mf = mf, s->n_clips = mf->n;
+  int total = 0;
+  for (int c = 0; c < mf->n; c++) total += mf->clips[c].n_objects;
+  s->first = calloc((size_t)mf->n, sizeof *s->first);
+  s->count = calloc((size_t)mf->n, sizeof *s->count);
+  s->obj = calloc((size_t)(total ? total : 1), sizeof *s->obj);
+  int rc = s->first && s->count && s->obj ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int c = 0, k = 0; !rc && c < mf->n; c++) s->first[c] = k, s->count[c] = mf->clips[c].n_objects, k += s->count[c];
+  s->n_obj = total;
+  /* Clips are independent: two threads decode them. */
+  int done = 0;
+#pragma omp parallel for schedule(dynamic) num_threads(2)
+  for (int c = 0; c < mf->n; c++) {
+    if (rc) continue;
+    int r = load_clip(s, c);
+#pragma omp critical
+    {
+      if (r && !rc) rc = avs_errprefix(r, mf->clips[c].id);
+      done++;
+      if (progress) progress(user, done, mf->n);
+    }
+  }
+  if (rc) avs_sep_set_free(&s);
+  *out = s;
+  return rc;
+}
+
+static bool shares_category(const avs_sep_set *s, int a, int b) {
+  for (int i = 0; i < s->count[a]; i++)
+    for (int j = 0; j < s->count[b]; j++) {
+      int ca = s->obj[s->first[a] + i].cls, cb = s->obj[s->first[b] + j].cls;
+      if (ca >= 0 && ca == cb) return true;
+    }
+  return false;
+}
+
+/* warp(x) of one (bins, time) plane into (freq, time). */
+static int warp(const avs_sep_geometry *g, const float *lin, float *out) {
+  avs_logfreq_shape sh = {.n = 1, .in_bins = g->bins, .frames = g->time, .channels = 1, .out_bins = g->freq,
+                          .align_corners = true};
+  return avs_logfreq_warp(&sh, lin, out);
+}
+
+int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, const avs_sep_batch_opts *o, int n,
+                       avs_rng *rng, avs_sep_batch *b) {
+  const avs_sep_geometry *g = &s->g;
+  int mix = o->mix < 1 ? 1 : o->mix, clips[16];
+  if (mix > 16 || mix > s->n_clips) return avs_seterr(AVS_EINVAL, "cannot mix %d clips of a set of %d", mix, s->n_clips);
+  int *chosen = malloc(sizeof(int) * (size_t)n * mix);
+  if (!chosen) return avs_seterr(AVS_ENOMEM, "out of memory");
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    for (int k = 0; k < mix; k++) {
+      int c = 0;
+      for (int tries = 0; tries < 20; tries++) {
+        c = (int)avs_rng_below(rng, (uint32_t)s->n_clips);
+        bool ok = true;
+        for (int j = 0; j < k; j++) ok = ok && c != clips[j] && !shares_category(s, c, clips[j]);
+        if (ok) break;
+      }
+      clips[k] = chosen[i * mix + k] = c;
+      m += s->count[c];
+    }
+  }
+  size_t plane = (size_t)g->freq * g->time, lin = (size_t)g->bins * g->time;
+  size_t per_crop = (size_t)g->frames * g->height * g->width * 3;
+  b->n_mix = n, b->n_src = m;
+  b->logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->freq, g->time, 1));
+  b->crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(m, g->frames, g->height, g->width, 3));
+  b->target = avs_ctx_tensor(ctx, 3, AVS_SHAPE(m, g->freq, g->time));
+  b->weight = avs_ctx_tensor(ctx, 3, AVS_SHAPE(m, g->freq, g->time));
+  b->mix_of = avs_ctx_alloc(ctx, sizeof(int) * (size_t)m);
+  float *wave = malloc(sizeof(float) * (size_t)g->samples), *mag = malloc(sizeof(float) * lin);
+  float *wmix = malloc(sizeof(float) * plane), *wsrc = malloc(sizeof(float) * plane);
+  avs_sep_window w = {0};
+  int rc = avs_sep_window_alloc(fe, &w);
+  if (!rc && (!b->logmag || !b->crops || !b->target || !b->weight || !b->mix_of)) rc = avs_errcode();
+  if (!rc && (!wave || !mag || !wmix || !wsrc)) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int i = 0, j = 0; !rc && i < n; i++) {
+    memset(wave, 0, sizeof(float) * (size_t)g->samples);
+    for (int k = 0; k < mix; k++) {
+      int c = chosen[i * mix + k];
+      for (int q = 0; q < s->count[c]; q++) {
+        const avs_sep_object *ob = &s->obj[s->first[c] + q];
+        for (int64_t t = 0; ob->wave && t < g->samples; t++) wave[t] += ob->wave[t];
+      }
+    }
+    if ((rc = avs_sep_analyze(fe, wave, &w)) || (rc = warp(g, w.mag, wmix))) break;
+    memcpy(b->logmag->data + plane * i, w.logmag, sizeof(float) * plane);
+    for (int k = 0; !rc && k < mix; k++) {
+      int c = chosen[i * mix + k];
+      for (int q = 0; !rc && q < s->count[c]; q++, j++) {
+        const avs_sep_object *ob = &s->obj[s->first[c] + q];
+        b->mix_of[j] = i;
+        memcpy(b->crops->data + per_crop * j, ob->crops, sizeof(float) * per_crop);
+        float *tg = b->target->data + plane * j, *wt = b->weight->data + plane * j;
+        if (ob->wave) rc = avs_sep_magnitude(fe, ob->wave, mag);
+        else memset(mag, 0, sizeof(float) * lin);
+        if (!rc) rc = warp(g, mag, wsrc);
+        for (size_t e = 0; !rc && e < plane; e++) {
+          float r = wmix[e] > 1e-10f ? wsrc[e] / wmix[e] : 0.0f;
+          tg[e] = o->ratio ? fminf(fmaxf(r, 0.0f), 5.0f) : (float)(wsrc[e] > 0.5f * wmix[e]);
+          wt[e] = fminf(fmaxf(log1pf(wmix[e]), 1e-3f), 10.0f);
+        }
+      }
+    }
+  }
+  avs_sep_window_release(&w);
+  free(chosen), free(wave), free(mag), free(wmix), free(wsrc);
+  return rc;
+}

@@ -1,0 +1,71 @@
+/* Training and evaluation data for separation models, from avdata manifests:
+ * every object of every clip with its stem's window (the clip's centre
+ * `samples` samples, resampled to the model's rate) and its crops (the
+ * object's box on `frames` frames spread over the window, squared with a 10%
+ * margin, resized and normalised as the model wants). Silent objects in view
+ * keep their crops and no wave: their target is silence.
+ *
+ * Mix-and-separate (Sound of Pixels): a training item is the sum of the
+ * windows of `mix` clips of the set; every object of those clips is a source
+ * to separate, each with its own crops; the targets are its mask on the
+ * warped rows (binary: louder than half the mixture, as SoP; or the ratio,
+ * clamped to [0, 5]) and the weight log1p(mixture) clamped to [1e-3, 10]. */
+#ifndef AVS_FUSION_SEP_DATA_H
+#define AVS_FUSION_SEP_DATA_H
+
+#include <stdbool.h>
+
+#include "av/ctx.h"
+#include "av/rng.h"
+#include "data/manifest.h"
+#include "fusion/sep_audio.h"
+#include "video/image.h"
+
+typedef struct {
+  float *wave;   /* samples of its stem in the window; NULL when silent */
+  float *crops;  /* frames x height x width x 3 */
+  int clip, cls;
+} avs_sep_object;
+
+typedef struct {
+  avs_sep_geometry g;
+  const avs_manifest *mf;
+  avs_sep_object *obj;
+  int n_obj;
+  int n_clips;
+  int *first, *count; /* objects of clip c: obj[first[c] .. first[c] + count[c]) */
+} avs_sep_set;
+
+typedef void (*avs_sep_progress_fn)(void *user, int done, int total);
+
+/* Reads every clip of mf (which must outlive the set). */
+int avs_sep_set_load(const avs_manifest *mf, const avs_sep_geometry *g, avs_sep_progress_fn progress, void *user,
+                     avs_sep_set **out);
+void avs_sep_set_free(avs_sep_set **s);
+
+/* The crops (frames x height x width x 3) of one source: boxes[i] on frames[i]
+ * (g->frames of each), squared around their centres with a 10% margin. */
+int avs_sep_crop_boxes(const avs_sep_geometry *g, const avs_image *frames, const float (*boxes)[4], float *crops);
+/* The times (seconds) of the g->frames frames a window starting at sample s0 uses. */
+void avs_sep_frame_times(const avs_sep_geometry *g, int64_t s0, double *times);
+
+typedef struct {
+  avs_tensor *logmag;  /* (N, freq, time, 1) */
+  avs_tensor *crops;   /* (M, frames, height, width, 3) */
+  avs_tensor *target;  /* (M, freq, time) */
+  avs_tensor *weight;  /* (M, freq, time) */
+  int *mix_of;         /* M entries (ctx-owned) */
+  int n_mix, n_src;
+} avs_sep_batch;
+
+typedef struct {
+  int mix;             /* clips per mixture (2: SoP's N = 2) */
+  bool ratio;          /* ratio masks instead of binary */
+} avs_sep_batch_opts;
+
+/* A batch of `n` mixtures drawn with rng from the set (clips of a mixture
+ * share no category), built on ctx. */
+int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, const avs_sep_batch_opts *o, int n,
+                       avs_rng *rng, avs_sep_batch *b);
+
+#endif

@@ -1,0 +1,31 @@
+/* Scoring a separation model on an avdata set (aveval sep -m, avtrain sep's
+ * validation): a mixture of one or more clips of the set is separated, each
+ * object by its own box crops, and the sounding objects' tracks are scored
+ * against their stems with BSS Eval v3 (as mir_eval) and SI-SDR; silent
+ * objects in view are scored by the energy of their track relative to the
+ * mixture (dB; near-silence is the goal). */
+#ifndef AVS_FUSION_SEP_EVAL_H
+#define AVS_FUSION_SEP_EVAL_H
+
+#include <stdbool.h>
+
+#include "fusion/sep_data.h"
+
+#define AVS_SEP_EVAL_MAX 16
+
+typedef struct {
+  int n_sounding, n_silent;
+  int obj[AVS_SEP_EVAL_MAX];               /* set object index of each sounding source */
+  double sdr[AVS_SEP_EVAL_MAX], sir[AVS_SEP_EVAL_MAX], sar[AVS_SEP_EVAL_MAX], si_sdr[AVS_SEP_EVAL_MAX];
+  double mix_sdr[AVS_SEP_EVAL_MAX];        /* SDR of the mixture as the estimate (for NSDR) */
+  int silent_obj[AVS_SEP_EVAL_MAX];
+  double silent_db[AVS_SEP_EVAL_MAX];      /* energy of a silent object's track over the mixture's, dB */
+} avs_sep_eval_result;
+
+/* Separates the sum of clips[0..n) of the set (every object by its box) and
+ * scores it. AVS_EINVAL when the clips have no sounding object or more than
+ * AVS_SEP_EVAL_MAX objects. */
+int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool binary,
+                         avs_sep_eval_result *r);
+
+#endif

@@ -1,0 +1,74 @@
+/* Whole-signal separation by overlapping windows (see separate.h). */
+#include "fusion/separate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "av/ops.h"
+#include "av/status.h"
+
+int64_t avs_sep_windows(const avs_sep_geometry *g, int64_t n) {
+  int64_t hop = g->samples / 2;
+  return (n + hop - 1) / hop + 1;
+}
+
+int64_t avs_sep_window_start(const avs_sep_geometry *g, int64_t k) { return -(g->samples / 2) + k * (g->samples / 2); }
+
+int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_sep_job *job, float *const *out) {
+  if (n < 1 || job->sources < 1) return avs_seterr(AVS_EINVAL, "nothing to separate (%lld samples, %d sources)",
+                                                   (long long)n, job->sources);
+  avs_sep_audio *fe = NULL;
+  int rc = avs_sep_audio_new(m, &fe);
+  if (rc) return rc;
+  const avs_sep_geometry *g = avs_sep_audio_geometry(fe);
+  int64_t L = g->samples, K = avs_sep_windows(g, n), S = job->sources;
+  size_t plane = (size_t)g->freq * g->time;
+  float *win = malloc(sizeof(float) * (size_t)L), *taper = malloc(sizeof(float) * (size_t)L);
+  float *y = malloc(sizeof(float) * (size_t)L), *mask = malloc(sizeof(float) * plane);
+  avs_sep_window w = {0};
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
+  if (!win || !taper || !y || !mask || !ctx) rc = ctx ? avs_seterr(AVS_ENOMEM, "out of memory") : avs_errcode();
+  if (!rc) rc = avs_sep_window_alloc(fe, &w);
+  for (int64_t t = 0; !rc && t < L; t++) {
+    double s = sin(M_PI * (t + 0.5) / (double)L);
+    taper[t] = (float)(s * s);
+  }
+  for (int j = 0; !rc && j < S; j++) memset(out[j], 0, sizeof(float) * (size_t)n);
+  int *mix_of = calloc((size_t)S, sizeof *mix_of);
+  if (!rc && !mix_of) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int64_t k = 0; !rc && k < K; k++) {
+    int64_t s0 = avs_sep_window_start(g, k);
+    for (int64_t t = 0; t < L; t++) win[t] = s0 + t >= 0 && s0 + t < n ? x[s0 + t] : 0.0f;
+    avs_ctx_reset(ctx);
+    avs_tensor *logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
+    avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(S, g->frames, g->height, g->width, 3));
+    if (!logmag || !crops) {
+      rc = avs_errcode();
+      break;
+    }
+    if ((rc = avs_sep_analyze(fe, win, &w)) || (rc = job->crops(job->user, s0, crops->data))) break;
+    memcpy(logmag->data, w.logmag, sizeof(float) * plane);
+    avs_tensor *logits = avs_sep_model_forward(ctx, m, logmag, crops, mix_of);
+    if (!logits) {
+      rc = avs_errcode();
+      break;
+    }
+    for (int j = 0; !rc && j < S; j++) {
+      const float *l = logits->data + plane * j;
+      for (size_t e = 0; e < plane; e++) {
+        float p = 1.0f / (1.0f + expf(-l[e]));
+        mask[e] = job->binary ? (float)(p > 0.5f) : p;
+      }
+      if ((rc = avs_sep_synthesize(fe, &w, mask, y))) break;
+      for (int64_t t = 0; t < L; t++)
+        if (s0 + t >= 0 && s0 + t < n) out[j][s0 + t] += taper[t] * y[t];
+    }
+    if (job->progress) job->progress(job->progress_user, (int)(k + 1), (int)K);
+  }
+  avs_sep_window_release(&w);
+  avs_ctx_free(&ctx);
+  avs_sep_audio_free(&fe);
+  free(win), free(taper), free(y), free(mask), free(mix_of);
+  return rc;
+}

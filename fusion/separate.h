@@ -1,0 +1,35 @@
+/* Separating a whole signal of any length with a separation model: windows
+ * of the model's `samples` hop by half a window (the signal padded by half a
+ * window at both ends), each window's sources are separated from their
+ * crops, and the windows are overlap-added with sin^2 weights, which sum to
+ * one: the sources of a signal add up to the masked mixture, time-aligned. */
+#ifndef AVS_FUSION_SEPARATE_H
+#define AVS_FUSION_SEPARATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fusion/sep_data.h"
+#include "fusion/separation.h"
+
+/* Fills crops (sources x frames x height x width x 3) for the window that
+ * starts at sample s0 of the signal (negative for the first). */
+typedef int (*avs_sep_crops_fn)(void *user, int64_t s0, float *crops);
+
+typedef struct {
+  int sources;
+  avs_sep_crops_fn crops;
+  void *user;
+  bool binary;                  /* masks thresholded at 0.5 (Sound of Pixels' test option) */
+  avs_sep_progress_fn progress; /* windows done of total */
+  void *progress_user;
+} avs_sep_job;
+
+/* The windows a signal of n samples is cut into, and where window k starts. */
+int64_t avs_sep_windows(const avs_sep_geometry *g, int64_t n);
+int64_t avs_sep_window_start(const avs_sep_geometry *g, int64_t k);
+
+/* x: n samples at the model's rate; out[j]: n samples each (caller's). */
+int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_sep_job *job, float *const *out);
+
+#endif

@@ -1,0 +1,53 @@
+/* The separation kind (see separation.h). */
+#include "fusion/separation.h"
+
+#include <stdlib.h>
+
+#include "av/ops.h"
+#include "av/status.h"
+#include "nn/fold.h"
+
+int avs_sep_model_load(const char *path, const char *want_arch, avs_model **out) {
+  return avs_model_load(path, AVS_KIND_SEPARATION, want_arch, NULL, out);
+}
+
+void avs_sep_model_geometry(const avs_model *m, avs_sep_geometry *g) {
+  avs_sep_task_of(m->arch)->geometry(m->cfg, g);
+}
+
+/* Row i of x (N, ...) for each source: (M, ...). */
+static avs_tensor *rows_of(avs_ctx *ctx, avs_tensor *x, const int *mix_of, int m) {
+  if (!x) return NULL;
+  avs_tensor **rows = malloc(sizeof *rows * (size_t)m);
+  if (!rows) {
+    avs_seterr(AVS_ENOMEM, "out of memory");
+    return NULL;
+  }
+  avs_tensor *y = x;
+  bool identity = x->shape[0] == m;
+  for (int j = 0; j < m; j++) {
+    identity = identity && mix_of[j] == j;
+    rows[j] = avs_slice(ctx, x, 0, mix_of[j], mix_of[j] + 1, 1);
+  }
+  if (!identity) y = avs_concat(ctx, m, rows, 0);
+  free(rows);
+  return y;
+}
+
+avs_tensor *avs_sep_model_forward(avs_ctx *ctx, const avs_model *m, avs_tensor *logmag, avs_tensor *crops,
+                                  const int *mix_of) {
+  if (!logmag || !crops) return NULL;
+  const avs_sep_task *t = avs_sep_task_of(m->arch);
+  int n = (int)logmag->shape[0], sources = (int)crops->shape[0];
+  for (int j = 0; j < sources; j++)
+    if (mix_of[j] < 0 || mix_of[j] >= n) {
+      avs_seterr(AVS_EINVAL, "source %d belongs to mixture %d of %d", j, mix_of[j], n);
+      return NULL;
+    }
+  struct avs_fold_cache *prev = avs_model_select_fold(m);
+  avs_tensor *feats = rows_of(ctx, t->audio(ctx, &m->params, m->cfg, logmag), mix_of, sources);
+  avs_tensor *vis = t->visual(ctx, &m->params, m->cfg, crops);
+  avs_tensor *y = feats && vis ? t->masks(ctx, &m->params, m->cfg, feats, vis) : NULL;
+  avs_fold_cache_select(prev);
+  return y;
+}

@@ -1,0 +1,55 @@
+/* The separation kind of the model layer (nn/model.h): visually guided source
+ * separation. A separation model sees a window of a mixture's spectrogram and,
+ * for each source to separate, a small clip of frames cropped around the
+ * source (its box, a pixel's neighbourhood, or the whole frame), and predicts
+ * one spectrogram mask per source. Sound of Pixels (fusion/sop.h) is the
+ * reference architecture; every separation architecture fills an
+ * avs_sep_task.
+ *
+ * Geometry: audio at `rate` Hz, windows of `samples` samples, STFT n_fft/hop
+ * (Hann) -> `bins` linear bins x `time` frames, warped to `freq` log-frequency
+ * rows (audio/logfreq.h) and log-compressed for the net; masks come back on
+ * the `freq` rows and are unwarped to the linear bins. Visual input per
+ * source: `frames` RGB frames of height x width, normalised as `norm`. */
+#ifndef AVS_FUSION_SEPARATION_H
+#define AVS_FUSION_SEPARATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "av/ctx.h"
+#include "nn/model.h"
+
+typedef struct {
+  int rate, n_fft, hop, samples;
+  int bins, time, freq;          /* linear bins, STFT frames per window, warped rows */
+  int frames, height, width;     /* visual input per source */
+  const char *norm;              /* video/preprocess.h preset */
+} avs_sep_geometry;
+
+/* The separation kind's descriptor (avs_arch.task). */
+typedef struct {
+  void (*geometry)(const void *cfg, avs_sep_geometry *g);
+  /* Linear magnitude (bins, time) of one window -> the audio net's input (freq, time). */
+  int (*audio_input)(const void *cfg, const float *mag, float *logmag);
+  /* logmag (N, freq, time, 1) -> audio features (N, freq, time, K). */
+  avs_tensor *(*audio)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag);
+  /* crops (M, frames, height, width, 3) -> visual vectors (M, K). */
+  avs_tensor *(*visual)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *crops);
+  /* features (M, freq, time, K) and visual vectors (M, K) -> mask logits (M, freq, time). */
+  avs_tensor *(*masks)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *feats, avs_tensor *vis);
+} avs_sep_task;
+
+static inline const avs_sep_task *avs_sep_task_of(const avs_arch *a) { return a->task; }
+
+/* A separation model file; want_arch NULL accepts any separation architecture. */
+int avs_sep_model_load(const char *path, const char *want_arch, avs_model **out);
+void avs_sep_model_geometry(const avs_model *m, avs_sep_geometry *g);
+
+/* Mask logits (M, freq, time) of M sources: logmag (N, freq, time, 1) holds N
+ * mixtures, crops (M, frames, height, width, 3) one clip per source, and
+ * source j belongs to mixture mix_of[j]. Eval mode folds batch norms. */
+avs_tensor *avs_sep_model_forward(avs_ctx *ctx, const avs_model *m, avs_tensor *logmag, avs_tensor *crops,
+                                  const int *mix_of);
+
+#endif
