@@ -72,3 +72,20 @@ int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_se
   free(win), free(taper), free(y), free(mask), free(mix_of);
   return rc;
 }
+
+void avs_sep_complete(float *const *tracks, int sources, const float *mix, int64_t n, int block) {
+  for (int64_t b0 = 0; b0 < n; b0 += block) {
+    int64_t b1 = b0 + block < n ? b0 + block : n;
+    double e[64] = {0}, total = 0;
+    int S = sources < 64 ? sources : 64;
+    for (int j = 0; j < S; j++) {
+      for (int64_t t = b0; t < b1; t++) e[j] += (double)tracks[j][t] * tracks[j][t];
+      total += e[j];
+    }
+    for (int64_t t = b0; t < b1; t++) {
+      float rest = mix[t];
+      for (int j = 0; j < S; j++) rest -= tracks[j][t];
+      for (int j = 0; j < S; j++) tracks[j][t] += rest * (float)(total > 0 ? e[j] / total : 1.0 / S);
+    }
+  }
+}

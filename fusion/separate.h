@@ -32,4 +32,10 @@ int64_t avs_sep_window_start(const avs_sep_geometry *g, int64_t k);
 /* x: n samples at the model's rate; out[j]: n samples each (caller's). */
 int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_sep_job *job, float *const *out);
 
+/* Adds what the tracks miss of the mixture (mix - sum of tracks: the band
+ * above the model's rate, the masks' leftovers) to them in proportion to each
+ * track's energy in blocks of `block` samples (equal shares in silent
+ * blocks), so that the tracks add up to the mixture. */
+void avs_sep_complete(float *const *tracks, int sources, const float *mix, int64_t n, int block);
+
 #endif

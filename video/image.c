@@ -1,5 +1,7 @@
 #include "video/image.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,39 +56,87 @@ void avs_image_crop_resize(const avs_image *im, const float box[4], int w, int h
   }
 }
 
-int avs_image_frames_at(const char *path, const double *times, int n, avs_image *out) {
-  for (int i = 0; i < n; i++) memset(&out[i], 0, sizeof out[i]);
-  avs_video *v = NULL;
-  avs_prep *prep = NULL;
-  double *best = malloc(sizeof *best * (size_t)(n ? n : 1));
-  int rc = best ? avs_video_open(path, NULL, &v) : avs_seterr(AVS_ENOMEM, "out of memory");
-  if (!rc) rc = avs_prep_new(&(avs_geom){0}, NULL, &prep);
-  for (int i = 0; i < n && best; i++) best[i] = 1e300;
-  double t;
-  int got = 0, step;
-  while (!rc && (step = avs_video_next(v, &t)) > 0) {
-    got++;
-    int fw, fh;
-    avs_video_frame_size(v, &fw, &fh);
-    for (int i = 0; !rc && i < n; i++) {
-      double d = t > times[i] ? t - times[i] : times[i] - t;
-      if (d >= best[i]) continue;
-      best[i] = d;
-      if (!out[i].px) {
-        rc = avs_prep_set_source(prep, fw, fh);
-        int ow, oh;
-        avs_prep_out_size(prep, &ow, &oh);
-        if (!rc) rc = avs_image_alloc(&out[i], ow, oh);
-      }
-      if (!rc) rc = avs_prep_frame(prep, v, out[i].px, NULL);
+struct avs_frame_cursor {
+  avs_video *v;
+  avs_prep *prep;
+  avs_image cur, next; /* decoded frames around the time asked */
+  double t_cur, t_next;
+  int have;            /* frames held: 0, 1 (cur) or 2 (cur, next) */
+  bool ended;
+};
+
+void avs_frame_cursor_free(avs_frame_cursor **cp) {
+  avs_frame_cursor *c = cp ? *cp : NULL;
+  if (!c) return;
+  avs_image_release(&c->cur), avs_image_release(&c->next);
+  avs_prep_free(&c->prep);
+  avs_video_free(&c->v);
+  free(c);
+  *cp = NULL;
+}
+
+int avs_frame_cursor_open(const char *path, avs_frame_cursor **out) {
+  *out = NULL;
+  avs_frame_cursor *c = calloc(1, sizeof *c);
+  if (!c) return avs_seterr(AVS_ENOMEM, "out of memory");
+  int rc = avs_video_open(path, NULL, &c->v);
+  if (!rc) rc = avs_prep_new(&(avs_geom){0}, NULL, &c->prep);
+  if (rc) avs_frame_cursor_free(&c);
+  *out = c;
+  return rc;
+}
+
+/* Decodes one frame into *im; 0 at the end. */
+static int decode_into(avs_frame_cursor *c, avs_image *im, double *t) {
+  int step = avs_video_next(c->v, t);
+  if (step <= 0) return step;
+  int fw, fh;
+  avs_video_frame_size(c->v, &fw, &fh);
+  int rc = AVS_OK;
+  if (!im->px) {
+    int ow, oh;
+    if (!(rc = avs_prep_set_source(c->prep, fw, fh))) {
+      avs_prep_out_size(c->prep, &ow, &oh);
+      rc = avs_image_alloc(im, ow, oh);
     }
   }
-  if (!rc && step < 0) rc = step;
-  if (!rc && !got) rc = avs_seterr(AVS_EFORMAT, "no video frames could be decoded (%s)", path);
+  if (!rc) rc = avs_prep_frame(c->prep, c->v, im->px, NULL);
+  return rc ? rc : 1;
+}
+
+int avs_frame_cursor_at(avs_frame_cursor *c, double t, avs_image *out) {
+  int step;
+  if (!c->have) {
+    if ((step = decode_into(c, &c->cur, &c->t_cur)) < 0) return step;
+    if (!step) return avs_seterr(AVS_EFORMAT, "no video frames could be decoded (%s)", avs_video_path(c->v));
+    c->have = 1;
+  }
+  /* Advance while the next frame is nearer to t than the current one. */
+  for (;;) {
+    if (c->have == 1 && !c->ended) {
+      if ((step = decode_into(c, &c->next, &c->t_next)) < 0) return step;
+      if (step) c->have = 2;
+      else c->ended = true;
+    }
+    if (c->have < 2 || fabs(c->t_next - t) > fabs(c->t_cur - t)) break;
+    avs_image tmp = c->cur;
+    c->cur = c->next, c->next = tmp;
+    c->t_cur = c->t_next;
+    c->have = 1;
+  }
+  if (!out->px && avs_image_alloc(out, c->cur.w, c->cur.h)) return avs_errcode();
+  if (out->w != c->cur.w || out->h != c->cur.h) return avs_seterr(AVS_EINVAL, "frame size changed within the video");
+  memcpy(out->px, c->cur.px, (size_t)c->cur.w * c->cur.h * 3);
+  return AVS_OK;
+}
+
+int avs_image_frames_at(const char *path, const double *times, int n, avs_image *out) {
+  for (int i = 0; i < n; i++) memset(&out[i], 0, sizeof out[i]);
+  avs_frame_cursor *c = NULL;
+  int rc = avs_frame_cursor_open(path, &c);
+  for (int i = 0; !rc && i < n; i++) rc = avs_frame_cursor_at(c, times[i], &out[i]);
   if (rc)
     for (int i = 0; i < n; i++) avs_image_release(&out[i]);
-  avs_prep_free(&prep);
-  avs_video_free(&v);
-  free(best);
+  avs_frame_cursor_free(&c);
   return rc;
 }

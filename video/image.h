@@ -24,9 +24,17 @@ int avs_image_from_float(avs_image *im, const float *rgb, int w, int h, const av
  * align_corners=False), normalised as norm (NULL: raw) into out (h, w, 3). */
 void avs_image_crop_resize(const avs_image *im, const float box[4], int w, int h, const avs_norm *norm, float *out);
 
-/* The frames of the video at path nearest to each of times[0..n) (seconds),
- * RGB at the video's own size, upright: out[i] (release each). One
- * sequential decode. */
+/* Frames of a video by time, forward only: one sequential decode keeps the
+ * frame before and the frame after the time asked, so memory stays two
+ * frames whatever the video's length. */
+typedef struct avs_frame_cursor avs_frame_cursor;
+int avs_frame_cursor_open(const char *path, avs_frame_cursor **out);
+void avs_frame_cursor_free(avs_frame_cursor **c);
+/* The frame nearest to t (seconds; t never decreasing between calls), RGB at
+ * the video's own size, into *out (allocated on the first call, reused). */
+int avs_frame_cursor_at(avs_frame_cursor *c, double t, avs_image *out);
+
+/* The frames nearest to times[0..n) (non-decreasing): out[i] (release each). */
 int avs_image_frames_at(const char *path, const double *times, int n, avs_image *out);
 
 #endif

@@ -4,6 +4,8 @@
 #define AVS_APP_AVEVAL_H
 
 int aveval_sep(int argc, char **argv);
+/* aveval sep -m MODEL MANIFEST (sep_model.c). */
+int aveval_sep_model(int argc, char **argv);
 int aveval_action(int argc, char **argv);
 
 #endif

@@ -31,7 +31,8 @@ static const char *usage =
     "per source and their means. The estimates are matched to the references by\n"
     "the permutation with the best mean SIR (as mir_eval) unless --no-perm.\n"
     "  --ref FILE...                reference sources (1 to 8)\n"
-    "  --est FILE...                estimated sources, as many as references";
+    "  --est FILE...                estimated sources, as many as references\n"
+    "(aveval sep -m MODEL MANIFEST scores a separation model on an avdata set: see aveval sep -m x --help.)";
 
 static bool json, no_perm;
 static const char *mix_path;
@@ -60,6 +61,9 @@ static void fmt_db(char *buf, size_t n, double v) {
 }
 
 int aveval_sep(int argc, char **argv) {
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], "-m") || !strcmp(argv[i], "--model") || !strncmp(argv[i], "--model=", 8))
+      return aveval_sep_model(argc, argv);
   /* --ref and --est take several values: pull them out before app_parse. */
   const char *refs[MAX_SRC + 1], *ests[MAX_SRC + 1];
   int nr = 0, ne = 0, rest_n = 0;

@@ -3,6 +3,7 @@
 #include "av/files.h"
 #include "av/status.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -81,4 +82,62 @@ void app_mkdirs(const char *dir) {
 bool app_file_exists(const char *path) {
   struct stat sb;
   return !stat(path, &sb);
+}
+
+static char *pending_dir;
+
+static void remove_tree(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    remove(path);
+  }
+  if (d) closedir(d);
+  rmdir(dir);
+}
+
+static void remove_pending_dir(void) {
+  if (pending_dir) remove_tree(pending_dir);
+  free(pending_dir);
+  pending_dir = NULL;
+}
+
+static bool empty_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  bool empty = d != NULL;
+  while (empty && (e = readdir(d))) empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+  if (d) closedir(d);
+  return empty;
+}
+
+char *app_dir_begin(const char *dir) {
+  struct stat sb;
+  if (!dir[0]) app_usage_error("--out: empty folder name");
+  if (!stat(dir, &sb) && (!S_ISDIR(sb.st_mode) || !empty_dir(dir)))
+    app_fail("%s already exists and is not an empty folder: choose another --out (nothing is overwritten)", dir);
+  char *copy = strdup(dir);
+  if (!copy) app_fail("out of memory");
+  size_t len = strlen(copy);
+  while (len > 1 && copy[len - 1] == '/') copy[--len] = 0;
+  char *tmp = malloc(len + 32);
+  if (!tmp) app_fail("out of memory");
+  snprintf(tmp, len + 32, "%s.tmp%d", copy, (int)getpid());
+  free(copy);
+  if (avs_mkdirs(tmp)) app_fail("cannot write the outputs: %s", avs_errmsg());
+  static bool registered;
+  if (!registered) atexit(remove_pending_dir), registered = true;
+  pending_dir = strdup(tmp);
+  return tmp;
+}
+
+void app_dir_commit(const char *tmp, const char *dir) {
+  struct stat sb;
+  if (!stat(dir, &sb) && rmdir(dir)) app_fail("cannot replace the empty folder %s: %s", dir, strerror(errno));
+  if (rename(tmp, dir)) app_fail("cannot write %s: %s", dir, strerror(errno));
+  free(pending_dir);
+  pending_dir = NULL;
 }

@@ -17,4 +17,12 @@ void app_cleanup_on_exit(const char *tmp);
 void app_cleanup_forget(const char *tmp);
 bool app_file_exists(const char *path);
 
+/* A folder of outputs made atomically: app_dir_begin checks that `dir` does
+ * not exist or is an empty folder (else fails the app: nothing is ever mixed
+ * into or overwritten in an existing folder) and returns a temporary folder
+ * beside it to write into; app_dir_commit renames it to `dir`. If the app
+ * exits before, the temporary folder and its files are removed. */
+char *app_dir_begin(const char *dir);
+void app_dir_commit(const char *tmp, const char *dir);
+
 #endif

@@ -1,0 +1,17 @@
+/* avsep: separates the sounds of a video by what is seen. One verb per file. */
+#include "apps/avsep/avsep.h"
+#include "apps/common/cli.h"
+#include "apps/common/verbs.h"
+
+/* Add a verb: its file, its declaration in avsep.h, one line here. */
+static const app_verb verbs[] = {
+    {"separate", avsep_separate, "one audio track per visible sound source (Sound of Pixels)"},
+    {"speech", avsep_not_yet, "the voices of the people on screen (not available in this version)"},
+    {"coseparate", avsep_not_yet, "sounds of objects across videos (not available in this version)"},
+};
+
+int main(int argc, char **argv) {
+  app_init("avsep", argc, argv);
+  return app_dispatch("Separates the sounds of a video by what is seen.", verbs, sizeof verbs / sizeof *verbs, argc,
+                      argv);
+}

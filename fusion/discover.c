@@ -1,0 +1,189 @@
+/* Source discovery by candidate regions (see discover.h). */
+#include "fusion/discover.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "av/ops.h"
+#include "av/status.h"
+#include "fusion/sep_audio.h"
+#include "fusion/sep_data.h"
+#include "nn/fold.h"
+
+#define N_SCALES 3
+static const float scales[N_SCALES] = {0.4f, 0.6f, 0.85f}; /* of the frame's shorter side */
+#define N_CAND (AVS_DISCOVER_GRID * AVS_DISCOVER_GRID * N_SCALES)
+#define CHUNK 32
+
+typedef struct {
+  float box[4];
+  int cell;
+  float share;
+  float *mask; /* (freq, time) */
+} candidate;
+
+static void candidate_boxes(int w, int h, candidate *c) {
+  float side0 = (float)(w < h ? w : h);
+  for (int s = 0, k = 0; s < N_SCALES; s++)
+    for (int gy = 0; gy < AVS_DISCOVER_GRID; gy++)
+      for (int gx = 0; gx < AVS_DISCOVER_GRID; gx++, k++) {
+        float cx = (gx + 0.5f) * w / AVS_DISCOVER_GRID, cy = (gy + 0.5f) * h / AVS_DISCOVER_GRID, half = 0.5f * scales[s] * side0;
+        c[k].box[0] = cx - half, c[k].box[1] = cy - half, c[k].box[2] = cx + half, c[k].box[3] = cy + half;
+        c[k].cell = gy * AVS_DISCOVER_GRID + gx;
+      }
+}
+
+/* Scores every candidate: the energy share of its mask on the window. */
+static int score(const avs_model *m, const float *window, const avs_image *frames, candidate *c, int n) {
+  avs_sep_audio *fe = NULL;
+  int rc = avs_sep_audio_new(m, &fe);
+  if (rc) return rc;
+  const avs_sep_geometry *g = avs_sep_audio_geometry(fe);
+  const avs_sep_task *t = avs_sep_task_of(m->arch);
+  size_t plane = (size_t)g->freq * g->time, per = (size_t)g->frames * g->height * g->width * 3;
+  avs_sep_window w = {0};
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
+  float *energy = malloc(sizeof(float) * plane);
+  if (!ctx || !energy) rc = ctx ? avs_seterr(AVS_ENOMEM, "out of memory") : avs_errcode();
+  if (!rc) rc = avs_sep_window_alloc(fe, &w);
+  if (!rc) rc = avs_sep_analyze(fe, window, &w);
+  /* Energy on the warped rows: exp(2 logmag) as the net sees the mixture. */
+  double total = 0;
+  for (size_t e = 0; !rc && e < plane; e++) total += energy[e] = expf(2 * w.logmag[e]);
+  struct avs_fold_cache *prev = avs_model_select_fold(m);
+  avs_tensor *feats = NULL;
+  if (!rc) {
+    avs_tensor *logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
+    if (logmag) memcpy(logmag->data, w.logmag, sizeof(float) * plane);
+    if (!(feats = t->audio(ctx, &m->params, m->cfg, logmag))) rc = avs_errcode();
+  }
+  for (int s = 0; !rc && s < n; s += CHUNK) {
+    int k = n - s < CHUNK ? n - s : CHUNK;
+    avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(k, g->frames, g->height, g->width, 3));
+    if (!crops) {
+      rc = avs_errcode();
+      break;
+    }
+    for (int i = 0; !rc && i < k; i++) {
+      float boxes[64][4];
+      for (int f = 0; f < g->frames && f < 64; f++) memcpy(boxes[f], c[s + i].box, sizeof boxes[f]);
+      rc = avs_sep_crop_boxes(g, frames, (const float(*)[4])boxes, crops->data + per * i);
+    }
+    avs_tensor *rows[CHUNK];
+    for (int i = 0; i < k; i++) rows[i] = feats;
+    avs_tensor *fk = k == 1 ? feats : avs_concat(ctx, k, rows, 0);
+    avs_tensor *logits = rc ? NULL : t->masks(ctx, &m->params, m->cfg, fk, t->visual(ctx, &m->params, m->cfg, crops));
+    if (!rc && !logits) rc = avs_errcode();
+    for (int i = 0; !rc && i < k; i++) {
+      double kept = 0;
+      float *mk = c[s + i].mask;
+      for (size_t e = 0; e < plane; e++) {
+        mk[e] = 1.0f / (1.0f + expf(-logits->data[plane * i + e]));
+        kept += mk[e] * energy[e];
+      }
+      c[s + i].share = total > 0 ? (float)(kept / total) : 0.0f;
+    }
+  }
+  avs_fold_cache_select(prev);
+  avs_sep_window_release(&w);
+  avs_ctx_free(&ctx);
+  avs_sep_audio_free(&fe);
+  free(energy);
+  return rc;
+}
+
+static float iou(const float *a, const float *b) {
+  float ix = fminf(a[2], b[2]) - fmaxf(a[0], b[0]), iy = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
+  if (ix <= 0 || iy <= 0) return 0;
+  float inter = ix * iy, ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+  return inter / ua;
+}
+
+static float cosine(const float *a, const float *b, size_t n) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < n; i++) ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
+  return aa > 0 && bb > 0 ? (float)(ab / sqrt(aa * bb)) : 0.0f;
+}
+
+static int by_share(const void *x, const void *y) {
+  float a = ((const candidate *)x)->share, b = ((const candidate *)y)->share;
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Candidates with their masks; free with release(). */
+static candidate *candidates(const avs_model *m, const avs_image *frames, size_t *plane) {
+  avs_sep_geometry g;
+  avs_sep_model_geometry(m, &g);
+  *plane = (size_t)g.freq * g.time;
+  candidate *c = calloc(N_CAND, sizeof *c);
+  float *masks = malloc(sizeof(float) * *plane * N_CAND);
+  if (!c || !masks) {
+    free(c), free(masks);
+    avs_seterr(AVS_ENOMEM, "out of memory");
+    return NULL;
+  }
+  candidate_boxes(frames[0].w, frames[0].h, c);
+  for (int i = 0; i < N_CAND; i++) c[i].mask = masks + *plane * i;
+  return c;
+}
+
+static void release(candidate *c) {
+  if (c) free(c[0].mask);
+  free(c);
+}
+
+int avs_sep_discover(const avs_model *m, const float *window, const avs_image *frames, const avs_discover_opts *o,
+                     avs_discover_result *r) {
+  memset(r, 0, sizeof *r);
+  size_t plane;
+  candidate *c = candidates(m, frames, &plane);
+  if (!c) return avs_errcode();
+  int rc = score(m, window, frames, c, N_CAND);
+  for (int i = 0; !rc && i < N_CAND; i++) r->heat[c[i].cell] = fmaxf(r->heat[c[i].cell], c[i].share);
+  float *first_mask = c[0].mask;
+  if (!rc) qsort(c, N_CAND, sizeof *c, by_share);
+  float min_share = o->min_share > 0 ? o->min_share : 0.1f;
+  int want = o->sources > 0 ? (o->sources < AVS_DISCOVER_MAX ? o->sources : AVS_DISCOVER_MAX) : AVS_DISCOVER_MAX;
+  int picked[AVS_DISCOVER_MAX];
+  for (int i = 0; !rc && i < N_CAND && r->n < want; i++) {
+    if (!o->sources && c[i].share < min_share) break;
+    bool fresh = true;
+    for (int k = 0; fresh && k < r->n; k++)
+      fresh = iou(c[i].box, c[picked[k]].box) < 0.3f && cosine(c[i].mask, c[picked[k]].mask, plane) < 0.85f;
+    if (!fresh) continue;
+    picked[r->n] = i;
+    memcpy(r->src[r->n].box, c[i].box, sizeof c[i].box);
+    r->src[r->n++].share = c[i].share;
+  }
+  c[0].mask = first_mask; /* the block's start, for release() */
+  release(c);
+  return rc;
+}
+
+int avs_sep_region_at(const avs_model *m, const float *window, const avs_image *frames, float x, float y,
+                      avs_found_source *out) {
+  size_t plane;
+  candidate *c = candidates(m, frames, &plane);
+  if (!c) return avs_errcode();
+  /* The candidates centred on the cell of (x, y), one per size; the best one wins. */
+  int gx = (int)(x * AVS_DISCOVER_GRID / frames[0].w), gy = (int)(y * AVS_DISCOVER_GRID / frames[0].h);
+  gx = gx < 0 ? 0 : gx >= AVS_DISCOVER_GRID ? AVS_DISCOVER_GRID - 1 : gx;
+  gy = gy < 0 ? 0 : gy >= AVS_DISCOVER_GRID ? AVS_DISCOVER_GRID - 1 : gy;
+  candidate at[N_SCALES];
+  int n = 0;
+  for (int i = 0; i < N_CAND; i++)
+    if (c[i].cell == gy * AVS_DISCOVER_GRID + gx) at[n++] = c[i];
+  int rc = score(m, window, frames, at, n);
+  int best = 0;
+  for (int i = 1; !rc && i < n; i++)
+    if (at[i].share > at[best].share) best = i;
+  if (!rc) {
+    /* centred on the point itself */
+    float half = 0.5f * (at[best].box[2] - at[best].box[0]);
+    out->box[0] = x - half, out->box[1] = y - half, out->box[2] = x + half, out->box[3] = y + half;
+    out->share = at[best].share;
+  }
+  release(c);
+  return rc;
+}

@@ -1,0 +1,43 @@
+/* Finding the sounding things in a picture without being told where they
+ * are, with a separation model: square candidate regions on a grid over the
+ * frame (three sizes), each region's crops give a mask for one window of the
+ * mixture, and the share of the mixture's energy that mask keeps is the
+ * region's score. The heatmap is the best score at each grid cell; sources
+ * are picked greedily by score, skipping regions that overlap a picked one or
+ * whose mask repeats a picked one's (the same source seen at another size). */
+#ifndef AVS_FUSION_DISCOVER_H
+#define AVS_FUSION_DISCOVER_H
+
+#include <stdint.h>
+
+#include "fusion/separation.h"
+#include "video/image.h"
+
+#define AVS_DISCOVER_GRID 8
+#define AVS_DISCOVER_MAX 8
+
+typedef struct {
+  float box[4];   /* [x0, y0, x1, y1] in pixels of the frame */
+  float share;    /* share of the mixture's energy its mask keeps, 0..1 */
+} avs_found_source;
+
+typedef struct {
+  int sources;    /* 0: as many as stand out (share >= min_share), else exactly this many */
+  float min_share;/* 0 means 0.1 */
+} avs_discover_opts;
+
+typedef struct {
+  avs_found_source src[AVS_DISCOVER_MAX];
+  int n;
+  float heat[AVS_DISCOVER_GRID * AVS_DISCOVER_GRID]; /* row-major, cell (gx, gy) over the frame */
+} avs_discover_result;
+
+/* window: the model's `samples` samples of the mixture; frames: the model's
+ * `frames` frames of that window (all of one size). */
+int avs_sep_discover(const avs_model *m, const float *window, const avs_image *frames, const avs_discover_opts *o,
+                     avs_discover_result *r);
+/* The candidate region nearest to (x, y) with the best score: --point. */
+int avs_sep_region_at(const avs_model *m, const float *window, const avs_image *frames, float x, float y,
+                      avs_found_source *out);
+
+#endif
