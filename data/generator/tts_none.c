@@ -1,5 +1,7 @@
 /* Built without espeak-ng (AVS_WITH_ESPEAK off or libespeak-ng-dev missing):
  * the speech kind of the generator is unavailable, and says so. */
+#include <stddef.h>
+
 #include "av/status.h"
 #include "data/generator/speech.h"
 
