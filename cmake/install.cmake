@@ -15,6 +15,7 @@
 # *_priv.h and video/ff_util.h (FFmpeg), the generator's internals, and any
 # header that includes a dependency's headers (checked below).
 
+# A new library target of the project joins this list (and becomes PIC).
 set(AVS_PARTS)
 foreach(t avs_core avs_audio avs_video avs_nn avs_models avs_data avs_fusion)
   if(TARGET ${t})
