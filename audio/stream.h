@@ -10,7 +10,11 @@
  * Devices: PortAudio's default, or the first whose name contains cfg.device
  * (case-insensitive), or "#N" for device index N. On Debian, PortAudio 19.6
  * has no PulseAudio host API; ALSA's "pulse" device (libasound2-plugins)
- * reaches a PulseAudio server, and ALSA's "default" does when one runs. */
+ * reaches a PulseAudio server, and ALSA's "default" does when one runs.
+ *
+ * AVS built without PortAudio (AVS_WITH_PORTAUDIO off, or portaudio19-dev
+ * missing at configure time): avs_stream_open and avs_stream_list_devices
+ * return AVS_EUNSUPPORTED saying so. */
 #ifndef AVS_STREAM_H
 #define AVS_STREAM_H
 

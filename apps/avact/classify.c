@@ -11,9 +11,10 @@
 
 #include "apps/avact/avact.h"
 #include "apps/common/cli.h"
-#include "apps/common/datadir.h"
 #include "av/avs.h"
+#include "av/datadir.h"
 #include "video/models/action_input.h"
+#include "video/models/labels.h"
 
 #define DEFAULT_MODEL "models/action.safetensors"
 
@@ -117,16 +118,24 @@ int avact_classify(int argc, char **argv) {
   };
   app_parse(argc, argv, 1, opts, usage, pos, 1, 1);
   const char *path = pos[0];
-  if (!model && !(model = app_data_path(DEFAULT_MODEL)))
-    app_fail("no model given and none shipped (data/%s): give one with -m FILE", DEFAULT_MODEL);
+  char *shipped_model = NULL;
+  if (!model && avs_data_path(DEFAULT_MODEL, &shipped_model))
+    app_fail("no model given (-m FILE) and %s", avs_errmsg());
+  if (!model) model = shipped_model;
 
   classifier c = {0};
   c.m = avact_model_open(model, false, NULL);
   c.b = avs_action_model_base(c.m);
   int classes = c.b->classes;
   if (topk > classes) topk = classes;
-  char **labels = labels_path ? avact_labels_load(labels_path, classes, true) : avact_labels_of_model(c.m);
-  if (!labels && !labels_path) labels = avact_labels_load(NULL, classes, false);
+  char **labels = NULL; /* NULL: class numbers are printed */
+  int n_labels = 0, rc;
+  if (labels_path) {
+    if ((rc = avs_labels_load(labels_path, classes, &labels))) app_fail_status(rc);
+    n_labels = classes;
+  } else if ((rc = avs_action_model_labels(c.m, &labels, &n_labels)) && rc != AVS_ENOTFOUND) {
+    app_fail_status(rc);
+  }
   if (avs_action_input_open(c.m, path, fps, &c.in)) app_fail_status(avs_errcode());
   c.in_frames = avs_action_input_span(c.in);
   double rate = avs_action_input_fps(c.in);
@@ -202,7 +211,8 @@ int avact_classify(int argc, char **argv) {
   free(top), free(acc), free(c.x);
   avs_ctx_free(&c.ctx);
   avs_action_input_free(&c.in);
-  avact_labels_free(labels, classes);
+  avs_labels_free(&labels, n_labels);
+  free(shipped_model);
   avs_model_free(&c.m);
   return 0;
 }

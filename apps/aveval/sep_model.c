@@ -15,9 +15,9 @@
 
 #include "apps/aveval/aveval.h"
 #include "apps/common/cli.h"
-#include "apps/common/datadir.h"
 #include "apps/common/manifest.h"
 #include "apps/common/progress.h"
+#include "av/datadir.h"
 #include "av/status.h"
 #include "fusion/sep_eval.h"
 
@@ -113,8 +113,10 @@ int aveval_sep_model(int argc, char **argv) {
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
   bool natural = strstr(protocols, "natural") != NULL, solos = strstr(protocols, "solos") != NULL;
   if (!natural && !solos) app_usage_error("--protocol must name natural and/or solos, not '%s'", protocols);
-  if (!model && !(model = app_data_path(DEFAULT_MODEL)))
-    app_fail("no separation model given (-m) and none shipped in data/" DEFAULT_MODEL " (set AVS_DATA?)");
+  char *shipped = NULL;
+  if (!model && avs_data_path(DEFAULT_MODEL, &shipped))
+    app_fail("no separation model given (-m FILE) and %s", avs_errmsg());
+  if (!model) model = shipped;
   avs_model *m = NULL;
   if (avs_sep_model_load(model, NULL, &m)) app_fail_status(avs_errcode());
   avs_manifest *mf = app_manifest_stems(pos[0]);
@@ -193,5 +195,6 @@ int aveval_sep_model(int argc, char **argv) {
   avs_sep_set_free(&s);
   avs_manifest_free(&mf);
   avs_model_free(&m);
+  free(shipped);
   return 0;
 }

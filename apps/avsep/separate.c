@@ -14,12 +14,12 @@
 
 #include "apps/avsep/avsep.h"
 #include "apps/common/cli.h"
-#include "apps/common/datadir.h"
 #include "apps/common/output.h"
 #include "apps/common/progress.h"
 #include "audio/audio_file.h"
 #include "audio/audio_track.h"
 #include "av/files.h"
+#include "av/datadir.h"
 #include "av/status.h"
 #include "fusion/discover.h"
 #include "fusion/sep_video.h"
@@ -196,8 +196,10 @@ int avsep_separate(int argc, char **argv) {
   if (!o.out) app_usage_error("--out DIR is required (a new or empty folder for the tracks)");
   if (o.point && o.boxes) app_usage_error("--point and --box cannot be combined");
   if ((o.point || o.boxes) && o.sources) app_usage_error("--sources goes with discovery, not with --point or --box");
-  if (!o.model && !(o.model = app_data_path(DEFAULT_MODEL)))
-    app_fail("no separation model given (-m) and none shipped in data/" DEFAULT_MODEL " (set AVS_DATA?)");
+  char *shipped = NULL;
+  if (!o.model && avs_data_path(DEFAULT_MODEL, &shipped))
+    app_fail("no separation model given (-m FILE) and %s", avs_errmsg());
+  if (!o.model) o.model = shipped;
   avs_model *m = NULL;
   if (avs_sep_model_load(o.model, NULL, &m)) app_fail_status(avs_errcode());
   avs_sep_geometry g;
@@ -330,5 +332,6 @@ int avsep_separate(int argc, char **argv) {
   free(text), free(manifest), free(tmp), free(win);
   avs_audio_free(&native), avs_audio_free(&x);
   avs_model_free(&m);
+  free(shipped);
   return 0;
 }
