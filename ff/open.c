@@ -31,7 +31,8 @@ static int open_failed(int e, const char *url, const AVInputFormat *ifmt, bool l
     av_strerror(e, why, sizeof why);
     return avs_seterr(AVS_EFORMAT, "not a %s FFmpeg can read: %s (%s)", kind, why, url);
   }
-  return avs_ff_seterr(e, url, "cannot open the %s", ifmt ? ifmt->name : kind);
+  if (ifmt) return avs_ff_seterr(e, url, "cannot open the %s input", ifmt->name);
+  return avs_ff_seterr(e, url, "cannot open the %s", kind);
 }
 
 int avs_ff_open_input(AVFormatContext **fmt, const char *url, const AVInputFormat *ifmt, AVDictionary **opts,
