@@ -85,7 +85,7 @@ int avs_audio_read(const char *path, avs_audio **out) {
   avs_audio *a = NULL;
   int rc = AVS_OK;
   FILE *probe = fopen(path, "rb");
-  if (!probe) return avs_seterr(AVS_ENOTFOUND, "cannot open audio file: %s (%s)", strerror(errno), path);
+  if (!probe) return avs_seterr(avs_errno_code(errno), "cannot open audio file: %s (%s)", strerror(errno), path);
   fclose(probe);
   SNDFILE *sf = sf_open(path, SFM_READ, &info);
   if (!sf) {

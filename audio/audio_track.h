@@ -37,7 +37,8 @@ typedef struct avs_track_opts {
 typedef struct avs_track avs_track;
 
 /* Opens the file and its audio stream. Errors: missing file (AVS_ENOTFOUND),
- * not a media file (AVS_EFORMAT), no audio stream (AVS_ENOTFOUND), no decoder
+ * a directory (AVS_EINVAL), unreadable (AVS_EIO), empty or not a media file
+ * (AVS_EFORMAT), no audio stream (AVS_ENOTFOUND), no decoder
  * (AVS_EUNSUPPORTED), bad options (AVS_EINVAL). opts may be NULL. */
 int avs_track_open(const char *path, const avs_track_opts *opts, avs_track **out);
 int avs_track_rate(const avs_track *t);
@@ -60,7 +61,8 @@ int avs_track_load(const char *path, const avs_track_opts *opts, avs_audio **out
 /* Any audio: an audio file libsndfile reads (WAV, FLAC, OGG, ...), else the
  * audio track of a media file through FFmpeg (mp3, m4a, mp4, mkv, ...).
  * rate 0 / channels 0 keep the file's; channels 1 down-mixes to the mean.
- * Other channel counts than 0, 1 or the file's go through FFmpeg's rematrix. */
+ * Other channel counts than 0, 1 or the file's go through FFmpeg's rematrix.
+ * A file neither library reads is refused as avs_track_open refuses it. */
 int avs_audio_load(const char *path, int rate, int channels, avs_audio **out);
 
 /* Resamples a buffer with libswresample (same channels). A copy when the rate

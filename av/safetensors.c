@@ -95,7 +95,7 @@ int avs_st_open(const char *path, avs_st **out) {
   }
   fd = open(path, O_RDONLY);
   if (fd < 0) {
-    rc = avs_seterr(errno == ENOENT ? AVS_ENOTFOUND : AVS_EIO, "%s: %s", path, strerror(errno));
+    rc = avs_seterr(avs_errno_code(errno), "%s: %s", path, strerror(errno));
     goto fail;
   }
   struct stat sb;

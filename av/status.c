@@ -1,5 +1,6 @@
 #include "av/status.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -39,9 +40,20 @@ int avs_seterr(int code, const char *fmt, ...) {
 }
 
 int avs_errprefix(int code, const char *path) {
-  char msg[sizeof err_msg];
-  memcpy(msg, err_msg, sizeof msg); /* avs_seterr writes err_msg */
+  char msg[sizeof err_msg]; /* avs_seterr writes err_msg: copy it first */
+  snprintf(msg, sizeof msg, "%s", err_msg[0] ? err_msg : avs_strerror(code));
   return avs_seterr(code, "%s: %s", path, msg);
+}
+
+int avs_errno_code(int errnum) {
+  switch (errnum) {
+  case ENOENT: return AVS_ENOTFOUND;
+  case ENOMEM: return AVS_ENOMEM;
+  case EINVAL: return AVS_EINVAL;
+  case ENOSYS:
+  case EOPNOTSUPP: return AVS_EUNSUPPORTED;
+  default: return AVS_EIO;
+  }
 }
 
 void avs_log_set_level(avs_log_level level) { log_level = level; }

@@ -30,6 +30,14 @@ int avs_seterr(int code, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* Prefixes the thread's current message with "path: " and sets code; returns code. */
 int avs_errprefix(int code, const char *path);
 void avs_clearerr(void);
+/* Prefixes the thread's message with "<path>: " (or, when there is no message,
+ * puts "<path>: " before avs_strerror(code)) and returns code: for a caller
+ * that knows the file a failure came from when the callee did not. */
+int avs_errprefix(int code, const char *path);
+/* The AVS_E* code for an errno value: ENOENT is AVS_ENOTFOUND, ENOMEM
+ * AVS_ENOMEM, EINVAL AVS_EINVAL, ENOSYS/EOPNOTSUPP AVS_EUNSUPPORTED, any other
+ * AVS_EIO. */
+int avs_errno_code(int errnum);
 
 typedef enum { AVS_LOG_ERROR = 0, AVS_LOG_WARN, AVS_LOG_INFO, AVS_LOG_DEBUG } avs_log_level;
 typedef void (*avs_log_fn)(avs_log_level level, const char *msg, void *user);

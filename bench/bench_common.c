@@ -29,7 +29,7 @@ static void usage(FILE *f, const char *prog, const char *what, const char *extra
           "  -v, --verbose     more detail\n"
           "%s"
           "environment: AVS_PYTHON (interpreter with torch, default %s),\n"
-          "  OPENBLAS_CORETYPE (unset: AVX-512 machines get SkylakeX)\n",
+          "  OPENBLAS_CORETYPE (torch's kernel; unset: SkylakeX on AVX-512 machines)\n",
           prog, what, extra_usage ? extra_usage : "", AVS_BENCH_PYTHON);
 }
 
@@ -41,9 +41,25 @@ static int parse_int(const char *s, int lo, int *out) {
   return 0;
 }
 
+/* OPENBLAS_CORETYPE as the user set it (NULL: unset). */
+static const char *user_coretype;
+
+/* torch's products run on OpenBLAS (ours on oneDNN). OpenBLAS 0.3.21 does not
+ * know Zen 5 and would give torch its Haswell kernel, about half as fast as
+ * SkylakeX there: the reference gets the faster one unless the user chose.
+ * The torch child reads it when it loads OpenBLAS; this process keeps the
+ * kernel it started with (bench_gemm's cblas columns). */
+static void torch_blas_kernel(void) {
+  user_coretype = getenv("OPENBLAS_CORETYPE");
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (!user_coretype && __builtin_cpu_supports("avx512f")) setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+#endif
+}
+
 void bench_init(int argc, char **argv, bench_opts *o, const char *what, const char *extra_usage,
                 bench_extra_fn extra) {
-  avs_blas_select_kernel(argc, argv);
+  torch_blas_kernel();
   const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
   if (o->threads <= 0) o->threads = 2;
   if (o->reps <= 0) o->reps = 7;
@@ -91,9 +107,10 @@ void bench_print_env(const char *what) {
   }
   const char *ct = getenv("OPENBLAS_CORETYPE");
   printf("== %s\n", what);
-  printf("threads %d, OpenBLAS kernel %s (OPENBLAS_CORETYPE=%s%s), load average %.2f %.2f %.2f\n",
-         avs_threads_get(), openblas_get_corename(), ct ? ct : "unset",
-         getenv("AVS_BLAS_REEXEC") ? ", set by avs_blas_select_kernel" : "", load[0], load[1], load[2]);
+  printf("threads %d, load average %.2f %.2f %.2f; AVS products on oneDNN, OpenBLAS kernel %s here, "
+         "torch's OPENBLAS_CORETYPE=%s (%s)\n",
+         avs_threads_get(), load[0], load[1], load[2], openblas_get_corename(), ct ? ct : "unset",
+         user_coretype ? "as set" : ct ? "set by the bench" : "OpenBLAS picks");
   fflush(stdout);
 }
 

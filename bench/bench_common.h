@@ -15,7 +15,7 @@ typedef struct {
   bool verbose;   /* -v: per-layer / per-shape detail where a bench has it */
 } bench_opts;
 
-/* Call first in main(): picks OpenBLAS's kernel (may re-execute the program),
+/* Call first in main(): picks OpenBLAS's kernel for the torch reference,
  * parses the common options into o (defaults preset by the caller), sets the
  * thread count. Exits 0 after -h, 2 on a bad option. `extra_usage` lists the
  * bench's own options (or NULL); `extra` is called for an unknown option and
@@ -24,7 +24,8 @@ typedef int (*bench_extra_fn)(int argc, char **argv, int i);
 void bench_init(int argc, char **argv, bench_opts *o, const char *what, const char *extra_usage,
                 bench_extra_fn extra);
 
-/* Prints the set-up: threads, OpenBLAS kernel and config, load average. */
+/* Prints the set-up: threads, load average, the OpenBLAS kernel of this
+ * process and the one torch gets. */
 void bench_print_env(const char *what);
 
 double bench_now_ms(void);

@@ -1,6 +1,6 @@
 /* Single-precision matrix products: avs_gemm (as routed by av/gemm.c),
  * OpenBLAS's cblas_sgemm and oneDNN's dnnl_sgemm, against torch.mm (which in
- * Debian's torch 1.13 is OpenBLAS too, with the same OPENBLAS_CORETYPE).
+ * Debian's torch 1.13 is OpenBLAS too).
  *
  * Timed: one row-major C = op(A) op(B) call (alpha 1, beta 0) on preallocated
  * random operands, median of --reps samples; products under ~0.1 GFLOP are
@@ -9,9 +9,9 @@
  * (forward, and batch 32's input and weight gradients), attention at L=196,
  * d=64 (q k^T, p v per head; E=512 in-projection), LSTM gates at B*T=256,
  * 4H=1024, I=512 (input gates, their weight gradient, the recurrent B=8
- * product). The OpenBLAS kernel in use is printed first; scripts/bench.sh runs
- * this twice (OPENBLAS_CORETYPE as the user set it, then unset so
- * avs_blas_select_kernel picks SkylakeX on AVX-512). */
+ * product). The OpenBLAS kernels in use (here and torch's) are printed first;
+ * scripts/bench.sh runs this twice (OPENBLAS_CORETYPE as the user set it,
+ * then SkylakeX on AVX-512 machines, for this process's cblas columns too). */
 #include <cblas.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>

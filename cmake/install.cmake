@@ -1,7 +1,7 @@
 # What `cmake --install` gives a C user (docs/CAPI.md):
 #
 #   lib/libavs.so, lib/libavs.a   every library of the project in one (the
-#                                 objects of avs_core, avs_audio, avs_video,
+#                                 objects of avs_core, avs_ff, avs_audio, avs_video,
 #                                 avs_nn, avs_models, avs_data, avs_fusion;
 #                                 the apps and tests keep linking those)
 #   include/avs/                  the public headers, avs.h including them all
@@ -12,12 +12,12 @@
 #   share/avs/                    data/models, data/labels, data/samples
 #
 # Private headers are not installed: av/ops/ (oneDNN, OpenMP, kernel helpers),
-# *_priv.h and video/ff_util.h (FFmpeg), the generator's internals, and any
+# *_priv.h and ff/ff.h (FFmpeg), the generator's internals, and any
 # header that includes a dependency's headers (checked below).
 
 # A new library target of the project joins this list (and becomes PIC).
 set(AVS_PARTS)
-foreach(t avs_core avs_audio avs_video avs_nn avs_models avs_data avs_fusion)
+foreach(t avs_core avs_ff avs_audio avs_video avs_nn avs_models avs_data avs_fusion)
   if(TARGET ${t})
     list(APPEND AVS_PARTS ${t})
   endif()
@@ -77,8 +77,8 @@ install(TARGETS avs avs_static EXPORT AVSTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 # ---- public headers ----
-set(AVS_HEADER_DIRS av audio video video/models nn fusion data/generator)
-set(AVS_PRIVATE_HEADERS video/ff_util.h data/generator/internal.h data/generator/fluid.h
+set(AVS_HEADER_DIRS av audio video video/models nn fusion data data/generator)
+set(AVS_PRIVATE_HEADERS data/generator/internal.h data/generator/fluid.h
     data/generator/speech.h)
 set(AVS_PUBLIC_HEADERS avs.h)
 foreach(dir ${AVS_HEADER_DIRS})

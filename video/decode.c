@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <libavdevice/avdevice.h>
@@ -15,7 +14,7 @@
 
 #include "av/status.h"
 #include "video/decode_priv.h"
-#include "video/ff_util.h"
+#include "ff/ff.h"
 
 /* Demuxer errors in a row after which the rest of the file is given up. */
 #define MAX_READ_ERRORS 32
@@ -38,19 +37,6 @@ static bool is_device(const AVInputFormat *f) {
 static void close_input(avs_video *v) {
   avcodec_free_context(&v->dec);
   avformat_close_input(&v->fmt);
-}
-
-/* A friendlier line than FFmpeg's for the usual ways a path is wrong. */
-static int check_path(const avs_video *v) {
-  if (v->format || strstr(v->url, "://")) return 0;
-  struct stat sb;
-  if (stat(v->url, &sb) != 0) {
-    if (errno == ENOENT) return avs_seterr(AVS_ENOTFOUND, "no such file (%s)", v->url);
-    return avs_seterr(AVS_EIO, "cannot open video: %s (%s)", strerror(errno), v->url);
-  }
-  if (S_ISDIR(sb.st_mode)) return avs_seterr(AVS_EINVAL, "is a directory, not a video (%s)", v->url);
-  if (S_ISREG(sb.st_mode) && sb.st_size == 0) return avs_seterr(AVS_EFORMAT, "empty file (%s)", v->url);
-  return 0;
 }
 
 static int pick_stream(AVFormatContext *fmt) {
@@ -78,31 +64,11 @@ static int open_input(avs_video *v) {
     rc = avs_seterr(AVS_EINVAL, "cannot parse input options '%s' (%s)", v->options, v->url);
     goto fail;
   }
-  rc = avformat_open_input(&v->fmt, v->url, ifmt, &dict);
-  if (rc < 0) {
-    if (rc == AVERROR_INVALIDDATA)
-      rc = avs_seterr(AVS_EFORMAT, "not a video file FFmpeg can read (%s)", v->url);
-    else if (!v->format && rc != AVERROR(ENOMEM) && rc != AVERROR(EACCES) && !strstr(v->url, "://")) {
-      char why[128]; /* a file FFmpeg probed and then refused (e.g. an impossible frame size) */
-      av_strerror(rc, why, sizeof why);
-      rc = avs_seterr(AVS_EFORMAT, "not a video file FFmpeg can read: %s (%s)", why, v->url);
-    } else
-      rc = avs_ff_seterr(rc, v->url, "cannot open %s", v->format ? v->format : "video");
-    goto fail;
-  }
+  if ((rc = avs_ff_open_input(&v->fmt, v->url, ifmt, &dict, "video file"))) goto fail;
   const AVDictionaryEntry *e = NULL;
   while ((e = av_dict_get(dict, "", e, AV_DICT_IGNORE_SUFFIX)))
     avs_log(AVS_LOG_WARN, "input option '%s' was not used (%s)", e->key, v->url);
   av_dict_free(&dict);
-
-  rc = avformat_find_stream_info(v->fmt, NULL);
-  if (rc < 0) {
-    char why[128];
-    av_strerror(rc, why, sizeof why);
-    rc = avs_ff_code(rc);
-    rc = avs_seterr(rc == AVS_EBACKEND ? AVS_EFORMAT : rc, "cannot read the stream layout: %s (%s)", why, v->url);
-    goto fail;
-  }
   v->stream = pick_stream(v->fmt);
   if (v->stream < 0) {
     rc = avs_seterr(AVS_ENOTFOUND, "no video stream (%s)", v->url);
@@ -232,7 +198,6 @@ int avs_video_open(const char *url, const avs_video_opts *opts, avs_video **out)
   }
   v->opts.format = v->format;
   v->opts.options = v->options;
-  if ((rc = check_path(v))) goto fail;
   if ((rc = open_input(v))) goto fail;
   fill_info(v);
   v->wall0 = -1;
@@ -368,6 +333,13 @@ static double frame_time(avs_video *v) {
   return t;
 }
 
+/* Wall-clock seconds (monotonic), for realtime pacing. */
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
 static void sleep_s(double s) {
   if (s <= 0) return;
   if (s > 10) s = 10;
@@ -443,7 +415,7 @@ int avs_video_next(avs_video *v, double *t_out) {
     if (t < v->skip_until) continue;
     v->skip_until = -INFINITY;
     if (v->opts.realtime) {
-      double now = avs_ff_now();
+      double now = now_s();
       if (v->wall0 < 0) v->wall0 = now, v->pts0 = t;
       double due = v->wall0 + (t - v->pts0);
       if (due > now) {

@@ -14,7 +14,7 @@
 #include <libswscale/swscale.h>
 
 #include "av/status.h"
-#include "video/ff_util.h"
+#include "ff/ff.h"
 
 struct avs_video_writer {
   char *path;

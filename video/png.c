@@ -8,7 +8,7 @@
 #include <libavutil/imgutils.h>
 
 #include "av/status.h"
-#include "video/ff_util.h"
+#include "ff/ff.h"
 
 int avs_png_write(const char *path, const uint8_t *rgb, int w, int h) {
   int rc;

@@ -23,8 +23,8 @@ static void log_to_stderr(avs_log_level level, const char *msg, void *user) {
 }
 
 void app_init(const char *name, int argc, char **argv) {
+  (void)argc, (void)argv;
   prog = name;
-  avs_blas_select_kernel(argc, argv);
   avs_log_set_callback(log_to_stderr, NULL);
   avs_log_set_level(AVS_LOG_WARN);
 }

@@ -11,8 +11,8 @@
 #define APP_EXIT_FAILURE 1
 #define APP_EXIT_USAGE 2
 
-/* Must be called first in main: sets the program name, picks the OpenBLAS
- * kernel (may re-exec once), routes library logs to stderr. */
+/* Must be called first in main: sets the program name, routes library logs
+ * to stderr. argc and argv are not used (they were, for a re-exec). */
 void app_init(const char *name, int argc, char **argv);
 const char *app_name(void);
 

@@ -1,21 +1,20 @@
-/* FFmpeg boundary of audio/: demux + decode + libswresample, one pass. */
+/* Audio tracks of media files, decoded chunk by chunk: open (through the
+ * FFmpeg boundary in ff/), read and free. Demuxing, decoding and resampling
+ * to the wanted rate run in one pass as packets arrive. The whole-file load
+ * is track_load.c, resampling a buffer in memory resample.c. */
 #include "audio/audio_track.h"
 
-#include <errno.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
-#include <libavutil/opt.h>
 #include <libswresample/swresample.h>
 
 #include "av/status.h"
+#include "ff/ff.h"
 
 struct avs_track {
   char *path;
@@ -43,41 +42,6 @@ struct avs_track {
   int demux_eof, dec_eof, done;
 };
 
-/* ---- FFmpeg log and errors ------------------------------------------------ */
-
-static void ff_log(void *avcl, int level, const char *fmt, va_list ap) {
-  (void)avcl;
-  if (level > AV_LOG_WARNING) return;
-  char line[512];
-  vsnprintf(line, sizeof line, fmt, ap);
-  size_t n = strlen(line);
-  while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
-  if (n) avs_log(AVS_LOG_DEBUG, "ffmpeg: %s", line);
-}
-
-static void ff_init_once(void) { av_log_set_callback(ff_log); }
-static void ff_init(void) {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, ff_init_once);
-}
-
-static int ff_code(int e) {
-  if (e == AVERROR(ENOENT)) return AVS_ENOTFOUND;
-  if (e == AVERROR(ENOMEM)) return AVS_ENOMEM;
-  if (e == AVERROR_INVALIDDATA || e == AVERROR_EOF) return AVS_EFORMAT;
-  if (e == AVERROR_DECODER_NOT_FOUND || e == AVERROR_PATCHWELCOME || e == AVERROR_DEMUXER_NOT_FOUND)
-    return AVS_EUNSUPPORTED;
-  if (e == AVERROR_STREAM_NOT_FOUND) return AVS_ENOTFOUND;
-  if (e == AVERROR(EIO)) return AVS_EIO;
-  return AVS_EBACKEND;
-}
-
-static int ff_err(int e, const char *path, const char *what) {
-  char msg[AV_ERROR_MAX_STRING_SIZE] = {0};
-  av_strerror(e, msg, sizeof msg);
-  return avs_seterr(ff_code(e), "%s: %s (%s)", what, msg, path);
-}
-
 /* ---- resampler ----------------------------------------------------------- */
 
 static int swr_setup(avs_track *t, const AVFrame *f) {
@@ -88,7 +52,7 @@ static int swr_setup(avs_track *t, const AVFrame *f) {
     e = av_channel_layout_copy(&in_layout, &f->ch_layout);
   else
     av_channel_layout_default(&in_layout, t->dec->ch_layout.nb_channels), e = 0;
-  if (e < 0) return ff_err(e, t->path, "cannot read the channel layout");
+  if (e < 0) return avs_ff_seterr(e, t->path, "cannot read the channel layout");
   int in_ch = in_layout.nb_channels;
   if (in_ch < 1 || in_ch > AVS_AUDIO_MAX_CHANNELS) {
     av_channel_layout_uninit(&in_layout);
@@ -129,7 +93,7 @@ static int swr_setup(avs_track *t, const AVFrame *f) {
   return AVS_OK;
 ffail:
   av_channel_layout_uninit(&in_layout);
-  return ff_err(e, t->path, "cannot set up the resampler");
+  return avs_ff_seterr(e, t->path, "cannot set up the resampler");
 }
 
 static int buf_reserve(avs_track *t, int64_t extra) {
@@ -164,13 +128,13 @@ static int resample_into(avs_track *t, const AVFrame *f, int from) {
     }
   }
   int64_t want = swr_get_out_samples(t->swr, in_n);
-  if (want < 0) return ff_err((int)want, t->path, "resampler failed");
+  if (want < 0) return avs_ff_seterr((int)want, t->path, "resampler failed");
   want += 16;
   int rc = buf_reserve(t, want);
   if (rc) return rc;
   uint8_t *outp = (uint8_t *)(t->buf + t->len * t->out_channels);
   int n = swr_convert(t->swr, &outp, (int)want, in, in_n);
-  if (n < 0) return ff_err(n, t->path, "resampler failed");
+  if (n < 0) return avs_ff_seterr(n, t->path, "resampler failed");
   const float *p = t->buf + t->len * t->out_channels;
   int64_t bad = avs_audio_find_nonfinite(p, (int64_t)n * t->out_channels);
   if (bad >= 0)
@@ -258,7 +222,7 @@ static int decode_more(avs_track *t) {
         avs_log(AVS_LOG_WARN, "skipping a damaged audio frame (%s)", t->path);
         continue;
       }
-      return ff_err(e, t->path, "cannot decode the audio track");
+      return avs_ff_seterr(e, t->path, "cannot decode the audio track");
     }
     /* the decoder wants input */
     if (t->demux_eof) { /* already flushed: nothing more will come */
@@ -269,16 +233,16 @@ static int decode_more(avs_track *t) {
     if (e == AVERROR_EOF) {
       t->demux_eof = 1;
       e = avcodec_send_packet(t->dec, NULL);
-      if (e < 0 && e != AVERROR_EOF) return ff_err(e, t->path, "cannot decode the audio track");
+      if (e < 0 && e != AVERROR_EOF) return avs_ff_seterr(e, t->path, "cannot decode the audio track");
       continue;
     }
-    if (e < 0) return ff_err(e, t->path, "cannot read the media file");
+    if (e < 0) return avs_ff_seterr(e, t->path, "cannot read the media file");
     if (t->pkt->stream_index == t->sidx) {
       e = avcodec_send_packet(t->dec, t->pkt);
       if (e < 0 && e != AVERROR(EAGAIN)) {
         if (e != AVERROR_INVALIDDATA) {
           av_packet_unref(t->pkt);
-          return ff_err(e, t->path, "cannot decode the audio track");
+          return avs_ff_seterr(e, t->path, "cannot decode the audio track");
         }
         avs_log(AVS_LOG_WARN, "skipping a damaged audio packet (%s)", t->path);
       }
@@ -292,7 +256,7 @@ static int decode_more(avs_track *t) {
 
 int avs_track_open(const char *path, const avs_track_opts *opts, avs_track **out) {
   *out = NULL;
-  ff_init();
+  avs_ff_init();
   avs_track_opts o = opts ? *opts : (avs_track_opts){0};
   if (o.rate != 0 && (o.rate < AVS_AUDIO_RATE_MIN || o.rate > AVS_AUDIO_RATE_MAX))
     return avs_seterr(AVS_EINVAL, "output sample rate %d Hz is outside %d..%d Hz", o.rate, AVS_AUDIO_RATE_MIN,
@@ -301,10 +265,6 @@ int avs_track_open(const char *path, const avs_track_opts *opts, avs_track **out
     return avs_seterr(AVS_EINVAL, "bad output channel count %d", o.channels);
   if (!isfinite(o.start) || o.start < 0 || !isfinite(o.duration))
     return avs_seterr(AVS_EINVAL, "bad start/duration %g/%g s", o.start, o.duration);
-  if (access(path, R_OK) != 0)
-    return avs_seterr(errno == ENOENT ? AVS_ENOTFOUND : AVS_EIO, "cannot open media file: %s (%s)", strerror(errno),
-                      path);
-
   int e, rc = AVS_OK;
   avs_track *t = calloc(1, sizeof *t);
   if (!t || !(t->path = strdup(path))) {
@@ -317,17 +277,7 @@ int avs_track_open(const char *path, const avs_track_opts *opts, avs_track **out
   t->out_channels = o.channels;
   if (o.channels > 0) av_channel_layout_default(&t->out_layout, o.channels);
 
-  if ((e = avformat_open_input(&t->fmt, path, NULL, NULL)) < 0) {
-    if (e == AVERROR_INVALIDDATA)
-      rc = avs_seterr(AVS_EFORMAT, "not a media file FFmpeg can read (%s)", path);
-    else
-      rc = ff_err(e, path, "cannot open media file");
-    goto fail;
-  }
-  if ((e = avformat_find_stream_info(t->fmt, NULL)) < 0) {
-    rc = ff_err(e, path, "cannot read the media file's streams");
-    goto fail;
-  }
+  if ((rc = avs_ff_open_input(&t->fmt, path, NULL, NULL, "media file"))) goto fail;
   const AVCodec *codec = NULL;
   if (o.stream > 0) {
     t->sidx = o.stream - 1;
@@ -352,7 +302,7 @@ int avs_track_open(const char *path, const avs_track_opts *opts, avs_track **out
       goto fail;
     }
     if (t->sidx < 0) {
-      rc = ff_err(t->sidx, path, "cannot find the audio stream");
+      rc = avs_ff_seterr(t->sidx, path, "cannot find the audio stream");
       goto fail;
     }
   }
@@ -365,13 +315,13 @@ int avs_track_open(const char *path, const avs_track_opts *opts, avs_track **out
     goto fail;
   }
   if ((e = avcodec_parameters_to_context(t->dec, t->st->codecpar)) < 0) {
-    rc = ff_err(e, path, "cannot set up the audio decoder");
+    rc = avs_ff_seterr(e, path, "cannot set up the audio decoder");
     goto fail;
   }
   t->dec->thread_count = 1;
   t->dec->pkt_timebase = t->st->time_base;
   if ((e = avcodec_open2(t->dec, codec, NULL)) < 0) {
-    rc = ff_err(e, path, "cannot open the audio decoder");
+    rc = avs_ff_seterr(e, path, "cannot open the audio decoder");
     goto fail;
   }
   int src_rate = t->dec->sample_rate;
@@ -481,153 +431,4 @@ void avs_track_free(avs_track **tp) {
   free(t->path);
   free(t);
   *tp = NULL;
-}
-
-int avs_track_load(const char *path, const avs_track_opts *opts, avs_audio **out) {
-  *out = NULL;
-  avs_track *t = NULL;
-  avs_audio *a = NULL;
-  int rc = avs_track_open(path, opts, &t);
-  if (rc) return rc;
-  /* The first read fixes the channel count when the source decides it. */
-  /* the container's duration sizes the buffer, within reason (it may lie) */
-  int64_t hint = avs_track_frames_hint(t), most = (int64_t)t->out_rate * 600;
-  int64_t cap = hint > 0 ? (hint < most ? hint : most) + 4096 : 1 << 16;
-  int64_t n = 0;
-  int ch = t->out_channels;
-  a = avs_audio_new(cap, ch, t->out_rate);
-  if (!a) {
-    rc = avs_errcode();
-    goto fail;
-  }
-  for (;;) {
-    if (n == cap) {
-      int64_t ncap = cap + cap / 2;
-      float *d = realloc(a->data, (size_t)(ncap * ch) * sizeof(float));
-      if (!d) {
-        rc = avs_seterr(AVS_ENOMEM, "out of memory decoding (%s)", path);
-        goto fail;
-      }
-      a->data = d;
-      cap = ncap;
-    }
-    int64_t got = avs_track_read(t, a->data + n * ch, cap - n);
-    if (got < 0) {
-      rc = (int)got;
-      goto fail;
-    }
-    if (got == 0) break;
-    n += got;
-  }
-  if (n == 0) {
-    rc = avs_seterr(AVS_EFORMAT, "audio track has no samples%s (%s)", t->start > 0 ? " after the start time" : "",
-                    path);
-    goto fail;
-  }
-  a->frames = n;
-  a->rate = t->out_rate;
-  avs_track_free(&t);
-  *out = a;
-  return AVS_OK;
-fail:
-  avs_audio_free(&a);
-  avs_track_free(&t);
-  return rc;
-}
-
-int avs_audio_resample(const avs_audio *in, int rate, avs_audio **out) {
-  *out = NULL;
-  ff_init();
-  int rc = avs_audio_check(in, "resampler input");
-  if (rc) return rc;
-  if (rate < AVS_AUDIO_RATE_MIN || rate > AVS_AUDIO_RATE_MAX)
-    return avs_seterr(AVS_EINVAL, "output sample rate %d Hz is outside %d..%d Hz", rate, AVS_AUDIO_RATE_MIN,
-                      AVS_AUDIO_RATE_MAX);
-  if (rate == in->rate) {
-    *out = avs_audio_slice(in, 0, in->frames);
-    return *out ? AVS_OK : avs_errcode();
-  }
-  SwrContext *swr = NULL;
-  AVChannelLayout layout;
-  av_channel_layout_default(&layout, in->channels);
-  avs_audio *a = NULL;
-  int e = swr_alloc_set_opts2(&swr, &layout, AV_SAMPLE_FMT_FLT, rate, &layout, AV_SAMPLE_FMT_FLT, in->rate, 0, NULL);
-  if (e >= 0) e = swr_init(swr);
-  if (e < 0) {
-    rc = ff_err(e, "resampler", "cannot set up the resampler");
-    goto fail;
-  }
-  int64_t cap = av_rescale_rnd(in->frames, rate, in->rate, AV_ROUND_UP) + 256;
-  a = avs_audio_new(cap, in->channels, rate);
-  if (!a) {
-    rc = avs_errcode();
-    goto fail;
-  }
-  int64_t n = 0;
-  for (int64_t i = 0; i < in->frames;) {
-    int64_t m = in->frames - i < (1 << 20) ? in->frames - i : (1 << 20);
-    const uint8_t *ip = (const uint8_t *)(in->data + i * in->channels);
-    uint8_t *op = (uint8_t *)(a->data + n * in->channels);
-    int got = swr_convert(swr, &op, (int)(cap - n), &ip, (int)m);
-    if (got < 0) {
-      rc = ff_err(got, "resampler", "resampling failed");
-      goto fail;
-    }
-    n += got;
-    i += m;
-  }
-  while (n < cap) { /* drain the filter's tail */
-    uint8_t *op = (uint8_t *)(a->data + n * in->channels);
-    int got = swr_convert(swr, &op, (int)(cap - n), NULL, 0);
-    if (got < 0) {
-      rc = ff_err(got, "resampler", "resampling failed");
-      goto fail;
-    }
-    if (got == 0) break;
-    n += got;
-  }
-  a->frames = n;
-  swr_free(&swr);
-  av_channel_layout_uninit(&layout);
-  *out = a;
-  return AVS_OK;
-fail:
-  swr_free(&swr);
-  av_channel_layout_uninit(&layout);
-  avs_audio_free(&a);
-  return rc;
-}
-
-int avs_audio_load(const char *path, int rate, int channels, avs_audio **out) {
-  *out = NULL;
-  if (rate != 0 && (rate < AVS_AUDIO_RATE_MIN || rate > AVS_AUDIO_RATE_MAX))
-    return avs_seterr(AVS_EINVAL, "output sample rate %d Hz is outside %d..%d Hz", rate, AVS_AUDIO_RATE_MIN,
-                      AVS_AUDIO_RATE_MAX);
-  avs_audio *a = NULL, *b = NULL;
-  int rc = avs_audio_read(path, &a);
-  if (rc == AVS_EUNSUPPORTED) { /* not for libsndfile: FFmpeg, resampling and mixing on the way */
-    rc = avs_track_load(path, &(avs_track_opts){.rate = rate, .channels = channels}, out);
-    if (rc == AVS_EFORMAT && strstr(avs_errmsg(), "not a media file"))
-      avs_seterr(AVS_EUNSUPPORTED, "not an audio or media file libsndfile or FFmpeg can read (%s)", path);
-    return rc;
-  }
-  if (rc) return rc;
-  if (channels != 0 && channels != a->channels) {
-    if (channels != 1) {
-      avs_audio_free(&a);
-      return avs_track_load(path, &(avs_track_opts){.rate = rate, .channels = channels}, out);
-    }
-    rc = avs_audio_downmix(a, &b);
-    avs_audio_free(&a);
-    if (rc) return rc;
-    a = b, b = NULL;
-  }
-  if (rate != 0 && rate != a->rate) {
-    rc = avs_audio_resample(a, rate, &b);
-    avs_audio_free(&a);
-    if (rc) return rc;
-    a = b;
-  }
-  *out = a;
-  return AVS_OK;
 }

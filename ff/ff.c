@@ -1,11 +1,10 @@
-#include "video/ff_util.h"
+/* FFmpeg's log and error codes, translated once for audio/ and video/. */
+#include "ff/ff.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <libavdevice/avdevice.h>
 #include <libavutil/log.h>
@@ -33,16 +32,26 @@ void avs_ff_init(void) {
 }
 
 int avs_ff_code(int e) {
-  if (e == AVERROR(ENOENT)) return AVS_ENOTFOUND;
-  if (e == AVERROR(ENOMEM)) return AVS_ENOMEM;
-  if (e == AVERROR(EINVAL)) return AVS_EINVAL;
-  if (e == AVERROR_INVALIDDATA || e == AVERROR_EOF) return AVS_EFORMAT;
-  if (e == AVERROR_DECODER_NOT_FOUND || e == AVERROR_DEMUXER_NOT_FOUND || e == AVERROR_ENCODER_NOT_FOUND ||
-      e == AVERROR_MUXER_NOT_FOUND || e == AVERROR_PATCHWELCOME || e == AVERROR(ENOSYS))
-    return AVS_EUNSUPPORTED;
-  if (e == AVERROR(EIO) || e == AVERROR(EACCES) || e == AVERROR(EISDIR) || e == AVERROR(ENOSPC) ||
-      e == AVERROR(EPERM) || e == AVERROR(ENOTDIR) || e == AVERROR(EBUSY) || e == AVERROR(ENODEV))
-    return AVS_EIO;
+  switch (e) {
+  case AVERROR_INVALIDDATA:
+  case AVERROR_EOF: return AVS_EFORMAT;
+  case AVERROR_STREAM_NOT_FOUND:
+  case AVERROR_HTTP_NOT_FOUND: return AVS_ENOTFOUND;
+  case AVERROR_DECODER_NOT_FOUND:
+  case AVERROR_DEMUXER_NOT_FOUND:
+  case AVERROR_ENCODER_NOT_FOUND:
+  case AVERROR_MUXER_NOT_FOUND:
+  case AVERROR_PROTOCOL_NOT_FOUND:
+  case AVERROR_FILTER_NOT_FOUND:
+  case AVERROR_BSF_NOT_FOUND:
+  case AVERROR_PATCHWELCOME: return AVS_EUNSUPPORTED;
+  case AVERROR_OPTION_NOT_FOUND: return AVS_EINVAL;
+  case AVERROR_HTTP_FORBIDDEN:
+  case AVERROR_HTTP_UNAUTHORIZED: return AVS_EIO;
+  default: break;
+  }
+  /* AVERROR(errno) is -errno; FFmpeg's own codes are tags far below -4096. */
+  if (e < 0 && e > -4096) return avs_errno_code(-e);
   return AVS_EBACKEND;
 }
 
@@ -55,10 +64,4 @@ int avs_ff_seterr(int fferr, const char *path, const char *fmt, ...) {
   if (av_strerror(fferr, ff, sizeof ff) < 0) snprintf(ff, sizeof ff, "FFmpeg error %d", fferr);
   if (path) return avs_seterr(avs_ff_code(fferr), "%s: %s (%s)", what, ff, path);
   return avs_seterr(avs_ff_code(fferr), "%s: %s", what, ff);
-}
-
-double avs_ff_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
