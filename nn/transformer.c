@@ -3,6 +3,7 @@
 
 #include "av/ops.h"
 #include "av/status.h"
+#include "nn/trace.h"
 #include "nn/unit.h"
 
 int avs_unit_declare_layer_norm(avs_params *p, const char *name, int dim) {
@@ -15,7 +16,9 @@ int avs_unit_declare_layer_norm(avs_params *p, const char *name, int dim) {
 
 avs_tensor *avs_unit_layer_norm(avs_ctx *ctx, const avs_params *p, const char *name, float eps, avs_tensor *x) {
   avs_tensor *w = avs_unit_param(p, "%s.weight", name), *b = avs_unit_param(p, "%s.bias", name);
-  return w && b ? avs_layer_norm(ctx, x, w, b, eps) : NULL;
+  avs_tensor *y = w && b ? avs_layer_norm(ctx, x, w, b, eps) : NULL;
+  if (y) avs_layer_trace_add(name, "layernorm", y, w->numel + b->numel, 0);
+  return y;
 }
 
 int avs_unit_declare_mlp(avs_params *p, const char *name, int dim, int hidden, int out) {
