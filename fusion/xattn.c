@@ -197,9 +197,9 @@ int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, 
   avs_tensor *a = lv[c->down] ? avs_reshape(ctx, lv[c->down], 3, AVS_SHAPE(N, g.audio, lv[c->down]->shape[3])) : NULL;
   a = avs_unit_linear(ctx, p, "audio.proj", a);
   avs_tensor *v = video_tokens(ctx, p, c, &g, frames);
-  avs_tensor *attn = NULL;
-  a = avs_unit_cross_block(ctx, p, "xattn", c->heads, a, avs_unit_param(p, "xattn.audio_pos"), v,
-                           avs_unit_param(p, "xattn.visual_pos"), &attn);
+  avs_tensor *attn = NULL, *apos = avs_unit_param(p, "xattn.audio_pos"), *vpos = avs_unit_param(p, "xattn.visual_pos");
+  if (apos && vpos) avs_layer_trace_add("xattn.audio_pos+visual_pos", "embed", a, apos->numel + vpos->numel, 0);
+  a = avs_unit_cross_block(ctx, p, "xattn", c->heads, a, apos, v, vpos, &attn);
   avs_tensor *h = a ? avs_reshape(ctx, a, 4, AVS_SHAPE(N, g.freq, g.time, c->dim)) : NULL;
   avs_tensor *feat = audio_decoder(ctx, p, c, h, lv);
   if (!feat || !attn) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");

@@ -37,28 +37,6 @@ avs_tensor *avs_unit_mha(avs_ctx *ctx, const avs_params *p, const char *name, in
   return y;
 }
 
-int avs_unit_declare_qkv_attention(avs_params *p, const char *name, int dim, bool qkv_bias) {
-  char n[AVS_NAME_MAX];
-  if (!avs_params_add(p, avs_unit_name(n, "%s.qkv.weight", name), 2, AVS_SHAPE(3 * dim, dim)) ||
-      (qkv_bias && !avs_params_add(p, avs_unit_name(n, "%s.qkv.bias", name), 1, AVS_SHAPE(3 * dim))))
-    return avs_errcode();
-  return avs_unit_declare_linear(p, avs_unit_name(n, "%s.proj", name), dim, dim);
-}
-
-avs_tensor *avs_unit_qkv_attention(avs_ctx *ctx, const avs_params *p, const char *name, int heads, avs_tensor *x) {
-  char n[AVS_NAME_MAX];
-  avs_tensor *w = avs_unit_param(p, "%s.qkv.weight", name);
-  avs_tensor *b = avs_params_find(p, avs_unit_name(n, "%s.qkv.bias", name)); /* optional */
-  if (!x || !w) return NULL;
-  int64_t d = w->shape[1];
-  avs_tensor *qkv = avs_linear(ctx, x, w, b);
-  avs_tensor *q = avs_slice(ctx, qkv, 2, 0, d, 1), *k = avs_slice(ctx, qkv, 2, d, 2 * d, 1);
-  avs_tensor *v = avs_slice(ctx, qkv, 2, 2 * d, 3 * d, 1);
-  avs_tensor *y = avs_attention(ctx, q, k, v, heads);
-  if (y) avs_layer_trace_add(name, "attention", y, w->numel + (b ? b->numel : 0), qkv->numel * d + core_macs(y, y->shape[1]));
-  return avs_unit_linear(ctx, p, avs_unit_name(n, "%s.proj", name), y);
-}
-
 int avs_unit_declare_cross_block(avs_params *p, const char *name, int dim, int hidden) {
   char n[AVS_NAME_MAX];
   int rc = avs_unit_declare_mha(p, avs_unit_name(n, "%s.attn", name), dim);

@@ -5,8 +5,6 @@
  *                         <name>.in_proj_weight (3 dim, dim), <name>.in_proj_bias (3 dim),
  *                         <name>.out_proj.weight (dim, dim), <name>.out_proj.bias (dim);
  *                         q, k, v are the three row blocks of in_proj_*
- *   qkv self-attention    timm's / TimeSformer's Attention: <name>.qkv (Linear dim -> 3 dim,
- *                         bias optional; output split q | k | v), <name>.proj (Linear dim -> dim)
  *   cross-attention block DETR's decoder layer without its self-attention, post-norm,
  *                         no dropout:
  *                           x = norm1(x + attn(x + pos_x, mem + pos_mem, mem))
@@ -30,10 +28,6 @@ int avs_unit_declare_mha(avs_params *p, const char *name, int dim);
 /* q (N,Lq,dim), k and v (N,Lk,dim) -> (N,Lq,dim); weights NULL or receives (N,heads,Lq,Lk). */
 avs_tensor *avs_unit_mha(avs_ctx *ctx, const avs_params *p, const char *name, int heads, avs_tensor *q,
                          avs_tensor *k, avs_tensor *v, avs_tensor **weights);
-
-int avs_unit_declare_qkv_attention(avs_params *p, const char *name, int dim, bool qkv_bias);
-/* x (N,L,dim) -> (N,L,dim). */
-avs_tensor *avs_unit_qkv_attention(avs_ctx *ctx, const avs_params *p, const char *name, int heads, avs_tensor *x);
 
 int avs_unit_declare_cross_block(avs_params *p, const char *name, int dim, int hidden);
 /* x (N,Lq,dim) attends to mem (N,Lk,dim); pos_x (.., Lq, dim) and pos_mem (.., Lk, dim)

@@ -113,6 +113,19 @@ static bool attn_dims(const char *op, avs_tensor *q, avs_tensor *k, avs_tensor *
   return true;
 }
 
+/* Tapes out = op(ins) with a copy of s as its saved state, when the context tapes; with
+ * scratch, s's dP scratch (Lq,Lk) is allocated first. False on OOM. */
+static bool tape(avs_ctx *ctx, const char *op, avs_backward_fn backward, avs_tensor *out, int n, avs_tensor **ins,
+                 attn_saved s, bool scratch) {
+  if (!avs_tape_wants(ctx, n, ins)) return true;
+  avs_node *node = avs_tape_push(ctx, op, backward, out, n, ins);
+  attn_saved *saved = node ? avs_ctx_alloc(ctx, sizeof *saved) : NULL;
+  if (!saved || (scratch && !(s.dp = avs_ctx_alloc(ctx, sizeof(float) * (size_t)s.lq * s.lk)))) return false;
+  *saved = s;
+  node->saved = saved;
+  return true;
+}
+
 avs_tensor *avs_attention(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor *v, int heads) {
   if (!q || !k || !v) return NULL;
   attn_saved s;
@@ -127,16 +140,7 @@ avs_tensor *avs_attention(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor
     apply_forward(&s, s.p, v->data, y->data);
   }
   avs_tensor *ins[3] = {q, k, v};
-  if (avs_tape_wants(ctx, 3, ins)) {
-    avs_node *node = avs_tape_push(ctx, "attention", attention_backward, y, 3, ins);
-    attn_saved *saved = node ? avs_ctx_alloc(ctx, sizeof *saved) : NULL;
-    if (!saved) return NULL;
-    if ((q->requires_grad || k->requires_grad) && !(s.dp = avs_ctx_alloc(ctx, sizeof(float) * (size_t)s.lq * s.lk)))
-      return NULL;
-    *saved = s;
-    node->saved = saved;
-  }
-  return y;
+  return tape(ctx, "attention", attention_backward, y, 3, ins, s, q->requires_grad || k->requires_grad) ? y : NULL;
 }
 
 /* ---- the two halves ---- */
@@ -162,14 +166,7 @@ avs_tensor *avs_attention_weights(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, in
   if (!p) return NULL;
   probs_forward(&s, q->data, k->data, p->data);
   avs_tensor *ins[2] = {q, k};
-  if (avs_tape_wants(ctx, 2, ins)) {
-    avs_node *node = avs_tape_push(ctx, "attention_weights", weights_backward, p, 2, ins);
-    attn_saved *saved = node ? avs_ctx_alloc(ctx, sizeof *saved) : NULL;
-    if (!saved || !(s.dp = avs_ctx_alloc(ctx, sizeof(float) * (size_t)s.lq * s.lk))) return NULL;
-    *saved = s;
-    node->saved = saved;
-  }
-  return p;
+  return tape(ctx, "attention_weights", weights_backward, p, 2, ins, s, true) ? p : NULL;
 }
 
 static void apply_backward(avs_ctx *ctx, avs_node *node) {
@@ -196,12 +193,5 @@ avs_tensor *avs_attention_apply(avs_ctx *ctx, avs_tensor *p, avs_tensor *v) {
   if (s.lk == 0) memset(y->data, 0, sizeof(float) * y->numel);
   else apply_forward(&s, p->data, v->data, y->data);
   avs_tensor *ins[2] = {p, v};
-  if (avs_tape_wants(ctx, 2, ins)) {
-    avs_node *node = avs_tape_push(ctx, "attention_apply", apply_backward, y, 2, ins);
-    attn_saved *saved = node ? avs_ctx_alloc(ctx, sizeof *saved) : NULL;
-    if (!saved) return NULL;
-    *saved = s;
-    node->saved = saved;
-  }
-  return y;
+  return tape(ctx, "attention_apply", apply_backward, y, 2, ins, s, false) ? y : NULL;
 }

@@ -4,7 +4,6 @@
 #include <stdio.h>
 
 #include "av/status.h"
-#include "nn/attention.h"
 #include "nn/transformer.h"
 #include "nn/unit.h"
 
@@ -34,6 +33,15 @@ static int tsf_grid(const avs_timesformer_cfg *c, int *h, int *w) {
   return AVS_OK;
 }
 
+/* qkv (with or without bias) and proj of one attention. */
+static int declare_attn(avs_params *p, const char *name, int dim, bool qkv_bias) {
+  char n[AVS_NAME_MAX];
+  if (!avs_params_add(p, avs_unit_name(n, "%s.qkv.weight", name), 2, AVS_SHAPE(3 * dim, dim)) ||
+      (qkv_bias && !avs_params_add(p, avs_unit_name(n, "%s.qkv.bias", name), 1, AVS_SHAPE(3 * dim))))
+    return avs_errcode();
+  return avs_unit_declare_linear(p, avs_unit_name(n, "%s.proj", name), dim, dim);
+}
+
 int avs_timesformer_declare(avs_params *p, const avs_timesformer_cfg *c) {
   int gh = 0, gw = 0, rc, d = c->dim;
   if ((rc = tsf_grid(c, &gh, &gw))) return rc;
@@ -52,9 +60,9 @@ int avs_timesformer_declare(avs_params *p, const avs_timesformer_cfg *c) {
     char b[AVS_NAME_MAX];
     avs_unit_name(b, "model.blocks.%d", i);
     if ((rc = avs_unit_declare_layer_norm(p, avs_unit_name(n, "%s.norm1", b), d)) ||
-        (rc = avs_unit_declare_qkv_attention(p, avs_unit_name(n, "%s.attn", b), d, c->qkv_bias)) ||
+        (rc = declare_attn(p, avs_unit_name(n, "%s.attn", b), d, c->qkv_bias)) ||
         (rc = avs_unit_declare_layer_norm(p, avs_unit_name(n, "%s.temporal_norm1", b), d)) ||
-        (rc = avs_unit_declare_qkv_attention(p, avs_unit_name(n, "%s.temporal_attn", b), d, c->qkv_bias)) ||
+        (rc = declare_attn(p, avs_unit_name(n, "%s.temporal_attn", b), d, c->qkv_bias)) ||
         (rc = avs_unit_declare_linear(p, avs_unit_name(n, "%s.temporal_fc", b), d, d)) ||
         (rc = avs_unit_declare_layer_norm(p, avs_unit_name(n, "%s.norm2", b), d)) ||
         (rc = avs_unit_declare_mlp(p, avs_unit_name(n, "%s.mlp", b), d, d * c->mlp_ratio, d)))
@@ -62,6 +70,22 @@ int avs_timesformer_declare(avs_params *p, const avs_timesformer_cfg *c) {
   }
   if ((rc = avs_unit_declare_layer_norm(p, "model.norm", d))) return rc;
   return avs_unit_declare_linear(p, "model.head", d, c->base.classes);
+}
+
+/* Multi-head self-attention of x (N, L, D) as the repository's Attention: one
+ * qkv linear whose output splits into q, k, v (each heads x head_dim), softmax
+ * of q k^T / sqrt(head_dim), proj. */
+static avs_tensor *self_attention(avs_ctx *ctx, const avs_params *p, const avs_timesformer_cfg *c, const char *name,
+                                  avs_tensor *x) {
+  avs_tensor *w = avs_unit_param(p, "%s.qkv.weight", name);
+  avs_tensor *b = c->qkv_bias ? avs_unit_param(p, "%s.qkv.bias", name) : NULL;
+  if (!x || !w || (c->qkv_bias && !b)) return NULL;
+  avs_tensor *qkv = avs_linear(ctx, x, w, b);
+  int d = c->dim;
+  avs_tensor *q = avs_slice(ctx, qkv, 2, 0, d, 1), *k = avs_slice(ctx, qkv, 2, d, 2 * d, 1);
+  avs_tensor *v = avs_slice(ctx, qkv, 2, 2 * d, 3 * d, 1);
+  char n[AVS_NAME_MAX];
+  return avs_unit_linear(ctx, p, avs_unit_name(n, "%s.proj", name), avs_attention(ctx, q, k, v, c->heads));
 }
 
 /* One divided space-time block on x (B, 1 + S*T, D), tokens [cls, (s t)]. */
@@ -74,7 +98,7 @@ static avs_tensor *block(avs_ctx *ctx, const avs_params *p, const avs_timesforme
   avs_tensor *xt_in = avs_slice(ctx, x, 1, 1, 1 + s * T, 1);
   avs_tensor *h = avs_reshape(ctx, xt_in, 3, AVS_SHAPE(B * s, T, D));
   h = avs_unit_layer_norm(ctx, p, avs_unit_name(n, "model.blocks.%d.temporal_norm1", i), TSF_LN_EPS, h);
-  h = avs_unit_qkv_attention(ctx, p, avs_unit_name(n, "model.blocks.%d.temporal_attn", i), c->heads, h);
+  h = self_attention(ctx, p, c, avs_unit_name(n, "model.blocks.%d.temporal_attn", i), h);
   h = avs_reshape(ctx, h, 3, AVS_SHAPE(B, s * T, D));
   h = avs_unit_linear(ctx, p, avs_unit_name(n, "model.blocks.%d.temporal_fc", i), h);
   avs_tensor *xt = avs_add(ctx, xt_in, h);
@@ -85,7 +109,7 @@ static avs_tensor *block(avs_ctx *ctx, const avs_params *p, const avs_timesforme
   xs = avs_reshape(ctx, xs, 3, AVS_SHAPE(B * T, s, D));
   xs = avs_concat(ctx, 2, (avs_tensor *[]){cls_t, xs}, 1);
   xs = avs_unit_layer_norm(ctx, p, avs_unit_name(n, "model.blocks.%d.norm1", i), TSF_LN_EPS, xs);
-  avs_tensor *rs = avs_unit_qkv_attention(ctx, p, avs_unit_name(n, "model.blocks.%d.attn", i), c->heads, xs);
+  avs_tensor *rs = self_attention(ctx, p, c, avs_unit_name(n, "model.blocks.%d.attn", i), xs);
   /* The frames' cls results averaged: (B*T, D) viewed as (B, T, 1, D), pooled over T. */
   avs_tensor *rcls = avs_reshape(ctx, avs_vt_token(ctx, rs, 0), 4, AVS_SHAPE(B, T, 1, D));
   rcls = avs_reshape(ctx, avs_adaptive_avg_pool2d(ctx, rcls, 1, 1), 3, AVS_SHAPE(B, 1, D));
