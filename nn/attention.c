@@ -17,9 +17,6 @@ int avs_unit_declare_mha(avs_params *p, const char *name, int dim) {
   return avs_unit_declare_linear(p, avs_unit_name(n, "%s.out_proj", name), dim, dim);
 }
 
-/* The attention proper for a trace row: q k^T and p v, 2 Lq Lk dim per sequence. */
-static int64_t core_macs(const avs_tensor *y, int64_t lk) { return 2 * y->numel * lk; }
-
 avs_tensor *avs_unit_mha(avs_ctx *ctx, const avs_params *p, const char *name, int heads, avs_tensor *q,
                          avs_tensor *k, avs_tensor *v, avs_tensor **weights) {
   if (weights) *weights = NULL;
@@ -30,8 +27,8 @@ avs_tensor *avs_unit_mha(avs_ctx *ctx, const avs_params *p, const char *name, in
   if (y) {
     int64_t e = q->shape[2], lk = k->shape[1];
     int64_t params = w.in_proj_weight->numel + w.in_proj_bias->numel + w.out_proj_weight->numel + w.out_proj_bias->numel;
-    /* q and out projections per query, k and v per key, then the attention proper */
-    int64_t macs = 2 * y->numel * e + 2 * k->numel * e + core_macs(y, lk);
+    /* q and out projections per query, k and v per key, then q k^T and p v (Lq Lk dim each) */
+    int64_t macs = 2 * y->numel * e + 2 * k->numel * e + 2 * y->numel * lk;
     avs_layer_trace_add(name, "attention", y, params, macs);
   }
   return y;
