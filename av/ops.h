@@ -110,8 +110,18 @@ typedef struct {
   int heads;
 } avs_mha_w;
 avs_tensor *avs_mha(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor *v, const avs_mha_w *w);
+/* The same, also giving the attention weights (N,heads,Lq,Lk) in *weights (differentiable;
+ * average them over heads for torch's need_weights=True). NULL weights: as avs_mha. */
+avs_tensor *avs_mha_weights(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor *v, const avs_mha_w *w,
+                            avs_tensor **weights);
 /* softmax(q k^T / sqrt(d)) v per head: q (N,Lq,H*d), k,v (N,Lk,H*d) -> (N,Lq,H*d). */
 avs_tensor *avs_attention(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor *v, int heads);
+/* avs_attention in two differentiable halves, for when the weights are wanted:
+ * the weights softmax(q_h k_h^T / sqrt(d)) of every head, q (N,Lq,H*d), k (N,Lk,H*d) -> (N,H,Lq,Lk)
+ * (Lk > 0); and weights p (N,H,Lq,Lk) applied to v (N,Lk,H*d) -> (N,Lq,H*d), heads merged as
+ * avs_attention does. apply(weights(q, k, H), v) equals avs_attention(q, k, v, H). */
+avs_tensor *avs_attention_weights(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, int heads);
+avs_tensor *avs_attention_apply(avs_ctx *ctx, avs_tensor *p, avs_tensor *v);
 
 /* One LSTM layer as torch.nn.LSTM(batch_first=True), zero initial state:
  * x (N,L,I) -> (N,L,H) or (N,L,2H) if bidirectional (forward then reverse

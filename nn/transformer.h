@@ -7,7 +7,7 @@
 #include "av/ctx.h"
 #include "av/params.h"
 
-/* LayerNorm over the last dim: <name>.weight (ones) and <name>.bias (zeros). */
+/* LayerNorm over the last dim: <name>.weight (ones) and <name>.bias (zeros); a trace row of its own. */
 int avs_unit_declare_layer_norm(avs_params *p, const char *name, int dim);
 avs_tensor *avs_unit_layer_norm(avs_ctx *ctx, const avs_params *p, const char *name, float eps, avs_tensor *x);
 /* <name>.fc1 (dim -> hidden) -> GELU -> <name>.fc2 (hidden -> out). */

@@ -103,6 +103,14 @@ avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs
   return y;
 }
 
+avs_tensor *avs_unit_bn_layer(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
+  avs_bn bn;
+  if (!bn_params(p, name, &bn)) return NULL;
+  avs_tensor *y = avs_batch_norm(ctx, x, &bn);
+  if (y) avs_layer_trace_add(name, "batchnorm", y, bn.weight->numel + bn.bias->numel, 0);
+  return y;
+}
+
 avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn_name,
                              const avs_conv_spec *s, avs_tensor *x) {
   avs_bn bn;

@@ -38,6 +38,8 @@ avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, c
                           avs_tensor *x);
 /* Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1). */
 avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
+/* A batch norm that is a layer of its own (on an input, not after a conv): its own trace row. */
+avs_tensor *avs_unit_bn_layer(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
 /* conv then batch norm; in eval mode with a fold cache selected (fold.h) one
  * convolution with the BN folded into its weights. */
 avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,

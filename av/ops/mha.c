@@ -1,6 +1,7 @@
 /* Multi-head attention as torch.nn.MultiheadAttention(batch_first=True):
  * in-projection by the three row blocks of in_proj_weight / in_proj_bias,
- * avs_attention, out-projection. Composed of taped ops; the row blocks are
+ * avs_attention (or, when the weights are wanted, avs_attention_weights and
+ * avs_attention_apply), out-projection. Composed of taped ops; the row blocks are
  * views that alias the packed parameter and its gradient, so the linear
  * layers' backward accumulates straight into in_proj_weight->grad. */
 #include "av/ops.h"
@@ -22,7 +23,9 @@ static avs_tensor *row_view(avs_ctx *ctx, avs_tensor *t, int64_t row0, int64_t r
   return v;
 }
 
-avs_tensor *avs_mha(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor *v, const avs_mha_w *w) {
+avs_tensor *avs_mha_weights(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor *v, const avs_mha_w *w,
+                            avs_tensor **weights) {
+  if (weights) *weights = NULL;
   if (!q || !k || !v || !w || !w->in_proj_weight || !w->out_proj_weight) return NULL;
   char s1[64], s2[64];
   if (q->ndim != 3) return AVS_OP_FAIL("mha", "query %s is not (N,L,E)", avs_shape_str(q->ndim, q->shape, s1, sizeof s1));
@@ -44,5 +47,11 @@ avs_tensor *avs_mha(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor *v, c
     if (!pw[i] || (bi && !(pb[i] = row_view(ctx, bi, i * e, e)))) return NULL;
     proj[i] = avs_linear(ctx, in[i], pw[i], pb[i]);
   }
-  return avs_linear(ctx, avs_attention(ctx, proj[0], proj[1], proj[2], w->heads), wo, bo);
+  if (!weights) return avs_linear(ctx, avs_attention(ctx, proj[0], proj[1], proj[2], w->heads), wo, bo);
+  *weights = avs_attention_weights(ctx, proj[0], proj[1], w->heads);
+  return avs_linear(ctx, avs_attention_apply(ctx, *weights, proj[2]), wo, bo);
+}
+
+avs_tensor *avs_mha(avs_ctx *ctx, avs_tensor *q, avs_tensor *k, avs_tensor *v, const avs_mha_w *w) {
+  return avs_mha_weights(ctx, q, k, v, w, NULL);
 }

@@ -96,26 +96,43 @@ static inline bool ab_load(const ab_model *m, avs_params *p, avs_st *st) {
                   m->name, p->n, (long long)avs_params_numel(p), missing, wrong, extra);
 }
 
-/* Eval-mode logits, with the batch norms run as ops and folded into the
- * convolutions before them (a fold cache selected, as the registry does). */
-static inline void ab_check_eval(const ab_model *m, const avs_params *p, avs_st *st) {
-  avs_tensor *x = tst_tensor(st, "eval.x"), *want = tst_tensor(st, "eval.logits");
+/* Calls check(ctx, folded, arg) twice with an eval-mode context: batch norms run
+ * as ops, then folded into the convolutions before them (a fold cache selected
+ * during check, as the registry does). */
+static inline void ab_eval_modes(void (*check)(avs_ctx *ctx, bool folded, void *arg), void *arg) {
   avs_fold_cache *fold = avs_fold_cache_new();
   AVS_ASSERT(fold);
   for (int folded = 0; folded < 2; folded++) {
     avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
     AVS_ASSERT(ctx);
     avs_fold_cache *prev = avs_fold_cache_select(folded ? fold : NULL);
-    avs_tensor *y = m->forward(ctx, p, m->cfg, x);
+    check(ctx, folded, arg);
     avs_fold_cache_select(prev);
-    char what[96];
-    snprintf(what, sizeof what, "%s eval logits%s", m->name, folded ? " (BN folded)" : "");
-    if (tst_true(y && y->numel == want->numel, "%s: forward %s", what, y ? "ok" : avs_errmsg()))
-      ab_close(what, y->data, want->data, want->numel, 1e-4, 1e-4);
     avs_ctx_free(&ctx);
   }
   avs_fold_cache_free(&fold);
-  avs_tensor_free(&x), avs_tensor_free(&want);
+}
+
+typedef struct {
+  const ab_model *m;
+  const avs_params *p;
+  avs_tensor *x, *want;
+} ab_eval_arg;
+
+static inline void ab_eval_logits(avs_ctx *ctx, bool folded, void *arg) {
+  const ab_eval_arg *a = arg;
+  avs_tensor *y = a->m->forward(ctx, a->p, a->m->cfg, a->x);
+  char what[96];
+  snprintf(what, sizeof what, "%s eval logits%s", a->m->name, folded ? " (BN folded)" : "");
+  if (tst_true(y && y->numel == a->want->numel, "%s: forward %s", what, y ? "ok" : avs_errmsg()))
+    ab_close(what, y->data, a->want->data, a->want->numel, 1e-4, 1e-4);
+}
+
+/* Eval-mode logits in both modes of ab_eval_modes. */
+static inline void ab_check_eval(const ab_model *m, const avs_params *p, avs_st *st) {
+  ab_eval_arg a = {m, p, tst_tensor(st, "eval.x"), tst_tensor(st, "eval.logits")};
+  ab_eval_modes(ab_eval_logits, &a);
+  avs_tensor_free(&a.x), avs_tensor_free(&a.want);
 }
 
 /* Compares, for every declared tensor with a reference under grad_prefix

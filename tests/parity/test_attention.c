@@ -1,5 +1,7 @@
 /* avs_attention and avs_mha against PyTorch (gen_attention.py): Lq != Lk,
- * 2 and 4 heads, and self-attention (one tensor as q, k and v).
+ * 2 and 4 heads, and self-attention (one tensor as q, k and v); the
+ * weights-returning forms (avs_attention_weights + avs_attention_apply,
+ * avs_mha_weights) with a gradient through both the output and the weights.
  * Tolerances (|got-want| <= atol + rtol*|want|):
  *   forward   atol 1e-5, rtol 1e-4
  *   gradients atol 1e-5, rtol 1e-3   (sgemm accumulation order differs from PyTorch) */
@@ -27,18 +29,30 @@ int main(int argc, char **argv) {
     avs_tensor *k = self ? q : tst_tensor(st, "%s.k", cs), *v = self ? q : tst_tensor(st, "%s.v", cs);
     avs_tensor *w[4] = {NULL, NULL, NULL, NULL};
     static const char *wname[4] = {"in_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias"};
-    avs_tensor *y;
+    bool weights = !strcmp(kind, "split") || (!strcmp(kind, "mha") && tst_meta_int(st, "%s.weights", cs));
+    avs_tensor *y, *p = NULL;
     if (!strcmp(kind, "attention")) {
       y = avs_attention(ctx, q, k, v, heads);
+    } else if (!strcmp(kind, "split")) {
+      p = avs_attention_weights(ctx, q, k, heads);
+      y = avs_attention_apply(ctx, p, v);
     } else {
       for (int i = 0; i < 4; i++) w[i] = tst_tensor(st, "%s.%s", cs, wname[i]);
       avs_mha_w mw = {w[0], w[1], w[2], w[3], heads};
-      y = avs_mha(ctx, q, k, v, &mw);
+      y = weights ? avs_mha_weights(ctx, q, k, v, &mw, &p) : avs_mha(ctx, q, k, v, &mw);
     }
-    if (tst_true(y != NULL, "%s runs %s", cs, y ? "" : avs_errmsg())) {
+    if (tst_true(y != NULL && (!weights || p), "%s runs %s", cs, y ? "" : avs_errmsg())) {
       avs_tensor *gy = tst_tensor(st, "%s.gy", cs);
       tst_close_ref(st, cs, "y", y->data, FWD_ATOL, FWD_RTOL);
-      tst_true(avs_backward_from(ctx, y, gy->data) == 0, "%s backward %s", cs, avs_errmsg());
+      if (weights) { /* L = sum(y gy) + sum(p gp) */
+        avs_tensor *gp = tst_tensor(st, "%s.gp", cs);
+        tst_close_ref(st, cs, "p", p->data, FWD_ATOL, FWD_RTOL);
+        avs_tensor *loss = avs_add(ctx, avs_sum(ctx, avs_mul(ctx, y, gy)), avs_sum(ctx, avs_mul(ctx, p, gp)));
+        tst_true(loss && avs_backward(ctx, loss) == 0, "%s backward %s", cs, avs_errmsg());
+        avs_tensor_free(&gp);
+      } else {
+        tst_true(avs_backward_from(ctx, y, gy->data) == 0, "%s backward %s", cs, avs_errmsg());
+      }
       tst_close_ref(st, cs, "gq", q->grad, GRAD_ATOL, GRAD_RTOL);
       if (!self) tst_close_ref(st, cs, "gk", k->grad, GRAD_ATOL, GRAD_RTOL), tst_close_ref(st, cs, "gv", v->grad, GRAD_ATOL, GRAD_RTOL);
       for (int i = 0; i < 4; i++)
@@ -59,6 +73,10 @@ int main(int argc, char **argv) {
   tst_true(avs_attention(ctx, a, a, a, 4) == NULL && strstr(avs_errmsg(), "heads"), "heads must divide E: %s",
            avs_errmsg());
   tst_true(avs_attention(ctx, a, b, b, 2) == NULL && strstr(avs_errmsg(), "attention"), "q/k mismatch: %s",
+           avs_errmsg());
+  tst_true(avs_attention_weights(ctx, a, a, 4) == NULL && strstr(avs_errmsg(), "attention_weights: 4 heads"),
+           "weights: heads must divide E: %s", avs_errmsg());
+  tst_true(avs_attention_apply(ctx, a, a) == NULL && strstr(avs_errmsg(), "attention_apply"), "apply shapes: %s",
            avs_errmsg());
   avs_mha_w mw = {b, NULL, b, NULL, 2};
   tst_true(avs_mha(ctx, a, a, a, &mw) == NULL && strstr(avs_errmsg(), "in_proj_weight"), "mha weight shape: %s",

@@ -1,0 +1,312 @@
+/* Cross-modal attention separation (see xattn.h; docs/MODELS.md has the layer table). */
+#include "fusion/xattn.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "av/ops.h"
+#include "av/status.h"
+#include "nn/attention.h"
+#include "nn/basic_block.h"
+#include "nn/trace.h"
+#include "nn/unit.h"
+
+#define XA_VSTAGES 4       /* video.layer1..4 */
+#define XA_VSTRIDE 16      /* stem /2, layer2..4 /2 each */
+#define XA_LEAKY 0.2f
+
+static const avs_xattn_cfg xattn_default = {
+    .freq = 256, .time = 256, .ngf = 16, .down = 4, .frames = 3, .height = 128, .width = 128,
+    .vwidth = 16, .vblocks = 1, .dim = 128, .heads = 4, .mlp = 256, .mask_channels = 16};
+
+static const avs_hparam xattn_hparams[] = {
+    AVS_HP(avs_xattn_cfg, freq, AVS_HP_INT, "spectrogram frequency bins F (256)"),
+    AVS_HP(avs_xattn_cfg, time, AVS_HP_INT, "spectrogram frames T (256)"),
+    AVS_HP(avs_xattn_cfg, ngf, AVS_HP_INT, "U-Net base width (16)"),
+    AVS_HP(avs_xattn_cfg, down, AVS_HP_INT, "U-Net strided convs, audio tokens (F, T) / 2^down (4)"),
+    AVS_HP(avs_xattn_cfg, frames, AVS_HP_INT, "video frames (3)"),
+    AVS_HP(avs_xattn_cfg, height, AVS_HP_INT, "frame height, a multiple of 16 (128)"),
+    AVS_HP(avs_xattn_cfg, width, AVS_HP_INT, "frame width, a multiple of 16 (128)"),
+    AVS_HP(avs_xattn_cfg, vwidth, AVS_HP_INT, "video CNN base width (16)"),
+    AVS_HP(avs_xattn_cfg, vblocks, AVS_HP_INT, "basic blocks per video stage (1)"),
+    AVS_HP(avs_xattn_cfg, dim, AVS_HP_INT, "token width (128)"),
+    AVS_HP(avs_xattn_cfg, heads, AVS_HP_INT, "attention heads (4)"),
+    AVS_HP(avs_xattn_cfg, mlp, AVS_HP_INT, "MLP hidden width (256)"),
+    AVS_HP(avs_xattn_cfg, mask_channels, AVS_HP_INT, "decoder features K per bin (16)"),
+};
+
+avs_xattn_cfg avs_xattn_default_cfg(void) { return xattn_default; }
+
+const avs_hparam *avs_xattn_hparams(int *n) {
+  *n = (int)(sizeof xattn_hparams / sizeof xattn_hparams[0]);
+  return xattn_hparams;
+}
+
+int avs_xattn_grid_of(const avs_xattn_cfg *c, avs_xattn_grid *g) {
+  if (c->down < 1 || c->down > AVS_XATTN_MAX_DOWN)
+    return avs_seterr(AVS_EINVAL, "xattn: down %d is not in 1..%d", c->down, AVS_XATTN_MAX_DOWN);
+  int step = 1 << c->down;
+  if (c->freq < step || c->time < step || c->freq % step || c->time % step)
+    return avs_seterr(AVS_EINVAL, "xattn: a %dx%d spectrogram does not halve %d times (down)", c->freq, c->time,
+                      c->down);
+  if (c->frames < 1 || c->height < XA_VSTRIDE || c->width < XA_VSTRIDE || c->height % XA_VSTRIDE ||
+      c->width % XA_VSTRIDE)
+    return avs_seterr(AVS_EINVAL, "xattn: clip %dx%dx%d: frames must be positive, height and width multiples of %d",
+                      c->frames, c->height, c->width, XA_VSTRIDE);
+  if (c->ngf < 1 || c->vwidth < 1 || c->vblocks < 1 || c->mlp < 1 || c->mask_channels < 1)
+    return avs_seterr(AVS_EINVAL, "xattn: ngf %d, vwidth %d, vblocks %d, mlp %d, mask_channels %d must be positive",
+                      c->ngf, c->vwidth, c->vblocks, c->mlp, c->mask_channels);
+  if (c->dim < 1 || c->heads < 1 || c->dim % c->heads)
+    return avs_seterr(AVS_EINVAL, "xattn: dim %d must be a positive multiple of heads %d", c->dim, c->heads);
+  *g = (avs_xattn_grid){.freq = c->freq / step, .time = c->time / step, .frames = c->frames,
+                        .height = c->height / XA_VSTRIDE, .width = c->width / XA_VSTRIDE};
+  g->audio = g->freq * g->time, g->visual = g->frames * g->height * g->width;
+  return AVS_OK;
+}
+
+/* ---- the layer table ---- */
+
+/* Width of encoder level i (1..down): ngf, 2ngf, 4ngf, 8ngf, 8ngf, ... */
+static int level_width(const avs_xattn_cfg *c, int i) { return c->ngf << (i - 1 < 3 ? i - 1 : 3); }
+
+/* down.i: level i -> i+1; bias (and no BN) on the first only. */
+static avs_conv_spec down_spec(const avs_xattn_cfg *c, int i) {
+  return (avs_conv_spec){2, i ? level_width(c, i) : 1, level_width(c, i + 1), {4, 4}, {2, 2}, {1, 1}, i == 0};
+}
+
+/* up.j: level down-j -> down-j-1 (after a bilinear x2): to that level's width, or K
+ * features (with bias, no BN) for the last. Its input is the attended tokens (dim) for
+ * j = 0, otherwise the previous up conv's output concatenated with its encoder level. */
+static avs_conv_spec up_spec(const avs_xattn_cfg *c, int j) {
+  int from = c->down - j, to = from - 1;
+  int in = j ? 2 * level_width(c, from) : c->dim;
+  return (avs_conv_spec){2, in, to ? level_width(c, to) : c->mask_channels, {3, 3}, {1, 1}, {1, 1}, to == 0};
+}
+
+static const avs_conv_spec stem_spec_base = {3, 3, 0, {3, 7, 7}, {1, 2, 2}, {1, 3, 3}, false};
+
+/* video.layer<i+1>'s first block: 3-D convs without stride for layer1, no-temporal /2 after. */
+static avs_block_spec stage_spec(const avs_xattn_cfg *c, int i) {
+  int out = c->vwidth << i, in = i ? out / 2 : c->vwidth;
+  return (avs_block_spec){in, out, i ? 2 : 1, i ? AVS_BLOCK_CONV_NO_TEMPORAL : AVS_BLOCK_CONV3D};
+}
+
+static const char *const stage_names[XA_VSTAGES] = {"video.layer1", "video.layer2", "video.layer3", "video.layer4"};
+
+int avs_xattn_declare(avs_params *p, const avs_xattn_cfg *c) {
+  avs_xattn_grid g;
+  int rc = avs_xattn_grid_of(c, &g);
+  if (rc) return rc;
+  char n[AVS_NAME_MAX], b[AVS_NAME_MAX];
+  if ((rc = avs_unit_declare_bn(p, "audio.bn0", 1))) return rc;
+  for (int i = 0; i < c->down; i++) {
+    avs_conv_spec s = down_spec(c, i);
+    if ((rc = avs_unit_declare_conv(p, avs_unit_name(n, "audio.down.%d.conv", i), &s)) ||
+        (i && (rc = avs_unit_declare_bn(p, avs_unit_name(b, "audio.down.%d.bn", i), s.out))))
+      return rc;
+  }
+  if ((rc = avs_unit_declare_linear(p, "audio.proj", level_width(c, c->down), c->dim))) return rc;
+  for (int j = 0; j < c->down; j++) {
+    avs_conv_spec s = up_spec(c, j);
+    if ((rc = avs_unit_declare_conv(p, avs_unit_name(n, "audio.up.%d.conv", j), &s)) ||
+        (j < c->down - 1 && (rc = avs_unit_declare_bn(p, avs_unit_name(b, "audio.up.%d.bn", j), s.out))))
+      return rc;
+  }
+  avs_conv_spec stem = stem_spec_base;
+  stem.out = c->vwidth;
+  if ((rc = avs_unit_declare(p, "video.stem.0", "video.stem.1", &stem))) return rc;
+  for (int i = 0; i < XA_VSTAGES; i++) {
+    avs_block_spec s = stage_spec(c, i);
+    if ((rc = avs_resnet_layer_declare(p, stage_names[i], c->vblocks, &s))) return rc;
+  }
+  if ((rc = avs_unit_declare_linear(p, "video.proj", c->vwidth << (XA_VSTAGES - 1), c->dim))) return rc;
+  if (!avs_params_add(p, "xattn.audio_pos", 3, AVS_SHAPE(1, g.audio, c->dim)) ||
+      !avs_params_add(p, "xattn.visual_pos", 3, AVS_SHAPE(1, g.visual, c->dim)))
+    return avs_errcode();
+  if ((rc = avs_unit_declare_cross_block(p, "xattn", c->dim, c->mlp))) return rc;
+  return avs_unit_declare_linear(p, "synth", c->dim, c->mask_channels + 1);
+}
+
+/* ---- forward ---- */
+
+static bool check_input(const char *what, const avs_tensor *x, int ndim, const int64_t *want) {
+  char a[96], b[96];
+  if (!x) return avs_seterr(AVS_EINVAL, "xattn: no %s", what), false;
+  if (x->ndim == ndim && !memcmp(x->shape, want, sizeof(int64_t) * ndim)) return true;
+  avs_seterr(AVS_ESHAPE, "xattn: %s %s, expected %s", what, avs_shape_str(x->ndim, x->shape, a, sizeof a),
+             avs_shape_str(ndim, want, b, sizeof b));
+  return false;
+}
+
+/* U-Net encoder levels 1..down into lv[1..down] (lv[0] = the normalised input). */
+static void audio_encoder(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, avs_tensor *x, avs_tensor **lv) {
+  char n[AVS_NAME_MAX], b[AVS_NAME_MAX];
+  lv[0] = avs_unit_bn_layer(ctx, p, "audio.bn0", x);
+  for (int i = 0; i < c->down; i++) {
+    avs_conv_spec s = down_spec(c, i);
+    avs_unit_name(n, "audio.down.%d.conv", i);
+    avs_tensor *y = i ? avs_unit_conv_bn(ctx, p, n, avs_unit_name(b, "audio.down.%d.bn", i), &s, lv[i])
+                      : avs_unit_conv(ctx, p, n, &s, lv[i]);
+    lv[i + 1] = avs_leaky_relu(ctx, y, XA_LEAKY);
+  }
+}
+
+/* Decoder from the attended tokens h (N, F', T', dim) to the K features (N, F, T, K). */
+static avs_tensor *audio_decoder(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, avs_tensor *h,
+                                 avs_tensor *const *lv) {
+  char n[AVS_NAME_MAX], b[AVS_NAME_MAX];
+  for (int j = 0; j < c->down && h; j++) {
+    int to = c->down - j - 1;
+    avs_conv_spec s = up_spec(c, j);
+    h = avs_upsample_bilinear2d(ctx, h, c->freq >> to, c->time >> to, false);
+    avs_unit_name(n, "audio.up.%d.conv", j);
+    if (!to) return avs_unit_conv(ctx, p, n, &s, h);
+    h = avs_unit_forward(ctx, p, n, avs_unit_name(b, "audio.up.%d.bn", j), &s, h, true);
+    h = avs_concat(ctx, 2, (avs_tensor *[]){h, lv[to]}, 3);
+  }
+  return NULL;
+}
+
+/* Visual tokens (N, Lv, dim). */
+static avs_tensor *video_tokens(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, const avs_xattn_grid *g,
+                                avs_tensor *x) {
+  avs_conv_spec stem = stem_spec_base;
+  stem.out = c->vwidth;
+  x = avs_unit_forward(ctx, p, "video.stem.0", "video.stem.1", &stem, x, true);
+  for (int i = 0; i < XA_VSTAGES; i++) {
+    avs_block_spec s = stage_spec(c, i);
+    x = avs_resnet_layer_forward(ctx, p, stage_names[i], c->vblocks, &s, x);
+  }
+  x = x ? avs_reshape(ctx, x, 3, AVS_SHAPE(x->shape[0], g->visual, x->shape[4])) : NULL;
+  return avs_unit_linear(ctx, p, "video.proj", x);
+}
+
+int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, avs_tensor *logmag,
+                     avs_tensor *frames, avs_xattn_enc *out) {
+  *out = (avs_xattn_enc){0};
+  avs_xattn_grid g;
+  int rc = avs_xattn_grid_of(c, &g);
+  if (rc) return rc;
+  if (!check_input("spectrogram", logmag, 4, AVS_SHAPE(logmag ? logmag->shape[0] : 0, c->freq, c->time, 1)) ||
+      !check_input("frames", frames, 5, AVS_SHAPE(logmag->shape[0], c->frames, c->height, c->width, 3)))
+    return avs_errcode();
+  int64_t N = logmag->shape[0];
+  avs_tensor *lv[AVS_XATTN_MAX_DOWN + 1];
+  audio_encoder(ctx, p, c, logmag, lv);
+  avs_tensor *a = lv[c->down] ? avs_reshape(ctx, lv[c->down], 3, AVS_SHAPE(N, g.audio, lv[c->down]->shape[3])) : NULL;
+  a = avs_unit_linear(ctx, p, "audio.proj", a);
+  avs_tensor *v = video_tokens(ctx, p, c, &g, frames);
+  avs_tensor *attn = NULL, *apos = avs_unit_param(p, "xattn.audio_pos"), *vpos = avs_unit_param(p, "xattn.visual_pos");
+  if (apos && vpos) avs_layer_trace_add("xattn.audio_pos+visual_pos", "embed", a, apos->numel + vpos->numel, 0);
+  a = avs_unit_cross_block(ctx, p, "xattn", c->heads, a, apos, v, vpos, &attn);
+  avs_tensor *h = a ? avs_reshape(ctx, a, 4, AVS_SHAPE(N, g.freq, g.time, c->dim)) : NULL;
+  avs_tensor *feat = audio_decoder(ctx, p, c, h, lv);
+  if (!feat || !attn) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
+  *out = (avs_xattn_enc){.features = feat, .visual = v, .audio = a, .attn = attn};
+  return AVS_OK;
+}
+
+avs_tensor *avs_xattn_masks(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, const avs_xattn_enc *enc,
+                            avs_tensor *w) {
+  avs_xattn_grid g;
+  if (!enc->features || !enc->visual || avs_xattn_grid_of(c, &g)) return NULL;
+  int64_t N = enc->features->shape[0], K = c->mask_channels, FT = (int64_t)c->freq * c->time;
+  if (!check_input("source weights", w, 3, AVS_SHAPE(N, w && w->ndim == 3 ? w->shape[1] : 0, g.visual))) return NULL;
+  int64_t S = w->shape[1];
+  /* v_s = sum over tokens of weight x token -> per-source channel weights and bias (N, S, K+1) */
+  avs_tensor *kern = avs_unit_linear(ctx, p, "synth", avs_matmul(ctx, w, enc->visual, false, false));
+  /* logit_s = [features, 1] . kern_s at every (f, t) */
+  avs_tensor *ones = avs_ctx_tensor(ctx, 4, AVS_SHAPE(N, c->freq, c->time, 1));
+  if (!ones) return NULL;
+  for (int64_t i = 0; i < ones->numel; i++) ones->data[i] = 1.0f;
+  avs_tensor *f1 = avs_concat(ctx, 2, (avs_tensor *[]){enc->features, ones}, 3);
+  f1 = f1 ? avs_reshape(ctx, f1, 3, AVS_SHAPE(N, FT, K + 1)) : NULL;
+  avs_tensor *y = avs_matmul(ctx, kern, f1, false, true);
+  if (y) avs_layer_trace_add("synth.masks", "matmul", y, 0, y->numel * (K + 1));
+  return y ? avs_reshape(ctx, y, 4, AVS_SHAPE(N, S, c->freq, c->time)) : NULL;
+}
+
+avs_tensor *avs_xattn_forward(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, avs_tensor *logmag,
+                              avs_tensor *frames, avs_tensor *source_weights) {
+  avs_xattn_enc enc;
+  return avs_xattn_encode(ctx, p, c, logmag, frames, &enc) ? NULL : avs_xattn_masks(ctx, p, c, &enc, source_weights);
+}
+
+/* ---- heatmaps and regions ---- */
+
+avs_tensor *avs_xattn_heatmap(avs_ctx *ctx, const avs_xattn_cfg *c, const avs_xattn_enc *enc,
+                              const avs_tensor *m) {
+  avs_xattn_grid g;
+  if (!enc->attn || avs_xattn_grid_of(c, &g)) return NULL;
+  const avs_tensor *P = enc->attn;
+  int64_t N = P->shape[0], H = P->shape[1], La = g.audio, Lv = g.visual;
+  if (P->ndim != 4 || P->shape[2] != La || P->shape[3] != Lv) {
+    avs_seterr(AVS_ESHAPE, "xattn: attention weights are not (N, heads, %d, %d)", g.audio, g.visual);
+    return NULL;
+  }
+  if (m && !check_input("mask logits", m, 4, AVS_SHAPE(N, m->ndim == 4 ? m->shape[1] : 0, c->freq, c->time)))
+    return NULL;
+  int64_t S = m ? m->shape[1] : 1, cf = c->freq / g.freq, ct = c->time / g.time;
+  avs_tensor *out = avs_ctx_zeros(ctx, 5, AVS_SHAPE(N, S, g.frames, g.height, g.width));
+  float *wa = avs_ctx_alloc(ctx, sizeof(float) * La), *mean = avs_ctx_alloc(ctx, sizeof(float) * La * Lv);
+  if (!out || !wa || !mean) return NULL;
+  for (int64_t n = 0; n < N; n++) {
+    memset(mean, 0, sizeof(float) * La * Lv); /* mean over heads (La, Lv) */
+    for (int64_t h = 0; h < H; h++) {
+      const float *ph = P->data + (n * H + h) * La * Lv;
+      for (int64_t i = 0; i < La * Lv; i++) mean[i] += ph[i] / (float)H;
+    }
+    for (int64_t s = 0; s < S; s++) {
+      double total = 0;
+      for (int64_t a = 0; a < La; a++) { /* audio token a = (fa, ta): the mean sigmoid over its cell */
+        double sum = 0;
+        if (m) {
+          const float *ms = m->data + (n * S + s) * c->freq * c->time;
+          int64_t fa = a / g.time, ta = a % g.time;
+          for (int64_t f = fa * cf; f < (fa + 1) * cf; f++)
+            for (int64_t t = ta * ct; t < (ta + 1) * ct; t++) sum += 1.0 / (1.0 + exp(-(double)ms[f * c->time + t]));
+        }
+        wa[a] = m ? (float)(sum / (double)(cf * ct)) : 1.0f;
+        total += wa[a];
+      }
+      float *o = out->data + (n * S + s) * Lv;
+      for (int64_t a = 0; a < La; a++) {
+        float k = (float)(wa[a] / total);
+        for (int64_t v = 0; v < Lv; v++) o[v] += k * mean[a * Lv + v];
+      }
+    }
+  }
+  return out;
+}
+
+/* Length of [a, b] inside cell [c0, c0 + 1). */
+static double overlap(double a, double b, double c0) { return fmax(0.0, fmin(b, c0 + 1) - fmax(a, c0)); }
+
+/* The cell index holding coordinate x (grid units), clamped to the grid. */
+static int cell_of(double x, int cells) { return x >= cells ? cells - 1 : (int)floor(x); }
+
+int avs_xattn_region_weights(const avs_xattn_cfg *c, const float box[4], float *out) {
+  avs_xattn_grid g;
+  int rc = avs_xattn_grid_of(c, &g);
+  if (rc) return rc;
+  for (int i = 0; i < 4; i++)
+    if (!(box[i] >= 0.0f && box[i] <= 1.0f))
+      return avs_seterr(AVS_EINVAL, "xattn: box (%g, %g, %g, %g) is not inside [0, 1]", box[0], box[1], box[2], box[3]);
+  if (box[2] < box[0] || box[3] < box[1])
+    return avs_seterr(AVS_EINVAL, "xattn: box (%g, %g, %g, %g) has x1 < x0 or y1 < y0", box[0], box[1], box[2], box[3]);
+  double x0 = box[0] * g.width, x1 = box[2] * g.width, y0 = box[1] * g.height, y1 = box[3] * g.height;
+  int64_t cells = (int64_t)g.height * g.width;
+  float *frame = out; /* the first frame's weights, then copied to every frame */
+  double total = 0;
+  for (int y = 0; y < g.height; y++)
+    for (int x = 0; x < g.width; x++) total += frame[y * g.width + x] = (float)(overlap(x0, x1, x) * overlap(y0, y1, y));
+  if (total <= 0) { /* no area: the cell of the centre */
+    memset(frame, 0, sizeof(float) * cells);
+    frame[cell_of(0.5 * (y0 + y1), g.height) * g.width + cell_of(0.5 * (x0 + x1), g.width)] = 1.0f;
+    total = 1.0;
+  }
+  for (int64_t i = 0; i < cells; i++) frame[i] = (float)(frame[i] / (total * g.frames));
+  for (int t = 1; t < g.frames; t++) memcpy(out + t * cells, frame, sizeof(float) * cells);
+  return AVS_OK;
+}
