@@ -25,6 +25,11 @@ typedef enum {
 typedef struct {
   int in, out, stride;
   avs_block_conv conv;
+  /* 2-D blocks only: dilation (and padding) of the 3x3 convs, 0 meaning 1, and
+   * conv1's own where it differs (0: the same). A stage whose stride was traded
+   * for dilation d (resnet18.h) gives its first conv1 d/2, as the stride-2 conv
+   * it replaces; its later blocks use d throughout. */
+  int dilation, dilation1;
 } avs_block_spec;
 
 /* R(2+1)D's intermediate width: as many parameters as the 3x3x3 conv it replaces,

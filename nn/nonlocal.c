@@ -11,7 +11,9 @@ static int inter_width(const avs_nonlocal_spec *s) {
   return s->channels / 2 > 0 ? s->channels / 2 : 1;
 }
 
-static avs_conv_spec pointwise(int in, int out) { return (avs_conv_spec){3, in, out, {1, 1, 1}, {1, 1, 1}, {0}, true}; }
+static avs_conv_spec pointwise(int in, int out) {
+  return (avs_conv_spec){3, in, out, {1, 1, 1}, {1, 1, 1}, {0}, true, {0}};
+}
 
 int avs_nonlocal_declare(avs_params *p, const char *prefix, const avs_nonlocal_spec *s) {
   if (s->channels < 1) return avs_seterr(AVS_EINVAL, "non-local block %s: %d channels", prefix, s->channels);

@@ -5,37 +5,58 @@
 #include "nn/unit.h"
 
 static avs_conv_spec conv1_spec(int in_channels, int width) {
-  return (avs_conv_spec){2, in_channels, width, {7, 7}, {2, 2}, {3, 3}, false};
+  return (avs_conv_spec){2, in_channels, width, {7, 7}, {2, 2}, {3, 3}, false, {0}};
 }
 
-/* layer i+1: width << i channels, from width << (i-1) (conv1's width for layer1) */
-static avs_block_spec stage(int i, int width) {
-  return (avs_block_spec){i ? width << (i - 1) : width, width << i, i ? 2 : 1, AVS_BLOCK_CONV2D};
+/* layer i+1: width << i channels, from width << (i-1) (conv1's width for
+ * layer1), stride 2 after layer1 unless traded for dilation (resnet18.h). */
+static avs_block_spec stage(int i, const avs_resnet18_spec *s) {
+  int w = s->width, d = s->dilate[i] > 1 ? s->dilate[i] : 1, stride = i ? 2 : 1;
+  return (avs_block_spec){i ? w << (i - 1) : w, w << i, d > 1 ? 1 : stride, AVS_BLOCK_CONV2D,
+                          .dilation = d, .dilation1 = stride > 1 ? d / 2 : d};
 }
 
-int avs_resnet18_trunk_declare(avs_params *p, const char *prefix, int in_channels, int width) {
+/* Name of conv1 (0), bn1 (1), maxpool (3) or layer i (4 + i - 1). */
+static char *part(char *buf, const char *prefix, const avs_resnet18_spec *s, int index) {
+  static const char *const own[] = {"conv1", "bn1", "relu", "maxpool"};
+  if (s->sequential) return avs_unit_name(buf, "%s%d", prefix, index);
+  if (index < 4) return avs_unit_name(buf, "%s%s", prefix, own[index]);
+  return avs_unit_name(buf, "%slayer%d", prefix, index - 3);
+}
+
+int avs_resnet18_declare(avs_params *p, const char *prefix, const avs_resnet18_spec *s) {
   char a[AVS_NAME_MAX], b[AVS_NAME_MAX];
-  avs_conv_spec c1 = conv1_spec(in_channels, width);
-  int rc = avs_unit_declare(p, avs_unit_name(a, "%sconv1", prefix), avs_unit_name(b, "%sbn1", prefix), &c1);
+  avs_conv_spec c1 = conv1_spec(s->in_channels, s->width);
+  int rc = avs_unit_declare(p, part(a, prefix, s, 0), part(b, prefix, s, 1), &c1);
   for (int i = 0; !rc && i < 4; i++) {
-    avs_block_spec s = stage(i, width);
-    rc = avs_resnet_layer_declare(p, avs_unit_name(a, "%slayer%d", prefix, i + 1), 2, &s);
+    avs_block_spec st = stage(i, s);
+    rc = avs_resnet_layer_declare(p, part(a, prefix, s, 4 + i), 2, &st);
   }
   return rc;
 }
 
-avs_tensor *avs_resnet18_trunk_forward(avs_ctx *ctx, const avs_params *p, const char *prefix, int in_channels,
-                                       int width, avs_tensor *x) {
+avs_tensor *avs_resnet18_map(avs_ctx *ctx, const avs_params *p, const char *prefix, const avs_resnet18_spec *s,
+                             avs_tensor *x) {
   char a[AVS_NAME_MAX], b[AVS_NAME_MAX];
-  avs_conv_spec c1 = conv1_spec(in_channels, width);
-  x = avs_unit_forward(ctx, p, avs_unit_name(a, "%sconv1", prefix), avs_unit_name(b, "%sbn1", prefix), &c1, x, true);
-  x = avs_unit_max_pool(ctx, avs_unit_name(a, "%smaxpool", prefix), 2, x,
+  avs_conv_spec c1 = conv1_spec(s->in_channels, s->width);
+  x = avs_unit_forward(ctx, p, part(a, prefix, s, 0), part(b, prefix, s, 1), &c1, x, true);
+  x = avs_unit_max_pool(ctx, part(a, prefix, s, 3), 2, x,
                         (avs_pool){.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1}});
   for (int i = 0; i < 4; i++) {
-    avs_block_spec s = stage(i, width);
-    x = avs_resnet_layer_forward(ctx, p, avs_unit_name(a, "%slayer%d", prefix, i + 1), 2, &s, x);
+    avs_block_spec st = stage(i, s);
+    x = avs_resnet_layer_forward(ctx, p, part(a, prefix, s, 4 + i), 2, &st, x);
   }
-  x = avs_adaptive_avg_pool2d(ctx, x, 1, 1);
+  return x;
+}
+
+int avs_resnet18_trunk_declare(avs_params *p, const char *prefix, int in_channels, int width) {
+  return avs_resnet18_declare(p, prefix, &(avs_resnet18_spec){.in_channels = in_channels, .width = width});
+}
+
+avs_tensor *avs_resnet18_trunk_forward(avs_ctx *ctx, const avs_params *p, const char *prefix, int in_channels,
+                                       int width, avs_tensor *x) {
+  avs_resnet18_spec s = {.in_channels = in_channels, .width = width};
+  x = avs_adaptive_avg_pool2d(ctx, avs_resnet18_map(ctx, p, prefix, &s, x), 1, 1);
   return x ? avs_reshape(ctx, x, 2, AVS_SHAPE(x->shape[0], avs_resnet18_features(width))) : NULL;
 }
 

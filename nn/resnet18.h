@@ -9,9 +9,18 @@
  * `width` scales it (torchvision's is 64): conv1 and layer1 have width
  * channels, layer2..4 2x, 4x, 8x, so 8 x width features.
  *
- * Used per frame by the single-frame, fusion, CNN+LSTM and two-stream models. */
+ * A stage can trade its stride for dilation as the dilated ResNets of
+ * segmentation and Sound of Pixels do (`_nostride_dilate(dilate=d)` applied to
+ * a layer): its stride-2 convs get stride 1 (the 3x3 one dilation and padding
+ * d/2, the 1x1 downsample nothing else), its other 3x3 convs dilation and
+ * padding d. Sound of Pixels dilates layer4 by 2: output stride 16, not 32.
+ *
+ * Used per frame by the single-frame, fusion, CNN+LSTM and two-stream models
+ * (average-pooled features) and by Sound of Pixels (the spatial map). */
 #ifndef AVS_NN_RESNET18_H
 #define AVS_NN_RESNET18_H
+
+#include <stdbool.h>
 
 #include "av/ctx.h"
 #include "av/params.h"
@@ -20,8 +29,24 @@
 #define AVS_RESNET18_FEATURES 512 /* at that width */
 static inline int avs_resnet18_features(int width) { return 8 * width; }
 
+typedef struct {
+  int in_channels; /* 3 for RGB */
+  int width;       /* AVS_RESNET18_WIDTH */
+  int dilate[4];   /* layer1..4: 0 or 1 as torchvision, d > 1 as _nostride_dilate(d) */
+  /* names as nn.Sequential(*list(resnet18.children())[:-2]): conv1 "0", bn1 "1",
+   * layer1..4 "4".."7" (Sound of Pixels' "features.*"); else torchvision's */
+  bool sequential;
+} avs_resnet18_spec;
+
+int avs_resnet18_declare(avs_params *p, const char *prefix, const avs_resnet18_spec *s);
+/* images (N, H, W, in_channels) -> the last stage's map before pooling
+ * (N, H', W', 8 width); H' = H / 32 (rounded up per stage), H / 16 with layer4 dilated. */
+avs_tensor *avs_resnet18_map(avs_ctx *ctx, const avs_params *p, const char *prefix, const avs_resnet18_spec *s,
+                             avs_tensor *images);
+
+/* torchvision's trunk (no dilation, its names). */
 int avs_resnet18_trunk_declare(avs_params *p, const char *prefix, int in_channels, int width);
-/* images (N, H, W, in_channels) -> features (N, 8 width). */
+/* images (N, H, W, in_channels) -> features (N, 8 width): the map average-pooled. */
 avs_tensor *avs_resnet18_trunk_forward(avs_ctx *ctx, const avs_params *p, const char *prefix, int in_channels,
                                        int width, avs_tensor *images);
 /* Every frame of clip (N, T, H, W, C) through the trunk -> (N, T, 8 width). */

@@ -75,13 +75,19 @@ int avs_unit_declare(avs_params *p, const char *conv, const char *bn, const avs_
   return rc ? rc : avs_unit_declare_bn(p, bn, s->out);
 }
 
+static avs_conv conv_params(const avs_conv_spec *s) {
+  avs_conv c = {0};
+  for (int i = 0; i < s->nsp; i++)
+    c.stride[i] = s->stride[i] ? s->stride[i] : 1, c.pad[i] = s->pad[i], c.dilation[i] = s->dilation[i];
+  return c;
+}
+
 avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
                           avs_tensor *x) {
   avs_tensor *w = avs_unit_param(p, "%s.weight", name);
   avs_tensor *b = s->bias ? avs_unit_param(p, "%s.bias", name) : NULL;
   if (!x || !w || (s->bias && !b)) return NULL;
-  avs_conv c = {0};
-  for (int i = 0; i < s->nsp; i++) c.stride[i] = s->stride[i] ? s->stride[i] : 1, c.pad[i] = s->pad[i];
+  avs_conv c = conv_params(s);
   avs_tensor *y = s->nsp == 3 ? avs_conv3d(ctx, x, w, b, c) : avs_conv2d(ctx, x, w, b, c);
   if (y) avs_layer_trace_add(name, s->nsp == 3 ? "conv3d" : "conv2d", y, w->numel + (b ? b->numel : 0),
                              y->numel * (w->numel / s->out));
@@ -120,8 +126,7 @@ avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv
   int folded = avs_ctx_train(ctx) ? 0 : avs_fold_get(w, b, &bn, &fw, &fb);
   if (folded < 0) return NULL;
   if (!folded) return avs_unit_bn(ctx, p, bn_name, avs_unit_conv(ctx, p, conv, s, x));
-  avs_conv c = {0};
-  for (int i = 0; i < s->nsp; i++) c.stride[i] = s->stride[i] ? s->stride[i] : 1, c.pad[i] = s->pad[i];
+  avs_conv c = conv_params(s);
   avs_tensor *y = s->nsp == 3 ? avs_conv3d(ctx, x, fw, fb, c) : avs_conv2d(ctx, x, fw, fb, c);
   if (y) avs_layer_trace_add(conv, s->nsp == 3 ? "conv3d" : "conv2d", y,
                              w->numel + (b ? b->numel : 0) + bn.weight->numel + bn.bias->numel,

@@ -17,6 +17,7 @@ typedef struct {
   int in, out;
   int k[3], stride[3], pad[3]; /* zero stride means 1 */
   bool bias;
+  int dilation[3];             /* zero means 1 */
 } avs_conv_spec;
 
 #define AVS_NAME_MAX 160

@@ -121,3 +121,9 @@ bool tst_close_ref(avs_st *st, const char *cs, const char *what, const float *go
   avs_tensor_free(&ref);
   return ok;
 }
+
+char *tst_beside(char *buf, size_t size, const char *ref, const char *name) {
+  const char *slash = strrchr(ref, '/');
+  snprintf(buf, size, "%.*s%s", slash ? (int)(slash - ref + 1) : 0, ref, name);
+  return buf;
+}

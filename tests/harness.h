@@ -4,6 +4,7 @@
 #define AVS_TEST_HARNESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "av/avs.h"
@@ -23,6 +24,9 @@ bool tst_has(avs_st *st, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* Compares got with the stored reference "<case>.<what>" (tst_close); a NULL got
  * (the op failed) counts as a failure. */
 bool tst_close_ref(avs_st *st, const char *cs, const char *what, const float *got, float atol, float rtol);
+/* The path of file `name` in the folder of `ref` (e.g. a model a generator
+ * wrote beside its reference file) into buf; returns buf. */
+char *tst_beside(char *buf, size_t size, const char *ref, const char *name);
 /* Integer / float / string metadata, aborting if missing. */
 long tst_meta_int(avs_st *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double tst_meta_float(avs_st *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -65,13 +65,13 @@ def read_safetensors(path):
 
 def read_checkpoint(path):
     if path.endswith((".pth", ".pt")):
-        args = types.SimpleNamespace(input=path, unsafe=False, key=None, strip_prefix=[], drop=[])
+        args = types.SimpleNamespace(unsafe=False, key=None, strip_prefix=[], drop=[])
         try:
             import torch  # noqa: F401  (pth2st needs it; fail here with a clear message)
         except ImportError:
             raise InflateError(f"PyTorch is not importable by {sys.executable}; run this with /usr/bin/python3")
         try:
-            tensors, _ = pth2st.convert(pth2st.load_state_dict(args), args)
+            tensors, _ = pth2st.convert(pth2st.load_state_dict(args, path), args, path)
         except pth2st.ConvertError as e:
             raise InflateError(str(e))
         return dict(tensors), {}

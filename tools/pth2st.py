@@ -7,6 +7,12 @@ metadata avs.arch, avs.version, avs.source plus any --meta key=value
 hyperparameters. Loading it in C (avs_params_load) checks every name and shape
 against the architecture's table.
 
+Several inputs merge into one model file (their names must not collide): Sound
+of Pixels keeps its three nets in three checkpoints, and `--arch sop
+sound_best.pth frame_best.pth synthesizer_best.pth sop.safetensors` writes them
+as one model, with the hyperparameters its tensors fix (ngf, num_downs,
+channels, frame_width) read from their shapes.
+
 Needs Debian's torch: run it with /usr/bin/python3."""
 import argparse
 import fnmatch
@@ -43,11 +49,13 @@ def parse_args(argv):
         "avs.arch/avs.version/avs.source and --meta hyperparameters. "
         "BatchNorm's num_batches_tracked counters are dropped; float64/float16/bfloat16 "
         "tensors become float32; other non-float tensors are refused unless --drop names them.",
-        epilog="example: /usr/bin/python3 tools/pth2st.py --arch r2plus1d_18 --meta classes=400 "
-        "r2plus1d_18.pth data/r2plus1d_18.safetensors",
+        epilog="examples: /usr/bin/python3 tools/pth2st.py --arch r2plus1d_18 --meta classes=400 "
+        "r2plus1d_18.pth data/r2plus1d_18.safetensors;  /usr/bin/python3 tools/pth2st.py --arch sop "
+        "sound_best.pth frame_best.pth synthesizer_best.pth sop.safetensors",
     )
-    p.add_argument("input", help="PyTorch file written by torch.save (a state_dict, a checkpoint "
-                   "dict holding one, or a whole nn.Module with --unsafe)")
+    p.add_argument("input", nargs="+", help="PyTorch file written by torch.save (a state_dict, a checkpoint "
+                   "dict holding one, or a whole nn.Module with --unsafe); several are merged into one "
+                   "model (--arch sop: its sound, frame and synthesizer checkpoints)")
     p.add_argument("output", help="safetensors file to write (written to a temporary name, then renamed)")
     p.add_argument("--arch", required=True, help="architecture name stored as avs.arch (required; "
                    "avs_params_load refuses a file whose avs.arch differs from the model's)")
@@ -82,28 +90,28 @@ def parse_args(argv):
     return args
 
 
-def load_state_dict(args):
+def load_state_dict(args, path):
     import torch
 
     try:
-        obj = torch.load(args.input, map_location="cpu", weights_only=not args.unsafe)
+        obj = torch.load(path, map_location="cpu", weights_only=not args.unsafe)
     except Exception as e:  # torch raises many kinds on foreign or damaged files
         text = str(e).strip()
         if not args.unsafe and "weights_only" in text:
             m = re.search(r"Unsupported (?:class|operand) (\S+)", text)
             what = f" ({m.group(1)})" if m else ""
-            raise ConvertError(f"{args.input} holds objects other than tensors{what}; if you trust the file, "
+            raise ConvertError(f"{path} holds objects other than tensors{what}; if you trust the file, "
                                "rerun with --unsafe")
         msg = f"{type(e).__name__}: {text.splitlines()[0]}" if text else type(e).__name__
-        raise ConvertError(f"{args.input} is not a readable PyTorch file ({msg})")
+        raise ConvertError(f"{path} is not a readable PyTorch file ({msg})")
 
     if isinstance(obj, torch.nn.Module):
         obj = obj.state_dict()
     if not isinstance(obj, dict):
-        raise ConvertError(f"{args.input} holds a {type(obj).__name__}, not a state_dict")
+        raise ConvertError(f"{path} holds a {type(obj).__name__}, not a state_dict")
     if args.key is not None:
         if args.key not in obj:
-            raise ConvertError(f"{args.input} has no entry '{args.key}' (entries: {', '.join(map(str, obj))})")
+            raise ConvertError(f"{path} has no entry '{args.key}' (entries: {', '.join(map(str, obj))})")
         obj = obj[args.key]
     elif not any(isinstance(v, torch.Tensor) for v in obj.values()):
         for k in ("state_dict", "model_state_dict", "model", "net"):
@@ -111,16 +119,16 @@ def load_state_dict(args):
                 obj = obj[k]
                 break
         else:
-            raise ConvertError(f"{args.input} holds no tensors at its top level; name the entry holding "
+            raise ConvertError(f"{path} holds no tensors at its top level; name the entry holding "
                                f"the state_dict with --key (entries: {', '.join(map(str, obj))})")
     if isinstance(obj, torch.nn.Module):
         obj = obj.state_dict()
     if not isinstance(obj, dict):
-        raise ConvertError(f"{args.input}: the state_dict is a {type(obj).__name__}, not a dict")
+        raise ConvertError(f"{path}: the state_dict is a {type(obj).__name__}, not a dict")
     return obj
 
 
-def convert(sd, args):
+def convert(sd, args, path):
     """(name, float32 little-endian numpy array) list in state_dict order, and the dropped names."""
     import numpy as np
     import torch
@@ -158,8 +166,53 @@ def convert(sd, args):
             raise ConvertError(f"tensor '{name}' has float64 values outside float32's range")
         out.append((name, a))
     if not out:
-        raise ConvertError(f"{args.input}: no tensors left to convert")
+        raise ConvertError(f"{path}: no tensors left to convert")
     return out, dropped
+
+
+def merge(parts):
+    """The (tensors, dropped) of several inputs, in input order, as one; names must not collide."""
+    tensors, dropped, origin = [], [], {}
+    for path, (t, d) in parts:
+        for name, a in t:
+            if name in origin:
+                raise ConvertError(f"tensor '{name}' is in both {origin[name]} and {path}")
+            origin[name] = path
+            tensors.append((name, a))
+        dropped += d
+    return tensors, dropped
+
+
+def sop_hparams(tensors):
+    """Sound of Pixels (fusion/sop.h): the hyperparameters the tensors fix."""
+    shapes = {n: a.shape for n, a in tensors}
+    parts = {"sound net (sound_best.pth)": "unet_block.model.0.weight", "frame net (frame_best.pth)":
+             "features.0.weight", "synthesizer (synthesizer_best.pth)": "scale"}
+    missing = [what for what, name in parts.items() if name not in shapes]
+    if missing or "unet_block.model.4.weight" not in shapes or "fc.weight" not in shapes:
+        raise ConvertError("--arch sop merges the sound net, frame net and synthesizer; missing: "
+                           + ", ".join(missing or ["unet_block.model.4.weight / fc.weight"]))
+    k = shapes["unet_block.model.4.weight"][0]
+    if shapes["fc.weight"][0] != k or shapes["scale"][0] != k:
+        raise ConvertError(f"the nets disagree on fc_dim: sound {k}, frame {shapes['fc.weight'][0]}, "
+                           f"synthesizer {shapes['scale'][0]} (files of different models?)")
+    # level l of the U-Net is nested l deep: unet_block.model.1.model.3.model...
+    levels = max(n.count(".model") for n in shapes if n.startswith("unet_block."))
+    return {"ngf": shapes["unet_block.model.0.weight"][0], "num_downs": levels, "channels": k,
+            "frame_width": shapes["features.0.weight"][0]}
+
+
+ARCH_HPARAMS = {"sop": sop_hparams}  # hyperparameters read from the tensors, by --arch
+
+
+def hparams(args, tensors):
+    """--meta with what the architecture's tensors fix; a --meta value contradicting them is an error."""
+    meta = dict(args.meta)
+    for k, v in ARCH_HPARAMS.get(args.arch, lambda t: {})(tensors).items():
+        if k in meta and meta[k] != str(v):
+            raise ConvertError(f"--meta {k}={meta[k]}, but the tensors have {k} {v}")
+        meta[k] = str(v)
+    return meta
 
 
 def write_safetensors(path, tensors, metadata):
@@ -188,17 +241,17 @@ def write_safetensors(path, tensors, metadata):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        if not os.path.isfile(args.input):  # before the slow torch import
-            raise ConvertError(f"cannot open {args.input}: "
-                               f"{'is a directory' if os.path.isdir(args.input) else 'no such file'}")
+        for path in args.input:  # before the slow torch import
+            if not os.path.isfile(path):
+                raise ConvertError(f"cannot open {path}: "
+                                   f"{'is a directory' if os.path.isdir(path) else 'no such file'}")
         try:
             import torch  # noqa: F401
         except ImportError:
             raise ConvertError(f"PyTorch is not importable by {sys.executable}; run this with /usr/bin/python3")
-        sd = load_state_dict(args)
-        tensors, dropped = convert(sd, args)
+        tensors, dropped = merge([(path, convert(load_state_dict(args, path), args, path)) for path in args.input])
         meta = {"avs.arch": args.arch, "avs.version": avs_version(),
-                "avs.source": os.path.basename(args.input), **args.meta}
+                "avs.source": "+".join(os.path.basename(path) for path in args.input), **hparams(args, tensors)}
         write_safetensors(args.output, tensors, meta)
     except ConvertError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)

@@ -181,6 +181,40 @@ static inline bool ac_grad(avs_st *st, const char *cs, const avs_tensor *t, doub
   return ok;
 }
 
+/* Every gradient listed in "<cs>.params" against the reference's summaries
+ * (ac_grad, ac_grad_round), the bound widened by its "<cs>.train_dev"; one check. */
+static inline void ac_check_grads(avs_st *st, const char *cs, const avs_params *p) {
+  const char *names = tst_meta_str(st, "%s.params", cs);
+  char *buf = strdup(names), why[320] = "";
+  int n = 0, bad = 0, n_round = 0;
+  double worst = 0, worst_round = 0;
+  avs_tensor *dev = tst_tensor(st, "%s.train_dev", cs);
+  double tol = fmax(AC_GRAD_TOL, DEV_FACTOR * dev->data[0]);
+  for (char *save = NULL, *e = strtok_r(buf, ",", &save); e; e = strtok_r(NULL, ",", &save), n++) {
+    avs_tensor *t = avs_params_find(p, e);
+    char w[320];
+    bool round = t && t->grad && tst_has(st, "%s.g.%s.round", cs, e);
+    n_round += round;
+    if (!t) snprintf(w, sizeof w, "no tensor %s", e);
+    if (!t || !(round ? ac_grad_round(st, cs, t, &worst_round, w, sizeof w)
+                      : ac_grad(st, cs, t, tol, &worst, w, sizeof w))) {
+      if (!bad++) snprintf(why, sizeof why, "%s", w);
+      printf("     %s: %s\n", cs, w);
+    }
+  }
+  free(buf);
+  char round_note[160] = "";
+  if (n_round)
+    snprintf(round_note, sizeof round_note, "; %d zero up to rounding, norms at %.2fx PyTorch float32's "
+             "(bound %.0fx)", n_round, worst_round, AC_ROUND_FACTOR);
+  tst_true(!bad,
+           "%s gradients of %d parameters (sample, norm, projection) within %.1e (max of %.0e and %.0fx PyTorch "
+           "float32's deviation %.1e); worst %.2e%s%s%s",
+           cs, n - n_round, tol, AC_GRAD_TOL, DEV_FACTOR, dev->data[0], worst, round_note,
+           bad ? "; first bad: " : "", why);
+  avs_tensor_free(&dev);
+}
+
 static inline void ac_train(avs_st *st, const char *cs, avs_action_model *m) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
   avs_tensor *x = ac_input(st, cs, "train_x"), *ly = tst_tensor(st, "%s.train_y", cs);
@@ -194,35 +228,7 @@ static inline void ac_train(avs_st *st, const char *cs, avs_action_model *m) {
     char what[96];
     snprintf(what, sizeof what, "%s train loss", cs);
     tst_close(what, loss->data, wl->data, 1, 0, (float)AC_LOGIT_TOL);
-    const char *names = tst_meta_str(st, "%s.params", cs);
-    char *buf = strdup(names), why[320] = "";
-    int n = 0, bad = 0, n_round = 0;
-    double worst = 0, worst_round = 0;
-    avs_tensor *dev = tst_tensor(st, "%s.train_dev", cs);
-    double tol = fmax(AC_GRAD_TOL, DEV_FACTOR * dev->data[0]);
-    for (char *save = NULL, *e = strtok_r(buf, ",", &save); e; e = strtok_r(NULL, ",", &save), n++) {
-      avs_tensor *t = avs_params_find(&m->params, e);
-      char w[320];
-      bool round = t && t->grad && tst_has(st, "%s.g.%s.round", cs, e);
-      n_round += round;
-      if (!t) snprintf(w, sizeof w, "no tensor %s", e);
-      if (!t || !(round ? ac_grad_round(st, cs, t, &worst_round, w, sizeof w)
-                        : ac_grad(st, cs, t, tol, &worst, w, sizeof w))) {
-        if (!bad++) snprintf(why, sizeof why, "%s", w);
-        printf("     %s: %s\n", cs, w);
-      }
-    }
-    free(buf);
-    char round_note[160] = "";
-    if (n_round)
-      snprintf(round_note, sizeof round_note, "; %d zero up to rounding, norms at %.2fx PyTorch float32's "
-               "(bound %.0fx)", n_round, worst_round, AC_ROUND_FACTOR);
-    tst_true(!bad,
-             "%s gradients of %d parameters (sample, norm, projection) within %.1e (max of %.0e and %.0fx PyTorch "
-             "float32's deviation %.1e); worst %.2e%s%s%s",
-             cs, n - n_round, tol, AC_GRAD_TOL, DEV_FACTOR, dev->data[0], worst, round_note,
-             bad ? "; first bad: " : "", why);
-    avs_tensor_free(&dev);
+    ac_check_grads(st, cs, &m->params);
   }
   avs_tensor_free(&x), avs_tensor_free(&ly), avs_tensor_free(&wl);
   avs_ctx_free(&ctx);

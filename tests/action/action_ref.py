@@ -250,12 +250,11 @@ def grad_dev(name, g32, g64, norm, proj):
     return max(rel_dev(g32, g64), abs(norm32 - norm) / norm if norm else 0, abs(proj32 - proj) / norm if norm else 0)
 
 
-def train_step(m32, m64, x, y):
-    """The float64 train step's loss and gradient summaries, keyed by tensor suffix, and
-    PyTorch float32's largest deviation from it (gradients zero up to rounding excluded)."""
-    g32 = train_grads(m32, x, y)[1]
-    loss, g64 = train_grads(m64, x.double(), y)
-    out = {"train_loss": np.array([loss.item()], np.float32)}
+def grad_summaries(g32, g64):
+    """Summaries of the float64 gradients g64 (name -> tensor) keyed by tensor suffix
+    (g.<name>.sample / .norm / .proj, or .round), "train_dev", and PyTorch float32's
+    largest deviation from them, g32 (gradients zero up to rounding excluded)."""
+    out = {}
     worst, top = 0, max(g.norm().item() for g in g64.values())
     for name, g in g64.items():
         if g.norm().item() < ZERO_GRAD * top:
@@ -267,6 +266,16 @@ def train_step(m32, m64, x, y):
         out[f"g.{name}.norm"] = np.array([norm], np.float32)
         out[f"g.{name}.proj"] = np.array([proj], np.float32)
     out["train_dev"] = np.array([worst], np.float32)
+    return out, worst
+
+
+def train_step(m32, m64, x, y):
+    """The float64 train step's loss and gradient summaries (grad_summaries) and PyTorch
+    float32's largest deviation from it."""
+    g32 = train_grads(m32, x, y)[1]
+    loss, g64 = train_grads(m64, x.double(), y)
+    out, worst = grad_summaries(g32, g64)
+    out["train_loss"] = np.array([loss.item()], np.float32)
     return out, loss.item(), worst, list(g64)
 
 

@@ -17,8 +17,7 @@ int main(int argc, char **argv) {
   if (argc < 2) return 2;
   avs_st *st = tst_open(argv[1]);
   char path[1024];
-  const char *slash = strrchr(argv[1], '/');
-  snprintf(path, sizeof path, "%.*s%s", slash ? (int)(slash - argv[1] + 1) : 0, argv[1], tst_meta_str(st, "model"));
+  tst_beside(path, sizeof path, argv[1], tst_meta_str(st, "model"));
 
   avs_action_model *m = NULL;
   int rc = avs_action_model_load(path, &m);

@@ -37,7 +37,7 @@ static avs_pool c3d_pool(int i) {
 
 static avs_conv_spec c3d_conv(const avs_c3d_cfg *cfg, int i) {
   int in = i ? cfg->channels * c3d_table[i - 1].width : 3;
-  return (avs_conv_spec){3, in, cfg->channels * c3d_table[i].width, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, true};
+  return (avs_conv_spec){3, in, cfg->channels * c3d_table[i].width, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, true, {0}};
 }
 
 /* fc6's input features: the pool5 output volume for the configured clip size. */

@@ -64,13 +64,13 @@ int avs_i3d_declare(avs_params *p, const avs_i3d_cfg *cfg) {
   for (int l = 0; l < N_LAYERS && !rc; l++) {
     const i3d_layer *L = &i3d_layers[l];
     if (L->kind == L_UNIT) {
-      avs_conv_spec s = {3, c, L->out[0], {L->k[0], L->k[1], L->k[2]}, {1, 1, 1}, {0}, false};
+      avs_conv_spec s = {3, c, L->out[0], {L->k[0], L->k[1], L->k[2]}, {1, 1, 1}, {0}, false, {0}};
       rc = avs_unit_declare(p, avs_unit_name(conv, "%s.conv3d", L->name), avs_unit_name(bn, "%s.bn", L->name), &s);
       c = L->out[0];
     } else if (L->kind == L_MIXED) {
       for (int u = 0; u < 6 && !rc; u++) {
         int in = mixed_units[u].from < 0 ? c : L->out[mixed_units[u].from], k = mixed_units[u].k;
-        avs_conv_spec s = {3, in, L->out[mixed_units[u].out], {k, k, k}, {1, 1, 1}, {0}, false};
+        avs_conv_spec s = {3, in, L->out[mixed_units[u].out], {k, k, k}, {1, 1, 1}, {0}, false, {0}};
         rc = avs_unit_declare(p, avs_unit_name(conv, "%s.%s.conv3d", L->name, mixed_units[u].name),
                               avs_unit_name(bn, "%s.%s.bn", L->name, mixed_units[u].name), &s);
       }
@@ -78,7 +78,7 @@ int avs_i3d_declare(avs_params *p, const avs_i3d_cfg *cfg) {
     }
   }
   if (rc) return rc;
-  avs_conv_spec logits = {3, c, cfg->base.classes, {1, 1, 1}, {1, 1, 1}, {0}, true};
+  avs_conv_spec logits = {3, c, cfg->base.classes, {1, 1, 1}, {1, 1, 1}, {0}, true, {0}};
   return avs_unit_declare_conv(p, "logits.conv3d", &logits);
 }
 
@@ -129,7 +129,7 @@ static avs_tensor *unit(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cf
   avs_tensor *w = avs_unit_param(p, "%s.conv3d.weight", name);
   if (!x || !w) return NULL;
   avs_conv_spec spec = {3, (int)w->shape[1], (int)w->shape[0], {(int)w->shape[2], (int)w->shape[3], (int)w->shape[4]},
-                        {s[0], s[1], s[2]}, {0}, false};
+                        {s[0], s[1], s[2]}, {0}, false, {0}};
   x = avs_i3d_conv_bn(ctx, p, avs_unit_name(conv, "%s.conv3d", name), avs_unit_name(bn, "%s.bn", name), I3D_BN_EPS,
                       I3D_BN_MOMENTUM, &spec, pad_same(ctx, x, spec.k, s), cfg->norm_eval);
   return avs_relu(ctx, x);
@@ -183,7 +183,7 @@ avs_tensor *avs_i3d_features(avs_ctx *ctx, const avs_params *p, const avs_i3d_cf
 avs_tensor *avs_i3d_forward(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cfg, avs_tensor *clip) {
   avs_tensor *x = avs_i3d_features(ctx, p, cfg, clip);
   if (cfg->dropout > 0) x = avs_dropout(ctx, x, cfg->dropout);
-  avs_conv_spec logits = {3, x ? (int)x->shape[4] : 1, cfg->base.classes, {1, 1, 1}, {1, 1, 1}, {0}, true};
+  avs_conv_spec logits = {3, x ? (int)x->shape[4] : 1, cfg->base.classes, {1, 1, 1}, {1, 1, 1}, {0}, true, {0}};
   x = avs_unit_conv(ctx, p, "logits.conv3d", &logits, x);
   x = avs_adaptive_avg_pool3d(ctx, x, 1, 1, 1); /* mean of the per-time logits */
   return x ? avs_reshape(ctx, x, 2, AVS_SHAPE(x->shape[0], cfg->base.classes)) : NULL;

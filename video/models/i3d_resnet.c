@@ -15,7 +15,7 @@ static bool has_nonlocal(const avs_i3d_resnet_cfg *c, int l, int b) {
 
 /* A conv as spec'd, kernel kt x k x k, spatial stride s, "same" spatial padding. */
 static avs_conv_spec conv_spec(int in, int out, int kt, int k, int s) {
-  return (avs_conv_spec){3, in, out, {kt, k, k}, {1, s, s}, {kt / 2, k / 2, k / 2}, false};
+  return (avs_conv_spec){3, in, out, {kt, k, k}, {1, s, s}, {kt / 2, k / 2, k / 2}, false, {0}};
 }
 
 /* ---- parameter table ---- */

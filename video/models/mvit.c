@@ -106,7 +106,7 @@ int avs_mvit_declare(avs_params *p, const avs_mvit_cfg *c) {
       !avs_params_add(p, "pos_embed_temporal", 3, AVS_SHAPE(1, t, d)) ||
       !avs_params_add(p, "pos_embed_class", 3, AVS_SHAPE(1, 1, d)))
     return avs_errcode();
-  avs_conv_spec embed = {3, 3, d, {3, 7, 7}, {2, 4, 4}, {1, 3, 3}, true};
+  avs_conv_spec embed = {3, 3, d, {3, 7, 7}, {2, 4, 4}, {1, 3, 3}, true, {0}};
   if ((rc = avs_unit_declare_conv(p, "patch_embed.proj", &embed))) return rc;
   for (int i = 0; i < c->depth; i++)
     if ((rc = declare_block(p, c, i, &b[i]))) return rc;
@@ -229,7 +229,7 @@ avs_tensor *avs_mvit_forward(avs_ctx *ctx, const avs_params *p, const avs_mvit_c
   int64_t B = clip->shape[0], D = c->dim;
   int thw[3] = {c->base.frames / 2, c->base.height / 4, c->base.width / 4};
   int64_t hw = (int64_t)thw[1] * thw[2];
-  avs_conv_spec embed = {3, 3, (int)D, {3, 7, 7}, {2, 4, 4}, {1, 3, 3}, true};
+  avs_conv_spec embed = {3, 3, (int)D, {3, 7, 7}, {2, 4, 4}, {1, 3, 3}, true, {0}};
   avs_tensor *x = avs_unit_conv(ctx, p, "patch_embed.proj", &embed, clip);
   x = avs_reshape(ctx, x, 3, AVS_SHAPE(B, -1, D)); /* tokens (t h w) */
   /* pos[t*hw + s] = spatial[s] + temporal[t] */

@@ -55,7 +55,7 @@ int avs_timesformer_declare(avs_params *p, const avs_timesformer_cfg *c) {
       !avs_params_add(p, "model.pos_embed", 3, AVS_SHAPE(1, gh * gw + 1, d)) ||
       !avs_params_add(p, "model.time_embed", 3, AVS_SHAPE(1, c->base.frames, d)))
     return avs_errcode();
-  avs_conv_spec embed = {2, 3, d, {c->patch, c->patch}, {c->patch, c->patch}, {0}, true};
+  avs_conv_spec embed = {2, 3, d, {c->patch, c->patch}, {c->patch, c->patch}, {0}, true, {0}};
   if ((rc = avs_unit_declare_conv(p, "model.patch_embed.proj", &embed))) return rc;
   for (int i = 0; i < c->depth; i++) {
     char b[AVS_NAME_MAX];
@@ -138,7 +138,7 @@ avs_tensor *avs_timesformer_forward(avs_ctx *ctx, const avs_params *p, const avs
   int64_t B = clip->shape[0], T = c->base.frames, D = c->dim, s = (int64_t)gh * gw;
   /* Patch embedding of every frame, + the spatial positions. */
   avs_tensor *x = avs_reshape(ctx, clip, 4, AVS_SHAPE(B * T, c->base.height, c->base.width, 3));
-  avs_conv_spec embed = {2, 3, (int)D, {c->patch, c->patch}, {c->patch, c->patch}, {0}, true};
+  avs_conv_spec embed = {2, 3, (int)D, {c->patch, c->patch}, {c->patch, c->patch}, {0}, true, {0}};
   x = avs_reshape(ctx, avs_unit_conv(ctx, p, "model.patch_embed.proj", &embed, x), 3, AVS_SHAPE(B * T, s, D));
   x = avs_add(ctx, x, avs_reshape(ctx, avs_slice(ctx, pos, 1, 1, 1 + s, 1), 2, AVS_SHAPE(s, D)));
   /* + the frames' positions, tokens reordered (b t) s -> b (s t). */

@@ -30,12 +30,12 @@ static avs_block_conv vr_block_conv(vr_kind kind, int stage) {
 
 static avs_block_spec vr_stage(vr_kind kind, int stage) {
   return (avs_block_spec){stage ? vr_widths[stage - 1] : 64, vr_widths[stage], stage ? 2 : 1,
-                          vr_block_conv(kind, stage)};
+                          vr_block_conv(kind, stage), 0, 0};
 }
 
-static const avs_conv_spec stem_3d = {3, 3, 64, {3, 7, 7}, {1, 2, 2}, {1, 3, 3}, false};
-static const avs_conv_spec stem_spatial = {3, 3, 45, {1, 7, 7}, {1, 2, 2}, {0, 3, 3}, false};
-static const avs_conv_spec stem_temporal = {3, 45, 64, {3, 1, 1}, {1, 1, 1}, {1, 0, 0}, false};
+static const avs_conv_spec stem_3d = {3, 3, 64, {3, 7, 7}, {1, 2, 2}, {1, 3, 3}, false, {0}};
+static const avs_conv_spec stem_spatial = {3, 3, 45, {1, 7, 7}, {1, 2, 2}, {0, 3, 3}, false, {0}};
+static const avs_conv_spec stem_temporal = {3, 45, 64, {3, 1, 1}, {1, 1, 1}, {1, 0, 0}, false, {0}};
 
 static int vr_declare(avs_params *p, const avs_video_resnet_cfg *cfg, vr_kind kind) {
   static const char *layers[4] = {"layer1", "layer2", "layer3", "layer4"};
