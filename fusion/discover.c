@@ -146,16 +146,22 @@ int avs_sep_discover(const avs_model *m, const float *window, const avs_image *f
   float min_share = o->min_share > 0 ? o->min_share : 0.1f;
   int want = o->sources > 0 ? (o->sources < AVS_DISCOVER_MAX ? o->sources : AVS_DISCOVER_MAX) : AVS_DISCOVER_MAX;
   int picked[AVS_DISCOVER_MAX];
-  for (int i = 0; !rc && i < N_CAND && r->n < want; i++) {
-    if (!o->sources && c[i].share < min_share) break;
-    bool fresh = true;
-    for (int k = 0; fresh && k < r->n; k++)
-      fresh = iou(c[i].box, c[picked[k]].box) < 0.3f && cosine(c[i].mask, c[picked[k]].mask, plane) < 0.85f;
-    if (!fresh) continue;
-    picked[r->n] = i;
-    memcpy(r->src[r->n].box, c[i].box, sizeof c[i].box);
-    r->src[r->n++].share = c[i].share;
-  }
+  bool taken[N_CAND] = {false};
+  /* A forced count relaxes the rules pass by pass: distinct masks and places,
+   * then distinct places only, then the next best. */
+  for (int pass = 0; !rc && pass < (o->sources ? 3 : 1); pass++)
+    for (int i = 0; i < N_CAND && r->n < want; i++) {
+      if (taken[i] || (!o->sources && c[i].share < min_share)) continue;
+      bool fresh = true;
+      for (int k = 0; fresh && k < r->n; k++)
+        fresh = (pass > 1 || iou(c[i].box, c[picked[k]].box) < 0.3f) &&
+                (pass > 0 || cosine(c[i].mask, c[picked[k]].mask, plane) < 0.85f);
+      if (!fresh) continue;
+      taken[i] = true;
+      picked[r->n] = i;
+      memcpy(r->src[r->n].box, c[i].box, sizeof c[i].box);
+      r->src[r->n++].share = c[i].share;
+    }
   c[0].mask = first_mask; /* the block's start, for release() */
   release(c);
   return rc;

@@ -6,6 +6,7 @@
 #include "audio/logfreq.h"
 #include "av/ops.h"
 #include "av/status.h"
+#include "fusion/separation.h"
 #include "fusion/sop.h"
 
 #define SOP_MAX_DOWNS 12 /* 4096 bins or frames at least: far past any spectrogram it is given */
@@ -79,3 +80,39 @@ avs_tensor *avs_sop_forward_pixels(avs_ctx *ctx, const avs_params *p, const avs_
   avs_tensor *feats = avs_sop_sound_forward(ctx, p, cfg, logmag);
   return avs_sigmoid(ctx, avs_sop_synth_pixels(ctx, p, cfg, feats, avs_sop_frame_pixels(ctx, p, cfg, frames)));
 }
+
+/* ---- the separation kind's descriptor (fusion/separation.h) ---- */
+
+static void sop_geometry(const void *cfg, avs_sep_geometry *g) {
+  const avs_sop_cfg *c = cfg;
+  /* time STFT frames of hop 256 with centre padding: 256 * time - 1 samples (65535 for 256). */
+  *g = (avs_sep_geometry){.rate = AVS_SOP_RATE, .n_fft = 2 * AVS_SOP_BINS - 2, .hop = 256, .samples = 256 * c->time - 1,
+                          .bins = AVS_SOP_BINS, .time = c->time, .freq = c->freq, .frames = c->frames,
+                          .height = c->height, .width = c->width, .norm = "imagenet"};
+}
+
+static int sop_audio_input(const void *cfg, const float *mag, float *logmag) {
+  const avs_sop_cfg *c = cfg;
+  return avs_sop_logmag(c, mag, c->time, logmag);
+}
+
+static avs_tensor *sop_audio(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag) {
+  return avs_sop_sound_forward(ctx, p, cfg, logmag);
+}
+
+static avs_tensor *sop_visual(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *crops) {
+  return avs_sop_frame_forward(ctx, p, cfg, crops);
+}
+
+static avs_tensor *sop_masks(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *feats, avs_tensor *vis) {
+  return avs_sop_synth_forward(ctx, p, cfg, feats, vis);
+}
+
+static const avs_sep_task sop_task = {.geometry = sop_geometry, .audio_input = sop_audio_input, .audio = sop_audio,
+                                      .visual = sop_visual, .masks = sop_masks};
+
+AVS_ARCH_DECLARE_GLUE(sop, avs_sop_cfg)
+const avs_arch avs_arch_sop = {
+    .name = "sop", .title = "Sound of Pixels: U-Net sound net, dilated ResNet-18 frame net, synthesizer (Zhao et al., ECCV 2018)",
+    .kind = AVS_KIND_SEPARATION, .task = &sop_task,
+    AVS_ARCH_FIELDS(sop, avs_sop_cfg, sop_default, sop_hparams)};

@@ -72,7 +72,7 @@ static int level_width(const avs_xattn_cfg *c, int i) { return c->ngf << (i - 1 
 
 /* down.i: level i -> i+1; bias (and no BN) on the first only. */
 static avs_conv_spec down_spec(const avs_xattn_cfg *c, int i) {
-  return (avs_conv_spec){2, i ? level_width(c, i) : 1, level_width(c, i + 1), {4, 4}, {2, 2}, {1, 1}, i == 0};
+  return (avs_conv_spec){2, i ? level_width(c, i) : 1, level_width(c, i + 1), {4, 4}, {2, 2}, {1, 1}, i == 0, {0}};
 }
 
 /* up.j: level down-j -> down-j-1 (after a bilinear x2): to that level's width, or K
@@ -81,15 +81,15 @@ static avs_conv_spec down_spec(const avs_xattn_cfg *c, int i) {
 static avs_conv_spec up_spec(const avs_xattn_cfg *c, int j) {
   int from = c->down - j, to = from - 1;
   int in = j ? 2 * level_width(c, from) : c->dim;
-  return (avs_conv_spec){2, in, to ? level_width(c, to) : c->mask_channels, {3, 3}, {1, 1}, {1, 1}, to == 0};
+  return (avs_conv_spec){2, in, to ? level_width(c, to) : c->mask_channels, {3, 3}, {1, 1}, {1, 1}, to == 0, {0}};
 }
 
-static const avs_conv_spec stem_spec_base = {3, 3, 0, {3, 7, 7}, {1, 2, 2}, {1, 3, 3}, false};
+static const avs_conv_spec stem_spec_base = {3, 3, 0, {3, 7, 7}, {1, 2, 2}, {1, 3, 3}, false, {0}};
 
 /* video.layer<i+1>'s first block: 3-D convs without stride for layer1, no-temporal /2 after. */
 static avs_block_spec stage_spec(const avs_xattn_cfg *c, int i) {
   int out = c->vwidth << i, in = i ? out / 2 : c->vwidth;
-  return (avs_block_spec){in, out, i ? 2 : 1, i ? AVS_BLOCK_CONV_NO_TEMPORAL : AVS_BLOCK_CONV3D};
+  return (avs_block_spec){in, out, i ? 2 : 1, i ? AVS_BLOCK_CONV_NO_TEMPORAL : AVS_BLOCK_CONV3D, 0, 0};
 }
 
 static const char *const stage_names[XA_VSTAGES] = {"video.layer1", "video.layer2", "video.layer3", "video.layer4"};

@@ -21,7 +21,7 @@ struct avs_trainer {
   int n_params;
   avs_optim *opt;
   int epoch;        /* epochs completed */
-  double best;      /* best validation score so far (-1: none) */
+  double best;      /* best validation score so far (-inf: none) */
   cJSON *history;   /* array of epoch records */
 };
 
@@ -91,7 +91,7 @@ static int load_state(avs_trainer *t, const char *dir) {
   }
   const char *best = avs_st_meta(st, "train.best");
   if (!best) best = avs_st_meta(st, "train.best_top1"); /* checkpoints of avtrain action before the trainer core */
-  t->best = best ? atof(best) : -1;
+  t->best = best ? strtod(best, NULL) : -INFINITY;
   if (!avs_read_text(history_path, &text)) {
     cJSON *h = cJSON_Parse(text);
     if (cJSON_IsArray(h)) cJSON_Delete(t->history), t->history = h;
@@ -142,7 +142,7 @@ int avs_trainer_new(avs_model *m, const avs_trainer_cfg *cfg, bool resume, avs_t
     free(t);
     return avs_seterr(AVS_ENOMEM, "out of memory");
   }
-  t->m = m, t->cfg = *cfg, t->best = -1;
+  t->m = m, t->cfg = *cfg, t->best = -INFINITY;
   int rc = AVS_OK;
   if (!(t->params = avs_model_trainable(m, &t->n_params))) {
     rc = avs_errcode();

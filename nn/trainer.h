@@ -63,7 +63,7 @@ void avs_trainer_free(avs_trainer **t);
 /* Epochs from the checkpoint's position to cfg->epochs. */
 int avs_trainer_run(avs_trainer *t, const avs_trainer_task *task);
 int avs_trainer_epochs_done(const avs_trainer *t);
-double avs_trainer_best(const avs_trainer *t); /* -1 before any validation */
+double avs_trainer_best(const avs_trainer *t); /* -inf before any validation */
 
 /* The checkpoint's model (kind and, if given, architecture checked) or NULL in
  * *m with 0 when dir holds none. */

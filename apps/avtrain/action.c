@@ -83,15 +83,15 @@ typedef struct {
   int64_t correct, seen;
   int *labels;
   app_progress pr;
+  char what[64]; /* the progress line's label: lives as long as the line */
 } action_job;
 
 static void epoch_begin(void *user, int epoch) {
   action_job *j = user;
   avs_rng_seed(&j->crop, (uint64_t)j->o->seed * 31 + (uint64_t)epoch * 7919 + 3);
   j->correct = j->seen = 0;
-  char what[64];
-  snprintf(what, sizeof what, "epoch %d/%d", epoch + 1, j->o->epochs);
-  app_progress_start(&j->pr, what, j->train->n);
+  snprintf(j->what, sizeof j->what, "epoch %d/%d", epoch + 1, j->o->epochs);
+  app_progress_start(&j->pr, j->what, j->train->n);
 }
 
 static void on_progress(void *user, int epoch, int done, int total) {

@@ -48,14 +48,14 @@ typedef struct {
   avs_rng rng;
   int *val_clips, n_val;
   app_progress pr;
+  char what[64]; /* the progress line's label: lives as long as the line */
 } sep_job;
 
 static void epoch_begin(void *user, int epoch) {
   sep_job *j = user;
   avs_rng_seed(&j->rng, (uint64_t)j->o->seed * 7919 + (uint64_t)epoch * 104729 + 5);
-  char what[64];
-  snprintf(what, sizeof what, "epoch %d/%d", epoch + 1, j->o->epochs);
-  app_progress_start(&j->pr, what, j->train->n_clips);
+  snprintf(j->what, sizeof j->what, "epoch %d/%d", epoch + 1, j->o->epochs);
+  app_progress_start(&j->pr, j->what, j->train->n_clips);
 }
 
 static void on_progress(void *user, int epoch, int done, int total) {
