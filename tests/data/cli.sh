@@ -34,6 +34,15 @@ expect_fail "unknown kind" 2 "$OUT/k" "unknown kind" -- synth --kind drums --cou
 expect_fail "count 0" 2 "$OUT/c0" "count" -- synth --kind actions --count 0 --out "$OUT/c0"
 expect_fail "negative count" 2 "$OUT/cn" "count" -- synth --kind actions --count -3 --out "$OUT/cn"
 expect_fail "count not a number" 2 "$OUT/cx" "count" -- synth --kind actions --count many --out "$OUT/cx"
+# split fractions: not a number, infinite, out of range, adding up to more than 1
+expect_fail "val nan" 2 "$OUT/fn" "val" -- synth --kind actions --count 4 --val nan --out "$OUT/fn"
+expect_fail "test nan" 2 "$OUT/fn" "test" -- synth --kind actions --count 4 --test nan --out "$OUT/fn"
+expect_fail "test -nan" 2 "$OUT/fn" "test" -- synth --kind actions --count 4 --test -nan --out "$OUT/fn"
+expect_fail "val inf" 2 "$OUT/fn" "val" -- synth --kind actions --count 4 --val inf --out "$OUT/fn"
+expect_fail "test 1e400" 2 "$OUT/fn" "test" -- synth --kind actions --count 4 --test 1e400 --out "$OUT/fn"
+expect_fail "val negative" 2 "$OUT/fn" "val" -- synth --kind actions --count 4 --val -0.1 --out "$OUT/fn"
+expect_fail "val + test > 1" 2 "$OUT/fn" "more than 1" -- synth --kind actions --count 4 --val 0.6 --test 0.5 --out "$OUT/fn"
+[ -e "$OUT/fn" ] && bad "bad fractions: created the output folder" || ok "bad fractions: no output folder"
 expect_fail "missing soundfont" 1 "$OUT/sf" "soundfont not found: $OUT/none.sf2" -- \
   synth --kind music --count 2 --out "$OUT/sf" --soundfont "$OUT/none.sf2"
 [ -e "$OUT/sf" ] && bad "missing soundfont: created the output folder" || ok "missing soundfont: no output folder"
