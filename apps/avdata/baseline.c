@@ -19,6 +19,7 @@
 
 #include "apps/avdata/avdata.h"
 #include "apps/common/cli.h"
+#include "apps/common/output.h"
 #include "apps/common/progress.h"
 #include "audio/audio_file.h"
 #include "audio/metrics.h"
@@ -26,6 +27,7 @@
 #include "av/gemm.h"
 #include "av/rng.h"
 #include "av/status.h"
+#include "data/manifest.h"
 
 static const char *usage =
     "Usage: avdata baseline DIR [options]\n"
@@ -58,11 +60,12 @@ static const char *method_what[N_METHODS] = {"ideal ratio mask (oracle)", "ideal
 
 typedef struct {
   int cls;
-  char stem[512];
+  const char *stem; /* resolved path */
 } source;
 
+/* A clip's sounding sources with a stem and a class (at most MAX_SRC). */
 typedef struct {
-  char id[128], mix[512];
+  const avs_manifest_clip *c;
   int n;
   source src[MAX_SRC];
 } clip;
@@ -71,49 +74,35 @@ static const char *dir;
 static avs_stft *stft;
 static int F; /* bins */
 
-static int read_manifest(const char *name, clip **out) {
+/* DIR/<name>.jsonl (an empty split has no clips). */
+static avs_manifest *read_split(const char *name) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s.jsonl", dir, name);
-  FILE *f = fopen(path, "r");
-  if (!f) app_fail("cannot read %s", path);
-  clip *cs = NULL;
-  int n = 0, cap = 0;
-  char *line = NULL;
-  size_t lcap = 0;
-  while (getline(&line, &lcap, f) > 0) {
-    cJSON *j = cJSON_Parse(line);
-    if (!j) app_fail("%s: a line is not JSON", path);
-    if (n == cap) {
-      cap = cap ? 2 * cap : 256;
-      if (!(cs = realloc(cs, (size_t)cap * sizeof *cs))) app_fail("out of memory");
-    }
-    clip *c = &cs[n];
-    memset(c, 0, sizeof *c);
-    cJSON *id = cJSON_GetObjectItem(j, "id"), *mix = cJSON_GetObjectItem(j, "audio"), *o;
-    if (!cJSON_IsString(id) || !cJSON_IsString(mix)) app_fail("%s: a clip without id or audio (no audio kind?)", path);
-    snprintf(c->id, sizeof c->id, "%s", id->valuestring);
-    snprintf(c->mix, sizeof c->mix, "%s", mix->valuestring);
-    cJSON_ArrayForEach(o, cJSON_GetObjectItem(j, "objects")) {
-      cJSON *stem = cJSON_GetObjectItem(o, "stem"), *cls = cJSON_GetObjectItem(o, "class");
-      if (!cls) cls = cJSON_GetObjectItem(o, "speaker");
-      if (!cJSON_IsString(stem) || !cJSON_IsNumber(cls) || c->n == MAX_SRC) continue;
-      if (cls->valueint < 0 || cls->valueint >= MAX_CLASSES) app_fail("%s: class %d out of range", path, cls->valueint);
-      c->src[c->n].cls = cls->valueint;
-      snprintf(c->src[c->n].stem, sizeof c->src[c->n].stem, "%s", stem->valuestring);
-      c->n++;
-    }
-    n++;
-    cJSON_Delete(j);
-  }
-  free(line);
-  fclose(f);
-  *out = cs;
-  return n;
+  avs_manifest *m = NULL;
+  int rc = avs_manifest_load_flags(path, AVS_MANIFEST_EMPTY_OK, &m);
+  if (rc) app_fail_status(rc);
+  return m;
 }
 
-static avs_audio *load(const char *rel) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, rel);
+/* m's clips with their sources (m owns the strings). */
+static clip *clips_of(const avs_manifest *m) {
+  clip *cs = calloc((size_t)m->n + 1, sizeof *cs);
+  if (!cs) app_fail("out of memory");
+  for (int i = 0; i < m->n; i++) {
+    const avs_manifest_clip *c = &m->clips[i];
+    if (!c->audio) app_fail("%s:%d: a clip without audio (no audio kind?)", m->path, c->line);
+    cs[i].c = c;
+    for (int k = 0; k < c->n_objects && cs[i].n < MAX_SRC; k++) {
+      const avs_manifest_object *o = &c->objects[k];
+      if (!o->stem || o->cls < 0) continue;
+      if (o->cls >= MAX_CLASSES) app_fail("%s:%d: class %d out of range", m->path, c->line, o->cls);
+      cs[i].src[cs[i].n++] = (source){o->cls, o->stem};
+    }
+  }
+  return cs;
+}
+
+static avs_audio *load(const char *path) {
   avs_audio *a = NULL;
   int rc = avs_audio_read(path, &a);
   if (rc) app_fail_status(rc);
@@ -238,12 +227,12 @@ typedef struct {
 static bool score_clip(const clip *c, avs_stft *tf, const float *const *dict, acc *res) {
   int rc;
   int ns = c->n;
-  avs_audio *mix = load(c->mix), *st[MAX_SRC];
+  avs_audio *mix = load(c->c->audio), *st[MAX_SRC];
   int64_t T, n = mix->frames;
   float *X = spectrum(tf, mix, &T), *S[MAX_SRC];
   for (int k = 0; k < ns; k++) {
     st[k] = load(c->src[k].stem);
-    if (st[k]->frames != n) app_fail("%s: a stem's length differs from the mixture's", c->id);
+    if (st[k]->frames != n) app_fail("%s: a stem's length differs from the mixture's", c->c->id);
     S[k] = spectrum(tf, st[k], &T);
   }
   size_t ft = (size_t)F * T;
@@ -339,24 +328,20 @@ int avdata_baseline(int argc, char **argv) {
   dir = pos[0];
   char path[4096];
   snprintf(path, sizeof path, "%s/meta.json", dir);
-  FILE *mf = fopen(path, "r");
-  if (!mf) app_fail("no data set in %s (meta.json is missing)", dir);
-  char mbuf[1 << 16];
-  size_t ml = fread(mbuf, 1, sizeof mbuf - 1, mf);
-  fclose(mf);
-  mbuf[ml] = 0;
-  cJSON *meta = cJSON_Parse(mbuf);
-  cJSON *kind = meta ? cJSON_GetObjectItem(meta, "kind") : NULL;
-  if (!cJSON_IsString(kind)) app_fail("%s is not an avdata meta.json", path);
-  if (!strcmp(kind->valuestring, "actions")) app_fail("actions clips have no audio to separate");
-  bool speech = !strcmp(kind->valuestring, "speech");
+  if (!app_file_exists(path)) app_fail("no data set in %s (meta.json is missing)", dir);
+  avs_manifest *test_m = read_split(split);
+  const char *kind = test_m->kind;
+  if (!kind) app_fail("%s is not an avdata meta.json", path);
+  if (!strcmp(kind, "actions")) app_fail("actions clips have no audio to separate");
+  avs_manifest *train_m = read_split("train");
+  clip *test = clips_of(test_m), *train = clips_of(train_m);
+  int n_test = test_m->n, n_train = train_m->n;
+  bool speech = !strcmp(kind, "speech");
   avs_stft_cfg scfg = speech ? AVS_STFT_SPEECH : AVS_STFT_SOP;
   int rc = avs_stft_new(&scfg, &stft);
   if (rc) app_fail_status(rc);
   F = avs_stft_bins(stft);
 
-  clip *test, *train;
-  int n_test = read_manifest(split, &test), n_train = read_manifest("train", &train);
   int n_use = 0;
   for (int i = 0; i < n_test; i++)
     if (test[i].n >= 2 && (max_clips == 0 || n_use < max_clips)) test[n_use++] = test[i];
@@ -465,7 +450,8 @@ int avdata_baseline(int argc, char **argv) {
   for (int c = 0; c < MAX_CLASSES; c++) free(dict[c]);
   free(test);
   free(train);
+  avs_manifest_free(&test_m);
+  avs_manifest_free(&train_m);
   avs_stft_free(&stft);
-  cJSON_Delete(meta);
   return 0;
 }

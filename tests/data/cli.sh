@@ -104,6 +104,25 @@ for k in music speech actions; do
   fi
 done
 
+# a broken copy of the music samples: every problem is named, exit 1
+B="$OUT/broken"
+cp -r "$SRC/data/samples/music" "$B"
+rm "$B/clips/music_val_000000/video.mp4"
+cp "$B/clips/music_test_000000/s1.flac" "$B/clips/music_test_000000/s0.flac"
+sed -i 's/\[\[100,22,117,94\]/[[100,22,140,94]/' "$B/test.jsonl"
+echo '{"id": ' >"$B/train.jsonl"
+"$AVDATA" check "$B" >"$OUT/check"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "^train: .*train.jsonl:1: not a JSON object" "$OUT/check" &&
+  grep -q "^music_val_000000: missing .*video.mp4" "$OUT/check" &&
+  grep -q "^music_test_000000: frame 0 box \[100 22 140 94\] outside the frame" "$OUT/check" &&
+  grep -q "^music_test_000000: stems do not add up to the mixture" "$OUT/check" &&
+  [ "$(tail -n 1 "$OUT/check")" = "2 clips checked, 4 problems" ]; then
+  ok "check on a broken set: exit 1, $(tail -n 1 "$OUT/check")"
+else
+  bad "check on a broken set: exit $rc, $(cat "$OUT/check")"
+fi
+
 # oracle scores on the sample trio (the IRM ceiling must lie far above the mixture)
 if "$AVDATA" baseline "$SRC/data/samples/music" --split test --json -q >"$OUT/base.json"; then
   irm=$(tr -d ' \n\t' <"$OUT/base.json" | grep -o '"IRM":{"clips":1,"sdr":[-0-9.]*' | grep -o '[-0-9.]*$' | head -n 1)
