@@ -7,7 +7,8 @@
  *   IBM     ideal binary mask, 1 where source k dominates  (oracle)
  *   NMF     audio-only NMF told the classes in the mix: a KL-NMF dictionary per
  *           class (instrument or speaker) learned from the train split's stems,
- *           activations fitted on the mixture, Wiener-like soft masks (the floor)
+ *           activations fitted on the mixture, Wiener-like soft masks (the floor;
+ *           audio/nmf.h)
  *   MIX     the mixture itself as every source's estimate (the input)
  * scored with BSS Eval v3 (SDR/SIR/SAR, as mir_eval) and SI-SDR against the
  * stems, averaged over sources then clips. */
@@ -22,10 +23,10 @@
 #include "apps/common/output.h"
 #include "apps/common/progress.h"
 #include "audio/audio_file.h"
+#include "audio/mask.h"
 #include "audio/metrics.h"
+#include "audio/nmf.h"
 #include "audio/stft.h"
-#include "av/gemm.h"
-#include "av/rng.h"
 #include "av/status.h"
 #include "data/manifest.h"
 
@@ -119,51 +120,6 @@ static float *spectrum(avs_stft *tf, const avs_audio *a, int64_t *T) {
   return s;
 }
 
-/* ---- KL-NMF by multiplicative updates: V (F x T) ~ W (F x K) H (K x T) ---- */
-static void nmf(const float *V, int T, int K, float *W, float *H, bool update_w, int iters) {
-  size_t ft = (size_t)F * T;
-  float *WH = malloc(ft * sizeof(float)), *num = malloc((size_t)(F > T ? F : T) * K * sizeof(float));
-  float *den = malloc((size_t)K * sizeof(float));
-  if (!WH || !num || !den) app_fail("out of memory");
-  for (int it = 0; it < iters; it++) {
-    avs_gemm(false, false, F, T, K, 1, W, K, H, T, 0, WH, T);
-    for (size_t i = 0; i < ft; i++) WH[i] = V[i] / (WH[i] + 1e-9f);
-    /* H *= W^T R / W^T 1 */
-    avs_gemm(true, false, K, T, F, 1, W, K, WH, T, 0, num, T);
-    for (int k = 0; k < K; k++) den[k] = 0;
-    for (int f = 0; f < F; f++)
-      for (int k = 0; k < K; k++) den[k] += W[f * K + k];
-    for (int k = 0; k < K; k++)
-      for (int t = 0; t < T; t++) H[k * T + t] *= num[k * T + t] / (den[k] + 1e-9f);
-    if (!update_w) continue;
-    avs_gemm(false, false, F, T, K, 1, W, K, H, T, 0, WH, T);
-    for (size_t i = 0; i < ft; i++) WH[i] = V[i] / (WH[i] + 1e-9f);
-    /* W *= R H^T / 1 H^T */
-    avs_gemm(false, true, F, K, T, 1, WH, T, H, T, 0, num, K);
-    for (int k = 0; k < K; k++) {
-      den[k] = 0;
-      for (int t = 0; t < T; t++) den[k] += H[k * T + t];
-    }
-    for (int f = 0; f < F; f++)
-      for (int k = 0; k < K; k++) W[f * K + k] *= num[f * K + k] / (den[k] + 1e-9f);
-    /* columns of W sum to 1, H takes the scale */
-    for (int k = 0; k < K; k++) {
-      double s = 0;
-      for (int f = 0; f < F; f++) s += W[f * K + k];
-      if (s <= 0) continue;
-      for (int f = 0; f < F; f++) W[f * K + k] /= (float)s;
-      for (int t = 0; t < T; t++) H[k * T + t] *= (float)s;
-    }
-  }
-  free(WH);
-  free(num);
-  free(den);
-}
-
-static void random_fill(float *x, size_t n, avs_rng *r) {
-  for (size_t i = 0; i < n; i++) x[i] = 0.1f + avs_rng_uniform(r);
-}
-
 /* Dictionary of class c from up to train_frames active frames of its train stems. */
 static float *learn(int c, const clip *train, int n_train) {
   float *V = malloc((size_t)F * train_frames * sizeof(float));
@@ -206,15 +162,11 @@ static float *learn(int c, const clip *train, int n_train) {
   /* compact V to F x got */
   if (got < train_frames)
     for (int f = 1; f < F; f++) memmove(V + (size_t)f * got, V + (size_t)f * train_frames, (size_t)got * sizeof(float));
-  float *W = malloc((size_t)F * n_comp * sizeof(float)), *H = malloc((size_t)n_comp * got * sizeof(float));
-  if (!W || !H) app_fail("out of memory");
-  avs_rng r;
-  avs_rng_seed(&r, 1000 + (uint64_t)c);
-  random_fill(W, (size_t)F * n_comp, &r);
-  random_fill(H, (size_t)n_comp * got, &r);
-  nmf(V, got, n_comp, W, H, true, n_iter);
+  float *W = malloc((size_t)F * n_comp * sizeof(float));
+  if (!W) app_fail("out of memory");
+  int rc = avs_nmf_learn(V, F, got, n_comp, n_iter, 1000 + (uint64_t)c, W);
+  if (rc) app_fail_status(rc);
   free(V);
-  free(H);
   return W;
 }
 
@@ -245,41 +197,17 @@ static bool score_clip(const clip *c, avs_stft *tf, const float *const *dict, ac
   for (int k = 0; k < ns; k++) have_nmf &= dict[c->src[k].cls] != NULL;
   for (int m = 0; m < N_METHODS; m++) {
     if (m == M_NMF && !have_nmf) continue;
-    if (m == M_IRM || m == M_IBM) {
-      for (size_t q = 0; q < ft; q++) {
-        float sum = 0, best = -1;
-        int arg = 0;
-        for (int k = 0; k < ns; k++) {
-          sum += mag[k * ft + q];
-          if (mag[k * ft + q] > best) best = mag[k * ft + q], arg = k;
-        }
-        for (int k = 0; k < ns; k++)
-          mask[k * ft + q] = m == M_IBM ? (k == arg && sum > 0) : sum > 0 ? mag[k * ft + q] / sum : 1.0f / ns;
-      }
+    if (m == M_IRM) {
+      avs_mask_share(mag, ns, (int64_t)ft, mask);
+    } else if (m == M_IBM) {
+      avs_mask_dominant(mag, ns, (int64_t)ft, mask);
     } else if (m == M_NMF) {
-      int K = n_comp * ns;
-      float *W = malloc((size_t)F * K * sizeof(float)), *H = malloc((size_t)K * T * sizeof(float));
+      const float *W[MAX_SRC];
+      for (int k = 0; k < ns; k++) W[k] = dict[c->src[k].cls];
       float *V = malloc(ft * sizeof(float));
-      if (!W || !H || !V) app_fail("out of memory");
-      for (int f = 0; f < F; f++)
-        for (int k = 0; k < ns; k++)
-          memcpy(W + (size_t)f * K + k * n_comp, dict[c->src[k].cls] + (size_t)f * n_comp, n_comp * sizeof(float));
+      if (!V) app_fail("out of memory");
       for (size_t q = 0; q < ft; q++) V[q] = hypotf(X[2 * q], X[2 * q + 1]);
-      avs_rng r;
-      avs_rng_seed(&r, 7);
-      random_fill(H, (size_t)K * T, &r);
-      nmf(V, (int)T, K, W, H, false, n_iter);
-      /* V_k = W_k H_k, masks V_k / sum_j V_j */
-      for (int k = 0; k < ns; k++)
-        avs_gemm(false, false, F, (int)T, n_comp, 1, W + k * n_comp, K, H + (size_t)k * n_comp * T, (int)T, 0,
-                 mask + k * ft, (int)T);
-      for (size_t q = 0; q < ft; q++) {
-        float sum = 0;
-        for (int k = 0; k < ns; k++) sum += mask[k * ft + q];
-        for (int k = 0; k < ns; k++) mask[k * ft + q] = sum > 0 ? mask[k * ft + q] / sum : 1.0f / ns;
-      }
-      free(W);
-      free(H);
+      if ((rc = avs_nmf_separate(V, F, (int)T, W, ns, n_comp, n_iter, 7, mask))) app_fail_status(rc);
       free(V);
     }
     for (int k = 0; k < ns; k++) {

@@ -1,4 +1,5 @@
-/* Masks and chunked resynthesis: ideal masks rebuild their sources, complex
+/* Masks and chunked resynthesis: ideal masks rebuild their sources, shares
+ * and dominant-source masks among several sources, complex
  * masks invert exactly, compression round-trips, chunked processing of an
  * identity returns the signal exactly and of a gain, the scaled signal. */
 #include <math.h>
@@ -128,5 +129,20 @@ int main(void) {
   free(x), free(out), free(w2);
   free(s1), free(s2), free(mix), free(m1), free(m2), free(mag1), free(mag2), free(magm), free(o), free(c1);
   free(back), free(ph);
+  /* masks among sources: shares of the sum (1/n where all are 0), the dominant source */
+  {
+    /* 3 sources x 4 bins: bin 3 silent everywhere, bin 2 a tie between sources 0 and 2 */
+    const float mag[12] = {1, 0, 2, 0, /**/ 3, 5, 1, 0, /**/ 0, 5, 2, 0};
+    float share[12], dom[12], inplace[12];
+    avs_mask_share(mag, 3, 4, share);
+    avs_mask_dominant(mag, 3, 4, dom);
+    memcpy(inplace, mag, sizeof mag);
+    avs_mask_share(inplace, 3, 4, inplace);
+    const float want_share[12] = {0.25f, 0, 0.4f, 1 / 3.0f, 0.75f, 0.5f, 0.2f, 1 / 3.0f, 0, 0.5f, 0.4f, 1 / 3.0f};
+    const float want_dom[12] = {0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0};
+    tst_close("share of the sum", share, want_share, 12, 1e-7f, 1e-6f);
+    tst_close("share in place", inplace, want_share, 12, 0, 0);
+    tst_close("dominant source (first of equals, none in silence)", dom, want_dom, 12, 0, 0);
+  }
   return tst_finish();
 }
