@@ -7,13 +7,10 @@
 #include "av/ops/dnnl_backend.h"
 #include "tests/parity/op_cases.h"
 
+#define CONV_TOL 1e-5f, 1e-4f, 1e-4f, 1e-3f
 static const oc_tol tols[] = {
-    {"conv1d", 1e-5f, 1e-4f, 1e-4f, 1e-3f},
-    {"conv2d", 1e-5f, 1e-4f, 1e-4f, 1e-3f},
-    {"conv3d", 1e-5f, 1e-4f, 1e-4f, 1e-3f},
-    {"conv_transpose2d", 1e-5f, 1e-4f, 1e-4f, 1e-3f},
-    {"conv_transpose3d", 1e-5f, 1e-4f, 1e-4f, 1e-3f},
-    {NULL, 0, 0, 0, 0},
+    {"conv1d", CONV_TOL},           {"conv2d", CONV_TOL},           {"conv3d", CONV_TOL},
+    {"conv_transpose2d", CONV_TOL}, {"conv_transpose3d", CONV_TOL}, {NULL, 0, 0, 0, 0},
 };
 
 static avs_ctx *ictx; /* inference: the caches */
