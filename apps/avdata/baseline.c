@@ -133,6 +133,7 @@ static float *learn(int c, const clip *train, int n_train) {
       float *s = spectrum(stft, a, &T);
       double top = 0;
       float *e = malloc((size_t)T * sizeof(float));
+      if (!e) app_fail("out of memory");
       for (int64_t t = 0; t < T; t++) {
         double sum = 0;
         for (int f = 0; f < F; f++) {
