@@ -18,6 +18,26 @@ void avs_mask_binary(const float *mag_src, const float *mag_mix, int64_t n, floa
   for (int64_t i = 0; i < n; i++) mask[i] = mag_src[i] > thr * mag_mix[i] ? 1.0f : 0.0f;
 }
 
+void avs_mask_share(const float *mag, int n_src, int64_t n, float *mask) {
+  for (int64_t i = 0; i < n; i++) {
+    float sum = 0;
+    for (int k = 0; k < n_src; k++) sum += mag[k * n + i];
+    for (int k = 0; k < n_src; k++) mask[k * n + i] = sum > 0 ? mag[k * n + i] / sum : 1.0f / n_src;
+  }
+}
+
+void avs_mask_dominant(const float *mag, int n_src, int64_t n, float *mask) {
+  for (int64_t i = 0; i < n; i++) {
+    float sum = 0, best = -1;
+    int arg = 0;
+    for (int k = 0; k < n_src; k++) {
+      sum += mag[k * n + i];
+      if (mag[k * n + i] > best) best = mag[k * n + i], arg = k;
+    }
+    for (int k = 0; k < n_src; k++) mask[k * n + i] = k == arg && sum > 0;
+  }
+}
+
 void avs_mask_threshold(const float *mask, int64_t n, float thr, float *out) {
   for (int64_t i = 0; i < n; i++) out[i] = mask[i] > thr ? 1.0f : 0.0f;
 }

@@ -19,6 +19,14 @@
 void avs_mask_ratio(const float *mag_src, const float *mag_mix, int64_t n, float max_ratio, float *mask);
 /* mask = mag_src > thr * mag_mix ? 1 : 0 (Sound of Pixels: thr 0.5). */
 void avs_mask_binary(const float *mag_src, const float *mag_mix, int64_t n, float thr, float *mask);
+/* Masks among n_src sources from their magnitudes (or magnitude estimates),
+ * mag[k * n + i]: share[k] = mag[k] / sum_j mag[j] (1 / n_src where the sum
+ * is 0; the ratio mask of each source within their sum, Wiener-like when the
+ * magnitudes are estimates). mask may be mag. */
+void avs_mask_share(const float *mag, int n_src, int64_t n, float *mask);
+/* mask[k] = 1 where source k is the largest (the first of equals) and the sum
+ * is above 0, else 0: the binary mask of the dominant source. */
+void avs_mask_dominant(const float *mag, int n_src, int64_t n, float *mask);
 /* out = mask > thr ? 1 : 0 (binarizes a predicted mask). */
 void avs_mask_threshold(const float *mask, int64_t n, float thr, float *out);
 

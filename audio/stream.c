@@ -194,6 +194,22 @@ static int callback(const void *input, void *output, unsigned long frames, const
   return paContinue;
 }
 
+/* Capture (input) or playback parameters on the configured device: its name
+ * into name, or AVS_ENOTFOUND naming what was looked for. */
+static int side_params(const avs_stream_cfg *c, bool input, int channels, char *name, size_t name_size,
+                       PaStreamParameters *p) {
+  PaDeviceIndex d = find_device(c->device, input, channels);
+  if (d == paNoDevice)
+    return avs_seterr(AVS_ENOTFOUND, "no %s device %s%s%s with %d channels", input ? "capture" : "playback",
+                      c->device ? "matching '" : "", c->device ? c->device : "", c->device ? "'" : "", channels);
+  const PaDeviceInfo *di = Pa_GetDeviceInfo(d);
+  snprintf(name, name_size, "%s", di->name);
+  double latency = input ? di->defaultLowInputLatency : di->defaultLowOutputLatency;
+  *p = (PaStreamParameters){.device = d, .channelCount = channels, .sampleFormat = paFloat32,
+                            .suggestedLatency = c->latency > 0 ? c->latency : latency};
+  return AVS_OK;
+}
+
 int avs_stream_open(const avs_stream_cfg *cfg, avs_stream **out) {
   *out = NULL;
   avs_stream_cfg c = *cfg;
@@ -217,33 +233,11 @@ int avs_stream_open(const avs_stream_cfg *cfg, avs_stream **out) {
   if ((rc = pa_up())) goto fail;
   s->pa_init = true;
 
-  PaStreamParameters ip, op, *ipp = NULL, *opp = NULL;
-  if (c.in_channels) {
-    PaDeviceIndex d = find_device(c.device, true, c.in_channels);
-    if (d == paNoDevice) {
-      rc = avs_seterr(AVS_ENOTFOUND, "no capture device %s%s%s with %d channels", c.device ? "matching '" : "",
-                      c.device ? c.device : "", c.device ? "'" : "", c.in_channels);
-      goto fail;
-    }
-    const PaDeviceInfo *di = Pa_GetDeviceInfo(d);
-    snprintf(s->in_name, sizeof s->in_name, "%s", di->name);
-    ip = (PaStreamParameters){.device = d, .channelCount = c.in_channels, .sampleFormat = paFloat32,
-                              .suggestedLatency = c.latency > 0 ? c.latency : di->defaultLowInputLatency};
-    ipp = &ip;
-  }
-  if (c.out_channels) {
-    PaDeviceIndex d = find_device(c.device, false, c.out_channels);
-    if (d == paNoDevice) {
-      rc = avs_seterr(AVS_ENOTFOUND, "no playback device %s%s%s with %d channels", c.device ? "matching '" : "",
-                      c.device ? c.device : "", c.device ? "'" : "", c.out_channels);
-      goto fail;
-    }
-    const PaDeviceInfo *di = Pa_GetDeviceInfo(d);
-    snprintf(s->out_name, sizeof s->out_name, "%s", di->name);
-    op = (PaStreamParameters){.device = d, .channelCount = c.out_channels, .sampleFormat = paFloat32,
-                              .suggestedLatency = c.latency > 0 ? c.latency : di->defaultLowOutputLatency};
-    opp = &op;
-  }
+  PaStreamParameters ip, op;
+  if (c.in_channels && (rc = side_params(&c, true, c.in_channels, s->in_name, sizeof s->in_name, &ip))) goto fail;
+  if (c.out_channels && (rc = side_params(&c, false, c.out_channels, s->out_name, sizeof s->out_name, &op)))
+    goto fail;
+  PaStreamParameters *ipp = c.in_channels ? &ip : NULL, *opp = c.out_channels ? &op : NULL;
   PaError e = Pa_OpenStream(&s->pa, ipp, opp, c.rate,
                             c.frames_per_buffer ? (unsigned long)c.frames_per_buffer : paFramesPerBufferUnspecified,
                             paNoFlag, callback, s);

@@ -145,7 +145,9 @@ static char *dir_of(const char *path) {
   return d;
 }
 
-int avs_manifest_load(const char *path, avs_manifest **out) {
+int avs_manifest_load(const char *path, avs_manifest **out) { return avs_manifest_load_flags(path, 0, out); }
+
+int avs_manifest_load_flags(const char *path, unsigned flags, avs_manifest **out) {
   *out = NULL;
   char *text = NULL, *dir = NULL;
   avs_manifest *m = calloc(1, sizeof *m);
@@ -177,7 +179,8 @@ int avs_manifest_load(const char *path, avs_manifest **out) {
     }
     cJSON_Delete(o);
   }
-  if (!rc && !m->n) rc = avs_seterr(AVS_EFORMAT, "the manifest lists no clips (%s)", path);
+  if (!rc && !m->n && !(flags & AVS_MANIFEST_EMPTY_OK))
+    rc = avs_seterr(AVS_EFORMAT, "the manifest lists no clips (%s)", path);
   free(text);
   free(dir);
   if (rc) avs_manifest_free(&m);

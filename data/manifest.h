@@ -54,6 +54,13 @@ typedef struct {
 int avs_manifest_load(const char *path, avs_manifest **out);
 void avs_manifest_free(avs_manifest **m);
 
+/* Options of avs_manifest_load_flags (bits). */
+enum {
+  AVS_MANIFEST_EMPTY_OK = 1, /* a manifest without clips (an empty split: avdata synth --val 0) loads with n = 0 */
+};
+/* avs_manifest_load with options; flags 0 is avs_manifest_load. */
+int avs_manifest_load_flags(const char *path, unsigned flags, avs_manifest **out);
+
 /* AVS_EFORMAT naming the first clip without an integer "class" (a labelled-clip
  * manifest, e.g. avdata --kind actions) or when meta.json names no classes. */
 int avs_manifest_require_labels(const avs_manifest *m);

@@ -7,7 +7,8 @@
  *   IBM     ideal binary mask, 1 where source k dominates  (oracle)
  *   NMF     audio-only NMF told the classes in the mix: a KL-NMF dictionary per
  *           class (instrument or speaker) learned from the train split's stems,
- *           activations fitted on the mixture, Wiener-like soft masks (the floor)
+ *           activations fitted on the mixture, Wiener-like soft masks (the floor;
+ *           audio/nmf.h)
  *   MIX     the mixture itself as every source's estimate (the input)
  * scored with BSS Eval v3 (SDR/SIR/SAR, as mir_eval) and SI-SDR against the
  * stems, averaged over sources then clips. */
@@ -19,13 +20,15 @@
 
 #include "apps/avdata/avdata.h"
 #include "apps/common/cli.h"
+#include "apps/common/output.h"
 #include "apps/common/progress.h"
 #include "audio/audio_file.h"
+#include "audio/mask.h"
 #include "audio/metrics.h"
+#include "audio/nmf.h"
 #include "audio/stft.h"
-#include "av/gemm.h"
-#include "av/rng.h"
 #include "av/status.h"
+#include "data/manifest.h"
 
 static const char *usage =
     "Usage: avdata baseline DIR [options]\n"
@@ -58,11 +61,12 @@ static const char *method_what[N_METHODS] = {"ideal ratio mask (oracle)", "ideal
 
 typedef struct {
   int cls;
-  char stem[512];
+  const char *stem; /* resolved path */
 } source;
 
+/* A clip's sounding sources with a stem and a class (at most MAX_SRC). */
 typedef struct {
-  char id[128], mix[512];
+  const avs_manifest_clip *c;
   int n;
   source src[MAX_SRC];
 } clip;
@@ -71,49 +75,35 @@ static const char *dir;
 static avs_stft *stft;
 static int F; /* bins */
 
-static int read_manifest(const char *name, clip **out) {
+/* DIR/<name>.jsonl (an empty split has no clips). */
+static avs_manifest *read_split(const char *name) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s.jsonl", dir, name);
-  FILE *f = fopen(path, "r");
-  if (!f) app_fail("cannot read %s", path);
-  clip *cs = NULL;
-  int n = 0, cap = 0;
-  char *line = NULL;
-  size_t lcap = 0;
-  while (getline(&line, &lcap, f) > 0) {
-    cJSON *j = cJSON_Parse(line);
-    if (!j) app_fail("%s: a line is not JSON", path);
-    if (n == cap) {
-      cap = cap ? 2 * cap : 256;
-      if (!(cs = realloc(cs, (size_t)cap * sizeof *cs))) app_fail("out of memory");
-    }
-    clip *c = &cs[n];
-    memset(c, 0, sizeof *c);
-    cJSON *id = cJSON_GetObjectItem(j, "id"), *mix = cJSON_GetObjectItem(j, "audio"), *o;
-    if (!cJSON_IsString(id) || !cJSON_IsString(mix)) app_fail("%s: a clip without id or audio (no audio kind?)", path);
-    snprintf(c->id, sizeof c->id, "%s", id->valuestring);
-    snprintf(c->mix, sizeof c->mix, "%s", mix->valuestring);
-    cJSON_ArrayForEach(o, cJSON_GetObjectItem(j, "objects")) {
-      cJSON *stem = cJSON_GetObjectItem(o, "stem"), *cls = cJSON_GetObjectItem(o, "class");
-      if (!cls) cls = cJSON_GetObjectItem(o, "speaker");
-      if (!cJSON_IsString(stem) || !cJSON_IsNumber(cls) || c->n == MAX_SRC) continue;
-      if (cls->valueint < 0 || cls->valueint >= MAX_CLASSES) app_fail("%s: class %d out of range", path, cls->valueint);
-      c->src[c->n].cls = cls->valueint;
-      snprintf(c->src[c->n].stem, sizeof c->src[c->n].stem, "%s", stem->valuestring);
-      c->n++;
-    }
-    n++;
-    cJSON_Delete(j);
-  }
-  free(line);
-  fclose(f);
-  *out = cs;
-  return n;
+  avs_manifest *m = NULL;
+  int rc = avs_manifest_load_flags(path, AVS_MANIFEST_EMPTY_OK, &m);
+  if (rc) app_fail_status(rc);
+  return m;
 }
 
-static avs_audio *load(const char *rel) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, rel);
+/* m's clips with their sources (m owns the strings). */
+static clip *clips_of(const avs_manifest *m) {
+  clip *cs = calloc((size_t)m->n + 1, sizeof *cs);
+  if (!cs) app_fail("out of memory");
+  for (int i = 0; i < m->n; i++) {
+    const avs_manifest_clip *c = &m->clips[i];
+    if (!c->audio) app_fail("%s:%d: a clip without audio (no audio kind?)", m->path, c->line);
+    cs[i].c = c;
+    for (int k = 0; k < c->n_objects && cs[i].n < MAX_SRC; k++) {
+      const avs_manifest_object *o = &c->objects[k];
+      if (!o->stem || o->cls < 0) continue;
+      if (o->cls >= MAX_CLASSES) app_fail("%s:%d: class %d out of range", m->path, c->line, o->cls);
+      cs[i].src[cs[i].n++] = (source){o->cls, o->stem};
+    }
+  }
+  return cs;
+}
+
+static avs_audio *load(const char *path) {
   avs_audio *a = NULL;
   int rc = avs_audio_read(path, &a);
   if (rc) app_fail_status(rc);
@@ -130,51 +120,6 @@ static float *spectrum(avs_stft *tf, const avs_audio *a, int64_t *T) {
   return s;
 }
 
-/* ---- KL-NMF by multiplicative updates: V (F x T) ~ W (F x K) H (K x T) ---- */
-static void nmf(const float *V, int T, int K, float *W, float *H, bool update_w, int iters) {
-  size_t ft = (size_t)F * T;
-  float *WH = malloc(ft * sizeof(float)), *num = malloc((size_t)(F > T ? F : T) * K * sizeof(float));
-  float *den = malloc((size_t)K * sizeof(float));
-  if (!WH || !num || !den) app_fail("out of memory");
-  for (int it = 0; it < iters; it++) {
-    avs_gemm(false, false, F, T, K, 1, W, K, H, T, 0, WH, T);
-    for (size_t i = 0; i < ft; i++) WH[i] = V[i] / (WH[i] + 1e-9f);
-    /* H *= W^T R / W^T 1 */
-    avs_gemm(true, false, K, T, F, 1, W, K, WH, T, 0, num, T);
-    for (int k = 0; k < K; k++) den[k] = 0;
-    for (int f = 0; f < F; f++)
-      for (int k = 0; k < K; k++) den[k] += W[f * K + k];
-    for (int k = 0; k < K; k++)
-      for (int t = 0; t < T; t++) H[k * T + t] *= num[k * T + t] / (den[k] + 1e-9f);
-    if (!update_w) continue;
-    avs_gemm(false, false, F, T, K, 1, W, K, H, T, 0, WH, T);
-    for (size_t i = 0; i < ft; i++) WH[i] = V[i] / (WH[i] + 1e-9f);
-    /* W *= R H^T / 1 H^T */
-    avs_gemm(false, true, F, K, T, 1, WH, T, H, T, 0, num, K);
-    for (int k = 0; k < K; k++) {
-      den[k] = 0;
-      for (int t = 0; t < T; t++) den[k] += H[k * T + t];
-    }
-    for (int f = 0; f < F; f++)
-      for (int k = 0; k < K; k++) W[f * K + k] *= num[f * K + k] / (den[k] + 1e-9f);
-    /* columns of W sum to 1, H takes the scale */
-    for (int k = 0; k < K; k++) {
-      double s = 0;
-      for (int f = 0; f < F; f++) s += W[f * K + k];
-      if (s <= 0) continue;
-      for (int f = 0; f < F; f++) W[f * K + k] /= (float)s;
-      for (int t = 0; t < T; t++) H[k * T + t] *= (float)s;
-    }
-  }
-  free(WH);
-  free(num);
-  free(den);
-}
-
-static void random_fill(float *x, size_t n, avs_rng *r) {
-  for (size_t i = 0; i < n; i++) x[i] = 0.1f + avs_rng_uniform(r);
-}
-
 /* Dictionary of class c from up to train_frames active frames of its train stems. */
 static float *learn(int c, const clip *train, int n_train) {
   float *V = malloc((size_t)F * train_frames * sizeof(float));
@@ -188,6 +133,7 @@ static float *learn(int c, const clip *train, int n_train) {
       float *s = spectrum(stft, a, &T);
       double top = 0;
       float *e = malloc((size_t)T * sizeof(float));
+      if (!e) app_fail("out of memory");
       for (int64_t t = 0; t < T; t++) {
         double sum = 0;
         for (int f = 0; f < F; f++) {
@@ -217,15 +163,11 @@ static float *learn(int c, const clip *train, int n_train) {
   /* compact V to F x got */
   if (got < train_frames)
     for (int f = 1; f < F; f++) memmove(V + (size_t)f * got, V + (size_t)f * train_frames, (size_t)got * sizeof(float));
-  float *W = malloc((size_t)F * n_comp * sizeof(float)), *H = malloc((size_t)n_comp * got * sizeof(float));
-  if (!W || !H) app_fail("out of memory");
-  avs_rng r;
-  avs_rng_seed(&r, 1000 + (uint64_t)c);
-  random_fill(W, (size_t)F * n_comp, &r);
-  random_fill(H, (size_t)n_comp * got, &r);
-  nmf(V, got, n_comp, W, H, true, n_iter);
+  float *W = malloc((size_t)F * n_comp * sizeof(float));
+  if (!W) app_fail("out of memory");
+  int rc = avs_nmf_learn(V, F, got, n_comp, n_iter, 1000 + (uint64_t)c, W);
+  if (rc) app_fail_status(rc);
   free(V);
-  free(H);
   return W;
 }
 
@@ -238,12 +180,12 @@ typedef struct {
 static bool score_clip(const clip *c, avs_stft *tf, const float *const *dict, acc *res) {
   int rc;
   int ns = c->n;
-  avs_audio *mix = load(c->mix), *st[MAX_SRC];
+  avs_audio *mix = load(c->c->audio), *st[MAX_SRC];
   int64_t T, n = mix->frames;
   float *X = spectrum(tf, mix, &T), *S[MAX_SRC];
   for (int k = 0; k < ns; k++) {
     st[k] = load(c->src[k].stem);
-    if (st[k]->frames != n) app_fail("%s: a stem's length differs from the mixture's", c->id);
+    if (st[k]->frames != n) app_fail("%s: a stem's length differs from the mixture's", c->c->id);
     S[k] = spectrum(tf, st[k], &T);
   }
   size_t ft = (size_t)F * T;
@@ -256,41 +198,17 @@ static bool score_clip(const clip *c, avs_stft *tf, const float *const *dict, ac
   for (int k = 0; k < ns; k++) have_nmf &= dict[c->src[k].cls] != NULL;
   for (int m = 0; m < N_METHODS; m++) {
     if (m == M_NMF && !have_nmf) continue;
-    if (m == M_IRM || m == M_IBM) {
-      for (size_t q = 0; q < ft; q++) {
-        float sum = 0, best = -1;
-        int arg = 0;
-        for (int k = 0; k < ns; k++) {
-          sum += mag[k * ft + q];
-          if (mag[k * ft + q] > best) best = mag[k * ft + q], arg = k;
-        }
-        for (int k = 0; k < ns; k++)
-          mask[k * ft + q] = m == M_IBM ? (k == arg && sum > 0) : sum > 0 ? mag[k * ft + q] / sum : 1.0f / ns;
-      }
+    if (m == M_IRM) {
+      avs_mask_share(mag, ns, (int64_t)ft, mask);
+    } else if (m == M_IBM) {
+      avs_mask_dominant(mag, ns, (int64_t)ft, mask);
     } else if (m == M_NMF) {
-      int K = n_comp * ns;
-      float *W = malloc((size_t)F * K * sizeof(float)), *H = malloc((size_t)K * T * sizeof(float));
+      const float *W[MAX_SRC];
+      for (int k = 0; k < ns; k++) W[k] = dict[c->src[k].cls];
       float *V = malloc(ft * sizeof(float));
-      if (!W || !H || !V) app_fail("out of memory");
-      for (int f = 0; f < F; f++)
-        for (int k = 0; k < ns; k++)
-          memcpy(W + (size_t)f * K + k * n_comp, dict[c->src[k].cls] + (size_t)f * n_comp, n_comp * sizeof(float));
+      if (!V) app_fail("out of memory");
       for (size_t q = 0; q < ft; q++) V[q] = hypotf(X[2 * q], X[2 * q + 1]);
-      avs_rng r;
-      avs_rng_seed(&r, 7);
-      random_fill(H, (size_t)K * T, &r);
-      nmf(V, (int)T, K, W, H, false, n_iter);
-      /* V_k = W_k H_k, masks V_k / sum_j V_j */
-      for (int k = 0; k < ns; k++)
-        avs_gemm(false, false, F, (int)T, n_comp, 1, W + k * n_comp, K, H + (size_t)k * n_comp * T, (int)T, 0,
-                 mask + k * ft, (int)T);
-      for (size_t q = 0; q < ft; q++) {
-        float sum = 0;
-        for (int k = 0; k < ns; k++) sum += mask[k * ft + q];
-        for (int k = 0; k < ns; k++) mask[k * ft + q] = sum > 0 ? mask[k * ft + q] / sum : 1.0f / ns;
-      }
-      free(W);
-      free(H);
+      if ((rc = avs_nmf_separate(V, F, (int)T, W, ns, n_comp, n_iter, 7, mask))) app_fail_status(rc);
       free(V);
     }
     for (int k = 0; k < ns; k++) {
@@ -339,24 +257,20 @@ int avdata_baseline(int argc, char **argv) {
   dir = pos[0];
   char path[4096];
   snprintf(path, sizeof path, "%s/meta.json", dir);
-  FILE *mf = fopen(path, "r");
-  if (!mf) app_fail("no data set in %s (meta.json is missing)", dir);
-  char mbuf[1 << 16];
-  size_t ml = fread(mbuf, 1, sizeof mbuf - 1, mf);
-  fclose(mf);
-  mbuf[ml] = 0;
-  cJSON *meta = cJSON_Parse(mbuf);
-  cJSON *kind = meta ? cJSON_GetObjectItem(meta, "kind") : NULL;
-  if (!cJSON_IsString(kind)) app_fail("%s is not an avdata meta.json", path);
-  if (!strcmp(kind->valuestring, "actions")) app_fail("actions clips have no audio to separate");
-  bool speech = !strcmp(kind->valuestring, "speech");
+  if (!app_file_exists(path)) app_fail("no data set in %s (meta.json is missing)", dir);
+  avs_manifest *test_m = read_split(split);
+  const char *kind = test_m->kind;
+  if (!kind) app_fail("%s is not an avdata meta.json", path);
+  if (!strcmp(kind, "actions")) app_fail("actions clips have no audio to separate");
+  avs_manifest *train_m = read_split("train");
+  clip *test = clips_of(test_m), *train = clips_of(train_m);
+  int n_test = test_m->n, n_train = train_m->n;
+  bool speech = !strcmp(kind, "speech");
   avs_stft_cfg scfg = speech ? AVS_STFT_SPEECH : AVS_STFT_SOP;
   int rc = avs_stft_new(&scfg, &stft);
   if (rc) app_fail_status(rc);
   F = avs_stft_bins(stft);
 
-  clip *test, *train;
-  int n_test = read_manifest(split, &test), n_train = read_manifest("train", &train);
   int n_use = 0;
   for (int i = 0; i < n_test; i++)
     if (test[i].n >= 2 && (max_clips == 0 || n_use < max_clips)) test[n_use++] = test[i];
@@ -465,7 +379,8 @@ int avdata_baseline(int argc, char **argv) {
   for (int c = 0; c < MAX_CLASSES; c++) free(dict[c]);
   free(test);
   free(train);
+  avs_manifest_free(&test_m);
+  avs_manifest_free(&train_m);
   avs_stft_free(&stft);
-  cJSON_Delete(meta);
   return 0;
 }

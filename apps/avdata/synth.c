@@ -1,5 +1,5 @@
-/* avdata synth: plans every clip (keeping melodies and sentences disjoint
- * across clips and splits), renders and writes them in parallel, then writes
+/* avdata synth: plans every clip (data/generator/splits.h: melodies and
+ * sentences disjoint across clips and splits), renders and writes them in parallel, then writes
  * the split manifests and meta.json together at the end, so a failed or
  * interrupted run leaves no manifest behind. */
 #include <cjson/cJSON.h>
@@ -15,6 +15,7 @@
 #include "apps/common/progress.h"
 #include "av/status.h"
 #include "data/generator/avdata.h"
+#include "data/generator/splits.h"
 
 static const char *usage =
     "Usage: avdata synth --kind KIND --count N --out DIR [options]\n"
@@ -55,24 +56,6 @@ static const app_opt opts[] = {
 };
 
 static const char *split_names[3] = {"train", "val", "test"};
-
-/* ---- a set of 64-bit fingerprints (open addressing) ---- */
-typedef struct {
-  uint64_t *slot;
-  size_t cap;
-} fpset;
-
-static bool fpset_has(const fpset *s, uint64_t v) {
-  for (size_t i = v & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-    if (!s->slot[i]) return false;
-    if (s->slot[i] == v) return true;
-  }
-}
-static void fpset_add(fpset *s, uint64_t v) {
-  size_t i = v & (s->cap - 1);
-  while (s->slot[i] && s->slot[i] != v) i = (i + 1) & (s->cap - 1);
-  s->slot[i] = v;
-}
 
 static void remove_manifests(const char *dir) {
   static const char *names[] = {"train.jsonl", "val.jsonl", "test.jsonl", "meta.json"};
@@ -144,10 +127,11 @@ int avdata_synth(int argc, char **argv) {
   long cl = strtol(count_s, &end, 10);
   if (end == count_s || *end) app_usage_error("--count needs a whole number, got '%s'", count_s);
   if (cl < 1) app_usage_error("--count must be at least 1, got %s", count_s);
-  if (cl > 10000000) app_usage_error("--count %s is more than 10000000", count_s);
+  if (cl > AVS_DATA_MAX_CLIPS) app_usage_error("--count %s is more than %d", count_s, AVS_DATA_MAX_CLIPS);
   count = (int)cl;
   if (!out_dir || !*out_dir) app_usage_error("missing --out");
-  if (val_frac + test_frac > 1.0f) app_usage_error("--val and --test add up to more than 1");
+  int64_t n_split[3];
+  if (avs_data_split_sizes(count, val_frac, test_frac, n_split)) app_usage_error("--val/--test: %s", avs_errmsg());
 
   avs_data_config cfg;
   avs_data_config_default(&cfg, kind);
@@ -176,43 +160,11 @@ int avdata_synth(int argc, char **argv) {
   remove_manifests(out_dir);
 
   /* ---- plan: splits, seeds, disjoint content ---- */
-  int64_t n_split[3];
-  n_split[2] = llround((double)count * test_frac);
-  n_split[1] = llround((double)count * val_frac);
-  if (n_split[1] + n_split[2] > count) n_split[1] = count - n_split[2];
-  n_split[0] = count - n_split[1] - n_split[2];
-  /* plans are cheap to redo: keep only each clip's final seed (a plan is ~13 KB) */
-  uint64_t *seeds = malloc((size_t)count * sizeof *seeds);
-  avs_data_plan_t plan;
-  int *split_of = malloc((size_t)count * sizeof *split_of);
-  int64_t *index_of = malloc((size_t)count * sizeof *index_of);
+  avs_data_splits plan;
+  if ((rc = avs_data_splits_plan(g, (uint64_t)seed, count, val_frac, test_frac, &plan))) app_fail_status(rc);
   char **lines = calloc((size_t)count, sizeof *lines);
-  fpset seen = {NULL, 1024};
-  while (seen.cap < (size_t)count * 4 * AVS_DATA_MAX_OBJECTS) seen.cap *= 2;
-  seen.slot = calloc(seen.cap, sizeof *seen.slot);
-  if (!seeds || !split_of || !index_of || !lines || !seen.slot) app_fail("out of memory for %d clips", count);
-  int64_t k = 0, redrawn = 0;
-  for (int s = 0; s < 3; s++)
-    for (int64_t i = 0; i < n_split[s]; i++, k++) {
-      for (int attempt = 0;; attempt++) {
-        if (attempt > 1000) app_fail("cannot find new content for clip %lld", (long long)k);
-        seeds[k] = avs_data_clip_seed((uint64_t)seed, kind, s, i, attempt);
-        if ((rc = avs_data_plan(g, seeds[k], &plan))) app_fail_status(rc);
-        bool dup = false;
-        for (int j = 0; j < plan.n; j++) {
-          uint64_t fp = plan.src[j].content;
-          if (fp && fpset_has(&seen, fp)) dup = true;
-          for (int q = 0; q < j; q++) dup |= fp && plan.src[q].content == fp;
-        }
-        if (!dup) break;
-        redrawn++;
-      }
-      for (int j = 0; j < plan.n; j++)
-        if (plan.src[j].content) fpset_add(&seen, plan.src[j].content);
-      split_of[k] = s;
-      index_of[k] = i;
-    }
-  if (redrawn) app_info("%lld clips re-drawn to keep melodies/sentences unique", (long long)redrawn);
+  if (!lines) app_fail("out of memory for %d clips", count);
+  if (plan.redrawn) app_info("%lld clips re-drawn to keep melodies/sentences unique", (long long)plan.redrawn);
 
   /* ---- render and write in parallel ---- */
   app_progress p;
@@ -228,13 +180,13 @@ int avdata_synth(int argc, char **argv) {
     stop = failed;
     if (stop) continue;
     char id[96];
-    snprintf(id, sizeof id, "%s_%s_%06lld", avs_data_kind_name(kind), split_names[split_of[c]],
-             (long long)index_of[c]);
+    snprintf(id, sizeof id, "%s_%s_%06lld", avs_data_kind_name(kind), split_names[plan.split[c]],
+             (long long)plan.index[c]);
     avs_data_clip clip = {0};
     avs_data_plan_t *pc = malloc(sizeof *pc);
-    int r = pc ? avs_data_plan(g, seeds[c], pc) : avs_seterr(AVS_ENOMEM, "out of memory");
+    int r = pc ? avs_data_plan(g, plan.seeds[c], pc) : avs_seterr(AVS_ENOMEM, "out of memory");
     if (!r) r = avs_data_render(g, pc, &clip);
-    if (!r) r = avs_data_clip_write(g, pc, &clip, out_dir, id, split_names[split_of[c]], flac, &lines[c]);
+    if (!r) r = avs_data_clip_write(g, pc, &clip, out_dir, id, split_names[plan.split[c]], flac, &lines[c]);
     avs_data_clip_free(&clip);
     free(pc);
 #pragma omp critical(avdata_progress)
@@ -291,10 +243,7 @@ int avdata_synth(int argc, char **argv) {
   free(mtext);
   for (int64_t c = 0; c < count; c++) free(lines[c]);
   free(lines);
-  free(seeds);
-  free(split_of);
-  free(index_of);
-  free(seen.slot);
+  avs_data_splits_free(&plan);
   avs_data_gen_free(&g);
   return 0;
 }

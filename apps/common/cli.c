@@ -1,5 +1,6 @@
 #include "apps/common/cli.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,7 @@ static void set_value(const app_opt *o, const char *text) {
   double v = o->type == APP_INT ? (double)strtol(text, &end, 10) : strtod(text, &end);
   if (end == text || *end)
     app_usage_error("option --%s needs a %s, got '%s'", o->long_name, o->type == APP_INT ? "whole number" : "number", text);
+  if (!isfinite(v)) app_usage_error("option --%s needs a finite number, got '%s'", o->long_name, text);
   if (o->min < o->max && (v < o->min || v > o->max))
     app_usage_error("option --%s must be between %g and %g, got %s", o->long_name, o->min, o->max, text);
   if (o->type == APP_INT)

@@ -11,7 +11,8 @@
  *
  * Planning is separate from rendering: avs_data_plan() draws a clip's content
  * (cheap, no audio or pixels) so a caller can keep melodies and sentences
- * disjoint across splits before paying for avs_data_render().
+ * disjoint across splits before paying for avs_data_render() (splits.h does
+ * that for a whole data set).
  *
  *   avs_data_config cfg;
  *   avs_data_config_default(&cfg, AVS_DATA_MUSIC);

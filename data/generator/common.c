@@ -1,4 +1,4 @@
-/* Helpers shared by the kinds: clip buffers, per-frame envelopes, mixing. */
+/* Helpers shared by the kinds: clip buffers, per-frame envelopes, mixing, the static stage. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,4 +129,14 @@ void avs_clip_quantize(avs_data_clip *c) {
     float v = c->frames[i] * 255.0f + 0.5f;
     c->rgb[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
   }
+}
+
+int avs_scene_stage(int w, int h, int clutter, float contrast_lo, float contrast_hi, float strength, avs_rng *rng,
+                    float **bg, float **light) {
+  *light = NULL;
+  if (!(*bg = avs_scene_backdrop(w, h, clutter, contrast_lo, contrast_hi, rng)) ||
+      !(*light = malloc((size_t)w * h * 3 * sizeof(float))))
+    return avs_seterr(AVS_ENOMEM, "out of memory");
+  avs_light_random(*light, w, h, rng, strength);
+  return AVS_OK;
 }

@@ -44,6 +44,11 @@ float avs_active_rms(const float *x, int64_t n, int sample_rate);
  * stems[] in place to the quantized values / 32768. */
 void avs_mix_stems(float **stems, const float *gain_db, int n_src, int64_t n, int sample_rate, int16_t **out,
                    int16_t *mix);
+/* A scene's static stage: *bg = avs_scene_backdrop(w, h, clutter, contrast_lo,
+ * contrast_hi, rng), then *light (w*h*3) = avs_light_random(strength), drawn
+ * from rng in that order. AVS_ENOMEM; the caller frees both either way. */
+int avs_scene_stage(int w, int h, int clutter, float contrast_lo, float contrast_hi, float strength, avs_rng *rng,
+                    float **bg, float **light);
 /* frames -> rgb bytes (rounded). */
 void avs_clip_quantize(avs_data_clip *c);
 

@@ -129,11 +129,7 @@ int avs_music_render(avs_data_gen *g, const avs_data_plan_t *p, avs_data_clip *c
 
   /* ---- background and light (static over the clip) ---- */
   size_t fpx = (size_t)W * H * 3;
-  if (!(bg = avs_scene_backdrop(W, H, cfg->clutter, 0.4f, 1.0f, &rng)) || !(light = malloc(fpx * sizeof(float)))) {
-    rc = avs_seterr(AVS_ENOMEM, "out of memory");
-    goto done;
-  }
-  avs_light_random(light, W, H, &rng, 1.0f);
+  if ((rc = avs_scene_stage(W, H, cfg->clutter, 0.4f, 1.0f, 1.0f, &rng, &bg, &light))) goto done;
 
   /* ---- frames ---- */
   for (int f = 0; f < F; f++) {

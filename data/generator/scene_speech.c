@@ -126,13 +126,9 @@ int avs_speech_render(avs_data_gen *g, const avs_data_plan_t *p, avs_data_clip *
     avs_frame_loudness(stems[i], n, c->sample_rate, c->fps, F, q->loud);
   }
 
-  /* ---- background ---- */
+  /* ---- background and light (static over the clip) ---- */
   size_t fpx = (size_t)W * H * 3;
-  if (!(bg = avs_scene_backdrop(W, H, cfg->clutter, 0.3f, 0.8f, &rng)) || !(light = malloc(fpx * sizeof(float)))) {
-    rc = avs_seterr(AVS_ENOMEM, "out of memory");
-    goto done;
-  }
-  avs_light_random(light, W, H, &rng, 0.8f);
+  if ((rc = avs_scene_stage(W, H, cfg->clutter, 0.3f, 0.8f, 0.8f, &rng, &bg, &light))) goto done;
 
   /* ---- frames ---- */
   for (int f = 0; f < F; f++) {

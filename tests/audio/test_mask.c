@@ -1,4 +1,5 @@
-/* Masks and chunked resynthesis: ideal masks rebuild their sources, complex
+/* Masks and chunked resynthesis: ideal masks rebuild their sources, shares
+ * and dominant-source masks among several sources, complex
  * masks invert exactly, compression round-trips, chunked processing of an
  * identity returns the signal exactly and of a gain, the scaled signal. */
 #include <math.h>
@@ -65,12 +66,16 @@ int main(void) {
   avs_mask_ratio(&one, &zero, 1, 5.0f, &r);
   tst_true(r == 0.0f, "ratio mask is 0 where the mixture is silent");
 
-  /* binary masks of two sources with thr 0.5 partition the bins */
+  /* binary masks of two sources with thr 0.5 against the sum of their magnitudes
+   * partition the bins (against the complex mixture's magnitude both may pass) */
+  for (int i = 0; i < N; i++) o[i] = mag1[i] + mag2[i];
+  avs_mask_binary(mag1, o, N, 0.5f, m1);
+  avs_mask_binary(mag2, o, N, 0.5f, m2);
+  int both = 0, none = 0, ones = 0;
+  for (int i = 0; i < N; i++) both += m1[i] + m2[i] > 1.5f, none += m1[i] + m2[i] < 0.5f, ones += m1[i] == 1.0f;
+  tst_true(ones > 0 && ones < N && both == 0 && none == 0,
+           "binary masks partition the bins: source 1 has %d of %d (%d in both, %d in neither)", ones, N, both, none);
   avs_mask_binary(mag1, magm, N, 0.5f, m1);
-  avs_mask_binary(mag2, magm, N, 0.5f, m2);
-  int both = 0, ones = 0;
-  for (int i = 0; i < N; i++) both += m1[i] + m2[i] > 1.5f, ones += m1[i] == 1.0f;
-  tst_true(ones > 0 && ones < N, "binary mask selects %d of %d bins", ones, N);
   avs_mask_threshold(m1, N, 0.5f, m2);
   tst_true(memcmp(m1, m2, sizeof(float) * N) == 0, "threshold of a binary mask is itself");
 
@@ -128,5 +133,20 @@ int main(void) {
   free(x), free(out), free(w2);
   free(s1), free(s2), free(mix), free(m1), free(m2), free(mag1), free(mag2), free(magm), free(o), free(c1);
   free(back), free(ph);
+  /* masks among sources: shares of the sum (1/n where all are 0), the dominant source */
+  {
+    /* 3 sources x 4 bins: bin 3 silent everywhere, bin 2 a tie between sources 0 and 2 */
+    const float mag[12] = {1, 0, 2, 0, /**/ 3, 5, 1, 0, /**/ 0, 5, 2, 0};
+    float share[12], dom[12], inplace[12];
+    avs_mask_share(mag, 3, 4, share);
+    avs_mask_dominant(mag, 3, 4, dom);
+    memcpy(inplace, mag, sizeof mag);
+    avs_mask_share(inplace, 3, 4, inplace);
+    const float want_share[12] = {0.25f, 0, 0.4f, 1 / 3.0f, 0.75f, 0.5f, 0.2f, 1 / 3.0f, 0, 0.5f, 0.4f, 1 / 3.0f};
+    const float want_dom[12] = {0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0};
+    tst_close("share of the sum", share, want_share, 12, 1e-7f, 1e-6f);
+    tst_close("share in place", inplace, want_share, 12, 0, 0);
+    tst_close("dominant source (first of equals, none in silence)", dom, want_dom, 12, 0, 0);
+  }
   return tst_finish();
 }

@@ -34,6 +34,15 @@ expect_fail "unknown kind" 2 "$OUT/k" "unknown kind" -- synth --kind drums --cou
 expect_fail "count 0" 2 "$OUT/c0" "count" -- synth --kind actions --count 0 --out "$OUT/c0"
 expect_fail "negative count" 2 "$OUT/cn" "count" -- synth --kind actions --count -3 --out "$OUT/cn"
 expect_fail "count not a number" 2 "$OUT/cx" "count" -- synth --kind actions --count many --out "$OUT/cx"
+# split fractions: not a number, infinite, out of range, adding up to more than 1
+expect_fail "val nan" 2 "$OUT/fn" "val" -- synth --kind actions --count 4 --val nan --out "$OUT/fn"
+expect_fail "test nan" 2 "$OUT/fn" "test" -- synth --kind actions --count 4 --test nan --out "$OUT/fn"
+expect_fail "test -nan" 2 "$OUT/fn" "test" -- synth --kind actions --count 4 --test -nan --out "$OUT/fn"
+expect_fail "val inf" 2 "$OUT/fn" "val" -- synth --kind actions --count 4 --val inf --out "$OUT/fn"
+expect_fail "test 1e400" 2 "$OUT/fn" "test" -- synth --kind actions --count 4 --test 1e400 --out "$OUT/fn"
+expect_fail "val negative" 2 "$OUT/fn" "val" -- synth --kind actions --count 4 --val -0.1 --out "$OUT/fn"
+expect_fail "val + test > 1" 2 "$OUT/fn" "more than 1" -- synth --kind actions --count 4 --val 0.6 --test 0.5 --out "$OUT/fn"
+[ -e "$OUT/fn" ] && bad "bad fractions: created the output folder" || ok "bad fractions: no output folder"
 expect_fail "missing soundfont" 1 "$OUT/sf" "soundfont not found: $OUT/none.sf2" -- \
   synth --kind music --count 2 --out "$OUT/sf" --soundfont "$OUT/none.sf2"
 [ -e "$OUT/sf" ] && bad "missing soundfont: created the output folder" || ok "missing soundfont: no output folder"
@@ -94,6 +103,25 @@ for k in music speech actions; do
     bad "samples/$k missing"
   fi
 done
+
+# a broken copy of the music samples: every problem is named, exit 1
+B="$OUT/broken"
+cp -r "$SRC/data/samples/music" "$B"
+rm "$B/clips/music_val_000000/video.mp4"
+cp "$B/clips/music_test_000000/s1.flac" "$B/clips/music_test_000000/s0.flac"
+sed -i 's/\[\[100,22,117,94\]/[[100,22,140,94]/' "$B/test.jsonl"
+echo '{"id": ' >"$B/train.jsonl"
+"$AVDATA" check "$B" >"$OUT/check"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "^train: .*train.jsonl:1: not a JSON object" "$OUT/check" &&
+  grep -q "^music_val_000000: missing .*video.mp4" "$OUT/check" &&
+  grep -q "^music_test_000000: frame 0 box \[100 22 140 94\] outside the frame" "$OUT/check" &&
+  grep -q "^music_test_000000: stems do not add up to the mixture" "$OUT/check" &&
+  [ "$(tail -n 1 "$OUT/check")" = "2 clips checked, 4 problems" ]; then
+  ok "check on a broken set: exit 1, $(tail -n 1 "$OUT/check")"
+else
+  bad "check on a broken set: exit $rc, $(cat "$OUT/check")"
+fi
 
 # oracle scores on the sample trio (the IRM ceiling must lie far above the mixture)
 if "$AVDATA" baseline "$SRC/data/samples/music" --split test --json -q >"$OUT/base.json"; then

@@ -15,6 +15,7 @@
 #include "audio/audio_file.h"
 #include "av/status.h"
 #include "data/generator/avdata.h"
+#include "data/generator/splits.h"
 #include "tests/harness.h"
 
 static const char *out_root = "data_generator_out";
@@ -223,12 +224,88 @@ static void kind_tests(avs_data_kind kind) {
   avs_data_gen_free(&g2);
 }
 
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Split sizes and planning (data/generator/splits.h): sizes round as stated,
+ * bad fractions are refused, content never repeats, the plan is repeatable. */
+static void split_tests(void) {
+  static const struct {
+    int64_t count;
+    float val, test;
+    int64_t want[3];
+  } sizes[] = {{10, 0.3f, 0.2f, {5, 3, 2}}, {7, 0.45f, 0.45f, {1, 3, 3}}, {3, 0.5f, 0.5f, {0, 1, 2}},
+               {5, 0, 1, {0, 0, 5}}, {1, 0.1f, 0.1f, {1, 0, 0}}};
+  int64_t n[3];
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    int rc = avs_data_split_sizes(sizes[i].count, sizes[i].val, sizes[i].test, n);
+    tst_true(!rc && !memcmp(n, sizes[i].want, sizeof n), "%lld clips, val %g, test %g: %lld/%lld/%lld (want %lld/%lld/%lld)",
+             (long long)sizes[i].count, sizes[i].val, sizes[i].test, (long long)n[0], (long long)n[1],
+             (long long)n[2], (long long)sizes[i].want[0], (long long)sizes[i].want[1], (long long)sizes[i].want[2]);
+  }
+  const float bad[][2] = {{NAN, 0.1f}, {0.1f, NAN}, {INFINITY, 0}, {0, -INFINITY}, {-0.1f, 0.1f}, {0.1f, 1.5f},
+                          {0.6f, 0.5f}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    n[0] = n[1] = n[2] = -7;
+    int rc = avs_data_split_sizes(100, bad[i][0], bad[i][1], n);
+    tst_true(rc == AVS_EINVAL && n[0] == -7, "val %g, test %g refused: %s", bad[i][0], bad[i][1], avs_errmsg());
+  }
+  tst_true(avs_data_split_sizes(0, 0.1f, 0.1f, n) == AVS_EINVAL, "0 clips refused: %s", avs_errmsg());
+
+  /* 1 s trios: short melodies, so some collide and are re-drawn */
+  enum { N = 3000 };
+  avs_data_config cfg;
+  avs_data_config_default(&cfg, AVS_DATA_MUSIC);
+  cfg.min_sources = cfg.max_sources = 3;
+  cfg.seconds = 1;
+  avs_data_gen *g = NULL;
+  int rc = avs_data_gen_new(&cfg, &g);
+  if (!tst_true(rc == 0, "music generator for 1 s trios (%s)", rc ? avs_errmsg() : "ok")) return;
+  avs_data_splits a, b;
+  int ra = avs_data_splits_plan(g, 9, N, 0.2f, 0.1f, &a), rb = avs_data_splits_plan(g, 9, N, 0.2f, 0.1f, &b);
+  if (tst_true(ra == 0 && rb == 0, "%d music trios planned (%s)", N, ra || rb ? avs_errmsg() : "ok")) {
+    tst_true(a.count == N && a.n_split[0] == 2100 && a.n_split[1] == 600 && a.n_split[2] == 300,
+             "splits 2100/600/300: %lld/%lld/%lld", (long long)a.n_split[0], (long long)a.n_split[1],
+             (long long)a.n_split[2]);
+    tst_true(!memcmp(a.seeds, b.seeds, N * sizeof *a.seeds) && a.redrawn == b.redrawn,
+             "the same run seed plans the same clip seeds");
+    /* split/index in order, each seed a re-draw of its own slot, every melody distinct */
+    static uint64_t fp[N * AVS_DATA_MAX_OBJECTS];
+    int n_fp = 0, order_ok = 1, seeds_ok = 1;
+    for (int64_t c = 0; c < N; c++) {
+      int64_t first = a.split[c] == 0 ? 0 : a.split[c] == 1 ? a.n_split[0] : a.n_split[0] + a.n_split[1];
+      order_ok &= a.index[c] == c - first && (c == 0 || a.split[c] >= a.split[c - 1]);
+      bool found = false;
+      for (int att = 0; att <= AVS_DATA_MAX_ATTEMPTS && !found; att++)
+        found = a.seeds[c] == avs_data_clip_seed(9, AVS_DATA_MUSIC, a.split[c], a.index[c], att);
+      seeds_ok &= found;
+      avs_data_plan_t p;
+      avs_data_plan(g, a.seeds[c], &p);
+      for (int j = 0; j < p.n; j++)
+        if (p.src[j].content) fp[n_fp++] = p.src[j].content;
+    }
+    qsort(fp, (size_t)n_fp, sizeof *fp, cmp_u64);
+    int dups = 0;
+    for (int i = 1; i < n_fp; i++) dups += fp[i] == fp[i - 1];
+    tst_true(order_ok && seeds_ok, "clips in split order, each seed a re-draw of its own slot");
+    tst_true(a.redrawn > 0 && dups == 0 && n_fp == 3 * N, "%lld clips re-drawn, then %d melodies with %d repeated",
+             (long long)a.redrawn, n_fp, dups);
+  }
+  avs_data_splits_free(&a);
+  avs_data_splits_free(&b);
+  tst_true(!a.seeds && !a.split && !a.index, "free clears the plan");
+  avs_data_gen_free(&g);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) out_root = argv[1];
   mkdir(out_root, 0777);
   kind_tests(AVS_DATA_ACTIONS);
   kind_tests(AVS_DATA_MUSIC);
   kind_tests(AVS_DATA_SPEECH);
+  split_tests();
   /* bad configuration */
   avs_data_config cfg;
   avs_data_config_default(&cfg, AVS_DATA_MUSIC);

@@ -1,12 +1,12 @@
-"""References for convolution and transposed convolution (1-3 spatial dims).
-
-Per case: x and y channels-last, w and b in PyTorch's order, gy (channels-last)
-and the gradients of sum(y * gy) with respect to x (channels-last), w and b.
-Metadata: op, stride, pad, dilation, out_pad (comma lists), groups, bias."""
+"""References for convolution and transposed convolution (1-3 spatial dims),
+as op cases (opcase.py): in0 = x and y channels-last, in1 = w and in2 = b
+(when there is a bias) in PyTorch's order; the gradients g0.. of sum(y * gy).
+Metadata: op, stride, pad, dilation, out_pad (comma lists), groups."""
 import torch
 import torch.nn.functional as F
 
-from ref import Writer, cl, grad_of
+from opcase import case as op_case, ints, randn, to_cf, to_cl
+from ref import Writer
 
 w = Writer()
 
@@ -15,24 +15,20 @@ def case(name, op, n, cin, cout, size, k, stride=1, pad=0, dil=1, groups=1, bias
     nsp = len(size)
     tup = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * nsp
     k, stride, pad, dil, out_pad = map(tup, (k, stride, pad, dil, out_pad))
-    x = torch.randn(n, cin, *size, requires_grad=True)
+    x = randn(n, *size, cin)
     transposed = op.startswith("conv_transpose")
     wshape = (cin, cout // groups, *k) if transposed else (cout, cin // groups, *k)
-    wt = (torch.randn(*wshape) * (1.0 / (cin // groups * torch.tensor(k).prod().item()) ** 0.5)).requires_grad_()
-    b = (torch.randn(cout) * 0.1).requires_grad_() if bias else None
+    wt = randn(*wshape, scale=1.0 / (cin // groups * torch.tensor(k).prod().item()) ** 0.5)
+    b = randn(cout, scale=0.1) if bias else None
     if transposed:
-        fn = {2: F.conv_transpose2d, 3: F.conv_transpose3d}[nsp]
-        y = fn(x, wt, b, stride=stride, padding=pad, output_padding=out_pad, groups=groups, dilation=dil)
+        conv = {2: F.conv_transpose2d, 3: F.conv_transpose3d}[nsp]
+        fn = lambda x, wt, b=None: to_cl(conv(to_cf(x), wt, b, stride=stride, padding=pad, output_padding=out_pad,
+                                              groups=groups, dilation=dil))
     else:
-        fn = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nsp]
-        y = fn(x, wt, b, stride=stride, padding=pad, dilation=dil, groups=groups)
-    inputs = [x, wt] + ([b] if bias else [])
-    gy, grads = grad_of(y, inputs)
-    j = lambda t: ",".join(map(str, t))
-    meta = {"op": op, "stride": j(stride), "pad": j(pad), "dilation": j(dil), "out_pad": j(out_pad),
-            "groups": groups, "bias": int(bias)}
-    w.case(name, meta, x=cl(x), w=wt, b=b, y=cl(y), gy=cl(gy), gx=cl(grads[0]), gw=grads[1],
-           gb=grads[2] if bias else None)
+        conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nsp]
+        fn = lambda x, wt, b=None: to_cl(conv(to_cf(x), wt, b, stride=stride, padding=pad, dilation=dil, groups=groups))
+    meta = {"stride": ints(stride), "pad": ints(pad), "dilation": ints(dil), "out_pad": ints(out_pad), "groups": groups}
+    op_case(w, name, op, fn, [x, wt] + ([b] if bias else []), meta)
 
 
 # conv1d

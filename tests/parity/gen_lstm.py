@@ -1,9 +1,12 @@
-"""References for avs_lstm: one torch.nn.LSTM(batch_first=True) layer, zero
-initial state, uni- and bidirectional with biases, and one without biases;
-gradients of x and of every weight."""
+"""References for avs_lstm as op cases (opcase.py): one
+torch.nn.LSTM(batch_first=True) layer, zero initial state, uni- and
+bidirectional, with and without biases. in0 = x, then the layer's parameters
+in named_parameters() order (weight_ih, weight_hh, [bias_ih, bias_hh], then
+the same with _reverse); gradients of x and of every weight."""
 import torch
 
-from ref import Writer, grad_of
+from opcase import case
+from ref import Writer
 
 w = Writer()
 N, L, I, H = 3, 6, 4, 5
@@ -11,13 +14,6 @@ for name, bidir, bias in [("uni", False, True), ("bi", True, True), ("uni_nobias
                           ("bi_nobias", True, False)]:
     m = torch.nn.LSTM(I, H, batch_first=True, bidirectional=bidir, bias=bias)
     x = torch.randn(N, L, I, requires_grad=True)
-    y, _ = m(x)
-    names = [n for n, _ in m.named_parameters()]
     params = [p for _, p in m.named_parameters()]
-    gy, grads = grad_of(y, [x] + params)
-    tensors = {"x": x, "y": y, "gy": gy, "gx": grads[0]}
-    for n, p, g in zip(names, params, grads[1:]):
-        tensors[n] = p
-        tensors["g_" + n] = g
-    w.case(name, {"bidirectional": int(bidir), "bias": int(bias), "hidden": H}, **tensors)
+    case(w, name, "lstm", lambda x, *p, m=m: m(x)[0], [x] + params, {"bidirectional": int(bidir), "bias": int(bias)})
 w.save()

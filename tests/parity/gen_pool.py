@@ -1,39 +1,39 @@
-"""References for max/avg pooling (2-D, 3-D) and adaptive average pooling.
-
-Per case: x, y, gy, gx channels-last. Metadata: op, kernel, stride, pad (comma
-lists), ceil_mode, count_include_pad; adaptive: out (comma list)."""
+"""References for max/avg pooling (2-D, 3-D) and adaptive average pooling, as
+op cases (opcase.py): in0 = x and y channels-last, g0 the input gradient.
+Metadata: op, kernel, stride, pad (comma lists), ceil_mode,
+count_include_pad; adaptive: out (comma list)."""
 import torch
 import torch.nn.functional as F
 
-from ref import Writer, cl, grad_of
+from opcase import case as op_case, ints, to_cf, to_cl
+from ref import Writer
 
 w = Writer()
-j = lambda t: ",".join(map(str, t))
 
 
 def case(name, op, shape, k=None, stride=None, pad=0, ceil=False, include=True, out=None):
     nsp = len(shape) - 2
     tup = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * nsp
-    # distinct values (no ties for max pooling), shuffled
+    # distinct values (no ties for max pooling), shuffled; shape is PyTorch's (N,C,...)
     n = torch.tensor(shape).prod().item()
-    x = (torch.randperm(n).float() / n * 4 - 2).reshape(shape).requires_grad_()
-    meta = {"op": op}
+    x = to_cl((torch.randperm(n).float() / n * 4 - 2).reshape(shape)).requires_grad_()
+    meta = {}
     if op.startswith("adaptive"):
-        fn = {2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}[nsp]
-        y = fn(x, out)
-        meta["out"] = j(out)
+        pool = {2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}[nsp]
+        fn = lambda x: to_cl(pool(to_cf(x), out))
+        meta["out"] = ints(out)
     else:
         k, pad = tup(k), tup(pad)
         stride = tup(stride) if stride is not None else k
         if op.startswith("max"):
-            fn = {2: F.max_pool2d, 3: F.max_pool3d}[nsp]
-            y = fn(x, k, stride, pad, ceil_mode=ceil)
+            pool = {2: F.max_pool2d, 3: F.max_pool3d}[nsp]
+            fn = lambda x: to_cl(pool(to_cf(x), k, stride, pad, ceil_mode=ceil))
         else:
-            fn = {2: F.avg_pool2d, 3: F.avg_pool3d}[nsp]
-            y = fn(x, k, stride, pad, ceil_mode=ceil, count_include_pad=include)
-        meta.update(kernel=j(k), stride=j(stride), pad=j(pad), ceil_mode=int(ceil), count_include_pad=int(include))
-    gy, (gx,) = grad_of(y, [x])
-    w.case(name, meta, x=cl(x), y=cl(y), gy=cl(gy), gx=cl(gx))
+            pool = {2: F.avg_pool2d, 3: F.avg_pool3d}[nsp]
+            fn = lambda x: to_cl(pool(to_cf(x), k, stride, pad, ceil_mode=ceil, count_include_pad=include))
+        meta.update(kernel=ints(k), stride=ints(stride), pad=ints(pad), ceil_mode=int(ceil),
+                    count_include_pad=int(include))
+    op_case(w, name, op, fn, [x], meta)
 
 
 case("max2_basic", "max_pool2d", (2, 3, 8, 8), 2)

@@ -1,7 +1,11 @@
 /* Runner for one-op parity cases written by tests/parity/opcase.py: for each
  * case, loads in0.. (inputs without a reference gradient g<i> get
- * requires_grad = false), runs the op, compares y, back-propagates gy and
- * compares each g<i>. Tolerances come from the test's table, per op.
+ * requires_grad = false), runs the op in a training context, compares y,
+ * back-propagates gy (no backward kernel may set an error) and compares each
+ * g<i>. Tolerances come from the test's table, per op. A suite may add checks
+ * per case (caches, accumulation, inference) and checks that need no
+ * reference (bad arguments). Each case starts in training mode; run() may
+ * switch the context to inference (avs_ctx_set_train) for an eval case.
  * A 0-d output matches a reference of shape (1): st.py cannot store 0-d. */
 #ifndef AVS_TEST_OP_CASES_H
 #define AVS_TEST_OP_CASES_H
@@ -22,6 +26,16 @@ typedef struct {
 /* Runs case `name` (op `op`) on inputs in[0..n-1]; NULL on failure. */
 typedef avs_tensor *(*oc_run_fn)(avs_ctx *ctx, avs_st *st, const char *name, const char *op, avs_tensor **in, int n);
 
+typedef struct {
+  oc_run_fn run;
+  const oc_tol *tols;
+  /* Optional: more checks of a case after its forward and gradients were
+   * compared (y non-NULL; in[i]->grad filled; ctx not yet reset). */
+  void (*after)(avs_ctx *ctx, avs_st *st, const char *name, const char *op, avs_tensor **in, int n, avs_tensor *y);
+  /* Optional: checks that need no reference (bad arguments), after the cases. */
+  void (*extra)(avs_ctx *ctx);
+} oc_suite;
+
 /* Metadata "a,b,c" of case `name` as up to `max` integers; returns the count. */
 static inline int oc_meta_ints(avs_st *st, const char *name, const char *key, long *out, int max) {
   const char *s = tst_meta_str(st, "%s.%s", name, key);
@@ -41,7 +55,16 @@ static inline const oc_tol *oc_find(const oc_tol *tols, const char *op) {
   return NULL;
 }
 
-static inline int oc_main(int argc, char **argv, oc_run_fn run, const oc_tol *tols) {
+/* Metadata "a,b,c" of case `name` as exactly n ints (missing ones 0). */
+static inline void oc_meta_int_array(avs_st *st, const char *name, const char *key, int *out, int n) {
+  long v[8] = {0};
+  oc_meta_ints(st, name, key, v, n < 8 ? n : 8);
+  for (int i = 0; i < n; i++) out[i] = (int)v[i];
+}
+
+static inline int oc_run(int argc, char **argv, const oc_suite *suite) {
+  oc_run_fn run = suite->run;
+  const oc_tol *tols = suite->tols;
   if (argc < 2) {
     printf("usage: %s REFERENCE.safetensors\n", argv[0]);
     return 2;
@@ -75,7 +98,9 @@ static inline int oc_main(int argc, char **argv, oc_run_fn run, const oc_tol *to
       bool shape_ok = avs_tensor_same_shape(y, y_ref) || (y->ndim == 0 && y_ref->ndim == 1 && y_ref->numel == 1);
       if (!shape_ok) tst_true(false, "%s output shape", name);
       else tst_close(what, y->data, y_ref->data, y->numel, tol->fwd_atol, tol->fwd_rtol);
+      avs_clearerr(); /* backward kernels report failures through the error state */
       int rc = shape_ok && y->requires_grad ? avs_backward_from(ctx, y, gy->data) : -1;
+      if (rc == 0 && avs_errcode()) rc = avs_errcode();
       for (int i = 0; i < n; i++) {
         if (!in[i]->requires_grad) continue;
         avs_tensor *g_ref = tst_tensor(st, "%s.g%d", name, i);
@@ -85,14 +110,21 @@ static inline int oc_main(int argc, char **argv, oc_run_fn run, const oc_tol *to
           tst_close(what, in[i]->grad, g_ref->data, g_ref->numel, tol->grad_atol, tol->grad_rtol);
         avs_tensor_free(&g_ref);
       }
+      if (shape_ok && suite->after) suite->after(ctx, st, name, op, in, n, y);
     }
     avs_ctx_reset(ctx);
+    avs_ctx_set_train(ctx, true);
     for (int i = 0; i < n; i++) avs_tensor_free(&in[i]);
     avs_tensor_free(&y_ref), avs_tensor_free(&gy);
   }
+  if (suite->extra) suite->extra(ctx);
   avs_ctx_free(&ctx);
   avs_st_close(&st);
   return tst_finish();
+}
+
+static inline int oc_main(int argc, char **argv, oc_run_fn run, const oc_tol *tols) {
+  return oc_run(argc, argv, &(oc_suite){.run = run, .tols = tols});
 }
 
 #endif

@@ -3,7 +3,10 @@
 A case stores its inputs in0, in1, ... (as the C op takes them), the output y,
 a random upstream gradient gy, and g<i> = d(sum(y * gy))/d(in<i>) for every
 input that requires grad. The metadata <case>.op names the C op and other
-<case>.<key> entries carry its parameters."""
+<case>.<key> entries carry its parameters. Activations are channels-last on
+the C side: a case's fn takes and returns channels-last tensors (to_cf / to_cl
+around the PyTorch op), so inputs, outputs and gradients are stored as C uses
+them."""
 import torch
 
 
@@ -24,3 +27,18 @@ def randn(*shape, grad=True, scale=1.0, shift=0.0):
 
 def rand(*shape, lo=0.0, hi=1.0, grad=True):
     return (torch.rand(shape) * (hi - lo) + lo).requires_grad_(grad)
+
+
+def to_cf(t):
+    """Channels-last (N,...,C) -> PyTorch's (N,C,...) (a view)."""
+    return t.permute(0, t.dim() - 1, *range(1, t.dim() - 1))
+
+
+def to_cl(t):
+    """PyTorch's (N,C,...) -> channels-last (N,...,C), contiguous."""
+    return t.permute(0, *range(2, t.dim()), 1).contiguous()
+
+
+def ints(v):
+    """A parameter list as metadata: "1,2,3"."""
+    return ",".join(str(int(i)) for i in v)

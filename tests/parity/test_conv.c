@@ -1,24 +1,27 @@
-/* Convolution and transposed convolution against PyTorch: forward 1e-4 rel /
- * 1e-5 abs, gradients of x, w, b 1e-3 rel. Also checks that the primitive and
- * weight caches work: a repeated inference forward creates no primitive and
- * reorders no weights, and changed weights (version bumped) are picked up. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+/* Convolution and transposed convolution against PyTorch (gen_conv.py, the
+ * op-case runner): forward 1e-4 rel / 1e-5 abs, gradients of x, w, b 1e-3 rel.
+ * Per case also: gradients accumulate over a second backward; the primitive
+ * and weight caches work (a repeated inference forward creates no primitive
+ * and reorders no weights, and changed weights, version bumped, are picked
+ * up). Then a reused weight address and bad shapes. */
 #include "av/ops/dnnl_backend.h"
-#include "tests/harness.h"
+#include "tests/parity/op_cases.h"
 
-static void ints(const char *s, int *v, int n) {
-  for (int i = 0; i < n; i++) v[i] = 0;
-  for (int i = 0; i < n && *s; i++) {
-    char *end;
-    v[i] = (int)strtol(s, &end, 10);
-    s = *end == ',' ? end + 1 : end;
-  }
-}
+#define CONV_TOL 1e-5f, 1e-4f, 1e-4f, 1e-3f
+static const oc_tol tols[] = {
+    {"conv1d", CONV_TOL},           {"conv2d", CONV_TOL},           {"conv3d", CONV_TOL},
+    {"conv_transpose2d", CONV_TOL}, {"conv_transpose3d", CONV_TOL}, {NULL, 0, 0, 0, 0},
+};
 
-static avs_tensor *run(avs_ctx *ctx, const char *op, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p) {
+static avs_ctx *ictx; /* inference: the caches */
+
+static avs_tensor *conv(avs_ctx *ctx, avs_st *st, const char *name, const char *op, avs_tensor **in, int n) {
+  avs_conv p = {.groups = (int)tst_meta_int(st, "%s.groups", name)};
+  oc_meta_int_array(st, name, "stride", p.stride, 3);
+  oc_meta_int_array(st, name, "pad", p.pad, 3);
+  oc_meta_int_array(st, name, "dilation", p.dilation, 3);
+  oc_meta_int_array(st, name, "out_pad", p.out_pad, 3);
+  avs_tensor *x = in[0], *w = in[1], *b = n > 2 ? in[2] : NULL;
   if (!strcmp(op, "conv1d")) return avs_conv1d(ctx, x, w, b, p);
   if (!strcmp(op, "conv2d")) return avs_conv2d(ctx, x, w, b, p);
   if (!strcmp(op, "conv3d")) return avs_conv3d(ctx, x, w, b, p);
@@ -27,84 +30,50 @@ static avs_tensor *run(avs_ctx *ctx, const char *op, avs_tensor *x, avs_tensor *
   return NULL;
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) return 2;
-  avs_st *st = tst_open(argv[1]);
-  char cases[4096];
-  snprintf(cases, sizeof cases, "%s", tst_meta_str(st, "cases"));
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
-  avs_ctx *ictx = avs_ctx_new(&(avs_ctx_params){.train = false});
-  for (char *name = strtok(cases, ","); name; name = strtok(NULL, ",")) {
-    const char *op = tst_meta_str(st, "%s.op", name);
-    avs_conv p = {.groups = (int)tst_meta_int(st, "%s.groups", name)};
-    ints(tst_meta_str(st, "%s.stride", name), p.stride, 3);
-    ints(tst_meta_str(st, "%s.pad", name), p.pad, 3);
-    ints(tst_meta_str(st, "%s.dilation", name), p.dilation, 3);
-    ints(tst_meta_str(st, "%s.out_pad", name), p.out_pad, 3);
-    bool has_b = tst_meta_int(st, "%s.bias", name);
-    avs_tensor *x = tst_tensor(st, "%s.x", name), *w = tst_tensor(st, "%s.w", name);
-    avs_tensor *b = has_b ? tst_tensor(st, "%s.b", name) : NULL;
-    avs_tensor *y_ref = tst_tensor(st, "%s.y", name), *gy = tst_tensor(st, "%s.gy", name);
-    avs_tensor *gx_ref = tst_tensor(st, "%s.gx", name), *gw_ref = tst_tensor(st, "%s.gw", name);
-    avs_tensor *gb_ref = has_b ? tst_tensor(st, "%s.gb", name) : NULL;
-    char what[128];
+static void after(avs_ctx *ctx, avs_st *st, const char *name, const char *op, avs_tensor **in, int n, avs_tensor *y) {
+  (void)y;
+  avs_tensor *w = in[1], *b = n > 2 ? in[2] : NULL;
+  avs_tensor *y_ref = tst_tensor(st, "%s.y", name), *gy = tst_tensor(st, "%s.gy", name);
+  avs_tensor *gw_ref = tst_tensor(st, "%s.g1", name);
+  char what[128];
+  /* gradients accumulate: a second backward doubles them */
+  avs_ctx_reset(ctx);
+  avs_tensor *y2 = conv(ctx, st, name, op, in, n);
+  tst_true(y2 && avs_backward_from(ctx, y2, gy->data) == 0, "%s second backward (%s)", name, avs_errmsg());
+  for (int64_t i = 0; i < gw_ref->numel; i++) gw_ref->data[i] *= 2;
+  snprintf(what, sizeof what, "%s grad w accumulates", name);
+  tst_close(what, w->grad, gw_ref->data, w->numel, 2e-4f, 1e-3f);
 
-    avs_tensor *y = run(ctx, op, x, w, b, p);
-    if (!tst_true(y != NULL, "%s runs", name)) {
-      printf("     %s\n", avs_errmsg());
-      continue;
-    }
-    tst_true(avs_tensor_same_shape(y, y_ref), "%s output shape", name);
-    snprintf(what, sizeof what, "%s forward", name);
-    tst_close(what, y->data, y_ref->data, y->numel, 1e-5f, 1e-4f);
-    avs_clearerr(); /* backward kernels report failures through the error state */
-    tst_true(avs_backward_from(ctx, y, gy->data) == 0 && avs_errcode() == 0, "%s backward (%s)", name, avs_errmsg());
-    snprintf(what, sizeof what, "%s grad x", name);
-    tst_close(what, x->grad, gx_ref->data, x->numel, 1e-4f, 1e-3f);
-    snprintf(what, sizeof what, "%s grad w", name);
-    tst_close(what, w->grad, gw_ref->data, w->numel, 1e-4f, 1e-3f);
-    if (b) {
-      snprintf(what, sizeof what, "%s grad b", name);
-      tst_close(what, b->grad, gb_ref->data, b->numel, 1e-4f, 1e-3f);
-    }
-    /* gradients accumulate: a second backward doubles them */
-    avs_ctx_reset(ctx);
-    y = run(ctx, op, x, w, b, p);
-    avs_backward_from(ctx, y, gy->data);
-    for (int64_t i = 0; i < gw_ref->numel; i++) gw_ref->data[i] *= 2;
-    snprintf(what, sizeof what, "%s grad w accumulates", name);
-    tst_close(what, w->grad, gw_ref->data, w->numel, 2e-4f, 1e-3f);
-    avs_ctx_reset(ctx);
-
-    /* inference: caches */
-    avs_tensor *y1 = run(ictx, op, x, w, b, p);
-    avs_dnnl_stats s0, s1;
-    avs_dnnl_get_stats(ictx, &s0);
-    avs_tensor *y2 = run(ictx, op, x, w, b, p);
-    avs_dnnl_get_stats(ictx, &s1);
-    tst_true(y1 && y2 && !memcmp(y1->data, y2->data, sizeof(float) * y1->numel) &&
-                 s1.prims_created == s0.prims_created && s1.weight_reorders == s0.weight_reorders,
-             "%s repeated inference: identical, %ld new primitives, %ld weight reorders", name,
-             s1.prims_created - s0.prims_created, s1.weight_reorders - s0.weight_reorders);
-    snprintf(what, sizeof what, "%s inference forward", name);
-    tst_close(what, y1->data, y_ref->data, y1->numel, 1e-5f, 1e-4f);
-    /* scaling the weights by 2 (version bumped) scales the output minus bias by 2 */
-    for (int64_t i = 0; i < w->numel; i++) w->data[i] *= 2;
-    w->version++;
-    avs_tensor *y3 = run(ictx, op, x, w, b, p);
-    int64_t C = y_ref->shape[y_ref->ndim - 1];
-    for (int64_t i = 0; i < y_ref->numel; i++) {
-      float bias = b ? b->data[i % C] : 0;
-      y_ref->data[i] = 2 * (y_ref->data[i] - bias) + bias;
-    }
-    snprintf(what, sizeof what, "%s after weight update", name);
-    tst_close(what, y3->data, y_ref->data, y3->numel, 2e-5f, 1e-4f);
-    avs_ctx_reset(ictx);
-
-    avs_tensor_free(&x), avs_tensor_free(&w), avs_tensor_free(&b), avs_tensor_free(&y_ref);
-    avs_tensor_free(&gy), avs_tensor_free(&gx_ref), avs_tensor_free(&gw_ref), avs_tensor_free(&gb_ref);
+  /* inference: caches */
+  avs_tensor *y1 = conv(ictx, st, name, op, in, n);
+  avs_dnnl_stats s0, s1;
+  avs_dnnl_get_stats(ictx, &s0);
+  y2 = conv(ictx, st, name, op, in, n);
+  avs_dnnl_get_stats(ictx, &s1);
+  tst_true(y1 && y2 && !memcmp(y1->data, y2->data, sizeof(float) * y1->numel) &&
+               s1.prims_created == s0.prims_created && s1.weight_reorders == s0.weight_reorders,
+           "%s repeated inference: identical, %ld new primitives, %ld weight reorders", name,
+           s1.prims_created - s0.prims_created, s1.weight_reorders - s0.weight_reorders);
+  snprintf(what, sizeof what, "%s inference forward", name);
+  if (y1) tst_close(what, y1->data, y_ref->data, y1->numel, 1e-5f, 1e-4f);
+  /* scaling the weights by 2 (version bumped) scales the output minus bias by 2 */
+  for (int64_t i = 0; i < w->numel; i++) w->data[i] *= 2;
+  w->version++;
+  avs_tensor *y3 = conv(ictx, st, name, op, in, n);
+  int64_t C = y_ref->shape[y_ref->ndim - 1];
+  for (int64_t i = 0; i < y_ref->numel; i++) {
+    float bias = b ? b->data[i % C] : 0;
+    y_ref->data[i] = 2 * (y_ref->data[i] - bias) + bias;
   }
+  snprintf(what, sizeof what, "%s after weight update", name);
+  if (tst_true(y3 != NULL, "%s runs after a weight update", name))
+    tst_close(what, y3->data, y_ref->data, y3->numel, 2e-5f, 1e-4f);
+  avs_ctx_reset(ictx);
+  avs_tensor_free(&y_ref), avs_tensor_free(&gy), avs_tensor_free(&gw_ref);
+}
 
+static void extra(avs_ctx *ctx) {
+  (void)ctx;
   /* A new weight tensor at a freed one's address, with the same version,
    * must not be served the old reordered weights. */
   {
@@ -125,7 +94,6 @@ int main(int argc, char **argv) {
     avs_tensor_free(&x);
     avs_ctx_reset(ictx);
   }
-
   /* Bad shapes fail with a message naming the op. */
   {
     avs_tensor *x = avs_tensor_new(4, AVS_SHAPE(1, 5, 5, 3)), *w = avs_tensor_new(4, AVS_SHAPE(4, 2, 3, 3));
@@ -139,8 +107,10 @@ int main(int argc, char **argv) {
     tst_true(avs_conv2d(ictx, NULL, w3, NULL, (avs_conv){0}) == NULL, "NULL input gives NULL");
     avs_tensor_free(&x), avs_tensor_free(&w), avs_tensor_free(&w3);
   }
-  avs_ctx_free(&ctx);
   avs_ctx_free(&ictx);
-  avs_st_close(&st);
-  return tst_finish();
+}
+
+int main(int argc, char **argv) {
+  ictx = avs_ctx_new(&(avs_ctx_params){.train = false});
+  return oc_run(argc, argv, &(oc_suite){.run = conv, .tols = tols, .after = after, .extra = extra});
 }

@@ -96,8 +96,22 @@ static void check_draw(void) {
   tst_true(w == (8 * 6 + 1) * 2 && h == 9 * 2, "text size of 'dog 0.93' at scale 2: %dx%d", w, h);
   avs_overlay_text_size("a\nbcd", 1, &w, &h);
   tst_true(w == 19 && h == 18, "two lines: %dx%d", w, h);
-  avs_overlay_text(&im, -7, 5, "clipped \xc3\xa9 text\n\x01", white, 3, blue); /* off the edges, UTF-8, control */
-  tst_true(true, "text off the edges, UTF-8 and control characters do not crash");
+  /* Off the left, right and bottom edges, UTF-8 and a control character: clipped to the
+   * image, rows above y untouched, every visible cell painted (background or glyph). */
+  uint8_t before[20 * 12 * 3];
+  memcpy(before, im.px, sizeof before);
+  avs_overlay_text(&im, -7, 5, "clipped \xc3\xa9 text\n\x01", white, 3, blue);
+  bool above = !memcmp(before, im.px, 5 * 20 * 3), painted = true;
+  int glyph_px = 0;
+  for (int y = 5; y < 12; y++)
+    for (int x = 0; x < 20; x++) {
+      bool is_bg = px_is(&im, x, y, blue[0], blue[1], blue[2]), is_fg = px_is(&im, x, y, 255, 255, 255);
+      painted &= is_bg || is_fg;
+      glyph_px += is_fg;
+    }
+  tst_true(above && painted && glyph_px > 0,
+           "text off the edges is clipped: rows above untouched %d, cells painted %d, %d glyph pixels", above, painted,
+           glyph_px);
   /* Every printable glyph is distinct and non-empty (but the space). */
   int dup = 0, empty = 0;
   for (int a = 0x21; a < 0x7f; a++) {

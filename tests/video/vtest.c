@@ -38,7 +38,10 @@ const char *vt_path(const char *file) {
 
 bool vt_have_ffmpeg(void) {
   static int have = -1;
-  if (have < 0) have = system("ffmpeg -hide_banner -version >/dev/null 2>&1") == 0;
+  if (have < 0) {
+    have = system("ffmpeg -hide_banner -version >/dev/null 2>&1") == 0;
+    tst_true(have, "the ffmpeg CLI runs (it makes test inputs; scripts/setup.sh --test installs it)");
+  }
   return have;
 }
 
@@ -50,7 +53,7 @@ bool vt_ffmpeg(const char *fmt, ...) {
   va_end(ap);
   snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -hide_banner -v error -y %s", args);
   int rc = system(cmd);
-  if (rc) printf("note: '%s' failed (%d)\n", cmd, rc);
+  tst_true(rc == 0, "%s (exit %d)", cmd, rc);
   return rc == 0;
 }
 

@@ -10,17 +10,16 @@
 #include "tests/harness.h"
 #include "video/video.h"
 
-#define VT_SKIP 77 /* CTest's SKIP_RETURN_CODE for these tests */
-
 /* A fresh directory for this test's files: $AVS_BUILD_DIR/tests/video/out/<name> or /tmp. */
 const char *vt_dir(const char *name);
 /* The directory vt_dir made. */
 const char *vt_dir_current(void);
 /* dir/file in a static ring of buffers. */
 const char *vt_path(const char *file);
-/* True when the ffmpeg CLI runs. */
+/* True when the ffmpeg CLI runs; a failed check (once) when it does not: it
+ * makes test inputs, so without it the test set-up is incomplete. */
 bool vt_have_ffmpeg(void);
-/* Runs "ffmpeg -v error -y <args>"; true on success. */
+/* Runs "ffmpeg -v error -y <args>"; true on success, a failed check otherwise. */
 bool vt_ffmpeg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Draws frame index i as 10 vertical bars (bit b white when set) over a
