@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "apps/avtrain/avtrain.h"
+#include "apps/avtrain/common.h"
 #include "apps/common/cli.h"
 #include "apps/common/manifest.h"
 #include "apps/common/output.h"
@@ -39,10 +40,9 @@ static const char *usage =
     "    --hparams channels=16,frames=15,height=56,width=56 --epochs 12 --batch 16 --lr 2e-3";
 
 typedef struct {
-  const char *manifest, *val, *arch, *hparams, *norm, *out, *ckpt_dir, *optimizer, *schedule;
-  int epochs, batch, seed;
-  float lr, weight_decay, momentum, clip_norm;
-  bool resume, cache;
+  train_common c;
+  const char *norm;
+  bool cache;
 } train_opts;
 
 static char *joined_labels(const avs_manifest *mf) {
@@ -55,18 +55,18 @@ static char *joined_labels(const avs_manifest *mf) {
 }
 
 static avs_action_model *new_model(const train_opts *o, const avs_manifest *mf) {
-  if (!o->arch) app_usage_error("--arch is required (see 'avact info' for the architectures)");
-  const avs_action_arch *a = avs_action_arch_find(o->arch);
+  if (!o->c.arch) app_usage_error("--arch is required (see 'avact info' for the architectures)");
+  const avs_action_arch *a = avs_action_arch_find(o->c.arch);
   if (!a) app_usage_error("--arch: %s", avs_errmsg());
   void *cfg = malloc(a->cfg_size);
   if (!cfg) app_fail("out of memory");
   memcpy(cfg, a->cfg_default, a->cfg_size);
   ((avs_action_base *)cfg)->classes = mf->n_classes;
-  if (o->hparams && strstr(o->hparams, "classes="))
+  if (o->c.hparams && strstr(o->c.hparams, "classes="))
     app_usage_error("--hparams: the classes come from the manifest's meta.json");
-  if (o->hparams && avs_cfg_parse(a, cfg, o->hparams)) app_usage_error("--hparams: %s", avs_errmsg());
+  if (o->c.hparams && avs_cfg_parse(a, cfg, o->c.hparams)) app_usage_error("--hparams: %s", avs_errmsg());
   avs_action_model *m = NULL;
-  if (avs_action_model_new(a->name, cfg, &m) || avs_model_init(m, (uint64_t)o->seed))
+  if (avs_action_model_new(a->name, cfg, &m) || avs_model_init(m, (uint64_t)o->c.seed))
     app_fail_status(avs_errcode());
   if (o->norm && avs_params_set_meta(&m->params, "norm", o->norm)) app_fail_status(avs_errcode());
   free(cfg);
@@ -88,9 +88,9 @@ typedef struct {
 
 static void epoch_begin(void *user, int epoch) {
   action_job *j = user;
-  avs_rng_seed(&j->crop, (uint64_t)j->o->seed * 31 + (uint64_t)epoch * 7919 + 3);
+  avs_rng_seed(&j->crop, (uint64_t)j->o->c.seed * 31 + (uint64_t)epoch * 7919 + 3);
   j->correct = j->seen = 0;
-  snprintf(j->what, sizeof j->what, "epoch %d/%d", epoch + 1, j->o->epochs);
+  snprintf(j->what, sizeof j->what, "epoch %d/%d", epoch + 1, j->o->c.epochs);
   app_progress_start(&j->pr, j->what, j->train->n);
 }
 
@@ -149,7 +149,7 @@ static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
   if (!ctx || avs_action_score_init(&s, val->n_classes)) app_fail_status(avs_errcode());
   val_progress vp;
   app_progress_start(&vp.pr, "validation", val->n);
-  avs_action_eval_job job = {.videos = videos, .classes = classes, .n = val->n, .batch = j->o->batch,
+  avs_action_eval_job job = {.videos = videos, .classes = classes, .n = val->n, .batch = j->o->c.batch,
                              .progress = on_val, .user = &vp, .cache = j->val_cache};
   int rc = avs_action_evaluate(ctx, m, &job, &s);
   app_progress_end(&vp.pr);
@@ -165,18 +165,14 @@ static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
   return rc;
 }
 
-static double field(const cJSON *rec, const char *key) {
-  return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, key));
-}
-
 static void epoch_end(void *user, const cJSON *rec) {
   action_job *j = user;
-  printf("epoch %3d/%d  loss %.4f  train top-1 %.4f", (int)field(rec, "epoch"), j->o->epochs, field(rec, "train_loss"),
-         field(rec, "train_top1"));
+  printf("epoch %3d/%d  loss %.4f  train top-1 %.4f", (int)train_field(rec, "epoch"), j->o->c.epochs, train_field(rec, "train_loss"),
+         train_field(rec, "train_top1"));
   if (j->val)
-    printf("  val loss %.4f top-1 %.4f top-5 %.4f", field(rec, "val_loss"), field(rec, "val_top1"),
-           field(rec, "val_top5"));
-  printf("  lr %.3g  %.1f s\n", field(rec, "lr"), field(rec, "seconds"));
+    printf("  val loss %.4f top-1 %.4f top-5 %.4f", train_field(rec, "val_loss"), train_field(rec, "val_top1"),
+           train_field(rec, "val_top5"));
+  printf("  lr %.3g  %.1f s\n", train_field(rec, "lr"), train_field(rec, "seconds"));
   fflush(stdout);
 }
 
@@ -187,77 +183,35 @@ static void check_same_classes(const avs_manifest *a, const avs_manifest *b) {
 }
 
 int avtrain_action(int argc, char **argv) {
-  train_opts o = {.out = "action.safetensors", .optimizer = "adamw", .schedule = "cosine", .epochs = 10,
-                  .batch = 8, .seed = 1, .lr = 1e-3f, .weight_decay = 1e-4f, .momentum = 0.9f};
+  train_opts o = {.c = {.out = "action.safetensors", .optimizer = "adamw", .schedule = "cosine", .epochs = 10,
+                        .batch = 8, .seed = 1, .lr = 1e-3f, .weight_decay = 1e-4f, .momentum = 0.9f}};
   const app_opt opts[] = {
-      {"manifest", 0, APP_STRING, &o.manifest, "training clips: an avdata manifest (required)", 0, 0},
-      {"val", 0, APP_STRING, &o.val, "validation clips (default: val.jsonl beside --manifest if present; 'none': skip)", 0, 0},
-      {"arch", 'a', APP_STRING, &o.arch, "architecture, see 'avact info' (required unless --resume)", 0, 0},
-      {"hparams", 0, APP_STRING, &o.hparams, "hyperparameters KEY=VALUE,... (see 'avact info -m ARCH')", 0, 0},
+      TRAIN_COMMON_OPTS(o.c, "training clips", "clips", "best validation top-1"),
       {"norm", 0, APP_STRING, &o.norm, "input normalisation preset (default: the architecture's; C3D's is raw 0..255)", 0, 0},
-      {"epochs", 'e', APP_INT, &o.epochs, "passes over the training clips", 1, 10000},
-      {"batch", 'b', APP_INT, &o.batch, "clips per step", 1, 4096},
-      {"lr", 0, APP_FLOAT, &o.lr, "peak learning rate", 1e-8, 10},
-      {"schedule", 0, APP_STRING, &o.schedule, "learning rate over the steps: cosine (to 0) or constant", 0, 0},
-      {"optimizer", 0, APP_STRING, &o.optimizer, "adamw, adam or sgd (with --momentum)", 0, 0},
-      {"weight-decay", 0, APP_FLOAT, &o.weight_decay, "weight decay (decoupled for adamw, L2 otherwise)", 0, 1},
-      {"momentum", 0, APP_FLOAT, &o.momentum, "SGD momentum (Nesterov when > 0)", 0, 0.9999},
-      {"clip", 0, APP_FLOAT, &o.clip_norm, "clip the gradients' joint L2 norm to this; 0: off", 0, 1e6},
-      {"seed", 0, APP_INT, &o.seed, "initial weights, clip order, temporal crops, dropout", 0, 2147483647},
-      {"out", 'o', APP_STRING, &o.out, "the trained model (best validation top-1)", 0, 0},
-      {"checkpoints", 0, APP_STRING, &o.ckpt_dir, "checkpoint folder (default: OUT without .safetensors, plus .ckpt)", 0, 0},
       {"cache", 0, APP_FLAG, &o.cache,
        "keep every clip's model input in memory after its first read (no temporal jitter): flow models "
        "compute TV-L1 once instead of every epoch", 0, 0},
-      {"resume", 0, APP_FLAG, &o.resume, "go on from the checkpoint in --checkpoints", 0, 0},
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, NULL, 0, 0);
-  if (!o.manifest) app_usage_error("--manifest is required");
+  char *ckpt_dir = train_common_check(&o.c);
   avs_norm norm;
   if (o.norm && avs_norm_preset(o.norm, &norm)) app_usage_error("--norm: %s", avs_errmsg());
-  if (strcmp(o.schedule, "cosine") && strcmp(o.schedule, "constant"))
-    app_usage_error("--schedule must be cosine or constant, not '%s'", o.schedule);
-  if (strcmp(o.optimizer, "sgd") && strcmp(o.optimizer, "adam") && strcmp(o.optimizer, "adamw"))
-    app_usage_error("--optimizer must be adamw, adam or sgd, not '%s'", o.optimizer);
-  if (o.ckpt_dir && !o.ckpt_dir[0]) app_usage_error("--checkpoints: empty folder name");
-  char *ckpt_dir = o.ckpt_dir ? strdup(o.ckpt_dir) : avs_trainer_default_ckpt_dir(o.out);
-  if (!ckpt_dir) app_fail("out of memory");
 
-  avs_manifest *train = app_manifest_labelled(o.manifest), *val = NULL;
-  char *val_path = NULL;
-  if (o.val && strcmp(o.val, "none")) val_path = strdup(o.val);
-  else if (!o.val) {
-    char *d = strdup(o.manifest), *slash = strrchr(d, '/');
-    size_t n = strlen(d) + 16;
-    val_path = malloc(n);
-    snprintf(val_path, n, "%s%s", slash ? (slash[1] = 0, d) : "", "val.jsonl");
-    free(d);
-    if (!app_file_exists(val_path) || !strcmp(val_path, o.manifest)) free(val_path), val_path = NULL;
-  }
+  avs_manifest *train = app_manifest_labelled(o.c.manifest), *val = NULL;
+  char *val_path = train_val_path(&o.c);
   if (val_path) {
     val = app_manifest_labelled(val_path);
     check_same_classes(train, val);
   }
   int val_n = val ? val->n : 0;
 
-  avs_action_model *m = NULL;
   static const char *const kept[] = {"labels", "norm", NULL};
-  if (o.resume && avs_trainer_load_model(ckpt_dir, AVS_KIND_ACTION, kept, &m)) app_fail_status(avs_errcode());
+  avs_model *m = train_checkpoint_model(&o.c, ckpt_dir, AVS_KIND_ACTION, kept);
   bool resumed = m != NULL;
-  if (o.resume && !resumed) app_fail("--resume: no checkpoint in %s", ckpt_dir);
-  if (!resumed && app_file_exists(ckpt_dir) && !o.resume) {
-    char *last = malloc(strlen(ckpt_dir) + 20);
-    sprintf(last, "%s/last.safetensors", ckpt_dir);
-    if (app_file_exists(last))
-      app_fail("%s already holds a checkpoint: add --resume to go on from it, or choose another --checkpoints", ckpt_dir);
-    free(last);
-  }
   if (resumed) {
-    if (o.arch && strcmp(o.arch, m->arch->name))
-      app_fail("the checkpoint in %s is a %s model, not --arch %s", ckpt_dir, m->arch->name, o.arch);
     if (avs_action_model_base(m)->classes != train->n_classes)
-      app_fail("the checkpoint's model has %d classes but %s has %d", avs_action_model_base(m)->classes, o.manifest,
+      app_fail("the checkpoint's model has %d classes but %s has %d", avs_action_model_base(m)->classes, o.c.manifest,
                train->n_classes);
   } else {
     m = new_model(&o, train);
@@ -266,17 +220,8 @@ int avtrain_action(int argc, char **argv) {
   if (avs_params_set_meta(&m->params, "labels", labels)) app_fail_status(avs_errcode());
   free(labels);
 
-  avs_trainer_cfg tc = {.epochs = o.epochs, .batch = o.batch, .seed = o.seed, .lr = o.lr, .schedule = o.schedule,
-                        .optimizer = o.optimizer, .weight_decay = o.weight_decay, .momentum = o.momentum,
-                        .clip_norm = o.clip_norm, .out = o.out, .ckpt_dir = ckpt_dir};
-  avs_trainer *trainer = NULL;
-  if (avs_trainer_new(m, &tc, resumed, &trainer)) app_fail_status(avs_errcode());
-  if (resumed) {
-    int done = avs_trainer_epochs_done(trainer);
-    if (done >= o.epochs) app_fail("the checkpoint in %s has already done %d of --epochs %d", ckpt_dir, done, o.epochs);
-    app_info("resuming %s after epoch %d", ckpt_dir, done);
-    if (o.hparams || o.norm) app_info("--hparams and --norm are the checkpoint's: the options given are not used");
-  }
+  avs_trainer *trainer = train_start(&o.c, m, ckpt_dir);
+  if (resumed && (o.c.hparams || o.norm)) app_info("--hparams and --norm are the checkpoint's: the options given are not used");
   const avs_action_base *b = avs_action_model_base(m);
   app_info("%s (%s), %lld parameters, %d classes, input %dx%dx%dx%d; %d training clips, %d validation clips",
            m->arch->name, m->arch->title, (long long)avs_params_numel(&m->params), b->classes, avs_action_channels(m),
@@ -293,14 +238,14 @@ int avtrain_action(int argc, char **argv) {
     if (!train_cache || !val_cache) app_fail("out of memory");
   }
   action_job job = {.o = &o, .train = train, .val = val, .train_cache = train_cache, .val_cache = val_cache,
-                    .labels = malloc(sizeof(int) * (size_t)o.batch)};
+                    .labels = malloc(sizeof(int) * (size_t)o.c.batch)};
   if (!job.labels) app_fail("out of memory");
   avs_trainer_task task = {.user = &job, .n_train = train->n, .has_validation = val_n > 0,
                            .epoch_begin = epoch_begin, .loss = batch_loss, .train_record = train_record,
                            .validate = validate, .epoch_end = epoch_end, .progress = on_progress};
   if (avs_trainer_run(trainer, &task)) app_fail_status(avs_errcode());
-  if (val_n) app_info("best validation top-1 %.4f, model in %s", avs_trainer_best(trainer), o.out);
-  else app_info("model in %s", o.out);
+  if (val_n) app_info("best validation top-1 %.4f, model in %s", avs_trainer_best(trainer), o.c.out);
+  else app_info("model in %s", o.c.out);
   for (int i = 0; o.cache && i < train->n; i++) free(train_cache[i]);
   for (int i = 0; o.cache && i < val_n; i++) free(val_cache[i]);
   free(train_cache), free(val_cache);

@@ -1,0 +1,55 @@
+/* What every avtrain verb shares on top of the trainer core (nn/trainer.h):
+ * the training options, their checks, the validation manifest beside the
+ * training one, the checkpoint folder and --resume. A verb keeps its own
+ * options, its data and its loss. */
+#ifndef AVS_APPS_AVTRAIN_COMMON_H
+#define AVS_APPS_AVTRAIN_COMMON_H
+
+#include <stdbool.h>
+
+#include "apps/common/cli.h"
+#include "nn/trainer.h"
+
+typedef struct {
+  const char *manifest, *val, *arch, *hparams, *out, *ckpt_dir, *optimizer, *schedule;
+  int epochs, batch, seed;
+  float lr, weight_decay, momentum, clip_norm;
+  bool resume;
+} train_common;
+
+/* The option table entries of train_common c (an lvalue); the verb says what
+ * an item, a step and --out are. */
+#define TRAIN_COMMON_OPTS(c, items, per_step, best)                                                                  \
+  {"manifest", 0, APP_STRING, &(c).manifest, "training clips: an avdata manifest (required)", 0, 0},                \
+  {"val", 0, APP_STRING, &(c).val, "validation clips (default: val.jsonl beside --manifest if present; 'none': skip)", \
+   0, 0},                                                                                                           \
+  {"arch", 'a', APP_STRING, &(c).arch, "architecture (required unless --resume)", 0, 0},                           \
+  {"hparams", 0, APP_STRING, &(c).hparams, "hyperparameters KEY=VALUE,...", 0, 0},                                   \
+  {"epochs", 'e', APP_INT, &(c).epochs, "passes over the " items, 1, 10000},                                         \
+  {"batch", 'b', APP_INT, &(c).batch, per_step " per step", 1, 4096},                                                \
+  {"lr", 0, APP_FLOAT, &(c).lr, "peak learning rate", 1e-8, 10},                                                     \
+  {"schedule", 0, APP_STRING, &(c).schedule, "learning rate over the steps: cosine (to 0) or constant", 0, 0},      \
+  {"optimizer", 0, APP_STRING, &(c).optimizer, "adamw, adam or sgd (with --momentum)", 0, 0},                       \
+  {"weight-decay", 0, APP_FLOAT, &(c).weight_decay, "weight decay (decoupled for adamw, L2 otherwise)", 0, 1},       \
+  {"momentum", 0, APP_FLOAT, &(c).momentum, "SGD momentum (Nesterov when > 0)", 0, 0.9999},                          \
+  {"clip", 0, APP_FLOAT, &(c).clip_norm, "clip the gradients' joint L2 norm to this; 0: off", 0, 1e6},              \
+  {"seed", 0, APP_INT, &(c).seed, "initial weights, order of the data, dropout", 0, 2147483647},                     \
+  {"out", 'o', APP_STRING, &(c).out, "the trained model (" best ")", 0, 0},                                          \
+  {"checkpoints", 0, APP_STRING, &(c).ckpt_dir, "checkpoint folder (default: OUT without .safetensors, plus .ckpt)", \
+   0, 0},                                                                                                           \
+  {"resume", 0, APP_FLAG, &(c).resume, "go on from the checkpoint in --checkpoints", 0, 0}
+
+/* Usage errors for the shared options; returns the checkpoint folder (free it). */
+char *train_common_check(const train_common *c);
+/* --val, or val.jsonl beside --manifest when it exists; NULL for none (free it). */
+char *train_val_path(const train_common *c);
+/* With --resume, the checkpoint's model (of `kind`, with metadata `kept`;
+ * --arch must agree); without, NULL after refusing a folder that already holds
+ * a checkpoint. */
+avs_model *train_checkpoint_model(const train_common *c, const char *ckpt_dir, int kind, const char *const *kept);
+/* A number of an epoch's history record (for the verbs' result lines). */
+double train_field(const cJSON *rec, const char *key);
+/* The trainer for m (resumed when m came from the checkpoint). */
+avs_trainer *train_start(const train_common *c, avs_model *m, const char *ckpt_dir);
+
+#endif
