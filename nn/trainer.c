@@ -222,7 +222,7 @@ static int train_epoch(avs_trainer *t, const avs_trainer_task *task, int epoch, 
     if (c->clip_norm > 0) avs_clip_grad_norm(t->params, t->n_params, c->clip_norm);
     avs_optim_step(t->opt);
     sum += loss->data[0] * nb;
-    if (task->progress) task->progress(task->user, epoch, start + nb, n);
+    if (task->progress) task->progress(task->progress_user, epoch, start + nb, n);
   }
   *mean_loss = sum / n;
 done:

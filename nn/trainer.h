@@ -49,8 +49,9 @@ typedef struct {
   int (*validate)(void *user, const avs_model *m, double *score, cJSON *record);
   /* Optional: after each epoch with its complete record (printing). */
   void (*epoch_end)(void *user, const cJSON *record);
-  /* Optional: progress within an epoch. */
-  void (*progress)(void *user, int epoch, int done, int total);
+  /* Optional: progress within an epoch (items done of total), with its own pointer. */
+  void (*progress)(void *progress_user, int epoch, int done, int total);
+  void *progress_user;
 } avs_trainer_task;
 
 typedef struct avs_trainer avs_trainer;

@@ -82,21 +82,13 @@ typedef struct {
   avs_rng crop;
   int64_t correct, seen;
   int *labels;
-  app_progress pr;
-  char what[64]; /* the progress line's label: lives as long as the line */
+  train_progress progress;
 } action_job;
 
 static void epoch_begin(void *user, int epoch) {
   action_job *j = user;
   avs_rng_seed(&j->crop, (uint64_t)j->o->c.seed * 31 + (uint64_t)epoch * 7919 + 3);
   j->correct = j->seen = 0;
-  snprintf(j->what, sizeof j->what, "epoch %d/%d", epoch + 1, j->o->c.epochs);
-  app_progress_start(&j->pr, j->what, j->train->n);
-}
-
-static void on_progress(void *user, int epoch, int done, int total) {
-  (void)epoch, (void)total;
-  app_progress_update(&((action_job *)user)->pr, done);
 }
 
 /* Cross-entropy of a batch of clips (a random temporal crop of longer videos). */
@@ -128,7 +120,6 @@ static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int 
 
 static void train_record(void *user, cJSON *rec) {
   action_job *j = user;
-  app_progress_end(&j->pr);
   cJSON_AddNumberToObject(rec, "train_top1", (double)j->correct / (double)j->seen);
 }
 
@@ -238,11 +229,12 @@ int avtrain_action(int argc, char **argv) {
     if (!train_cache || !val_cache) app_fail("out of memory");
   }
   action_job job = {.o = &o, .train = train, .val = val, .train_cache = train_cache, .val_cache = val_cache,
+                    .progress = {.epochs = o.c.epochs},
                     .labels = malloc(sizeof(int) * (size_t)o.c.batch)};
   if (!job.labels) app_fail("out of memory");
   avs_trainer_task task = {.user = &job, .n_train = train->n, .has_validation = val_n > 0,
                            .epoch_begin = epoch_begin, .loss = batch_loss, .train_record = train_record,
-                           .validate = validate, .epoch_end = epoch_end, .progress = on_progress};
+                           .validate = validate, .epoch_end = epoch_end, .progress = train_progress_update, .progress_user = &job.progress};
   if (avs_trainer_run(trainer, &task)) app_fail_status(avs_errcode());
   if (val_n) app_info("best validation top-1 %.4f, model in %s", avs_trainer_best(trainer), o.c.out);
   else app_info("model in %s", o.c.out);

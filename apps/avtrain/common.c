@@ -66,3 +66,13 @@ avs_trainer *train_start(const train_common *c, avs_model *m, const char *ckpt_d
 double train_field(const cJSON *rec, const char *key) {
   return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, key));
 }
+
+void train_progress_update(void *user, int epoch, int done, int total) {
+  train_progress *p = user;
+  if (!p->what[0] || strncmp(p->what, "epoch ", 6) || atoi(p->what + 6) != epoch + 1) {
+    snprintf(p->what, sizeof p->what, "epoch %d/%d", epoch + 1, p->epochs);
+    app_progress_start(&p->pr, p->what, total);
+  }
+  app_progress_update(&p->pr, done);
+  if (done == total) app_progress_end(&p->pr), p->what[0] = 0;
+}

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "apps/common/cli.h"
+#include "apps/common/progress.h"
 #include "nn/trainer.h"
 
 typedef struct {
@@ -47,6 +48,15 @@ char *train_val_path(const train_common *c);
  * --arch must agree); without, NULL after refusing a folder that already holds
  * a checkpoint. */
 avs_model *train_checkpoint_model(const train_common *c, const char *ckpt_dir, int kind, const char *const *kept);
+/* The progress line of each epoch ("epoch 3/20"): the trainer task's
+ * .progress = train_progress_update, .progress_user = &a train_progress. */
+typedef struct {
+  int epochs;
+  app_progress pr;
+  char what[64]; /* the line's label: lives as long as the line */
+} train_progress;
+void train_progress_update(void *train_progress, int epoch, int done, int total);
+
 /* A number of an epoch's history record (for the verbs' result lines). */
 double train_field(const cJSON *rec, const char *key);
 /* The trainer for m (resumed when m came from the checkpoint). */

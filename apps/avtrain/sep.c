@@ -47,20 +47,12 @@ typedef struct {
   avs_sep_audio *fe;
   avs_rng rng;
   int *val_clips, n_val;
-  app_progress pr;
-  char what[64]; /* the progress line's label: lives as long as the line */
+  train_progress progress;
 } sep_job;
 
 static void epoch_begin(void *user, int epoch) {
   sep_job *j = user;
   avs_rng_seed(&j->rng, (uint64_t)j->o->c.seed * 7919 + (uint64_t)epoch * 104729 + 5);
-  snprintf(j->what, sizeof j->what, "epoch %d/%d", epoch + 1, j->o->c.epochs);
-  app_progress_start(&j->pr, j->what, j->train->n_clips);
-}
-
-static void on_progress(void *user, int epoch, int done, int total) {
-  (void)epoch, (void)total;
-  app_progress_update(&((sep_job *)user)->pr, done);
 }
 
 /* Weighted binary cross-entropy (SoP) or weighted L1 on ratio masks. */
@@ -77,11 +69,6 @@ static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int 
   /* |x| = relu(x) + relu(-x): the weighted L1 of SoP's ratio masks. */
   avs_tensor *abs = avs_add(ctx, avs_relu(ctx, diff), avs_relu(ctx, avs_scale(ctx, diff, -1.0f)));
   return avs_mean(ctx, avs_mul(ctx, abs, b.weight));
-}
-
-static void train_record(void *user, cJSON *rec) {
-  (void)rec;
-  app_progress_end(&((sep_job *)user)->pr);
 }
 
 static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
@@ -174,7 +161,7 @@ int avtrain_sep(int argc, char **argv) {
            m->arch->name, m->arch->title, (long long)avs_params_numel(&m->params), g.rate, g.samples, g.freq, g.time,
            g.frames, g.height, g.width);
 
-  sep_job job = {.o = &o};
+  sep_job job = {.o = &o, .progress = {.epochs = o.c.epochs}};
   job.train = load_set(train_mf, &g, "reading training clips");
   if (val_mf) {
     job.val = load_set(val_mf, &g, "reading validation clips");
@@ -190,8 +177,8 @@ int avtrain_sep(int argc, char **argv) {
   if (avs_sep_audio_new(m, &job.fe)) app_fail_status(avs_errcode());
   app_info("%d training clips (%d objects), %d validation mixtures", job.train->n_clips, job.train->n_obj, job.n_val);
   avs_trainer_task task = {.user = &job, .n_train = job.train->n_clips, .has_validation = job.n_val > 0,
-                           .epoch_begin = epoch_begin, .loss = batch_loss, .train_record = train_record,
-                           .validate = validate, .epoch_end = epoch_end, .progress = on_progress};
+                           .epoch_begin = epoch_begin, .loss = batch_loss, 
+                           .validate = validate, .epoch_end = epoch_end, .progress = train_progress_update, .progress_user = &job.progress};
   if (avs_trainer_run(trainer, &task)) app_fail_status(avs_errcode());
   if (job.n_val) app_info("best validation SDR %.2f dB, model in %s", avs_trainer_best(trainer), o.c.out);
   else app_info("model in %s", o.c.out);
