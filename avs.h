@@ -4,7 +4,8 @@
  *
  * Status codes and avs_errmsg (av/status.h), tensors, contexts and ops
  * (av/avs.h), the shipped data (av/datadir.h), audio, video, the model layer
- * and the action models, the synthetic benchmark generator. The headers of
+ * and the action models, visually guided separation (fusion/), the avdata
+ * manifest reader and the synthetic benchmark generator. The headers of
  * single architectures and building blocks (video/models/c3d.h, nn/unit.h,
  * ...) are installed too, for writing models; include them by name. */
 #ifndef AVS_H
@@ -32,6 +33,16 @@
 #include "video/models/profile.h"
 #include "video/models/registry.h"
 
+#include "audio/nmf.h"
+#include "fusion/discover.h"
+#include "fusion/sep_audio.h"
+#include "fusion/sep_data.h"
+#include "fusion/sep_eval.h"
+#include "fusion/sep_video.h"
+#include "fusion/separate.h"
+#include "fusion/separation.h"
+
 #include "data/generator/avdata.h"
+#include "data/manifest.h"
 
 #endif
