@@ -23,6 +23,8 @@ struct avs_ctx {
   int n_nodes, cap_nodes;
   void *backend;
   void (*backend_free)(void *);
+  struct avs_fold_cache *fold;   /* nn/fold.h: the model whose eval forward runs here */
+  struct avs_layer_trace *trace; /* nn/trace.h: the per-layer table being recorded */
 };
 
 avs_ctx *avs_ctx_new(const avs_ctx_params *params) {
@@ -213,4 +215,19 @@ void *avs_ctx_backend(avs_ctx *ctx) { return ctx->backend; }
 void avs_ctx_set_backend(avs_ctx *ctx, void *state, void (*free_fn)(void *state)) {
   ctx->backend = state;
   ctx->backend_free = free_fn;
+}
+
+struct avs_fold_cache *avs_ctx_fold(const avs_ctx *ctx) { return ctx->fold; }
+struct avs_layer_trace *avs_ctx_trace(const avs_ctx *ctx) { return ctx->trace; }
+
+struct avs_fold_cache *avs_ctx_swap_fold(avs_ctx *ctx, struct avs_fold_cache *c) {
+  struct avs_fold_cache *prev = ctx->fold;
+  ctx->fold = c;
+  return prev;
+}
+
+struct avs_layer_trace *avs_ctx_swap_trace(avs_ctx *ctx, struct avs_layer_trace *t) {
+  struct avs_layer_trace *prev = ctx->trace;
+  ctx->trace = t;
+  return prev;
 }

@@ -85,4 +85,15 @@ int avs_backward_from(avs_ctx *ctx, avs_tensor *out, const float *grad_out);
 void *avs_ctx_backend(avs_ctx *ctx);
 void avs_ctx_set_backend(avs_ctx *ctx, void *state, void (*free_fn)(void *state));
 
+/* State the model layer keeps per context, opaque here: the fold cache of the
+ * model running in eval mode (nn/fold.h) and the layer trace being recorded
+ * (nn/trace.h). Per context, not per thread: two models on two contexts of one
+ * thread do not mix. The swaps return the previous value. */
+struct avs_fold_cache;
+struct avs_layer_trace;
+struct avs_fold_cache *avs_ctx_fold(const avs_ctx *ctx);
+struct avs_layer_trace *avs_ctx_trace(const avs_ctx *ctx);
+struct avs_fold_cache *avs_ctx_swap_fold(avs_ctx *ctx, struct avs_fold_cache *c);
+struct avs_layer_trace *avs_ctx_swap_trace(avs_ctx *ctx, struct avs_layer_trace *t);
+
 #endif

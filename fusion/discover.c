@@ -51,7 +51,7 @@ static int score(const avs_model *m, const float *window, const avs_image *frame
   /* Energy on the warped rows: exp(2 logmag) as the net sees the mixture. */
   double total = 0;
   for (size_t e = 0; !rc && e < plane; e++) total += energy[e] = expf(2 * w.logmag[e]);
-  struct avs_fold_cache *prev = avs_model_select_fold(m);
+  struct avs_fold_cache *prev = avs_model_select_fold(ctx, m);
   avs_tensor *feats = NULL;
   if (!rc) {
     avs_tensor *logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
@@ -85,7 +85,7 @@ static int score(const avs_model *m, const float *window, const avs_image *frame
       c[s + i].share = total > 0 ? (float)(kept / total) : 0.0f;
     }
   }
-  avs_fold_cache_select(prev);
+  avs_ctx_swap_fold(ctx, prev);
   avs_sep_window_release(&w);
   avs_ctx_free(&ctx);
   avs_sep_audio_free(&fe);

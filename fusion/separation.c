@@ -44,10 +44,10 @@ avs_tensor *avs_sep_model_forward(avs_ctx *ctx, const avs_model *m, avs_tensor *
       avs_seterr(AVS_EINVAL, "source %d belongs to mixture %d of %d", j, mix_of[j], n);
       return NULL;
     }
-  struct avs_fold_cache *prev = avs_model_select_fold(m);
+  struct avs_fold_cache *prev = avs_model_select_fold(ctx, m);
   avs_tensor *feats = rows_of(ctx, t->audio(ctx, &m->params, m->cfg, logmag), mix_of, sources);
   avs_tensor *vis = t->visual(ctx, &m->params, m->cfg, crops);
   avs_tensor *y = feats && vis ? t->masks(ctx, &m->params, m->cfg, feats, vis) : NULL;
-  avs_fold_cache_select(prev);
+  avs_ctx_swap_fold(ctx, prev);
   return y;
 }

@@ -198,7 +198,7 @@ int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, 
   a = avs_unit_linear(ctx, p, "audio.proj", a);
   avs_tensor *v = video_tokens(ctx, p, c, &g, frames);
   avs_tensor *attn = NULL, *apos = avs_unit_param(p, "xattn.audio_pos"), *vpos = avs_unit_param(p, "xattn.visual_pos");
-  if (apos && vpos) avs_layer_trace_add("xattn.audio_pos+visual_pos", "embed", a, apos->numel + vpos->numel, 0);
+  if (apos && vpos) avs_layer_trace_add(ctx, "xattn.audio_pos+visual_pos", "embed", a, apos->numel + vpos->numel, 0);
   a = avs_unit_cross_block(ctx, p, "xattn", c->heads, a, apos, v, vpos, &attn);
   avs_tensor *h = a ? avs_reshape(ctx, a, 4, AVS_SHAPE(N, g.freq, g.time, c->dim)) : NULL;
   avs_tensor *feat = audio_decoder(ctx, p, c, h, lv);
@@ -223,7 +223,7 @@ avs_tensor *avs_xattn_masks(avs_ctx *ctx, const avs_params *p, const avs_xattn_c
   avs_tensor *f1 = avs_concat(ctx, 2, (avs_tensor *[]){enc->features, ones}, 3);
   f1 = f1 ? avs_reshape(ctx, f1, 3, AVS_SHAPE(N, FT, K + 1)) : NULL;
   avs_tensor *y = avs_matmul(ctx, kern, f1, false, true);
-  if (y) avs_layer_trace_add("synth.masks", "matmul", y, 0, y->numel * (K + 1));
+  if (y) avs_layer_trace_add(ctx, "synth.masks", "matmul", y, 0, y->numel * (K + 1));
   return y ? avs_reshape(ctx, y, 4, AVS_SHAPE(N, S, c->freq, c->time)) : NULL;
 }
 

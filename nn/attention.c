@@ -29,7 +29,7 @@ avs_tensor *avs_unit_mha(avs_ctx *ctx, const avs_params *p, const char *name, in
     int64_t params = w.in_proj_weight->numel + w.in_proj_bias->numel + w.out_proj_weight->numel + w.out_proj_bias->numel;
     /* q and out projections per query, k and v per key, then q k^T and p v (Lq Lk dim each) */
     int64_t macs = 2 * y->numel * e + 2 * k->numel * e + 2 * y->numel * lk;
-    avs_layer_trace_add(name, "attention", y, params, macs);
+    avs_layer_trace_add(ctx, name, "attention", y, params, macs);
   }
   return y;
 }

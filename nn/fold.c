@@ -23,8 +23,6 @@ struct avs_fold_cache {
   int n, cap;
 };
 
-static _Thread_local avs_fold_cache *selected;
-
 avs_fold_cache *avs_fold_cache_new(void) {
   avs_fold_cache *c = calloc(1, sizeof *c);
   if (!c) {
@@ -42,12 +40,6 @@ void avs_fold_cache_free(avs_fold_cache **c) {
   pthread_mutex_destroy(&(*c)->lock);
   free(*c);
   *c = NULL;
-}
-
-avs_fold_cache *avs_fold_cache_select(avs_fold_cache *c) {
-  avs_fold_cache *prev = selected;
-  selected = c;
-  return prev;
 }
 
 static bool entry_current(const fold_entry *e, const avs_tensor *const *src, float eps) {
@@ -75,8 +67,8 @@ static void refold(fold_entry *e, const avs_tensor *const *src, float eps) {
   e->w->version++, e->b->version++;
 }
 
-int avs_fold_get(const avs_tensor *w, const avs_tensor *b, const avs_bn *bn, avs_tensor **fw, avs_tensor **fb) {
-  avs_fold_cache *c = selected;
+int avs_fold_get(avs_ctx *ctx, const avs_tensor *w, const avs_tensor *b, const avs_bn *bn, avs_tensor **fw, avs_tensor **fb) {
+  avs_fold_cache *c = avs_ctx_fold(ctx);
   if (!c) return 0;
   if (!bn->weight || !bn->bias) return 0; /* affine=False: not folded */
   const avs_tensor *src[N_SRC] = {w, b, bn->weight, bn->bias, bn->running_mean, bn->running_var};

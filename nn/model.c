@@ -128,4 +128,4 @@ avs_tensor **avs_model_trainable(const avs_model *m, int *n) {
   return t;
 }
 
-struct avs_fold_cache *avs_model_select_fold(const avs_model *m) { return avs_fold_cache_select(m->fold); }
+struct avs_fold_cache *avs_model_select_fold(avs_ctx *ctx, const avs_model *m) { return avs_ctx_swap_fold(ctx, m->fold); }

@@ -107,8 +107,8 @@ void avs_model_free(avs_model **m);
  * declaration order; *n their count. Free the array with free(). */
 avs_tensor **avs_model_trainable(const avs_model *m, int *n);
 
-/* Selects the model's fold cache on this thread for an eval-mode forward;
- * returns the previous selection, to be given back to avs_fold_cache_select. */
-struct avs_fold_cache *avs_model_select_fold(const avs_model *m);
+/* Puts the model's fold cache on ctx for an eval-mode forward; returns the
+ * previous one, to be put back with avs_ctx_swap_fold. */
+struct avs_fold_cache *avs_model_select_fold(avs_ctx *ctx, const avs_model *m);
 
 #endif

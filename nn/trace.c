@@ -5,19 +5,16 @@
 
 #include "nn/trace.h"
 
-static _Thread_local avs_layer_trace *active;
-
-void avs_layer_trace_start(avs_layer_trace *t) { active = t; }
-void avs_layer_trace_stop(void) { active = NULL; }
+void avs_layer_trace_start(avs_ctx *ctx, avs_layer_trace *t) { avs_ctx_swap_trace(ctx, t); }
+void avs_layer_trace_stop(avs_ctx *ctx) { avs_ctx_swap_trace(ctx, NULL); }
 
 void avs_layer_trace_free(avs_layer_trace *t) {
-  if (active == t) active = NULL;
   free(t->rows);
   memset(t, 0, sizeof *t);
 }
 
-void avs_layer_trace_add(const char *name, const char *kind, const avs_tensor *out, int64_t params, int64_t macs) {
-  avs_layer_trace *t = active;
+void avs_layer_trace_add(avs_ctx *ctx, const char *name, const char *kind, const avs_tensor *out, int64_t params, int64_t macs) {
+  avs_layer_trace *t = avs_ctx_trace(ctx);
   if (!t || !out) return;
   if (t->n == t->cap) {
     int cap = t->cap ? 2 * t->cap : 64;
@@ -38,8 +35,8 @@ void avs_layer_trace_add(const char *name, const char *kind, const avs_tensor *o
   r->macs = macs;
 }
 
-void avs_layer_trace_amend(const avs_tensor *out, int64_t params) {
-  avs_layer_trace *t = active;
+void avs_layer_trace_amend(avs_ctx *ctx, const avs_tensor *out, int64_t params) {
+  avs_layer_trace *t = avs_ctx_trace(ctx);
   if (!t || !t->n || !out) return;
   avs_layer_row *r = &t->rows[t->n - 1];
   r->params += params;

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "av/ctx.h"
 #include "av/tensor.h"
 
 typedef struct {
@@ -19,20 +20,20 @@ typedef struct {
   int64_t macs;         /* multiply-adds for the whole batch */
 } avs_layer_row;
 
-typedef struct {
+typedef struct avs_layer_trace {
   avs_layer_row *rows;
   int n, cap;
   int failed;           /* an allocation failed: rows are incomplete */
 } avs_layer_trace;
 
-/* Starts collecting into t (zero it first) on this thread; stop before freeing. */
-void avs_layer_trace_start(avs_layer_trace *t);
-void avs_layer_trace_stop(void);
+/* Starts collecting into t (zero it first) the layers run on ctx; stop before freeing. */
+void avs_layer_trace_start(avs_ctx *ctx, avs_layer_trace *t);
+void avs_layer_trace_stop(avs_ctx *ctx);
 void avs_layer_trace_free(avs_layer_trace *t);
 
 /* For building blocks: no-ops while no trace is active. */
-void avs_layer_trace_add(const char *name, const char *kind, const avs_tensor *out, int64_t params, int64_t macs);
+void avs_layer_trace_add(avs_ctx *ctx, const char *name, const char *kind, const avs_tensor *out, int64_t params, int64_t macs);
 /* Adds params to the last row and updates its output shape (batch norm after a conv). */
-void avs_layer_trace_amend(const avs_tensor *out, int64_t params);
+void avs_layer_trace_amend(avs_ctx *ctx, const avs_tensor *out, int64_t params);
 
 #endif

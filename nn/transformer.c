@@ -17,7 +17,7 @@ int avs_unit_declare_layer_norm(avs_params *p, const char *name, int dim) {
 avs_tensor *avs_unit_layer_norm(avs_ctx *ctx, const avs_params *p, const char *name, float eps, avs_tensor *x) {
   avs_tensor *w = avs_unit_param(p, "%s.weight", name), *b = avs_unit_param(p, "%s.bias", name);
   avs_tensor *y = w && b ? avs_layer_norm(ctx, x, w, b, eps) : NULL;
-  if (y) avs_layer_trace_add(name, "layernorm", y, w->numel + b->numel, 0);
+  if (y) avs_layer_trace_add(ctx, name, "layernorm", y, w->numel + b->numel, 0);
   return y;
 }
 

@@ -89,7 +89,7 @@ avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, c
   if (!x || !w || (s->bias && !b)) return NULL;
   avs_conv c = conv_params(s);
   avs_tensor *y = s->nsp == 3 ? avs_conv3d(ctx, x, w, b, c) : avs_conv2d(ctx, x, w, b, c);
-  if (y) avs_layer_trace_add(name, s->nsp == 3 ? "conv3d" : "conv2d", y, w->numel + (b ? b->numel : 0),
+  if (y) avs_layer_trace_add(ctx, name, s->nsp == 3 ? "conv3d" : "conv2d", y, w->numel + (b ? b->numel : 0),
                              y->numel * (w->numel / s->out));
   return y;
 }
@@ -105,7 +105,7 @@ avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs
   avs_bn bn;
   if (!bn_params(p, name, &bn)) return NULL;
   avs_tensor *y = avs_batch_norm(ctx, x, &bn);
-  avs_layer_trace_amend(y, bn.weight->numel + bn.bias->numel);
+  avs_layer_trace_amend(ctx, y, bn.weight->numel + bn.bias->numel);
   return y;
 }
 
@@ -113,7 +113,7 @@ avs_tensor *avs_unit_bn_layer(avs_ctx *ctx, const avs_params *p, const char *nam
   avs_bn bn;
   if (!bn_params(p, name, &bn)) return NULL;
   avs_tensor *y = avs_batch_norm(ctx, x, &bn);
-  if (y) avs_layer_trace_add(name, "batchnorm", y, bn.weight->numel + bn.bias->numel, 0);
+  if (y) avs_layer_trace_add(ctx, name, "batchnorm", y, bn.weight->numel + bn.bias->numel, 0);
   return y;
 }
 
@@ -123,12 +123,12 @@ avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv
   avs_tensor *w = avs_unit_param(p, "%s.weight", conv), *b = s->bias ? avs_unit_param(p, "%s.bias", conv) : NULL;
   if (!x || !w || (s->bias && !b) || !bn_params(p, bn_name, &bn)) return NULL;
   avs_tensor *fw, *fb;
-  int folded = avs_ctx_train(ctx) ? 0 : avs_fold_get(w, b, &bn, &fw, &fb);
+  int folded = avs_ctx_train(ctx) ? 0 : avs_fold_get(ctx, w, b, &bn, &fw, &fb);
   if (folded < 0) return NULL;
   if (!folded) return avs_unit_bn(ctx, p, bn_name, avs_unit_conv(ctx, p, conv, s, x));
   avs_conv c = conv_params(s);
   avs_tensor *y = s->nsp == 3 ? avs_conv3d(ctx, x, fw, fb, c) : avs_conv2d(ctx, x, fw, fb, c);
-  if (y) avs_layer_trace_add(conv, s->nsp == 3 ? "conv3d" : "conv2d", y,
+  if (y) avs_layer_trace_add(ctx, conv, s->nsp == 3 ? "conv3d" : "conv2d", y,
                              w->numel + (b ? b->numel : 0) + bn.weight->numel + bn.bias->numel,
                              y->numel * (w->numel / s->out));
   return y;
@@ -145,13 +145,13 @@ avs_tensor *avs_unit_linear(avs_ctx *ctx, const avs_params *p, const char *name,
   avs_tensor *w = avs_unit_param(p, "%s.weight", name), *b = avs_params_find(p, avs_unit_name(bias, "%s.bias", name));
   if (!x || !w) return NULL;
   avs_tensor *y = avs_linear(ctx, x, w, b);
-  if (y) avs_layer_trace_add(name, "linear", y, w->numel + (b ? b->numel : 0), y->numel * w->shape[1]);
+  if (y) avs_layer_trace_add(ctx, name, "linear", y, w->numel + (b ? b->numel : 0), y->numel * w->shape[1]);
   return y;
 }
 
 avs_tensor *avs_unit_max_pool(avs_ctx *ctx, const char *name, int nsp, avs_tensor *x, avs_pool pool) {
   avs_tensor *y = nsp == 3 ? avs_max_pool3d(ctx, x, pool) : avs_max_pool2d(ctx, x, pool);
-  if (y) avs_layer_trace_add(name, nsp == 3 ? "maxpool3d" : "maxpool2d", y, 0, 0);
+  if (y) avs_layer_trace_add(ctx, name, nsp == 3 ? "maxpool3d" : "maxpool2d", y, 0, 0);
   return y;
 }
 

@@ -156,10 +156,10 @@ static void check_default(void) {
   AVS_ASSERT(!avs_xattn_region_weights(&c, (const float[]){0, 0, 0.5f, 1}, w->data) &&
              !avs_xattn_region_weights(&c, (const float[]){0.75f, 0.5f, 0.75f, 0.5f}, w->data + g.visual));
   avs_layer_trace tr = {0};
-  avs_layer_trace_start(&tr);
+  avs_layer_trace_start(ctx, &tr);
   avs_xattn_enc enc;
   avs_tensor *y = avs_xattn_encode(ctx, &m.params, &c, a, v, &enc) ? NULL : avs_xattn_masks(ctx, &m.params, &c, &enc, w);
-  avs_layer_trace_stop();
+  avs_layer_trace_stop(ctx);
   avs_tensor *heat = y ? avs_xattn_heatmap(ctx, &c, &enc, y) : NULL;
   if (tst_true(y && heat && y->ndim == 4 && y->shape[1] == 2 && y->shape[2] == c.freq && y->shape[3] == c.time,
                "default forward: masks (1, 2, %d, %d): %s", c.freq, c.time, y ? "ok" : avs_errmsg())) {

@@ -105,9 +105,9 @@ static inline void ab_eval_modes(void (*check)(avs_ctx *ctx, bool folded, void *
   for (int folded = 0; folded < 2; folded++) {
     avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
     AVS_ASSERT(ctx);
-    avs_fold_cache *prev = avs_fold_cache_select(folded ? fold : NULL);
+    avs_fold_cache *prev = avs_ctx_swap_fold(ctx, folded ? fold : NULL);
     check(ctx, folded, arg);
-    avs_fold_cache_select(prev);
+    avs_ctx_swap_fold(ctx, prev);
     avs_ctx_free(&ctx);
   }
   avs_fold_cache_free(&fold);

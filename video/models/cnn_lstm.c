@@ -38,7 +38,7 @@ static avs_tensor *lstm_outputs(avs_ctx *ctx, const avs_params *p, const avs_cnn
     /* trace row: 4 gates of (in + hidden) inputs per step */
     if (h) {
       char name[AVS_NAME_MAX];
-      avs_layer_trace_add(avs_unit_name(name, "lstm.l%d", l), "lstm", h,
+      avs_layer_trace_add(ctx, avs_unit_name(name, "lstm.l%d", l), "lstm", h,
                           w.w_ih->numel + w.w_hh->numel + w.b_ih->numel + w.b_hh->numel,
                           h->shape[0] * h->shape[1] * (w.w_ih->numel + w.w_hh->numel));
     }

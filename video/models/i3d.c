@@ -107,18 +107,18 @@ avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv,
               .running_var = avs_unit_param(p, "%s.running_var", bn), .eps = eps, .momentum = momentum};
   if (!x || !w || !b.weight || !b.bias || !b.running_mean || !b.running_var) return NULL;
   avs_tensor *fw, *fb;
-  int folded = avs_ctx_train(ctx) ? 0 : avs_fold_get(w, NULL, &b, &fw, &fb);
+  int folded = avs_ctx_train(ctx) ? 0 : avs_fold_get(ctx, w, NULL, &b, &fw, &fb);
   if (folded < 0) return NULL;
   if (folded) {
     avs_conv c = {0};
     for (int i = 0; i < 3; i++) c.stride[i] = s->stride[i] ? s->stride[i] : 1, c.pad[i] = s->pad[i];
     avs_tensor *y = avs_conv3d(ctx, x, fw, fb, c);
-    if (y) avs_layer_trace_add(conv, "conv3d", y, w->numel + b.weight->numel + b.bias->numel,
+    if (y) avs_layer_trace_add(ctx, conv, "conv3d", y, w->numel + b.weight->numel + b.bias->numel,
                                y->numel * (w->numel / s->out));
     return y;
   }
   x = avs_unit_batch_norm(ctx, avs_unit_conv(ctx, p, conv, s, x), &b, norm_eval);
-  avs_layer_trace_amend(x, b.weight->numel + b.bias->numel);
+  avs_layer_trace_amend(ctx, x, b.weight->numel + b.bias->numel);
   return x;
 }
 

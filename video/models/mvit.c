@@ -137,7 +137,7 @@ static avs_tensor *attention_pool(avs_ctx *ctx, const avs_params *p, const avs_m
     grid = w ? avs_conv3d(ctx, grid, w, NULL, conv) : NULL;
     if (grid) {
       char n[AVS_NAME_MAX];
-      avs_layer_trace_add(avs_unit_name(n, "%s.attn.pool_%s", blk, which), "conv3d", grid, w->numel,
+      avs_layer_trace_add(ctx, avs_unit_name(n, "%s.attn.pool_%s", blk, which), "conv3d", grid, w->numel,
                           grid->numel / grid->shape[4] * w->numel);
     }
   } else {
@@ -236,7 +236,7 @@ avs_tensor *avs_mvit_forward(avs_ctx *ctx, const avs_params *p, const avs_mvit_c
   avs_tensor *pos = avs_vt_repeat_rows(ctx, avs_reshape(ctx, tm, 2, AVS_SHAPE(thw[0], D)), hw);
   pos = avs_add(ctx, pos, avs_reshape(ctx, sp, 2, AVS_SHAPE(hw, D)));
   x = avs_add(ctx, x, avs_reshape(ctx, pos, 2, AVS_SHAPE(thw[0] * hw, D)));
-  avs_layer_trace_add("pos_embed", "embed", x, cls->numel + sp->numel + tm->numel + pc->numel, 0);
+  avs_layer_trace_add(ctx, "pos_embed", "embed", x, cls->numel + sp->numel + tm->numel + pc->numel, 0);
   avs_tensor *c0 = avs_add(ctx, avs_reshape(ctx, cls, 2, AVS_SHAPE(1, D)), avs_reshape(ctx, pc, 2, AVS_SHAPE(1, D)));
   c0 = avs_reshape(ctx, avs_vt_repeat_rows(ctx, c0, B), 3, AVS_SHAPE(B, 1, D));
   x = avs_concat(ctx, 2, (avs_tensor *[]){c0, x}, 1);

@@ -11,9 +11,9 @@ int avs_action_profile_run(const avs_action_model *m, avs_action_profile *out) {
   if (!ctx) return avs_errcode();
   int rc = AVS_OK;
   avs_tensor *clip = avs_ctx_zeros(ctx, 5, AVS_SHAPE(1, b->frames, b->height, b->width, avs_action_channels(m)));
-  avs_layer_trace_start(&out->trace);
+  avs_layer_trace_start(ctx, &out->trace);
   avs_tensor *y = avs_action_model_forward(ctx, m, clip);
-  avs_layer_trace_stop();
+  avs_layer_trace_stop(ctx);
   if (!y) rc = avs_errcode() ? avs_errcode() : AVS_ENOMEM;
   else if (out->trace.failed) rc = avs_seterr(AVS_ENOMEM, "out of memory");
   avs_ctx_free(&ctx);

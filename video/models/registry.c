@@ -64,8 +64,8 @@ avs_tensor *avs_action_model_forward(avs_ctx *ctx, const avs_model *m, avs_tenso
                avs_shape_str(clip->ndim, clip->shape, s, sizeof s));
     return NULL;
   }
-  avs_fold_cache *prev = avs_model_select_fold(m);
+  avs_fold_cache *prev = avs_model_select_fold(ctx, m);
   avs_tensor *y = avs_action_task_of(m->arch)->forward(ctx, &m->params, m->cfg, clip);
-  avs_fold_cache_select(prev);
+  avs_ctx_swap_fold(ctx, prev);
   return y;
 }

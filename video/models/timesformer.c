@@ -145,7 +145,7 @@ avs_tensor *avs_timesformer_forward(avs_ctx *ctx, const avs_params *p, const avs
   x = avs_permute(ctx, avs_reshape(ctx, x, 4, AVS_SHAPE(B, T, s, D)), (const int[]){0, 2, 1, 3});
   x = avs_add(ctx, x, avs_reshape(ctx, time, 2, AVS_SHAPE(T, D)));
   x = avs_reshape(ctx, x, 3, AVS_SHAPE(B, s * T, D));
-  avs_layer_trace_add("model.pos_embed", "embed", x, cls->numel + pos->numel + time->numel, 0);
+  avs_layer_trace_add(ctx, "model.pos_embed", "embed", x, cls->numel + pos->numel + time->numel, 0);
   /* One cls token per clip (cls_token + pos_embed[0]; the repository keeps frame 0's). */
   avs_tensor *c0 = avs_add(ctx, avs_reshape(ctx, cls, 2, AVS_SHAPE(1, D)),
                            avs_reshape(ctx, avs_slice(ctx, pos, 1, 0, 1, 1), 2, AVS_SHAPE(1, D)));
