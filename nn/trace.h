@@ -1,6 +1,6 @@
 /* A per-layer table of a forward pass (for `avact info`): the building blocks
  * in unit.h add one row per convolution, linear layer, LSTM and pooling while
- * a trace is active on the calling thread; batch norm adds its parameters to
+ * a trace is active on their context; batch norm adds its parameters to
  * the row of the convolution it follows. Multiply-adds count convolutions,
  * linear layers and LSTM gates only. */
 #ifndef AVS_NN_TRACE_H

@@ -47,6 +47,16 @@ int avs_unit_declare_conv(avs_params *p, const char *name, const avs_conv_spec *
   return rc;
 }
 
+int avs_unit_declare_conv_transpose(avs_params *p, const char *name, const avs_conv_spec *s) {
+  if (s->nsp < 2 || s->nsp > 3 || s->in < 1 || s->out < 1)
+    return avs_seterr(AVS_EINVAL, "%s: bad transposed convolution (%d spatial dims, %d -> %d channels)", name, s->nsp,
+                      s->in, s->out);
+  int64_t shape[5] = {s->in, s->out, s->k[0], s->k[1], s->k[2]}; /* ConvTranspose: (in, out, k...) */
+  int rc = add(p, name, "weight", 2 + s->nsp, shape, true);
+  if (!rc && s->bias) rc = add(p, name, "bias", 1, shape + 1, true);
+  return rc;
+}
+
 int avs_unit_declare_bn(avs_params *p, const char *name, int channels) {
   const int64_t c[1] = {channels};
   int rc = add(p, name, "weight", 1, c, true);
@@ -91,6 +101,19 @@ avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, c
   avs_tensor *y = s->nsp == 3 ? avs_conv3d(ctx, x, w, b, c) : avs_conv2d(ctx, x, w, b, c);
   if (y) avs_layer_trace_add(ctx, name, s->nsp == 3 ? "conv3d" : "conv2d", y, w->numel + (b ? b->numel : 0),
                              y->numel * (w->numel / s->out));
+  return y;
+}
+
+avs_tensor *avs_unit_conv_transpose(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
+                                    avs_tensor *x) {
+  avs_tensor *w = avs_unit_param(p, "%s.weight", name);
+  avs_tensor *b = s->bias ? avs_unit_param(p, "%s.bias", name) : NULL;
+  if (!x || !w || (s->bias && !b)) return NULL;
+  avs_conv c = conv_params(s);
+  avs_tensor *y = s->nsp == 3 ? avs_conv_transpose3d(ctx, x, w, b, c) : avs_conv_transpose2d(ctx, x, w, b, c);
+  /* Each input element meets every weight of its channel once. */
+  if (y) avs_layer_trace_add(ctx, name, s->nsp == 3 ? "convT3d" : "convT2d", y, w->numel + (b ? b->numel : 0),
+                             x->numel * (w->numel / s->in));
   return y;
 }
 

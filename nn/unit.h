@@ -29,6 +29,9 @@ char *avs_unit_name(char *buf, const char *fmt, ...) __attribute__((format(print
 avs_tensor *avs_unit_param(const avs_params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int avs_unit_declare_conv(avs_params *p, const char *name, const avs_conv_spec *s);
+/* A transposed convolution as nn.ConvTranspose2d / 3d: weight (in, out, k...),
+ * stride, padding and dilation of the spec as the module's (U-Net decoders). */
+int avs_unit_declare_conv_transpose(avs_params *p, const char *name, const avs_conv_spec *s);
 /* BatchNorm: weight, bias, running_mean, running_var (buffers: no gradient). */
 int avs_unit_declare_bn(avs_params *p, const char *name, int channels);
 int avs_unit_declare_linear(avs_params *p, const char *name, int in, int out);
@@ -37,6 +40,8 @@ int avs_unit_declare(avs_params *p, const char *conv, const char *bn, const avs_
 
 avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
                           avs_tensor *x);
+avs_tensor *avs_unit_conv_transpose(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
+                                    avs_tensor *x);
 /* Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1). */
 avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
 /* A batch norm that is a layer of its own (on an input, not after a conv): its own trace row. */
