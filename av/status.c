@@ -1,6 +1,7 @@
 #include "av/status.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -39,11 +40,16 @@ int avs_seterr(int code, const char *fmt, ...) {
   return code;
 }
 
-int avs_errprefix(int code, const char *path) {
-  char msg[sizeof err_msg]; /* avs_seterr writes err_msg: copy it first */
+/* The current message (or the code's text) with path before or after it; copied
+ * first, since avs_seterr writes the same buffer. */
+static int with_path(int code, const char *path, bool before) {
+  char msg[sizeof err_msg];
   snprintf(msg, sizeof msg, "%s", err_msg[0] ? err_msg : avs_strerror(code));
-  return avs_seterr(code, "%s: %s", path, msg);
+  return before ? avs_seterr(code, "%s: %s", path, msg) : avs_seterr(code, "%s (%s)", msg, path);
 }
+
+int avs_errprefix(int code, const char *path) { return with_path(code, path, true); }
+int avs_errsuffix(int code, const char *path) { return with_path(code, path, false); }
 
 int avs_errno_code(int errnum) {
   switch (errnum) {

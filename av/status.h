@@ -29,11 +29,15 @@ int avs_errcode(void);
 int avs_seterr(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefixes the thread's current message with "path: " and sets code; returns code. */
 int avs_errprefix(int code, const char *path);
+/* The same as a suffix: "message (path)", as the apps print a failing file. */
+int avs_errsuffix(int code, const char *path);
 void avs_clearerr(void);
 /* Prefixes the thread's message with "<path>: " (or, when there is no message,
  * puts "<path>: " before avs_strerror(code)) and returns code: for a caller
  * that knows the file a failure came from when the callee did not. */
 int avs_errprefix(int code, const char *path);
+/* The same as a suffix: "message (path)", as the apps print a failing file. */
+int avs_errsuffix(int code, const char *path);
 /* The AVS_E* code for an errno value: ENOENT is AVS_ENOTFOUND, ENOMEM
  * AVS_ENOMEM, EINVAL AVS_EINVAL, ENOSYS/EOPNOTSUPP AVS_EUNSUPPORTED, any other
  * AVS_EIO. */

@@ -12,13 +12,6 @@
 
 #define FLOW_BOUND 20.0f /* pixels; I3D's convention */
 
-/* "<message> (<path>)": the message is copied first, avs_seterr writes the same buffer. */
-static int with_path(int code, const char *path) {
-  char msg[512];
-  snprintf(msg, sizeof msg, "%s", avs_errmsg());
-  return avs_seterr(code, "%s (%s)", msg, path);
-}
-
 struct avs_action_input {
   const avs_action_base *b;
   int channels, span;
@@ -49,7 +42,7 @@ int avs_action_input_open(const avs_action_model *m, const char *path, double fp
     avs_clip_params cp = {.fps = fps, .norm = &in->norm,
                           .geom = {.width = in->b->width, .height = in->b->height,
                                    .short_side = (int)lround(in->b->height * 8.0 / 7.0), .fit = AVS_FIT_CROP}};
-    if ((rc = avs_clip_reader_new(in->video, &cp, &in->reader))) rc = with_path(rc, path);
+    if ((rc = avs_clip_reader_new(in->video, &cp, &in->reader))) rc = avs_errsuffix(rc, path);
   }
   if (!rc) {
     in->frames = malloc(sizeof(float) * in->span * px * 3);
@@ -83,7 +76,7 @@ int64_t avs_action_input_numel(const avs_action_input *in) {
 int avs_action_input_read(avs_action_input *in, double t0, float *x) {
   int n = avs_clip_read(in->reader, t0, in->span, 1, in->frames);
   if (n == AVS_ENOTFOUND) return 0;
-  if (n < 0) return with_path(n, in->path);
+  if (n < 0) return avs_errsuffix(n, in->path);
   const avs_action_base *b = in->b;
   int64_t px = (int64_t)b->height * b->width, pixels = (int64_t)b->frames * px;
   if (in->flow) {

@@ -67,11 +67,7 @@ int avs_inflate_file(avs_params *dst, const char *path_2d, bool allow_new, int *
   int rc = avs_st_open(path_2d, &st);
   if (rc) return rc;
   rc = avs_inflate_2d_to_3d(dst, st, allow_new, n_new);
-  if (rc) {
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", avs_errmsg()); /* avs_seterr must not read its own buffer */
-    avs_seterr(rc, "%s: %s", path_2d, msg);
-  }
+  if (rc) avs_errprefix(rc, path_2d);
   avs_st_close(&st);
   return rc;
 }
