@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# `make demo`: the most complete path AVS has today, on shipped defaults.
-# A separation model (`avsep separate`) is not there yet (see README); until it
-# is, the demo shows what a separation run is measured against:
-#   1. describe the bundled sample clip (avinfo) and save a still from it;
-#   2. make a small synthetic music set with ground-truth stems (avdata synth);
-#   3. score the oracle masks (the ceiling) and the audio-only NMF baseline
-#      (the floor) on its test split with BSS Eval (avdata baseline);
+# `make demo`: the main job on shipped defaults.
+#   1. separate the sounds of the bundled sample clip (a trio) with the shipped
+#      separation model: avsep separate finds the instruments in the picture
+#      and writes one track per source, heatmaps and sources.json;
+#   2. describe the clip (avinfo) and save a still from it;
+#   3. make a small synthetic music set with ground-truth stems (avdata synth)
+#      and score the oracle masks (the ceiling) and the audio-only NMF
+#      baseline (the floor) on its test split (avdata baseline);
 #   4. recognize the action in a bundled clip with the shipped default model.
 set -euo pipefail
 build=${1:-build}
@@ -14,16 +15,22 @@ out=${AVS_DEMO_OUT:-demo-out}
 sample=data/samples/music/clips/music_test_000000
 
 mkdir -p "$out"
-echo "== 1. the bundled sample: $sample/video.mp4"
+echo "== 1. separating $sample/video.mp4 (shipped model data/models/sep.safetensors)"
+rm -rf "$out/voices"
+"$bin/avsep" separate "$sample/video.mp4" --out "$out/voices" --video
+echo "   tracks, heatmaps, videos and sources.json in $out/voices:"
+ls "$out/voices" | sed 's/^/     /'
+
+echo "== 2. the bundled sample: $sample/video.mp4"
 "$bin/avinfo" "$sample/video.mp4"
 "$bin/avinfo" -q --still 2.0 -o "$out/still.png" "$sample/video.mp4" >/dev/null
 echo "   still frame written to $out/still.png"
 
-echo "== 2. a synthetic music set with ground truth (24 clips, seed 7) in $out/music"
+echo "== 3. a synthetic music set with ground truth (24 clips, seed 7) in $out/music"
 rm -rf "$out/music"
 "$bin/avdata" synth --kind music --count 24 --seed 7 --out "$out/music" -q
 
-echo "== 3. separation scores on its test split (oracle ceiling, NMF floor)"
+echo "   separation scores on its test split (oracle ceiling, NMF floor)"
 "$bin/avdata" baseline "$out/music" --split test -q
 
 action=data/samples/actions/clips/actions_test_000000/video.mp4
