@@ -14,51 +14,26 @@ A small action set is made with avdata (48 x 48 frames) and a tiny C3D
   * avact classify names the classes from the trained model;
   * bad input: one line on stderr, non-zero exit, inputs untouched, no model
     written by a run that fails before training."""
-import hashlib
 import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
 import st  # noqa: E402
+from clitest import bad, check, digest, failures, run  # noqa: E402
 
 AVDATA, AVTRAIN, AVEVAL, AVACT, OUT = sys.argv[1:6]
-failures = []
 # Idle OpenMP threads sleep instead of spinning: ctest runs two tests at once on
 # two cores, and spinning threads of one starve the other.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 TINY = "channels=4,fc_dim=32,dropout=0,height=32,width=32"
 
 
-def check(cond, what):
-    print(f"{'ok  ' if cond else 'FAIL'} {what}")
-    if not cond:
-        failures.append(what)
-
-
-def run(exe, *args):
-    return subprocess.run([exe, *args], capture_output=True, text=True)
-
-
-def bad(what, r, needle, code=1):
-    """Runtime errors (exit 1): one line. Usage errors (exit 2): one line and the --help hint."""
-    lines = r.stderr.strip().splitlines()
-    hint = lines[1:] == [f"Try '{os.path.basename(r.args[0])} --help' for more information."]
-    ok = r.returncode == code and lines and needle in lines[0] and (len(lines) == 1 or (code == 2 and hint))
-    check(ok, f"{what}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
-
-
 def train(manifest, out, *extra, epochs=3):
     return run(AVTRAIN, "action", "--manifest", manifest, "--arch", "c3d", "--hparams", TINY, "--norm", "kinetics",
                "--epochs", str(epochs), "--batch", "4", "--lr", "3e-3", "--out", out, "-q", "-t", "2", *extra)
-
-
-def digest(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 shutil.rmtree(OUT, ignore_errors=True)

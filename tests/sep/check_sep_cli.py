@@ -16,41 +16,19 @@ ResNet-18 width 4, one 32 x 32 crop per source) trained for 2 epochs. Checked:
     source each; --sources N gives N;
   * bad input: one line on stderr, non-zero exit, no output folder left, inputs
     untouched."""
-import hashlib
 import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
-import wave
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
+from clitest import bad, check, digest, failures, run  # noqa: E402
 
 AVDATA, AVTRAIN, AVEVAL, AVSEP, OUT, ACTION_MODEL = sys.argv[1:7]
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 TINY = "ngf=4,num_downs=5,channels=4,frame_width=4,frames=1,height=32,width=32"
-failures = []
-
-
-def check(cond, what):
-    print(f"{'ok  ' if cond else 'FAIL'} {what}")
-    if not cond:
-        failures.append(what)
-
-
-def run(exe, *args):
-    return subprocess.run([exe, *args], capture_output=True, text=True)
-
-
-def bad(what, r, needle, code=1):
-    lines = r.stderr.strip().splitlines()
-    hint = lines[1:] == [f"Try '{os.path.basename(r.args[0])} --help' for more information."]
-    ok = r.returncode == code and lines and needle in lines[0] and (len(lines) == 1 or (code == 2 and hint))
-    check(ok, f"{what}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
-
-
-def digest(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def read_wav(path):
