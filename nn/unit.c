@@ -92,29 +92,33 @@ static avs_conv conv_params(const avs_conv_spec *s) {
   return c;
 }
 
-avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
-                          avs_tensor *x) {
+/* A convolution or a transposed one under `name`, traced; multiply-adds: every
+ * output element of a conv meets in/groups x k weights, every input element of a
+ * transposed conv meets out x k weights. */
+static avs_tensor *conv_unit(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
+                             avs_tensor *x, bool transposed) {
   avs_tensor *w = avs_unit_param(p, "%s.weight", name);
   avs_tensor *b = s->bias ? avs_unit_param(p, "%s.bias", name) : NULL;
   if (!x || !w || (s->bias && !b)) return NULL;
   avs_conv c = conv_params(s);
-  avs_tensor *y = s->nsp == 3 ? avs_conv3d(ctx, x, w, b, c) : avs_conv2d(ctx, x, w, b, c);
-  if (y) avs_layer_trace_add(ctx, name, s->nsp == 3 ? "conv3d" : "conv2d", y, w->numel + (b ? b->numel : 0),
-                             y->numel * (w->numel / s->out));
+  bool d3 = s->nsp == 3;
+  avs_tensor *y = transposed ? (d3 ? avs_conv_transpose3d : avs_conv_transpose2d)(ctx, x, w, b, c)
+                             : (d3 ? avs_conv3d : avs_conv2d)(ctx, x, w, b, c);
+  if (!y) return NULL;
+  static const char *const kinds[2][2] = {{"conv2d", "conv3d"}, {"convT2d", "convT3d"}};
+  int64_t macs = transposed ? x->numel * (w->numel / s->in) : y->numel * (w->numel / s->out);
+  avs_layer_trace_add(ctx, name, kinds[transposed][d3], y, w->numel + (b ? b->numel : 0), macs);
   return y;
+}
+
+avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
+                          avs_tensor *x) {
+  return conv_unit(ctx, p, name, s, x, false);
 }
 
 avs_tensor *avs_unit_conv_transpose(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
                                     avs_tensor *x) {
-  avs_tensor *w = avs_unit_param(p, "%s.weight", name);
-  avs_tensor *b = s->bias ? avs_unit_param(p, "%s.bias", name) : NULL;
-  if (!x || !w || (s->bias && !b)) return NULL;
-  avs_conv c = conv_params(s);
-  avs_tensor *y = s->nsp == 3 ? avs_conv_transpose3d(ctx, x, w, b, c) : avs_conv_transpose2d(ctx, x, w, b, c);
-  /* Each input element meets every weight of its channel once. */
-  if (y) avs_layer_trace_add(ctx, name, s->nsp == 3 ? "convT3d" : "convT2d", y, w->numel + (b ? b->numel : 0),
-                             x->numel * (w->numel / s->in));
-  return y;
+  return conv_unit(ctx, p, name, s, x, true);
 }
 
 static bool bn_params(const avs_params *p, const char *name, avs_bn *bn) {
