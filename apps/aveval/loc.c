@@ -157,7 +157,7 @@ int aveval_loc(int argc, char **argv) {
       {"model", 'm', APP_STRING, &model, "localization model (default: the shipped " DEFAULT_MODEL ")", 0, 0},
       {"baselines-only", 0, APP_FLAG, &baselines_only, "score only the whole-frame and centre-Gaussian baselines", 0,
        0},
-      {"clips", 0, APP_INT, &max, "score at most this many clips (0: all)", 0, 100000000},
+      {"clips", 0, APP_INT, &max, "score the first N clips of the manifest (0: all)", 0, 100000000},
       {"batch", 'b', APP_INT, &batch, "frames per forward pass", 1, 4096},
       {"json", 0, APP_FLAG, &json, "print the figures and per-clip results as JSON on stdout", 0, 0},
       {0},
