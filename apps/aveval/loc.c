@@ -149,6 +149,57 @@ static void read_or_fail(int rc, const char *id) {
   if (rc) app_fail("clip %s: %s", id, avs_errmsg());
 }
 
+/* Reads the first n clips `batch` at a time, maps them with m (NULL: none)
+ * and scores the model and the baselines on each into s. */
+static void score_set(const avs_manifest *mf, int n, const avs_model *m, const avs_loc_geometry *g, int batch,
+                      scores *s) {
+  s->clip = malloc(sizeof(int) * (size_t)n);
+  bool ok = s->clip != NULL;
+  for (int b = 0; b < N_SCORED; b++) {
+    s->ciou[b] = malloc(sizeof(double) * (size_t)n), s->share[b] = malloc(sizeof(double) * (size_t)n);
+    ok &= s->ciou[b] && s->share[b];
+  }
+  loc_clip *lc = calloc((size_t)batch, sizeof *lc);
+  const avs_image **frames = calloc((size_t)batch, sizeof *frames);
+  const float **windows = calloc((size_t)batch, sizeof *windows);
+  float **heat = calloc((size_t)batch, sizeof *heat), *gauss = NULL, *scratch = NULL;
+  int *ids = calloc((size_t)batch, sizeof *ids);
+  avs_ctx *ctx = m ? avs_ctx_new(&(avs_ctx_params){.train = false}) : NULL;
+  if (!ok || !lc || !frames || !windows || !heat || !ids || (m && !ctx)) app_fail("out of memory");
+
+  app_progress pr;
+  app_progress_start(&pr, "clips", n);
+  for (int c0 = 0; c0 < n; c0 += batch) {
+    int nb = 0;
+    for (int c = c0; c < n && c < c0 + batch; c++) {
+      read_or_fail(loc_clip_read(&mf->clips[c], g->rate, m ? g->samples : 0, &lc[nb]), mf->clips[c].id);
+      if (!lc[nb].any_sounding) { /* every sounding object is out of the frame: nothing to find */
+        s->skipped++;
+        loc_clip_release(&lc[nb]);
+        continue;
+      }
+      frames[nb] = &lc[nb].frame, windows[nb] = lc[nb].window;
+      if (!(heat[nb] = malloc(sizeof(float) * (size_t)lc[nb].frame.w * lc[nb].frame.h))) app_fail("out of memory");
+      ids[nb++] = c;
+    }
+    if (m && nb && avs_loc_heatmaps(ctx, m, nb, frames, windows, heat)) app_fail_status(avs_errcode());
+    if (ctx) avs_ctx_reset(ctx);
+    for (int i = 0; i < nb; i++) {
+      /* Frames of a set may differ in size: the baseline's map and the scratch follow each. */
+      const size_t px = (size_t)lc[i].frame.w * lc[i].frame.h;
+      gauss = realloc(gauss, sizeof(float) * px), scratch = realloc(scratch, sizeof(float) * px);
+      if (!gauss || !scratch) app_fail("out of memory");
+      score_clip(s, ids[i], &lc[i], m ? heat[i] : NULL, gauss, scratch);
+      loc_clip_release(&lc[i]);
+      free(heat[i]), heat[i] = NULL;
+    }
+    app_progress_update(&pr, c0 + batch < n ? c0 + batch : n);
+  }
+  app_progress_end(&pr);
+  free(lc), free(frames), free(windows), free(heat), free(gauss), free(scratch), free(ids);
+  avs_ctx_free(&ctx);
+}
+
 int aveval_loc(int argc, char **argv) {
   const char *model = NULL, *pos[1];
   int max = 0, batch = 8;
@@ -164,6 +215,7 @@ int aveval_loc(int argc, char **argv) {
   };
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
   if (baselines_only && model) app_usage_error("--baselines-only scores no model: drop -m %s", model);
+  /* The set first: a wrong input is reported before a model is read. */
   avs_manifest *mf = NULL;
   if (avs_manifest_load(pos[0], &mf)) app_fail_status(avs_errcode());
   check_set(mf);
@@ -178,60 +230,21 @@ int aveval_loc(int argc, char **argv) {
     if (avs_loc_model_load(model, NULL, &m)) app_fail_status(avs_errcode());
     avs_loc_model_geometry(m, &g);
   }
-  const int n = max && max < mf->n ? max : mf->n;
   scores s = {0};
-  s.clip = malloc(sizeof(int) * (size_t)n);
-  for (int b = 0; b < N_SCORED; b++)
-    s.ciou[b] = malloc(sizeof(double) * (size_t)n), s.share[b] = malloc(sizeof(double) * (size_t)n);
-  loc_clip *lc = calloc((size_t)batch, sizeof *lc);
-  const avs_image **frames = calloc((size_t)batch, sizeof *frames);
-  const float **windows = calloc((size_t)batch, sizeof *windows);
-  float **heat = calloc((size_t)batch, sizeof *heat), *gauss = NULL, *scratch = NULL;
-  avs_ctx *ctx = m ? avs_ctx_new(&(avs_ctx_params){.train = false}) : NULL;
-  if (!s.clip || !s.ciou[GAUSS] || !s.share[GAUSS] || !lc || !frames || !windows || !heat || (m && !ctx))
-    app_fail("out of memory");
-
-  app_progress pr;
-  app_progress_start(&pr, "clips", n);
-  for (int c0 = 0; c0 < n; c0 += batch) {
-    int nb = 0, ids[4096];
-    for (int c = c0; c < n && c < c0 + batch; c++) {
-      read_or_fail(loc_clip_read(&mf->clips[c], g.rate, m ? g.samples : 0, &lc[nb]), mf->clips[c].id);
-      if (!lc[nb].any_sounding) { /* every sounding object is out of the frame: nothing to find */
-        s.skipped++;
-        loc_clip_release(&lc[nb]);
-        continue;
-      }
-      const int64_t px = (int64_t)lc[nb].frame.w * lc[nb].frame.h;
-      frames[nb] = &lc[nb].frame, windows[nb] = lc[nb].window;
-      if (!(heat[nb] = malloc(sizeof(float) * (size_t)px))) app_fail("out of memory");
-      ids[nb++] = c;
-    }
-    if (m && nb && avs_loc_heatmaps(ctx, m, nb, frames, windows, heat)) app_fail_status(avs_errcode());
-    if (ctx) avs_ctx_reset(ctx);
-    for (int i = 0; i < nb; i++) {
-      /* Frames of a set may differ in size: the baseline's map and the scratch follow each. */
-      const size_t px = (size_t)lc[i].frame.w * lc[i].frame.h;
-      gauss = realloc(gauss, sizeof(float) * px), scratch = realloc(scratch, sizeof(float) * px);
-      if (!gauss || !scratch) app_fail("out of memory");
-      score_clip(&s, ids[i], &lc[i], m ? heat[i] : NULL, gauss, scratch);
-      loc_clip_release(&lc[i]);
-      free(heat[i]), heat[i] = NULL;
-    }
-    app_progress_update(&pr, c0 + batch < n ? c0 + batch : n);
-  }
-  app_progress_end(&pr);
+  score_set(mf, max && max < mf->n ? max : mf->n, m, &g, batch, &s);
   if (s.n == 0) app_fail("no clip of %s has a sounding object's box on its middle frame", mf->path);
 
   avs_loc_summary su[N_SCORED];
   avs_loc_silent_summary ss[N_SCORED];
-  for (int b = 0; b < N_SCORED; b++) avs_loc_summarise(s.ciou[b], s.n, &su[b]), avs_loc_silent_summarise(s.share[b], s.n, &ss[b]);
+  for (int b = 0; b < N_SCORED; b++) {
+    avs_loc_summarise(s.ciou[b], s.n, &su[b]);
+    avs_loc_silent_summarise(s.share[b], s.n, &ss[b]);
+  }
   if (json) print_json(&s, mf, model, su, ss);
   else print_text(&s, mf, model, su, ss);
 
   for (int b = 0; b < N_SCORED; b++) free(s.ciou[b]), free(s.share[b]);
-  free(s.clip), free(lc), free(frames), free(windows), free(heat), free(gauss), free(scratch);
-  avs_ctx_free(&ctx);
+  free(s.clip);
   avs_model_free(&m);
   avs_manifest_free(&mf);
   free(shipped);
