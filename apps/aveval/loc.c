@@ -17,6 +17,7 @@
 #include "apps/aveval/aveval.h"
 #include "apps/aveval/loc_clip.h"
 #include "apps/common/cli.h"
+#include "apps/common/manifest.h"
 #include "apps/common/progress.h"
 #include "av/datadir.h"
 #include "av/status.h"
@@ -47,13 +48,11 @@ typedef struct {
   int n, skipped;
 } scores;
 
-/* A localization set: every clip has the mixture and boxes of a sounding object. */
-static void check_set(const avs_manifest *mf) {
+/* Scoring needs, beyond the audio app_manifest_audio asks, the boxes of a
+ * sounding object in every clip. */
+static void check_boxes(const avs_manifest *mf) {
   for (int i = 0; i < mf->n; i++) {
     const avs_manifest_clip *c = &mf->clips[i];
-    if (!c->audio)
-      app_fail("%s:%d: clip %s has no audio: localization needs the mixture (sets of avdata synth --kind music or "
-               "speech have it)", mf->path, c->line, c->id);
     bool boxed = false;
     for (int k = 0; k < c->n_objects; k++) boxed |= c->objects[k].sounding && c->objects[k].n_boxes > 0;
     if (!boxed)
@@ -216,9 +215,8 @@ int aveval_loc(int argc, char **argv) {
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
   if (baselines_only && model) app_usage_error("--baselines-only scores no model: drop -m %s", model);
   /* The set first: a wrong input is reported before a model is read. */
-  avs_manifest *mf = NULL;
-  if (avs_manifest_load(pos[0], &mf)) app_fail_status(avs_errcode());
-  check_set(mf);
+  avs_manifest *mf = app_manifest_audio(pos[0]);
+  check_boxes(mf);
 
   char *shipped = NULL;
   avs_model *m = NULL;

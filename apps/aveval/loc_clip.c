@@ -1,21 +1,21 @@
 /* Reading one clip for aveval loc (loc_clip.h). */
 #include "apps/aveval/loc_clip.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audio/audio_track.h"
 #include "av/status.h"
 #include "fusion/loc_eval.h"
+#include "fusion/localization.h"
 
-/* The window of `samples` samples centred on time t (seconds). */
+/* The window of `samples` samples centred on time t (seconds), as avtrain
+ * loc centres its windows (fusion/loc_data.c): the same rounding of t. */
 static int read_window(const char *path, int rate, int samples, double t, float *out) {
   avs_audio *a = NULL;
   int rc = avs_audio_load(path, rate, 1, &a);
   if (rc) return avs_errsuffix(rc, path);
-  int64_t s0 = llround(t * rate) - samples / 2;
-  for (int64_t i = 0; i < samples; i++) out[i] = s0 + i >= 0 && s0 + i < a->frames ? a->data[s0 + i] : 0.0f;
+  avs_loc_window_at(a->data, a->frames, (int64_t)(t * rate + 0.5), samples, out);
   avs_audio_free(&a);
   return AVS_OK;
 }

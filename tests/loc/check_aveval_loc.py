@@ -1,5 +1,5 @@
 """`aveval loc` end to end on a tiny music set, and bad input.
-Usage: check_aveval_loc.py AVDATA AVEVAL OUT_DIR SEP_MODEL [LOC_MODEL]
+Usage: check_aveval_loc.py AVDATA AVEVAL OUT_DIR SEP_MODEL MAKE_MODEL
 
 A 12-clip music set (avdata synth --seed 3, seconds to make). Checked:
   * --baselines-only --json: the fields (model null, clips, ap50/auc/ciou null,
@@ -12,12 +12,14 @@ A 12-clip music set (avdata synth --seed 3, seconds to make). Checked:
     those cIoUs; the whole frame's silent share, the silent boxes' share of the
     area, on the clips with a silent object in view;
   * the text report names both baselines and the clip count;
-  * with LOC_MODEL (a localization model file): -m MODEL --json scores every
-    clip, each cIoU in [0, 1], silent shares where the baselines have them;
-    --clips 3 scores three;
+  * a tiny EZ-VSL and a tiny LVS at random weights (MAKE_MODEL, tests/loc/make_model.c):
+    -m MODEL --json scores every clip, each cIoU in [0, 1], the model's silent
+    share exactly on the clips with a silent object in view, the baselines as
+    without a model; --clips 3 scores three; the text report has the model row;
   * bad input, one line on stderr and a non-zero exit: a missing manifest, an
     actions set (no audio), a set without boxes, a separation model as -m
-    (SEP_MODEL), -m with --baselines-only (usage, exit 2)."""
+    (SEP_MODEL: "not a localization model"), -m with --baselines-only and no
+    manifest (usage, exit 2)."""
 import json
 import os
 import shutil
@@ -28,8 +30,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
 from clitest import bad, check, failures, run  # noqa: E402
 
-AVDATA, AVEVAL, OUT, SEP_MODEL = sys.argv[1:5]
-LOC_MODEL = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] else None
+AVDATA, AVEVAL, OUT, SEP_MODEL, MAKE_MODEL = sys.argv[1:6]
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 shutil.rmtree(OUT, ignore_errors=True)
@@ -109,21 +110,28 @@ r = run(AVEVAL, "loc", "--baselines-only", manifest)
 check(r.returncode == 0 and "whole frame" in r.stdout and "centre Gaussian" in r.stdout and
       f"{len(clips)} clips" in r.stdout, f"text report: {r.stdout.strip()[-300:]!r}")
 
-if LOC_MODEL:
-    r = run(AVEVAL, "loc", "-m", LOC_MODEL, manifest, "--json", "-q", "-t", "2")
+# Tiny localizers at random weights: what is checked is the scoring around them, not their maps.
+for arch, hp in (("ezvsl", "width=4,audio_width=4,dim=8,size=64"), ("lvs", "width=4,audio_width=4,size=64")):
+    model = os.path.join(OUT, f"{arch}.safetensors")
+    r = run(MAKE_MODEL, arch, hp, "1", model)
+    check(r.returncode == 0, f"a tiny {arch} model: {r.stderr.strip()}")
+    r = run(AVEVAL, "loc", "-m", model, manifest, "--json", "-q", "-t", "2")
     res = json.loads(r.stdout) if r.returncode == 0 else {}
     per = res.get("per_clip", [])
-    check(r.returncode == 0 and res.get("model") == LOC_MODEL and len(per) == len(clips) and
+    check(r.returncode == 0 and res.get("model") == model and len(per) == len(clips) and
           all(p["ciou"] is not None and 0 <= p["ciou"] <= 1 for p in per) and
-          all(0 <= res[k] <= 1 for k in ("ap50", "auc", "ciou")),
-          f"-m MODEL: every clip scored, figures in [0, 1]: {r.stderr.strip()[-300:]!r}")
-    check(res.get("silent", {}).get("clips") == len(shares) and
+          all(res[k] is not None and 0 <= res[k] <= 1 for k in ("ap50", "auc", "ciou")),
+          f"{arch}: every clip scored, figures in [0, 1]: {r.stderr.strip()[-300:]!r}")
+    check((res.get("silent") or {}).get("clips") == len(shares) and
           all((p["silent_share"] is None) == (want[p["id"]][2] is None) for p in per),
-          "a silent share exactly on the clips with a silent object in view")
-    check(res.get("baselines", {}).get("centre_gaussian", {}).get("ciou") == base["centre_gaussian"]["ciou"],
-          "the baselines do not depend on the model")
-    r = run(AVEVAL, "loc", "-m", LOC_MODEL, manifest, "--json", "-q", "--clips", "3")
-    check(r.returncode == 0 and json.loads(r.stdout)["clips"] == 3, "--clips 3 scores three clips")
+          f"{arch}: a silent share exactly on the clips with a silent object in view")
+    check(res.get("baselines") == base, f"{arch}: the baselines as without a model")
+    if arch == "ezvsl":
+        r = run(AVEVAL, "loc", "-m", model, manifest, "--json", "-q", "--clips", "3")
+        check(r.returncode == 0 and json.loads(r.stdout)["clips"] == 3, "--clips 3 scores three clips")
+        r = run(AVEVAL, "loc", "-m", model, manifest, "-q")
+        check(r.returncode == 0 and "\nmodel " in r.stdout and r.stdout.count("cIoU ") >= len(clips),
+              f"text report: a line per clip and the model's row: {r.stdout.strip()[-200:]!r}")
 
 # Bad input.
 bad("missing manifest", run(AVEVAL, "loc", "--baselines-only", os.path.join(OUT, "none.jsonl")), "none.jsonl")
@@ -139,7 +147,7 @@ with open(noboxes, "w") as f:
             o.pop("boxes", None)
         f.write(json.dumps(c) + "\n")
 bad("a set without boxes", run(AVEVAL, "loc", "--baselines-only", noboxes), "no boxes")
-bad("a separation model", run(AVEVAL, "loc", "-m", SEP_MODEL, manifest), "localization")
+bad("a separation model", run(AVEVAL, "loc", "-m", SEP_MODEL, manifest), "not a localization model")
 bad("-m with --baselines-only", run(AVEVAL, "loc", "-m", SEP_MODEL, "--baselines-only", manifest),
     "--baselines-only", 2)
 bad("no manifest", run(AVEVAL, "loc", "--baselines-only"), "missing input", 2)
