@@ -201,7 +201,7 @@ static void score_set(const avs_manifest *mf, int n, const avs_model *m, const a
 
 int aveval_loc(int argc, char **argv) {
   const char *model = NULL, *pos[1];
-  int max = 0, batch = 8;
+  int max = 0, batch = 16;
   bool json = false, baselines_only = false;
   const app_opt opts[] = {
       {"model", 'm', APP_STRING, &model, "localization model (default: the shipped " DEFAULT_MODEL ")", 0, 0},
