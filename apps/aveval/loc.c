@@ -56,7 +56,7 @@ static void check_boxes(const avs_manifest *mf) {
     bool boxed = false;
     for (int k = 0; k < c->n_objects; k++) boxed |= c->objects[k].sounding && c->objects[k].n_boxes > 0;
     if (!boxed)
-      app_fail("%s:%d: clip %s has no boxes of a sounding object: localization is scored against them", mf->path,
+      app_fail("%s line %d: clip %s has no boxes of a sounding object (localization is scored against them)", mf->path,
                c->line, c->id);
   }
 }
