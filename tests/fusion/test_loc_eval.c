@@ -98,8 +98,8 @@ int main(int argc, char **argv) {
 
   avs_loc_summary s;
   avs_loc_summarise(ciou, n, &s);
-  tst_true(same(s.ap50, tst_meta_float(st, "cases.ap50"), 1e-12) && same(s.auc, tst_meta_float(st, "cases.auc"), 1e-12) &&
-               same(s.mean_ciou, tst_meta_float(st, "cases.mean"), 1e-12),
+  tst_true(same(s.ap50, tst_meta_float(st, "cases.ap50"), 1e-12) &&
+               same(s.auc, tst_meta_float(st, "cases.auc"), 1e-12) && same(s.mean_ciou, tst_meta_float(st, "cases.mean"), 1e-12),
            "summary of %d cases: AP50 %.6f AUC %.6f mean %.6f", n, s.ap50, s.auc, s.mean_ciou);
   avs_tensor *fr = tst_tensor(st, "fractions");
   int nf = (int)fr->shape[0];
@@ -117,8 +117,8 @@ int main(int argc, char **argv) {
 
   avs_loc_silent_summary ss;
   avs_loc_silent_summarise(share, n, &ss);
-  tst_true(ss.clips == tst_meta_int(st, "silent.clips") && same(ss.mean_share, tst_meta_float(st, "silent.mean"), 1e-9) &&
-               same(ss.within_10pct, tst_meta_float(st, "silent.within"), 1e-9),
+  tst_true(ss.clips == tst_meta_int(st, "silent.clips") &&
+               same(ss.mean_share, tst_meta_float(st, "silent.mean"), 1e-9) && same(ss.within_10pct, tst_meta_float(st, "silent.within"), 1e-9),
            "silent summary: %d clips, mean share %.6f, within 10%% %.6f", ss.clips, ss.mean_share, ss.within_10pct);
 
   /* The rule the test cases rely on, said once more without numpy: ties at
