@@ -38,8 +38,9 @@ metadata <case>.model, .arch, .hparams, .params, and for the default size
 and <case>.default_params.
 
 Senocak et al. (CVPR 2018, ardasnck/learning_to_localize_sound_source
-network.py, losses.py) is written here too (class Senocak) for when a C
-`senocak` arch exists; its case is written only with --senocak (see below)."""
+network.py, losses.py) is written here too (class Senocak, senocak_case) for
+when a C `senocak` arch exists; its case is written only when AVS_LOC_SENOCAK=1
+and is not listed in "cases" (test_loc.c has nothing to run it against yet)."""
 import contextlib
 import copy
 import importlib.util
@@ -176,54 +177,124 @@ class EZVSL(nn.Module):
         return F.cross_entropy(logits, labels) + F.cross_entropy(logits.t(), labels)
 
 
-class Senocak(nn.Module):
-    """Senocak et al. (ANCHORS section 3): VGG-16 features[0:29] (conv5_3 before its ReLU;
-    frozen in the paper, trained here like the rest), a sound head fc 1000 -> 1000 -> ReLU ->
-    512 -> L2 norm on the SoundNet 1000-d vector, per-location L2-normalised visual features,
-    att = softmax(relu(<v_l, s>)) over locations, z = sum_l att_l v_l (un-normalised),
-    then relu -> fc 512 -> 512 -> relu -> fc 512 -> 1000. `width` scales VGG's channels
-    (64: the paper's); state_dict names as network.py's are not read (no C arch yet): ours
-    are vgg.features.<i>.*, sound_fc1/2.*, att_fc1/2.*."""
+class VisualNet(nn.Module):
+    """VGG-16's features[0:29] (conv1_1 .. conv5_3, no ReLU after conv5_3), channels
+    width x (1, 2, 4, 8, 8) (width 64: torchvision's vgg16), under feature_extraction.<i>."""
 
-    CFG = [1, 1, "M", 2, 2, "M", 4, 4, 4, "M", 8, 8, 8, "M", 8, 8, 8]  # x width; ends at conv5_3
+    CFG = [1, 1, "M", 2, 2, "M", 4, 4, 4, "M", 8, 8, 8, "M", 8, 8, 8]
 
-    def __init__(self, hp):
+    def __init__(self, width):
         super().__init__()
-        self.hp = hp
         layers, c = [], 3
         for v in self.CFG:
             if v == "M":
                 layers.append(nn.MaxPool2d(2, 2))
             else:
-                layers += [nn.Conv2d(c, v * hp["width"], 3, padding=1), nn.ReLU(inplace=True)]
-                c = v * hp["width"]
-        self.features = nn.Sequential(*layers[:-1])  # features[0:29] at width 64: no last ReLU
-        d = 8 * hp["width"]
-        self.sound_fc1 = nn.Linear(hp["sound_dim"], hp["sound_dim"])
-        self.sound_fc2 = nn.Linear(hp["sound_dim"], d)
-        self.att_fc1 = nn.Linear(d, d)
-        self.att_fc2 = nn.Linear(d, hp["sound_dim"])
+                layers += [nn.Conv2d(c, v * width, 3, padding=1), nn.ReLU(inplace=True)]
+                c = v * width
+        self.feature_extraction = nn.Sequential(*layers[:29])
+
+    def forward(self, x):
+        return self.feature_extraction(x)
+
+
+class Senocak(nn.Module):
+    """Senocak et al. (CVPR 2018; ANCHORS section 3), as ardasnck/learning_to_localize_sound_source's
+    network.py (AVModel) and losses.py, with its state_dict names: vision_embedding_model.
+    feature_extraction.<i> (VGG-16 conv1_1 .. conv5_3; frozen there, requires_grad False; here
+    `frozen` says which), sound_fc1 (sound_dim -> sound_dim), sound_fc2 (-> 8 width),
+    vision_fc1 (8 width -> 8 width), vision_fc2 (-> sound_dim). The sound input is the
+    sound_dim-d SoundNet vector of the clip (relu'd by AudioNet); att = softmax over locations
+    of relu(<v_l / |v_l|, h>), h = L2-normalised sound_fc2(relu(sound_fc1(relu(sound))));
+    z = vision_fc2(relu(vision_fc1(relu(sum_l att_l v_l)))).
+    Loss: unsupervised, softmax([|z - pos + 1e-6|, |z - neg + 1e-6|]) (F.pairwise_distance)
+    against [0, 1], squared error, mean over the batch and the pair, on the raw (not relu'd)
+    positive and negative sound vectors; plus supervised -sum_l gt_l log att_l times each
+    pair's 0/1 annotation flag, mean over the batch."""
+
+    def __init__(self, hp, frozen=True):
+        super().__init__()
+        self.hp = hp
+        d, k = 8 * hp["width"], hp["sound_dim"]
+        self.vision_embedding_model = VisualNet(hp["width"])
+        if frozen:
+            for prm in self.vision_embedding_model.parameters():
+                prm.requires_grad = False
+        self.sound_fc1 = nn.Linear(k, k)
+        self.sound_fc2 = nn.Linear(k, d)
+        self.vision_fc1 = nn.Linear(d, d)
+        self.vision_fc2 = nn.Linear(d, k)
 
     def forward(self, images, sound):
-        v = self.features(nchw(images))  # (N, C, h, w)
-        s = F.normalize(self.sound_fc2(F.relu(self.sound_fc1(F.relu(sound)))), dim=1)
-        vn = F.normalize(v, dim=1)
-        score = torch.einsum("nchw,nc->nhw", vn, s)
+        v = self.vision_embedding_model(nchw(images))  # (N, C, h, w)
+        h = F.normalize(self.sound_fc2(F.relu(self.sound_fc1(F.relu(sound)))), dim=1)
+        score = torch.einsum("nchw,nc->nhw", F.normalize(v, dim=1), h)
         att = F.softmax(F.relu(score).flatten(1), 1).view_as(score)
-        z = torch.einsum("nchw,nhw->nc", v, att)
-        z = self.att_fc2(F.relu(self.att_fc1(F.relu(z))))
+        z = self.vision_fc2(F.relu(self.vision_fc1(F.relu(torch.einsum("nchw,nhw->nc", v, att)))))
         return z, att
 
-    def loss(self, images, sound, pos, neg, gt=None, has_gt=None):
-        """Unsupervised: softmax([|z - pos|, |z - neg|]) against [0, 1], squared error (mean);
-        supervised: -sum(gt log att) per pair times its 0/1 flag, mean over the batch."""
+    def heatmap(self, images, sound):
+        return self(images, sound)[1]
+
+    def loss(self, images, sound, pos, neg, gt, flag):
         z, att = self(images, sound)
-        d = torch.stack([(z - pos).norm(dim=1), (z - neg).norm(dim=1)], 1)
-        target = torch.tensor([0.0, 1.0], dtype=z.dtype).expand_as(d)
-        loss = F.mse_loss(F.softmax(d, 1), target)
-        if gt is not None:
-            loss = loss + (-(gt * torch.log(att)).flatten(1).sum(1) * has_gt).mean()
-        return loss
+        d = torch.stack([F.pairwise_distance(z, pos), F.pairwise_distance(z, neg)], 1)
+        target = torch.stack([torch.zeros(len(z)), torch.ones(len(z))], 1).to(z.dtype)
+        unsup = ((F.softmax(d, -1) - target) ** 2).mean()
+        sup = (-(gt * torch.log(att)).flatten(1).sum(1) * flag).mean()
+        return unsup + sup
+
+
+def senocak_case(tensors, meta, n=4, seed=1):
+    """Not run by default (no C `senocak` arch yet; AVS_LOC_SENOCAK=1 writes it): width 8,
+    sound_dim 64, 160 x 160 images (10 x 10 grid), the trainable head and, as the paper
+    trains it, a frozen VGG. Stored as senocak.images, .sound (the pairs' own vectors, N x
+    sound_dim), .pos / .neg (pos = sound; neg = sound rolled by one pair), .gt (N, h, w) 0/1
+    boxes, .flag (N) annotation flags (the last pair has none), .eval_map, .eval_dev,
+    .train_loss and the trainable parameters' gradient summaries; metadata as the others'
+    (the model file is the state_dict through pth2st --arch senocak)."""
+    hp = dict(width=8, sound_dim=64, size=160)
+    m32 = Senocak(hp)
+    action_hash.fill(m32)
+    m64 = copy.deepcopy(m32).double()
+    arch = "senocak"
+    meta[f"{arch}.model"] = convert(m32, arch, hp, sys.argv[1])
+    meta[f"{arch}.arch"] = arch
+    meta[f"{arch}.hparams"] = ",".join(f"{k}={v}" for k, v in hp.items())
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randn(n, hp["size"], hp["size"], 3, generator=g)
+    sound = torch.randn(n, hp["sound_dim"], generator=g).abs() * 2  # SoundNet outputs are mostly positive
+    neg = sound.roll(1, 0)
+    side = hp["size"] // 16
+    gt = torch.zeros(n, side, side)
+    for i in range(n):
+        y0, x0 = torch.randint(0, side // 2, (2,), generator=g).tolist()
+        gt[i, y0:y0 + side // 2, x0:x0 + side // 2] = 1
+    flag = torch.ones(n)
+    flag[-1] = 0
+    m32.eval(), m64.eval()
+    with torch.no_grad():
+        map32, map64 = m32.heatmap(images, sound), m64.heatmap(images.double(), sound.double())
+    eval_dev = action_ref.rel_dev(map32, map64)
+    params32 = {k: p for k, p in m32.named_parameters() if p.requires_grad}
+    params64 = {k: p for k, p in m64.named_parameters() if p.requires_grad}
+    l32 = m32.loss(images, sound, sound, neg, gt, flag)
+    l64 = m64.loss(*(t.double() for t in (images, sound, sound, neg, gt, flag)))
+    g32 = dict(zip(params32, torch.autograd.grad(l32, list(params32.values()))))
+    g64 = dict(zip(params64, torch.autograd.grad(l64, list(params64.values()))))
+    out, worst = action_ref.grad_summaries(g32, g64)
+    tensors.update({f"{arch}.{k}": v for k, v in out.items()})
+    tensors.update({f"{arch}.images": images, f"{arch}.sound": sound, f"{arch}.pos": sound, f"{arch}.neg": neg,
+                    f"{arch}.gt": gt, f"{arch}.flag": flag, f"{arch}.eval_map": map64,
+                    f"{arch}.eval_dev": np.array([eval_dev], np.float32),
+                    f"{arch}.train_loss": np.array([l64.item()], np.float32)})
+    meta[f"{arch}.params"] = ",".join(g64)
+    full = Senocak(dict(width=64, sound_dim=1000, size=320))
+    meta[f"{arch}.default_table"] = table(full)
+    meta[f"{arch}.default_params"] = sum(p.numel() for p in full.parameters() if p.requires_grad)
+    print(f"{arch}: {sum(p.numel() for p in params32.values())} trainable parameters (default size "
+          f"{meta[f'{arch}.default_params']}, VGG frozen), map {tuple(map64.shape)}, loss {l64.item():.6f}; "
+          f"PyTorch float32 vs float64: map {eval_dev:.1e}, gradients up to {worst:.1e}")
 
 
 ARCHS = {"lvs": LVS, "ezvsl": EZVSL}
@@ -352,6 +423,8 @@ def main():
     cases = ["lvs", "ezvsl"]
     for arch in cases:
         run_case(tensors, meta, arch, SMALL)
+    if os.environ.get("AVS_LOC_SENOCAK") == "1":
+        senocak_case(tensors, meta)  # not in "cases": no C arch to test yet
     meta["cases"] = ",".join(cases)
     st.save(sys.argv[1], {k: v.detach().float().numpy() if torch.is_tensor(v) else v for k, v in tensors.items()},
             meta)
