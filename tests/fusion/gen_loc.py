@@ -8,7 +8,8 @@ Cases "lvs" and "ezvsl" (image ResNet-18 width 16, audio width 16, EZ-VSL dim 32
   LVS (Chen et al. 2021, hche11/Localizing-Visual-Sounds-the-Hard-Way model.py
   and models/base_models.py): both nets are that repo's ResNet-18, whose layer4
   has stride 1 (torchvision's _make_layer: its first block keeps the 1x1
-  downsample conv, channels change), image and audio alike; image map and
+  downsample conv, channels change), image and audio alike (model.py builds
+  imgnet and audnet from the one ResNet class; only conv1 differs); image map and
   max-pooled audio vector L2-normalised; A, A0, the tri-map and the logits
   [sim1, sim, sim2] / 0.07 exactly as model.py; loss = CE(logits, 0), mean.
   Map: A.
@@ -31,6 +32,9 @@ and converted by tools/pth2st.py --arch <case> with the hyperparameters as
   <case>.wave (N, samples), <case>.spec (N, bins, time, 1)  waveforms, audio input (float64 scipy)
   <case>.images (N, H, W, 3)                               normalised images
   <case>.eval_map (N, h, w), <case>.eval_dev               eval mode, float64; float32's deviation
+  <case>.eval_img (N, h, w, 8 width), <case>.eval_aud      eval mode, float64: the image trunk's map and
+                     (N, 8 audio_width)                    the max-pooled audio trunk (before any
+                                                           projection or normalisation)
   <case>.train_loss, g.<name>.*, train_dev                 train mode (batch statistics), float64,
                                                            gradients summarised as action_ref does
 metadata <case>.model, .arch, .hparams, .params, and for the default size
@@ -114,10 +118,13 @@ class LVS(nn.Module):
         self.imgnet = ResNet18(hp["width"], 3, 1)
         self.audnet = ResNet18(hp["audio_width"], 1, 1)
 
+    def trunks(self, images, spec):
+        """The image trunk's map (N, C, h, w) and the max-pooled audio trunk (N, C)."""
+        return self.imgnet(nchw(images)), F.adaptive_max_pool2d(self.audnet(nchw(spec)), 1).flatten(1)
+
     def embed(self, images, spec):
-        img = F.normalize(self.imgnet(nchw(images)), dim=1)  # (N, C, h, w)
-        aud = F.normalize(F.adaptive_max_pool2d(self.audnet(nchw(spec)), 1).flatten(1), dim=1)  # (N, C)
-        return img, aud
+        img, aud = self.trunks(images, spec)
+        return F.normalize(img, dim=1), F.normalize(aud, dim=1)
 
     def heatmap(self, images, spec):
         img, aud = self.embed(images, spec)
@@ -152,11 +159,13 @@ class EZVSL(nn.Module):
         self.audnet = ResNet18(hp["audio_width"], 1, 2)
         self.aud_proj = nn.Linear(8 * hp["audio_width"], hp["dim"])
 
+    def trunks(self, images, spec):
+        """The image trunk's map (N, C, h, w) and the max-pooled audio trunk (N, C), before the projections."""
+        return self.imgnet(nchw(images)), F.adaptive_max_pool2d(self.audnet(nchw(spec)), 1).flatten(1)
+
     def embed(self, images, spec):
-        feat = self.imgnet(nchw(images))
-        img = F.normalize(self.img_proj(feat), dim=1)
-        aud = F.normalize(self.aud_proj(F.adaptive_max_pool2d(self.audnet(nchw(spec)), 1).flatten(1)), dim=1)
-        return feat, img, aud
+        feat, aud = self.trunks(images, spec)
+        return feat, F.normalize(self.img_proj(feat), dim=1), F.normalize(self.aud_proj(aud), dim=1)
 
     def scores(self, images, spec):
         feat, img, aud = self.embed(images, spec)
@@ -358,6 +367,9 @@ def train_grads(m, images, spec):
 SMALL = dict(width=16, audio_width=16, dim=32, size=128, rate=11025, samples=15506, tau=0.03, eps_pos=0.65,
              eps_neg=0.4, temperature=0.07, alpha=0.4)
 DEFAULT = dict(width=64, audio_width=64, dim=512)
+# the hyperparameters each architecture has (fusion/lvs.c, fusion/ezvsl.c): the model file's metadata
+KEYS = {"lvs": ("width", "audio_width", "size", "rate", "samples", "tau", "eps_pos", "eps_neg", "temperature"),
+        "ezvsl": ("width", "audio_width", "dim", "size", "rate", "samples", "tau", "alpha")}
 
 
 def tri_map_thresholds(m64, x64):
@@ -385,15 +397,18 @@ def run_case(tensors, meta, arch, hp, n=4, seed=0):
     if arch == "lvs":
         hp["eps_pos"], hp["eps_neg"] = tri_map_thresholds(copy.deepcopy(m64), x64)  # keeps m64's running stats
         m32.hp = m64.hp = hp
-    meta[f"{arch}.model"] = convert(m32, arch, hp, sys.argv[1])
+    own = {k: hp[k] for k in KEYS[arch]}
+    meta[f"{arch}.model"] = convert(m32, arch, own, sys.argv[1])
     meta[f"{arch}.arch"] = arch
-    meta[f"{arch}.hparams"] = ",".join(f"{k}={v}" for k, v in hp.items())
+    meta[f"{arch}.hparams"] = ",".join(f"{k}={v}" for k, v in own.items())
 
     m32.eval(), m64.eval()
     with torch.no_grad():
         map32, map64 = m32.heatmap(*x32), m64.heatmap(*x64)
+        img64, aud64 = m64.trunks(*x64)
     eval_dev = action_ref.rel_dev(map32, map64)
     tensors.update({f"{arch}.wave": wave, f"{arch}.spec": spec, f"{arch}.images": images,
+                    f"{arch}.eval_img": img64.permute(0, 2, 3, 1), f"{arch}.eval_aud": aud64,
                     f"{arch}.eval_map": map64, f"{arch}.eval_dev": np.array([eval_dev], np.float32)})
     m32.train(), m64.train()
     extra = ""
