@@ -97,7 +97,7 @@ static void check_branches(avs_st *st, const char *cs, const avs_model *m) {
   avs_tensor *images = ac_input(st, cs, "images"), *spec = ac_input(st, cs, "spec");
   bool stride16 = !strcmp(m->arch->name, "lvs");
   close_scaled(st, cs, "eval_img", avs_loc_image_map(ctx, &m->params, m->cfg, stride16, images), LOC_TOL);
-  close_scaled(st, cs, "eval_aud", avs_loc_audio_vector(ctx, &m->params, m->cfg, spec), LOC_TOL);
+  close_scaled(st, cs, "eval_aud", avs_loc_audio_vector(ctx, &m->params, m->cfg, stride16, spec), LOC_TOL);
   avs_tensor_free(&images), avs_tensor_free(&spec);
   avs_ctx_free(&ctx);
 }
