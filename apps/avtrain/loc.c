@@ -1,9 +1,10 @@
-/* avtrain loc: trains a sound-source localization model (LVS, EZ-VSL) on any
- * avdata manifest with video and audio. The objectives are self-supervised:
- * a frame and the audio around it belong together, other clips' audio does
- * not; boxes are not read. After every epoch: the objective on the
- * validation clips (one fixed frame each), a result line, a checkpoint;
- * --out keeps the best validation objective. */
+/* avtrain loc: trains a sound-source localization model (LVS, EZ-VSL,
+ * Senocak et al.) on any avdata manifest with video and audio. LVS and EZ-VSL
+ * are self-supervised: a frame and the audio around it belong together, other
+ * clips' audio does not; Senocak's objective adds the sounding objects' boxes
+ * where the set has them. After every epoch: the objective and localization
+ * on the validation clips (one fixed frame each), a result line, a
+ * checkpoint; --out keeps the best validation objective. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +26,15 @@
 static const char *usage =
     "Usage: avtrain loc --manifest TRAIN.jsonl [options]\n"
     "Trains a sound-source localization model from scratch on any avdata set with\n"
-    "video and audio (no boxes needed): each step pairs frames with the audio\n"
-    "window around them, and the model learns which part of its own frame the\n"
-    "audio matches against the other clips of the batch. Architectures: lvs (LVS,\n"
-    "hard negatives from the own image), ezvsl (EZ-VSL, max over locations).\n"
-    "Validates the objective on the validation clips after every epoch. Writes\n"
+    "video and audio: each step pairs frames with the audio window around them, and\n"
+    "the model learns which part of its own frame the audio matches against the\n"
+    "other clips of the batch. Architectures: lvs (LVS, hard negatives from the own\n"
+    "image), ezvsl (EZ-VSL, max over locations), senocak (audio-guided attention; it\n"
+    "also learns from the sounding objects' boxes where the set has them). Validates\n"
+    "the objective and cIoU on the validation clips after every epoch. Writes\n"
     "--out (best validation objective) and a checkpoint per epoch; --resume goes on.\n"
     "Example (the shipped model, scripts/train_loc.sh):\n"
-    "  avtrain loc --manifest music/train.jsonl --arch ezvsl --hparams width=16,... --epochs 20";
+    "  avtrain loc --manifest music/train.jsonl --arch senocak --hparams width=16,... --epochs 8";
 
 typedef struct {
   train_common c;
