@@ -41,6 +41,10 @@
 #include "fusion/sep_video.h"
 #include "fusion/separate.h"
 #include "fusion/separation.h"
+#include "fusion/localization.h"
+#include "fusion/loc_data.h"
+#include "fusion/loc_eval.h"
+#include "audio/spectrogram.h"
 
 #include "data/generator/avdata.h"
 #include "data/manifest.h"
