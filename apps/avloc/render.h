@@ -1,0 +1,13 @@
+/* The overlay avloc writes: a heatmap (already at the frame's size, values in
+ * [0, 1]) blended over the frame through a colour map, with a small colour
+ * bar from "low" to "high" in the bottom-right corner. */
+#ifndef AVS_APP_AVLOC_RENDER_H
+#define AVS_APP_AVLOC_RENDER_H
+
+#include "video/colormap.h"
+#include "video/image.h"
+
+/* Draws on im (im->w x im->h heat values). Returns 0 or an AVS_E code. */
+int avloc_render(avs_image *im, const float *heat, avs_cmap cmap, float alpha);
+
+#endif
