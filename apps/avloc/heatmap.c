@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdnoreturn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,14 @@ typedef struct {
   int every, batch;
   bool json, per_source;
 } loc_opts;
+
+/* A writer's error names the temporary file: name the output instead. */
+static noreturn void fail_output(const char *tmp, const char *out) {
+  char msg[1024], *at;
+  snprintf(msg, sizeof msg, "%s", avs_errmsg());
+  if (tmp && (at = strstr(msg, tmp)) && at - msg >= 2 && at[-1] == '(' && at[-2] == ' ') at[-2] = 0;
+  app_fail("%s (%s)", msg, out);
+}
 
 static bool same_file(const char *a, const char *b) {
   char ra[PATH_MAX], rb[PATH_MAX];
@@ -98,7 +107,7 @@ int avloc_heatmap(int argc, char **argv) {
     if (avloc_sound_open(video, &r.sound)) app_fail_status(avs_errcode());
     avs_writer_params wp = {.width = info.width, .height = info.height, .fps = info.fps,
                             .sample_rate = avloc_sound_rate(r.sound), .channels = avloc_sound_channels(r.sound)};
-    if (avs_video_writer_open(out_tmp, &wp, &r.writer)) app_fail("%s (%s)", avs_errmsg(), o.out);
+    if (avs_video_writer_open(out_tmp, &wp, &r.writer)) fail_output(out_tmp, o.out);
   }
   r.results = avloc_results_new(o.json, !o.out && !o.png && !o.json);
 
@@ -109,7 +118,7 @@ int avloc_heatmap(int argc, char **argv) {
 
   if (r.writer) {
     if (avloc_sound_pass(r.sound, r.writer, -1) || avs_video_writer_close(&r.writer))
-      app_fail("%s (%s)", avs_errmsg(), o.out);
+      fail_output(out_tmp, o.out);
     app_commit(out_tmp, o.out);
   }
   if (png_tmp) app_dir_commit(png_tmp, o.png);
