@@ -11,7 +11,7 @@
 #define SILENT_PEAK 1e-4f /* -80 dBFS */
 
 struct avloc_audio {
-  avs_track *track;
+  avs_track *track;   /* NULL: buf is the caller's whole signal */
   int samples;
   float *buf;         /* samples [buf0, buf0 + len) of the track */
   int64_t buf0, len, cap;
@@ -35,10 +35,20 @@ int avloc_audio_open(const char *path, int rate, int samples, avloc_audio **out)
   return 0;
 }
 
+int avloc_audio_memory(const float *x, int64_t n, int samples, avloc_audio **out) {
+  avloc_audio *a = calloc(1, sizeof *a);
+  *out = a;
+  if (!a) return avs_seterr(AVS_ENOMEM, "out of memory");
+  a->samples = samples, a->buf = (float *)x, a->len = a->cap = n, a->eof = true;
+  return 0;
+}
+
 void avloc_audio_free(avloc_audio **a) {
   if (!*a) return;
-  avs_track_free(&(*a)->track);
-  free((*a)->buf);
+  if ((*a)->track) {
+    avs_track_free(&(*a)->track);
+    free((*a)->buf);
+  }
   free(*a);
   *a = NULL;
 }
@@ -54,7 +64,7 @@ static void drop_before(avloc_audio *a, int64_t keep) {
 
 int avloc_audio_window(avloc_audio *a, int64_t start, float *out, bool *silent) {
   int64_t end = start + a->samples, keep = start > 0 ? start : 0;
-  drop_before(a, keep);
+  if (a->track) drop_before(a, keep);
   /* Invariant: buf0 < keep only with an empty buffer, so len < samples here
    * and a chunk always fits (cap = samples + CHUNK). */
   while (!a->eof && a->buf0 + a->len < end) {

@@ -12,6 +12,8 @@ typedef struct avloc_audio avloc_audio;
 
 /* The track of path, mono at rate Hz, windows of `samples` samples. */
 int avloc_audio_open(const char *path, int rate, int samples, avloc_audio **out);
+/* Windows of n samples held in memory (x is not copied: keep it alive). */
+int avloc_audio_memory(const float *x, int64_t n, int samples, avloc_audio **out);
 void avloc_audio_free(avloc_audio **a);
 /* Samples [start, start + samples) into out. *silent: the window's peak is
  * below -80 dBFS (or it lies past the end). */

@@ -13,12 +13,16 @@
 
 #include "apps/avloc/avloc.h"
 #include "apps/avloc/run.h"
+#include "apps/avloc/sources.h"
 #include "apps/common/cli.h"
 #include "apps/common/output.h"
 #include "av/datadir.h"
 #include "av/status.h"
 
+#include <cjson/cJSON.h>
+
 #define DEFAULT_MODEL "models/loc.safetensors"
+#define DEFAULT_SEP_MODEL "models/sep.safetensors"
 
 static const char *usage =
     "Usage: avloc heatmap VIDEO [-o OUT.mp4] [--png DIR] [--json] [options]\n"
@@ -27,13 +31,13 @@ static const char *usage =
     "with the maps blended over it (same size and rate, original soundtrack); --png DIR\n"
     "writes stills of it; --json prints each processed frame's peaks (x, y, score, in\n"
     "pixels, strongest first) and their boxes. With none of them, one line per second\n"
-    "gives the strongest peak.\n"
+    "gives the strongest peak. --per-source gives one map per separated sound source.\n"
     "Example: avloc heatmap data/samples/duet.mp4 -o duet_heat.mp4";
 
 typedef struct {
-  const char *model, *out, *png, *cmap;
+  const char *model, *out, *png, *cmap, *sep_model;
   float fps, png_every, alpha;
-  int every, batch;
+  int every, batch, sources;
   bool json, per_source;
 } loc_opts;
 
@@ -63,14 +67,19 @@ int avloc_heatmap(int argc, char **argv) {
       {"batch", 0, APP_INT, &o.batch, "frames per model call", 1, 64},
       {"alpha", 0, APP_FLOAT, &o.alpha, "opacity of the heatmap over the frame", 0, 1},
       {"cmap", 0, APP_STRING, &o.cmap, "colour map: jet, inferno or gray", 0, 0},
-      {"per-source", 0, APP_FLAG, &o.per_source, "one map per separated source (not available yet)", 0, 0},
+      {"per-source", 0, APP_FLAG, &o.per_source,
+       "one map per sound source, each in its colour: the sources are found and separated with a separation model",
+       0, 0},
+      {"sep-model", 0, APP_STRING, &o.sep_model,
+       "separation model for --per-source (default: the shipped " DEFAULT_SEP_MODEL ")", 0, 0},
+      {"sources", 'n', APP_INT, &o.sources, "--per-source: exactly this many sources (default: as many as are found)",
+       1, AVLOC_MAX_SOURCES},
       {0},
   };
   const char *pos[1];
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
   const char *video = pos[0];
-  if (o.per_source)
-    app_fail("--per-source is not available yet: this version maps all the sound together (drop the option)");
+  if ((o.sep_model || o.sources) && !o.per_source) app_usage_error("--sep-model and --sources go with --per-source");
   if (o.fps > 0 && o.every > 1) app_usage_error("--fps and --every cannot be combined");
   avs_cmap cmap;
   if (avs_cmap_parse(o.cmap, &cmap)) app_usage_error("--cmap: '%s' is not jet, inferno or gray", o.cmap);
@@ -95,7 +104,21 @@ int avloc_heatmap(int argc, char **argv) {
                  .proc_fps = o.fps, .every = o.every, .batch = o.batch, .png_every = o.png_every,
                  .cmap = cmap, .alpha = o.alpha};
   avs_loc_model_geometry(m, &r.g);
-  if (avloc_audio_open(video, r.g.rate, r.g.samples, &r.audio)) app_fail_status(avs_errcode());
+  char *sep_shipped = NULL;
+  avloc_sources src = {0};
+  if (o.per_source) {
+    if (!o.sep_model && avs_data_path(DEFAULT_SEP_MODEL, &sep_shipped))
+      app_fail("no separation model given (--sep-model FILE) and %s", avs_errmsg());
+    if (!o.sep_model) o.sep_model = sep_shipped;
+    avloc_sources_separate(video, o.sep_model, o.sources, r.g.rate, &src);
+    r.sources = src.n;
+    r.batch = o.batch / src.n > 0 ? o.batch / src.n : 1;
+    for (int j = 0; j < src.n; j++)
+      if (avloc_audio_memory(src.track[j], src.frames, r.g.samples, &r.audio[j])) app_fail_status(avs_errcode());
+  } else {
+    r.sources = 1;
+    if (avloc_audio_open(video, r.g.rate, r.g.samples, &r.audio[0])) app_fail_status(avs_errcode());
+  }
   if (!(r.ctx = avs_ctx_new(&(avs_ctx_params){.train = false}))) app_fail_status(avs_errcode());
   app_info("%s: %dx%d at %.3g fps; model %s (%s), %.2f s of audio per frame", video, info.width, info.height,
            info.fps, m->arch->name, o.model, (double)r.g.samples / r.g.rate);
@@ -122,21 +145,27 @@ int avloc_heatmap(int argc, char **argv) {
     app_commit(out_tmp, o.out);
   }
   if (png_tmp) app_dir_commit(png_tmp, o.png);
-  if (r.silent == r.processed)
+  if (r.silent == r.windows)
     app_warn("the soundtrack is silent: every map is flat (all zeros)");
   else if (r.silent)
-    app_info("%lld of %lld processed frames had silent audio: flat maps", (long long)r.silent,
-             (long long)r.processed);
-  avloc_results_finish(r.results, video, o.model, info.width, info.height, info.fps);
+    app_info("%lld of %lld maps had silent audio: flat", (long long)r.silent, (long long)r.windows);
+  cJSON *extra = NULL;
+  if (o.per_source) {
+    extra = cJSON_CreateObject();
+    cJSON_AddStringToObject(extra, "sep_model", o.sep_model);
+    cJSON_AddItemToObject(extra, "sources", avloc_sources_json(&src, info.width, info.height));
+  }
+  avloc_results_finish(r.results, video, o.model, info.width, info.height, info.fps, extra);
   app_info("%lld of %lld frames localized in %.1f s (%.1f frames/s)%s%s%s%s", (long long)r.processed,
            (long long)r.frames, secs, r.processed / (secs > 0 ? secs : 1), o.out ? "; video " : "",
            o.out ? o.out : "", o.png ? "; stills in " : "", o.png ? o.png : "");
 
   avloc_results_free(&r.results);
   avloc_sound_free(&r.sound);
-  avloc_audio_free(&r.audio);
+  for (int j = 0; j < r.sources; j++) avloc_audio_free(&r.audio[j]);
+  avloc_sources_free(&src);
   avs_ctx_free(&r.ctx);
   avs_model_free(&m);
-  free(out_tmp), free(png_tmp), free(shipped);
+  free(out_tmp), free(png_tmp), free(shipped), free(sep_shipped);
   return 0;
 }

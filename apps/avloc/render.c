@@ -1,6 +1,7 @@
 #include "apps/avloc/render.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "video/overlay.h"
 
@@ -33,4 +34,43 @@ int avloc_render(avs_image *im, const float *heat, avs_cmap cmap, float alpha) {
   int rc = avs_overlay_heatmap(im, heat, im->w, im->h, cmap, alpha, 0.0f, 1.0f);
   if (!rc) legend(im, cmap);
   return rc;
+}
+
+static const uint8_t palette[8][3] = {{255, 80, 80}, {80, 200, 255}, {120, 255, 120}, {255, 210, 60},
+                                      {220, 120, 255}, {255, 150, 60}, {60, 255, 220}, {255, 255, 255}};
+
+const uint8_t *avloc_source_rgb(int j) { return palette[j % 8]; }
+
+/* "1 [] 2 [] ..." on a dark strip in the bottom-right corner. */
+static void source_legend(avs_image *im, int sources) {
+  int scale = im->h >= 720 ? 2 : 1, m = 2 * scale, tw, th;
+  avs_overlay_text_size("0", scale, &tw, &th);
+  int cell = tw + m + th + 2 * m, total = m + sources * cell;
+  if (total > im->w || th + 2 * m > im->h / 3) return;
+  int x = im->w - total, y0 = im->h - th - 2 * m;
+  static const uint8_t dark[3] = {0, 0, 0}, white[3] = {255, 255, 255};
+  avs_overlay_fill(im, x, y0, im->w - 1, im->h - 1, dark, 0.6f);
+  x += m;
+  for (int j = 0; j < sources; j++) {
+    char label[12];
+    snprintf(label, sizeof label, "%d", j + 1);
+    avs_overlay_text(im, x, y0 + m, label, white, scale, NULL);
+    avs_overlay_fill(im, x + tw + m, y0 + m, x + tw + m + th - 1, y0 + m + th - 1, palette[j % 8], 1.0f);
+    x += cell;
+  }
+}
+
+int avloc_render_sources(avs_image *im, const float *const *heat, int sources, float alpha) {
+  size_t n = (size_t)im->w * im->h;
+  for (int j = 0; j < sources; j++) {
+    const uint8_t *c = palette[j % 8];
+    const float *h = heat[j];
+    for (size_t i = 0; i < n; i++) {
+      float a = alpha * (h[i] < 0 ? 0 : h[i] > 1 ? 1 : h[i]);
+      uint8_t *px = im->px + 3 * i;
+      for (int k = 0; k < 3; k++) px[k] = (uint8_t)((1 - a) * px[k] + a * c[k] + 0.5f);
+    }
+  }
+  source_legend(im, sources);
+  return 0;
 }

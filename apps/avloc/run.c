@@ -27,7 +27,9 @@ typedef struct {
   avs_prep *prep;
   queued *q;
   int nq, cap;
-  float **win, **heat, *cur;  /* batch windows and maps; the map frames hold until the next processed one */
+  /* Batch slot k, source j: window and map [k * sources + j]; cur: the maps
+   * that hold until the next processed frame. */
+  float **win, **heat, **cur;
   bool *silent;
   const avs_image **sub_frames;
   const float **sub_win;
@@ -56,9 +58,10 @@ static bool is_due(double t, double *next, double step, double tol) {
 }
 
 /* Draws frame i's overlay and hands it to the video and/or a still. */
-static void emit(pass *p, avs_image *im, const float *heat, bool still, int64_t index) {
+static void emit(pass *p, avs_image *im, float *const *heat, bool still, int64_t index) {
   avloc_run *r = p->r;
-  check(avloc_render(im, heat, r->cmap, r->alpha));
+  check(r->sources == 1 ? avloc_render(im, heat[0], r->cmap, r->alpha)
+                        : avloc_render_sources(im, (const float *const *)heat, r->sources, r->alpha));
   if (r->writer) {
     check(avs_video_writer_write(r->writer, im->px));
     int64_t n = avs_video_writer_frames(r->writer);
@@ -76,12 +79,13 @@ static void emit(pass *p, avs_image *im, const float *heat, bool still, int64_t 
  * then every queued frame in order: results, overlay, outputs. */
 static void flush(pass *p) {
   avloc_run *r = p->r;
+  int S = r->sources, n = 0;
   size_t plane = (size_t)r->w * r->h;
-  if (p->nb) {
-    int n = 0;
-    for (int k = 0, i = 0; i < p->nq; i++) {
-      if (p->q[i].slot < 0) continue;
-      k = p->q[i].slot;
+  for (int i = 0; i < p->nq; i++) {
+    if (p->q[i].slot < 0) continue;
+    for (int j = 0; j < S; j++) {
+      int k = p->q[i].slot * S + j;
+      r->windows++;
       if (p->silent[k]) {
         memset(p->heat[k], 0, plane * sizeof(float));
         r->silent++;
@@ -89,24 +93,26 @@ static void flush(pass *p) {
       }
       p->sub_frames[n] = &p->q[i].im, p->sub_win[n] = p->win[k], p->sub_heat[n] = p->heat[k], n++;
     }
-    if (n) {
-      check(avs_loc_heatmaps(r->ctx, r->model, n, p->sub_frames, p->sub_win, p->sub_heat));
-      avs_ctx_reset(r->ctx);
-    }
   }
-  const float *heat = p->cur;
+  if (n) {
+    check(avs_loc_heatmaps(r->ctx, r->model, n, p->sub_frames, p->sub_win, p->sub_heat));
+    avs_ctx_reset(r->ctx);
+  }
+  float *const *heat = p->cur;
   for (int i = 0; i < p->nq; i++) {
     queued *f = &p->q[i];
     if (f->slot >= 0) {
-      heat = p->heat[f->slot];
-      avloc_peak pk[AVLOC_MAX_PEAKS];
-      int n = avloc_peaks_find(p->peaks, heat, pk);
-      avloc_results_add(r->results, f->t, pk, n);
+      heat = p->heat + f->slot * S;
+      avloc_peak pk[AVLOC_MAX_SOURCES][AVLOC_MAX_PEAKS];
+      int np[AVLOC_MAX_SOURCES];
+      for (int j = 0; j < S; j++) np[j] = avloc_peaks_find(p->peaks, heat[j], pk[j]);
+      avloc_results_add(r->results, f->t, S, pk, np);
       r->processed++;
     }
     if (r->writer || f->still) emit(p, &f->im, heat, f->still, f->index);
   }
-  if (heat != p->cur) memcpy(p->cur, heat, plane * sizeof(float));
+  if (heat != p->cur)
+    for (int j = 0; j < S; j++) memcpy(p->cur[j], heat[j], plane * sizeof(float));
   p->nq = p->nb = 0;
 }
 
@@ -119,17 +125,19 @@ static void setup(pass *p, avloc_run *r) {
   if (p->cap < 1) p->cap = 1;
   if (r->batch > p->cap) r->batch = p->cap;
   p->q = alloc(sizeof *p->q * (size_t)p->cap);
-  p->win = alloc(sizeof *p->win * (size_t)r->batch);
-  p->heat = alloc(sizeof *p->heat * (size_t)r->batch);
-  p->silent = alloc(sizeof *p->silent * (size_t)r->batch);
-  p->sub_frames = alloc(sizeof *p->sub_frames * (size_t)r->batch);
-  p->sub_win = alloc(sizeof *p->sub_win * (size_t)r->batch);
-  p->sub_heat = alloc(sizeof *p->sub_heat * (size_t)r->batch);
-  for (int k = 0; k < r->batch; k++) {
+  size_t slots = (size_t)r->batch * r->sources;
+  p->win = alloc(sizeof *p->win * slots);
+  p->heat = alloc(sizeof *p->heat * slots);
+  p->silent = alloc(sizeof *p->silent * slots);
+  p->sub_frames = alloc(sizeof *p->sub_frames * slots);
+  p->sub_win = alloc(sizeof *p->sub_win * slots);
+  p->sub_heat = alloc(sizeof *p->sub_heat * slots);
+  for (size_t k = 0; k < slots; k++) {
     p->win[k] = alloc(sizeof(float) * (size_t)r->g.samples);
     p->heat[k] = alloc(sizeof(float) * plane);
   }
-  p->cur = alloc(sizeof(float) * plane);
+  p->cur = alloc(sizeof *p->cur * (size_t)r->sources);
+  for (int j = 0; j < r->sources; j++) p->cur[j] = alloc(sizeof(float) * plane);
   if (!(p->peaks = avloc_peaks_new(r->w, r->h))) app_fail("out of memory");
   if (r->writer) check(avs_image_alloc(&p->canvas, r->w, r->h));
   check(avs_video_open(r->video, NULL, &p->v));
@@ -140,7 +148,8 @@ static void setup(pass *p, avloc_run *r) {
 
 static void teardown(pass *p) {
   for (int i = 0; i < p->cap; i++) avs_image_release(&p->q[i].im);
-  for (int k = 0; k < p->r->batch; k++) free(p->win[k]), free(p->heat[k]);
+  for (int k = 0; k < p->r->batch * p->r->sources; k++) free(p->win[k]), free(p->heat[k]);
+  for (int j = 0; j < p->r->sources; j++) free(p->cur[j]);
   free(p->q), free(p->win), free(p->heat), free(p->silent), free(p->cur);
   free(p->sub_frames), free(p->sub_win), free(p->sub_heat);
   avs_image_release(&p->canvas);
@@ -165,9 +174,10 @@ void avloc_run_video(avloc_run *r) {
       if (!f->im.px) check(avs_image_alloc(&f->im, r->w, r->h));
       check(avs_prep_frame(p.prep, p.v, f->im.px, NULL));
       f->t = t, f->index = index, f->still = still, f->slot = process ? p.nb++ : -1;
-      if (process) {
-        int64_t start = llround(t * r->g.rate) - r->g.samples / 2;
-        check(avloc_audio_window(r->audio, start, p.win[f->slot], &p.silent[f->slot]));
+      int64_t start = llround(t * r->g.rate) - r->g.samples / 2;
+      for (int j = 0; process && j < r->sources; j++) {
+        int k = f->slot * r->sources + j;
+        check(avloc_audio_window(r->audio[j], start, p.win[k], &p.silent[k]));
       }
       if (p.nb == r->batch || p.nq == p.cap) flush(&p);
     } else if (r->writer) { /* between batches: the latest map */

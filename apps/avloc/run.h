@@ -32,7 +32,8 @@ typedef struct {
   float proc_fps;           /* > 0: process this many frames per second */
   int every;                /* else every Nth frame (1: all) */
   int batch;                /* frames per localizer call */
-  avloc_audio *audio;       /* the windows at the model's rate */
+  int sources;              /* maps per frame: 1, or one per separated source (--per-source) */
+  avloc_audio *audio[AVLOC_MAX_SOURCES]; /* each map's audio windows at the model's rate */
   avs_video_writer *writer; /* -o (NULL: none) */
   avloc_sound *sound;       /* its soundtrack */
   const char *png_dir;      /* --png: the temporary folder (NULL: none) */
@@ -41,7 +42,8 @@ typedef struct {
   avs_cmap cmap;
   float alpha;
   /* counts, for the caller */
-  int64_t frames, processed, silent, stills;
+  int64_t frames, processed, stills;
+  int64_t windows, silent;  /* audio windows (processed frames x sources) and the silent ones */
 } avloc_run;
 
 /* Runs the pass; fails the app (one line) on error. */

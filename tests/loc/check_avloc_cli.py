@@ -13,9 +13,12 @@ A tiny EZ-VSL with fresh weights (make_loc_model) on clips ffmpeg makes here
   * no output option: one summary line per second on stdout;
   * the shipped-model lookup (AVS_DATA) and silent audio (flat maps: no peaks, a
     warning, exit 0);
+  * --per-source with the shipped separation model: the sources (boxes inside
+    the picture, colours) at the top, each frame's maps per source and the
+    strongest peaks of all; --sources 2 gives two;
   * bad input (missing file, no video stream, no audio stream, no frames, a
-    separation model, --fps 0 / nan, --every 0, --per-source, -o onto the
-    input): one line on stderr, non-zero exit, no output or temporary file
+    separation model as -m, a localization model as --sep-model, --fps 0 / nan,
+    --every 0, --sources without --per-source, -o onto the input): one line on stderr, non-zero exit, no output or temporary file
     left, an earlier output untouched."""
 import json
 import os
@@ -145,6 +148,27 @@ frames = json.loads(r.stdout)["frames"] if ok else []
 check(ok and len(frames) == FPS * SECONDS and all(not f["peaks"] and not f["boxes"] for f in frames),
       f"silent audio: flat maps (no peaks), a warning, exit 0: {r.stderr.strip()[-200:]!r}")
 
+# --per-source: one map per separated source.
+for extra in ([], ["--sources", "2"]):
+    r = run(AVLOC, "heatmap", clip, "-m", model, "--per-source", "--sep-model", SEP_MODEL, "--json", "-q", "--fps", "5",
+            *extra)
+    try:
+        doc = json.loads(r.stdout) if r.returncode == 0 else {}
+    except ValueError:
+        doc = {}
+    srcs, frames = doc.get("sources", []), doc.get("frames", [])
+    ok = len(srcs) >= 1 and (not extra or len(srcs) == 2) and len(frames) == 10
+    ok &= all(len(s.get("box", [])) == 4 and 0 <= s["box"][0] < s["box"][2] <= W and 0 <= s["box"][1] < s["box"][3] <= H
+              and len(s.get("color", [])) == 3 for s in srcs)
+    for f in frames:
+        per = f.get("sources", [])
+        ok &= [p.get("source") for p in per] == list(range(1, len(srcs) + 1))
+        ok &= all(len(p["peaks"]) == len(p["boxes"]) <= 3 for p in per)
+        best = sorted((q["score"] for p in per for q in p["peaks"]), reverse=True)[:3]
+        ok &= [q["score"] for q in f.get("peaks", [])] == best and len(f.get("boxes", [])) == len(best)
+    check(ok, f"--per-source {' '.join(extra)}: {len(srcs)} sources, {len(frames)} frames, maps per source, the "
+          f"strongest peaks of all: {r.stderr.strip()[-300:]!r}")
+
 # Bad input: one line, non-zero exit, nothing written.
 noaudio, audio_only, empty = (os.path.join(OUT, n) for n in ("noaudio.mp4", "audio.m4a", "empty.mkv"))
 ffmpeg("-i", clip, "-an", "-c:v", "copy", noaudio)
@@ -165,7 +189,8 @@ cases = [
     ("--fps 0", [clip, "--fps", "0"], "--fps", 2),
     ("--fps nan", [clip, "--fps", "nan"], "--fps", 2),
     ("--every 0", [clip, "--every", "0"], "--every", 2),
-    ("--per-source", [clip, "--per-source"], "not available yet", 1),
+    ("localization model as --sep-model", [clip, "--per-source", "--sep-model", model], "not a separation model", 1),
+    ("--sources without --per-source", [clip, "--sources", "2"], "--per-source", 2),
     ("-o onto the input", [clip, "-o", clip], "input", 1),
     ("unwritable -o extension", [clip, "-o", os.path.join(bad_dir, "x.wav")], "x.wav", 1),
 ]
