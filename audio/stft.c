@@ -50,6 +50,10 @@ static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 static char wisdom_path[1024];
 static int wisdom_loaded;
 
+/* FFTW's planner is not thread-safe: every plan in the library is made between these. */
+void avs_fftw_plan_begin(void) { pthread_mutex_lock(&planner_lock); }
+void avs_fftw_plan_end(void) { pthread_mutex_unlock(&planner_lock); }
+
 static void mkdirs_for(const char *file) {
   char d[1024];
   snprintf(d, sizeof d, "%s", file);

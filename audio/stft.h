@@ -38,6 +38,11 @@ typedef struct avs_stft_cfg {
 
 typedef struct avs_stft avs_stft;
 
+/* FFTW's planner is not thread-safe: other FFTW users of the library make
+ * their plans between these (audio/spectrogram.c). */
+void avs_fftw_plan_begin(void);
+void avs_fftw_plan_end(void);
+
 int avs_stft_new(const avs_stft_cfg *cfg, avs_stft **out);
 void avs_stft_free(avs_stft **s);
 const avs_stft_cfg *avs_stft_config(const avs_stft *s);

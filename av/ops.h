@@ -79,8 +79,14 @@ avs_tensor *avs_add(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
 avs_tensor *avs_sub(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
 avs_tensor *avs_mul(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
 avs_tensor *avs_scale(avs_ctx *ctx, avs_tensor *x, float s);
+avs_tensor *avs_affine(avs_ctx *ctx, avs_tensor *x, float s, float b); /* s x + b */
 avs_tensor *avs_sum(avs_ctx *ctx, avs_tensor *x);           /* scalar */
 avs_tensor *avs_mean(avs_ctx *ctx, avs_tensor *x);          /* scalar */
+/* Over the last dim (av/ops/rowwise.c): x / max(|x|, eps) as F.normalize;
+ * sum(w x) / sum(w) of same-shaped x and w, and the maximum, both dropping the dim. */
+avs_tensor *avs_l2_normalize(avs_ctx *ctx, avs_tensor *x, float eps);
+avs_tensor *avs_weighted_mean(avs_ctx *ctx, avs_tensor *x, avs_tensor *w);
+avs_tensor *avs_max_last(avs_ctx *ctx, avs_tensor *x);
 
 /* ---- shape ---- (outputs are copies; inputs stay contiguous) */
 avs_tensor *avs_reshape(avs_ctx *ctx, avs_tensor *x, int ndim, const int64_t *shape); /* one -1 allowed */

@@ -59,6 +59,10 @@ void avs_loc_model_geometry(const avs_model *m, avs_loc_geometry *g);
  * (g->bins x g->time floats, row-major (bins, time)). */
 int avs_loc_audio_input(const avs_loc_geometry *g, const float *window, float *spec);
 
+/* The window of `samples` samples of wave (n samples) centred on sample
+ * `centre`, zero past either end. */
+void avs_loc_window_at(const float *wave, int64_t n, int64_t centre, int samples, float *out);
+
 /* Eval-mode maps (N, h, w): images (N, H, W, 3) normalised, spec (N, bins, time, 1). */
 avs_tensor *avs_loc_model_forward(avs_ctx *ctx, const avs_model *m, avs_tensor *images, avs_tensor *spec);
 

@@ -9,9 +9,9 @@ static avs_conv_spec conv1_spec(int in_channels, int width) {
 }
 
 /* layer i+1: width << i channels, from width << (i-1) (conv1's width for
- * layer1), stride 2 after layer1 unless traded for dilation (resnet18.h). */
+ * layer1), stride 2 after layer1 unless traded for dilation or dropped (resnet18.h). */
 static avs_block_spec stage(int i, const avs_resnet18_spec *s) {
-  int w = s->width, d = s->dilate[i] > 1 ? s->dilate[i] : 1, stride = i ? 2 : 1;
+  int w = s->width, d = s->dilate[i] > 1 ? s->dilate[i] : 1, stride = i && !s->no_stride[i] ? 2 : 1;
   return (avs_block_spec){i ? w << (i - 1) : w, w << i, d > 1 ? 1 : stride, AVS_BLOCK_CONV2D,
                           .dilation = d, .dilation1 = stride > 1 ? d / 2 : d};
 }

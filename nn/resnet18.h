@@ -33,6 +33,7 @@ typedef struct {
   int in_channels; /* 3 for RGB */
   int width;       /* AVS_RESNET18_WIDTH */
   int dilate[4];   /* layer1..4: 0 or 1 as torchvision, d > 1 as _nostride_dilate(d) */
+  bool no_stride[4]; /* layer1..4: stride 1 without dilation (LVS's layer4: output stride 16) */
   /* names as nn.Sequential(*list(resnet18.children())[:-2]): conv1 "0", bn1 "1",
    * layer1..4 "4".."7" (Sound of Pixels' "features.*"); else torchvision's */
   bool sequential;

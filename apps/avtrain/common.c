@@ -76,3 +76,17 @@ void train_progress_update(void *user, int epoch, int done, int total) {
   app_progress_update(&p->pr, done);
   if (done == total) app_progress_end(&p->pr), p->what[0] = 0;
 }
+
+avs_model *train_new_model(const train_common *c, int kind) {
+  const avs_arch *a = avs_arch_find(c->arch, kind);
+  if (!a) app_usage_error("--arch: %s", avs_errmsg());
+  void *cfg = malloc(a->cfg_size);
+  if (!cfg) app_fail("out of memory");
+  memcpy(cfg, a->cfg_default, a->cfg_size);
+  if (c->hparams && avs_cfg_parse(a, cfg, c->hparams)) app_usage_error("--hparams: %s", avs_errmsg());
+  avs_model *m = NULL;
+  if (avs_model_new_from(a, cfg, &m)) app_usage_error("--hparams: %s", avs_errmsg());
+  if (avs_model_init(m, (uint64_t)c->seed)) app_fail_status(avs_errcode());
+  free(cfg);
+  return m;
+}

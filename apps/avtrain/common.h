@@ -48,6 +48,9 @@ char *train_val_path(const train_common *c);
  * --arch must agree); without, NULL after refusing a folder that already holds
  * a checkpoint. */
 avs_model *train_checkpoint_model(const train_common *c, const char *ckpt_dir, int kind, const char *const *kept);
+/* A model of --arch (of `kind`) with --hparams over the architecture's
+ * defaults, initialised from --seed (usage errors for a bad arch or value). */
+avs_model *train_new_model(const train_common *c, int kind);
 /* The progress line of each epoch ("epoch 3/20"): the trainer task's
  * .progress = train_progress_update, .progress_user = &a train_progress. */
 typedef struct {

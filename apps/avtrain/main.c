@@ -6,6 +6,7 @@
 /* Add a verb: its file, its declaration in avtrain.h, one line here. */
 static const app_verb verbs[] = {
     {"action", avtrain_action, "an action-recognition model (any 'avact info' architecture) on labelled clips"},
+    {"loc", avtrain_loc, "a sound-source localization model (LVS, EZ-VSL), self-supervised on video with audio"},
     {"sep", avtrain_sep, "a visually guided separation model (Sound of Pixels) by mix-and-separate"},
 };
 

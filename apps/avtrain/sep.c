@@ -120,20 +120,6 @@ static avs_sep_set *load_set(const avs_manifest *mf, const avs_sep_geometry *g, 
   return s;
 }
 
-static avs_model *new_model(const sep_opts *o) {
-  const avs_arch *a = avs_arch_find(o->c.arch, AVS_KIND_SEPARATION);
-  if (!a) app_usage_error("--arch: %s", avs_errmsg());
-  void *cfg = malloc(a->cfg_size);
-  if (!cfg) app_fail("out of memory");
-  memcpy(cfg, a->cfg_default, a->cfg_size);
-  if (o->c.hparams && avs_cfg_parse(a, cfg, o->c.hparams)) app_usage_error("--hparams: %s", avs_errmsg());
-  avs_model *m = NULL;
-  if (avs_model_new_from(a, cfg, &m)) app_usage_error("--hparams: %s", avs_errmsg());
-  if (avs_model_init(m, (uint64_t)o->c.seed)) app_fail_status(avs_errcode());
-  free(cfg);
-  return m;
-}
-
 int avtrain_sep(int argc, char **argv) {
   sep_opts o = {.c = {.arch = "sop", .out = "sep.safetensors", .optimizer = "adam", .schedule = "constant",
                       .epochs = 20, .batch = 8, .seed = 1, .lr = 1e-3f, .momentum = 0.9f},
@@ -153,7 +139,7 @@ int avtrain_sep(int argc, char **argv) {
   char *val_path = train_val_path(&o.c);
   if (val_path) val_mf = app_manifest_stems(val_path);
   avs_model *m = train_checkpoint_model(&o.c, ckpt_dir, AVS_KIND_SEPARATION, NULL);
-  if (!m) m = new_model(&o);
+  if (!m) m = train_new_model(&o.c, AVS_KIND_SEPARATION);
   avs_trainer *trainer = train_start(&o.c, m, ckpt_dir);
   avs_sep_geometry g;
   avs_sep_model_geometry(m, &g);

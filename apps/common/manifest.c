@@ -17,3 +17,13 @@ avs_manifest *app_manifest_stems(const char *path) {
   if (avs_manifest_load(path, &m) || avs_manifest_require_stems(m)) app_fail_status(avs_errcode());
   return m;
 }
+
+avs_manifest *app_manifest_audio(const char *path) {
+  avs_manifest *m = NULL;
+  if (avs_manifest_load(path, &m)) app_fail_status(avs_errcode());
+  for (int i = 0; i < m->n; i++)
+    if (!m->clips[i].audio)
+      app_fail_status(avs_seterr(AVS_EFORMAT, "%s line %d: clip %s has no audio (a localization set needs video and audio)",
+                                 path, m->clips[i].line, m->clips[i].id));
+  return m;
+}

@@ -9,5 +9,7 @@
 avs_manifest *app_manifest_labelled(const char *path);
 /* A manifest of mixtures with stems (separation). */
 avs_manifest *app_manifest_stems(const char *path);
+/* Clips with video and audio (any kind but actions); exits naming the first clip without. */
+avs_manifest *app_manifest_audio(const char *path);
 
 #endif

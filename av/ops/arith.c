@@ -117,7 +117,7 @@ avs_tensor *avs_add(avs_ctx *ctx, avs_tensor *a, avs_tensor *b) { return binary_
 avs_tensor *avs_sub(avs_ctx *ctx, avs_tensor *a, avs_tensor *b) { return binary_op(ctx, a, b, OP_SUB, "sub"); }
 avs_tensor *avs_mul(avs_ctx *ctx, avs_tensor *a, avs_tensor *b) { return binary_op(ctx, a, b, OP_MUL, "mul"); }
 
-/* ---- scale: y = s x ---- */
+/* ---- affine: y = s x + b (scale: b = 0) ---- */
 
 typedef struct { float s; } scale_saved;
 
@@ -126,7 +126,9 @@ static void scale_backward(avs_ctx *ctx, avs_node *node) {
   accumulate(node->in[0]->grad, node->out->grad, ((scale_saved *)node->saved)->s, node->out->numel);
 }
 
-avs_tensor *avs_scale(avs_ctx *ctx, avs_tensor *x, float s) {
+avs_tensor *avs_scale(avs_ctx *ctx, avs_tensor *x, float s) { return avs_affine(ctx, x, s, 0.0f); }
+
+avs_tensor *avs_affine(avs_ctx *ctx, avs_tensor *x, float s, float b) {
   if (!x) return NULL;
   avs_tensor *y = avs_op_like(ctx, x);
   if (!y) return NULL;
@@ -134,7 +136,7 @@ avs_tensor *avs_scale(avs_ctx *ctx, avs_tensor *x, float s) {
   float *yd = y->data;
   int64_t n = x->numel;
 #pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
-  for (int64_t i = 0; i < n; i++) yd[i] = s * xd[i];
+  for (int64_t i = 0; i < n; i++) yd[i] = s * xd[i] + b;
   scale_saved *sv = NULL;
   if (avs_tape_wants(ctx, 1, &x) && !(sv = avs_ctx_alloc(ctx, sizeof *sv))) return NULL;
   avs_node *node = avs_tape_push(ctx, "scale", scale_backward, y, 1, &x);

@@ -1,0 +1,100 @@
+/* Localization training data (see loc_data.h). */
+#include "fusion/loc_data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/audio_track.h"
+#include "av/status.h"
+#include "video/image.h"
+
+#define LOC_MAX_FRAMES 64
+
+void avs_loc_set_free(avs_loc_set **sp) {
+  avs_loc_set *s = *sp;
+  if (!s) return;
+  for (int c = 0; c < s->n_clips; c++) free(s->clips[c].wave), free(s->clips[c].images), free(s->clips[c].times);
+  free(s->clips), free(s);
+  *sp = NULL;
+}
+
+static int load_clip(avs_loc_set *s, const avs_manifest_clip *mc, avs_loc_clip *c) {
+  const avs_loc_geometry *g = &s->g;
+  avs_audio *a = NULL;
+  int rc = avs_track_load(mc->audio, &(avs_track_opts){.rate = g->rate, .channels = 1}, &a);
+  if (rc) return rc;
+  c->wave = a->data, c->n = a->frames;
+  a->data = NULL;
+  avs_audio_free(&a);
+  if (c->n < 1) return avs_seterr(AVS_EFORMAT, "%s: no audio samples", mc->audio);
+  double dur = mc->frames > 0 && mc->fps > 0 ? mc->frames / mc->fps : (double)c->n / g->rate;
+  c->times = malloc(sizeof(double) * (size_t)s->frames);
+  c->images = malloc((size_t)s->frames * g->height * g->width * 3);
+  if (!c->times || !c->images) return avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int k = 0; k < s->frames; k++) c->times[k] = dur * (k + 0.5) / s->frames;
+  avs_image frames[LOC_MAX_FRAMES];
+  if ((rc = avs_image_frames_at(mc->video, c->times, s->frames, frames))) return rc;
+  size_t per = (size_t)g->height * g->width * 3;
+  float *tmp = malloc(sizeof(float) * per);
+  for (int k = 0; k < s->frames; k++) {
+    if (tmp) {
+      float box[4] = {0, 0, (float)frames[k].w, (float)frames[k].h};
+      avs_image_crop_resize(&frames[k], box, g->width, g->height, NULL, tmp);
+      for (size_t i = 0; i < per; i++) c->images[k * per + i] = (uint8_t)(tmp[i] + 0.5f);
+    }
+    avs_image_release(&frames[k]);
+  }
+  free(tmp);
+  return tmp ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
+}
+
+int avs_loc_set_load(const avs_manifest *mf, const avs_loc_geometry *g, int frames, avs_loc_progress_fn progress,
+                     void *user, avs_loc_set **out) {
+  *out = NULL;
+  if (frames < 1 || frames > LOC_MAX_FRAMES)
+    return avs_seterr(AVS_EINVAL, "frames per clip %d is outside [1, %d]", frames, LOC_MAX_FRAMES);
+  avs_loc_set *s = calloc(1, sizeof *s);
+  if (!s || !(s->clips = calloc((size_t)(mf->n ? mf->n : 1), sizeof *s->clips))) {
+    free(s);
+    return avs_seterr(AVS_ENOMEM, "out of memory");
+  }
+  s->g = *g, s->frames = frames, s->n_clips = mf->n;
+  int rc = AVS_OK;
+  for (int c = 0; !rc && c < mf->n; c++) {
+    if (!mf->clips[c].audio) rc = avs_seterr(AVS_EFORMAT, "%s line %d: clip %s has no audio", mf->path,
+                                             mf->clips[c].line, mf->clips[c].id);
+    else rc = load_clip(s, &mf->clips[c], &s->clips[c]);
+    if (progress) progress(user, c + 1, mf->n);
+  }
+  if (rc) avs_loc_set_free(&s);
+  *out = s;
+  return rc;
+}
+
+int avs_loc_batch_make(avs_ctx *ctx, const avs_loc_set *s, const int *idx, int n, avs_rng *rng, avs_tensor **images,
+                       avs_tensor **spec) {
+  const avs_loc_geometry *g = &s->g;
+  avs_norm norm;
+  int rc = avs_norm_preset(g->norm, &norm);
+  *images = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->height, g->width, 3));
+  *spec = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->bins, g->time, 1));
+  float *window = avs_ctx_alloc(ctx, sizeof(float) * (size_t)g->samples);
+  uint8_t *flipped = avs_ctx_alloc(ctx, (size_t)g->height * g->width * 3);
+  if (!rc && (!*images || !*spec || !window || !flipped)) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  size_t per = (size_t)g->height * g->width * 3;
+  for (int i = 0; !rc && i < n; i++) {
+    const avs_loc_clip *c = &s->clips[idx[i]];
+    int k = (int)avs_rng_below(rng, (uint32_t)s->frames);
+    const uint8_t *px = c->images + k * per;
+    if (avs_rng_uniform(rng) < 0.5f) {
+      for (int y = 0; y < g->height; y++)
+        for (int x = 0; x < g->width; x++)
+          memcpy(flipped + ((size_t)y * g->width + x) * 3, px + ((size_t)y * g->width + g->width - 1 - x) * 3, 3);
+      px = flipped;
+    }
+    avs_norm_apply(&norm, px, (int64_t)g->height * g->width, (float *)(*images)->data + i * per);
+    avs_loc_window_at(c->wave, c->n, (int64_t)(c->times[k] * g->rate + 0.5), g->samples, window);
+    rc = avs_loc_audio_input(g, window, (float *)(*spec)->data + (size_t)i * g->bins * g->time);
+  }
+  return rc;
+}
