@@ -4,26 +4,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Maps larger than this a side are searched on every s-th pixel (s the
+ * smallest step that brings them under it), each peak then climbs to the
+ * full map's local maximum: the maps are smooth (a coarse grid resized), and
+ * a 720p frame costs what a 256 x 144 one does. Boxes are then exact to s
+ * pixels. */
+#define SEARCH_SIDE 256
+
 struct avloc_peaks {
-  int w, h;
-  int *label; /* region of each pixel (0: not labelled yet), for the boxes */
-  int *queue; /* flood fill */
-  int *cand;  /* candidate pixels */
+  int w, h;      /* the map */
+  int s, sw, sh; /* the step and the searched grid */
+  float *sub;    /* the searched grid when s > 1 */
+  int *label;    /* region of each grid point (0: not labelled yet), for the boxes */
+  int *queue;    /* flood fill */
+  int *cand;     /* candidate grid points */
 };
 
 avloc_peaks *avloc_peaks_new(int w, int h) {
   avloc_peaks *p = calloc(1, sizeof *p);
-  size_t n = (size_t)w * h;
   if (!p) return NULL;
-  p->w = w, p->h = h;
+  int side = w > h ? w : h;
+  p->w = w, p->h = h, p->s = (side + SEARCH_SIDE - 1) / SEARCH_SIDE;
+  p->sw = (w + p->s - 1) / p->s, p->sh = (h + p->s - 1) / p->s;
+  size_t n = (size_t)p->sw * p->sh;
   p->label = malloc(n * sizeof(int)), p->queue = malloc(n * sizeof(int)), p->cand = malloc(n * sizeof(int));
-  if (!p->label || !p->queue || !p->cand) avloc_peaks_free(&p);
+  if (p->s > 1) p->sub = malloc(n * sizeof(float));
+  if (!p->label || !p->queue || !p->cand || (p->s > 1 && !p->sub)) avloc_peaks_free(&p);
   return p;
 }
 
 void avloc_peaks_free(avloc_peaks **p) {
   if (!*p) return;
-  free((*p)->label), free((*p)->queue), free((*p)->cand);
+  free((*p)->label), free((*p)->queue), free((*p)->cand), free((*p)->sub);
   free(*p);
   *p = NULL;
 }
@@ -53,7 +65,7 @@ static int by_score(const void *a, const void *b) {
 /* Labels the 4-connected region >= AVLOC_PEAK_MIN around pixel i as `id`
  * and returns its bounding box. */
 static void region_box(avloc_peaks *p, const float *heat, int i, int id, int box[4]) {
-  int w = p->w, h = p->h, head = 0, tail = 0;
+  int w = p->sw, h = p->sh, head = 0, tail = 0;
   box[0] = w, box[1] = h, box[2] = 0, box[3] = 0;
   p->label[i] = id, p->queue[tail++] = i;
   while (head < tail) {
@@ -72,18 +84,40 @@ static void region_box(avloc_peaks *p, const float *heat, int i, int id, int box
   }
 }
 
+/* From (*x, *y) up the full map to its local maximum. */
+static void climb(const float *heat, int w, int h, int *x, int *y) {
+  for (int moved = 1; moved;) {
+    moved = 0;
+    int bx = *x, by = *y;
+    for (int dy = -1; dy <= 1; dy++)
+      for (int dx = -1; dx <= 1; dx++) {
+        int nx = *x + dx, ny = *y + dy;
+        if (nx >= 0 && ny >= 0 && nx < w && ny < h && heat[(size_t)ny * w + nx] > heat[(size_t)by * w + bx])
+          bx = nx, by = ny;
+      }
+    if (bx != *x || by != *y) *x = bx, *y = by, moved = 1;
+  }
+}
+
 int avloc_peaks_find(avloc_peaks *p, const float *heat, avloc_peak *out) {
-  int w = p->w, h = p->h, nc = 0, found = 0;
+  int w = p->sw, h = p->sh, s = p->s, nc = 0, found = 0;
+  const float *map = heat;
+  if (s > 1) {
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) p->sub[y * w + x] = heat[(size_t)y * s * p->w + (size_t)x * s];
+    map = p->sub;
+  }
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
-      if (heat[(size_t)y * w + x] >= AVLOC_PEAK_MIN && is_peak(heat, w, h, x, y)) p->cand[nc++] = y * w + x;
+      if (map[y * w + x] >= AVLOC_PEAK_MIN && is_peak(map, w, h, x, y)) p->cand[nc++] = y * w + x;
   if (!nc) return 0;
-  sort_heat = heat;
+  sort_heat = map;
   qsort(p->cand, (size_t)nc, sizeof(int), by_score);
-  float r = (float)(w > h ? w : h) / 10;
+  float r = (float)(p->w > p->h ? p->w : p->h) / 10;
   memset(p->label, 0, sizeof(int) * (size_t)w * h);
   for (int c = 0; c < nc && found < AVLOC_MAX_PEAKS; c++) {
-    int i = p->cand[c], x = i % w, y = i / w;
+    int i = p->cand[c], x = i % w * s, y = i / w * s;
+    climb(heat, p->w, p->h, &x, &y);
     bool near = false;
     for (int k = 0; k < found && !near; k++) {
       float dx = (float)(x - out[k].x), dy = (float)(y - out[k].y);
@@ -91,13 +125,20 @@ int avloc_peaks_find(avloc_peaks *p, const float *heat, avloc_peak *out) {
     }
     if (near) continue;
     avloc_peak *pk = &out[found++];
-    pk->x = x, pk->y = y, pk->score = heat[i];
-    if (p->label[i]) { /* in the region of a stronger peak: the same box */
-      for (int k = 0; k < found - 1; k++)
-        if (p->label[out[k].y * w + out[k].x] == p->label[i]) memcpy(pk->box, out[k].box, sizeof pk->box);
+    pk->x = x, pk->y = y, pk->score = heat[(size_t)y * p->w + x];
+    if (p->label[i]) { /* in the region of a stronger peak (labelled with its number): the same box */
+      memcpy(pk->box, out[p->label[i] - 1].box, sizeof pk->box);
     } else {
-      region_box(p, heat, i, found, pk->box);
+      int b[4];
+      region_box(p, map, i, found, b);
+      pk->box[0] = b[0] * s, pk->box[1] = b[1] * s;
+      pk->box[2] = b[2] * s < p->w ? b[2] * s : p->w, pk->box[3] = b[3] * s < p->h ? b[3] * s : p->h;
     }
+    /* On a searched grid the climb may end just outside the grid's box. */
+    if (x < pk->box[0]) pk->box[0] = x;
+    if (y < pk->box[1]) pk->box[1] = y;
+    if (x >= pk->box[2]) pk->box[2] = x + 1;
+    if (y >= pk->box[3]) pk->box[3] = y + 1;
   }
   return found;
 }

@@ -20,7 +20,9 @@ avloc_peaks *avloc_peaks_new(int w, int h);
 void avloc_peaks_free(avloc_peaks **p);
 /* The peaks of heat (w x h, row-major): up to AVLOC_MAX_PEAKS, score >=
  * AVLOC_PEAK_MIN, none closer than a tenth of the larger side to a stronger
- * one. Returns their count. */
+ * one. Returns their count. Maps over 256 pixels a side are searched on a
+ * grid of every s-th pixel (s = ceil(side / 256)), each peak then climbing
+ * to the full map's maximum: boxes are then exact to s pixels. */
 int avloc_peaks_find(avloc_peaks *p, const float *heat, avloc_peak *out);
 
 #endif

@@ -1,6 +1,7 @@
 /* avloc's peak finder (apps/avloc/peaks.c) on maps drawn here: two blobs, the
  * threshold, non-maximum suppression, plateaus, boxes, a flat map. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apps/avloc/peaks.h"
@@ -61,6 +62,28 @@ int main(void) {
   n = avloc_peaks_find(p, heat, pk);
   tst_true(n == 1 && pk[0].box[0] == 0 && pk[0].box[1] == 0 && pk[0].box[2] == W && pk[0].box[3] == H,
            "a constant map: one peak, the whole picture: %d", n);
+  avloc_peaks_free(&p);
+
+  /* A 1280 x 720 map is searched on every 5th pixel: the peaks still land on
+   * the full map's maxima, the boxes within 5 pixels. */
+  enum { BW = 1280, BH = 720 };
+  static float big[BW * BH];
+  for (int y = 0; y < BH; y++)
+    for (int x = 0; x < BW; x++) {
+      float a = expf(-((x - 301.0f) * (x - 301.0f) + (y - 203.0f) * (y - 203.0f)) / (2 * 60.0f * 60.0f));
+      float b = 0.7f * expf(-((x - 977.0f) * (x - 977.0f) + (y - 512.0f) * (y - 512.0f)) / (2 * 40.0f * 40.0f));
+      big[y * BW + x] = a > b ? a : b;
+    }
+  p = avloc_peaks_new(BW, BH);
+  n = avloc_peaks_find(p, big, pk);
+  tst_true(n == 2 && pk[0].x == 301 && pk[0].y == 203 && pk[1].x == 977 && pk[1].y == 512,
+           "1280 x 720: the maxima (301, 203) and (977, 512): %d peaks, (%d, %d) (%d, %d)", n, pk[0].x, pk[0].y,
+           pk[1].x, pk[1].y);
+  /* a >= 0.5 within r = 60 sqrt(2 ln 2) = 70.6 of the centre: x in 231..371 */
+  tst_true(n >= 1 && abs(pk[0].box[0] - 231) <= 5 && abs(pk[0].box[2] - 372) <= 5 && abs(pk[0].box[1] - 133) <= 5 &&
+               abs(pk[0].box[3] - 274) <= 5,
+           "1280 x 720: the first box within 5 pixels: [%d, %d, %d, %d]", pk[0].box[0], pk[0].box[1], pk[0].box[2],
+           pk[0].box[3]);
   avloc_peaks_free(&p);
   return tst_finish();
 }
