@@ -4,12 +4,14 @@
  * (fusion/localization.h); the maps give an overlay video with the original
  * soundtrack, PNG stills, and peaks with boxes as JSON. Outputs appear only
  * when complete (temporary names, renamed at the end). */
+#include <dirent.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "apps/avloc/avloc.h"
 #include "apps/avloc/run.h"
@@ -47,6 +49,18 @@ static noreturn void fail_output(const char *tmp, const char *out) {
   snprintf(msg, sizeof msg, "%s", avs_errmsg());
   if (tmp && (at = strstr(msg, tmp)) && at - msg >= 2 && at[-1] == '(' && at[-2] == ' ') at[-2] = 0;
   app_fail("%s (%s)", msg, out);
+}
+
+static bool non_empty_dir_or_file(const char *path) {
+  struct stat sb;
+  if (stat(path, &sb)) return false;
+  if (!S_ISDIR(sb.st_mode)) return true;
+  DIR *d = opendir(path);
+  struct dirent *e;
+  bool found = false;
+  while (d && !found && (e = readdir(d))) found = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+  if (d) closedir(d);
+  return found;
 }
 
 static bool same_file(const char *a, const char *b) {
@@ -93,6 +107,8 @@ int avloc_heatmap(int argc, char **argv) {
   if (info.live) app_fail("%s is a live source: avloc heatmap takes a video file", video);
   if (!info.has_audio) app_fail("%s has no audio track: there is no sound to localize", video);
   if (o.out && same_file(o.out, video)) app_fail("-o %s is the input video: choose another name", o.out);
+  if (o.png && non_empty_dir_or_file(o.png))
+    app_fail("--png %s already exists and is not an empty folder: choose another (nothing is overwritten)", o.png);
   char *shipped = NULL;
   if (!o.model && avs_data_path(DEFAULT_MODEL, &shipped))
     app_fail("no localization model given (-m FILE) and %s", avs_errmsg());

@@ -192,14 +192,17 @@ cases = [
     ("localization model as --sep-model", [clip, "--per-source", "--sep-model", model], "not a separation model", 1),
     ("--sources without --per-source", [clip, "--sources", "2"], "--per-source", 2),
     ("-o onto the input", [clip, "-o", clip], "input", 1),
+    ("--png into a folder with files", [clip, "--png", pngs], "--png", 1),
     ("unwritable -o extension", [clip, "-o", os.path.join(bad_dir, "x.wav")], "x.wav", 1),
 ]
 for what, args, needle, code in cases:
     extra = [] if "-m" in args else ["-m", model]
-    r = run(AVLOC, "heatmap", *args, *extra, "-o", prev, "--png", bad_png, "--json", "-q") if "-o" not in args else \
-        run(AVLOC, "heatmap", *args, *extra, "--png", bad_png, "--json", "-q")
+    extra += [] if "-o" in args else ["-o", prev]
+    extra += [] if "--png" in args else ["--png", bad_png]
+    before_png = listing(pngs)
+    r = run(AVLOC, "heatmap", *args, *extra, "--json", "-q")
     bad(what, r, needle, code)
-    check(r.stdout == "" and listing(bad_dir) == ["prev.mp4"] and digest(prev) == before,
+    check(r.stdout == "" and listing(bad_dir) == ["prev.mp4"] and digest(prev) == before and listing(pngs) == before_png,
           f"{what}: nothing on stdout, no output or temporary file, the earlier output untouched: {listing(bad_dir)}")
 check(digest(clip) == clip_digest, "the input is untouched")
 
