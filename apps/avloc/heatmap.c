@@ -86,7 +86,7 @@ int avloc_heatmap(int argc, char **argv) {
        0, 0},
       {"sep-model", 0, APP_STRING, &o.sep_model,
        "separation model for --per-source (default: the shipped " DEFAULT_SEP_MODEL ")", 0, 0},
-      {"sources", 'n', APP_INT, &o.sources, "--per-source: exactly this many sources; 0: as many as are found",
+      {"sources", 'n', APP_INT, &o.sources, "--per-source: exactly this many sources (1-8); unset: as many as are found",
        1, AVLOC_MAX_SOURCES},
       {0},
   };
