@@ -91,6 +91,7 @@ avs_tensor *avs_max_last(avs_ctx *ctx, avs_tensor *x);
 /* ---- shape ---- (outputs are copies; inputs stay contiguous) */
 avs_tensor *avs_reshape(avs_ctx *ctx, avs_tensor *x, int ndim, const int64_t *shape); /* one -1 allowed */
 avs_tensor *avs_permute(avs_ctx *ctx, avs_tensor *x, const int *perm);
+avs_tensor *avs_detach(avs_ctx *ctx, avs_tensor *x); /* a copy outside the tape (x.detach()) */
 avs_tensor *avs_concat(avs_ctx *ctx, int n, avs_tensor *const *xs, int dim);
 /* Elements start, start+step, ... < end along dim (step >= 1); negative dim,
  * start and end count from the end and start/end are clamped, as Python slices. */

@@ -20,7 +20,7 @@
 
 static const avs_loc_cfg ezvsl_default = {.width = 64, .audio_width = 64, .dim = 512, .size = 224, .rate = 11025,
                                           .samples = 33075, .tau = 0.03f, .eps_pos = 0.65f, .eps_neg = 0.4f,
-                                          .temperature = 0.07f, .alpha = 0.4f};
+                                          .temperature = 0.07f, .alpha = 0.4f, .sup_weight = 1.0f};
 
 static const avs_hparam ezvsl_hparams[] = {
     AVS_HP(avs_loc_cfg, width, AVS_HP_INT, "image ResNet-18 width (64: 512 features)"),
@@ -39,7 +39,7 @@ static avs_conv_spec proj_spec(const avs_loc_cfg *c) {
 
 static int avs_ezvsl_declare(avs_params *p, const avs_loc_cfg *c) {
   int rc = avs_loc_cfg_check(c, "ezvsl");
-  avs_resnet18_spec img = avs_loc_image_spec(c, false), aud = avs_loc_audio_spec(c);
+  avs_resnet18_spec img = avs_loc_image_spec(c, false), aud = avs_loc_audio_spec(c, false);
   avs_conv_spec proj = proj_spec(c);
   if (!rc) rc = avs_resnet18_declare(p, "imgnet.", &img);
   if (!rc) rc = avs_unit_declare_conv(p, "img_proj", &proj);
@@ -54,7 +54,7 @@ static void embed(avs_ctx *ctx, const avs_params *p, const avs_loc_cfg *c, avs_t
   avs_tensor *t = avs_loc_image_map(ctx, p, c, false, images), *x = avs_unit_conv(ctx, p, "img_proj", &proj, t);
   if (x) x = avs_reshape(ctx, x, 3, AVS_SHAPE(x->shape[0], x->shape[1] * x->shape[2], c->dim));
   *img = avs_l2_normalize(ctx, x, 1e-12f);
-  *aud = avs_l2_normalize(ctx, avs_unit_linear(ctx, p, "aud_proj", avs_loc_audio_vector(ctx, p, c, spec)), 1e-12f);
+  *aud = avs_l2_normalize(ctx, avs_unit_linear(ctx, p, "aud_proj", avs_loc_audio_vector(ctx, p, c, false, spec)), 1e-12f);
   if (trunk) *trunk = t;
 }
 

@@ -11,8 +11,8 @@ avs_resnet18_spec avs_loc_image_spec(const avs_loc_cfg *c, bool stride16) {
   return (avs_resnet18_spec){.in_channels = 3, .width = c->width, .no_stride = {false, false, false, stride16}};
 }
 
-avs_resnet18_spec avs_loc_audio_spec(const avs_loc_cfg *c) {
-  return (avs_resnet18_spec){.in_channels = 1, .width = c->audio_width};
+avs_resnet18_spec avs_loc_audio_spec(const avs_loc_cfg *c, bool stride16) {
+  return (avs_resnet18_spec){.in_channels = 1, .width = c->audio_width, .no_stride = {false, false, false, stride16}};
 }
 
 int avs_loc_cfg_check(const avs_loc_cfg *c, const char *arch) {
@@ -54,8 +54,9 @@ avs_tensor *avs_loc_image_map(avs_ctx *ctx, const avs_params *p, const avs_loc_c
   return avs_resnet18_map(ctx, p, "imgnet.", &s, images);
 }
 
-avs_tensor *avs_loc_audio_vector(avs_ctx *ctx, const avs_params *p, const avs_loc_cfg *c, avs_tensor *spec) {
-  avs_resnet18_spec s = avs_loc_audio_spec(c);
+avs_tensor *avs_loc_audio_vector(avs_ctx *ctx, const avs_params *p, const avs_loc_cfg *c, bool stride16,
+                                 avs_tensor *spec) {
+  avs_resnet18_spec s = avs_loc_audio_spec(c, stride16);
   avs_tensor *x = avs_resnet18_map(ctx, p, "audnet.", &s, spec);
   if (!x) return NULL;
   x = avs_max_pool2d(ctx, x, (avs_pool){.kernel = {(int)x->shape[1], (int)x->shape[2]}});

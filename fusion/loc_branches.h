@@ -9,8 +9,8 @@
 
 /* The image branch: "imgnet." ResNet-18, 3 channels, layer4 with stride 1 when stride16. */
 avs_resnet18_spec avs_loc_image_spec(const avs_loc_cfg *c, bool stride16);
-/* The audio branch: "audnet." ResNet-18 with a 1-channel conv1. */
-avs_resnet18_spec avs_loc_audio_spec(const avs_loc_cfg *c);
+/* The audio branch: "audnet." ResNet-18 with a 1-channel conv1, layer4 with stride 1 when stride16. */
+avs_resnet18_spec avs_loc_audio_spec(const avs_loc_cfg *c, bool stride16);
 
 /* AVS_EINVAL naming the bad value. */
 int avs_loc_cfg_check(const avs_loc_cfg *c, const char *arch);
@@ -22,7 +22,8 @@ int avs_loc_grid_side(const avs_loc_cfg *c, bool stride16);
 avs_tensor *avs_loc_image_map(avs_ctx *ctx, const avs_params *p, const avs_loc_cfg *c, bool stride16,
                               avs_tensor *images);
 /* spec (N, bins, time, 1) -> the audio trunk max-pooled over (bins, time): (N, 8 audio_width). */
-avs_tensor *avs_loc_audio_vector(avs_ctx *ctx, const avs_params *p, const avs_loc_cfg *c, avs_tensor *spec);
+avs_tensor *avs_loc_audio_vector(avs_ctx *ctx, const avs_params *p, const avs_loc_cfg *c, bool stride16,
+                                 avs_tensor *spec);
 
 /* cos[n, m, l] = <img (N, L, D)[n, l], aud (M, D)[m]>: every image with every audio -> (N, M, L). */
 avs_tensor *avs_loc_all_pairs(avs_ctx *ctx, avs_tensor *img, avs_tensor *aud);

@@ -1,6 +1,7 @@
 /* Localization training data (see loc_data.h). */
 #include "fusion/loc_data.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,9 +14,28 @@
 void avs_loc_set_free(avs_loc_set **sp) {
   avs_loc_set *s = *sp;
   if (!s) return;
-  for (int c = 0; c < s->n_clips; c++) free(s->clips[c].wave), free(s->clips[c].images), free(s->clips[c].times);
+  for (int c = 0; c < s->n_clips; c++) {
+    avs_loc_clip *k = &s->clips[c];
+    free(k->wave), free(k->images), free(k->times), free(k->boxes), free(k->n_boxes);
+  }
   free(s->clips), free(s);
   *sp = NULL;
+}
+
+/* The sounding objects' boxes on each kept frame, scaled to the model's image. */
+static void keep_boxes(const avs_manifest_clip *mc, const avs_loc_geometry *g, int frames, avs_loc_clip *c) {
+  if (mc->width < 1 || mc->height < 1) return;
+  float sx = (float)g->width / (float)mc->width, sy = (float)g->height / (float)mc->height;
+  for (int k = 0; k < frames; k++) {
+    int f = mc->fps > 0 ? (int)(c->times[k] * mc->fps + 0.5) : 0; /* the frame nearest to the time, as decoded */
+    for (int o = 0; o < mc->n_objects && c->n_boxes[k] < AVS_LOC_MAX_BOXES; o++) {
+      const avs_manifest_object *ob = &mc->objects[o];
+      if (!ob->sounding || ob->n_boxes < 1) continue;
+      const int *b = ob->boxes[f < ob->n_boxes ? f : ob->n_boxes - 1];
+      float *out = c->boxes[k * AVS_LOC_MAX_BOXES + c->n_boxes[k]++];
+      out[0] = (float)b[0] * sx, out[1] = (float)b[1] * sy, out[2] = (float)b[2] * sx, out[3] = (float)b[3] * sy;
+    }
+  }
 }
 
 static int load_clip(avs_loc_set *s, const avs_manifest_clip *mc, avs_loc_clip *c) {
@@ -30,8 +50,11 @@ static int load_clip(avs_loc_set *s, const avs_manifest_clip *mc, avs_loc_clip *
   double dur = mc->frames > 0 && mc->fps > 0 ? mc->frames / mc->fps : (double)c->n / g->rate;
   c->times = malloc(sizeof(double) * (size_t)s->frames);
   c->images = malloc((size_t)s->frames * g->height * g->width * 3);
-  if (!c->times || !c->images) return avs_seterr(AVS_ENOMEM, "out of memory");
+  c->boxes = calloc((size_t)s->frames * AVS_LOC_MAX_BOXES, sizeof *c->boxes);
+  c->n_boxes = calloc((size_t)s->frames, sizeof(int));
+  if (!c->times || !c->images || !c->boxes || !c->n_boxes) return avs_seterr(AVS_ENOMEM, "out of memory");
   for (int k = 0; k < s->frames; k++) c->times[k] = dur * (k + 0.5) / s->frames;
+  keep_boxes(mc, g, s->frames, c);
   avs_image frames[LOC_MAX_FRAMES];
   if ((rc = avs_image_frames_at(mc->video, c->times, s->frames, frames))) return rc;
   size_t per = (size_t)g->height * g->width * 3;
@@ -71,30 +94,60 @@ int avs_loc_set_load(const avs_manifest *mf, const avs_loc_geometry *g, int fram
   return rc;
 }
 
-int avs_loc_batch_make(avs_ctx *ctx, const avs_loc_set *s, const int *idx, int n, avs_rng *rng, avs_tensor **images,
-                       avs_tensor **spec) {
+void avs_loc_box_grid(const float (*boxes)[4], int n, int size_w, int size_h, int h, int w, float *grid) {
+  for (int i = 0; i < h; i++)
+    for (int j = 0; j < w; j++) {
+      /* the cell's pixels, one by one: a union of boxes has no closed-form area */
+      int y0 = i * size_h / h, y1 = (i + 1) * size_h / h, x0 = j * size_w / w, x1 = (j + 1) * size_w / w, in = 0;
+      for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++)
+          for (int k = 0; k < n; k++)
+            if (x + 0.5f >= boxes[k][0] && x + 0.5f < boxes[k][2] && y + 0.5f >= boxes[k][1] && y + 0.5f < boxes[k][3]) {
+              in++;
+              break;
+            }
+      int cells = (y1 - y0) * (x1 - x0);
+      grid[i * w + j] = cells ? (float)in / (float)cells : 0.0f;
+    }
+}
+
+int avs_loc_batch_make(avs_ctx *ctx, const avs_loc_set *s, const int *idx, int n, avs_rng *rng, int grid_h,
+                       int grid_w, avs_loc_batch *b) {
   const avs_loc_geometry *g = &s->g;
   avs_norm norm;
   int rc = avs_norm_preset(g->norm, &norm);
-  *images = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->height, g->width, 3));
-  *spec = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->bins, g->time, 1));
+  b->images = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->height, g->width, 3));
+  b->spec = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->bins, g->time, 1));
+  b->gt = grid_h > 0 ? avs_ctx_alloc(ctx, sizeof(float) * (size_t)n * grid_h * grid_w) : NULL;
   float *window = avs_ctx_alloc(ctx, sizeof(float) * (size_t)g->samples);
   uint8_t *flipped = avs_ctx_alloc(ctx, (size_t)g->height * g->width * 3);
-  if (!rc && (!*images || !*spec || !window || !flipped)) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  if (!rc && (!b->images || !b->spec || !window || !flipped || (grid_h > 0 && !b->gt)))
+    rc = avs_seterr(AVS_ENOMEM, "out of memory");
   size_t per = (size_t)g->height * g->width * 3;
   for (int i = 0; !rc && i < n; i++) {
     const avs_loc_clip *c = &s->clips[idx[i]];
     int k = (int)avs_rng_below(rng, (uint32_t)s->frames);
     const uint8_t *px = c->images + k * per;
-    if (avs_rng_uniform(rng) < 0.5f) {
+    bool flip = avs_rng_uniform(rng) < 0.5f;
+    if (b->gt) {
+      float boxes[AVS_LOC_MAX_BOXES][4];
+      for (int o = 0; o < c->n_boxes[k]; o++) {
+        const float *bx = c->boxes[k * AVS_LOC_MAX_BOXES + o];
+        boxes[o][0] = flip ? (float)g->width - bx[2] : bx[0], boxes[o][2] = flip ? (float)g->width - bx[0] : bx[2];
+        boxes[o][1] = bx[1], boxes[o][3] = bx[3];
+      }
+      avs_loc_box_grid((const float(*)[4])boxes, c->n_boxes[k], g->width, g->height, grid_h, grid_w,
+                       b->gt + (size_t)i * grid_h * grid_w);
+    }
+    if (flip) {
       for (int y = 0; y < g->height; y++)
         for (int x = 0; x < g->width; x++)
           memcpy(flipped + ((size_t)y * g->width + x) * 3, px + ((size_t)y * g->width + g->width - 1 - x) * 3, 3);
       px = flipped;
     }
-    avs_norm_apply(&norm, px, (int64_t)g->height * g->width, (float *)(*images)->data + i * per);
+    avs_norm_apply(&norm, px, (int64_t)g->height * g->width, (float *)b->images->data + i * per);
     avs_loc_window_at(c->wave, c->n, (int64_t)(c->times[k] * g->rate + 0.5), g->samples, window);
-    rc = avs_loc_audio_input(g, window, (float *)(*spec)->data + (size_t)i * g->bins * g->time);
+    rc = avs_loc_audio_input(g, window, (float *)b->spec->data + (size_t)i * g->bins * g->time);
   }
   return rc;
 }

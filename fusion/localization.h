@@ -41,12 +41,13 @@ typedef struct {
   /* The training objective (a scalar) of a batch of N image-audio pairs
    * (pair i is image i with audio i; the other pairs are negatives). gt: per
    * pair the union of the sounding objects' boxes on the map's grid (N, h, w),
-   * 1 inside, 0 outside; NULL when the set has no boxes. Objectives that
-   * need no boxes ignore it. */
+   * as the share of each cell they cover (0 everywhere for a pair without
+   * boxes); NULL unless the task uses_boxes. */
   avs_tensor *(*loss)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *images, avs_tensor *spec,
                       const float *gt);
   /* The map's grid for an image of the model's size: *h x *w. */
   void (*grid)(const void *cfg, int *h, int *w);
+  bool uses_boxes; /* the objective reads gt (it still trains on pairs without boxes) */
 } avs_loc_task;
 
 static inline const avs_loc_task *avs_loc_task_of(const avs_arch *a) { return a->task; }

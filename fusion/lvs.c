@@ -16,7 +16,7 @@
 
 static const avs_loc_cfg lvs_default = {.width = 64, .audio_width = 64, .dim = 512, .size = 224, .rate = 11025,
                                         .samples = 33075, .tau = 0.03f, .eps_pos = 0.65f, .eps_neg = 0.4f,
-                                        .temperature = 0.07f, .alpha = 0.4f};
+                                        .temperature = 0.07f, .alpha = 0.4f, .sup_weight = 1.0f};
 
 static const avs_hparam lvs_hparams[] = {
     AVS_HP(avs_loc_cfg, width, AVS_HP_INT, "image ResNet-18 width (64: 512 features)"),
@@ -40,7 +40,7 @@ static int lvs_check(const avs_loc_cfg *c) {
 
 static int avs_lvs_declare(avs_params *p, const avs_loc_cfg *c) {
   int rc = lvs_check(c);
-  avs_resnet18_spec img = avs_loc_image_spec(c, true), aud = avs_loc_audio_spec(c);
+  avs_resnet18_spec img = avs_loc_image_spec(c, true), aud = avs_loc_audio_spec(c, true);
   if (!rc) rc = avs_resnet18_declare(p, "imgnet.", &img);
   return rc ? rc : avs_resnet18_declare(p, "audnet.", &aud);
 }
@@ -51,7 +51,7 @@ static void embed(avs_ctx *ctx, const avs_params *p, const avs_loc_cfg *c, avs_t
   avs_tensor *x = avs_loc_image_map(ctx, p, c, true, images);
   if (x) x = avs_reshape(ctx, x, 3, AVS_SHAPE(x->shape[0], x->shape[1] * x->shape[2], x->shape[3]));
   *img = avs_l2_normalize(ctx, x, 1e-12f);
-  *aud = avs_l2_normalize(ctx, avs_loc_audio_vector(ctx, p, c, spec), 1e-12f);
+  *aud = avs_l2_normalize(ctx, avs_loc_audio_vector(ctx, p, c, true, spec), 1e-12f);
 }
 
 static avs_tensor *lvs_heatmap(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *images,

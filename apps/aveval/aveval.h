@@ -7,5 +7,7 @@ int aveval_sep(int argc, char **argv);
 /* aveval sep -m MODEL MANIFEST (sep_model.c). */
 int aveval_sep_model(int argc, char **argv);
 int aveval_action(int argc, char **argv);
+/* aveval loc -m MODEL MANIFEST (loc.c; a clip's frame, window and boxes: loc_clip.c). */
+int aveval_loc(int argc, char **argv);
 
 #endif

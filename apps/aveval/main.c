@@ -6,6 +6,7 @@
 /* Add a verb: its file, its declaration in aveval.h, one line here. */
 static const app_verb verbs[] = {
     {"action", aveval_action, "action recognition: top-1, top-5, per-class recall, confusion matrix"},
+    {"loc", aveval_loc, "sound-source localization: cIoU, AP50, AUC (LVS/EZ-VSL protocol), baselines, silent objects"},
     {"sep", aveval_sep, "separation: SDR/SIR/SAR (BSS Eval v3, as mir_eval), SI-SDR, NSDR"},
 };
 

@@ -50,11 +50,21 @@ static void epoch_begin(void *user, int epoch) {
   avs_rng_seed(&j->rng, (uint64_t)j->o->c.seed * 7919 + (uint64_t)epoch * 104729 + 11);
 }
 
+/* The objective of pairs idx[0..n) of set s (with the boxes on the map's grid
+ * for the objectives that use them). */
+static avs_tensor *pair_loss(avs_ctx *ctx, const avs_model *m, const avs_loc_set *s, const int *idx, int n,
+                             avs_rng *rng) {
+  const avs_loc_task *t = avs_loc_task_of(m->arch);
+  int h = 0, w = 0;
+  if (t->uses_boxes) t->grid(m->cfg, &h, &w);
+  avs_loc_batch b;
+  if (avs_loc_batch_make(ctx, s, idx, n, rng, h, w, &b)) return NULL;
+  return t->loss(ctx, &m->params, m->cfg, b.images, b.spec, b.gt);
+}
+
 static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int *idx, int n) {
   loc_job *j = user;
-  avs_tensor *images, *spec;
-  if (avs_loc_batch_make(ctx, j->train, idx, n, &j->rng, &images, &spec)) return NULL;
-  return avs_loc_task_of(m->arch)->loss(ctx, &m->params, m->cfg, images, spec, NULL);
+  return pair_loss(ctx, m, j->train, idx, n, &j->rng);
 }
 
 /* The objective in eval mode over the validation clips in batches of --batch
@@ -76,10 +86,9 @@ static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
   for (int s = 0; !rc && s + b <= n; s += b, batches++) {
     avs_ctx_reset(ctx);
     for (int i = 0; i < b; i++) idx[i] = s + i;
-    avs_tensor *images, *spec, *loss = NULL;
-    rc = avs_loc_batch_make(ctx, j->val, idx, b, &rng, &images, &spec);
-    if (!rc && !(loss = avs_loc_task_of(m->arch)->loss(ctx, &m->params, m->cfg, images, spec, NULL))) rc = avs_errcode();
-    if (!rc) total += *(const float *)loss->data;
+    avs_tensor *loss = pair_loss(ctx, m, j->val, idx, b, &rng);
+    if (!loss) rc = avs_errcode();
+    else total += *(const float *)loss->data;
   }
   avs_ctx_swap_fold(ctx, prev);
   avs_ctx_free(&ctx), free(idx);

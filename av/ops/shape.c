@@ -391,3 +391,12 @@ avs_tensor *avs_pad(avs_ctx *ctx, avs_tensor *x, const int *before, const int *a
   }
   return y;
 }
+
+/* ---- detach: a copy the tape does not see (a target that gets no gradient) ---- */
+
+avs_tensor *avs_detach(avs_ctx *ctx, avs_tensor *x) {
+  if (!x) return NULL;
+  avs_tensor *y = avs_op_like(ctx, x);
+  if (y) memcpy(y->data, x->data, sizeof(float) * (size_t)x->numel);
+  return y;
+}

@@ -1,7 +1,7 @@
 """avloc heatmap end to end, and bad input.
-Usage: check_avloc_cli.py AVLOC MAKE_LOC_MODEL OUT_DIR SEP_MODEL.
+Usage: check_avloc_cli.py AVLOC MAKE_MODEL OUT_DIR SEP_MODEL.
 
-A tiny EZ-VSL with fresh weights (make_loc_model) on clips ffmpeg makes here
+A tiny EZ-VSL at random weights (tests/loc/make_model.c) on clips ffmpeg makes here
 (a 160 x 120 test pattern at 25 fps with a stereo tone, 2 s). Checked:
   * --json: {"frames": [{"t", "peaks": [{"x", "y", "score"}], "boxes"}], "model",
     "video", ...}: one item per processed frame, times rising, at most 3 peaks,
@@ -66,7 +66,7 @@ ffmpeg("-f", "lavfi", "-i", f"testsrc=size={W}x{H}:rate={FPS}", "-f", "lavfi", "
        "yuv420p", "-c:a", "aac", clip)
 clip_digest = digest(clip)
 model = os.path.join(OUT, "loc.safetensors")
-r = run(MAKE_MODEL, model, "ezvsl", TINY)
+r = run(MAKE_MODEL, "ezvsl", TINY, "1", model)
 check(r.returncode == 0 and os.path.exists(model), f"tiny EZ-VSL model: {r.stderr.strip()}")
 
 # --json: shape, fields, coordinates.
