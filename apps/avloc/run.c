@@ -189,7 +189,7 @@ void avloc_run_video(avloc_run *r) {
   }
   if (step < 0) app_fail_status(step);
   flush(&p);
-  app_progress_update(&p.pr, p.pr.total);
+  if (r->frames) app_progress_update(&p.pr, p.pr.total);
   app_progress_end(&p.pr);
   teardown(&p);
 }
