@@ -30,10 +30,27 @@ static void legend(avs_image *im, avs_cmap cmap) {
   avs_overlay_text(im, x, y, "high", white, scale, NULL);
 }
 
+/* The map is already at the image's size: a 256-colour table blended in
+ * one pass (avs_overlay_heatmap would resample it and look each colour up). */
 int avloc_render(avs_image *im, const float *heat, avs_cmap cmap, float alpha) {
-  int rc = avs_overlay_heatmap(im, heat, im->w, im->h, cmap, alpha, 0.0f, 1.0f);
-  if (!rc) legend(im, cmap);
-  return rc;
+  static avs_cmap table_cmap = (avs_cmap)-1;
+  static uint8_t table[256][3];
+  if (table_cmap != cmap) {
+    for (int i = 0; i < 256; i++) avs_cmap_rgb(cmap, (float)i / 255.0f, table[i]);
+    table_cmap = cmap;
+  }
+  int a = (int)(alpha * 256.0f + 0.5f), b = 256 - a;
+  size_t n = (size_t)im->w * im->h;
+  uint8_t *px = im->px;
+  for (size_t i = 0; i < n; i++, px += 3) {
+    float v = heat[i] * 255.0f + 0.5f;
+    const uint8_t *c = table[v > 0 ? (v < 255 ? (int)v : 255) : 0]; /* NaN counts as 0 */
+    px[0] = (uint8_t)((b * px[0] + a * c[0] + 128) >> 8);
+    px[1] = (uint8_t)((b * px[1] + a * c[1] + 128) >> 8);
+    px[2] = (uint8_t)((b * px[2] + a * c[2] + 128) >> 8);
+  }
+  legend(im, cmap);
+  return 0;
 }
 
 static const uint8_t palette[8][3] = {{255, 80, 80}, {80, 200, 255}, {120, 255, 120}, {255, 210, 60},

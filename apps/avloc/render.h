@@ -7,7 +7,8 @@
 #include "video/colormap.h"
 #include "video/image.h"
 
-/* Draws on im (im->w x im->h heat values). Returns 0 or an AVS_E code. */
+/* Draws on im (im->w x im->h heat values): pixel = (1 - alpha) pixel +
+ * alpha colour(heat). Returns 0 or an AVS_E code. */
 int avloc_render(avs_image *im, const float *heat, avs_cmap cmap, float alpha);
 
 /* One map per source, each blended in its own colour (avloc_source_rgb)
