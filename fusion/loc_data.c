@@ -2,6 +2,7 @@
 #include "fusion/loc_data.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,14 +83,28 @@ int avs_loc_set_load(const avs_manifest *mf, const avs_loc_geometry *g, int fram
     return avs_seterr(AVS_ENOMEM, "out of memory");
   }
   s->g = *g, s->frames = frames, s->n_clips = mf->n;
-  int rc = AVS_OK;
-  for (int c = 0; !rc && c < mf->n; c++) {
-    if (!mf->clips[c].audio) rc = avs_seterr(AVS_EFORMAT, "%s line %d: clip %s has no audio", mf->path,
-                                             mf->clips[c].line, mf->clips[c].id);
-    else rc = load_clip(s, &mf->clips[c], &s->clips[c]);
-    if (progress) progress(user, c + 1, mf->n);
+  /* Clips decode independently: spread over the threads (the first error wins). */
+  int rc = AVS_OK, done = 0;
+  char msg[1024] = ""; /* errors are per thread: the worker's message, set again on this one */
+#pragma omp parallel for schedule(dynamic)
+  for (int c = 0; c < mf->n; c++) {
+    int r;
+#pragma omp atomic read
+    r = rc;
+    if (r) continue;
+    if (!mf->clips[c].audio) r = avs_seterr(AVS_EFORMAT, "%s line %d: clip %s has no audio", mf->path,
+                                            mf->clips[c].line, mf->clips[c].id);
+    else r = load_clip(s, &mf->clips[c], &s->clips[c]);
+#pragma omp critical(loc_set_load)
+    {
+      if (r && !rc) rc = r, snprintf(msg, sizeof msg, "%s", avs_errmsg());
+      if (progress) progress(user, ++done, mf->n);
+    }
   }
-  if (rc) avs_loc_set_free(&s);
+  if (rc) {
+    avs_loc_set_free(&s);
+    avs_seterr(rc, "%s", msg);
+  }
   *out = s;
   return rc;
 }

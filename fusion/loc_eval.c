@@ -56,11 +56,21 @@ double avs_loc_ciou_binary(const uint8_t *p, const uint8_t *g, int64_t n) {
 }
 
 double avs_loc_ciou(const float *heat, const uint8_t *g, int64_t n, float *scratch) {
-  float t = avs_loc_median_threshold(heat, n, scratch);
-  /* The binary map reuses scratch's bytes: the threshold is all we keep of it. */
+  return avs_loc_ciou_at(heat, g, n, avs_loc_median_threshold(heat, n, scratch), scratch);
+}
+
+double avs_loc_ciou_at(const float *heat, const uint8_t *g, int64_t n, float t, float *scratch) {
+  /* The binary map reuses scratch's bytes. */
   uint8_t *p = (uint8_t *)scratch;
   for (int64_t i = 0; i < n; i++) p[i] = heat[i] > t;
   return avs_loc_ciou_binary(p, g, n);
+}
+
+double avs_loc_ciou_bound(const uint8_t *g, int64_t n) {
+  int64_t area = 0, k = n - n / 2 - 1; /* the most values a median threshold can leave above it */
+  for (int64_t i = 0; i < n; i++) area += g[i];
+  if (k <= 0 || area == 0) return 0.0;
+  return area >= k ? (double)k / (double)area : (double)area / (double)k;
 }
 
 double avs_loc_ciou_whole_frame(const uint8_t *g, int64_t n) {

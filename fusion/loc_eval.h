@@ -40,6 +40,16 @@ double avs_loc_ciou_binary(const uint8_t *p, const uint8_t *g, int64_t n);
  * scratch: n floats. */
 double avs_loc_ciou(const float *heat, const uint8_t *g, int64_t n, float *scratch);
 
+/* cIoU of a map binarised at a fixed threshold t (p = [map > t]), the
+ * common alternative to the median. scratch: n floats. */
+double avs_loc_ciou_at(const float *heat, const uint8_t *g, int64_t n, float t, float *scratch);
+
+/* The best cIoU a map without ties can score under the median rule: at most
+ * n - n/2 - 1 values lie above the median, so when the sounding boxes cover
+ * less than about half the frame the prediction must spill past them (and
+ * cIoU = |g| / (n - n/2 - 1) at best; a quarter of the frame is needed for 0.5). */
+double avs_loc_ciou_bound(const uint8_t *g, int64_t n);
+
 /* The whole-frame baseline: p = 1 everywhere (no thresholding), so
  * cIoU = sum(g) / n. */
 double avs_loc_ciou_whole_frame(const uint8_t *g, int64_t n);

@@ -63,10 +63,12 @@ static void resize_map(const float *map, int h, int w, float *out, int oh, int o
   }
 }
 
-static void normalize(float *x, int64_t n) {
-  float lo = x[0], hi = x[0];
-  for (int64_t i = 1; i < n; i++) lo = x[i] < lo ? x[i] : lo, hi = x[i] > hi ? x[i] : hi;
-  for (int64_t i = 0; i < n; i++) x[i] = hi > lo ? (x[i] - lo) / (hi - lo) : 0.0f;
+void avs_loc_map_to_frame(const float *map, int h, int w, float *out, int ow, int oh) {
+  resize_map(map, h, w, out, oh, ow);
+  int64_t n = (int64_t)ow * oh;
+  float lo = out[0], hi = out[0];
+  for (int64_t i = 1; i < n; i++) lo = out[i] < lo ? out[i] : lo, hi = out[i] > hi ? out[i] : hi;
+  for (int64_t i = 0; i < n; i++) out[i] = hi > lo ? (out[i] - lo) / (hi - lo) : 0.0f;
 }
 
 int avs_loc_heatmaps(avs_ctx *ctx, const avs_model *m, int n, const avs_image *const *frames,
@@ -92,8 +94,7 @@ int avs_loc_heatmaps(avs_ctx *ctx, const avs_model *m, int n, const avs_image *c
   if (!rc && !maps) rc = avs_errcode();
   for (int i = 0; !rc && i < n; i++) {
     int h = (int)maps->shape[1], w = (int)maps->shape[2];
-    resize_map((const float *)maps->data + (size_t)i * h * w, h, w, heat[i], frames[i]->h, frames[i]->w);
-    normalize(heat[i], (int64_t)frames[i]->w * frames[i]->h);
+    avs_loc_map_to_frame((const float *)maps->data + (size_t)i * h * w, h, w, heat[i], frames[i]->w, frames[i]->h);
   }
   avs_ctx_set_train(ctx, was_train);
   return rc;

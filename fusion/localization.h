@@ -67,11 +67,15 @@ void avs_loc_window_at(const float *wave, int64_t n, int64_t centre, int samples
 /* Eval-mode maps (N, h, w): images (N, H, W, 3) normalised, spec (N, bins, time, 1). */
 avs_tensor *avs_loc_model_forward(avs_ctx *ctx, const avs_model *m, avs_tensor *images, avs_tensor *spec);
 
+/* A map (h, w) on the frame: resized to ow x oh (bilinear, half-pixel
+ * centres, as cv2.INTER_LINEAR) and min-max normalised to [0, 1] (a
+ * constant map gives 0 everywhere). */
+void avs_loc_map_to_frame(const float *map, int h, int w, float *out, int ow, int oh);
+
 /* The whole test-time path for n frames: frames[i] (any size, RGB 0..255 as
  * video/image.h holds them) with the audio window windows[i] (g.samples
  * samples at g.rate) -> heat[i], frames[i]'s width x height floats: the map
- * resized to the frame (bilinear, half-pixel centres) and min-max normalised
- * to [0, 1] (a constant map gives 0 everywhere). */
+ * on the frame (avs_loc_map_to_frame). */
 int avs_loc_heatmaps(avs_ctx *ctx, const avs_model *m, int n, const avs_image *const *frames,
                      const float *const *windows, float *const *heat);
 

@@ -36,11 +36,21 @@ static const char *usage =
     "clips with cIoU >= 0.5, AUC the area under the success rate over thresholds\n"
     "0, 0.05, ..., 1. The whole frame and a centre Gaussian are scored on the same\n"
     "clips as baselines. Clips with a silent instrument in view: the share of the\n"
-    "map's heat on it (mean, and the fraction of clips at or below 0.1).";
+    "map's heat on it (mean, and the fraction of clips at or below 0.1). 'best possible'\n"
+    "is what any map without ties can score under the median rule: where the sounding\n"
+    "boxes cover less than a quarter of the frame, cIoU 0.5 is out of reach.";
 
-enum { MODEL, WHOLE, GAUSS, N_SCORED };
-static const char *keys[N_SCORED] = {"model", "whole_frame", "centre_gaussian"};
-static const char *titles[N_SCORED] = {"model", "whole frame", "centre Gaussian"};
+/* BOUND: the best any map without ties can score under the median rule (loc_eval.h). */
+enum { MODEL, WHOLE, GAUSS, BOUND, N_SCORED };
+static const char *keys[N_SCORED] = {"model", "whole_frame", "centre_gaussian", "bound"};
+static const char *titles[N_SCORED] = {"model", "whole frame", "centre Gaussian", "best possible"};
+
+/* The binarisation: at each map's median (NAN), else at this fixed value. */
+static float threshold = NAN;
+
+static double ciou_of(const float *heat, const uint8_t *g, int64_t n, float *scratch) {
+  return isnan(threshold) ? avs_loc_ciou(heat, g, n, scratch) : avs_loc_ciou_at(heat, g, n, threshold, scratch);
+}
 
 typedef struct {
   double *ciou[N_SCORED], *share[N_SCORED]; /* per scored clip; share NaN without a silent object */
@@ -67,9 +77,11 @@ static void score_clip(scores *s, int ci, const loc_clip *lc, const float *heat,
   const int k = s->n++;
   s->clip[k] = ci;
   avs_loc_centre_gaussian(lc->frame.w, lc->frame.h, gauss);
-  s->ciou[MODEL][k] = heat ? avs_loc_ciou(heat, lc->sounding, n, scratch) : NAN;
+  s->ciou[MODEL][k] = heat ? ciou_of(heat, lc->sounding, n, scratch) : NAN;
   s->ciou[WHOLE][k] = avs_loc_ciou_whole_frame(lc->sounding, n);
-  s->ciou[GAUSS][k] = avs_loc_ciou(gauss, lc->sounding, n, scratch);
+  s->ciou[GAUSS][k] = ciou_of(gauss, lc->sounding, n, scratch);
+  s->ciou[BOUND][k] = isnan(threshold) ? avs_loc_ciou_bound(lc->sounding, n) : 1.0; /* fixed: p = g scores 1 */
+  s->share[BOUND][k] = NAN;
   /* The whole frame's heat is 1 everywhere: its share is the silent boxes' share of the area. */
   for (int64_t i = 0; i < n; i++) scratch[i] = 1.0f;
   s->share[MODEL][k] = heat && lc->any_silent ? avs_loc_silent_share(heat, lc->sounding, lc->silent, n) : NAN;
@@ -98,6 +110,7 @@ static void print_json(const scores *s, const avs_manifest *mf, const char *mode
   cJSON *root = cJSON_CreateObject();
   cJSON_AddItemToObject(root, "model", model ? cJSON_CreateString(model) : cJSON_CreateNull());
   cJSON_AddStringToObject(root, "manifest", mf->path);
+  cJSON_AddItemToObject(root, "threshold", isnan(threshold) ? cJSON_CreateString("median") : cJSON_CreateNumber(threshold));
   cJSON_AddNumberToObject(root, "clips", s->n);
   cJSON_AddNumberToObject(root, "skipped", s->skipped);
   if (model) add_figures(root, &su[MODEL]);
@@ -109,6 +122,7 @@ static void print_json(const scores *s, const avs_manifest *mf, const char *mode
     cJSON_AddItemToObject(o, "silent", silent_json(&ss[b]));
   }
   cJSON_AddItemToObject(root, "silent", model ? silent_json(&ss[MODEL]) : cJSON_CreateNull());
+  add_figures(cJSON_AddObjectToObject(root, "bound"), &su[BOUND]);
   cJSON *arr = cJSON_AddArrayToObject(root, "per_clip");
   for (int k = 0; k < s->n; k++) {
     cJSON *o = cJSON_CreateObject();
@@ -137,10 +151,13 @@ static void print_text(const scores *s, const avs_manifest *mf, const char *mode
   if (s->skipped) printf(", %d skipped (no sounding box on that frame)", s->skipped);
   printf("\n%-18s %7s %7s %7s   %s\n", "", "AP50", "AUC", "cIoU", "silent in view: mean share, <= 0.1");
   for (int b = model ? MODEL : WHOLE; b < N_SCORED; b++) {
+    if (b == BOUND && !isnan(threshold)) continue;
     printf("%-18s %7.4f %7.4f %7.4f", titles[b], su[b].ap50, su[b].auc, su[b].mean_ciou);
     if (ss[b].clips) printf("   %.3f, %.0f%% of %d clips", ss[b].mean_share, 100 * ss[b].within_10pct, ss[b].clips);
     printf("\n");
   }
+  if (isnan(threshold)) printf("(best possible: a map without ties must keep half the frame above its median)\n");
+  else printf("(binarised at %g, not at the median)\n", (double)threshold);
   if (model) printf("(model %s)\n", model);
 }
 
@@ -200,7 +217,7 @@ static void score_set(const avs_manifest *mf, int n, const avs_model *m, const a
 }
 
 int aveval_loc(int argc, char **argv) {
-  const char *model = NULL, *pos[1];
+  const char *model = NULL, *pos[1], *thr = "median";
   int max = 0, batch = 16;
   bool json = false, baselines_only = false;
   const app_opt opts[] = {
@@ -209,11 +226,18 @@ int aveval_loc(int argc, char **argv) {
        0},
       {"clips", 0, APP_INT, &max, "score the first N clips of the manifest (0: all)", 0, 100000000},
       {"batch", 'b', APP_INT, &batch, "frames per forward pass", 1, 4096},
+      {"threshold", 0, APP_STRING, &thr, "binarise each map at its median (the protocol) or at this value in [0, 1]", 0, 0},
       {"json", 0, APP_FLAG, &json, "print the figures and per-clip results as JSON on stdout", 0, 0},
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
   if (baselines_only && model) app_usage_error("--baselines-only scores no model: drop -m %s", model);
+  if (strcmp(thr, "median")) {
+    char *end;
+    threshold = strtof(thr, &end);
+    if (*end || end == thr || !(threshold >= 0 && threshold <= 1))
+      app_usage_error("--threshold must be median or a number in [0, 1], not '%s'", thr);
+  }
   /* The set first: a wrong input is reported before a model is read. */
   avs_manifest *mf = app_manifest_audio(pos[0]);
   check_boxes(mf);

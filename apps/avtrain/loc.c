@@ -1,9 +1,10 @@
-/* avtrain loc: trains a sound-source localization model (LVS, EZ-VSL) on any
- * avdata manifest with video and audio. The objectives are self-supervised:
- * a frame and the audio around it belong together, other clips' audio does
- * not; boxes are not read. After every epoch: the objective on the
- * validation clips (one fixed frame each), a result line, a checkpoint;
- * --out keeps the best validation objective. */
+/* avtrain loc: trains a sound-source localization model (LVS, EZ-VSL,
+ * Senocak et al.) on any avdata manifest with video and audio. LVS and EZ-VSL
+ * are self-supervised: a frame and the audio around it belong together, other
+ * clips' audio does not; Senocak's objective adds the sounding objects' boxes
+ * where the set has them. After every epoch: the objective and localization
+ * on the validation clips (one fixed frame each), a result line, a
+ * checkpoint; --out keeps the best validation objective. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,19 +20,21 @@
 #include "apps/common/progress.h"
 #include "av/avs.h"
 #include "fusion/loc_data.h"
+#include "fusion/loc_eval.h"
 #include "nn/trainer.h"
 
 static const char *usage =
     "Usage: avtrain loc --manifest TRAIN.jsonl [options]\n"
     "Trains a sound-source localization model from scratch on any avdata set with\n"
-    "video and audio (no boxes needed): each step pairs frames with the audio\n"
-    "window around them, and the model learns which part of its own frame the\n"
-    "audio matches against the other clips of the batch. Architectures: lvs (LVS,\n"
-    "hard negatives from the own image), ezvsl (EZ-VSL, max over locations).\n"
-    "Validates the objective on the validation clips after every epoch. Writes\n"
+    "video and audio: each step pairs frames with the audio window around them, and\n"
+    "the model learns which part of its own frame the audio matches against the\n"
+    "other clips of the batch. Architectures: lvs (LVS, hard negatives from the own\n"
+    "image), ezvsl (EZ-VSL, max over locations), senocak (audio-guided attention; it\n"
+    "also learns from the sounding objects' boxes where the set has them). Validates\n"
+    "the objective and cIoU on the validation clips after every epoch. Writes\n"
     "--out (best validation objective) and a checkpoint per epoch; --resume goes on.\n"
     "Example (the shipped model, scripts/train_loc.sh):\n"
-    "  avtrain loc --manifest music/train.jsonl --arch ezvsl --hparams width=16,... --epochs 20";
+    "  avtrain loc --manifest music/train.jsonl --arch senocak --hparams width=16,... --epochs 8";
 
 typedef struct {
   train_common c;
@@ -67,11 +70,46 @@ static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int 
   return pair_loss(ctx, m, j->train, idx, n, &j->rng);
 }
 
-/* The objective in eval mode over the validation clips in batches of --batch
- * (a fixed draw of frames, so that epochs compare); the score is its negative. */
+/* Localization of one validation batch at the model's input size: each map
+ * on the image against the sounding boxes (pixel masks from b->gt), cIoU at
+ * the median (the protocol) and at 0.5, summed into ciou[2]. */
+static void score_maps(const avs_tensor *maps, const avs_loc_batch *b, int n, int size,
+                       double ciou[2], int *boxed) {
+  size_t px = (size_t)size * size;
+  float *heat = malloc(sizeof(float) * px), *scratch = malloc(sizeof(float) * px);
+  uint8_t *g = malloc(px);
+  int h = (int)maps->shape[1], w = (int)maps->shape[2];
+  for (int i = 0; heat && scratch && g && i < n; i++) {
+    int area = 0;
+    for (size_t k = 0; k < px; k++) area += (g[k] = b->gt[i * px + k] > 0.5f);
+    if (!area) continue;
+    avs_loc_map_to_frame((const float *)maps->data + (size_t)i * h * w, h, w, heat, size, size);
+    ciou[0] += avs_loc_ciou(heat, g, (int64_t)px, scratch);
+    ciou[1] += avs_loc_ciou_at(heat, g, (int64_t)px, 0.5f, scratch);
+    ++*boxed;
+  }
+  free(heat), free(scratch), free(g);
+}
+
+/* A size x size mask's mean over each cell of an h x w grid (avs_loc_box_grid's cells). */
+static void cell_means(const float *mask, int size, int h, int w, float *grid) {
+  for (int i = 0; i < h; i++)
+    for (int j = 0; j < w; j++) {
+      int y0 = i * size / h, y1 = (i + 1) * size / h, x0 = j * size / w, x1 = (j + 1) * size / w;
+      double s = 0;
+      for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) s += mask[y * size + x];
+      int cells = (y1 - y0) * (x1 - x0);
+      grid[i * w + j] = cells ? (float)(s / cells) : 0.0f;
+    }
+}
+
+/* Over the validation clips in batches of --batch (a fixed draw of frames, so
+ * that epochs compare), eval mode: the objective (its negative is the score)
+ * and, where the clips have boxes, mean cIoU at the median and at 0.5. */
 static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
   loc_job *j = user;
-  int n = j->val->n_clips, b = j->o->c.batch < n ? j->o->c.batch : n, batches = 0;
+  int n = j->val->n_clips, b = j->o->c.batch < n ? j->o->c.batch : n, batches = 0, boxed = 0;
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
   int *idx = malloc(sizeof(int) * (size_t)b);
   if (!ctx || !idx) {
@@ -80,15 +118,29 @@ static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
   }
   avs_rng rng;
   avs_rng_seed(&rng, 12345);
-  double total = 0;
-  int rc = AVS_OK;
+  double total = 0, ciou[2] = {0, 0};
+  int rc = AVS_OK, size = j->val->g.width;
+  const avs_loc_task *t = avs_loc_task_of(m->arch);
   struct avs_fold_cache *prev = avs_model_select_fold(ctx, m);
   for (int s = 0; !rc && s + b <= n; s += b, batches++) {
     avs_ctx_reset(ctx);
     for (int i = 0; i < b; i++) idx[i] = s + i;
-    avs_tensor *loss = pair_loss(ctx, m, j->val, idx, b, &rng);
-    if (!loss) rc = avs_errcode();
-    else total += *(const float *)loss->data;
+    avs_loc_batch bt;
+    int h = 0, w = 0;
+    t->grid(m->cfg, &h, &w);
+    rc = avs_loc_batch_make(ctx, j->val, idx, b, &rng, size, size, &bt);
+    float *grid_gt = NULL;
+    if (!rc && t->uses_boxes) { /* the objective's boxes on its own grid: the pixel masks' cell means */
+      if (!(grid_gt = malloc(sizeof(float) * (size_t)b * h * w))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+      else for (int i = 0; i < b; i++) cell_means(bt.gt + (size_t)i * size * size, size, h, w, grid_gt + (size_t)i * h * w);
+    }
+    avs_tensor *loss = rc ? NULL : t->loss(ctx, &m->params, m->cfg, bt.images, bt.spec, grid_gt);
+    if (!rc && !loss) rc = avs_errcode();
+    if (!rc) total += *(const float *)loss->data;
+    avs_tensor *maps = rc ? NULL : t->heatmap(ctx, &m->params, m->cfg, bt.images, bt.spec);
+    if (!rc && !maps) rc = avs_errcode();
+    if (!rc) score_maps(maps, &bt, b, size, ciou, &boxed);
+    free(grid_gt);
   }
   avs_ctx_swap_fold(ctx, prev);
   avs_ctx_free(&ctx), free(idx);
@@ -96,6 +148,10 @@ static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
   double mean = batches ? total / batches : 0;
   *score = -mean;
   cJSON_AddNumberToObject(rec, "val_loss", mean);
+  if (boxed) {
+    cJSON_AddNumberToObject(rec, "val_ciou", ciou[0] / boxed);
+    cJSON_AddNumberToObject(rec, "val_ciou50", ciou[1] / boxed);
+  }
   return AVS_OK;
 }
 
@@ -103,6 +159,8 @@ static void epoch_end(void *user, const cJSON *rec) {
   loc_job *j = user;
   printf("epoch %3d/%d  loss %.4f", (int)train_field(rec, "epoch"), j->o->c.epochs, train_field(rec, "train_loss"));
   if (j->val) printf("  val loss %.4f", train_field(rec, "val_loss"));
+  if (cJSON_GetObjectItemCaseSensitive(rec, "val_ciou"))
+    printf("  cIoU %.3f (median) %.3f (at 0.5)", train_field(rec, "val_ciou"), train_field(rec, "val_ciou50"));
   printf("  lr %.3g  %.1f s\n", train_field(rec, "lr"), train_field(rec, "seconds"));
   fflush(stdout);
 }

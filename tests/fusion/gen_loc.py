@@ -1,7 +1,7 @@
 """The localizers in PyTorch, written from their papers' code (ANCHORS.md sections
 1-3) and fusion/loc_models.h's description, for tests/fusion/test_loc.c.
 
-Cases "lvs" and "ezvsl" (image ResNet-18 width 16, audio width 16, EZ-VSL dim 32,
+Cases "lvs", "ezvsl" and "senocak" (image ResNet-18 width 16, audio width 16, EZ-VSL dim 32,
 128 x 128 images, 64 spectrogram frames: 15506 samples at 11025 Hz), a batch of
 4 image-audio pairs (pair i = image i with audio i; the others are negatives):
 
@@ -21,6 +21,17 @@ Cases "lvs" and "ezvsl" (image ResNet-18 width 16, audio width 16, EZ-VSL dim 32
   object-guided one on the grid, normalize(alpha normalize(S[i, i]) + (1 -
   alpha) normalize(mean_c |imgnet map|)), min-max per image.
 
+  Senocak et al. (CVPR 2018) as the C port states it (fusion/loc_models.h; class Senocak says
+  where it departs from ardasnck/learning_to_localize_sound_source network.py, losses.py: ResNet-18
+  branches trained from scratch in place of the frozen VGG-16 and the SoundNet vectors, since no
+  pretrained weights for those can be had here): imgnet with layer4 stride 1 (8 x 8 grid), audnet
+  of standard stride max-pooled to a; h = L2(sound_fc2(relu(sound_fc1(a)))); att = softmax over the
+  locations of relu(cosine(V_l, h)); z' = att_fc2(relu(att_fc1(relu(sum att V)))); loss = MSE of
+  softmax([|z' - a_i|, |z' - a_(i+1)|]) against [0, 1] (a detached) + sup_weight (0.5 here) x
+  -sum gt log att over the pairs with boxes (gt normalised per pair, divided by their number).
+  The train step's gt (<case>.gt, N x 8 x 8) is random boxes' fractional cell coverage for pairs
+  0, 2 (two boxes), 3 and all zero for pair 1. Map: att.
+
 Audio input: scipy.signal.spectrogram(window, rate, nperseg=512, noverlap=274)
 (both papers' loaders pass the file's sample rate as fs, which sets the density
 scaling), log(S + 1e-7) / 12, (bins, time), from random float32 waveforms.
@@ -37,14 +48,11 @@ and converted by tools/pth2st.py --arch <case> with the hyperparameters as
                                                            projection or normalisation)
   <case>.train_loss, g.<name>.*, train_dev                 train mode (batch statistics), float64,
                                                            gradients summarised as action_ref does
+  senocak.gt (N, h, w)                                     the train step's boxes on the grid
 metadata <case>.model, .arch, .hparams, .params, and for the default size
 (width 64, audio_width 64, dim 512) <case>.default_table ("name:shape;...")
 and <case>.default_params.
-
-Senocak et al. (CVPR 2018, ardasnck/learning_to_localize_sound_source
-network.py, losses.py) is written here too (class Senocak, senocak_case) for
-when a C `senocak` arch exists; its case is written only when AVS_LOC_SENOCAK=1
-and is not listed in "cases" (test_loc.c has nothing to run it against yet)."""
+"""
 import contextlib
 import copy
 import importlib.util
@@ -186,127 +194,108 @@ class EZVSL(nn.Module):
         return F.cross_entropy(logits, labels) + F.cross_entropy(logits.t(), labels)
 
 
-class VisualNet(nn.Module):
-    """VGG-16's features[0:29] (conv1_1 .. conv5_3, no ReLU after conv5_3), channels
-    width x (1, 2, 4, 8, 8) (width 64: torchvision's vgg16), under feature_extraction.<i>."""
-
-    CFG = [1, 1, "M", 2, 2, "M", 4, 4, 4, "M", 8, 8, 8, "M", 8, 8, 8]
-
-    def __init__(self, width):
-        super().__init__()
-        layers, c = [], 3
-        for v in self.CFG:
-            if v == "M":
-                layers.append(nn.MaxPool2d(2, 2))
-            else:
-                layers += [nn.Conv2d(c, v * width, 3, padding=1), nn.ReLU(inplace=True)]
-                c = v * width
-        self.feature_extraction = nn.Sequential(*layers[:29])
-
-    def forward(self, x):
-        return self.feature_extraction(x)
-
-
 class Senocak(nn.Module):
-    """Senocak et al. (CVPR 2018; ANCHORS section 3), as ardasnck/learning_to_localize_sound_source's
-    network.py (AVModel) and losses.py, with its state_dict names: vision_embedding_model.
-    feature_extraction.<i> (VGG-16 conv1_1 .. conv5_3; frozen there, requires_grad False; here
-    `frozen` says which), sound_fc1 (sound_dim -> sound_dim), sound_fc2 (-> 8 width),
-    vision_fc1 (8 width -> 8 width), vision_fc2 (-> sound_dim). The sound input is the
-    sound_dim-d SoundNet vector of the clip (relu'd by AudioNet); att = softmax over locations
-    of relu(<v_l / |v_l|, h>), h = L2-normalised sound_fc2(relu(sound_fc1(relu(sound))));
-    z = vision_fc2(relu(vision_fc1(relu(sum_l att_l v_l)))).
-    Loss: unsupervised, softmax([|z - pos + 1e-6|, |z - neg + 1e-6|]) (F.pairwise_distance)
-    against [0, 1], squared error, mean over the batch and the pair, on the raw (not relu'd)
-    positive and negative sound vectors; plus supervised -sum_l gt_l log att_l times each
-    pair's 0/1 annotation flag, mean over the batch."""
+    """Senocak et al. (CVPR 2018; ANCHORS section 3) as the C port (fusion/senocak.c) states it in
+    fusion/loc_models.h. The paper and its PyTorch re-implementation (ardasnck/
+    learning_to_localize_sound_source network.py, losses.py) take a frozen ImageNet VGG-16
+    (conv5_3, stride 16) and precomputed SoundNet vectors; no pretrained weights for either can be
+    had here, so the port trains two ResNet-18 branches from scratch instead: imgnet with layer4
+    stride 1 (stride 16, as conv5_3) and a 1-channel audnet of standard stride, max-pooled to the
+    audio vector a (N, Ca) that stands where the SoundNet vector stood. The head keeps the
+    re-implementation's structure under the C names:
+      h = L2(sound_fc2(relu(sound_fc1(a))))  (the re-implementation's relu on the sound input is a
+          no-op here: a, max-pooled after a ReLU, is >= 0)
+      score_l = relu(<V_l / |V_l|, h>), att = softmax over the locations l, z = sum_l att_l V_l
+          (V un-normalised), z' = att_fc2(relu(att_fc1(relu(z))))  (vision_fc1/2 there)
+      unsupervised: d+ = |z' - a_i|, d- = |z' - a_(i+1 mod N)|, a detached (there: the raw
+          SoundNet vectors, constants); mean of (softmax([d+, d-]) - [0, 1])^2 over the N x 2 values
+          (F.pairwise_distance's 1e-6 offset is left out, as in loc_models.h)
+      supervised: over the pairs whose gt (N, h, w: the boxes' coverage of each cell) is not all
+          zero, gt normalised to sum 1 per pair, -sum_l gt_l log att_l, summed and divided by the
+          number of such pairs (there: 0/1 maps times a per-pair annotation flag, mean over the
+          whole batch)
+      loss = unsupervised + sup_weight supervised. Map: att on the (h, w) grid."""
 
-    def __init__(self, hp, frozen=True):
+    def __init__(self, hp):
         super().__init__()
         self.hp = hp
-        d, k = 8 * hp["width"], hp["sound_dim"]
-        self.vision_embedding_model = VisualNet(hp["width"])
-        if frozen:
-            for prm in self.vision_embedding_model.parameters():
-                prm.requires_grad = False
-        self.sound_fc1 = nn.Linear(k, k)
-        self.sound_fc2 = nn.Linear(k, d)
-        self.vision_fc1 = nn.Linear(d, d)
-        self.vision_fc2 = nn.Linear(d, k)
+        cv, ca = 8 * hp["width"], 8 * hp["audio_width"]
+        self.imgnet = ResNet18(hp["width"], 3, 1)
+        self.audnet = ResNet18(hp["audio_width"], 1, 2)
+        self.sound_fc1 = nn.Linear(ca, ca)
+        self.sound_fc2 = nn.Linear(ca, cv)
+        self.att_fc1 = nn.Linear(cv, cv)
+        self.att_fc2 = nn.Linear(cv, ca)
 
-    def forward(self, images, sound):
-        v = self.vision_embedding_model(nchw(images))  # (N, C, h, w)
-        h = F.normalize(self.sound_fc2(F.relu(self.sound_fc1(F.relu(sound)))), dim=1)
-        score = torch.einsum("nchw,nc->nhw", F.normalize(v, dim=1), h)
-        att = F.softmax(F.relu(score).flatten(1), 1).view_as(score)
-        z = self.vision_fc2(F.relu(self.vision_fc1(F.relu(torch.einsum("nchw,nhw->nc", v, att)))))
-        return z, att
+    def trunks(self, images, spec):
+        """The image trunk's map (N, C, h, w) and the max-pooled audio trunk (N, Ca)."""
+        return self.imgnet(nchw(images)), F.adaptive_max_pool2d(self.audnet(nchw(spec)), 1).flatten(1)
 
-    def heatmap(self, images, sound):
-        return self(images, sound)[1]
+    def attend(self, images, spec):
+        """V (N, C, L), a (N, Ca), att (N, L) and the grid (h, w)."""
+        v, a = self.trunks(images, spec)
+        grid = v.shape[2:]
+        v = v.flatten(2)
+        h = F.normalize(self.sound_fc2(F.relu(self.sound_fc1(a))), dim=1)
+        score = F.relu(torch.einsum("ncl,nc->nl", F.normalize(v, dim=1), h))
+        return v, a, F.softmax(score, 1), grid
 
-    def loss(self, images, sound, pos, neg, gt, flag):
-        z, att = self(images, sound)
-        d = torch.stack([F.pairwise_distance(z, pos), F.pairwise_distance(z, neg)], 1)
-        target = torch.stack([torch.zeros(len(z)), torch.ones(len(z))], 1).to(z.dtype)
-        unsup = ((F.softmax(d, -1) - target) ** 2).mean()
-        sup = (-(gt * torch.log(att)).flatten(1).sum(1) * flag).mean()
-        return unsup + sup
+    def heatmap(self, images, spec):
+        _, _, att, grid = self.attend(images, spec)
+        return att.view(-1, *grid)
+
+    def loss(self, images, spec, gt):
+        v, a, att, _ = self.attend(images, spec)
+        z = torch.einsum("ncl,nl->nc", v, att)
+        z = self.att_fc2(F.relu(self.att_fc1(F.relu(z))))
+        t = a.detach()
+        d = torch.stack([(z - t).norm(dim=1), (z - t.roll(-1, 0)).norm(dim=1)], 1)
+        target = torch.tensor([0.0, 1.0], dtype=z.dtype).expand_as(d)
+        unsup = ((F.softmax(d, 1) - target) ** 2).mean()
+        g = gt.flatten(1).to(att.dtype)
+        boxed = g.sum(1) > 0
+        if not boxed.any():
+            return unsup
+        g = g[boxed] / g[boxed].sum(1, keepdim=True)
+        sup = -(g * torch.log(att[boxed])).sum() / boxed.sum()
+        return unsup + self.hp["sup_weight"] * sup
+
+    def distances(self, images, spec):
+        """softmax([d+, d-]) of each pair (how far from saturation the unsupervised term is)."""
+        v, a, att, _ = self.attend(images, spec)
+        z = self.att_fc2(F.relu(self.att_fc1(F.relu(torch.einsum("ncl,nl->nc", v, att)))))
+        d = torch.stack([(z - a).norm(dim=1), (z - a.roll(-1, 0)).norm(dim=1)], 1)
+        return d, F.softmax(d, 1)
 
 
-def senocak_case(tensors, meta, n=4, seed=1):
-    """Not run by default (no C `senocak` arch yet; AVS_LOC_SENOCAK=1 writes it): width 8,
-    sound_dim 64, 160 x 160 images (10 x 10 grid), the trainable head and, as the paper
-    trains it, a frozen VGG. Stored as senocak.images, .sound (the pairs' own vectors, N x
-    sound_dim), .pos / .neg (pos = sound; neg = sound rolled by one pair), .gt (N, h, w) 0/1
-    boxes, .flag (N) annotation flags (the last pair has none), .eval_map, .eval_dev,
-    .train_loss and the trainable parameters' gradient summaries; metadata as the others'
-    (the model file is the state_dict through pth2st --arch senocak)."""
-    hp = dict(width=8, sound_dim=64, size=160)
-    m32 = Senocak(hp)
-    action_hash.fill(m32)
-    m64 = copy.deepcopy(m32).double()
-    arch = "senocak"
-    meta[f"{arch}.model"] = convert(m32, arch, hp, sys.argv[1])
-    meta[f"{arch}.arch"] = arch
-    meta[f"{arch}.hparams"] = ",".join(f"{k}={v}" for k, v in hp.items())
-    g = torch.Generator().manual_seed(seed)
-    images = torch.randn(n, hp["size"], hp["size"], 3, generator=g)
-    sound = torch.randn(n, hp["sound_dim"], generator=g).abs() * 2  # SoundNet outputs are mostly positive
-    neg = sound.roll(1, 0)
-    side = hp["size"] // 16
-    gt = torch.zeros(n, side, side)
+def box_grid(boxes, size, side):
+    """The union of boxes (x0, y0, x1, y1 in pixels of a size x size image) on a side x side grid:
+    the share of each cell they cover (fusion/loc_data.h's gt), float32 (side, side), on a raster of
+    quarter pixels (size divisible by side)."""
+    cover = np.zeros((size * 4, size * 4), bool)
+    for x0, y0, x1, y1 in boxes:
+        cover[int(round(y0 * 4)):int(round(y1 * 4)), int(round(x0 * 4)):int(round(x1 * 4))] = True
+    cell = size * 4 // side
+    return cover.reshape(side, cell, side, cell).mean((1, 3)).astype(np.float32)
+
+
+def senocak_gt(n, size, side, rng):
+    """gt (N, side, side) for the train step: pair 1 has no boxes (all zero), pair 2 two
+    overlapping boxes, the others one; box edges fall inside cells, so coverage is fractional."""
+    gt = np.zeros((n, side, side), np.float32)
     for i in range(n):
-        y0, x0 = torch.randint(0, side // 2, (2,), generator=g).tolist()
-        gt[i, y0:y0 + side // 2, x0:x0 + side // 2] = 1
-    flag = torch.ones(n)
-    flag[-1] = 0
-    m32.eval(), m64.eval()
-    with torch.no_grad():
-        map32, map64 = m32.heatmap(images, sound), m64.heatmap(images.double(), sound.double())
-    eval_dev = action_ref.rel_dev(map32, map64)
-    params32 = {k: p for k, p in m32.named_parameters() if p.requires_grad}
-    params64 = {k: p for k, p in m64.named_parameters() if p.requires_grad}
-    l32 = m32.loss(images, sound, sound, neg, gt, flag)
-    l64 = m64.loss(*(t.double() for t in (images, sound, sound, neg, gt, flag)))
-    g32 = dict(zip(params32, torch.autograd.grad(l32, list(params32.values()))))
-    g64 = dict(zip(params64, torch.autograd.grad(l64, list(params64.values()))))
-    out, worst = action_ref.grad_summaries(g32, g64)
-    tensors.update({f"{arch}.{k}": v for k, v in out.items()})
-    tensors.update({f"{arch}.images": images, f"{arch}.sound": sound, f"{arch}.pos": sound, f"{arch}.neg": neg,
-                    f"{arch}.gt": gt, f"{arch}.flag": flag, f"{arch}.eval_map": map64,
-                    f"{arch}.eval_dev": np.array([eval_dev], np.float32),
-                    f"{arch}.train_loss": np.array([l64.item()], np.float32)})
-    meta[f"{arch}.params"] = ",".join(g64)
-    full = Senocak(dict(width=64, sound_dim=1000, size=320))
-    meta[f"{arch}.default_table"] = table(full)
-    meta[f"{arch}.default_params"] = sum(p.numel() for p in full.parameters() if p.requires_grad)
-    print(f"{arch}: {sum(p.numel() for p in params32.values())} trainable parameters (default size "
-          f"{meta[f'{arch}.default_params']}, VGG frozen), map {tuple(map64.shape)}, loss {l64.item():.6f}; "
-          f"PyTorch float32 vs float64: map {eval_dev:.1e}, gradients up to {worst:.1e}")
+        if i == 1:
+            continue
+        boxes = []
+        for _ in range(2 if i == 2 else 1):
+            w, h = rng.uniform(0.25, 0.6, 2) * size
+            x0, y0 = rng.uniform(0, size - w), rng.uniform(0, size - h)
+            boxes.append((x0, y0, x0 + w, y0 + h))
+        gt[i] = box_grid(boxes, size, side)
+    return gt
 
 
-ARCHS = {"lvs": LVS, "ezvsl": EZVSL}
+ARCHS = {"lvs": LVS, "ezvsl": EZVSL, "senocak": Senocak}
 
 
 def spectrogram(wave, rate):
@@ -358,18 +347,20 @@ def table(model):
                     if "num_batches" not in k)
 
 
-def train_grads(m, images, spec):
+def train_grads(m, *inputs):
     params = dict(m.named_parameters())
-    loss = m.loss(images, spec)
+    loss = m.loss(*inputs)
     return loss, dict(zip(params, torch.autograd.grad(loss, list(params.values()))))
 
 
 SMALL = dict(width=16, audio_width=16, dim=32, size=128, rate=11025, samples=15506, tau=0.03, eps_pos=0.65,
-             eps_neg=0.4, temperature=0.07, alpha=0.4)
+             eps_neg=0.4, temperature=0.07, alpha=0.4, sup_weight=0.5)
 DEFAULT = dict(width=64, audio_width=64, dim=512)
-# the hyperparameters each architecture has (fusion/lvs.c, fusion/ezvsl.c): the model file's metadata
+# the hyperparameters each architecture has (fusion/lvs.c, fusion/ezvsl.c, fusion/senocak.c): the model
+# file's metadata
 KEYS = {"lvs": ("width", "audio_width", "size", "rate", "samples", "tau", "eps_pos", "eps_neg", "temperature"),
-        "ezvsl": ("width", "audio_width", "dim", "size", "rate", "samples", "tau", "alpha")}
+        "ezvsl": ("width", "audio_width", "dim", "size", "rate", "samples", "tau", "alpha"),
+        "senocak": ("width", "audio_width", "size", "rate", "samples", "sup_weight")}
 
 
 def tri_map_thresholds(m64, x64):
@@ -393,6 +384,14 @@ def run_case(tensors, meta, arch, hp, n=4, seed=0):
     spec = torch.from_numpy(np.stack([spectrogram(w, hp["rate"]) for w in wave])[..., None])  # float64
     images = torch.from_numpy(rng.standard_normal((n, hp["size"], hp["size"], 3)).astype(np.float32))
     x32, x64 = (images, spec.float()), (images.double(), spec)
+    train32, train64 = x32, x64
+    if arch == "senocak":  # the boxes' grid: some pairs have boxes, one has none
+        side = hp["size"]
+        for _ in range(4):  # conv1, max pool, layer2, layer3 halve it (layer4 has stride 1)
+            side = (side + 1) // 2
+        gt = torch.from_numpy(senocak_gt(n, hp["size"], side, rng))
+        tensors[f"{arch}.gt"] = gt
+        train32, train64 = x32 + (gt,), x64 + (gt.double(),)
     m64 = copy.deepcopy(m32).double()
     if arch == "lvs":
         hp["eps_pos"], hp["eps_neg"] = tri_map_thresholds(copy.deepcopy(m64), x64)  # keeps m64's running stats
@@ -418,8 +417,15 @@ def run_case(tensors, meta, arch, hp, n=4, seed=0):
         extra = (f", eps {hp['eps_pos']}, eps' {hp['eps_neg']}: train-mode cosines {A.min().item():.2f}.."
                  f"{A.max().item():.2f}, Pos mass {pos.flatten(1).sum(1).mean().item():.1f}, Neg mass "
                  f"{neg.flatten(1).sum(1).mean().item():.1f} of {A[0].numel()}")
-    g32 = train_grads(m32, *x32)[1]
-    loss, g64 = train_grads(m64, *x64)
+    if arch == "senocak":  # how far from saturation softmax([d+, d-]) is
+        with torch.no_grad():
+            d, p = copy.deepcopy(m64).distances(*x64)
+        extra = (f", train-mode d+ {d[:, 0].min().item():.2f}..{d[:, 0].max().item():.2f}, d- "
+                 f"{d[:, 1].min().item():.2f}..{d[:, 1].max().item():.2f}, softmax(d)[1] "
+                 f"{p[:, 1].min().item():.3f}..{p[:, 1].max().item():.3f}; gt mass per pair "
+                 + ",".join(f"{v:.2f}" for v in gt.flatten(1).sum(1).tolist()))
+    g32 = train_grads(m32, *train32)[1]
+    loss, g64 = train_grads(m64, *train64)
     out, worst = action_ref.grad_summaries(g32, g64)
     tensors.update({f"{arch}.{k}": v for k, v in out.items()})
     tensors[f"{arch}.train_loss"] = np.array([loss.item()], np.float32)
@@ -435,11 +441,9 @@ def run_case(tensors, meta, arch, hp, n=4, seed=0):
 
 def main():
     tensors, meta = {}, {}
-    cases = ["lvs", "ezvsl"]
+    cases = ["lvs", "ezvsl", "senocak"]
     for arch in cases:
         run_case(tensors, meta, arch, SMALL)
-    if os.environ.get("AVS_LOC_SENOCAK") == "1":
-        senocak_case(tensors, meta)  # not in "cases": no C arch to test yet
     meta["cases"] = ",".join(cases)
     st.save(sys.argv[1], {k: v.detach().float().numpy() if torch.is_tensor(v) else v for k, v in tensors.items()},
             meta)

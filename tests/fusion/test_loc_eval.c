@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
   int n = (int)tst_meta_int(st, "cases");
   double *ciou = calloc((size_t)n, sizeof *ciou), *share = calloc((size_t)n, sizeof *share);
   AVS_ASSERT(ciou && share);
-  int bad_thr = 0, bad_ciou = 0, bad_area = 0, bad_whole = 0, bad_share = 0, bad_gauss = 0;
+  int bad_fixed = 0, bad_bound = 0, bad_thr = 0, bad_ciou = 0, bad_area = 0, bad_whole = 0, bad_share = 0, bad_gauss = 0;
   float gauss_err = 0;
   for (int i = 0; i < n; i++) {
     avs_tensor *heat = tst_tensor(st, "case%d.heat", i), *bx = tst_tensor(st, "case%d.boxes", i);
@@ -76,6 +76,8 @@ int main(int argc, char **argv) {
              tst_meta_int(st, "case%d.false_pos", i));
     }
     bad_whole += avs_loc_ciou_whole_frame(g, px) != tst_meta_float(st, "case%d.whole", i);
+    bad_fixed += avs_loc_ciou_at(heat->data, g, px, 0.5f, scratch) != tst_meta_float(st, "case%d.ciou50", i);
+    bad_bound += !same(avs_loc_ciou_bound(g, px), tst_meta_float(st, "case%d.bound", i), 1e-12);
     share[i] = any_silent ? avs_loc_silent_share(heat->data, g, sil, px) : NAN;
     double want_share = tst_meta_float(st, "case%d.share", i);
     bad_share += !same(share[i], want_share, 1e-9 * fabs(want_share));
@@ -92,6 +94,8 @@ int main(int argc, char **argv) {
   tst_true(!bad_thr, "median thresholds: %d of %d differ", bad_thr, n);
   tst_true(!bad_ciou, "cIoU: %d of %d differ", bad_ciou, n);
   tst_true(!bad_whole, "whole-frame baseline: %d of %d differ", bad_whole, n);
+  tst_true(!bad_fixed, "cIoU at a fixed threshold 0.5: %d of %d differ", bad_fixed, n);
+  tst_true(!bad_bound, "best tie-free score under the median rule: %d of %d differ beyond 1e-12", bad_bound, n);
   tst_true(!bad_share, "silent shares: %d of %d differ beyond 1e-9", bad_share, n);
   tst_true(gauss_err <= 1e-6f, "centre Gaussian maps: max |C - numpy| %.3g", gauss_err);
   tst_true(!bad_gauss, "centre Gaussian cIoU: %d of %d differ", bad_gauss, n);

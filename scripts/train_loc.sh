@@ -1,0 +1,51 @@
+#!/bin/sh
+# Trains the shipped default localization model, data/models/loc.safetensors, on
+# the synthetic music benchmark (docs/DATA.md), scores it on music1000's test
+# split (docs/BENCHMARK.md) and writes data/models/loc.json (numbers and commands).
+#
+#   scripts/train_loc.sh [BUILD_DIR]     (default: build; ~MINUTES min on 2 quiet cores)
+#
+# The model is Senocak et al.'s audio-guided attention (fusion/loc_models.h) at a CPU
+# size: ResNet-18 branches of width WIDTH on 128 x 128 frames (an 8 x 8 map) and 3 s of
+# audio at 11025 Hz, trained from scratch with its unsupervised term and its supervised
+# attention term on the boxes of the sounding instruments. Why this model and size: see
+# docs/BENCHMARK.md (Localization). Needs nothing but the build (no network).
+set -eu
+BUILD=${1:-build}
+WORK=${WORK:-$BUILD/train-loc}
+SEED=11 COUNT=3000 EPOCHS=${EPOCHS:-EPOCHS_DEFAULT}
+ARCH=senocak HP=HP_DEFAULT
+mkdir -p "$WORK"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+
+[ -f "$WORK/music$COUNT/meta.json" ] ||
+  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --out "$WORK/music$COUNT"
+[ -f "$WORK/music1000/meta.json" ] ||
+  "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000"
+
+train="--manifest $WORK/music$COUNT/train.jsonl --val $WORK/music$COUNT/val.jsonl --arch $ARCH --hparams $HP"
+train="$train --epochs $EPOCHS --batch 32 --lr 1e-3 --schedule cosine --seed 1"
+resume=""
+[ -f "$WORK/loc.ckpt/last.safetensors" ] && resume=--resume
+# shellcheck disable=SC2086
+"$BUILD/bin/avtrain" loc $train --out "$WORK/loc.safetensors" $resume | tee -a "$WORK/loc.log"
+"$BUILD/bin/aveval" loc -m "$WORK/loc.safetensors" "$WORK/music1000/test.jsonl" --json > "$WORK/loc.test.json"
+"$BUILD/bin/aveval" loc -m "$WORK/loc.safetensors" "$WORK/music1000/test.jsonl" --threshold 0.5 --json \
+  > "$WORK/loc.test50.json"
+"$BUILD/bin/aveval" loc -m "$WORK/loc.safetensors" "$WORK/music1000/test.jsonl" -q | tail -n 6
+
+cp "$WORK/loc.safetensors" data/models/loc.safetensors.tmp
+mv data/models/loc.safetensors.tmp data/models/loc.safetensors
+cat > data/models/loc.json.tmp <<JSON
+{
+  "model": "loc.safetensors",
+  "made_by": "scripts/train_loc.sh",
+  "data": "avdata synth --kind music --count $COUNT --seed $SEED",
+  "train": "avtrain loc $train",
+  "test_set": "avdata synth --kind music --count 1000 --seed 7 (test split)",
+  "test_median": $(cat "$WORK/loc.test.json"),
+  "test_threshold_0.5": $(cat "$WORK/loc.test50.json")
+}
+JSON
+mv data/models/loc.json.tmp data/models/loc.json
+echo "shipped data/models/loc.safetensors (and loc.json)"
