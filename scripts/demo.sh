@@ -3,7 +3,9 @@
 #   1. separate the sounds of the bundled sample clip (a trio) with the shipped
 #      separation model: avsep separate finds the instruments in the picture
 #      and writes one track per source, heatmaps and sources.json;
-#   2. describe the clip (avinfo) and save a still from it;
+#   2. show where its sounds come from (avloc heatmap, shipped localization
+#      model): an overlay video with the sound, and per-second peaks;
+#   2b. describe the clip (avinfo) and save a still from it;
 #   3. make a small synthetic music set with ground-truth stems (avdata synth)
 #      and score the oracle masks (the ceiling) and the audio-only NMF
 #      baseline (the floor) on its test split (avdata baseline);
@@ -21,7 +23,13 @@ rm -rf "$out/voices"
 echo "   tracks, heatmaps, videos and sources.json in $out/voices:"
 ls "$out/voices" | sed 's/^/     /'
 
-echo "== 2. the bundled sample: $sample/video.mp4"
+echo "== 2. where the sound comes from in $sample/video.mp4 (shipped model data/models/loc.safetensors)"
+"$bin/avloc" heatmap "$sample/video.mp4" -o "$out/heatmap.mp4" -q
+"$bin/avloc" heatmap "$sample/video.mp4" -q > "$out/heatmap.txt"
+head -n 6 "$out/heatmap.txt"
+echo "   overlay video with the sound in $out/heatmap.mp4"
+
+echo "== 2b. the bundled sample: $sample/video.mp4"
 "$bin/avinfo" "$sample/video.mp4"
 "$bin/avinfo" -q --still 2.0 -o "$out/still.png" "$sample/video.mp4" >/dev/null
 echo "   still frame written to $out/still.png"
