@@ -34,7 +34,7 @@ static const char *usage =
     "writes stills of it; --json prints each processed frame's peaks (x, y, score, in\n"
     "pixels, strongest first) and their boxes. With none of them, one line per second\n"
     "gives the strongest peak. --per-source gives one map per separated sound source.\n"
-    "Example: avloc heatmap data/samples/duet.mp4 -o duet_heat.mp4";
+    "Example: avloc heatmap data/samples/music/clips/music_test_000000/video.mp4 -o trio_heat.mp4";
 
 typedef struct {
   const char *model, *out, *png, *cmap, *sep_model;

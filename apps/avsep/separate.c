@@ -38,7 +38,7 @@ static const char *usage =
     "empty folder) receives source_1.wav ... (the soundtrack's own rate, time-aligned,\n"
     "adding up to the soundtrack), source_K_heatmap.png (where the sound is), and\n"
     "sources.json (boxes, heatmaps, loudness over time); --video adds source_K.mp4.\n"
-    "Example: avsep separate data/samples/duet.mp4 --out voices/";
+    "Example: avsep separate data/samples/music/clips/music_test_000000/video.mp4 --out voices/";
 
 int avsep_not_yet(int argc, char **argv) {
   (void)argc;
