@@ -1,0 +1,217 @@
+/* Localizers (fusion/loc_models.h), against PyTorch 1.13 in the same run:
+ *
+ * 1. The eval-mode forward, avs_loc_model_forward (image branch, audio branch
+ *    and the test-time map), of every localization architecture in the
+ *    registry (lvs, ezvsl, senocak) at its default size (224x224 images, 3 s
+ *    at 11025 Hz: a 257x137 spectrogram) with random weights (avs_model_init),
+ *    and of the shipped model (data/models/loc.safetensors, found through
+ *    avs_data_path) at its own geometry when it exists; batches 1 and 8, in
+ *    ms per frame. The context's arena is reset before every run; weights,
+ *    inputs and oneDNN primitives exist before timing. PyTorch
+ *    (bench/torch_loc.py, popen'd first so the two never share the cores) runs
+ *    the same architectures (tests/fusion/gen_loc.py's LVS and EZ-VSL, and a
+ *    ResNet-form Senocak) at random weights under no_grad, eval mode, default
+ *    layout (the goal's reference; channels_last beside it with -v).
+ *    Goal: <= 0.5x PyTorch's time.
+ *
+ * 2. The whole test-time path, avs_loc_heatmaps: 8 frames of 224x224 RGB and
+ *    their audio windows -> frame resize and normalisation, spectrograms,
+ *    forward, map resize and min-max normalisation, with the shipped model
+ *    (else the default ezvsl). Goal: >= 25 frames/s. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "av/avs.h"
+#include "av/datadir.h"
+#include "bench_common.h"
+#include "fusion/loc_models.h"
+#include "fusion/localization.h"
+#include "nn/model.h"
+#include "video/image.h"
+
+#define GOAL 0.5
+#define GOAL_FPS 25.0
+#define BATCH_E2E 8
+#define MAX_CASES 16
+
+static const int batches[] = {1, 8};
+#define N_BATCHES ((int)(sizeof batches / sizeof batches[0]))
+
+typedef struct {
+  char key[40];   /* "<arch>_<default|shipped>_b<N>" */
+  avs_model *m;   /* borrowed */
+  avs_loc_geometry g;
+  int batch;
+} fwd_case;
+
+typedef struct {
+  avs_ctx *ctx;
+  const avs_model *m;
+  float *images, *spec;
+  int64_t ishape[4], sshape[4];
+} fwd_arg;
+
+static int run_forward(void *p) {
+  fwd_arg *a = p;
+  avs_ctx_reset(a->ctx);
+  avs_tensor *x = avs_ctx_wrap(a->ctx, a->images, 4, a->ishape);
+  avs_tensor *s = avs_ctx_wrap(a->ctx, a->spec, 4, a->sshape);
+  return avs_loc_model_forward(a->ctx, a->m, x, s) ? 0 : -1;
+}
+
+typedef struct {
+  avs_ctx *ctx;
+  const avs_model *m;
+  int n;
+  const avs_image *frames[BATCH_E2E];
+  const float *windows[BATCH_E2E];
+  float *heat[BATCH_E2E];
+} e2e_arg;
+
+static int run_heatmaps(void *p) {
+  e2e_arg *a = p;
+  avs_ctx_reset(a->ctx);
+  return avs_loc_heatmaps(a->ctx, a->m, a->n, a->frames, a->windows, a->heat);
+}
+
+/* torch_loc.py beside this file (AVS_BENCH_TORCH_REF overrides). */
+static void set_torch_script(void) {
+  if (getenv("AVS_BENCH_TORCH_REF")) return;
+  static char path[1024];
+  const char *slash = strrchr(__FILE__, '/');
+  snprintf(path, sizeof path, "%.*storch_loc.py", slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__);
+  setenv("AVS_BENCH_TORCH_REF", path, 1);
+}
+
+static float *random_floats(int64_t n, avs_rng *rng, float scale) {
+  float *x = malloc(sizeof(float) * (size_t)n);
+  if (!x) bench_die("input");
+  for (int64_t i = 0; i < n; i++) x[i] = scale * avs_rng_normal(rng);
+  return x;
+}
+
+int main(int argc, char **argv) {
+  bench_opts o = {.threads = 2, .reps = 5, .warmup = 2};
+  bench_init(argc, argv, &o,
+             "Localizers' eval-mode forward (lvs, ezvsl, senocak; default size and the shipped model) at batch 1 "
+             "and 8 vs PyTorch, and avs_loc_heatmaps' frame rate.",
+             NULL, NULL);
+  bench_print_env("bench_loc: localizers, eval-mode forward per frame, and the heatmap path");
+  printf("%d warm-up + median of %d; forward times are ms per frame (the batch's time / N)\n", o.warmup, o.reps);
+
+  /* the models: every localization arch at its default, then the shipped one */
+  avs_model *models[8] = {0};
+  const char *tags[8];
+  int n_models = 0;
+  for (int i = 0; i < avs_arch_count() && n_models < 7; i++) {
+    const avs_arch *arch = avs_arch_at(i);
+    if (arch->kind != AVS_KIND_LOCALIZATION) continue;
+    if (avs_model_new(arch->name, NULL, &models[n_models]) || avs_model_init(models[n_models], 1))
+      bench_die(arch->name);
+    tags[n_models++] = "default";
+  }
+  char *shipped = NULL;
+  int have_shipped = avs_data_path("models/loc.safetensors", &shipped) == AVS_OK;
+  avs_model *ship = NULL;
+  if (have_shipped) {
+    if (avs_loc_model_load(shipped, NULL, &ship)) bench_die(shipped);
+    models[n_models] = ship;
+    tags[n_models++] = "shipped";
+  }
+  for (int i = 0; i < n_models; i++) {
+    const avs_loc_cfg *c = models[i]->cfg;
+    avs_loc_geometry g;
+    avs_loc_model_geometry(models[i], &g);
+    printf("%s %s: width %d, audio_width %d, dim %d, image %dx%d, audio %d samples at %d Hz -> spectrogram "
+           "%dx%d%s%s\n",
+           models[i]->arch->name, tags[i], c->width, c->audio_width, c->dim, g.width, g.height, g.samples, g.rate,
+           g.bins, g.time, i == n_models - 1 && ship ? ", from " : "", i == n_models - 1 && ship ? shipped : "");
+  }
+  if (!have_shipped) printf("no shipped data/models/loc.safetensors: default sizes only, heatmaps with ezvsl\n");
+
+  fwd_case cases[MAX_CASES];
+  int n_cases = 0;
+  char args[2048] = "";
+  size_t used = 0;
+  for (int i = 0; i < n_models; i++)
+    for (int b = 0; b < N_BATCHES && n_cases < MAX_CASES; b++) {
+      fwd_case *fc = &cases[n_cases++];
+      fc->m = models[i];
+      fc->batch = batches[b];
+      avs_loc_model_geometry(fc->m, &fc->g);
+      snprintf(fc->key, sizeof fc->key, "%s_%s_b%d", fc->m->arch->name, tags[i], fc->batch);
+      const avs_loc_cfg *c = fc->m->cfg;
+      used += (size_t)snprintf(args + used, sizeof args - used, " --case %s:%s:%d:%d:%d:%d:%d:%d:%d", fc->key,
+                               fc->m->arch->name, c->width, c->audio_width, c->dim, fc->g.height, fc->g.bins,
+                               fc->g.time, fc->batch);
+      if (used >= sizeof args) bench_die("torch arguments");
+    }
+  if (o.verbose) snprintf(args + used, sizeof args - used, " --cl");
+
+  set_torch_script();
+  bench_kv kv[2 * MAX_CASES];
+  int nkv = bench_torch(&o, args, kv, 2 * MAX_CASES);
+
+  avs_rng rng;
+  avs_rng_seed(&rng, 1);
+  fwd_arg a = {.ctx = avs_ctx_new(&(avs_ctx_params){.train = false, .arena_bytes = (size_t)512 << 20})};
+  if (!a.ctx) bench_die("context");
+  for (int i = 0; i < n_cases; i++) {
+    fwd_case *fc = &cases[i];
+    const avs_loc_geometry *g = &fc->g;
+    int64_t ishape[4] = {fc->batch, g->height, g->width, 3}, sshape[4] = {fc->batch, g->bins, g->time, 1};
+    memcpy(a.ishape, ishape, sizeof ishape);
+    memcpy(a.sshape, sshape, sizeof sshape);
+    a.m = fc->m;
+    a.images = random_floats(avs_shape_numel(4, ishape), &rng, 1.0f);
+    a.spec = random_floats(avs_shape_numel(4, sshape), &rng, 0.3f);
+    double ms = bench_time(&o, run_forward, &a);
+    if (ms < 0) bench_die(fc->key);
+    ms /= fc->batch;
+    char key[48];
+    snprintf(key, sizeof key, "%.40s_cl", fc->key);
+    double t_ms = bench_kv_get(kv, nkv, fc->key), t_cl = bench_kv_get(kv, nkv, key);
+    if (t_cl > 0) printf("torch channels_last %s: %.1f ms/frame (ratio to it %.2f)\n", fc->key, t_cl, ms / t_cl);
+    bench_report(fc->key, ms, t_ms, GOAL);
+    free(a.images);
+    free(a.spec);
+  }
+
+  /* the whole path, batch 8 of 224x224 frames */
+  const avs_model *hm = ship;
+  for (int i = 0; !hm && i < n_models; i++)
+    if (!strcmp(models[i]->arch->name, "ezvsl")) hm = models[i];
+  if (!hm) bench_die("no ezvsl architecture for the heatmap path");
+  avs_loc_geometry g;
+  avs_loc_model_geometry(hm, &g);
+  e2e_arg e = {.ctx = a.ctx, .m = hm, .n = BATCH_E2E};
+  avs_image frames[BATCH_E2E] = {0};
+  for (int i = 0; i < BATCH_E2E; i++) {
+    if (avs_image_alloc(&frames[i], 224, 224)) bench_die("frame");
+    for (int64_t j = 0; j < 224 * 224 * 3; j++) frames[i].px[j] = (uint8_t)(avs_rng_uniform(&rng) * 255.0f);
+    e.frames[i] = &frames[i];
+    float *w = random_floats(g.samples, &rng, 0.1f);
+    e.windows[i] = w;
+    e.heat[i] = malloc(sizeof(float) * 224 * 224);
+    if (!e.heat[i]) bench_die("heatmap");
+  }
+  double ms = bench_time(&o, run_heatmaps, &e);
+  if (ms < 0) bench_die("avs_loc_heatmaps");
+  double fps = BATCH_E2E * 1e3 / ms;
+  printf("heatmaps_%s_%s_b%d: avs_loc_heatmaps, %d frames of 224x224 + %d-sample windows in %.1f ms: %.1f frames/s "
+         "(goal >= %g) %s\n",
+         hm->arch->name, ship ? "shipped" : "default", BATCH_E2E, BATCH_E2E, g.samples, ms, fps, GOAL_FPS,
+         fps >= GOAL_FPS ? "met" : "MISSED");
+  for (int i = 0; i < BATCH_E2E; i++) {
+    avs_image_release(&frames[i]);
+    free((void *)e.windows[i]);
+    free(e.heat[i]);
+  }
+
+  avs_ctx_free(&a.ctx);
+  for (int i = 0; i < n_models; i++) avs_model_free(&models[i]);
+  free(shipped);
+  return 0;
+}
