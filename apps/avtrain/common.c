@@ -17,6 +17,12 @@ char *train_common_check(const train_common *c) {
   if (c->ckpt_dir && !c->ckpt_dir[0]) app_usage_error("--checkpoints: empty folder name");
   char *dir = c->ckpt_dir ? strdup(c->ckpt_dir) : avs_trainer_default_ckpt_dir(c->out);
   if (!dir) app_fail("out of memory");
+  /* A trained model is hours of work: never replaced by accident. A resumed run writes its own best model;
+   * a folder holding a checkpoint gets its own message (train_checkpoint_model: --resume). */
+  char last[4096];
+  snprintf(last, sizeof last, "%s/last.safetensors", dir);
+  if (!c->resume && !c->force && app_file_exists(c->out) && !app_file_exists(last))
+    app_fail("%s already exists: add --force to replace it, or choose another --out", c->out);
   return dir;
 }
 

@@ -15,7 +15,7 @@ typedef struct {
   const char *manifest, *val, *arch, *hparams, *out, *ckpt_dir, *optimizer, *schedule;
   int epochs, batch, seed;
   float lr, weight_decay, momentum, clip_norm;
-  bool resume;
+  bool resume, force;
 } train_common;
 
 /* The option table entries of train_common c (an lvalue); the verb says what
@@ -38,7 +38,8 @@ typedef struct {
   {"out", 'o', APP_STRING, &(c).out, "the trained model (" best ")", 0, 0},                                          \
   {"checkpoints", 0, APP_STRING, &(c).ckpt_dir, "checkpoint folder (default: OUT without .safetensors, plus .ckpt)", \
    0, 0},                                                                                                           \
-  {"resume", 0, APP_FLAG, &(c).resume, "go on from the checkpoint in --checkpoints", 0, 0}
+  {"resume", 0, APP_FLAG, &(c).resume, "go on from the checkpoint in --checkpoints", 0, 0},                       \
+  {"force", 0, APP_FLAG, &(c).force, "replace an existing --out model (refused otherwise, unless resuming its run)", 0, 0}
 
 /* Usage errors for the shared options; returns the checkpoint folder (free it). */
 char *train_common_check(const train_common *c);

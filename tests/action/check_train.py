@@ -155,6 +155,13 @@ bad("--hparams classes", train(train_m, ghost, "--hparams", "classes=3"), "class
 bad("--hparams not key=value", train(train_m, ghost, "--hparams", "channels"), "KEY=VALUE", 2)
 bad("--resume without a checkpoint", train(train_m, ghost, "--resume"), "no checkpoint", 1)
 bad("existing checkpoint without --resume", train(train_m, straight), "--resume", 1)
+# an existing model is never replaced by accident: refused untouched without --force, replaced with it
+before = digest(model)
+keep_ckpt = os.path.join(OUT, "keep.ckpt")
+bad("existing --out without --force", train(train_m, model, "--checkpoints", keep_ckpt, epochs=1), "--force", 1)
+check(digest(model) == before and not os.path.exists(keep_ckpt), "the existing model is untouched, no checkpoint made")
+r = train(train_m, model, "--checkpoints", keep_ckpt, "--force", "--val", "none", epochs=1)
+check(r.returncode == 0 and digest(model) != before, f"--force replaces it ({r.stderr.strip()!r})")
 bad("resume as another architecture",
     run(AVTRAIN, "action", "--manifest", train_m, "--arch", "r3d_18", "--out", straight, "--resume"), "r3d_18", 1)
 bad("resume past --epochs", train(train_m, straight, "--resume", "--schedule", "constant", "--val", "none"),
