@@ -194,6 +194,7 @@ int avtrain_loc(int argc, char **argv) {
   if (o.c.batch < 2) app_usage_error("--batch must be at least 2: the other clips of a batch are the negatives");
 
   avs_manifest *train_mf = app_manifest_audio(o.c.manifest), *val_mf = NULL;
+  if (train_mf->n < o.c.batch) app_usage_error("--batch %d is more than the %d training clips", o.c.batch, train_mf->n);
   char *val_path = train_val_path(&o.c);
   if (val_path) val_mf = app_manifest_audio(val_path);
   avs_model *m = train_checkpoint_model(&o.c, ckpt_dir, AVS_KIND_LOCALIZATION, NULL);
@@ -206,8 +207,6 @@ int avtrain_loc(int argc, char **argv) {
 
   loc_job job = {.o = &o, .progress = {.epochs = o.c.epochs}};
   job.train = load_set(train_mf, &g, o.frames, "reading training clips");
-  if (job.train->n_clips < o.c.batch) app_usage_error("--batch %d is more than the %d training clips", o.c.batch,
-                                                      job.train->n_clips);
   if (val_mf) {
     avs_manifest first = *val_mf; /* its first --val-clips clips */
     if (first.n > o.val_clips) first.n = o.val_clips;
