@@ -13,13 +13,13 @@
 set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-loc}
-SEED=11 COUNT=3000 EPOCHS=${EPOCHS:-EPOCHS_DEFAULT}
-ARCH=senocak HP=HP_DEFAULT
+SEED=13 COUNT=3000 DISTRACTORS=0.8 EPOCHS=${EPOCHS:-40}
+ARCH=senocak HP=width=16,audio_width=16,size=128
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 [ -f "$WORK/music$COUNT/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --out "$WORK/music$COUNT"
+  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --distractors $DISTRACTORS --out "$WORK/music$COUNT"
 [ -f "$WORK/music1000/meta.json" ] ||
   "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000"
 
@@ -40,7 +40,7 @@ cat > data/models/loc.json.tmp <<JSON
 {
   "model": "loc.safetensors",
   "made_by": "scripts/train_loc.sh",
-  "data": "avdata synth --kind music --count $COUNT --seed $SEED",
+  "data": "avdata synth --kind music --count $COUNT --seed $SEED --distractors $DISTRACTORS",
   "train": "avtrain loc $train",
   "test_set": "avdata synth --kind music --count 1000 --seed 7 (test split)",
   "test_median": $(cat "$WORK/loc.test.json"),
