@@ -3,13 +3,15 @@
 # the synthetic music benchmark (docs/DATA.md), scores it on music1000's test
 # split (docs/BENCHMARK.md) and writes data/models/loc.json (numbers and commands).
 #
-#   scripts/train_loc.sh [BUILD_DIR]     (default: build; ~MINUTES min on 2 quiet cores)
+#   scripts/train_loc.sh [BUILD_DIR]     (default: build; ~18 min on 2 quiet cores)
 #
 # The model is Senocak et al.'s audio-guided attention (fusion/loc_models.h) at a CPU
-# size: ResNet-18 branches of width WIDTH on 128 x 128 frames (an 8 x 8 map) and 3 s of
+# size: ResNet-18 branches of width 16 on 128 x 128 frames (an 8 x 8 map) and 3 s of
 # audio at 11025 Hz, trained from scratch with its unsupervised term and its supervised
-# attention term on the boxes of the sounding instruments. Why this model and size: see
-# docs/BENCHMARK.md (Localization). Needs nothing but the build (no network).
+# attention term on the boxes of the sounding instruments; the training set has a silent
+# instrument in view in most clips (--distractors 0.8) so that the attention learns to avoid
+# them. Why this model and size (5.9 MB; about 25 s an epoch): docs/BENCHMARK.md
+# (Localization). Needs nothing but the build (no network).
 set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-loc}

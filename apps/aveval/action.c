@@ -15,6 +15,7 @@
 #include "apps/common/output.h"
 #include "apps/common/progress.h"
 #include "av/avs.h"
+#include "av/datadir.h"
 #include "video/models/action_eval.h"
 
 static const char *usage =
@@ -114,14 +115,17 @@ int aveval_action(int argc, char **argv) {
   int batch = 8;
   bool json = false;
   const app_opt opts[] = {
-      {"model", 'm', APP_STRING, &model_path, "the model file (required)", 0, 0},
+      {"model", 'm', APP_STRING, &model_path, "the model file (default: the shipped data/models/action.safetensors)", 0, 0},
       {"batch", 'b', APP_INT, &batch, "clips per forward pass", 1, 4096},
       {"predictions", 'p', APP_STRING, &pred_path, "also write each clip's prediction and logits here (JSON lines)", 0, 0},
       {"json", 0, APP_FLAG, &json, "print the result as JSON on stdout", 0, 0},
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
-  if (!model_path) app_usage_error("-m/--model is required");
+  char *shipped = NULL; /* as avact classify: the shipped model unless -m says otherwise */
+  if (!model_path && avs_data_path("models/action.safetensors", &shipped))
+    app_fail("no model given (-m FILE) and %s", avs_errmsg());
+  if (!model_path) model_path = shipped;
   if (!app_file_exists(model_path)) app_fail("model file not found (%s)", model_path);
   avs_manifest *mf = app_manifest_labelled(pos[0]);
   avs_action_model *m = NULL;
@@ -155,7 +159,7 @@ int aveval_action(int argc, char **argv) {
   }
   avs_action_score_free(&s);
   avs_ctx_free(&ctx);
-  free(videos), free(truth), free(logits);
+  free(videos), free(truth), free(logits), free(shipped);
   avs_model_free(&m);
   avs_manifest_free(&mf);
   return 0;

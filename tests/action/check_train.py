@@ -181,7 +181,9 @@ check(all(digest(p) == h for p, h in inputs.items()), "manifests untouched")
 
 other = os.path.join(OUT, "other.safetensors")
 st.save(other, {}, {"avs.arch": "nothing"})
-bad("aveval: no -m", run(AVEVAL, "action", test_m), "--model", 2)
+r = run(AVEVAL, "action", test_m, "--json", "-q")  # no -m: the shipped model, as avact classify
+check(r.returncode == 0 and json.loads(r.stdout)["model"].endswith("action.safetensors"),
+      f"aveval action without -m scores the shipped model ({r.stderr.strip()!r})")
 bad("aveval: missing model", run(AVEVAL, "action", "-m", ghost, test_m), "not found", 1)
 bad("aveval: not an action model", run(AVEVAL, "action", "-m", other, test_m), "nothing", 1)
 bad("aveval: music manifest", run(AVEVAL, "action", "-m", model, music), "no integer \"class\"", 1)
