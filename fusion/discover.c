@@ -9,6 +9,7 @@
 #include "av/status.h"
 #include "fusion/sep_audio.h"
 #include "fusion/sep_data.h"
+#include "fusion/separate.h"
 #include "nn/fold.h"
 
 #define N_SCALES 3
@@ -192,4 +193,41 @@ int avs_sep_region_at(const avs_model *m, const float *window, const avs_image *
   }
   release(c);
   return rc;
+}
+
+int avs_sep_loudest_window(const avs_model *m, const char *video, const float *x, int64_t n,
+                           avs_discover_window *w) {
+  memset(w, 0, sizeof *w);
+  avs_sep_geometry g;
+  avs_sep_model_geometry(m, &g);
+  if (g.frames > AVS_DISCOVER_MAX_FRAMES)
+    return avs_seterr(AVS_EINVAL, "the separation model wants %d frames per window (at most %d)", g.frames,
+                      AVS_DISCOVER_MAX_FRAMES);
+  int64_t best = 0, windows = avs_sep_windows(&g, n);
+  double best_e = -1;
+  for (int64_t k = 0; k < windows; k++) {
+    int64_t s0 = avs_sep_window_start(&g, k);
+    double e = 0;
+    for (int64_t t = s0 < 0 ? 0 : s0; t < s0 + g.samples && t < n; t++) e += (double)x[t] * x[t];
+    if (e > best_e) best_e = e, best = k;
+  }
+  w->start = avs_sep_window_start(&g, best);
+  if (!(w->samples = malloc(sizeof(float) * (size_t)g.samples))) return avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int64_t t = 0; t < g.samples; t++) w->samples[t] = w->start + t >= 0 && w->start + t < n ? x[w->start + t] : 0.0f;
+  double times[AVS_DISCOVER_MAX_FRAMES];
+  avs_sep_frame_times(&g, w->start, times);
+  for (int i = 0; i < g.frames; i++) times[i] = times[i] < 0 ? 0 : times[i];
+  int rc = avs_image_frames_at(video, times, g.frames, w->frames);
+  if (rc) {
+    avs_discover_window_release(w);
+    return rc;
+  }
+  w->n_frames = g.frames;
+  return AVS_OK;
+}
+
+void avs_discover_window_release(avs_discover_window *w) {
+  for (int i = 0; i < w->n_frames; i++) avs_image_release(&w->frames[i]);
+  free(w->samples);
+  memset(w, 0, sizeof *w);
 }

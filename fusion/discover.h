@@ -32,6 +32,21 @@ typedef struct {
   float heat[AVS_DISCOVER_GRID * AVS_DISCOVER_GRID]; /* row-major, cell (gx, gy) over the frame */
 } avs_discover_result;
 
+/* Where discovery looks in a whole clip: the loudest of the model's windows
+ * of x (n samples at the model's rate; the windows of fusion/separate.h), its
+ * samples (zero past the ends) and the model's frames of it from `video`
+ * (times before 0 read the first frame). */
+#define AVS_DISCOVER_MAX_FRAMES 64
+typedef struct {
+  int64_t start;                                /* first sample (may be < 0) */
+  float *samples;                               /* the model's `samples` of it */
+  avs_image frames[AVS_DISCOVER_MAX_FRAMES];    /* the model's `frames` of it */
+  int n_frames;
+} avs_discover_window;
+int avs_sep_loudest_window(const avs_model *m, const char *video, const float *x, int64_t n,
+                           avs_discover_window *w);
+void avs_discover_window_release(avs_discover_window *w);
+
 /* window: the model's `samples` samples of the mixture; frames: the model's
  * `frames` frames of that window (all of one size). */
 int avs_sep_discover(const avs_model *m, const float *window, const avs_image *frames, const avs_discover_opts *o,

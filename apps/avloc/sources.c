@@ -16,41 +16,19 @@
 #include "fusion/sep_video.h"
 #include "video/image.h"
 
-#define MAX_WINDOW_FRAMES 64
-
 static void check(int rc) {
   if (rc) app_fail_status(rc);
 }
 
-/* The loudest window of the signal (where discovery looks). */
-static int64_t loudest_window(const avs_sep_geometry *g, const float *x, int64_t n) {
-  int64_t best = 0, K = avs_sep_windows(g, n);
-  double best_e = -1;
-  for (int64_t k = 0; k < K; k++) {
-    int64_t s0 = avs_sep_window_start(g, k);
-    double e = 0;
-    for (int64_t t = s0 < 0 ? 0 : s0; t < s0 + g->samples && t < n; t++) e += (double)x[t] * x[t];
-    if (e > best_e) best_e = e, best = k;
-  }
-  return best;
-}
-
 /* Finds the sources on the loudest window; their boxes into out. True when
  * none was found: one source, the whole picture. */
-static bool discover(const avs_model *m, const avs_sep_geometry *g, const char *video, const float *x, int64_t n,
-                     int want, float peak, avloc_sources *out) {
-  if (g->frames > MAX_WINDOW_FRAMES) app_fail("the separation model wants too many frames per window");
-  int64_t s0 = avs_sep_window_start(g, loudest_window(g, x, n));
-  float *win = malloc(sizeof(float) * (size_t)g->samples);
-  if (!win) app_fail("out of memory");
-  for (int64_t t = 0; t < g->samples; t++) win[t] = s0 + t >= 0 && s0 + t < n ? x[s0 + t] : 0.0f;
-  double times[MAX_WINDOW_FRAMES];
-  avs_image frames[MAX_WINDOW_FRAMES];
-  avs_sep_frame_times(g, s0, times);
-  for (int i = 0; i < g->frames; i++) times[i] = times[i] < 0 ? 0 : times[i];
-  check(avs_image_frames_at(video, times, g->frames, frames));
+static bool discover(const avs_model *m, const char *video, const float *x, int64_t n, int want, float peak,
+                     avloc_sources *out) {
+  avs_discover_window dw;
+  check(avs_sep_loudest_window(m, video, x, n, &dw));
+  const avs_image *frames = dw.frames;
   avs_discover_result r = {0};
-  if (peak >= 1e-4f) check(avs_sep_discover(m, win, frames, &(avs_discover_opts){.sources = want}, &r));
+  if (peak >= 1e-4f) check(avs_sep_discover(m, dw.samples, frames, &(avs_discover_opts){.sources = want}, &r));
   out->n = r.n > AVLOC_MAX_SOURCES ? AVLOC_MAX_SOURCES : r.n;
   for (int k = 0; k < out->n; k++) memcpy(out->box[k], r.src[k].box, sizeof out->box[k]);
   if (!r.n) {
@@ -60,8 +38,7 @@ static bool discover(const avs_model *m, const avs_sep_geometry *g, const char *
     float whole[4] = {0, 0, (float)frames[0].w, (float)frames[0].h};
     memcpy(out->box[0], whole, sizeof whole);
   }
-  for (int i = 0; i < g->frames; i++) avs_image_release(&frames[i]);
-  free(win);
+  avs_discover_window_release(&dw);
   return !r.n;
 }
 
@@ -75,7 +52,7 @@ void avloc_sources_separate(const char *video, const char *sep_model, int want, 
   check(avs_track_load(video, &(avs_track_opts){.rate = g.rate, .channels = 1}, &x));
   float peak = 0;
   for (int64_t t = 0; t < x->frames; t++) peak = fmaxf(peak, fabsf(x->data[t]));
-  bool whole = discover(m, &g, video, x->data, x->frames, want, peak, out);
+  bool whole = discover(m, video, x->data, x->frames, want, peak, out);
   app_info("%d source%s found with %s (%s)", out->n, out->n == 1 ? "" : "s", m->arch->name, sep_model);
 
   float *tracks[AVLOC_MAX_SOURCES];

@@ -94,23 +94,6 @@ static char *in_dir(const char *dir, const char *fmt, int k) {
   return p;
 }
 
-/* The loudest window of the signal (where discovery looks). */
-static int64_t loudest_window(const avs_sep_geometry *g, const float *x, int64_t n) {
-  int64_t best = 0, K = avs_sep_windows(g, n);
-  double best_e = -1;
-  for (int64_t k = 0; k < K; k++) {
-    int64_t s0 = avs_sep_window_start(g, k);
-    double e = 0;
-    for (int64_t t = s0 < 0 ? 0 : s0; t < s0 + g->samples && t < n; t++) e += (double)x[t] * x[t];
-    if (e > best_e) best_e = e, best = k;
-  }
-  return best;
-}
-
-static void window_samples(const avs_sep_geometry *g, const float *x, int64_t n, int64_t s0, float *w) {
-  for (int64_t t = 0; t < g->samples; t++) w[t] = s0 + t >= 0 && s0 + t < n ? x[s0 + t] : 0.0f;
-}
-
 static const uint8_t palette[AVS_DISCOVER_MAX][3] = {{255, 80, 80}, {80, 200, 255}, {120, 255, 120}, {255, 210, 60},
                                                      {220, 120, 255}, {255, 150, 60}, {60, 255, 220}, {255, 255, 255}};
 
@@ -227,16 +210,12 @@ int avsep_separate(int argc, char **argv) {
            (double)native->frames / native->rate, native->rate, m->arch->name, o.model);
 
   /* The sources: given, at a point, or found on the loudest window. */
-  float *win = malloc(sizeof(float) * (size_t)g.samples), heat[AVS_DISCOVER_GRID * AVS_DISCOVER_GRID] = {0};
+  float heat[AVS_DISCOVER_GRID * AVS_DISCOVER_GRID] = {0};
   float share[AVS_DISCOVER_MAX] = {0};
-  double times[64];
-  avs_image frames[64];
-  if (!win || g.frames > 64) app_fail("out of memory");
-  int64_t s0 = avs_sep_window_start(&g, loudest_window(&g, x->data, x->frames));
-  window_samples(&g, x->data, x->frames, s0, win);
-  avs_sep_frame_times(&g, s0, times);
-  for (int i = 0; i < g.frames; i++) times[i] = times[i] < 0 ? 0 : times[i];
-  if (avs_image_frames_at(video, times, g.frames, frames)) app_fail_status(avs_errcode());
+  avs_discover_window dw;
+  if (avs_sep_loudest_window(m, video, x->data, x->frames, &dw)) app_fail_status(avs_errcode());
+  const float *win = dw.samples;
+  const avs_image *frames = dw.frames;
   if (peak < 1e-4f && !o.boxes) {
     app_warn("the soundtrack is silent: one silent track for the whole picture");
     n_src = 1;
@@ -327,9 +306,9 @@ int avsep_separate(int argc, char **argv) {
   if (o.json) puts(text);
   app_info("%d track%s in %s (sources.json describes them)", n_src, n_src == 1 ? "" : "s", o.out);
   for (int j = 0; j < n_src; j++) avs_audio_free(&out[j]), free(tracks[j]);
-  for (int i = 0; i < g.frames; i++) avs_image_release(&frames[i]);
+  avs_discover_window_release(&dw);
   cJSON_Delete(root);
-  free(text), free(manifest), free(tmp), free(win);
+  free(text), free(manifest), free(tmp);
   avs_audio_free(&native), avs_audio_free(&x);
   avs_model_free(&m);
   free(shipped);
