@@ -180,8 +180,9 @@ static avs_loc_set *load_set(const avs_manifest *mf, const avs_loc_geometry *g, 
 }
 
 int avtrain_loc(int argc, char **argv) {
-  loc_opts o = {.c = {.arch = "ezvsl", .out = "loc.safetensors", .optimizer = "adam", .schedule = "constant",
-                      .epochs = 20, .batch = 32, .seed = 1, .lr = 1e-4f, .momentum = 0.9f},
+  /* Defaults: the shipped model's recipe (scripts/train_loc.sh) but its size. */
+  loc_opts o = {.c = {.arch = "senocak", .out = "loc.safetensors", .optimizer = "adam", .schedule = "cosine",
+                      .epochs = 40, .batch = 32, .seed = 1, .lr = 1e-3f, .momentum = 0.9f},
                 .frames = 8, .val_clips = 64};
   const app_opt opts[] = {
       TRAIN_COMMON_OPTS(o.c, "training clips", "clips", "best validation objective"),
