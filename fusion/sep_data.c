@@ -123,11 +123,17 @@ static bool shares_category(const avs_sep_set *s, int a, int b) {
   return false;
 }
 
-/* warp(x) of one (bins, time) plane into (freq, time). */
-static int warp(const avs_sep_geometry *g, const float *lin, float *out) {
+int avs_sep_warp(const avs_sep_geometry *g, const float *lin, float *out) {
   avs_logfreq_shape sh = {.n = 1, .in_bins = g->bins, .frames = g->time, .channels = 1, .out_bins = g->freq,
                           .align_corners = true};
   return avs_logfreq_warp(&sh, lin, out);
+}
+
+void avs_sep_ideal_mask(const float *src, const float *mix, size_t n, bool ratio, float max_ratio, float *mask) {
+  for (size_t e = 0; e < n; e++) {
+    float r = mix[e] > 1e-10f ? src[e] / mix[e] : 0.0f;
+    mask[e] = ratio ? fminf(fmaxf(r, 0.0f), max_ratio) : (float)(src[e] > 0.5f * mix[e]);
+  }
 }
 
 int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, const avs_sep_batch_opts *o, int n,
@@ -174,7 +180,7 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
         for (int64_t t = 0; ob->wave && t < g->samples; t++) wave[t] += ob->wave[t];
       }
     }
-    if ((rc = avs_sep_analyze(fe, wave, &w)) || (rc = warp(g, w.mag, wmix))) break;
+    if ((rc = avs_sep_analyze(fe, wave, &w)) || (rc = avs_sep_warp(g, w.mag, wmix))) break;
     memcpy(b->logmag->data + plane * i, w.logmag, sizeof(float) * plane);
     for (int k = 0; !rc && k < mix; k++) {
       int c = chosen[i * mix + k];
@@ -185,12 +191,9 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
         float *tg = b->target->data + plane * j, *wt = b->weight->data + plane * j;
         if (ob->wave) rc = avs_sep_magnitude(fe, ob->wave, mag);
         else memset(mag, 0, sizeof(float) * lin);
-        if (!rc) rc = warp(g, mag, wsrc);
-        for (size_t e = 0; !rc && e < plane; e++) {
-          float r = wmix[e] > 1e-10f ? wsrc[e] / wmix[e] : 0.0f;
-          tg[e] = o->ratio ? fminf(fmaxf(r, 0.0f), 5.0f) : (float)(wsrc[e] > 0.5f * wmix[e]);
-          wt[e] = fminf(fmaxf(log1pf(wmix[e]), 1e-3f), 10.0f);
-        }
+        if (!rc) rc = avs_sep_warp(g, mag, wsrc);
+        if (!rc) avs_sep_ideal_mask(wsrc, wmix, plane, o->ratio, 5.0f, tg);
+        for (size_t e = 0; !rc && e < plane; e++) wt[e] = fminf(fmaxf(log1pf(wmix[e]), 1e-3f), 10.0f);
       }
     }
   }

@@ -63,6 +63,16 @@ typedef struct {
   bool ratio;          /* ratio masks instead of binary */
 } avs_sep_batch_opts;
 
+/* warp(lin) of one (bins, time) plane into the (freq, time) rows. */
+int avs_sep_warp(const avs_sep_geometry *g, const float *lin, float *out);
+
+/* The ideal mask of a source on the warped rows, from its warped magnitude and
+ * the mixture's (n values): binary, 1 where the source holds more than half the
+ * mixture (Sound of Pixels' target), or the ratio clamped to [0, max_ratio].
+ * Training targets (max_ratio 5: the mixture's phase can cancel) and the
+ * oracle of aveval sep --oracle (max_ratio 1) are the same rule. */
+void avs_sep_ideal_mask(const float *src, const float *mix, size_t n, bool ratio, float max_ratio, float *mask);
+
 /* A batch of `n` mixtures drawn with rng from the set (clips of a mixture
  * share no category), built on ctx. */
 int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, const avs_sep_batch_opts *o, int n,

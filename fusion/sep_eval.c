@@ -32,8 +32,34 @@ static double energy(const float *x, int64_t n) {
   return e;
 }
 
-int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool binary,
-                         avs_sep_eval_result *r) {
+typedef struct {
+  const avs_sep_set *s;
+  const int *obj;
+  int n;
+  bool ratio;
+} oracle_job;
+
+/* The ideal masks of the window at s0 from the objects' stems. */
+static int oracle_masks(void *user, avs_sep_audio *fe, int64_t s0, const avs_sep_window *w, float *masks) {
+  const oracle_job *j = user;
+  const avs_sep_geometry *g = &j->s->g;
+  size_t plane = (size_t)g->freq * g->time, lin = (size_t)g->bins * g->time;
+  float *wave = malloc(sizeof(float) * (size_t)g->samples), *mag = malloc(sizeof(float) * lin);
+  float *wmix = malloc(sizeof(float) * plane), *wsrc = malloc(sizeof(float) * plane);
+  int rc = wave && mag && wmix && wsrc ? avs_sep_warp(g, w->mag, wmix) : avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int i = 0; !rc && i < j->n; i++) {
+    const float *stem = j->s->obj[j->obj[i]].wave;
+    for (int64_t t = 0; t < g->samples; t++)
+      wave[t] = stem && s0 + t >= 0 && s0 + t < g->samples ? stem[s0 + t] : 0.0f;
+    if (!(rc = avs_sep_magnitude(fe, wave, mag)) && !(rc = avs_sep_warp(g, mag, wsrc)))
+      avs_sep_ideal_mask(wsrc, wmix, plane, j->ratio, 1.0f, masks + plane * i);
+  }
+  free(wave), free(mag), free(wmix), free(wsrc);
+  return rc;
+}
+
+static int eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool binary,
+                        const oracle_job *oracle, avs_sep_eval_result *r) {
   memset(r, 0, sizeof *r);
   const avs_sep_geometry *g = &s->g;
   int obj[AVS_SEP_EVAL_MAX], n_obj = 0;
@@ -51,7 +77,9 @@ int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *cl
     if (!(tracks[i] = malloc(sizeof(float) * (size_t)L))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
   }
   crops_job cj = {s, obj, n_obj};
+  oracle_job oj = {s, obj, n_obj, oracle && oracle->ratio};
   avs_sep_job job = {.sources = n_obj, .crops = set_crops, .user = &cj, .binary = binary};
+  if (oracle) job.masks = oracle_masks, job.user = &oj;
   if (!rc) rc = avs_sep_separate(m, mix, L, &job, tracks);
   const float *ref[AVS_SEP_EVAL_MAX], *est[AVS_SEP_EVAL_MAX], *mixes[AVS_SEP_EVAL_MAX];
   double mix_e = mix ? energy(mix, L) : 0;
@@ -81,4 +109,14 @@ int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *cl
   for (int i = 0; i < n_obj; i++) free(tracks[i]);
   free(mix);
   return rc;
+}
+
+int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool binary,
+                         avs_sep_eval_result *r) {
+  return eval_mixture(m, s, clips, n, binary, NULL, r);
+}
+
+int avs_sep_eval_oracle(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool ratio,
+                        avs_sep_eval_result *r) {
+  return eval_mixture(m, s, clips, n, false, &(oracle_job){.ratio = ratio}, r);
 }

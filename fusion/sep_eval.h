@@ -28,4 +28,10 @@ typedef struct {
 int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool binary,
                          avs_sep_eval_result *r);
 
+/* The same mixture separated by the ideal masks at the model's geometry
+ * (avs_sep_ideal_mask from the stems: binary, or the ratio clamped to 1) instead
+ * of the model's: the best its masks on the warped rows can score. */
+int avs_sep_eval_oracle(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool ratio,
+                        avs_sep_eval_result *r);
+
 #endif

@@ -15,6 +15,26 @@ int64_t avs_sep_windows(const avs_sep_geometry *g, int64_t n) {
 
 int64_t avs_sep_window_start(const avs_sep_geometry *g, int64_t k) { return -(g->samples / 2) + k * (g->samples / 2); }
 
+/* The model's masks of one window: sigmoid of its logits, thresholded when binary. */
+static int model_masks(const avs_model *m, const avs_sep_geometry *g, avs_ctx *ctx, const avs_sep_job *job, int64_t s0,
+                       const avs_sep_window *w, const int *mix_of, float *mask) {
+  size_t plane = (size_t)g->freq * g->time, total = plane * (size_t)job->sources;
+  avs_ctx_reset(ctx);
+  avs_tensor *logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
+  avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(job->sources, g->frames, g->height, g->width, 3));
+  if (!logmag || !crops) return avs_errcode();
+  int rc = job->crops(job->user, s0, crops->data);
+  if (rc) return rc;
+  memcpy(logmag->data, w->logmag, sizeof(float) * plane);
+  avs_tensor *logits = avs_sep_model_forward(ctx, m, logmag, crops, mix_of);
+  if (!logits) return avs_errcode();
+  for (size_t e = 0; e < total; e++) {
+    float p = 1.0f / (1.0f + expf(-logits->data[e]));
+    mask[e] = job->binary ? (float)(p > 0.5f) : p;
+  }
+  return AVS_OK;
+}
+
 int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_sep_job *job, float *const *out) {
   if (n < 1 || job->sources < 1) return avs_seterr(AVS_EINVAL, "nothing to separate (%lld samples, %d sources)",
                                                    (long long)n, job->sources);
@@ -25,7 +45,7 @@ int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_se
   int64_t L = g->samples, K = avs_sep_windows(g, n), S = job->sources;
   size_t plane = (size_t)g->freq * g->time;
   float *win = malloc(sizeof(float) * (size_t)L), *taper = malloc(sizeof(float) * (size_t)L);
-  float *y = malloc(sizeof(float) * (size_t)L), *mask = malloc(sizeof(float) * plane);
+  float *y = malloc(sizeof(float) * (size_t)L), *mask = malloc(sizeof(float) * plane * (size_t)S);
   avs_sep_window w = {0};
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
   if (!win || !taper || !y || !mask || !ctx) rc = ctx ? avs_seterr(AVS_ENOMEM, "out of memory") : avs_errcode();
@@ -40,27 +60,10 @@ int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_se
   for (int64_t k = 0; !rc && k < K; k++) {
     int64_t s0 = avs_sep_window_start(g, k);
     for (int64_t t = 0; t < L; t++) win[t] = s0 + t >= 0 && s0 + t < n ? x[s0 + t] : 0.0f;
-    avs_ctx_reset(ctx);
-    avs_tensor *logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
-    avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(S, g->frames, g->height, g->width, 3));
-    if (!logmag || !crops) {
-      rc = avs_errcode();
-      break;
-    }
-    if ((rc = avs_sep_analyze(fe, win, &w)) || (rc = job->crops(job->user, s0, crops->data))) break;
-    memcpy(logmag->data, w.logmag, sizeof(float) * plane);
-    avs_tensor *logits = avs_sep_model_forward(ctx, m, logmag, crops, mix_of);
-    if (!logits) {
-      rc = avs_errcode();
-      break;
-    }
+    if ((rc = avs_sep_analyze(fe, win, &w))) break;
+    rc = job->masks ? job->masks(job->user, fe, s0, &w, mask) : model_masks(m, g, ctx, job, s0, &w, mix_of, mask);
     for (int j = 0; !rc && j < S; j++) {
-      const float *l = logits->data + plane * j;
-      for (size_t e = 0; e < plane; e++) {
-        float p = 1.0f / (1.0f + expf(-l[e]));
-        mask[e] = job->binary ? (float)(p > 0.5f) : p;
-      }
-      if ((rc = avs_sep_synthesize(fe, &w, mask, y))) break;
+      if ((rc = avs_sep_synthesize(fe, &w, mask + plane * j, y))) break;
       for (int64_t t = 0; t < L; t++)
         if (s0 + t >= 0 && s0 + t < n) out[j][s0 + t] += taper[t] * y[t];
     }

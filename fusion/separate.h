@@ -16,11 +16,16 @@
  * starts at sample s0 of the signal (negative for the first). */
 typedef int (*avs_sep_crops_fn)(void *user, int64_t s0, float *crops);
 
+/* Masks (sources x freq x time, in [0, 1]) of the window that starts at s0,
+ * from something other than the model: w holds the mixture window's spectra. */
+typedef int (*avs_sep_masks_fn)(void *user, avs_sep_audio *fe, int64_t s0, const avs_sep_window *w, float *masks);
+
 typedef struct {
   int sources;
   avs_sep_crops_fn crops;
   void *user;
   bool binary;                  /* masks thresholded at 0.5 (Sound of Pixels' test option) */
+  avs_sep_masks_fn masks;       /* NULL: the model's masks (crops unused otherwise) */
   avs_sep_progress_fn progress; /* windows done of total */
   void *progress_user;
 } avs_sep_job;

@@ -99,7 +99,7 @@ static void on_load(void *user, int done, int total) {
 }
 
 int aveval_sep_model(int argc, char **argv) {
-  const char *model = NULL, *protocols = "natural,solos", *pos[1];
+  const char *model = NULL, *protocols = "natural,solos", *oracle = NULL, *pos[1];
   int max = 0;
   bool json = false, binary = false;
   const app_opt opts[] = {
@@ -107,12 +107,18 @@ int aveval_sep_model(int argc, char **argv) {
       {"protocol", 0, APP_STRING, &protocols, "natural, solos, or both separated by a comma", 0, 0},
       {"clips", 0, APP_INT, &max, "score at most this many mixtures per protocol (0: all)", 0, 1000000},
       {"binary", 0, APP_FLAG, &binary, "threshold the masks at 0.5 (Sound of Pixels' test option)", 0, 0},
+      {"oracle", 0, APP_STRING, &oracle,
+       "score the ideal masks (binary or ratio) at the model's geometry instead of the model: the best its masks can "
+       "reach",
+       0, 0},
       {"json", 0, APP_FLAG, &json, "print per-mixture results and the means as JSON on stdout", 0, 0},
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
   bool natural = strstr(protocols, "natural") != NULL, solos = strstr(protocols, "solos") != NULL;
   if (!natural && !solos) app_usage_error("--protocol must name natural and/or solos, not '%s'", protocols);
+  if (oracle && strcmp(oracle, "binary") && strcmp(oracle, "ratio"))
+    app_usage_error("--oracle must be binary or ratio, not '%s'", oracle);
   char *shipped = NULL;
   if (!model && avs_data_path(DEFAULT_MODEL, &shipped))
     app_fail("no separation model given (-m FILE) and %s", avs_errmsg());
@@ -131,6 +137,7 @@ int aveval_sep_model(int argc, char **argv) {
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "model", model);
   cJSON_AddStringToObject(root, "manifest", pos[0]);
+  if (oracle) cJSON_AddStringToObject(root, "oracle", oracle);
   const char *names[2] = {"natural", "solos"};
   bool want[2] = {natural, solos};
   int *groups = malloc(sizeof(int) * 2 * (size_t)(mf->n + 1));
@@ -144,7 +151,9 @@ int aveval_sep_model(int argc, char **argv) {
     if (!json) printf("%s: %d mixture%s\n", names[p], n, n == 1 ? "" : "s");
     for (int i = 0; i < n; i++) {
       avs_sep_eval_result r;
-      if (avs_sep_eval_mixture(m, s, groups + i * per, per, binary, &r)) app_fail_status(avs_errcode());
+      int rc = oracle ? avs_sep_eval_oracle(m, s, groups + i * per, per, !strcmp(oracle, "ratio"), &r)
+                      : avs_sep_eval_mixture(m, s, groups + i * per, per, binary, &r);
+      if (rc) app_fail_status(avs_errcode());
       add(&t, &r);
       cJSON *o = cJSON_CreateObject();
       cJSON *ids = cJSON_AddArrayToObject(o, "clips");

@@ -85,6 +85,17 @@ ev = json.loads(r.stdout) if r.returncode == 0 else {}
 check(r.returncode == 0 and "natural_mean" in ev and "solos_mean" in ev,
       f"aveval sep -m: natural and solos protocols: {r.stderr.strip()[-300:]!r}")
 
+# The ideal masks at the model's geometry bound what its masks can do: far above
+# a model trained for two tiny epochs, and exactly silent on silent objects.
+r = run(AVEVAL, "sep", "-m", model, test_m, "--oracle", "binary", "--protocol", "natural", "--json")
+orc = json.loads(r.stdout) if r.returncode == 0 else {}
+om, mm = orc.get("natural_mean", {}), ev.get("natural_mean", {})
+check(r.returncode == 0 and orc.get("oracle") == "binary" and om.get("sdr") is not None and
+      om["sdr"] > (mm.get("sdr") or 99) + 3 and om["sources"] == mm.get("sources") and
+      (om.get("silent_db") is None or om["silent_db"] < -100),
+      f"aveval sep --oracle binary: SDR {om.get('sdr')} vs the model's {mm.get('sdr')}, silent {om.get('silent_db')}")
+bad("--oracle bogus", run(AVEVAL, "sep", "-m", model, test_m, "--oracle", "bogus"), "--oracle", 2)
+
 # A clip with the most sources of the test split.
 clips = [json.loads(l) for l in open(test_m)]
 clip = max(clips, key=lambda c: c["sources"])
