@@ -8,6 +8,7 @@
 #include "apps/avdata/avdata.h"
 #include "apps/common/cli.h"
 #include "apps/common/output.h"
+#include "apps/common/verbose.h"
 #include "audio/audio_file.h"
 #include "av/status.h"
 #include "data/manifest.h"
@@ -101,6 +102,7 @@ int avdata_check(int argc, char **argv) {
       problem(splits[s], "%s", avs_errmsg());
       continue;
     }
+    app_verbose_line("opened %s: %d clip%s", path, m->n, m->n == 1 ? "" : "s");
     for (int i = 0; i < m->n; i++) check_clip(&m->clips[i]);
     n_clips += m->n;
     avs_manifest_free(&m);
