@@ -75,6 +75,7 @@ static int open_input(avs_video *v) {
     goto fail;
   }
   AVStream *st = v->fmt->streams[v->stream];
+  v->orient = avs_orient_of_stream(st);
   for (unsigned i = 0; i < v->fmt->nb_streams; i++)
     if ((int)i != v->stream) v->fmt->streams[i]->discard = AVDISCARD_ALL;
   const AVCodecParameters *par = st->codecpar;
@@ -132,8 +133,11 @@ static void fill_stream_info(avs_stream_info *s, const AVFormatContext *fmt, con
   s->n_frames = st->nb_frames;
   s->duration = st->duration != AV_NOPTS_VALUE && st->duration > 0 ? st->duration * av_q2d(st->time_base) : -1;
   if (par->codec_type == AVMEDIA_TYPE_VIDEO) {
-    s->width = par->width;
-    s->height = par->height;
+    int orient = avs_orient_of_stream(st);
+    bool turned = orient & AVS_ORIENT_TRANSPOSE;
+    s->width = turned ? par->height : par->width;
+    s->height = turned ? par->width : par->height;
+    avs_orient_describe(orient, &s->rotation, &s->mirrored);
     AVRational fr = av_guess_frame_rate((AVFormatContext *)fmt, (AVStream *)st, NULL);
     s->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
     s->attached_picture = (st->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0;
@@ -162,6 +166,8 @@ static void fill_info(avs_video *v) {
   in->video_stream = v->stream;
   in->width = vs.width;
   in->height = vs.height;
+  in->rotation = vs.rotation;
+  in->mirrored = vs.mirrored;
   in->fps = vs.fps;
   if (!(in->fps >= 0.01 && in->fps <= 1000)) {
     AVRational a = st->avg_frame_rate;
@@ -216,6 +222,7 @@ void avs_video_free(avs_video **pv) {
     avs_log(AVS_LOG_WARN, "skipped %lld damaged packet%s (%s)", (long long)v->stats.bad_packets,
             v->stats.bad_packets == 1 ? "" : "s", v->url);
   close_input(v);
+  avs_orienter_free(&v->orienter);
   av_packet_free(&v->pkt);
   av_frame_free(&v->frame);
   free(v->url);
@@ -264,6 +271,7 @@ static int decode_one(avs_video *v) {
                   isnan(v->last_t) ? 0 : v->last_t, v->url);
         v->warned_damaged = true;
       }
+      if ((rc = avs_orient_frame(&v->orienter, v->frame, v->orient))) return rc;
       return 1;
     }
     if (rc == AVERROR_EOF) {

@@ -11,7 +11,11 @@
  * Frames are decoded one at a time; nothing holds more than the decoder's own
  * reference frames, so a long video never sits in memory. Damaged packets are
  * skipped with one warning (avs_log) and decoding goes on; a summary warning at
- * avs_video_free says how many were skipped. */
+ * avs_video_free says how many were skipped.
+ *
+ * Frames come out as they are meant to be shown: a display matrix or rotate
+ * tag (portrait video from phones) is applied to every frame, and the sizes
+ * in avs_video_info are the displayed ones. */
 #ifndef AVS_VIDEO_DECODE_H
 #define AVS_VIDEO_DECODE_H
 
@@ -30,7 +34,10 @@ typedef struct {
   int index;              /* stream index in the container */
   char type[12];          /* "video", "audio", "subtitle", "data", "attachment" */
   char codec[32];         /* "h264", "aac", ... ("none" when FFmpeg knows no decoder) */
-  int width, height;      /* video */
+  int width, height;      /* video: as displayed (rotation applied) */
+  int rotation;           /* video: degrees clockwise the stored frames are turned to be shown
+                             upright (the display matrix or rotate tag): 0, 90, 180, 270 */
+  bool mirrored;          /* video: and then mirrored left to right */
   double fps;             /* video: average frame rate, 0 when unknown */
   int sample_rate;        /* audio */
   int channels;           /* audio */
@@ -49,7 +56,9 @@ typedef struct {
   avs_stream_info streams[AVS_VIDEO_MAX_STREAMS]; /* the first AVS_VIDEO_MAX_STREAMS of them */
   /* The video stream that is decoded (the first non-cover-art video stream). */
   int video_stream;       /* container index */
-  int width, height;
+  int width, height;      /* as displayed: frames come out upright, turned as the file asks */
+  int rotation;           /* how (avs_stream_info) */
+  bool mirrored;
   double fps;             /* average frame rate; 25 assumed when the file says nothing */
   bool fps_guessed;       /* true when fps was assumed */
   int64_t n_frames;       /* from the container or estimated as duration*fps; 0 unknown */
