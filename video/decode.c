@@ -147,10 +147,10 @@ static void fill_stream_info(avs_stream_info *s, const AVFormatContext *fmt, con
   }
 }
 
-static void fill_info(avs_video *v) {
-  avs_video_info *in = &v->info;
-  const AVFormatContext *fmt = v->fmt;
-  const AVStream *st = fmt->streams[v->stream];
+/* Container and streams; the video fields describe stream `stream` (-1: none,
+ * the duration is then the container's). */
+static void fill_media_info(avs_video_info *in, const AVFormatContext *fmt, int stream) {
+  memset(in, 0, sizeof *in);
   snprintf(in->format, sizeof in->format, "%s", fmt->iformat->name);
   snprintf(in->format_long, sizeof in->format_long, "%s",
            fmt->iformat->long_name ? fmt->iformat->long_name : fmt->iformat->name);
@@ -161,9 +161,12 @@ static void fill_info(avs_video *v) {
     fill_stream_info(&in->streams[i], fmt, fmt->streams[i]);
   for (unsigned i = 0; i < fmt->nb_streams; i++)
     if (fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) in->has_audio = true;
+  in->video_stream = stream;
+  in->duration = fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0 ? fmt->duration / (double)AV_TIME_BASE : -1;
+  if (stream < 0) return;
+  const AVStream *st = fmt->streams[stream];
   avs_stream_info vs;
   fill_stream_info(&vs, fmt, st);
-  in->video_stream = v->stream;
   in->width = vs.width;
   in->height = vs.height;
   in->rotation = vs.rotation;
@@ -175,11 +178,27 @@ static void fill_info(avs_video *v) {
     in->fps = f >= 0.01 && f <= 1000 ? f : 25;
     in->fps_guessed = !(f >= 0.01 && f <= 1000);
   }
-  in->duration = fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0 ? fmt->duration / (double)AV_TIME_BASE
-                                                                      : vs.duration;
   if (vs.duration > 0) in->duration = vs.duration;
   if (in->live && fmt->duration == AV_NOPTS_VALUE) in->duration = -1;
   in->n_frames = vs.n_frames > 0 ? vs.n_frames : in->duration > 0 ? llround(in->duration * in->fps) : 0;
+}
+
+int avs_media_probe(const char *url, avs_video_info *out) {
+  AVFormatContext *fmt = NULL;
+  avs_ff_init();
+  memset(out, 0, sizeof *out);
+  if (!url || !*url) return avs_seterr(AVS_EINVAL, "no file given");
+  int rc = avs_ff_open_input(&fmt, url, NULL, NULL, "media file");
+  if (rc) return rc;
+  fill_media_info(out, fmt, pick_stream(fmt));
+  avformat_close_input(&fmt);
+  return 0;
+}
+
+static void fill_info(avs_video *v) {
+  const AVStream *st = v->fmt->streams[v->stream];
+  avs_video_info *in = &v->info;
+  fill_media_info(in, v->fmt, v->stream);
   v->tb = av_q2d(st->time_base);
   v->start_pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
   v->frame_dur = 1.0 / in->fps;

@@ -54,8 +54,8 @@ typedef struct {
   int64_t bit_rate;
   int n_streams;          /* all streams in the container */
   avs_stream_info streams[AVS_VIDEO_MAX_STREAMS]; /* the first AVS_VIDEO_MAX_STREAMS of them */
-  /* The video stream that is decoded (the first non-cover-art video stream). */
-  int video_stream;       /* container index */
+  /* The video stream that is decoded (the largest non-cover-art video stream). */
+  int video_stream;       /* container index; -1 from avs_media_probe when there is none */
   int width, height;      /* as displayed: frames come out upright, turned as the file asks */
   int rotation;           /* how (avs_stream_info) */
   bool mirrored;
@@ -81,6 +81,11 @@ typedef struct {
  * AVS_EFORMAT (not a video FFmpeg reads, truncated header), AVS_EUNSUPPORTED
  * (no decoder, frame too large), AVS_EIO. */
 int avs_video_open(const char *url, const avs_video_opts *opts, avs_video **out);
+/* Describes any file FFmpeg reads, with or without video (an audio-only
+ * WAV or M4A): container and streams, and in the video fields the stream
+ * avs_video_open would decode, or video_stream -1 when there is none. Reads
+ * the headers only. Errors as avs_video_open's for a file it cannot read. */
+int avs_media_probe(const char *url, avs_video_info *out);
 /* Closes, and logs one warning if damaged packets were skipped. */
 void avs_video_free(avs_video **v);
 
