@@ -234,7 +234,7 @@ int main(int argc, char **argv) {
     count_result cr = {0};
     int rc = describe(inputs[i], &in, &cr, format);
     if (rc) {
-      fprintf(stderr, "%s: error: %s\n", app_name(), avs_errmsg()[0] ? avs_errmsg() : avs_strerror(rc));
+      app_error("%s", avs_errmsg()[0] ? avs_errmsg() : avs_strerror(rc));
       failed++;
       continue;
     }
