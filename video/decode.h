@@ -97,7 +97,7 @@ const char *avs_video_path(const avs_video *v);
  * failure that stops decoding. The frame stays readable (avs_video_frame_size,
  * and the converters in video/preprocess.h) until the next call. */
 int avs_video_next(avs_video *v, double *t);
-/* Native size of the frame last returned by avs_video_next. */
+/* Size of the frame last returned by avs_video_next (upright: as displayed). */
 void avs_video_frame_size(const avs_video *v, int *w, int *h);
 
 /* Positions the stream so that the next frames returned are those at or just

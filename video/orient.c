@@ -121,7 +121,90 @@ static int convert(avs_orienter *o, const AVFrame *f) {
   return 0;
 }
 
-/* One plane: displayed (x, y) reads the source at origin + x * dx + y * dy. */
+/* Displayed pixels x0..x1 x y0..y1 of a plane, one by one: (x, y) reads the
+ * source at origin + x * dx + y * dy. */
+static void turn_rect(const uint8_t *origin, ptrdiff_t dx, ptrdiff_t dy, uint8_t *d, int ds, int es, int x0, int x1,
+                      int y0, int y1) {
+  for (int y = y0; y < y1; y++) {
+    const uint8_t *sp = origin + y * dy;
+    uint8_t *dp = d + (ptrdiff_t)y * ds;
+#define TURN_ROW(type) \
+  for (int x = x0; x < x1; x++) ((type *)dp)[x] = *(const type *)(sp + x * dx); \
+  break
+    switch (es) {
+    case 1: TURN_ROW(uint8_t);
+    case 2: TURN_ROW(uint16_t);
+    case 4: TURN_ROW(uint32_t);
+    case 8: TURN_ROW(uint64_t);
+    default:
+      for (int x = x0; x < x1; x++) memcpy(dp + (ptrdiff_t)x * es, sp + x * dx, es);
+    }
+#undef TURN_ROW
+  }
+}
+
+/* v[r] byte c -> v[c] byte r: three rounds of swapping off-diagonal blocks
+ * (written out, so that v stays in registers). */
+#define SWAP_BLOCKS(a, b, bits, m)                 \
+  do {                                            \
+    uint64_t t_ = (((a) >> (bits)) ^ (b)) & (m);  \
+    (b) ^= t_;                                    \
+    (a) ^= t_ << (bits);                          \
+  } while (0)
+static inline void transpose8x8(uint64_t v[8]) {
+  const uint64_t m32 = 0x00000000FFFFFFFFull, m16 = 0x0000FFFF0000FFFFull, m8 = 0x00FF00FF00FF00FFull;
+  SWAP_BLOCKS(v[0], v[4], 32, m32);
+  SWAP_BLOCKS(v[1], v[5], 32, m32);
+  SWAP_BLOCKS(v[2], v[6], 32, m32);
+  SWAP_BLOCKS(v[3], v[7], 32, m32);
+  SWAP_BLOCKS(v[0], v[2], 16, m16);
+  SWAP_BLOCKS(v[1], v[3], 16, m16);
+  SWAP_BLOCKS(v[4], v[6], 16, m16);
+  SWAP_BLOCKS(v[5], v[7], 16, m16);
+  SWAP_BLOCKS(v[0], v[1], 8, m8);
+  SWAP_BLOCKS(v[2], v[3], 8, m8);
+  SWAP_BLOCKS(v[4], v[5], 8, m8);
+  SWAP_BLOCKS(v[6], v[7], 8, m8);
+}
+#undef SWAP_BLOCKS
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The 8x8 displayed bytes at (x0, y0) of a transposing turn: source columns
+ * read 8 bytes at a time, turned in registers. */
+static inline void transpose_block(const uint8_t *origin, ptrdiff_t dx, ptrdiff_t dy, uint8_t *d, int ds, int x0,
+                                   int y0) {
+  uint64_t v[8]; /* v[i] byte j: displayed (x0 + i, y0 + j) */
+  for (int i = 0; i < 8; i++) {
+    const uint8_t *p = origin + (x0 + i) * dx + y0 * dy;
+    if (dy > 0) {
+      memcpy(&v[i], p, 8);
+    } else {
+      memcpy(&v[i], p - 7, 8);
+      v[i] = __builtin_bswap64(v[i]);
+    }
+  }
+  transpose8x8(v);
+  for (int j = 0; j < 8; j++) memcpy(d + (ptrdiff_t)(y0 + j) * ds + x0, &v[j], 8);
+}
+#endif
+
+/* A transposing turn of an 8-bit plane (the usual case) by 8x8 blocks, 64
+ * displayed rows at a time so that each source cache line is used whole; the
+ * edges that do not fill a block go one by one. */
+static void transpose_bytes(const uint8_t *origin, ptrdiff_t dx, ptrdiff_t dy, uint8_t *d, int ds, int dw, int dh) {
+  int bw = dw & ~7, bh = dh & ~7;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  for (int band = 0; band < bh; band += 64)
+    for (int x0 = 0; x0 < bw; x0 += 8)
+      for (int y0 = band; y0 < band + 64 && y0 < bh; y0 += 8) transpose_block(origin, dx, dy, d, ds, x0, y0);
+#else
+  bw = bh = 0;
+#endif
+  turn_rect(origin, dx, dy, d, ds, 1, bw, dw, 0, dh);
+  turn_rect(origin, dx, dy, d, ds, 1, 0, bw, bh, dh);
+}
+
+/* One plane of sw x sh pixels of es bytes. */
 static void turn_plane(const uint8_t *s, int ss, int sw, int sh, uint8_t *d, int ds, int es, int orient) {
   ptrdiff_t col = es, row = ss;
   const uint8_t *origin = s;
@@ -130,22 +213,8 @@ static void turn_plane(const uint8_t *s, int ss, int sw, int sh, uint8_t *d, int
   bool t = orient & T;
   ptrdiff_t dx = t ? row : col, dy = t ? col : row;
   int dw = t ? sh : sw, dh = t ? sw : sh;
-  for (int y = 0; y < dh; y++) {
-    const uint8_t *sp = origin + y * dy;
-    uint8_t *dp = d + (ptrdiff_t)y * ds;
-#define TURN_ROW(type) \
-  for (int x = 0; x < dw; x++) ((type *)dp)[x] = *(const type *)(sp + x * dx); \
-  break
-    switch (es) {
-    case 1: TURN_ROW(uint8_t);
-    case 2: TURN_ROW(uint16_t);
-    case 4: TURN_ROW(uint32_t);
-    case 8: TURN_ROW(uint64_t);
-    default:
-      for (int x = 0; x < dw; x++) memcpy(dp + (ptrdiff_t)x * es, sp + x * dx, es);
-    }
-#undef TURN_ROW
-  }
+  if (t && es == 1) transpose_bytes(origin, dx, dy, d, ds, dw, dh);
+  else turn_rect(origin, dx, dy, d, ds, es, 0, dw, 0, dh);
 }
 
 int avs_orient_frame(avs_orienter **po, AVFrame *f, int orient) {

@@ -14,7 +14,6 @@
 #include "tests/video/vtest.h"
 #include "video/orient_priv.h"
 
-enum { W = 6, H = 4 };
 
 /* The stored pixel that displayed (x, y) shows, by the definition in orient_priv.h. */
 static void source_of(int orient, int x, int y, int w, int h, int *sx, int *sy) {
@@ -24,7 +23,8 @@ static void source_of(int orient, int x, int y, int w, int h, int *sx, int *sy) 
   if (orient & AVS_ORIENT_FLIP_Y) *sy = h - 1 - *sy;
 }
 
-static int value_at(int x, int y) { return 1 + 10 * y + x; }
+/* Distinct over 6x4; over larger frames a wrong source shows with high odds. */
+static int value_at(int x, int y, int bytes) { return (1 + 10 * y + x + 7 * x * y) & (bytes == 2 ? 0xffff : 0xff); }
 
 /* Plane 0's first byte (8-bit) or word (16-bit) at (x, y). */
 static int get0(const AVFrame *f, int x, int y, int bytes) {
@@ -32,33 +32,36 @@ static int get0(const AVFrame *f, int x, int y, int bytes) {
   return bytes == 2 ? *(const uint16_t *)p : *p;
 }
 
-static void check_format(enum AVPixelFormat fmt, int bytes) {
+/* A W x H frame of fmt (bytes per sample of plane 0) in each orientation. */
+static void check_format(enum AVPixelFormat fmt, int bytes, int W, int H) {
   const char *name = av_get_pix_fmt_name(fmt);
   avs_orienter *o = NULL;
   for (int orient = 0; orient < 8; orient++) {
     AVFrame *f = av_frame_alloc();
     f->format = fmt, f->width = W, f->height = H;
     if (!tst_true(av_frame_get_buffer(f, 0) == 0, "%s frame", name)) return;
-    for (int p = 0; p < 4 && f->data[p]; p++) memset(f->data[p], 128, (size_t)f->linesize[p] * H);
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(fmt);
+    for (int p = 0; p < 4 && f->data[p]; p++)
+      memset(f->data[p], 128, (size_t)f->linesize[p] * (p == 1 || p == 2 ? AV_CEIL_RSHIFT(H, d->log2_chroma_h) : H));
     for (int y = 0; y < H; y++)
       for (int x = 0; x < W; x++) {
         uint8_t *px = f->data[0] + (size_t)y * f->linesize[0] + (size_t)x * bytes;
-        if (bytes == 2) *(uint16_t *)px = (uint16_t)value_at(x, y);
-        else *px = (uint8_t)value_at(x, y);
+        if (bytes == 2) *(uint16_t *)px = (uint16_t)value_at(x, y, 2);
+        else *px = (uint8_t)value_at(x, y, 1);
       }
     int rc = avs_orient_frame(&o, f, orient);
     bool t = orient & AVS_ORIENT_TRANSPOSE;
-    tst_true(rc == 0 && f->width == (t ? H : W) && f->height == (t ? W : H), "%s orientation %d: %dx%d", name,
-             orient, f->width, f->height);
+    tst_true(rc == 0 && f->width == (t ? H : W) && f->height == (t ? W : H), "%s %dx%d orientation %d: %dx%d", name,
+             W, H, orient, f->width, f->height);
     int bad = 0, out_bytes = f->format == fmt ? bytes : 1;
     for (int y = 0; y < f->height && !rc; y++)
       for (int x = 0; x < f->width; x++) {
         int sx, sy;
         source_of(orient, x, y, W, H, &sx, &sy);
-        bad += abs(get0(f, x, y, out_bytes) - value_at(sx, sy)) > (f->format == fmt ? 0 : 1);
+        bad += abs(get0(f, x, y, out_bytes) - value_at(sx, sy, out_bytes)) > (f->format == fmt ? 0 : 1);
       }
-    tst_true(bad == 0, "%s orientation %d: every pixel from its source (%d wrong, now %s)", name, orient, bad,
-             av_get_pix_fmt_name(f->format));
+    tst_true(bad == 0, "%s %dx%d orientation %d: every pixel from its source (%d wrong, now %s)", name, W, H, orient,
+             bad, av_get_pix_fmt_name(f->format));
     av_frame_free(&f);
   }
   avs_orienter_free(&o);
@@ -135,12 +138,14 @@ static void check_clip(const char *src, int tag) {
 
 int main(void) {
   vt_dir("orient");
-  check_format(AV_PIX_FMT_YUV420P, 1);
-  check_format(AV_PIX_FMT_NV12, 1);
-  check_format(AV_PIX_FMT_YUV420P10LE, 2);
-  check_format(AV_PIX_FMT_GRAY8, 1);
-  check_format(AV_PIX_FMT_YUV422P, 1); /* not turnable as is: converted to 4:4:4 */
-  check_format(AV_PIX_FMT_RGB24, 3);
+  check_format(AV_PIX_FMT_YUV420P, 1, 6, 4);
+  check_format(AV_PIX_FMT_YUV420P, 1, 83, 45); /* 8x8 blocks and the edges beside them */
+  check_format(AV_PIX_FMT_NV12, 1, 6, 4);
+  check_format(AV_PIX_FMT_YUV420P10LE, 2, 6, 4);
+  check_format(AV_PIX_FMT_GRAY8, 1, 6, 4);
+  check_format(AV_PIX_FMT_GRAY8, 1, 130, 72);
+  check_format(AV_PIX_FMT_YUV422P, 1, 6, 4); /* not turnable as is: converted to 4:4:4 */
+  check_format(AV_PIX_FMT_RGB24, 3, 6, 4);
 
   check_rule(0, 0, 0, NULL, 0, false);
   check_rule(90, 0, 0, NULL, 90, false);
