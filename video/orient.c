@@ -102,8 +102,9 @@ static int convert(avs_orienter *o, const AVFrame *f) {
                                 SWS_BILINEAR | SWS_ACCURATE_RND, NULL, NULL, NULL);
   if (!o->sws)
     return avs_seterr(AVS_EUNSUPPORTED, "cannot turn %s frames upright", av_get_pix_fmt_name(f->format));
+  bool jpeg = strncmp(d->name, "yuvj", 4) == 0; /* full range by its format */
   if (yuv) {
-    int full = f->color_range == AVCOL_RANGE_JPEG || strncmp(d->name, "yuvj", 4) == 0;
+    int full = f->color_range == AVCOL_RANGE_JPEG || jpeg;
     const int *coef = sws_getCoefficients(SWS_CS_DEFAULT);
     sws_setColorspaceDetails(o->sws, coef, full, coef, full, 0, 1 << 16, 1 << 16);
   }
@@ -113,7 +114,7 @@ static int convert(avs_orienter *o, const AVFrame *f) {
   o->conv->height = f->height;
   if (av_frame_get_buffer(o->conv, 0) < 0 || av_frame_copy_props(o->conv, f) < 0)
     return avs_seterr(AVS_ENOMEM, "out of memory turning a %dx%d frame", f->width, f->height);
-  if (yuv && strncmp(d->name, "yuvj", 4) == 0) o->conv->color_range = AVCOL_RANGE_JPEG;
+  if (jpeg) o->conv->color_range = AVCOL_RANGE_JPEG;
   if (sws_scale(o->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, o->conv->data,
                 o->conv->linesize) <= 0)
     return avs_seterr(AVS_EBACKEND, "swscale failed on a %dx%d %s frame", f->width, f->height,
@@ -244,7 +245,8 @@ int avs_orient_frame(avs_orienter **po, AVFrame *f, int orient) {
   if (av_frame_get_buffer(dst, 0) < 0 || av_frame_copy_props(dst, src) < 0)
     return avs_seterr(AVS_ENOMEM, "out of memory turning a %dx%d frame", src->width, src->height);
   av_frame_remove_side_data(dst, AV_FRAME_DATA_DISPLAYMATRIX); /* applied: nobody turns it twice */
-  if (t) dst->sample_aspect_ratio = (AVRational){dst->sample_aspect_ratio.den, dst->sample_aspect_ratio.num};
+  AVRational sar = dst->sample_aspect_ratio;
+  if (t && sar.num > 0 && sar.den > 0) dst->sample_aspect_ratio = (AVRational){sar.den, sar.num};
   /* The frame converter guesses an unstated colour matrix from the height:
    * guess from the stored one, as for the same frame not turned. */
   if (is_yuv(d) && dst->colorspace == AVCOL_SPC_UNSPECIFIED)
