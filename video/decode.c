@@ -75,6 +75,7 @@ static int open_input(avs_video *v) {
     goto fail;
   }
   AVStream *st = v->fmt->streams[v->stream];
+  v->orient = avs_orient_of_stream(st);
   for (unsigned i = 0; i < v->fmt->nb_streams; i++)
     if ((int)i != v->stream) v->fmt->streams[i]->discard = AVDISCARD_ALL;
   const AVCodecParameters *par = st->codecpar;
@@ -132,8 +133,11 @@ static void fill_stream_info(avs_stream_info *s, const AVFormatContext *fmt, con
   s->n_frames = st->nb_frames;
   s->duration = st->duration != AV_NOPTS_VALUE && st->duration > 0 ? st->duration * av_q2d(st->time_base) : -1;
   if (par->codec_type == AVMEDIA_TYPE_VIDEO) {
-    s->width = par->width;
-    s->height = par->height;
+    int orient = avs_orient_of_stream(st);
+    bool turned = orient & AVS_ORIENT_TRANSPOSE;
+    s->width = turned ? par->height : par->width;
+    s->height = turned ? par->width : par->height;
+    avs_orient_describe(orient, &s->rotation, &s->mirrored);
     AVRational fr = av_guess_frame_rate((AVFormatContext *)fmt, (AVStream *)st, NULL);
     s->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
     s->attached_picture = (st->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0;
@@ -143,10 +147,10 @@ static void fill_stream_info(avs_stream_info *s, const AVFormatContext *fmt, con
   }
 }
 
-static void fill_info(avs_video *v) {
-  avs_video_info *in = &v->info;
-  const AVFormatContext *fmt = v->fmt;
-  const AVStream *st = fmt->streams[v->stream];
+/* Container and streams; the video fields describe stream `stream` (-1: none,
+ * the duration is then the container's). */
+static void fill_media_info(avs_video_info *in, const AVFormatContext *fmt, int stream) {
+  memset(in, 0, sizeof *in);
   snprintf(in->format, sizeof in->format, "%s", fmt->iformat->name);
   snprintf(in->format_long, sizeof in->format_long, "%s",
            fmt->iformat->long_name ? fmt->iformat->long_name : fmt->iformat->name);
@@ -157,11 +161,16 @@ static void fill_info(avs_video *v) {
     fill_stream_info(&in->streams[i], fmt, fmt->streams[i]);
   for (unsigned i = 0; i < fmt->nb_streams; i++)
     if (fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) in->has_audio = true;
+  in->video_stream = stream;
+  in->duration = fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0 ? fmt->duration / (double)AV_TIME_BASE : -1;
+  if (stream < 0) return;
+  const AVStream *st = fmt->streams[stream];
   avs_stream_info vs;
   fill_stream_info(&vs, fmt, st);
-  in->video_stream = v->stream;
   in->width = vs.width;
   in->height = vs.height;
+  in->rotation = vs.rotation;
+  in->mirrored = vs.mirrored;
   in->fps = vs.fps;
   if (!(in->fps >= 0.01 && in->fps <= 1000)) {
     AVRational a = st->avg_frame_rate;
@@ -169,11 +178,27 @@ static void fill_info(avs_video *v) {
     in->fps = f >= 0.01 && f <= 1000 ? f : 25;
     in->fps_guessed = !(f >= 0.01 && f <= 1000);
   }
-  in->duration = fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0 ? fmt->duration / (double)AV_TIME_BASE
-                                                                      : vs.duration;
   if (vs.duration > 0) in->duration = vs.duration;
   if (in->live && fmt->duration == AV_NOPTS_VALUE) in->duration = -1;
   in->n_frames = vs.n_frames > 0 ? vs.n_frames : in->duration > 0 ? llround(in->duration * in->fps) : 0;
+}
+
+int avs_media_probe(const char *url, avs_video_info *out) {
+  AVFormatContext *fmt = NULL;
+  avs_ff_init();
+  memset(out, 0, sizeof *out);
+  if (!url || !*url) return avs_seterr(AVS_EINVAL, "no file given");
+  int rc = avs_ff_open_input(&fmt, url, NULL, NULL, "media file");
+  if (rc) return rc;
+  fill_media_info(out, fmt, pick_stream(fmt));
+  avformat_close_input(&fmt);
+  return 0;
+}
+
+static void fill_info(avs_video *v) {
+  const AVStream *st = v->fmt->streams[v->stream];
+  avs_video_info *in = &v->info;
+  fill_media_info(in, v->fmt, v->stream);
   v->tb = av_q2d(st->time_base);
   v->start_pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
   v->frame_dur = 1.0 / in->fps;
@@ -216,6 +241,7 @@ void avs_video_free(avs_video **pv) {
     avs_log(AVS_LOG_WARN, "skipped %lld damaged packet%s (%s)", (long long)v->stats.bad_packets,
             v->stats.bad_packets == 1 ? "" : "s", v->url);
   close_input(v);
+  avs_orienter_free(&v->orienter);
   av_packet_free(&v->pkt);
   av_frame_free(&v->frame);
   free(v->url);
@@ -264,6 +290,7 @@ static int decode_one(avs_video *v) {
                   isnan(v->last_t) ? 0 : v->last_t, v->url);
         v->warned_damaged = true;
       }
+      if ((rc = avs_orient_frame(&v->orienter, v->frame, v->orient))) return rc;
       return 1;
     }
     if (rc == AVERROR_EOF) {

@@ -11,7 +11,11 @@
  * Frames are decoded one at a time; nothing holds more than the decoder's own
  * reference frames, so a long video never sits in memory. Damaged packets are
  * skipped with one warning (avs_log) and decoding goes on; a summary warning at
- * avs_video_free says how many were skipped. */
+ * avs_video_free says how many were skipped.
+ *
+ * Frames come out as they are meant to be shown: a display matrix or rotate
+ * tag (portrait video from phones) is applied to every frame, and the sizes
+ * in avs_video_info are the displayed ones. */
 #ifndef AVS_VIDEO_DECODE_H
 #define AVS_VIDEO_DECODE_H
 
@@ -30,7 +34,10 @@ typedef struct {
   int index;              /* stream index in the container */
   char type[12];          /* "video", "audio", "subtitle", "data", "attachment" */
   char codec[32];         /* "h264", "aac", ... ("none" when FFmpeg knows no decoder) */
-  int width, height;      /* video */
+  int width, height;      /* video: as displayed (rotation applied) */
+  int rotation;           /* video: degrees clockwise the stored frames are turned to be shown
+                             upright (the display matrix or rotate tag): 0, 90, 180, 270 */
+  bool mirrored;          /* video: and then mirrored left to right */
   double fps;             /* video: average frame rate, 0 when unknown */
   int sample_rate;        /* audio */
   int channels;           /* audio */
@@ -47,9 +54,11 @@ typedef struct {
   int64_t bit_rate;
   int n_streams;          /* all streams in the container */
   avs_stream_info streams[AVS_VIDEO_MAX_STREAMS]; /* the first AVS_VIDEO_MAX_STREAMS of them */
-  /* The video stream that is decoded (the first non-cover-art video stream). */
-  int video_stream;       /* container index */
-  int width, height;
+  /* The video stream that is decoded (the largest non-cover-art video stream). */
+  int video_stream;       /* container index; -1 from avs_media_probe when there is none */
+  int width, height;      /* as displayed: frames come out upright, turned as the file asks */
+  int rotation;           /* how (avs_stream_info) */
+  bool mirrored;
   double fps;             /* average frame rate; 25 assumed when the file says nothing */
   bool fps_guessed;       /* true when fps was assumed */
   int64_t n_frames;       /* from the container or estimated as duration*fps; 0 unknown */
@@ -72,6 +81,11 @@ typedef struct {
  * AVS_EFORMAT (not a video FFmpeg reads, truncated header), AVS_EUNSUPPORTED
  * (no decoder, frame too large), AVS_EIO. */
 int avs_video_open(const char *url, const avs_video_opts *opts, avs_video **out);
+/* Describes any file FFmpeg reads, with or without video (an audio-only
+ * WAV or M4A): container and streams, and in the video fields the stream
+ * avs_video_open would decode, or video_stream -1 when there is none. Reads
+ * the headers only. Errors as avs_video_open's for a file it cannot read. */
+int avs_media_probe(const char *url, avs_video_info *out);
 /* Closes, and logs one warning if damaged packets were skipped. */
 void avs_video_free(avs_video **v);
 
@@ -83,7 +97,7 @@ const char *avs_video_path(const avs_video *v);
  * failure that stops decoding. The frame stays readable (avs_video_frame_size,
  * and the converters in video/preprocess.h) until the next call. */
 int avs_video_next(avs_video *v, double *t);
-/* Native size of the frame last returned by avs_video_next. */
+/* Size of the frame last returned by avs_video_next (upright: as displayed). */
 void avs_video_frame_size(const avs_video *v, int *w, int *h);
 
 /* Positions the stream so that the next frames returned are those at or just

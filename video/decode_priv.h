@@ -7,6 +7,7 @@
 #include <libavformat/avformat.h>
 
 #include "video/decode.h"
+#include "video/orient_priv.h"
 
 struct avs_video {
   char *url;
@@ -17,6 +18,8 @@ struct avs_video {
   AVPacket *pkt;
   AVFrame *frame;           /* the frame last returned by avs_video_next */
   int stream;               /* container index of the decoded stream */
+  int orient;               /* how its frames are turned upright (orient_priv.h), 0: as stored */
+  avs_orienter *orienter;
   avs_video_info info;
   double tb;                /* stream time base in seconds */
   int64_t start_pts;        /* stream start time in time base units (0 when unknown) */

@@ -29,8 +29,8 @@
 #define STR(x) STR_(x)
 
 static const char *usage =
-    "Usage: avact classify [options] VIDEO\n"
-    "Classifies the actions in VIDEO with an action-recognition model file (see\n"
+    "Usage: avact classify [options] VIDEO...\n"
+    "Classifies the actions in each VIDEO with an action-recognition model file (see\n"
     "'avact info'): the top classes over the whole video (probabilities averaged over\n"
     "--clips clips spread evenly), or per consecutive segment with --segments.\n"
     "A video shorter than the model's clip has its last frame repeated (with a warning).\n"
@@ -143,8 +143,25 @@ static void warn_short(int got, const classifier *c, double fps) {
            got == 1 ? "" : "s", fps, c->in_frames);
 }
 
+typedef struct {
+  const char *model;
+  char **labels;           /* NULL: class numbers are printed */
+  int topk, n_clips;
+  float fps;
+  bool json, segments;
+} classify_opts;
+
+static cJSON *classify_video(const classify_opts *o, avs_action_model *m, const char *path);
+
+static void print_json(const cJSON *j) {
+  char *s = cJSON_Print(j);
+  if (!s) app_fail("out of memory");
+  printf("%s\n", s);
+  free(s);
+}
+
 int avact_classify(int argc, char **argv) {
-  const char *model = NULL, *labels_path = NULL, *pos[1];
+  const char *model = NULL, *labels_path = NULL;
   int topk = 5, n_clips = 5;
   float fps = 0;
   bool json = false, segments = false;
@@ -159,8 +176,9 @@ int avact_classify(int argc, char **argv) {
       {"json", 0, APP_FLAG, &json, "print the result as JSON on stdout", 0, 0},
       {0},
   };
-  app_parse(argc, argv, 1, opts, usage, pos, 1, 1);
-  const char *path = pos[0];
+  const char **pos = malloc(sizeof *pos * (argc > 0 ? argc : 1)); /* any number of videos */
+  if (!pos) app_fail("out of memory");
+  int n = app_parse(argc, argv, 1, opts, usage, pos, argc, 1);
   char *shipped_model = NULL;
   if (!model && avs_data_path(DEFAULT_MODEL, &shipped_model))
     app_fail("no model given (-m FILE) and %s", avs_errmsg());
@@ -180,8 +198,41 @@ int avact_classify(int argc, char **argv) {
   } else if ((rc = avs_action_model_labels(c.m, &labels, &n_labels)) && rc != AVS_ENOTFOUND) {
     app_fail_status(rc);
   }
+  classify_opts o = {model, labels, topk, n_clips, fps, json, segments};
+  cJSON *all = json && n > 1 ? cJSON_CreateArray() : NULL;
+  int failed = 0;
+  for (int i = 0; i < n; i++) {
+    cJSON *out = classify_video(&o, c.m, pos[i]);
+    if (!out) failed++;
+    else if (all) cJSON_AddItemToArray(all, out), out = NULL;
+    else if (json) print_json(out);
+    cJSON_Delete(out);
+  }
+  if (all) print_json(all);
+  cJSON_Delete(all);
+  free(pos);
+  avs_labels_free(&labels, n_labels);
+  free(shipped_model);
+  avs_model_free(&c.m);
+  return failed ? APP_EXIT_FAILURE : 0;
+}
+
+/* One video: its result printed (text) or returned (the JSON object, also
+ * returned with text, to be freed); NULL after its error line. */
+static cJSON *classify_video(const classify_opts *o, avs_action_model *m, const char *path) {
+  const char *model = o->model;
+  char **labels = o->labels;
+  int topk = o->topk, n_clips = o->n_clips;
+  float fps = o->fps;
+  bool json = o->json, segments = o->segments;
+  classifier c = {.m = m, .b = avs_action_model_base(m)};
+  int classes = c.b->classes;
   double want = fps > 0 ? fps : avs_action_model_fps(c.m);
-  if (avs_action_input_open(c.m, path, want, &c.in)) app_fail_status(avs_errcode());
+  int rc = avs_action_input_open(c.m, path, want, &c.in);
+  if (rc) {
+    app_error("%s", avs_errmsg()[0] ? avs_errmsg() : avs_strerror(rc));
+    return NULL;
+  }
   c.in_frames = avs_action_input_span(c.in);
   double rate = avs_action_input_fps(c.in);
   app_verbose_video(path, avs_action_input_info(c.in));
@@ -260,21 +311,16 @@ int avact_classify(int argc, char **argv) {
       }
     }
   }
-  if (!done) app_fail("no video frames to classify (%s)", path);
   char why[256];
-  const char *doubt = doubts(&c, segments ? done : 1, segments, why, sizeof why);
+  const char *doubt = done ? doubts(&c, segments ? done : 1, segments, why, sizeof why) : NULL;
   if (doubt) cJSON_AddStringToObject(out, "warning", doubt);
-  if (json) {
-    char *s = cJSON_Print(out);
-    printf("%s\n", s);
-    free(s);
-  }
-  cJSON_Delete(out);
   free(top), free(acc), free(c.x);
   avs_ctx_free(&c.ctx);
   avs_action_input_free(&c.in);
-  avs_labels_free(&labels, n_labels);
-  free(shipped_model);
-  avs_model_free(&c.m);
-  return 0;
+  if (!done) {
+    app_error("no video frames to classify (%s)", path);
+    cJSON_Delete(out);
+    return NULL;
+  }
+  return out;
 }

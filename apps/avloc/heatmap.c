@@ -44,14 +44,6 @@ typedef struct {
   bool json, per_source;
 } loc_opts;
 
-/* A writer's error names the temporary file: name the output instead. */
-static noreturn void fail_output(const char *tmp, const char *out) {
-  char msg[1024], *at;
-  snprintf(msg, sizeof msg, "%s", avs_errmsg());
-  if (tmp && (at = strstr(msg, tmp)) && at - msg >= 2 && at[-1] == '(' && at[-2] == ' ') at[-2] = 0;
-  app_fail("%s (%s)", msg, out);
-}
-
 static bool non_empty_dir_or_file(const char *path) {
   struct stat sb;
   if (stat(path, &sb)) return false;
@@ -149,7 +141,7 @@ int avloc_heatmap(int argc, char **argv) {
     if (avloc_sound_open(video, &r.sound)) app_fail_status(avs_errcode());
     avs_writer_params wp = {.width = info.width, .height = info.height, .fps = info.fps,
                             .sample_rate = avloc_sound_rate(r.sound), .channels = avloc_sound_channels(r.sound)};
-    if (avs_video_writer_open(out_tmp, &wp, &r.writer)) fail_output(out_tmp, o.out);
+    if (avs_video_writer_open(out_tmp, &wp, &r.writer)) app_fail_output(out_tmp, o.out);
   }
   r.results = avloc_results_new(o.json, !o.out && !o.png && !o.json);
 
@@ -160,7 +152,7 @@ int avloc_heatmap(int argc, char **argv) {
 
   if (r.writer) {
     if (avloc_sound_pass(r.sound, r.writer, -1) || avs_video_writer_close(&r.writer))
-      fail_output(out_tmp, o.out);
+      app_fail_output(out_tmp, o.out);
     app_commit(out_tmp, o.out);
   }
   if (png_tmp) app_dir_commit(png_tmp, o.png);

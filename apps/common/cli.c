@@ -45,14 +45,25 @@ noreturn void app_usage_error(const char *fmt, ...) {
   exit(APP_EXIT_USAGE);
 }
 
+static void error_line(const char *fmt, va_list ap) {
+  fprintf(stderr, "%s: error: ", prog);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
 noreturn void app_fail(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "%s: error: ", prog);
-  vfprintf(stderr, fmt, ap);
+  error_line(fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   exit(APP_EXIT_FAILURE);
+}
+
+void app_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  error_line(fmt, ap);
+  va_end(ap);
 }
 
 noreturn void app_fail_status(int status) {

@@ -39,6 +39,9 @@ int app_parse(int argc, char **argv, int first, const app_opt *opts, const char 
 noreturn void app_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runtime failure: "<app>: error: <msg>" on stderr, exit 1. */
 noreturn void app_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same line without exiting: one input of several failed, the app goes on
+ * (and exits APP_EXIT_FAILURE at the end). */
+void app_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runtime failure from a library status: "<app>: error: <avs_errmsg()>", exit 1. */
 noreturn void app_fail_status(int status);
 void app_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

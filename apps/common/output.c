@@ -84,6 +84,18 @@ bool app_file_exists(const char *path) {
   return !stat(path, &sb);
 }
 
+void app_check_new_file(const char *path, const char *opt, bool force) {
+  if (!force && app_file_exists(path))
+    app_fail("%s already exists: add --force to replace it, or choose another %s", path, opt);
+}
+
+void app_fail_output(const char *tmp, const char *out) {
+  char msg[1024], *at;
+  snprintf(msg, sizeof msg, "%s", avs_errmsg());
+  if (tmp && (at = strstr(msg, tmp)) && at - msg >= 2 && at[-1] == '(' && at[-2] == ' ') at[-2] = 0;
+  app_fail("%s (%s)", msg, out);
+}
+
 static char *pending_dir;
 
 static void remove_tree(const char *dir) {

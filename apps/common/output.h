@@ -4,6 +4,7 @@
 #define AVS_APP_OUTPUT_H
 
 #include <stdbool.h>
+#include <stdnoreturn.h>
 
 /* "<dir>/.<base>.tmp<pid>.<ext>" for path (keeps the extension so libraries that
  * pick a format by extension, e.g. libsndfile or FFmpeg, still work). Free it. */
@@ -16,6 +17,12 @@ void app_mkdirs(const char *dir);
 void app_cleanup_on_exit(const char *tmp);
 void app_cleanup_forget(const char *tmp);
 bool app_file_exists(const char *path);
+/* The overwrite rule for a file output: an existing path is refused (exit 1,
+ * naming option `opt`) unless force. */
+void app_check_new_file(const char *path, const char *opt, bool force);
+/* Fails the app with the library's message for a failed write to tmp (the
+ * temporary name of out), naming out instead. */
+noreturn void app_fail_output(const char *tmp, const char *out);
 
 /* A folder of outputs made atomically: app_dir_begin checks that `dir` does
  * not exist or is an empty folder (else fails the app: nothing is ever mixed

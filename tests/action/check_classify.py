@@ -180,6 +180,22 @@ def main():
           and json.loads(r.stdout)["top"],
           f"a 5-frame video is padded with its last frame, one warning: {r.stderr.strip()!r}")
 
+    # Several videos: each result under its name, an array with --json; a failing one does not stop the rest.
+    one = run(p("long.mp4"), "-m", p("c3d5.safetensors"), "-k", "2")
+    r = run(p("long.mp4"), p("short.mp4"), "-m", p("c3d5.safetensors"), "-k", "2")
+    blocks = r.stdout.split("\n" + p("short.mp4") + ": ")
+    check(r.returncode == 0 and one.returncode == 0 and r.stdout.startswith(one.stdout) and len(blocks) == 2
+          and len(blocks[1].splitlines()) == 3,
+          f"two videos: the first's result as for one, then the second's under its name: exit {r.returncode}"
+          f" {r.stdout!r}")
+    r = run(p("long.mp4"), p("none.mp4"), p("short.mp4"), "-m", p("c3d5.safetensors"), "--json", "-k", "1")
+    arr = json.loads(r.stdout) if r.stdout.strip() else None
+    errors = [line for line in r.stderr.splitlines() if "error" in line]
+    check(r.returncode == 1 and isinstance(arr, list) and [a["video"] for a in arr] == [p("long.mp4"), p("short.mp4")]
+          and all(a["top"] for a in arr) and len(errors) == 1 and "none.mp4" in errors[0],
+          f"three videos, one missing, --json: an array of the two others, one error line, exit 1: exit"
+          f" {r.returncode} {r.stderr.strip()!r}")
+
     bad("model of another architecture", run(p("long.mp4"), "-m", p("other.safetensors")),
         "unknown architecture 'sop_unet'")
     bad("missing labels file", run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels", p("none.txt")),
