@@ -14,38 +14,13 @@
 
 #include "apps/common/cli.h"
 
-#define MAX_PENDING 64
-static char *pending[MAX_PENDING];
-
-static void remove_pending(void) {
-  for (int i = 0; i < MAX_PENDING; i++)
-    if (pending[i]) {
-      remove(pending[i]);
-      free(pending[i]);
-      pending[i] = NULL;
-    }
-}
-
+/* The temporaries live in the library's register (av/files.h), with the
+ * library writers' own: app_init removes them all at exit and on signals. */
 void app_cleanup_on_exit(const char *tmp) {
-  static bool registered;
-  if (!registered) {
-    atexit(remove_pending);
-    registered = true;
-  }
-  for (int i = 0; i < MAX_PENDING; i++)
-    if (!pending[i]) {
-      pending[i] = strdup(tmp);
-      return;
-    }
+  if (avs_tmp_track(tmp)) app_fail_status(avs_errcode());
 }
 
-void app_cleanup_forget(const char *tmp) {
-  for (int i = 0; i < MAX_PENDING; i++)
-    if (pending[i] && !strcmp(pending[i], tmp)) {
-      free(pending[i]);
-      pending[i] = NULL;
-    }
-}
+void app_cleanup_forget(const char *tmp) { avs_tmp_forget(tmp); }
 
 char *app_tmp_path(const char *path) {
   char *copy1 = strdup(path), *copy2 = strdup(path);

@@ -12,7 +12,8 @@ char *app_tmp_path(const char *path);
 void app_commit(const char *tmp, const char *path);
 /* Creates a directory (and parents) if missing; fails the app if it cannot. */
 void app_mkdirs(const char *dir);
-/* Registers a temporary file to remove if the app exits early (app_fail). */
+/* Registers a temporary file to remove if the app exits early (app_fail) or
+ * is stopped by SIGINT, SIGTERM or SIGHUP (avs_tmp_track). */
 void app_cleanup_on_exit(const char *tmp);
 void app_cleanup_forget(const char *tmp);
 bool app_file_exists(const char *path);
