@@ -53,6 +53,20 @@ int avs_trainer_load_model(const char *dir, int kind, const char *const *kept, a
   return rc;
 }
 
+int avs_trainer_load_recipe(const char *dir, char **recipe) {
+  *recipe = NULL;
+  char *path = path_in(dir, "optim.safetensors");
+  if (!path) return avs_seterr(AVS_ENOMEM, "out of memory");
+  struct stat sb;
+  avs_st *st = NULL;
+  int rc = stat(path, &sb) ? AVS_OK : avs_st_open(path, &st);
+  const char *text = st ? avs_st_meta(st, "train.recipe") : NULL;
+  if (text && !(*recipe = strdup(text))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  avs_st_close(&st);
+  free(path);
+  return rc;
+}
+
 static int meta_int(const avs_st *st, const char *key, const char *path, int *v) {
   const char *s = avs_st_meta(st, key);
   char *end;
@@ -120,6 +134,7 @@ static int save_checkpoint(const avs_trainer *t) {
   }
   if ((rc = avs_model_save(t->m, model_path)) || (rc = avs_optim_state_write(t->opt, w)) ||
       (rc = avs_st_writer_meta(w, "train.epoch", epoch)) || (rc = avs_st_writer_meta(w, "train.best", best)) ||
+      (t->cfg.recipe && (rc = avs_st_writer_meta(w, "train.recipe", t->cfg.recipe))) ||
       (rc = avs_st_writer_save(w, optim_path)))
     goto done;
   rc = avs_write_text(history_path, history);

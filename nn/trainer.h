@@ -9,6 +9,7 @@
  * complete epoch: an ordinary model file), optim.safetensors (the optimizer's
  * state, the epoch and the best score) and history.json (one record per
  * epoch). Each is written atomically; both safetensors carry "train.epoch",
+ * optim.safetensors also the app's recipe ("train.recipe") when given,
  * which must agree when resuming (a crash between the renames is detected). */
 #ifndef AVS_NN_TRAINER_H
 #define AVS_NN_TRAINER_H
@@ -31,6 +32,8 @@ typedef struct {
   float weight_decay, momentum, clip_norm;
   const char *out;         /* the model with the best validation score */
   const char *ckpt_dir;
+  const char *recipe;      /* optional: the app's training options as text, kept in the checkpoint
+                              (avs_trainer_load_recipe) so that a resumed run can take them */
 } avs_trainer_cfg;
 
 typedef struct {
@@ -69,6 +72,9 @@ double avs_trainer_best(const avs_trainer *t); /* -inf before any validation */
 /* The checkpoint's model (kind and, if given, architecture checked) or NULL in
  * *m with 0 when dir holds none. */
 int avs_trainer_load_model(const char *dir, int kind, const char *const *kept, avs_model **m);
+/* The recipe text saved with the checkpoint in dir (malloc'ed), or NULL in
+ * *recipe with 0 when dir holds no checkpoint or one saved without a recipe. */
+int avs_trainer_load_recipe(const char *dir, char **recipe);
 /* "OUT.ckpt" for OUT.safetensors (or OUT + ".ckpt"); free() it. */
 char *avs_trainer_default_ckpt_dir(const char *out);
 

@@ -185,7 +185,8 @@ int avtrain_action(int argc, char **argv) {
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, NULL, 0, 0);
-  char *ckpt_dir = train_common_check(&o.c);
+  static const char *const recipe[] = {TRAIN_RECIPE, "cache", NULL};
+  char *ckpt_dir = train_common_check(&o.c, opts, recipe);
   avs_norm norm;
   if (o.norm && avs_norm_preset(o.norm, &norm)) app_usage_error("--norm: %s", avs_errmsg());
 
@@ -242,6 +243,7 @@ int avtrain_action(int argc, char **argv) {
   for (int i = 0; o.cache && i < val_n; i++) free(val_cache[i]);
   free(train_cache), free(val_cache);
   avs_trainer_free(&trainer);
+  train_common_free(&o.c);
   free(job.labels), free(ckpt_dir), free(val_path);
   avs_manifest_free(&train);
   avs_manifest_free(&val);

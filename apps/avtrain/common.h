@@ -16,7 +16,14 @@ typedef struct {
   int epochs, batch, seed;
   float lr, weight_decay, momentum, clip_norm;
   bool resume, force;
+  cJSON *saved;  /* with --resume: the checkpoint's recipe (its strings are the options' values) */
+  char *recipe;  /* the recipe of this run, saved with every checkpoint */
 } train_common;
+
+/* The recipe: the options a resumed run must keep (they shape every step).
+ * Each verb lists these and its own (e.g. "mix", "mask" for sep); "schedule"
+ * comes before "epochs" (whether --epochs may grow depends on it). */
+#define TRAIN_RECIPE "schedule", "optimizer", "batch", "lr", "weight-decay", "momentum", "clip", "seed", "epochs"
 
 /* The option table entries of train_common c (an lvalue); the verb says what
  * an item, a step and --out are. */
@@ -41,8 +48,14 @@ typedef struct {
   {"resume", 0, APP_FLAG, &(c).resume, "go on from the checkpoint in --checkpoints", 0, 0},                       \
   {"force", 0, APP_FLAG, &(c).force, "replace an existing --out model (refused otherwise, unless resuming its run)", 0, 0}
 
-/* Usage errors for the shared options; returns the checkpoint folder (free it). */
-char *train_common_check(const train_common *c);
+/* Usage errors for the shared options; returns the checkpoint folder (free
+ * it). With --resume, the options named in recipe (NULL-terminated, entries
+ * of opts) that are not on the command line take the checkpoint's values,
+ * and one given with another value is a usage error; --epochs may grow with
+ * --schedule constant (the steps taken do not depend on it). Every output
+ * location is checked here, before any work. Free with train_common_free. */
+char *train_common_check(train_common *c, const app_opt *opts, const char *const *recipe);
+void train_common_free(train_common *c);
 /* --val, or val.jsonl beside --manifest when it exists; NULL for none (free it). */
 char *train_val_path(const train_common *c);
 /* With --resume, the checkpoint's model (of `kind`, with metadata `kept`;

@@ -191,7 +191,8 @@ int avtrain_loc(int argc, char **argv) {
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, NULL, 0, 0);
-  char *ckpt_dir = train_common_check(&o.c);
+  static const char *const recipe[] = {TRAIN_RECIPE, "frames", "val-clips", NULL};
+  char *ckpt_dir = train_common_check(&o.c, opts, recipe);
   if (o.c.batch < 2) app_usage_error("--batch must be at least 2: the other clips of a batch are the negatives");
 
   avs_manifest *train_mf = app_manifest_audio(o.c.manifest), *val_mf = NULL;
@@ -228,6 +229,7 @@ int avtrain_loc(int argc, char **argv) {
   avs_manifest_free(&train_mf);
   avs_manifest_free(&val_mf);
   avs_model_free(&m);
+  train_common_free(&o.c);
   free(ckpt_dir), free(val_path);
   return 0;
 }

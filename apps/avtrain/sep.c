@@ -132,7 +132,8 @@ int avtrain_sep(int argc, char **argv) {
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, NULL, 0, 0);
-  char *ckpt_dir = train_common_check(&o.c);
+  static const char *const recipe[] = {TRAIN_RECIPE, "mix", "mask", "val-clips", NULL};
+  char *ckpt_dir = train_common_check(&o.c, opts, recipe);
   if (strcmp(o.mask, "binary") && strcmp(o.mask, "ratio")) app_usage_error("--mask must be binary or ratio");
 
   avs_manifest *train_mf = app_manifest_stems(o.c.manifest), *val_mf = NULL;
@@ -175,6 +176,7 @@ int avtrain_sep(int argc, char **argv) {
   avs_manifest_free(&train_mf);
   avs_manifest_free(&val_mf);
   avs_model_free(&m);
+  train_common_free(&o.c);
   free(job.val_clips), free(ckpt_dir), free(val_path);
   return 0;
 }

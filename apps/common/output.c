@@ -59,6 +59,47 @@ bool app_file_exists(const char *path) {
   return !stat(path, &sb);
 }
 
+/* The folder part of path ("." for none), malloc'ed. */
+static char *folder_of(const char *path) {
+  char *copy = strdup(path);
+  if (!copy) app_fail("out of memory");
+  char *d = strdup(dirname(copy));
+  free(copy);
+  if (!d) app_fail("out of memory");
+  return d;
+}
+
+static void check_writable_folder(const char *dir, const char *opt, const char *what) {
+  struct stat sb;
+  if (stat(dir, &sb)) app_fail("%s %s: the folder %s does not exist", opt, what, dir);
+  if (!S_ISDIR(sb.st_mode)) app_fail("%s %s: %s is not a folder", opt, what, dir);
+  if (access(dir, W_OK | X_OK)) app_fail("%s %s: cannot write to folder %s: %s", opt, what, dir, strerror(errno));
+}
+
+void app_check_out_file(const char *path, const char *opt) {
+  struct stat sb;
+  if (!path[0]) app_usage_error("%s: empty file name", opt);
+  if (!stat(path, &sb) && S_ISDIR(sb.st_mode)) app_fail("%s %s: is a folder, not a file", opt, path);
+  char *dir = folder_of(path);
+  check_writable_folder(dir, opt, path);
+  free(dir);
+}
+
+void app_check_out_dir(const char *dir, const char *opt) {
+  if (!dir[0]) app_usage_error("%s: empty folder name", opt);
+  char *d = strdup(dir);
+  if (!d) app_fail("out of memory");
+  struct stat sb;
+  /* the nearest part of the path that exists must be a writable folder */
+  while (stat(d, &sb) && strcmp(d, ".") && strcmp(d, "/")) {
+    char *up = folder_of(d);
+    free(d);
+    d = up;
+  }
+  check_writable_folder(d, opt, dir);
+  free(d);
+}
+
 static char *pending_dir;
 
 static void remove_tree(const char *dir) {

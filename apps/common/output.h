@@ -17,6 +17,12 @@ void app_mkdirs(const char *dir);
 void app_cleanup_on_exit(const char *tmp);
 void app_cleanup_forget(const char *tmp);
 bool app_file_exists(const char *path);
+/* Before long work, fail the app (one line naming opt) unless path can be
+ * written: app_check_out_file, a file in an existing writable folder (not a
+ * folder itself); app_check_out_dir, a writable folder or one that mkdir -p
+ * can make (nothing is created). */
+void app_check_out_file(const char *path, const char *opt);
+void app_check_out_dir(const char *dir, const char *opt);
 
 /* A folder of outputs made atomically: app_dir_begin checks that `dir` does
  * not exist or is an empty folder (else fails the app: nothing is ever mixed
