@@ -233,10 +233,10 @@ int avtrain_action(int argc, char **argv) {
                     .progress = {.epochs = o.c.epochs},
                     .labels = malloc(sizeof(int) * (size_t)o.c.batch)};
   if (!job.labels) app_fail("out of memory");
-  avs_trainer_task task = {.user = &job, .n_train = train->n, .has_validation = val_n > 0,
+  avs_trainer_task task = {.user = &job, .n_train = train->n, .has_validation = val_n > 0, .n_val = val_n,
                            .epoch_begin = epoch_begin, .loss = batch_loss, .train_record = train_record,
                            .validate = validate, .epoch_end = epoch_end, .progress = train_progress_update, .progress_user = &job.progress};
-  if (avs_trainer_run(trainer, &task)) app_fail_status(avs_errcode());
+  train_run(trainer, &task);
   if (val_n) app_info("best validation top-1 %.4f, model in %s", avs_trainer_best(trainer), o.c.out);
   else app_info("model in %s", o.c.out);
   for (int i = 0; o.cache && i < train->n; i++) free(train_cache[i]);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apps/common/output.h"
 #include "av/status.h"
@@ -87,11 +88,14 @@ static void take_saved_recipe(train_common *c, const app_opt *opts, const char *
     char was[128], given[128];
     text_of(was, sizeof was, o, v), text_of(given, sizeof given, o, now);
     cJSON_Delete(now);
-    /* more epochs at a constant rate take the same first steps: a run may be extended */
-    bool extend = &c->epochs == o->dst && !strcmp(c->schedule, "constant") && c->epochs > v->valuedouble;
-    if (!extend)
+    if (&c->epochs != o->dst)
       app_usage_error("--resume: --%s %s contradicts the checkpoint's %s (in %s); leave it out to go on as it was",
                       *name, given, was, dir);
+    /* A run may be extended (or cut short): at a constant rate the steps are the same; a cosine
+     * schedule is stretched over the new number of epochs from here on, which the user must know. */
+    if (strcmp(c->schedule, "constant"))
+      app_warn("--epochs %s instead of the checkpoint's %s: the cosine schedule goes on as planned for %s epochs "
+               "(the learning rate changes from the next step)", given, was, given);
   }
 }
 
@@ -203,4 +207,28 @@ avs_model *train_new_model(const train_common *c, int kind) {
   if (avs_model_init(m, (uint64_t)c->seed)) app_fail_status(avs_errcode());
   free(cfg);
   return m;
+}
+
+/* "40 s", "12 min", "2.5 h". */
+static const char *duration(char *buf, size_t n, double s) {
+  if (s < 90) snprintf(buf, n, "%.0f s", s);
+  else if (s < 90 * 60) snprintf(buf, n, "%.0f min", s / 60);
+  else snprintf(buf, n, "%.1f h", s / 3600);
+  return buf;
+}
+
+void train_run(avs_trainer *t, const avs_trainer_task *task) {
+  avs_trainer_estimate e;
+  if (avs_trainer_estimate_cost(t, task, &e)) app_fail_status(avs_errcode());
+  int left = avs_trainer_epochs_left(t);
+  char per[32], all[32];
+  duration(per, sizeof per, e.epoch_seconds), duration(all, sizeof all, e.run_seconds);
+  app_info("estimate: about %s per epoch, %s for %d epoch%s, %.1f GB of memory", per, all, left, left == 1 ? "" : "s",
+           e.bytes / 1e9);
+  double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
+  if (e.run_seconds >= 3600 || e.bytes >= 10e9 || (ram > 0 && e.bytes > 0.5 * ram))
+    app_warn("this run will take about %s (%s per epoch) and %.1f GB of memory%s: a smaller model (--hparams), "
+             "fewer clips or epochs cost less", all, per, e.bytes / 1e9,
+             ram > 0 && e.bytes > 0.5 * ram ? " (more than half of this machine's)" : "");
+  if (avs_trainer_run(t, task)) app_fail_status(avs_errcode());
 }

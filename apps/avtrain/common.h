@@ -51,8 +51,8 @@ typedef struct {
 /* Usage errors for the shared options; returns the checkpoint folder (free
  * it). With --resume, the options named in recipe (NULL-terminated, entries
  * of opts) that are not on the command line take the checkpoint's values,
- * and one given with another value is a usage error; --epochs may grow with
- * --schedule constant (the steps taken do not depend on it). Every output
+ * and one given with another value is a usage error, except --epochs (a run
+ * may be extended; with a cosine schedule a warning says the rate changes). Every output
  * location is checked here, before any work. Free with train_common_free. */
 char *train_common_check(train_common *c, const app_opt *opts, const char *const *recipe);
 void train_common_free(train_common *c);
@@ -76,6 +76,11 @@ void train_progress_update(void *train_progress, int epoch, int done, int total)
 
 /* A number of an epoch's history record (for the verbs' result lines). */
 double train_field(const cJSON *rec, const char *key);
+/* Runs the task's epochs (avs_trainer_run), first printing what they will
+ * cost (avs_trainer_estimate_cost) and warning, in one line, when the run
+ * will take an hour or more, or 10 GB or more (or over half the machine's)
+ * of memory. Fails the app on error. */
+void train_run(avs_trainer *t, const avs_trainer_task *task);
 /* The trainer for m (resumed when m came from the checkpoint). */
 avs_trainer *train_start(const train_common *c, avs_model *m, const char *ckpt_dir);
 

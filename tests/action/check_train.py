@@ -13,6 +13,8 @@ A small action set is made with avdata (48 x 48 frames) and a tiny C3D
     refuses explicit values that contradict it;
   * output locations (--out's folder, --checkpoints) are checked before training;
   * a set without meta.json is refused by avtrain and aveval;
+  * the cost estimate line, progress lines with the time left off a terminal,
+    and one warning before a run of hours;
   * aveval action's top-1, top-5, loss and confusion matrix equal what this
     script computes from the per-clip logits it writes with --predictions;
   * avact classify names the classes from the trained model;
@@ -21,7 +23,9 @@ A small action set is made with avdata (48 x 48 frames) and a tiny C3D
 import json
 import math
 import os
+import re
 import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
@@ -106,8 +110,11 @@ bad("resume with another --batch", train(train_m, split, "--resume", "--batch", 
     "--batch 8 contradicts the checkpoint's 4", 2)
 bad("resume with another --optimizer", train(train_m, split, "--resume", "--optimizer", "sgd"),
     "--optimizer sgd contradicts the checkpoint's adamw", 2)
-bad("resume with more --epochs under a cosine schedule", train(train_m, model, "--resume", epochs=5),
-    "--epochs 5 contradicts the checkpoint's 3", 2)
+# more epochs extend a run; under a cosine schedule a warning says that the rate changes
+r = train(train_m, model, "--resume", epochs=4)
+check(r.returncode == 0 and "epoch   4/4" in r.stdout and
+      "warning: --epochs 4 instead of the checkpoint's 3: the cosine schedule" in r.stderr,
+      f"resume with more --epochs under a cosine schedule: one epoch more, a warning ({r.stderr.strip()!r})")
 
 # every output location is checked before any training
 nowhere = os.path.join(OUT, "no_such_folder", "m.safetensors")
@@ -131,6 +138,27 @@ os.remove(os.path.join(nometa, "meta.json"))
 bad("avtrain on a set without meta.json", train(os.path.join(nometa, "train.jsonl"), ghost_out), "meta.json", 1)
 bad("aveval on a set without meta.json", run(AVEVAL, "action", "-m", model, os.path.join(nometa, "test.jsonl")),
     "meta.json", 1)
+
+# ---- the cost estimate and progress off a terminal ----
+r = run(AVTRAIN, "action", "--manifest", train_m, "--arch", "c3d", "--hparams", TINY, "--epochs", "1", "--batch", "4",
+        "--val", "none", "--out", os.path.join(OUT, "talk.safetensors"), "-t", "2")
+check(r.returncode == 0 and re.search(r"^estimate: about .* per epoch, .* for 1 epoch, [0-9.]+ GB of memory$", r.stderr, re.M)
+      and re.search(r"^epoch 1/1: \d+% \(\d+/32, [0-9.]+s, about \d+s left\)$", r.stderr, re.M),
+      f"the estimate, and progress lines with the time left when stderr is not a terminal ({r.stderr.strip()!r})")
+# a run of hours: one warning line before training (c3d at full size, the most epochs; stopped once warned)
+p = subprocess.Popen([AVTRAIN, "action", "--manifest", train_m, "--arch", "c3d", "--epochs", "10000", "--val", "none",
+                      "--out", os.path.join(OUT, "long.safetensors"), "-t", "2"], stderr=subprocess.PIPE, text=True)
+seen = []
+for line in p.stderr:
+    seen.append(line.rstrip())
+    if "warning" in line or line.startswith("epoch"):
+        break
+p.terminate()
+p.wait()
+warned = [l for l in seen if "warning" in l]
+check(len(warned) == 1 and re.search(r"this run will take about [0-9.]+ h .* and [0-9.]+ GB of memory", warned[0]),
+      f"a run of hours is announced by one warning ({seen!r})")
+check(not os.path.exists(os.path.join(OUT, "long.safetensors")), "the stopped run wrote no model")
 
 # ---- --cache (inputs read once) trains the same as reading every epoch (these clips have no temporal slack) ----
 cached = os.path.join(OUT, "cached.safetensors")
