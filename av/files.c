@@ -57,10 +57,7 @@ void avs_tmp_forget(const char *path) {
   for (int i = 0; i < AVS_TMP_MAX; i++) {
     int expect = SLOT_TRACKED;
     if (atomic_load(&tmps[i].state) != SLOT_TRACKED || strcmp(tmps[i].path, path)) continue;
-    if (atomic_compare_exchange_strong(&tmps[i].state, &expect, SLOT_FILLING)) {
-      atomic_store(&tmps[i].state, SLOT_FREE);
-      return;
-    }
+    if (atomic_compare_exchange_strong(&tmps[i].state, &expect, SLOT_FILLING)) atomic_store(&tmps[i].state, SLOT_FREE);
   }
 }
 

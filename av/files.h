@@ -19,7 +19,7 @@ int avs_read_text(const char *path, char **out);
 #define AVS_TMP_MAX 256
 #define AVS_TMP_PATH 1024
 int avs_tmp_track(const char *path);
-void avs_tmp_forget(const char *path);
+void avs_tmp_forget(const char *path); /* every slot holding path */
 /* Removes every tracked file and forgets it; only unlink(), so it may be
  * called from a signal handler. */
 void avs_tmp_remove_all(void);

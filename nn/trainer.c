@@ -267,12 +267,14 @@ static double resident_bytes(void) {
  * batch norm's running statistics. */
 static float *params_copy(const avs_params *p) {
   float *copy = malloc(sizeof(float) * (size_t)(avs_params_numel(p) + 1)), *o = copy;
-  for (int i = 0; copy && i < p->n; o += p->t[i]->numel, i++) memcpy(o, p->t[i]->data, sizeof(float) * (size_t)p->t[i]->numel);
+  for (int i = 0; copy && i < p->n; o += p->t[i]->numel, i++)
+    memcpy(o, p->t[i]->data, sizeof(float) * (size_t)p->t[i]->numel);
   return copy;
 }
 
 static void params_restore(avs_params *p, const float *copy) {
-  for (int i = 0; i < p->n; copy += p->t[i]->numel, i++) memcpy(p->t[i]->data, copy, sizeof(float) * (size_t)p->t[i]->numel);
+  for (int i = 0; i < p->n; copy += p->t[i]->numel, i++)
+    memcpy(p->t[i]->data, copy, sizeof(float) * (size_t)p->t[i]->numel);
 }
 
 /* One training pass on items idx[0..n) without the update: *fwd and *bwd its forward and backward time. */

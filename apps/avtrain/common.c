@@ -101,7 +101,8 @@ static void take_saved_recipe(train_common *c, const app_opt *opts, const char *
 
 static char *recipe_text(const app_opt *opts, const char *const *recipe) {
   cJSON *r = cJSON_CreateObject();
-  for (const char *const *name = recipe; r && *name; name++) cJSON_AddItemToObject(r, *name, opt_json(find_opt(opts, *name)));
+  for (const char *const *name = recipe; r && *name; name++)
+    cJSON_AddItemToObject(r, *name, opt_json(find_opt(opts, *name)));
   char *text = r ? cJSON_PrintUnformatted(r) : NULL;
   cJSON_Delete(r);
   if (!text) app_fail("out of memory");

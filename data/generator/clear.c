@@ -50,7 +50,8 @@ bool avs_data_owned_clip_file(const char *name) {
 }
 
 bool avs_data_owned_clip_dir(const char *name) {
-  static const char *const kinds[] = {"music", "speech", "actions", NULL}, *const splits[] = {"train", "val", "test", NULL};
+  static const char *const kinds[] = {"music", "speech", "actions", NULL};
+  static const char *const splits[] = {"train", "val", "test", NULL};
   const char *a = strchr(name, '_'), *b = a ? strchr(a + 1, '_') : NULL;
   return b && one_of(name, (size_t)(a - name), kinds) && one_of(a + 1, (size_t)(b - a - 1), splits) &&
          digits(b + 1, b + 1 + strlen(b + 1));
