@@ -17,6 +17,7 @@ typedef enum { OPT_SGD, OPT_ADAM } opt_kind;
 typedef struct {
   float *buf1, *buf2; /* SGD: momentum buffer; Adam: exp_avg, exp_avg_sq */
   int64_t step;
+  float lr_scale;     /* this parameter's learning rate over the optimizer's (a param group's lr) */
 } param_state;
 
 struct avs_optim {
@@ -48,6 +49,7 @@ static avs_optim *optim_new(opt_kind kind, avs_tensor *const *params, int n, flo
   o->state = calloc(n ? n : 1, sizeof *o->state);
   if (!o->params || !o->state) goto fail;
   memcpy(o->params, params, sizeof *o->params * n);
+  for (int i = 0; i < n; i++) o->state[i].lr_scale = 1.0f;
   o->kind = kind, o->n = n, o->lr = lr, o->weight_decay = weight_decay;
   return o;
 fail:
@@ -92,7 +94,7 @@ static bool ensure_state(param_state *st, int64_t numel, int nbufs, const char *
 }
 
 static bool sgd_step(const avs_optim *o, avs_tensor *p, param_state *st) {
-  float *w = p->data, *g = p->grad, lr = o->lr, wd = o->weight_decay, mom = o->momentum;
+  float *w = p->data, *g = p->grad, lr = o->lr * st->lr_scale, wd = o->weight_decay, mom = o->momentum;
   int64_t n = p->numel;
   if (mom == 0) {
 #pragma omp parallel for simd schedule(static) if (n >= 65536)
@@ -119,8 +121,9 @@ static bool adam_step(const avs_optim *o, avs_tensor *p, param_state *st) {
   int64_t n = p->numel, step = st->step + 1;
   /* PyTorch computes the bias corrections in double (Python floats) */
   double bc1 = 1.0 - pow(b1, (double)step), bc2 = 1.0 - pow(b2, (double)step);
-  float step_size = (float)(o->lr / bc1), bc2_sqrt = (float)sqrt(bc2);
-  float decay = o->decoupled ? (float)(1.0 - (double)o->lr * wd) : 1.0f, l2 = o->decoupled ? 0.0f : wd;
+  float lr = o->lr * st->lr_scale;
+  float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
+  float decay = o->decoupled ? (float)(1.0 - (double)lr * wd) : 1.0f, l2 = o->decoupled ? 0.0f : wd;
 #pragma omp parallel for simd schedule(static) if (n >= 65536)
   for (int64_t i = 0; i < n; i++) {
     float wi = w[i] * decay;        /* AdamW: param.mul_(1 - lr * weight_decay) */
@@ -148,6 +151,15 @@ void avs_optim_zero_grad(avs_optim *o) {
 }
 
 void avs_optim_set_lr(avs_optim *o, float lr) { o->lr = lr; }
+
+int avs_optim_set_lr_scale(avs_optim *o, int i, float scale) {
+  if (i < 0 || i >= o->n) return avs_seterr(AVS_EINVAL, "optimizer: no parameter %d of %d", i, o->n);
+  if (!(scale >= 0) || !isfinite(scale))
+    return avs_seterr(AVS_EINVAL, "optimizer: invalid learning-rate scale %g for %s", scale,
+                      o->params[i]->name ? o->params[i]->name : "a parameter");
+  o->state[i].lr_scale = scale;
+  return AVS_OK;
+}
 float avs_optim_lr(const avs_optim *o) { return o->lr; }
 
 void avs_optim_free(avs_optim **po) {

@@ -18,6 +18,9 @@ avs_optim *avs_adam_new(avs_tensor *const *params, int n, float lr, float beta1,
 void avs_optim_step(avs_optim *opt);       /* also bumps each parameter's version */
 void avs_optim_zero_grad(avs_optim *opt);
 void avs_optim_set_lr(avs_optim *opt, float lr);
+/* Parameter i (of those given to *_new) steps at lr x scale (1 by default), as a
+ * PyTorch param group with its own lr: per-module learning rates. */
+int avs_optim_set_lr_scale(avs_optim *opt, int i, float scale);
 float avs_optim_lr(const avs_optim *opt);
 void avs_optim_free(avs_optim **opt);
 

@@ -2,6 +2,10 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+#include <stdio.h>
+#include <string.h>
 
 void avs_threads_set(int n) {
   if (n <= 0) n = omp_get_num_procs();
@@ -10,3 +14,15 @@ void avs_threads_set(int n) {
 }
 
 int avs_threads_get(void) { return omp_get_max_threads(); }
+
+char *avs_backend_describe(char *buf, size_t size) {
+  const dnnl_version_t *v = dnnl_version();
+  /* openblas_get_config() starts with "OpenBLAS <version>" and lists build options after */
+  char blas[48];
+  snprintf(blas, sizeof blas, "%s", openblas_get_config());
+  char *space = strchr(blas, ' ');
+  if (space && (space = strchr(space + 1, ' '))) *space = 0;
+  snprintf(buf, size, "oneDNN %d.%d.%d (%s), %s (%s kernel), %d threads", v->major, v->minor, v->patch,
+           dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()), blas, openblas_get_corename(), avs_threads_get());
+  return buf;
+}

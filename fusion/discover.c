@@ -41,7 +41,6 @@ static int score(const avs_model *m, const float *window, const avs_image *frame
   int rc = avs_sep_audio_new(m, &fe);
   if (rc) return rc;
   const avs_sep_geometry *g = avs_sep_audio_geometry(fe);
-  const avs_sep_task *t = avs_sep_task_of(m->arch);
   size_t plane = (size_t)g->freq * g->time, per = (size_t)g->frames * g->height * g->width * 3;
   avs_sep_window w = {0};
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
@@ -52,13 +51,10 @@ static int score(const avs_model *m, const float *window, const avs_image *frame
   /* Energy on the warped rows: exp(2 logmag) as the net sees the mixture. */
   double total = 0;
   for (size_t e = 0; !rc && e < plane; e++) total += energy[e] = expf(2 * w.logmag[e]);
-  struct avs_fold_cache *prev = avs_model_select_fold(ctx, m);
-  avs_tensor *feats = NULL;
-  if (!rc) {
-    avs_tensor *logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
-    if (logmag) memcpy(logmag->data, w.logmag, sizeof(float) * plane);
-    if (!(feats = t->audio(ctx, &m->params, m->cfg, logmag))) rc = avs_errcode();
-  }
+  avs_tensor *logmag = rc ? NULL : avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
+  int mix_of[CHUNK] = {0}; /* every candidate separates the one window */
+  if (!rc && !logmag) rc = avs_errcode();
+  if (!rc) memcpy(logmag->data, w.logmag, sizeof(float) * plane);
   for (int s = 0; !rc && s < n; s += CHUNK) {
     int k = n - s < CHUNK ? n - s : CHUNK;
     avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(k, g->frames, g->height, g->width, 3));
@@ -71,10 +67,7 @@ static int score(const avs_model *m, const float *window, const avs_image *frame
       for (int f = 0; f < g->frames && f < 64; f++) memcpy(boxes[f], c[s + i].box, sizeof boxes[f]);
       rc = avs_sep_crop_boxes(g, frames, (const float(*)[4])boxes, crops->data + per * i);
     }
-    avs_tensor *rows[CHUNK];
-    for (int i = 0; i < k; i++) rows[i] = feats;
-    avs_tensor *fk = k == 1 ? feats : avs_concat(ctx, k, rows, 0);
-    avs_tensor *logits = rc ? NULL : t->masks(ctx, &m->params, m->cfg, fk, t->visual(ctx, &m->params, m->cfg, crops));
+    avs_tensor *logits = rc ? NULL : avs_sep_model_forward(ctx, m, logmag, crops, mix_of);
     if (!rc && !logits) rc = avs_errcode();
     for (int i = 0; !rc && i < k; i++) {
       double kept = 0;
@@ -86,7 +79,6 @@ static int score(const avs_model *m, const float *window, const avs_image *frame
       c[s + i].share = total > 0 ? (float)(kept / total) : 0.0f;
     }
   }
-  avs_ctx_swap_fold(ctx, prev);
   avs_sep_window_release(&w);
   avs_ctx_free(&ctx);
   avs_sep_audio_free(&fe);

@@ -38,9 +38,23 @@ typedef struct {
   avs_tensor *(*visual)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *crops);
   /* features (M, freq, time, K) and visual vectors (M, K) -> mask logits (M, freq, time). */
   avs_tensor *(*masks)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *feats, avs_tensor *vis);
+  /* Instead of audio, visual and masks, for a model whose paths do not split
+   * (the cross-modal attention model: each source's copy of its mixture's
+   * spectrogram attends to that source's clip): logmag (M, freq, time, 1), one
+   * row per source, and crops (M, ...) -> mask logits (M, freq, time). */
+  avs_tensor *(*forward)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag, avs_tensor *crops);
 } avs_sep_task;
 
 static inline const avs_sep_task *avs_sep_task_of(const avs_arch *a) { return a->task; }
+
+/* Sound of Pixels' audio input, shared by the architectures on its geometry: a
+ * linear magnitude (512 bins, frames) -> log(warp(mag + 1e-10)) on freq
+ * log-frequency rows (audio/logfreq.h, align_corners as PyTorch 0.4). */
+#define AVS_SEP_SOP_BINS 512
+int avs_sep_sop_logmag(int freq, const float *mag, int64_t frames, float *logmag);
+/* Its geometry: 11025 Hz, STFT 1022 / hop 256 (Hann) with centre padding, so
+ * `time` frames span 256 * time - 1 samples (65535 for 256); ImageNet-normalised frames. */
+void avs_sep_sop_geometry(int freq, int time, int frames, int height, int width, avs_sep_geometry *g);
 
 /* A separation model file; want_arch NULL accepts any separation architecture. */
 int avs_sep_model_load(const char *path, const char *want_arch, avs_model **out);

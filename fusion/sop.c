@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "audio/logfreq.h"
 #include "av/ops.h"
 #include "av/status.h"
 #include "fusion/separation.h"
@@ -57,16 +56,7 @@ int avs_sop_declare(avs_params *p, const avs_sop_cfg *cfg) {
 }
 
 int avs_sop_logmag(const avs_sop_cfg *cfg, const float *mag, int64_t frames, float *logmag) {
-  int64_t n = AVS_SOP_BINS * frames;
-  float *eps = frames > 0 ? malloc(sizeof(float) * (size_t)n) : NULL;
-  if (!eps) return frames > 0 ? avs_seterr(AVS_ENOMEM, "out of memory") : avs_seterr(AVS_EINVAL, "sop: no frames");
-  for (int64_t i = 0; i < n; i++) eps[i] = mag[i] + 1e-10f;
-  avs_logfreq_shape sh = {.n = 1, .in_bins = AVS_SOP_BINS, .frames = frames, .channels = 1, .out_bins = cfg->freq,
-                          .align_corners = true};
-  int rc = avs_logfreq_warp(&sh, eps, logmag);
-  for (int64_t i = 0; !rc && i < cfg->freq * frames; i++) logmag[i] = logf(logmag[i]);
-  free(eps);
-  return rc;
+  return avs_sep_sop_logmag(cfg->freq, mag, frames, logmag);
 }
 
 avs_tensor *avs_sop_forward(avs_ctx *ctx, const avs_params *p, const avs_sop_cfg *cfg, avs_tensor *logmag,
@@ -85,10 +75,7 @@ avs_tensor *avs_sop_forward_pixels(avs_ctx *ctx, const avs_params *p, const avs_
 
 static void sop_geometry(const void *cfg, avs_sep_geometry *g) {
   const avs_sop_cfg *c = cfg;
-  /* time STFT frames of hop 256 with centre padding: 256 * time - 1 samples (65535 for 256). */
-  *g = (avs_sep_geometry){.rate = AVS_SOP_RATE, .n_fft = 2 * AVS_SOP_BINS - 2, .hop = 256, .samples = 256 * c->time - 1,
-                          .bins = AVS_SOP_BINS, .time = c->time, .freq = c->freq, .frames = c->frames,
-                          .height = c->height, .width = c->width, .norm = "imagenet"};
+  avs_sep_sop_geometry(c->freq, c->time, c->frames, c->height, c->width, g);
 }
 
 static int sop_audio_input(const void *cfg, const float *mag, float *logmag) {

@@ -7,6 +7,7 @@
 
 #include "av/ops.h"
 #include "av/status.h"
+#include "fusion/separation.h"
 #include "nn/attention.h"
 #include "nn/basic_block.h"
 #include "nn/trace.h"
@@ -310,3 +311,42 @@ int avs_xattn_region_weights(const avs_xattn_cfg *c, const float box[4], float *
   for (int t = 1; t < g.frames; t++) memcpy(out + t * cells, frame, sizeof(float) * cells);
   return AVS_OK;
 }
+
+/* ---- the separation kind's descriptor (fusion/separation.h) ----
+ * As a separation model each source is a clip of its own (its box crops): the
+ * copy of its mixture's spectrogram attends to that clip's tokens, all of which
+ * pool into the source's vector, and the decoder runs once per source. The
+ * geometry and audio input are Sound of Pixels' (fusion/sop.h). */
+
+static void xattn_geometry(const void *cfg, avs_sep_geometry *g) {
+  const avs_xattn_cfg *c = cfg;
+  avs_sep_sop_geometry(c->freq, c->time, c->frames, c->height, c->width, g);
+}
+
+static int xattn_audio_input(const void *cfg, const float *mag, float *logmag) {
+  const avs_xattn_cfg *c = cfg;
+  return avs_sep_sop_logmag(c->freq, mag, c->time, logmag);
+}
+
+static avs_tensor *xattn_sep_forward(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag,
+                                     avs_tensor *crops) {
+  const avs_xattn_cfg *c = cfg;
+  avs_xattn_grid g;
+  if (avs_xattn_grid_of(c, &g)) return NULL;
+  int64_t m = crops->shape[0];
+  avs_tensor *whole = avs_ctx_tensor(ctx, 3, AVS_SHAPE(m, 1, g.visual));
+  if (!whole) return NULL;
+  for (int64_t i = 0; i < whole->numel; i++) whole->data[i] = 1.0f / (float)g.visual;
+  avs_tensor *logits = avs_xattn_forward(ctx, p, c, logmag, crops, whole);
+  return logits ? avs_reshape(ctx, logits, 3, AVS_SHAPE(m, c->freq, c->time)) : NULL;
+}
+
+static const avs_sep_task xattn_task = {.geometry = xattn_geometry, .audio_input = xattn_audio_input,
+                                        .forward = xattn_sep_forward};
+
+AVS_ARCH_DECLARE_GLUE(xattn, avs_xattn_cfg)
+const avs_arch avs_arch_xattn = {
+    .name = "xattn",
+    .title = "cross-modal attention separation: U-Net audio tokens attend to 3-D CNN video tokens (the toolkit's own)",
+    .kind = AVS_KIND_SEPARATION, .task = &xattn_task,
+    AVS_ARCH_FIELDS(xattn, avs_xattn_cfg, xattn_default, xattn_hparams)};

@@ -145,6 +145,38 @@ done:
   return rc;
 }
 
+/* Applies cfg->lr_scales ("PREFIX=FACTOR,...") to the optimizer's parameters. */
+static int apply_lr_scales(avs_trainer *t, const char *spec) {
+  if (!spec || !*spec) return AVS_OK;
+  char *copy = strdup(spec);
+  size_t *best = calloc((size_t)t->n_params, sizeof *best); /* length of the prefix that set each scale */
+  int rc = copy && best ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
+  char *save = NULL;
+  for (char *item = copy ? strtok_r(copy, ",", &save) : NULL; !rc && item; item = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(item, '='), *end = NULL;
+    double f = eq ? strtod(eq + 1, &end) : NAN;
+    if (!eq || eq == item || end == eq + 1 || *end || !(f >= 0 && f <= 1000)) {
+      rc = avs_seterr(AVS_EINVAL, "learning-rate scale '%s' is not PREFIX=FACTOR with FACTOR in [0, 1000]", item);
+      break;
+    }
+    *eq = 0;
+    size_t len = strlen(item);
+    int matched = 0;
+    for (int i = 0; !rc && i < t->n_params; i++) {
+      const char *name = t->params[i]->name;
+      if (!name || strncmp(name, item, len)) continue;
+      matched++;
+      if (len < best[i]) continue;
+      best[i] = len;
+      rc = avs_optim_set_lr_scale(t->opt, i, (float)f);
+    }
+    if (!rc && !matched) rc = avs_seterr(AVS_EINVAL, "learning-rate scale: no parameter of %s starts with '%s'",
+                                         t->m->arch->name, item);
+  }
+  free(copy), free(best);
+  return rc;
+}
+
 int avs_trainer_new(avs_model *m, const avs_trainer_cfg *cfg, bool resume, avs_trainer **out) {
   *out = NULL;
   bool sgd = !strcmp(cfg->optimizer, "sgd"), adamw = !strcmp(cfg->optimizer, "adamw");
@@ -170,6 +202,7 @@ int avs_trainer_new(avs_model *m, const avs_trainer_cfg *cfg, bool resume, avs_t
     rc = avs_errcode();
     goto fail;
   }
+  if ((rc = apply_lr_scales(t, cfg->lr_scales))) goto fail;
   if (resume && (rc = load_state(t, cfg->ckpt_dir))) goto fail;
   *out = t;
   return AVS_OK;

@@ -30,6 +30,10 @@ typedef struct {
   const char *schedule;    /* "cosine" (to 0 over all steps) or "constant" */
   const char *optimizer;   /* "adamw", "adam" or "sgd" */
   float weight_decay, momentum, clip_norm;
+  /* Per-module learning rates: "PREFIX=FACTOR,..." scales the lr of every
+   * parameter whose name starts with PREFIX (the longest matching prefix wins;
+   * a prefix that matches nothing is an error). NULL or "": one lr for all. */
+  const char *lr_scales;
   const char *out;         /* the model with the best validation score */
   const char *ckpt_dir;
   const char *recipe;      /* optional: the app's training options as text, kept in the checkpoint

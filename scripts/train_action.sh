@@ -12,6 +12,8 @@
 # the single-frame ResNet-18 (Karpathy et al., 2014) at the same width and
 # size on the same 15 frames, scores averaged over them. Same data, epochs,
 # optimizer and seed for both. Needs nothing but the build (no network).
+# avtrain records the set's frame rate (8 fps, avdata's default for actions) in
+# the model as metadata "fps": avact classify samples every video at that rate.
 set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-action}
@@ -37,6 +39,7 @@ train() { # name arch hparams
 train two_stream two_stream channels=16,frames=15,height=56,width=56
 train single_frame single_frame channels=16,frames=15,height=56,width=56
 
+fps=$(sed -n 's/.*"fps":[[:space:]]*\([0-9.]*\).*/\1/p' "$WORK/data/meta.json")
 top1() { sed -n 's/^[[:space:]]*"top1":[[:space:]]*\([0-9.e-]*\),*$/\1/p' "$1"; }
 motion=$(top1 "$WORK/two_stream.test.json") single=$(top1 "$WORK/single_frame.test.json")
 echo "test top-1: two-stream $motion, single-frame baseline $single"
@@ -52,6 +55,7 @@ cat > data/models/action.json.tmp <<JSON
   "made_by": "scripts/train_action.sh",
   "data": "avdata synth --kind actions --count $COUNT --seed $SEED",
   "train": "avtrain action $common --arch two_stream --hparams channels=16,frames=15,height=56,width=56",
+  "fps": $fps,
   "test_top1": $motion,
   "baseline": {"arch": "single_frame", "hparams": "channels=16,frames=15,height=56,width=56", "test_top1": $single},
   "test": $(cat "$WORK/two_stream.test.json")

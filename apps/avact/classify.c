@@ -11,19 +11,36 @@
 
 #include "apps/avact/avact.h"
 #include "apps/common/cli.h"
+#include "apps/common/progress.h"
+#include "apps/common/verbose.h"
 #include "av/avs.h"
 #include "av/datadir.h"
 #include "video/models/action_input.h"
 #include "video/models/labels.h"
 
 #define DEFAULT_MODEL "models/action.safetensors"
+/* An answer is doubtful (one warning line) when its top probability is below
+ * LOW_TOP, or when the sampled frames barely change: a mean absolute frame
+ * difference below STILL_MOTION (pixel values in [0, 1]; a frozen picture
+ * measures ~0, the slowest motions of the benchmark ~0.001). */
+#define LOW_TOP 0.5
+#define STILL_MOTION 0.0002
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const char *usage =
     "Usage: avact classify [options] VIDEO\n"
     "Classifies the actions in VIDEO with an action-recognition model file (see\n"
     "'avact info'): the top classes over the whole video (probabilities averaged over\n"
     "--clips clips spread evenly), or per consecutive segment with --segments.\n"
-    "A video shorter than the model's clip has its last frame repeated (with a warning).";
+    "A video shorter than the model's clip has its last frame repeated (with a warning).\n"
+    "Frames are sampled at the rate the model was trained at (its 'fps' metadata), else\n"
+    "at the video's own rate; --fps overrides. A warning says when an answer is doubtful:\n"
+    "a top probability below " STR(LOW_TOP) ", or no motion in the sampled frames (mean absolute\n"
+    "frame difference below " STR(STILL_MOTION) " of full scale).\n"
+    "The shipped model knows only the 12 synthetic motions of 'avdata synth --kind actions'\n"
+    "(translate_left/right/up/down, rotate_cw/ccw, zoom_in/out, bounce, shake, orbit_cw/ccw)\n"
+    "at 8 fps: it names one of them for any video, real actions included.";
 
 typedef struct {
   avs_action_model *m;
@@ -32,6 +49,8 @@ typedef struct {
   int in_frames;          /* video frames per clip: T, or T + 1 for flow models */
   float *x;               /* one clip (T, H, W, channels) */
   avs_ctx *ctx;
+  int n_low, n_still;     /* doubtful answers (see LOW_TOP) and motionless clips so far */
+  double motion;          /* summed motion of the clips read */
 } classifier;
 
 typedef struct {
@@ -92,7 +111,31 @@ static void print_top(const scored *top, int k, char **labels, const char *inden
 static int read_clip(classifier *c, double t0) {
   int n = avs_action_input_read(c->in, t0, c->x);
   if (n < 0) app_fail_status(n);
+  if (n) c->motion += avs_action_input_motion(c->in);
   return n;
+}
+
+/* Counts an answer (motion: its clips' mean) towards the doubtful ones. */
+static void judge(classifier *c, const scored *top, double motion) {
+  app_verbose_line("mean frame difference %.3g, top probability %.3f", motion, top[0].p);
+  c->n_low += top[0].p < LOW_TOP;
+  c->n_still += motion < STILL_MOTION;
+}
+
+/* One warning line when answers were doubtful; NULL when none. The text is
+ * also put in the JSON output. what: "the video" or "segments". */
+static const char *doubts(const classifier *c, int answers, bool segments, char *buf, size_t size) {
+  if (!c->n_low && !c->n_still) return NULL;
+  if (segments)
+    snprintf(buf, size, "%d of %d segments show no motion and %d of %d have a top probability below %g: "
+             "their answers are likely meaningless (see 'avact classify --help')", c->n_still, answers, c->n_low,
+             answers, LOW_TOP);
+  else
+    snprintf(buf, size, "%s%s%s: the answer is likely meaningless (see 'avact classify --help')",
+             c->n_still ? "no motion in the sampled frames" : "", c->n_still && c->n_low ? " and " : "",
+             c->n_low ? "the top probability is below " STR(LOW_TOP) : "");
+  app_warn("%s", buf);
+  return buf;
 }
 
 static void warn_short(int got, const classifier *c, double fps) {
@@ -112,7 +155,7 @@ int avact_classify(int argc, char **argv) {
       {"topk", 'k', APP_INT, &topk, "classes to print", 1, 1000},
       {"clips", 'c', APP_INT, &n_clips, "clips spread over the video, probabilities averaged", 1, 1000},
       {"segments", 's', APP_FLAG, &segments, "classify each consecutive segment of the model's length instead", 0, 0},
-      {"fps", 0, APP_FLOAT, &fps, "sampling rate of the frames; 0: the video's own", 0, 1000},
+      {"fps", 0, APP_FLOAT, &fps, "sampling rate of the frames; 0: the model's training rate, else the video's own", 0, 1000},
       {"json", 0, APP_FLAG, &json, "print the result as JSON on stdout", 0, 0},
       {0},
   };
@@ -125,6 +168,7 @@ int avact_classify(int argc, char **argv) {
 
   classifier c = {0};
   c.m = avact_model_open(model, false, NULL);
+  app_verbose_model(c.m, model);
   c.b = avs_action_model_base(c.m);
   int classes = c.b->classes;
   if (topk > classes) topk = classes;
@@ -136,9 +180,13 @@ int avact_classify(int argc, char **argv) {
   } else if ((rc = avs_action_model_labels(c.m, &labels, &n_labels)) && rc != AVS_ENOTFOUND) {
     app_fail_status(rc);
   }
-  if (avs_action_input_open(c.m, path, fps, &c.in)) app_fail_status(avs_errcode());
+  double want = fps > 0 ? fps : avs_action_model_fps(c.m);
+  if (avs_action_input_open(c.m, path, want, &c.in)) app_fail_status(avs_errcode());
   c.in_frames = avs_action_input_span(c.in);
   double rate = avs_action_input_fps(c.in);
+  app_verbose_video(path, avs_action_input_info(c.in));
+  app_verbose_line("sampling at %.3g fps (%s)", rate, fps > 0 ? "--fps" : want > 0 ? "the model's training rate"
+                   : "the video's own: the model records no training rate");
   c.x = malloc(sizeof(float) * avs_action_input_numel(c.in));
   c.ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
   double *acc = calloc((size_t)classes, sizeof *acc);
@@ -153,14 +201,21 @@ int avact_classify(int argc, char **argv) {
   int done = 0;
   if (segments) {
     cJSON *segs = cJSON_AddArrayToObject(out, "segments");
-    if (!json) printf("%s: %s, segments of %d frames at %.3g fps\n", path, c.m->arch->name, c.in_frames, rate);
-    for (;; done++) {
+    double duration = avs_action_input_info(c.in)->duration;
+    int64_t expected = duration > 0 ? (int64_t)ceil(duration * rate / c.in_frames) : 0;
+    app_progress pr;
+    app_progress_start(&pr, "segments", expected);
+    for (;;) {
+      double motion = c.motion;
       int n = read_clip(&c, done ? AVS_CLIP_CONTINUE : 0.0);
       if (!n) break;
+      if (!done && !json)
+        printf("%s: %s, segments of %d frames at %.3g fps\n", path, c.m->arch->name, c.in_frames, rate);
       if (n < c.in_frames && !done) warn_short(n, &c, rate);
       memset(acc, 0, sizeof *acc * classes);
       run_clip(&c, acc);
       top_k(acc, classes, 1.0, topk, top);
+      judge(&c, top, c.motion - motion);
       double t0 = done * c.in_frames / rate, t1 = t0 + n / rate;
       if (json) {
         cJSON *s = cJSON_CreateObject();
@@ -172,8 +227,11 @@ int avact_classify(int argc, char **argv) {
         printf("[%8.2f - %8.2f s]\n", t0, t1);
         print_top(top, topk, labels, "  ");
       }
-      if (n < c.in_frames) break;
+      done++;
+      if (done <= expected) app_progress_update(&pr, done);
+      if (n < c.in_frames) break; /* the video's end: a short last segment counts */
     }
+    app_progress_end(&pr);
   } else {
     double *starts = malloc(sizeof *starts * n_clips);
     if (!starts) app_fail("out of memory");
@@ -192,6 +250,7 @@ int avact_classify(int argc, char **argv) {
     if (fewest < c.in_frames) warn_short(fewest, &c, rate);
     if (done) {
       top_k(acc, classes, 1.0 / done, topk, top);
+      judge(&c, top, c.motion / done);
       cJSON_AddNumberToObject(out, "clips", done);
       cJSON_AddItemToObject(out, "top", json_top(top, topk, labels));
       if (!json) {
@@ -202,6 +261,9 @@ int avact_classify(int argc, char **argv) {
     }
   }
   if (!done) app_fail("no video frames to classify (%s)", path);
+  char why[256];
+  const char *doubt = doubts(&c, segments ? done : 1, segments, why, sizeof why);
+  if (doubt) cJSON_AddStringToObject(out, "warning", doubt);
   if (json) {
     char *s = cJSON_Print(out);
     printf("%s\n", s);

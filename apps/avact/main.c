@@ -19,5 +19,8 @@ static const app_verb verbs[] = {
 
 int main(int argc, char **argv) {
   app_init("avact", argc, argv);
-  return app_dispatch("Action recognition in videos.", verbs, sizeof verbs / sizeof *verbs, argc, argv);
+  return app_dispatch("Action recognition in videos. The shipped model (data/models/action.safetensors) knows\n"
+                      "only the 12 synthetic motions of 'avdata synth --kind actions' (translate_left/right/\n"
+                      "up/down, rotate_cw/ccw, zoom_in/out, bounce, shake, orbit_cw/ccw): use -m for others.",
+                      verbs, sizeof verbs / sizeof *verbs, argc, argv);
 }

@@ -13,6 +13,7 @@
 #include "apps/avdata/avdata.h"
 #include "apps/common/cli.h"
 #include "apps/common/output.h"
+#include "apps/common/verbose.h"
 #include "audio/audio_file.h"
 #include "av/status.h"
 #include "data/manifest.h"
@@ -168,6 +169,7 @@ int avdata_check(int argc, char **argv) {
       all_read = false;
       continue;
     }
+    app_verbose_line("opened %s: %d clip%s", path, m->n, m->n == 1 ? "" : "s");
     for (int i = 0; i < m->n; i++) check_clip(&m->clips[i]);
     add_clip_files(&named, m);
     n_clips += m->n;

@@ -16,6 +16,7 @@
 #include "apps/common/cli.h"
 #include "apps/common/output.h"
 #include "apps/common/progress.h"
+#include "apps/common/verbose.h"
 #include "av/status.h"
 #include "data/generator/avdata.h"
 #include "data/generator/splits.h"
@@ -161,6 +162,8 @@ int avdata_synth(int argc, char **argv) {
   if (min_src) cfg.min_sources = min_src;
   if (max_src) cfg.max_sources = max_src;
   if (min_src && !max_src && cfg.max_sources < min_src) cfg.max_sources = min_src;
+  app_verbose_line("making %d %s clips into %s: %dx%d at %d fps, %.3g s, seed %d", count, avs_data_kind_name(kind),
+                   out_dir, cfg.width, cfg.height, cfg.fps, cfg.seconds, seed);
   if (distract >= 0) cfg.distractor_prob = distract;
   if (clutter >= 0) cfg.clutter = clutter;
   if (speakers) cfg.speakers = speakers;

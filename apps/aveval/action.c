@@ -14,6 +14,7 @@
 #include "apps/common/manifest.h"
 #include "apps/common/output.h"
 #include "apps/common/progress.h"
+#include "apps/common/verbose.h"
 #include "av/avs.h"
 #include "av/datadir.h"
 #include "video/models/action_eval.h"
@@ -130,6 +131,7 @@ int aveval_action(int argc, char **argv) {
   avs_manifest *mf = app_manifest_labelled(pos[0]);
   avs_action_model *m = NULL;
   if (avs_action_model_load(model_path, &m)) app_fail_status(avs_errcode());
+  app_verbose_model(m, model_path);
   check_classes(m, mf, model_path);
 
   const char **videos = malloc(sizeof *videos * mf->n);

@@ -19,6 +19,7 @@
 #include "apps/common/cli.h"
 #include "apps/common/manifest.h"
 #include "apps/common/progress.h"
+#include "apps/common/verbose.h"
 #include "av/datadir.h"
 #include "av/status.h"
 #include "fusion/loc_eval.h"
@@ -250,6 +251,7 @@ int aveval_loc(int argc, char **argv) {
       app_fail("no localization model given (-m FILE) and %s", avs_errmsg());
     if (!model) model = shipped;
     if (avs_loc_model_load(model, NULL, &m)) app_fail_status(avs_errcode());
+    app_verbose_model(m, model);
     avs_loc_model_geometry(m, &g);
   }
   scores s = {0};

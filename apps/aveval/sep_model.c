@@ -17,6 +17,7 @@
 #include "apps/common/cli.h"
 #include "apps/common/manifest.h"
 #include "apps/common/progress.h"
+#include "apps/common/verbose.h"
 #include "av/datadir.h"
 #include "av/status.h"
 #include "fusion/sep_eval.h"
@@ -125,6 +126,7 @@ int aveval_sep_model(int argc, char **argv) {
   if (!model) model = shipped;
   avs_model *m = NULL;
   if (avs_sep_model_load(model, NULL, &m)) app_fail_status(avs_errcode());
+  app_verbose_model(m, model);
   avs_manifest *mf = app_manifest_stems(pos[0]);
   avs_sep_geometry g;
   avs_sep_model_geometry(m, &g);

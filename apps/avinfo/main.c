@@ -9,6 +9,7 @@
 #include "apps/common/cli.h"
 #include "apps/common/output.h"
 #include "apps/common/progress.h"
+#include "apps/common/verbose.h"
 #include "av/status.h"
 #include "video/clip.h"
 #include "video/decode.h"
@@ -167,6 +168,7 @@ int main(int argc, char **argv) {
     avs_video *v = NULL;
     count_result cr = {0};
     int rc = avs_video_open(inputs[i], &(avs_video_opts){.threads = app_threads()}, &v);
+    if (!rc) app_verbose_video(inputs[i], avs_video_info_get(v));
     if (!rc && count) rc = count_frames(v, &cr);
     if (!rc && still >= 0) rc = write_still(v, still, out_path);
     if (rc) {

@@ -18,6 +18,7 @@
 #include "apps/avloc/sources.h"
 #include "apps/common/cli.h"
 #include "apps/common/output.h"
+#include "apps/common/verbose.h"
 #include "av/datadir.h"
 #include "av/status.h"
 
@@ -103,6 +104,7 @@ int avloc_heatmap(int argc, char **argv) {
   avs_video *v = NULL;
   if (avs_video_open(video, NULL, &v)) app_fail("%s", avs_errmsg());
   avs_video_info info = *avs_video_info_get(v);
+  app_verbose_video(video, &info);
   avs_video_free(&v);
   if (info.live) app_fail("%s is a live source: avloc heatmap takes a video file", video);
   if (!info.has_audio) app_fail("%s has no audio track: there is no sound to localize", video);
@@ -115,6 +117,7 @@ int avloc_heatmap(int argc, char **argv) {
   if (!o.model) o.model = shipped;
   avs_model *m = NULL;
   if (avs_loc_model_load(o.model, NULL, &m)) app_fail_status(avs_errcode());
+  app_verbose_model(m, o.model);
 
   avloc_run r = {.video = video, .model = m, .w = info.width, .h = info.height, .fps = info.fps,
                  .proc_fps = o.fps, .every = o.every, .batch = o.batch, .png_every = o.png_every,

@@ -54,6 +54,25 @@ static char *joined_labels(const avs_manifest *mf) {
   return s;
 }
 
+/* The frame rate the model trains at: clips are read at their own rate, so the
+ * training clips' rate when they share one (the manifest's "fps"), else 0. */
+static double training_fps(const avs_manifest *mf) {
+  double fps = mf->n ? mf->clips[0].fps : 0;
+  for (int i = 1; i < mf->n && fps > 0; i++)
+    if (mf->clips[i].fps != fps) fps = 0;
+  return fps > 0 && fps <= 1000 ? fps : 0;
+}
+
+/* Records it as metadata "fps" (avact classify samples at it by default). */
+static void record_fps(avs_model *m, const avs_manifest *mf) {
+  char fps[32];
+  snprintf(fps, sizeof fps, "%.17g", training_fps(mf));
+  if (!training_fps(mf))
+    app_info("the training clips have no common frame rate: the model records none (avact samples each video at its own)");
+  else if (avs_params_set_meta(&m->params, "fps", fps))
+    app_fail_status(avs_errcode());
+}
+
 static avs_action_model *new_model(const train_opts *o, const avs_manifest *mf) {
   if (!o->c.arch) app_usage_error("--arch is required (see 'avact info' for the architectures)");
   const avs_action_arch *a = avs_action_arch_find(o->c.arch);
@@ -211,6 +230,7 @@ int avtrain_action(int argc, char **argv) {
   char *labels = joined_labels(train);
   if (avs_params_set_meta(&m->params, "labels", labels)) app_fail_status(avs_errcode());
   free(labels);
+  record_fps(m, train);
 
   avs_trainer *trainer = train_start(&o.c, m, ckpt_dir);
   if (resumed && (o.c.hparams || o.norm)) app_info("--hparams and --norm are the checkpoint's: the options given are not used");

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "apps/common/output.h"
+#include "apps/common/verbose.h"
 #include "av/status.h"
 
 static const app_opt *find_opt(const app_opt *opts, const char *name) {
@@ -174,6 +175,7 @@ avs_trainer *train_start(const train_common *c, avs_model *m, const char *ckpt_d
                         .clip_norm = c->clip_norm, .out = c->out, .ckpt_dir = ckpt_dir, .recipe = c->recipe};
   avs_trainer *t = NULL;
   if (avs_trainer_new(m, &tc, c->resume, &t)) app_fail_status(avs_errcode());
+  app_verbose_model(m, c->out);
   if (c->resume) {
     int done = avs_trainer_epochs_done(t);
     if (done >= c->epochs) app_fail("the checkpoint in %s has already done %d of --epochs %d", ckpt_dir, done, c->epochs);

@@ -55,6 +55,7 @@ void app_init(const char *name, int argc, char **argv) {
 
 const char *app_name(void) { return prog; }
 bool app_quiet(void) { return quiet; }
+bool app_verbose(void) { return verbose; }
 int app_threads(void) { return threads; }
 
 noreturn void app_usage_error(const char *fmt, ...) {

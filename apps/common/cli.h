@@ -49,6 +49,7 @@ void app_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Informational line on stderr unless --quiet. */
 void app_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool app_quiet(void);
+bool app_verbose(void); /* -v/--verbose given (apps/common/verbose.h prints with it) */
 int app_threads(void);
 
 #endif

@@ -4,18 +4,26 @@
 #include <stddef.h>
 
 #include "apps/common/cli.h"
+#include "apps/common/verbose.h"
 #include "av/status.h"
+
+/* -v: which manifest, and what it holds. */
+static avs_manifest *opened(avs_manifest *m) {
+  app_verbose_line("opened %s: %d %s clip%s, %d classes", m->path, m->n, m->kind ? m->kind : "(unknown kind)",
+                   m->n == 1 ? "" : "s", m->n_classes);
+  return m;
+}
 
 avs_manifest *app_manifest_labelled(const char *path) {
   avs_manifest *m = NULL;
   if (avs_manifest_load(path, &m) || avs_manifest_require_labels(m)) app_fail_status(avs_errcode());
-  return m;
+  return opened(m);
 }
 
 avs_manifest *app_manifest_stems(const char *path) {
   avs_manifest *m = NULL;
   if (avs_manifest_load(path, &m) || avs_manifest_require_stems(m)) app_fail_status(avs_errcode());
-  return m;
+  return opened(m);
 }
 
 avs_manifest *app_manifest_audio(const char *path) {
@@ -25,5 +33,5 @@ avs_manifest *app_manifest_audio(const char *path) {
     if (!m->clips[i].audio)
       app_fail_status(avs_seterr(AVS_EFORMAT, "%s line %d: clip %s has no audio (a localization set needs video and audio)",
                                  path, m->clips[i].line, m->clips[i].id));
-  return m;
+  return opened(m);
 }

@@ -30,7 +30,7 @@ def check(cond, what):
         failures.append(what)
 
 
-def c3d_model(path, classes, arch="c3d"):
+def c3d_model(path, classes, arch="c3d", **extra_meta):
     rng = np.random.default_rng(classes)
     c, t = 4, {}
     widths = [("conv1", 3, c), ("conv2", c, 2 * c), ("conv3a", 2 * c, 4 * c), ("conv3b", 4 * c, 4 * c),
@@ -43,7 +43,7 @@ def c3d_model(path, classes, arch="c3d"):
         t[f"{name}.weight"] = rng.normal(0, (1 / i) ** 0.5, (o, i))
         t[f"{name}.bias"] = rng.normal(0, 0.1, o)
     meta = {"avs.arch": arch, "avs.version": "0", "classes": classes, "frames": 16, "height": 32, "width": 32,
-            "channels": c, "fc_dim": 16}
+            "channels": c, "fc_dim": 16, **extra_meta}
     st.save(path, t, meta)
 
 
@@ -77,6 +77,51 @@ def check_lists_and_verbs():
     check(r.returncode == 2 and "unknown verb 'nope'" in r.stderr, f"unknown verb: exit {r.returncode}")
     r = run(verb=())
     check(r.returncode == 2 and "missing verb" in r.stderr, f"no verb: exit {r.returncode}")
+
+
+def check_sampling_rate(p, ff):
+    """The model's "fps" metadata (its training rate) is the default sampling
+    rate: the same motion at 25 and 50 fps gives the same frames, so the same
+    scores; --fps overrides; a model without it samples at the video's rate
+    and says so with -v; a malformed one is refused on load."""
+    for rate in (25, 50):  # lossless, so both hold the very same pictures at the sampled times
+        subprocess.run(ff + [f"testsrc=size=96x64:rate={rate}", "-t", "4", "-c:v", "ffv1", p(f"r{rate}.mkv")],
+                       check=True)
+    c3d_model(p("c3d5fps.safetensors"), 5, fps="5")
+    res = {}
+    for rate in (25, 50):
+        r = run(p(f"r{rate}.mkv"), "-m", p("c3d5fps.safetensors"), "-c", "2", "--json", "-k", "5")
+        res[rate] = json.loads(r.stdout) if r.returncode == 0 else {}
+    a, b = res[25], res[50]
+    same = a and b and [t["index"] for t in a["top"]] == [t["index"] for t in b["top"]] and all(
+        abs(x["score"] - y["score"]) < 1e-5 for x, y in zip(a["top"], b["top"]))
+    check(a.get("fps") == 5 and b.get("fps") == 5 and same,
+          f"a model trained at 5 fps samples 25 and 50 fps videos at 5 fps, same scores: {a.get('fps')}, "
+          f"{b.get('fps')}, {a.get('top', [])[:2]} vs {b.get('top', [])[:2]}")
+    r = run(p("r50.mkv"), "-m", p("c3d5fps.safetensors"), "--fps", "10", "--json")
+    check(r.returncode == 0 and json.loads(r.stdout)["fps"] == 10, f"--fps overrides the model's rate: {r.stdout[:80]!r}")
+    r = run(p("r25.mkv"), "-m", p("c3d5.safetensors"), "--json", "-v")
+    check(r.returncode == 0 and json.loads(r.stdout)["fps"] == 25 and "the model records no training rate" in r.stderr,
+          f"a model without fps samples at the video's rate, -v says why: {r.stderr.strip()[-200:]!r}")
+    c3d_model(p("c3dbadfps.safetensors"), 5, fps="fast")
+    bad("model with a malformed fps", run(p("r25.mkv"), "-m", p("c3dbadfps.safetensors")),
+        "metadata fps 'fast' is not a frame rate")
+
+
+def check_segments(p):
+    """--segments on a video shorter than one segment gives that one (shorter)
+    segment; longer runs show progress on stderr (not with -q)."""
+    r = run(p("short.mp4"), "-m", p("c3d5.safetensors"), "--segments", "--json", "-k", "1")
+    segs = json.loads(r.stdout).get("segments", []) if r.returncode == 0 else []
+    check(len(segs) == 1 and segs[0]["start"] == 0 and abs(segs[0]["end"] - 0.5) < 1e-6 and "error" not in r.stderr,
+          f"--segments on a 5-frame video: one segment: exit {r.returncode} {segs} {r.stderr.strip()!r}")
+    r = run(p("short.mp4"), "-m", p("c3d5.safetensors"), "--segments", "-k", "1")
+    check(r.returncode == 0 and r.stdout.count("[") == 1 and "error" not in r.stderr,
+          f"--segments on a 5-frame video, text: exit {r.returncode} {r.stdout!r}")
+    r = run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--segments", "-k", "1")
+    check(r.returncode == 0 and "segments: 100% (2/2" in r.stderr, f"--segments shows progress: {r.stderr.strip()!r}")
+    r = run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--segments", "-k", "1", "-q")
+    check(r.returncode == 0 and "segments:" not in r.stderr, f"-q: no progress: {r.stderr.strip()!r}")
 
 
 def main():
@@ -131,8 +176,8 @@ def main():
           and abs(segs[1]["end"] - 3.0) < 1e-6, f"--segments: 30 frames in segments of 16: {segs}")
 
     r = run(p("short.mp4"), "-m", p("c3d5.safetensors"), "--json")
-    check(r.returncode == 0 and "only 5 frames" in r.stderr and "repeated" in r.stderr
-          and len(r.stderr.strip().splitlines()) == 1 and json.loads(r.stdout)["top"],
+    check(r.returncode == 0 and "only 5 frames" in r.stderr and r.stderr.count("repeated") == 1
+          and json.loads(r.stdout)["top"],
           f"a 5-frame video is padded with its last frame, one warning: {r.stderr.strip()!r}")
 
     bad("model of another architecture", run(p("long.mp4"), "-m", p("other.safetensors")),
@@ -156,6 +201,11 @@ def main():
     bad("missing model file", run(p("long.mp4"), "-m", p("none.safetensors")), "model file not found")
     r = run(p("long.mp4"), "--topk")
     check(r.returncode == 2 and "needs a value" in r.stderr, f"option without value: exit {r.returncode}")
+    r = run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--fps", "nan")
+    check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 2 and "finite" in r.stderr,
+          f"--fps nan is a usage error: exit {r.returncode} {r.stderr.strip()!r}")
+    check_sampling_rate(p, ff)
+    check_segments(p)
     print(f"{'ok' if not failures else 'FAIL'}: {len(failures)} failures")
     return 1 if failures else 0
 

@@ -72,6 +72,7 @@ _, meta = st.load(model)
 check(meta.get("labels", "").split("\n") == classes, "the model carries the data set's class names")
 check(meta.get("avs.arch") == "c3d" and meta.get("classes") == "12" and meta.get("norm") == "kinetics",
       f"model metadata: arch, classes, norm ({meta.get('avs.arch')}, {meta.get('classes')}, {meta.get('norm')})")
+check(meta.get("fps") == "8", f"the model records the rate it was trained at, the set's 8 fps ({meta.get('fps')})")
 tops = [h["val_top1"] for h in history]
 check(meta.get("train.epoch") == str(tops.index(max(tops)) + 1),
       f"the model written is the first epoch with the best validation top-1 ({meta.get('train.epoch')}, {tops})")

@@ -62,7 +62,39 @@ static void check(const char *what, make_fn make, const char *dir) {
   avs_tensor_free(&a), avs_tensor_free(&b);
 }
 
+/* Per-parameter learning rates: b at scale 0.25 in a shared optimizer steps
+ * exactly as b alone at lr / 4 (0.25 keeps the products exact), a as before. */
+static avs_optim *make_sgd_quarter(avs_tensor *const *p, int n) { return avs_sgd_new(p, n, 0.025f, 0.9f, 1e-3f, true); }
+static avs_optim *make_adam_quarter(avs_tensor *const *p, int n) { return avs_adam_new(p, n, 0.0025f, 0, 0, 0, 1e-2f, false); }
+static avs_optim *make_adamw_quarter(avs_tensor *const *p, int n) { return avs_adam_new(p, n, 0.0025f, 0, 0, 0, 1e-2f, true); }
+
+static void check_scale(const char *what, make_fn make, make_fn make_quarter) {
+  avs_tensor *a = param("a", N), *b = param("b", N), *a1 = param("a", N), *b1 = param("b", N);
+  avs_tensor *both[2] = {a, b};
+  avs_optim *o = make(both, 2), *oa = make(&a1, 1), *ob = make_quarter(&b1, 1);
+  AVS_ASSERT(o && oa && ob);
+  tst_true(!avs_optim_set_lr_scale(o, 1, 0.25f), "%s: scale set", what);
+  tst_true(avs_optim_set_lr_scale(o, 2, 1.0f) == AVS_EINVAL && avs_optim_set_lr_scale(o, 0, -1.0f) == AVS_EINVAL,
+           "%s: bad index or scale refused", what);
+  for (int s = 0; s < K; s++) {
+    avs_optim_zero_grad(o), avs_optim_zero_grad(oa), avs_optim_zero_grad(ob);
+    avs_tensor *ps[4] = {a, b, a1, b1};
+    for (int k = 0; k < 4; k++) {
+      float *g = avs_tensor_grad(ps[k]);
+      for (int64_t i = 0; i < N; i++) g[i] = ps[k]->data[i] * (1.0f + 0.1f * s) - 0.05f * (float)(i % 5);
+    }
+    avs_optim_step(o), avs_optim_step(oa), avs_optim_step(ob);
+  }
+  tst_true(!memcmp(a->data, a1->data, sizeof(float) * N) && !memcmp(b->data, b1->data, sizeof(float) * N),
+           "%s: a parameter at lr scale 0.25 steps as alone at lr / 4", what);
+  avs_optim_free(&o), avs_optim_free(&oa), avs_optim_free(&ob);
+  avs_tensor_free(&a), avs_tensor_free(&b), avs_tensor_free(&a1), avs_tensor_free(&b1);
+}
+
 int main(void) {
+  check_scale("sgd", make_sgd, make_sgd_quarter);
+  check_scale("adam", make_adam, make_adam_quarter);
+  check_scale("adamw", make_adamw, make_adamw_quarter);
   char dir[] = "/tmp/avs_optim_state_XXXXXX";
   AVS_ASSERT(mkdtemp(dir));
   check("sgd", make_sgd, dir);

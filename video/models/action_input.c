@@ -16,6 +16,7 @@ struct avs_action_input {
   const avs_action_base *b;
   int channels, span;
   int rgb, flow;         /* what the channels hold */
+  int last;              /* real frames of the last clip read */
   avs_norm norm;
   avs_video *video;
   avs_clip_reader *reader;
@@ -77,6 +78,7 @@ int avs_action_input_read(avs_action_input *in, double t0, float *x) {
   int n = avs_clip_read(in->reader, t0, in->span, 1, in->frames);
   if (n == AVS_ENOTFOUND) return 0;
   if (n < 0) return avs_errsuffix(n, in->path);
+  in->last = n;
   const avs_action_base *b = in->b;
   int64_t px = (int64_t)b->height * b->width, pixels = (int64_t)b->frames * px;
   if (in->flow) {
@@ -92,6 +94,17 @@ int avs_action_input_read(avs_action_input *in, double t0, float *x) {
     if (in->flow) o[k++] = in->flows[i * 2], o[k++] = in->flows[i * 2 + 1];
   }
   return n;
+}
+
+double avs_action_input_motion(const avs_action_input *in) {
+  if (in->last < 2) return 0;
+  int64_t px = (int64_t)in->b->height * in->b->width;
+  double sum = 0;
+  for (int f = 1; f < in->last; f++) {
+    const float *a = in->frames + (f - 1) * px * 3, *b = in->frames + f * px * 3;
+    for (int64_t i = 0; i < px * 3; i++) sum += fabsf(b[i] - a[i]) * in->norm.std[i % 3];
+  }
+  return sum / in->norm.scale / 255.0 / ((double)(in->last - 1) * px * 3);
 }
 
 int avs_action_input_load(const avs_action_model *m, const char *path, double where, float *x) {

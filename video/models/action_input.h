@@ -35,6 +35,10 @@ int64_t avs_action_input_numel(const avs_action_input *in);
  * Returns the real video frames it holds (1..span; when fewer than span the
  * last frame is repeated), 0 when no frame exists at or after t0, < 0 on error. */
 int avs_action_input_read(avs_action_input *in, double t0, float *x);
+/* Motion in the last clip read: the mean absolute difference between its
+ * consecutive real frames, in pixel values scaled to [0, 1] (0 for a frozen
+ * picture or a single frame; a moving scene gives a few hundredths). */
+double avs_action_input_motion(const avs_action_input *in);
 
 /* One clip of a video in one call (training, scoring): opens path, reads the
  * clip starting at `where` (0..1) of the span of possible starts (0: the

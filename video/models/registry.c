@@ -1,5 +1,7 @@
 /* The action kind of the model layer (see registry.h). */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "av/status.h"
@@ -36,13 +38,14 @@ int avs_action_model_new(const char *arch, const void *cfg, avs_model **out) {
 }
 
 int avs_action_model_load_arch(const char *path, const char *want_arch, avs_model **out) {
-  static const char *const kept[] = {"labels", "norm", NULL};
+  static const char *const kept[] = {"labels", "norm", "fps", NULL};
   int rc = avs_model_load(path, AVS_KIND_ACTION, want_arch, kept, out);
   avs_norm norm;
-  if (!rc && avs_norm_preset(avs_action_model_norm(*out), &norm)) {
-    rc = avs_errprefix(AVS_EFORMAT, path);
-    avs_model_free(out);
-  }
+  if (!rc && avs_norm_preset(avs_action_model_norm(*out), &norm)) rc = avs_errprefix(AVS_EFORMAT, path);
+  const char *fps = rc ? NULL : avs_params_get_meta(&(*out)->params, "fps");
+  if (fps && !avs_action_model_fps(*out))
+    rc = avs_seterr(AVS_EFORMAT, "%s: metadata fps '%.32s' is not a frame rate (a number in (0, 1000])", path, fps);
+  if (rc) avs_model_free(out);
   return rc;
 }
 
@@ -53,6 +56,13 @@ const avs_action_base *avs_action_model_base(const avs_model *m) { return m->cfg
 const char *avs_action_model_norm(const avs_model *m) {
   const char *norm = avs_params_get_meta(&m->params, "norm");
   return norm ? norm : avs_action_task_of(m->arch)->norm;
+}
+
+double avs_action_model_fps(const avs_model *m) {
+  const char *s = avs_params_get_meta(&m->params, "fps");
+  char *end;
+  double fps = s ? strtod(s, &end) : 0;
+  return s && end != s && !*end && isfinite(fps) && fps > 0 && fps <= 1000 ? fps : 0;
 }
 
 avs_tensor *avs_action_model_forward(avs_ctx *ctx, const avs_model *m, avs_tensor *clip) {

@@ -31,7 +31,8 @@
  * Action model files may also carry their class names as metadata "labels"
  * (one per line, in class order; avtrain writes them) and the input
  * normalisation they were trained with as "norm" (a preset name, overriding
- * the architecture's); both are kept on load. */
+ * the architecture's) and the frame rate their clips were sampled at as "fps"
+ * (avtrain writes the training set's rate); all are kept on load. */
 #ifndef AVS_MODELS_REGISTRY_H
 #define AVS_MODELS_REGISTRY_H
 
@@ -101,6 +102,9 @@ int avs_action_model_load_arch(const char *path, const char *want_arch, avs_mode
 const avs_action_base *avs_action_model_base(const avs_model *m);
 /* The input normalisation preset: the file's "norm", else the architecture's. */
 const char *avs_action_model_norm(const avs_model *m);
+/* The frame rate the model was trained at (metadata "fps"), 0 when the file
+ * does not say (then clips are sampled at each video's own rate). */
+double avs_action_model_fps(const avs_model *m);
 
 /* clip (N, T, H, W, channels) -> logits (N, classes). Checks the clip's rank
  * and channels, then runs the architecture's forward (in eval mode with batch
