@@ -2,6 +2,7 @@
 #include "av/files.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,20 +32,66 @@ int avs_mkdirs(const char *dir) {
   return rc;
 }
 
+/* Each slot: FREE, then FILLING while a thread copies a name in, then
+ * TRACKED; a signal handler only reads TRACKED slots. */
+enum { SLOT_FREE, SLOT_FILLING, SLOT_TRACKED };
+static struct {
+  atomic_int state;
+  char path[AVS_TMP_PATH];
+} tmps[AVS_TMP_MAX];
+
+int avs_tmp_track(const char *path) {
+  size_t n = strlen(path);
+  if (n >= AVS_TMP_PATH) return avs_seterr(AVS_EINVAL, "temporary file name too long: %s", path);
+  for (int i = 0; i < AVS_TMP_MAX; i++) {
+    int expect = SLOT_FREE;
+    if (!atomic_compare_exchange_strong(&tmps[i].state, &expect, SLOT_FILLING)) continue;
+    memcpy(tmps[i].path, path, n + 1);
+    atomic_store(&tmps[i].state, SLOT_TRACKED);
+    return AVS_OK;
+  }
+  return avs_seterr(AVS_EINVAL, "more than %d temporary files at once", AVS_TMP_MAX);
+}
+
+void avs_tmp_forget(const char *path) {
+  for (int i = 0; i < AVS_TMP_MAX; i++) {
+    int expect = SLOT_TRACKED;
+    if (atomic_load(&tmps[i].state) != SLOT_TRACKED || strcmp(tmps[i].path, path)) continue;
+    if (atomic_compare_exchange_strong(&tmps[i].state, &expect, SLOT_FILLING)) atomic_store(&tmps[i].state, SLOT_FREE);
+  }
+}
+
+void avs_tmp_remove_all(void) {
+  for (int i = 0; i < AVS_TMP_MAX; i++) {
+    int expect = SLOT_TRACKED;
+    if (atomic_compare_exchange_strong(&tmps[i].state, &expect, SLOT_FILLING)) {
+      unlink(tmps[i].path);
+      atomic_store(&tmps[i].state, SLOT_FREE);
+    }
+  }
+}
+
 int avs_write_text(const char *path, const char *text) {
   size_t n = strlen(path) + 32;
   char *tmp = malloc(n);
   if (!tmp) return avs_seterr(AVS_ENOMEM, "out of memory");
   snprintf(tmp, n, "%s.tmp%d", path, (int)getpid());
+  int rc = avs_tmp_track(tmp);
+  if (rc) {
+    free(tmp);
+    return rc;
+  }
   FILE *f = fopen(tmp, "w");
   bool ok = f && fputs(text, f) != EOF;
   if (f && fclose(f)) ok = false;
   if (!ok || rename(tmp, path)) {
     int e = errno;
     remove(tmp);
+    avs_tmp_forget(tmp);
     free(tmp);
     return avs_seterr(AVS_EIO, "cannot write %s: %s", path, strerror(e));
   }
+  avs_tmp_forget(tmp);
   free(tmp);
   return AVS_OK;
 }

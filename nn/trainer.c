@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "av/files.h"
 #include "av/ops.h"
@@ -49,6 +50,20 @@ int avs_trainer_load_model(const char *dir, int kind, const char *const *kept, a
   if (!path) return avs_seterr(AVS_ENOMEM, "out of memory");
   struct stat sb;
   int rc = stat(path, &sb) ? AVS_OK : avs_model_load(path, kind, NULL, kept, m);
+  free(path);
+  return rc;
+}
+
+int avs_trainer_load_recipe(const char *dir, char **recipe) {
+  *recipe = NULL;
+  char *path = path_in(dir, "optim.safetensors");
+  if (!path) return avs_seterr(AVS_ENOMEM, "out of memory");
+  struct stat sb;
+  avs_st *st = NULL;
+  int rc = stat(path, &sb) ? AVS_OK : avs_st_open(path, &st);
+  const char *text = st ? avs_st_meta(st, "train.recipe") : NULL;
+  if (text && !(*recipe = strdup(text))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  avs_st_close(&st);
   free(path);
   return rc;
 }
@@ -120,6 +135,7 @@ static int save_checkpoint(const avs_trainer *t) {
   }
   if ((rc = avs_model_save(t->m, model_path)) || (rc = avs_optim_state_write(t->opt, w)) ||
       (rc = avs_st_writer_meta(w, "train.epoch", epoch)) || (rc = avs_st_writer_meta(w, "train.best", best)) ||
+      (t->cfg.recipe && (rc = avs_st_writer_meta(w, "train.recipe", t->cfg.recipe))) ||
       (rc = avs_st_writer_save(w, optim_path)))
     goto done;
   rc = avs_write_text(history_path, history);
@@ -206,6 +222,7 @@ void avs_trainer_free(avs_trainer **tp) {
 }
 
 int avs_trainer_epochs_done(const avs_trainer *t) { return t->epoch; }
+int avs_trainer_epochs_left(const avs_trainer *t) { return t->cfg.epochs > t->epoch ? t->cfg.epochs - t->epoch : 0; }
 double avs_trainer_best(const avs_trainer *t) { return t->best; }
 
 static float lr_at(const avs_trainer_cfg *c, int64_t step, int64_t total) {
@@ -262,6 +279,93 @@ done:
   avs_ctx_free(&ctx);
   free(order);
   return rc;
+}
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The process's resident memory now (Linux; 0 elsewhere). */
+static double resident_bytes(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long pages = 0, resident = 0;
+  if (f && fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  if (f) fclose(f);
+  return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+/* A copy of every tensor of the model (parameters and buffers) to put back: a train-mode forward moves
+ * batch norm's running statistics. */
+static float *params_copy(const avs_params *p) {
+  float *copy = malloc(sizeof(float) * (size_t)(avs_params_numel(p) + 1)), *o = copy;
+  for (int i = 0; copy && i < p->n; o += p->t[i]->numel, i++)
+    memcpy(o, p->t[i]->data, sizeof(float) * (size_t)p->t[i]->numel);
+  return copy;
+}
+
+static void params_restore(avs_params *p, const float *copy) {
+  for (int i = 0; i < p->n; copy += p->t[i]->numel, i++)
+    memcpy(p->t[i]->data, copy, sizeof(float) * (size_t)p->t[i]->numel);
+}
+
+/* One training pass on items idx[0..n) without the update: *fwd and *bwd its forward and backward time. */
+static int timed_pass(avs_trainer *t, const avs_trainer_task *task, avs_ctx *ctx, const int *idx, int n, double *fwd,
+                      double *bwd) {
+  avs_ctx_reset(ctx);
+  avs_optim_zero_grad(t->opt);
+  double t0 = seconds_now();
+  avs_tensor *loss = task->loss(task->user, ctx, t->m, idx, n);
+  double t1 = seconds_now();
+  int rc = loss ? avs_backward(ctx, loss) : avs_errcode();
+  *fwd = t1 - t0, *bwd = seconds_now() - t1;
+  return rc;
+}
+
+int avs_trainer_estimate_cost(avs_trainer *t, const avs_trainer_task *task, avs_trainer_estimate *e) {
+  *e = (avs_trainer_estimate){0};
+  const avs_trainer_cfg *c = &t->cfg;
+  int n = task->n_train < 2 ? task->n_train : 2, idx[2];
+  if (n > c->batch) n = c->batch;
+  if (n < 1) return avs_seterr(AVS_EINVAL, "no training items");
+  double before = resident_bytes();
+  /* a training pass as the steps make, the model put back afterwards (batch norm's statistics move) */
+  float *saved = params_copy(&t->m->params);
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  if (!ctx || !saved) {
+    free(saved), avs_ctx_free(&ctx);
+    return avs_seterr(AVS_ENOMEM, "out of memory");
+  }
+  /* The first pass pays one-time costs (kernels set up for these shapes, the arena): when it takes a
+   * second or more they are small beside it, and it counts. Otherwise more passes of the same shape over
+   * the next items are timed, three or a second's worth, and the fastest counts (one-time costs left and
+   * a busy machine only slow a pass down). */
+  double fwd = 0, bwd = 0, elapsed = 0;
+  int rc = timed_pass(t, task, ctx, (int[]){0, 1 % task->n_train}, n, &fwd, &bwd);
+  for (int pass = 1; !rc && fwd + bwd < 1.0 && pass <= 3 && elapsed < 1.0; pass++) {
+    double f, b;
+    for (int i = 0; i < n; i++) idx[i] = (pass * n + i) % task->n_train;
+    rc = timed_pass(t, task, ctx, idx, n, &f, &b);
+    if (pass == 1 || f + b < fwd + bwd) fwd = f, bwd = b;
+    elapsed += f + b;
+  }
+  double act = (double)avs_ctx_arena_peak(ctx) / n;
+  avs_ctx_free(&ctx);
+  avs_optim_zero_grad(t->opt);
+  params_restore(&t->m->params, saved);
+  free(saved);
+  if (rc) return rc;
+  int n_val = task->has_validation ? task->n_val : 0, copies = strcmp(c->optimizer, "sgd") ? 3 : 2;
+  fwd /= n, bwd /= n;
+  e->forward_seconds = fwd;
+  e->epoch_seconds = (fwd + bwd) * task->n_train + fwd * n_val;
+  e->run_seconds = e->epoch_seconds * avs_trainer_epochs_left(t);
+  /* what the process held before (weights, the data the task keeps in memory), a batch's activations and
+   * their gradients (the arena's peak), the parameters' gradients and the optimizer's moments */
+  int batch = c->batch < task->n_train ? c->batch : task->n_train;
+  e->bytes = before + act * batch + (double)copies * 4.0 * (double)avs_params_numel(&t->m->params);
+  return AVS_OK;
 }
 
 int avs_trainer_run(avs_trainer *t, const avs_trainer_task *task) {

@@ -9,6 +9,7 @@
  * complete epoch: an ordinary model file), optim.safetensors (the optimizer's
  * state, the epoch and the best score) and history.json (one record per
  * epoch). Each is written atomically; both safetensors carry "train.epoch",
+ * optim.safetensors also the app's recipe ("train.recipe") when given,
  * which must agree when resuming (a crash between the renames is detected). */
 #ifndef AVS_NN_TRAINER_H
 #define AVS_NN_TRAINER_H
@@ -35,12 +36,15 @@ typedef struct {
   const char *lr_scales;
   const char *out;         /* the model with the best validation score */
   const char *ckpt_dir;
+  const char *recipe;      /* optional: the app's training options as text, kept in the checkpoint
+                              (avs_trainer_load_recipe) so that a resumed run can take them */
 } avs_trainer_cfg;
 
 typedef struct {
   void *user;
   int n_train;             /* items per epoch */
   bool has_validation;
+  int n_val;               /* items validation scores (for avs_trainer_estimate only) */
   /* Optional: before each epoch (per-epoch random state). */
   void (*epoch_begin)(void *user, int epoch);
   /* The mean loss of items idx[0..n) as a scalar on ctx (train mode), NULL
@@ -68,11 +72,32 @@ void avs_trainer_free(avs_trainer **t);
 /* Epochs from the checkpoint's position to cfg->epochs. */
 int avs_trainer_run(avs_trainer *t, const avs_trainer_task *task);
 int avs_trainer_epochs_done(const avs_trainer *t);
+int avs_trainer_epochs_left(const avs_trainer *t);
 double avs_trainer_best(const avs_trainer *t); /* -inf before any validation */
+
+/* What a run will cost, from a training pass (forward and backward, no
+ * update) of the task's loss on the first items (up to 2): the time of each
+ * half and the arena's peak per item. The model's tensors and gradients are
+ * put back after, so the run is the same with or without an estimate. An
+ * epoch is forward + backward per training item and a forward per validation
+ * item; memory is what the process holds before, a batch's activations with
+ * their gradients, the parameters' gradients and the optimizer's moments.
+ * Rough by design (measured at batch 8 on 2 busy cores: c3d 53 s and 5.9 GB
+ * for 56 s and 5.8 GB; r3d_18 68-120 s and 7.2 GB for 59 s and 7.0 GB). */
+typedef struct {
+  double forward_seconds;  /* per item */
+  double epoch_seconds;    /* training and validation */
+  double run_seconds;      /* the epochs left */
+  double bytes;            /* peak memory of a training step */
+} avs_trainer_estimate;
+int avs_trainer_estimate_cost(avs_trainer *t, const avs_trainer_task *task, avs_trainer_estimate *e);
 
 /* The checkpoint's model (kind and, if given, architecture checked) or NULL in
  * *m with 0 when dir holds none. */
 int avs_trainer_load_model(const char *dir, int kind, const char *const *kept, avs_model **m);
+/* The recipe text saved with the checkpoint in dir (malloc'ed), or NULL in
+ * *recipe with 0 when dir holds no checkpoint or one saved without a recipe. */
+int avs_trainer_load_recipe(const char *dir, char **recipe);
 /* "OUT.ckpt" for OUT.safetensors (or OUT + ".ckpt"); free() it. */
 char *avs_trainer_default_ckpt_dir(const char *out);
 

@@ -24,7 +24,7 @@ mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 [ -f "$WORK/data/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind actions --count $COUNT --seed $SEED --out "$WORK/data"
+  "$BUILD/bin/avdata" synth --kind actions --count $COUNT --seed $SEED --out "$WORK/data" --force
 
 common="--manifest $WORK/data/train.jsonl --epochs $EPOCHS --batch 16 --lr 2e-3 --seed 1 --cache --norm kinetics"
 train() { # name arch hparams

@@ -21,9 +21,9 @@ mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 [ -f "$WORK/music$COUNT/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --distractors $DISTRACTORS --out "$WORK/music$COUNT"
+  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --distractors $DISTRACTORS --out "$WORK/music$COUNT" --force
 [ -f "$WORK/music1000/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000"
+  "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
 train="--manifest $WORK/music$COUNT/train.jsonl --val $WORK/music$COUNT/val.jsonl --arch $ARCH --hparams $HP"
 train="$train --epochs $EPOCHS --batch 32 --lr 1e-3 --schedule cosine --seed 1"

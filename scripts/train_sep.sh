@@ -23,9 +23,9 @@ mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 [ -f "$WORK/music$COUNT/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --out "$WORK/music$COUNT"
+  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --out "$WORK/music$COUNT" --force
 [ -f "$WORK/music1000/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000"
+  "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
 train="--manifest $WORK/music$COUNT/train.jsonl --val $WORK/music$COUNT/val.jsonl --val-clips 30 --arch sop"
 train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --mask binary --seed 1"

@@ -1,8 +1,11 @@
 /* avdata synth: plans every clip (data/generator/splits.h: melodies and
  * sentences disjoint across clips and splits), renders and writes them in parallel, then writes
- * the split manifests and meta.json together at the end, so a failed or
- * interrupted run leaves no manifest behind. */
+ * the split manifests and then meta.json at the end: meta.json is the commit
+ * mark (every reader refuses a folder without it), so a failed or interrupted
+ * run never leaves a set that looks complete; SIGINT/SIGTERM remove the
+ * temporaries in flight (app_init). */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -31,7 +34,7 @@ static const char *usage =
 static const char *kind_s, *out_dir, *soundfont, *voices, *count_s;
 static int count, seed = 1, width, height, fps, rate, min_src, max_src, speakers, clutter = -1;
 static float seconds, val_frac = 0.1f, test_frac = 0.1f, distract = -1;
-static bool flac;
+static bool flac, force;
 
 static const app_opt opts[] = {
     {"kind", 'k', APP_STRING, &kind_s, "music, speech or actions", 0, 0},
@@ -53,18 +56,33 @@ static const app_opt opts[] = {
     {"val", 0, APP_FLOAT, &val_frac, "fraction of clips in the validation split", 0, 1},
     {"test", 0, APP_FLOAT, &test_frac, "fraction of clips in the test split", 0, 1},
     {"flac", 0, APP_FLAG, &flac, "write FLAC instead of WAV (same samples, about half the size)", 0, 0},
+    {"force", 0, APP_FLAG, &force,
+     "write into a folder that is not empty: first remove what avdata synth owns there (manifests, meta.json, "
+     "clip files); other files stay", 0, 0},
     {0},
 };
 
 static const char *split_names[3] = {"train", "val", "test"};
 
-static void remove_manifests(const char *dir) {
-  static const char *names[] = {"train.jsonl", "val.jsonl", "test.jsonl", "meta.json"};
-  char path[4096];
-  for (int i = 0; i < 4; i++) {
-    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-    if (app_file_exists(path) && remove(path)) app_fail("cannot remove the old manifest %s", path);
+static bool empty_or_missing(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  bool empty = true;
+  while (d && empty && (e = readdir(d))) empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+  if (d) closedir(d);
+  return empty;
+}
+
+/* A set is never mixed into an existing folder by accident: old clips of a
+ * larger set would stay beside the new manifests. */
+static void prepare_out_dir(const char *dir) {
+  if (empty_or_missing(dir)) {
+    app_mkdirs(dir);
+    return;
   }
+  if (!force) app_fail("%s is not empty: add --force to replace the data set there, or choose another --out", dir);
+  app_mkdirs(dir);
+  if (avs_data_set_clear(dir)) app_fail_status(avs_errcode());
 }
 
 static char *write_text(const char *dir, const char *name, const char *text, size_t len) {
@@ -159,8 +177,7 @@ int avdata_synth(int argc, char **argv) {
   avs_data_gen *g;
   int rc = avs_data_gen_new(&cfg, &g);
   if (rc) app_fail_status(rc);
-  app_mkdirs(out_dir);
-  remove_manifests(out_dir);
+  prepare_out_dir(out_dir);
 
   /* ---- plan: splits, seeds, disjoint content ---- */
   avs_data_splits plan;

@@ -204,7 +204,8 @@ int avtrain_action(int argc, char **argv) {
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, NULL, 0, 0);
-  char *ckpt_dir = train_common_check(&o.c);
+  static const char *const recipe[] = {TRAIN_RECIPE, "cache", NULL};
+  char *ckpt_dir = train_common_check(&o.c, opts, recipe);
   avs_norm norm;
   if (o.norm && avs_norm_preset(o.norm, &norm)) app_usage_error("--norm: %s", avs_errmsg());
 
@@ -252,16 +253,17 @@ int avtrain_action(int argc, char **argv) {
                     .progress = {.epochs = o.c.epochs},
                     .labels = malloc(sizeof(int) * (size_t)o.c.batch)};
   if (!job.labels) app_fail("out of memory");
-  avs_trainer_task task = {.user = &job, .n_train = train->n, .has_validation = val_n > 0,
+  avs_trainer_task task = {.user = &job, .n_train = train->n, .has_validation = val_n > 0, .n_val = val_n,
                            .epoch_begin = epoch_begin, .loss = batch_loss, .train_record = train_record,
                            .validate = validate, .epoch_end = epoch_end, .progress = train_progress_update, .progress_user = &job.progress};
-  if (avs_trainer_run(trainer, &task)) app_fail_status(avs_errcode());
+  train_run(trainer, &task);
   if (val_n) app_info("best validation top-1 %.4f, model in %s", avs_trainer_best(trainer), o.c.out);
   else app_info("model in %s", o.c.out);
   for (int i = 0; o.cache && i < train->n; i++) free(train_cache[i]);
   for (int i = 0; o.cache && i < val_n; i++) free(val_cache[i]);
   free(train_cache), free(val_cache);
   avs_trainer_free(&trainer);
+  train_common_free(&o.c);
   free(job.labels), free(ckpt_dir), free(val_path);
   avs_manifest_free(&train);
   avs_manifest_free(&val);

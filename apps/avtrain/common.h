@@ -12,11 +12,18 @@
 #include "nn/trainer.h"
 
 typedef struct {
-  const char *manifest, *val, *arch, *hparams, *out, *ckpt_dir, *optimizer, *schedule;
+  const char *manifest, *val, *arch, *hparams, *out, *ckpt_dir, *optimizer, *schedule, *lr_scale;
   int epochs, batch, seed;
   float lr, weight_decay, momentum, clip_norm;
   bool resume, force;
+  cJSON *saved;  /* with --resume: the checkpoint's recipe (its strings are the options' values) */
+  char *recipe;  /* the recipe of this run, saved with every checkpoint */
 } train_common;
+
+/* The recipe: the options a resumed run must keep (they shape every step).
+ * Each verb lists these and its own (e.g. "mix", "mask" for sep); "schedule"
+ * comes before "epochs" (whether --epochs may grow depends on it). */
+#define TRAIN_RECIPE "schedule", "optimizer", "batch", "lr", "lr-scale", "weight-decay", "momentum", "clip", "seed", "epochs"
 
 /* The option table entries of train_common c (an lvalue); the verb says what
  * an item, a step and --out are. */
@@ -29,6 +36,10 @@ typedef struct {
   {"epochs", 'e', APP_INT, &(c).epochs, "passes over the " items, 1, 10000},                                         \
   {"batch", 'b', APP_INT, &(c).batch, per_step " per step", 1, 4096},                                                \
   {"lr", 0, APP_FLOAT, &(c).lr, "peak learning rate", 1e-8, 10},                                                     \
+  {"lr-scale", 0, APP_STRING, &(c).lr_scale,                                                                         \
+   "per-module learning rates: PREFIX=FACTOR,... scales the lr of the tensors whose names start with PREFIX "        \
+   "(e.g. features=0.1)",                                                                                           \
+   0, 0},                                                                                                           \
   {"schedule", 0, APP_STRING, &(c).schedule, "learning rate over the steps: cosine (to 0) or constant", 0, 0},      \
   {"optimizer", 0, APP_STRING, &(c).optimizer, "adamw, adam or sgd (with --momentum)", 0, 0},                       \
   {"weight-decay", 0, APP_FLOAT, &(c).weight_decay, "weight decay (decoupled for adamw, L2 otherwise)", 0, 1},       \
@@ -41,8 +52,14 @@ typedef struct {
   {"resume", 0, APP_FLAG, &(c).resume, "go on from the checkpoint in --checkpoints", 0, 0},                       \
   {"force", 0, APP_FLAG, &(c).force, "replace an existing --out model (refused otherwise, unless resuming its run)", 0, 0}
 
-/* Usage errors for the shared options; returns the checkpoint folder (free it). */
-char *train_common_check(const train_common *c);
+/* Usage errors for the shared options; returns the checkpoint folder (free
+ * it). With --resume, the options named in recipe (NULL-terminated, entries
+ * of opts) that are not on the command line take the checkpoint's values,
+ * and one given with another value is a usage error, except --epochs (a run
+ * may be extended; with a cosine schedule a warning says the rate changes). Every output
+ * location is checked here, before any work. Free with train_common_free. */
+char *train_common_check(train_common *c, const app_opt *opts, const char *const *recipe);
+void train_common_free(train_common *c);
 /* --val, or val.jsonl beside --manifest when it exists; NULL for none (free it). */
 char *train_val_path(const train_common *c);
 /* With --resume, the checkpoint's model (of `kind`, with metadata `kept`;
@@ -63,6 +80,11 @@ void train_progress_update(void *train_progress, int epoch, int done, int total)
 
 /* A number of an epoch's history record (for the verbs' result lines). */
 double train_field(const cJSON *rec, const char *key);
+/* Runs the task's epochs (avs_trainer_run), first printing what they will
+ * cost (avs_trainer_estimate_cost) and warning, in one line, when the run
+ * will take an hour or more, or 10 GB or more (or over half the machine's)
+ * of memory. Fails the app on error. */
+void train_run(avs_trainer *t, const avs_trainer_task *task);
 /* The trainer for m (resumed when m came from the checkpoint). */
 avs_trainer *train_start(const train_common *c, avs_model *m, const char *ckpt_dir);
 

@@ -191,7 +191,8 @@ int avtrain_loc(int argc, char **argv) {
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, NULL, 0, 0);
-  char *ckpt_dir = train_common_check(&o.c);
+  static const char *const recipe[] = {TRAIN_RECIPE, "frames", "val-clips", NULL};
+  char *ckpt_dir = train_common_check(&o.c, opts, recipe);
   if (o.c.batch < 2) app_usage_error("--batch must be at least 2: the other clips of a batch are the negatives");
 
   avs_manifest *train_mf = app_manifest_audio(o.c.manifest), *val_mf = NULL;
@@ -217,9 +218,10 @@ int avtrain_loc(int argc, char **argv) {
   app_info("%d training clips (%d frames each), %d validation clips", job.train->n_clips, o.frames,
            job.val ? job.val->n_clips : 0);
   avs_trainer_task task = {.user = &job, .n_train = job.train->n_clips, .has_validation = job.val != NULL,
+                           .n_val = job.val ? job.val->n_clips : 0,
                            .epoch_begin = epoch_begin, .loss = batch_loss, .validate = validate,
                            .epoch_end = epoch_end, .progress = train_progress_update, .progress_user = &job.progress};
-  if (avs_trainer_run(trainer, &task)) app_fail_status(avs_errcode());
+  train_run(trainer, &task);
   if (job.val) app_info("best validation objective %.4f, model in %s", -avs_trainer_best(trainer), o.c.out);
   else app_info("model in %s", o.c.out);
   avs_trainer_free(&trainer);
@@ -228,6 +230,7 @@ int avtrain_loc(int argc, char **argv) {
   avs_manifest_free(&train_mf);
   avs_manifest_free(&val_mf);
   avs_model_free(&m);
+  train_common_free(&o.c);
   free(ckpt_dir), free(val_path);
   return 0;
 }

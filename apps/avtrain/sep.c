@@ -132,7 +132,8 @@ int avtrain_sep(int argc, char **argv) {
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, NULL, 0, 0);
-  char *ckpt_dir = train_common_check(&o.c);
+  static const char *const recipe[] = {TRAIN_RECIPE, "mix", "mask", "val-clips", NULL};
+  char *ckpt_dir = train_common_check(&o.c, opts, recipe);
   if (strcmp(o.mask, "binary") && strcmp(o.mask, "ratio")) app_usage_error("--mask must be binary or ratio");
 
   avs_manifest *train_mf = app_manifest_stems(o.c.manifest), *val_mf = NULL;
@@ -163,9 +164,10 @@ int avtrain_sep(int argc, char **argv) {
   if (avs_sep_audio_new(m, &job.fe)) app_fail_status(avs_errcode());
   app_info("%d training clips (%d objects), %d validation mixtures", job.train->n_clips, job.train->n_obj, job.n_val);
   avs_trainer_task task = {.user = &job, .n_train = job.train->n_clips, .has_validation = job.n_val > 0,
+                           .n_val = job.n_val,
                            .epoch_begin = epoch_begin, .loss = batch_loss, 
                            .validate = validate, .epoch_end = epoch_end, .progress = train_progress_update, .progress_user = &job.progress};
-  if (avs_trainer_run(trainer, &task)) app_fail_status(avs_errcode());
+  train_run(trainer, &task);
   if (job.n_val) app_info("best validation SDR %.2f dB, model in %s", avs_trainer_best(trainer), o.c.out);
   else app_info("model in %s", o.c.out);
   avs_trainer_free(&trainer);
@@ -175,6 +177,7 @@ int avtrain_sep(int argc, char **argv) {
   avs_manifest_free(&train_mf);
   avs_manifest_free(&val_mf);
   avs_model_free(&m);
+  train_common_free(&o.c);
   free(job.val_clips), free(ckpt_dir), free(val_path);
   return 0;
 }

@@ -1,11 +1,15 @@
 #include "apps/common/cli.h"
 
+#include <float.h>
+#include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "av/files.h"
 #include "av/status.h"
 #include "av/threads.h"
 
@@ -23,9 +27,28 @@ static void log_to_stderr(avs_log_level level, const char *msg, void *user) {
   fprintf(stderr, "%s: %s: %s\n", prog, names[level], msg);
 }
 
+/* Stopped by a signal: remove the temporaries in flight (the library's
+ * register, async-signal-safe), then die of the signal as if unhandled. */
+static void on_stop_signal(int sig) {
+  avs_tmp_remove_all();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void remove_temporaries(void) { avs_tmp_remove_all(); }
+
 void app_init(const char *name, int argc, char **argv) {
   (void)argc, (void)argv;
   prog = name;
+  atexit(remove_temporaries);
+  static const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+  for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) {
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old;
+    /* a signal ignored by the parent (nohup, a background job) stays ignored */
+    if (!sigaction(stops[i], NULL, &old) && old.sa_handler != SIG_IGN) sigaction(stops[i], &sa, NULL);
+  }
   avs_log_set_callback(log_to_stderr, NULL);
   avs_log_set_level(AVS_LOG_WARN);
 }
@@ -136,8 +159,26 @@ static const app_opt *find_opt(const app_opt *opts, const char *long_name, char 
   return NULL;
 }
 
+/* The options given on the command line (their dst), for app_given. */
+static const void *given[128];
+static int n_given;
+
+bool app_given(const void *dst) {
+  for (int i = 0; i < n_given; i++)
+    if (given[i] == dst) return true;
+  return false;
+}
+
+static void mark_given(const app_opt *o) {
+  if (!app_given(o->dst) && n_given < (int)(sizeof given / sizeof *given)) given[n_given++] = o->dst;
+}
+
+/* Every number option of every app comes through here: NaN, infinities and
+ * values that do not fit the destination (an int, a float) are usage errors,
+ * whatever the option's range. */
 static void set_value(const app_opt *o, const char *text) {
   char *end;
+  mark_given(o);
   if (o->type == APP_STRING) {
     *(const char **)o->dst = text;
     return;
@@ -145,7 +186,10 @@ static void set_value(const app_opt *o, const char *text) {
   double v = o->type == APP_INT ? (double)strtol(text, &end, 10) : strtod(text, &end);
   if (end == text || *end)
     app_usage_error("option --%s needs a %s, got '%s'", o->long_name, o->type == APP_INT ? "whole number" : "number", text);
-  if (!isfinite(v)) app_usage_error("option --%s needs a finite number, got '%s'", o->long_name, text);
+  double limit = o->type == APP_INT ? (double)INT_MAX : (double)FLT_MAX;
+  if (!isfinite(v) || fabs(v) > limit)
+    app_usage_error("option --%s needs a finite number%s, got '%s'", o->long_name,
+                    o->type == APP_INT ? " that fits an int" : "", text);
   if (o->min < o->max && (v < o->min || v > o->max))
     app_usage_error("option --%s must be between %g and %g, got %s", o->long_name, o->min, o->max, text);
   if (o->type == APP_INT)
@@ -194,6 +238,7 @@ int app_parse(int argc, char **argv, int first, const app_opt *opts, const char 
     if (o->type == APP_FLAG) {
       if (value) app_usage_error("option --%s takes no value", o->long_name);
       *(bool *)o->dst = true;
+      mark_given(o);
       continue;
     }
     if (!value) {

@@ -35,6 +35,10 @@ typedef struct {
 int app_parse(int argc, char **argv, int first, const app_opt *opts, const char *usage, const char **pos,
               int max_pos, int min_pos);
 
+/* Whether the option whose value lives at dst (an app_opt's dst) was given on
+ * the command line, as opposed to keeping its default. */
+bool app_given(const void *dst);
+
 /* Usage error: message + "Try '<app> --help'." on stderr, exit 2. */
 noreturn void app_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runtime failure: "<app>: error: <msg>" on stderr, exit 1. */

@@ -14,38 +14,13 @@
 
 #include "apps/common/cli.h"
 
-#define MAX_PENDING 64
-static char *pending[MAX_PENDING];
-
-static void remove_pending(void) {
-  for (int i = 0; i < MAX_PENDING; i++)
-    if (pending[i]) {
-      remove(pending[i]);
-      free(pending[i]);
-      pending[i] = NULL;
-    }
-}
-
+/* The temporaries live in the library's register (av/files.h), with the
+ * library writers' own: app_init removes them all at exit and on signals. */
 void app_cleanup_on_exit(const char *tmp) {
-  static bool registered;
-  if (!registered) {
-    atexit(remove_pending);
-    registered = true;
-  }
-  for (int i = 0; i < MAX_PENDING; i++)
-    if (!pending[i]) {
-      pending[i] = strdup(tmp);
-      return;
-    }
+  if (avs_tmp_track(tmp)) app_fail_status(avs_errcode());
 }
 
-void app_cleanup_forget(const char *tmp) {
-  for (int i = 0; i < MAX_PENDING; i++)
-    if (pending[i] && !strcmp(pending[i], tmp)) {
-      free(pending[i]);
-      pending[i] = NULL;
-    }
-}
+void app_cleanup_forget(const char *tmp) { avs_tmp_forget(tmp); }
 
 char *app_tmp_path(const char *path) {
   char *copy1 = strdup(path), *copy2 = strdup(path);
@@ -94,6 +69,47 @@ void app_fail_output(const char *tmp, const char *out) {
   snprintf(msg, sizeof msg, "%s", avs_errmsg());
   if (tmp && (at = strstr(msg, tmp)) && at - msg >= 2 && at[-1] == '(' && at[-2] == ' ') at[-2] = 0;
   app_fail("%s (%s)", msg, out);
+}
+
+/* The folder part of path ("." for none), malloc'ed. */
+static char *folder_of(const char *path) {
+  char *copy = strdup(path);
+  if (!copy) app_fail("out of memory");
+  char *d = strdup(dirname(copy));
+  free(copy);
+  if (!d) app_fail("out of memory");
+  return d;
+}
+
+static void check_writable_folder(const char *dir, const char *opt, const char *what) {
+  struct stat sb;
+  if (stat(dir, &sb)) app_fail("%s %s: the folder %s does not exist", opt, what, dir);
+  if (!S_ISDIR(sb.st_mode)) app_fail("%s %s: %s is not a folder", opt, what, dir);
+  if (access(dir, W_OK | X_OK)) app_fail("%s %s: cannot write to folder %s: %s", opt, what, dir, strerror(errno));
+}
+
+void app_check_out_file(const char *path, const char *opt) {
+  struct stat sb;
+  if (!path[0]) app_usage_error("%s: empty file name", opt);
+  if (!stat(path, &sb) && S_ISDIR(sb.st_mode)) app_fail("%s %s: is a folder, not a file", opt, path);
+  char *dir = folder_of(path);
+  check_writable_folder(dir, opt, path);
+  free(dir);
+}
+
+void app_check_out_dir(const char *dir, const char *opt) {
+  if (!dir[0]) app_usage_error("%s: empty folder name", opt);
+  char *d = strdup(dir);
+  if (!d) app_fail("out of memory");
+  struct stat sb;
+  /* the nearest part of the path that exists must be a writable folder */
+  while (stat(d, &sb) && strcmp(d, ".") && strcmp(d, "/")) {
+    char *up = folder_of(d);
+    free(d);
+    d = up;
+  }
+  check_writable_folder(d, opt, dir);
+  free(d);
 }
 
 static char *pending_dir;

@@ -13,7 +13,8 @@ char *app_tmp_path(const char *path);
 void app_commit(const char *tmp, const char *path);
 /* Creates a directory (and parents) if missing; fails the app if it cannot. */
 void app_mkdirs(const char *dir);
-/* Registers a temporary file to remove if the app exits early (app_fail). */
+/* Registers a temporary file to remove if the app exits early (app_fail) or
+ * is stopped by SIGINT, SIGTERM or SIGHUP (avs_tmp_track). */
 void app_cleanup_on_exit(const char *tmp);
 void app_cleanup_forget(const char *tmp);
 bool app_file_exists(const char *path);
@@ -23,6 +24,12 @@ void app_check_new_file(const char *path, const char *opt, bool force);
 /* Fails the app with the library's message for a failed write to tmp (the
  * temporary name of out), naming out instead. */
 noreturn void app_fail_output(const char *tmp, const char *out);
+/* Before long work, fail the app (one line naming opt) unless path can be
+ * written: app_check_out_file, a file in an existing writable folder (not a
+ * folder itself); app_check_out_dir, a writable folder or one that mkdir -p
+ * can make (nothing is created). */
+void app_check_out_file(const char *path, const char *opt);
+void app_check_out_dir(const char *dir, const char *opt);
 
 /* A folder of outputs made atomically: app_dir_begin checks that `dir` does
  * not exist or is an empty folder (else fails the app: nothing is ever mixed

@@ -35,7 +35,12 @@ void app_progress_update(app_progress *p, int64_t done) {
     fprintf(stderr, "\r%s [%s] %3d%% %lld/%lld %.0fs left ", p->what, bar, pct, (long long)done,
             (long long)p->total, eta);
   } else {
-    fprintf(stderr, "%s: %d%% (%lld/%lld, %.1fs)\n", p->what, pct, (long long)done, (long long)p->total, el);
+    /* off a terminal (a log, a pipe): a line every 10%, with the time left as on the bar */
+    if (done < p->total && done > 0)
+      fprintf(stderr, "%s: %d%% (%lld/%lld, %.1fs, about %.0fs left)\n", p->what, pct, (long long)done,
+              (long long)p->total, el, eta);
+    else
+      fprintf(stderr, "%s: %d%% (%lld/%lld, %.1fs)\n", p->what, pct, (long long)done, (long long)p->total, el);
   }
 }
 

@@ -1,5 +1,6 @@
 /* A progress line on stderr for long work: a bar when stderr is a terminal,
- * a line every ~10% otherwise; nothing with --quiet. */
+ * a line every ~10% otherwise (each with the time left, so logs show an ETA
+ * too); nothing with --quiet. */
 #ifndef AVS_APP_PROGRESS_H
 #define AVS_APP_PROGRESS_H
 

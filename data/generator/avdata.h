@@ -140,4 +140,13 @@ uint64_t avs_data_clip_seed(uint64_t run_seed, avs_data_kind kind, int split, in
 int avs_data_clip_write(const avs_data_gen *g, const avs_data_plan_t *plan, const avs_data_clip *clip,
                         const char *root, const char *id, const char *split, bool flac, char **json);
 
+/* What the generator owns in a set folder root: meta.json, train/val/test.jsonl,
+ * the clip folders clips/<kind>_<split>_<number>/ and in them video.mp4,
+ * mix.wav/.flac and s<k>.wav/.flac, and the hidden temporaries of all these
+ * (.<name>.tmp<pid>.<ext>). avs_data_set_clear removes those files (meta.json
+ * first) and the folders left empty; anything else is kept. */
+bool avs_data_owned_clip_dir(const char *name);
+bool avs_data_owned_clip_file(const char *name);
+int avs_data_set_clear(const char *root);
+
 #endif

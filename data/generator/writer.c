@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "audio/audio_file.h"
+#include "av/files.h"
 #include "av/status.h"
 #include "data/generator/instruments.h"
 #include "data/generator/internal.h"
@@ -26,9 +27,12 @@ static int mkdir_one(const char *path) {
   return AVS_OK;
 }
 
-static void name_pair(pending *p, const char *dir, const char *base, const char *ext) {
+/* The final and temporary names of a file, the temporary tracked (av/files.h:
+ * an app stopped by a signal removes it). */
+static int name_pair(pending *p, const char *dir, const char *base, const char *ext) {
   snprintf(p->final, sizeof p->final, "%s/%s.%s", dir, base, ext);
   snprintf(p->tmp, sizeof p->tmp, "%s/.%s.tmp%d.%s", dir, base, (int)getpid(), ext);
+  return avs_tmp_track(p->tmp);
 }
 
 static int write_wav(const char *path, const int16_t *x, int64_t n, int rate) {
@@ -90,16 +94,16 @@ int avs_data_clip_write(const avs_data_gen *g, const avs_data_plan_t *plan, cons
   if ((rc = mkdir_one(dir))) return rc;
   const char *aext = flac ? "flac" : "wav";
 
-  name_pair(&files[nf], dir, "video", "mp4");
+  if ((rc = name_pair(&files[nf], dir, "video", "mp4"))) goto fail;
   if ((rc = write_mp4(files[nf++].tmp, c))) goto fail;
   if (c->sample_rate) {
-    name_pair(&files[nf], dir, "mix", aext);
+    if ((rc = name_pair(&files[nf], dir, "mix", aext))) goto fail;
     if ((rc = write_wav(files[nf++].tmp, c->mix, c->n_samples, c->sample_rate))) goto fail;
     for (int i = 0; i < c->n; i++) {
       if (!c->obj[i].stem) continue;
       char base[16];
       snprintf(base, sizeof base, "s%d", i);
-      name_pair(&files[nf], dir, base, aext);
+      if ((rc = name_pair(&files[nf], dir, base, aext))) goto fail;
       if ((rc = write_wav(files[nf++].tmp, c->obj[i].stem, c->n_samples, c->sample_rate))) goto fail;
     }
   }
@@ -180,9 +184,11 @@ int avs_data_clip_write(const avs_data_gen *g, const avs_data_plan_t *plan, cons
       free(*json);
       *json = NULL;
       goto fail;
+    } else {
+      avs_tmp_forget(files[i].tmp);
     }
   return AVS_OK;
 fail:
-  for (int i = 0; i < nf; i++) remove(files[i].tmp);
+  for (int i = 0; i < nf; i++) remove(files[i].tmp), avs_tmp_forget(files[i].tmp);
   return rc;
 }

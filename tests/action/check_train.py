@@ -8,7 +8,13 @@ A small action set is made with avdata (48 x 48 frames) and a tiny C3D
   * learning works end to end: 16 clips are fitted to >= 90% train top-1
     (chance is 1/12; wrong gradients or a broken input path cannot do this);
   * resuming is exact: 1 epoch, then --resume to 3, gives the same weights as
-    3 epochs in one run (constant schedule; same seed); --cache too;
+    3 epochs in one run (constant schedule; same seed); --cache too; the
+    resumed run takes --batch, --lr, --schedule... from the checkpoint and
+    refuses explicit values that contradict it;
+  * output locations (--out's folder, --checkpoints) are checked before training;
+  * a set without meta.json is refused by avtrain and aveval;
+  * the cost estimate line, progress lines with the time left off a terminal,
+    and one warning before a run of hours;
   * aveval action's top-1, top-5, loss and confusion matrix equal what this
     script computes from the per-clip logits it writes with --predictions;
   * avact classify names the classes from the trained model;
@@ -17,7 +23,9 @@ A small action set is made with avdata (48 x 48 frames) and a tiny C3D
 import json
 import math
 import os
+import re
 import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
@@ -85,13 +93,73 @@ check(r.returncode == 0 and top1 >= 0.9, f"16 clips fitted: last epoch {last[0]!
 straight, split = os.path.join(OUT, "straight.safetensors"), os.path.join(OUT, "split.safetensors")
 r1 = train(train_m, straight, "--schedule", "constant", "--val", "none")
 r2 = train(train_m, split, "--schedule", "constant", "--val", "none", epochs=1)
-r3 = train(train_m, split, "--schedule", "constant", "--val", "none", "--resume")
+# the batch size, rate, schedule and the rest come from the checkpoint: only more epochs are asked for
+# (allowed with a constant rate: the first steps do not depend on the number of epochs)
+r3 = run(AVTRAIN, "action", "--manifest", train_m, "--out", split, "--resume", "--epochs", "3", "--val", "none",
+         "-q", "-t", "2")
 check(r1.returncode == 0 and r2.returncode == 0 and r3.returncode == 0 and "epoch   2/3" in r3.stdout
       and "epoch   1/3" not in r3.stdout, f"resume goes on at epoch 2: {r3.stdout.strip()!r} {r3.stderr.strip()!r}")
 a, _ = st.load(os.path.join(OUT, "straight.ckpt", "last.safetensors"))
 b, _ = st.load(os.path.join(OUT, "split.ckpt", "last.safetensors"))
 worst = max(float(abs(a[k] - b[k]).max()) for k in a)
-check(a.keys() == b.keys() and worst == 0.0, f"resumed weights equal uninterrupted ones (max difference {worst:g})")
+check(a.keys() == b.keys() and worst == 0.0,
+      f"resumed without repeating --batch/--lr/--schedule, weights equal uninterrupted ones (max difference {worst:g})")
+# an explicit option that contradicts the checkpoint is refused, naming both values
+bad("resume with another --lr", train(train_m, split, "--resume", "--lr", "1e-2", "--val", "none"),
+    "--lr 0.01 contradicts the checkpoint's 0.003", 2)
+bad("resume with another --batch", train(train_m, split, "--resume", "--batch", "8", "--lr", "3e-3"),
+    "--batch 8 contradicts the checkpoint's 4", 2)
+bad("resume with another --optimizer", train(train_m, split, "--resume", "--optimizer", "sgd"),
+    "--optimizer sgd contradicts the checkpoint's adamw", 2)
+# more epochs extend a run; under a cosine schedule a warning says that the rate changes
+r = train(train_m, model, "--resume", epochs=4)
+check(r.returncode == 0 and "epoch   4/4" in r.stdout and
+      "warning: --epochs 4 instead of the checkpoint's 3: the cosine schedule" in r.stderr,
+      f"resume with more --epochs under a cosine schedule: one epoch more, a warning ({r.stderr.strip()!r})")
+
+# every output location is checked before any training
+nowhere = os.path.join(OUT, "no_such_folder", "m.safetensors")
+bad("--out in a missing folder", train(train_m, nowhere, "--val", "none"), "no_such_folder", 1)
+check(not os.path.exists(os.path.join(OUT, "no_such_folder")), "nothing made for a missing --out folder")
+afile = os.path.join(OUT, "a_file")
+with open(afile, "w") as f:
+    f.write("x")
+ghost_out = os.path.join(OUT, "ghost2.safetensors")
+bad("--checkpoints under a file", train(train_m, ghost_out, "--val", "none", "--checkpoints", os.path.join(afile, "ck")),
+    "not a folder", 1)
+bad("--out is a folder", train(train_m, data, "--val", "none", "--checkpoints", os.path.join(OUT, "dir.ckpt")),
+    "is a folder", 1)
+check(not os.path.exists(ghost_out) and not os.path.exists(os.path.join(OUT, "dir.ckpt")),
+      "no model or checkpoint written by runs refused for their outputs")
+
+# a set without meta.json (an interrupted avdata synth) is not a data set: refused by avtrain and aveval
+nometa = os.path.join(OUT, "nometa")
+shutil.copytree(data, nometa)
+os.remove(os.path.join(nometa, "meta.json"))
+bad("avtrain on a set without meta.json", train(os.path.join(nometa, "train.jsonl"), ghost_out), "meta.json", 1)
+bad("aveval on a set without meta.json", run(AVEVAL, "action", "-m", model, os.path.join(nometa, "test.jsonl")),
+    "meta.json", 1)
+
+# ---- the cost estimate and progress off a terminal ----
+r = run(AVTRAIN, "action", "--manifest", train_m, "--arch", "c3d", "--hparams", TINY, "--epochs", "1", "--batch", "4",
+        "--val", "none", "--out", os.path.join(OUT, "talk.safetensors"), "-t", "2")
+check(r.returncode == 0 and re.search(r"^estimate: about .* per epoch, .* for 1 epoch, [0-9.]+ GB of memory$", r.stderr, re.M)
+      and re.search(r"^epoch 1/1: \d+% \(\d+/32, [0-9.]+s, about \d+s left\)$", r.stderr, re.M),
+      f"the estimate, and progress lines with the time left when stderr is not a terminal ({r.stderr.strip()!r})")
+# a run of hours: one warning line before training (c3d at full size, the most epochs; stopped once warned)
+p = subprocess.Popen([AVTRAIN, "action", "--manifest", train_m, "--arch", "c3d", "--epochs", "10000", "--val", "none",
+                      "--out", os.path.join(OUT, "long.safetensors"), "-t", "2"], stderr=subprocess.PIPE, text=True)
+seen = []
+for line in p.stderr:
+    seen.append(line.rstrip())
+    if "warning" in line or line.startswith("epoch"):
+        break
+p.terminate()
+p.wait()
+warned = [l for l in seen if "warning" in l]
+check(len(warned) == 1 and re.search(r"this run will take about [0-9.]+ h .* and [0-9.]+ GB of memory", warned[0]),
+      f"a run of hours is announced by one warning ({seen!r})")
+check(not os.path.exists(os.path.join(OUT, "long.safetensors")), "the stopped run wrote no model")
 
 # ---- --cache (inputs read once) trains the same as reading every epoch (these clips have no temporal slack) ----
 cached = os.path.join(OUT, "cached.safetensors")

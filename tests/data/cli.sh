@@ -43,6 +43,10 @@ expect_fail "test 1e400" 2 "$OUT/fn" "test" -- synth --kind actions --count 4 --
 expect_fail "val negative" 2 "$OUT/fn" "val" -- synth --kind actions --count 4 --val -0.1 --out "$OUT/fn"
 expect_fail "val + test > 1" 2 "$OUT/fn" "more than 1" -- synth --kind actions --count 4 --val 0.6 --test 0.5 --out "$OUT/fn"
 [ -e "$OUT/fn" ] && bad "bad fractions: created the output folder" || ok "bad fractions: no output folder"
+# every number option refuses NaN and infinities (apps/common/cli.c), not just the fractions
+expect_fail "seconds nan" 2 "$OUT/fn" "seconds" -- synth --kind actions --count 4 --seconds nan --out "$OUT/fn"
+expect_fail "distractors nan" 2 "$OUT/fn" "distractors" -- synth --kind music --count 4 --distractors nan --out "$OUT/fn"
+expect_fail "seed 1e99" 2 "$OUT/fn" "seed" -- synth --kind actions --count 4 --seed 99999999999999 --out "$OUT/fn"
 expect_fail "missing soundfont" 1 "$OUT/sf" "soundfont not found: $OUT/none.sf2" -- \
   synth --kind music --count 2 --out "$OUT/sf" --soundfont "$OUT/none.sf2"
 [ -e "$OUT/sf" ] && bad "missing soundfont: created the output folder" || ok "missing soundfont: no output folder"
@@ -62,7 +66,56 @@ fi
 mkdir -p "$OUT/mid/clips/actions_train_000003/video.mp4"
 echo '{}' >"$OUT/mid/train.jsonl"
 echo '{}' >"$OUT/mid/meta.json"
-expect_fail "failure mid-run" 1 "$OUT/mid" "actions_train_000003" -- synth --kind actions --count 8 --out "$OUT/mid" -t 1 -q
+expect_fail "failure mid-run" 1 "$OUT/mid" "actions_train_000003" -- synth --kind actions --count 8 --out "$OUT/mid" -t 1 -q --force
+
+# an existing set is never mixed into: a non-empty --out is refused, untouched
+"$AVDATA" synth --kind actions --count 12 --seed 4 --out "$OUT/big" -q || bad "actions run big failed"
+sum_before=$(cd "$OUT/big" && find . -type f | sort | xargs md5sum | md5sum)
+expect_fail "non-empty --out" 1 "$OUT/none" "--force" -- synth --kind actions --count 4 --out "$OUT/big"
+[ "$sum_before" = "$(cd "$OUT/big" && find . -type f | sort | xargs md5sum | md5sum)" ] &&
+  ok "non-empty --out: the set there is untouched" || bad "non-empty --out: the set there changed"
+# --force replaces the set (no clip of the larger one left) and keeps the user's own files
+echo "my notes" >"$OUT/big/notes.txt"
+mkdir -p "$OUT/big/mine" && echo "x" >"$OUT/big/mine/keep.txt"
+if "$AVDATA" synth --kind actions --count 4 --seed 4 --out "$OUT/big" -q --force &&
+  [ "$(ls "$OUT/big/clips" | wc -l)" -eq 4 ] && [ -f "$OUT/big/notes.txt" ] && [ -f "$OUT/big/mine/keep.txt" ] &&
+  "$AVDATA" check "$OUT/big" >"$OUT/check"; then
+  ok "--force: 4 clips of 12 left, user files kept, $(tail -n 1 "$OUT/check")"
+else
+  bad "--force: $(ls "$OUT/big" "$OUT/big/clips" | tr '\n' ' ') $(cat "$OUT/check" 2>/dev/null)"
+fi
+# check names files under clips/ that no manifest references (an old set's clips, temporaries)
+cp -r "$OUT/big/clips/actions_train_000000" "$OUT/big/clips/actions_train_000007"
+touch "$OUT/big/clips/actions_train_000000/.video.tmp1234.mp4"
+"$AVDATA" check "$OUT/big" >"$OUT/check"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "clips/actions_train_000007/video.mp4: not in any manifest" "$OUT/check" &&
+  grep -q "clips/actions_train_000000/.video.tmp1234.mp4: not in any manifest" "$OUT/check" &&
+  [ "$(tail -n 1 "$OUT/check")" = "4 clips checked, 2 problems" ]; then
+  ok "check names files outside the manifests: $(tail -n 1 "$OUT/check")"
+else
+  bad "check on files outside the manifests: exit $rc, $(cat "$OUT/check")"
+fi
+# meta.json marks a complete set: without it, check refuses the folder in one line
+rm "$OUT/big/meta.json"
+"$AVDATA" check "$OUT/big" >"$OUT/stdout" 2>"$OUT/stderr"
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$OUT/stderr")" -eq 1 ] && grep -q "meta.json" "$OUT/stderr" &&
+  ok "check without meta.json: exit 1, $(cat "$OUT/stderr")" || bad "check without meta.json: exit $rc, $(cat "$OUT/stderr")"
+
+# stopped by SIGTERM after its first clip, while temporaries are being written: none is left, no meta.json
+"$AVDATA" synth --kind music --count 100 --out "$OUT/killed" -q -t 2 &
+pid=$!
+for _ in $(seq 2400); do
+  ls "$OUT"/killed/clips/*/video.mp4 >/dev/null 2>&1 && [ -n "$(find "$OUT/killed/clips" -name '.*.tmp*')" ] && break
+  sleep 0.05
+done
+kill -TERM $pid
+wait $pid
+rc=$?
+left=$(find "$OUT/killed" -name '.*' | head -n 3)
+[ $rc -eq 143 ] && [ -z "$left" ] && [ ! -e "$OUT/killed/meta.json" ] &&
+  ok "synth stopped by SIGTERM: no temporaries, no meta.json" || bad "synth stopped by SIGTERM: exit $rc, left: $left"
 
 # help
 "$AVDATA" synth --help >"$OUT/help" 2>&1 && grep -q -- "--soundfont" "$OUT/help" && ok "synth --help" || bad "synth --help"
