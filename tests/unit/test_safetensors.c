@@ -1,6 +1,7 @@
 /* Model files: safetensors round trips (raw writer/reader and avs_params) and
  * the load errors. Every failed load must give one line that names the file and
  * the problem, and must leave the model's tensors as they were. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,6 +414,19 @@ static void test_load_errors(void) {
   expect_fail("wrong avs.arch", path, AVS_EFORMAT, "'resnet18'", "expected 'tinynet'");
   write_variant(path, NULL, NULL, NULL, 0, NULL, false, NULL);
   expect_fail("no avs.arch", path, AVS_EFORMAT, "no avs.arch", "pth2st.py");
+
+  /* NaN and Inf weights: refused, naming the tensor and the element. */
+  avs_params bad;
+  declare(&bad, "tinynet");
+  for (int i = 0; i < bad.n; i++) fill(bad.t[i], 1.0f);
+  bad.t[1]->data[5] = NAN;
+  AVS_ASSERT(avs_params_save(&bad, path) == 0);
+  expect_fail("a NaN weight", path, AVS_EFORMAT, "tensor 'conv.bias' holds NaN at element 5", NULL);
+  bad.t[1]->data[5] = 0;
+  bad.t[4]->data[31] = -INFINITY;
+  AVS_ASSERT(avs_params_save(&bad, path) == 0);
+  expect_fail("an Inf weight", path, AVS_EFORMAT, "tensor 'fc.weight' holds Inf at element 31", NULL);
+  avs_params_free(&bad);
 
   /* Not there at all, or a directory. */
   expect_fail("missing file", tmp_path("absent.safetensors"), AVS_ENOTFOUND, "No such file", NULL);

@@ -4,6 +4,7 @@
 
 #include "av/status.h"
 #include "nn/fold.h"
+#include "video/models/labels.h"
 #include "video/models/registry.h"
 #include "video/preprocess.h"
 
@@ -39,10 +40,9 @@ int avs_action_model_load_arch(const char *path, const char *want_arch, avs_mode
   static const char *const kept[] = {"labels", "norm", NULL};
   int rc = avs_model_load(path, AVS_KIND_ACTION, want_arch, kept, out);
   avs_norm norm;
-  if (!rc && avs_norm_preset(avs_action_model_norm(*out), &norm)) {
-    rc = avs_errprefix(AVS_EFORMAT, path);
-    avs_model_free(out);
-  }
+  if (!rc && avs_norm_preset(avs_action_model_norm(*out), &norm)) rc = avs_errprefix(AVS_EFORMAT, path);
+  if (!rc) rc = avs_action_model_check_labels(*out, path);
+  if (rc) avs_model_free(out);
   return rc;
 }
 
