@@ -160,6 +160,10 @@ def main():
                            ("jump\nrun\n\nthrow\nwave", "line 3 of the model's labels metadata is empty")):
         st.save(p("named.safetensors"), tensors, dict(meta, labels=labels))
         bad(f"model labels {labels!r}", run(p("long.mp4"), "-m", p("named.safetensors")), needle)
+    for key in ("frames", "height", "classes"):  # bounded as --hparams are
+        st.save(p("huge.safetensors"), tensors, dict(meta, **{key: "2147483647"}))
+        bad(f"model metadata {key}=2147483647", run(p("long.mp4"), "-m", p("huge.safetensors")),
+            f"'{key}': 2147483647 is out of range")
     bad("video without frames", run(p("empty.mp4"), "-m", p("c3d5.safetensors")), "empty.mp4")
     bad("missing video", run(p("none.mp4"), "-m", p("c3d5.safetensors")), "none.mp4")
     bad("missing model file", run(p("long.mp4"), "-m", p("none.safetensors")), "model file not found")
