@@ -26,7 +26,7 @@ typedef struct {
  * before they could be trained; a model may bound its own more tightly
  * (AVS_HP_RANGE), and tensor creation refuses any shape whose size overflows
  * or exceeds AVS_TENSOR_MAX_NUMEL (av/tensor.h). */
-#define AVS_HP_INT_MIN (-1000000)
+#define AVS_HP_INT_MIN 0 /* no size, count or mask is negative */
 #define AVS_HP_INT_MAX 1000000
 
 #endif
