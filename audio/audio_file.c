@@ -1,6 +1,8 @@
 #include "audio/audio_file.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +80,37 @@ int avs_audio_check(const avs_audio *a, const char *what) {
   return AVS_OK;
 }
 
+static uint32_t rd32(const unsigned char *b, bool be) {
+  return be ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]
+            : (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+}
+static unsigned rd16(const unsigned char *b, bool be) { return be ? (unsigned)b[0] << 8 | b[1] : (unsigned)b[1] << 8 | b[0]; }
+
+/* libsndfile reads a WAV whose fmt chunk claims, say, 7 bits per sample as
+ * 8-bit data: refuse sample sizes the format does not define for PCM (8, 16,
+ * 24, 32) and IEEE float (32, 64). Other files, other codecs: not ours to judge. */
+static int check_wav_bits(FILE *f, const char *path) {
+  unsigned char h[12], c[8], fmt[16];
+  if (fread(h, 1, 12, f) != 12 || memcmp(h + 8, "WAVE", 4)) return AVS_OK;
+  bool be = !memcmp(h, "RIFX", 4);
+  if (!be && memcmp(h, "RIFF", 4) && memcmp(h, "RF64", 4)) return AVS_OK;
+  for (int k = 0; k < 64 && fread(c, 1, 8, f) == 8; k++) { /* the fmt chunk comes first in practice */
+    uint32_t size = rd32(c + 4, be);
+    if (memcmp(c, "fmt ", 4)) {
+      if (fseek(f, (long)size + (size & 1), SEEK_CUR)) return AVS_OK;
+      continue;
+    }
+    if (size < 16 || fread(fmt, 1, 16, f) != 16) return AVS_OK; /* libsndfile reports a short fmt chunk */
+    unsigned tag = rd16(fmt, be), bits = rd16(fmt + 14, be);
+    bool pcm = tag == 1 || tag == 0xFFFE, flt = tag == 3;
+    if ((pcm && bits != 8 && bits != 16 && bits != 24 && bits != 32) || (flt && bits != 32 && bits != 64))
+      return avs_seterr(AVS_EFORMAT, "WAV header claims %u bits per %s sample (%s are defined) (%s)", bits,
+                        pcm ? "PCM" : "float", pcm ? "8, 16, 24 and 32" : "32 and 64", path);
+    return AVS_OK;
+  }
+  return AVS_OK;
+}
+
 int avs_audio_read(const char *path, avs_audio **out) {
   *out = NULL;
   SF_INFO info;
@@ -86,7 +119,9 @@ int avs_audio_read(const char *path, avs_audio **out) {
   int rc = AVS_OK;
   FILE *probe = fopen(path, "rb");
   if (!probe) return avs_seterr(avs_errno_code(errno), "cannot open audio file: %s (%s)", strerror(errno), path);
+  rc = check_wav_bits(probe, path);
   fclose(probe);
+  if (rc) return rc;
   SNDFILE *sf = sf_open(path, SFM_READ, &info);
   if (!sf) {
     int e = sf_error(NULL);

@@ -215,15 +215,22 @@ static void project(const bss *b, const int *srcs, int ns, const double *coef, d
   }
 }
 
-/* D[(i,a)] = <r_i delayed a, e>, solved against the chosen Gram matrix. */
+/* rhs[(i,a)] = <r_i delayed a, e> for every reference i: computed once per
+ * estimate, its slices serve each single-reference projection too. */
+static void estimate_rhs(bss *b) {
+  const int L = b->L;
+  for (int i = 0; i < b->nsrc; i++) {
+    const double *r = b->r[i];
+#pragma omp parallel for schedule(static)
+    for (int a = 0; a < L; a++) b->rhs[i * L + a] = xcorr(r, b->e, b->n, a); /* sum_m e[m + a] r[m] */
+  }
+}
+
+/* Projects e onto the references srcs (consecutive: first, first + 1, ...):
+ * rhs slice solved against the chosen Gram matrix. */
 static int solve_for(bss *b, const int *srcs, int ns, const gram *g, double *out) {
   const int L = b->L;
-  for (int q = 0; q < ns; q++) {
-    const double *r = b->r[srcs[q]];
-#pragma omp parallel for schedule(static)
-    for (int a = 0; a < L; a++) b->rhs[q * L + a] = xcorr(r, b->e, b->n, a); /* sum_m e[m + a] r[m] */
-  }
-  memcpy(b->coef, b->rhs, sizeof(double) * (size_t)(ns * L));
+  memcpy(b->coef, b->rhs + srcs[0] * L, sizeof(double) * (size_t)(ns * L));
   int rc = gram_solve(g, b->coef);
   if (rc) return rc;
   project(b, srcs, ns, b->coef, out);
@@ -239,6 +246,7 @@ static int bss_row(bss *b, const float *est, int only, double *sdr, double *sir,
   for (int64_t t = 0; t < n; t++) b->e[t] = est[t];
   int all[MAX_SOURCES];
   for (int i = 0; i < b->nsrc; i++) all[i] = i;
+  estimate_rhs(b);
   int rc = solve_for(b, all, b->nsrc, &b->all, b->pall);
   if (rc) return rc;
   double e_art = 0, s_all = 0;
@@ -281,27 +289,28 @@ static bool next_perm(int *p, int n) {
   return true;
 }
 
-int avs_metrics_bss_eval(const float *const *ref, const float *const *est, int nsrc, int64_t n, bool permute,
-                         avs_bss_result *res) {
+static int check_args(const float *const *ref, const float *const *est, int nsrc, int64_t n, bool permute) {
   if (nsrc < 1 || nsrc > MAX_SOURCES) return avs_seterr(AVS_EINVAL, "bss_eval: %d sources (1..%d)", nsrc, MAX_SOURCES);
   if (n < 1) return avs_seterr(AVS_EINVAL, "bss_eval: empty signals");
   if (permute && nsrc > MAX_PERMUTE)
     return avs_seterr(AVS_EINVAL, "bss_eval: trying every permutation of %d sources is too slow (at most %d)", nsrc,
                       MAX_PERMUTE);
-  int rc;
-  if ((rc = check_sources(ref, nsrc, n, "reference"))) return rc;
-  if ((rc = check_sources(est, nsrc, n, "estimated"))) return rc;
-  bss b;
-  if ((rc = bss_init(&b, ref, nsrc, n))) return rc;
+  int rc = check_sources(ref, nsrc, n, "reference");
+  return rc ? rc : check_sources(est, nsrc, n, "estimated");
+}
+
+/* BSS Eval of the estimates against references already decomposed in b:
+ * every (estimate, reference) pair once (only the diagonal without permute),
+ * then the permutation chosen from that matrix. */
+static int bss_eval_with(bss *b, const float *const *est, bool permute, avs_bss_result *res) {
+  const int nsrc = b->nsrc;
+  int rc = AVS_OK;
   /* m[jest][jtrue] */
   double *m = malloc(sizeof(double) * 3 * (size_t)nsrc * nsrc);
-  if (!m) {
-    bss_free(&b);
-    return avs_seterr(AVS_ENOMEM, "out of memory");
-  }
+  if (!m) return avs_seterr(AVS_ENOMEM, "out of memory");
   double *sdr = m, *sir = m + nsrc * nsrc, *sar = m + 2 * nsrc * nsrc;
   for (int je = 0; je < nsrc; je++) /* without permutations only the diagonal is needed */
-    if ((rc = bss_row(&b, est[je], permute ? -1 : je, sdr + je * nsrc, sir + je * nsrc, sar + je * nsrc))) goto done;
+    if ((rc = bss_row(b, est[je], permute ? -1 : je, sdr + je * nsrc, sir + je * nsrc, sar + je * nsrc))) goto done;
   int perm[MAX_SOURCES], best[MAX_SOURCES];
   for (int i = 0; i < nsrc; i++) perm[i] = best[i] = i;
   if (permute) {
@@ -326,6 +335,35 @@ int avs_metrics_bss_eval(const float *const *ref, const float *const *est, int n
   }
 done:
   free(m);
+  return rc;
+}
+
+int avs_metrics_bss_eval(const float *const *ref, const float *const *est, int nsrc, int64_t n, bool permute,
+                         avs_bss_result *res) {
+  bss b;
+  int rc = check_args(ref, est, nsrc, n, permute);
+  if (rc || (rc = bss_init(&b, ref, nsrc, n))) return rc;
+  rc = bss_eval_with(&b, est, permute, res);
+  bss_free(&b);
+  return rc;
+}
+
+/* nsdr[j] from the estimates' SDR in res and the mixture's row in b. */
+static int nsdr_with(bss *b, const float *mix, const avs_bss_result *res, double *nsdr) {
+  double sdr[MAX_SOURCES], sir[MAX_SOURCES], sar[MAX_SOURCES];
+  int rc = bss_row(b, mix, -1, sdr, sir, sar);
+  if (rc) return rc;
+  for (int j = 0; j < b->nsrc; j++) nsdr[j] = res[j].sdr - sdr[j];
+  return AVS_OK;
+}
+
+int avs_metrics_bss_eval_nsdr(const float *const *ref, const float *const *est, const float *mix, int nsrc,
+                              int64_t n, bool permute, avs_bss_result *res, double *nsdr) {
+  bss b;
+  int rc = check_args(ref, est, nsrc, n, permute);
+  if (rc || (rc = check_sources(&mix, 1, n, "mixture")) || (rc = bss_init(&b, ref, nsrc, n))) return rc;
+  rc = bss_eval_with(&b, est, permute, res);
+  if (!rc) rc = nsdr_with(&b, mix, res, nsdr);
   bss_free(&b);
   return rc;
 }
@@ -356,19 +394,43 @@ double avs_metrics_si_sdr(const float *ref, const float *est, int64_t n, bool ze
 int avs_metrics_nsdr(const float *const *ref, const float *const *est, const float *mix, int nsrc, int64_t n,
                      bool permute, const avs_bss_result *res, double *nsdr) {
   avs_bss_result own[MAX_SOURCES];
-  int rc;
   if (nsrc < 1 || nsrc > MAX_SOURCES) return avs_seterr(AVS_EINVAL, "nsdr: %d sources (1..%d)", nsrc, MAX_SOURCES);
-  if (!res) {
-    if ((rc = avs_metrics_bss_eval(ref, est, nsrc, n, permute, own))) return rc;
-    res = own;
-  }
-  if ((rc = check_sources(&mix, 1, n, "mixture"))) return rc;
+  if (!res) return avs_metrics_bss_eval_nsdr(ref, est, mix, nsrc, n, permute, own, nsdr);
   bss b;
-  if ((rc = bss_init(&b, ref, nsrc, n))) return rc;
-  double sdr[MAX_SOURCES], sir[MAX_SOURCES], sar[MAX_SOURCES];
-  rc = bss_row(&b, mix, -1, sdr, sir, sar);
+  int rc = check_sources(&mix, 1, n, "mixture");
+  if (rc || (rc = bss_init(&b, ref, nsrc, n))) return rc;
+  rc = nsdr_with(&b, mix, res, nsdr);
   bss_free(&b);
-  if (rc) return rc;
-  for (int j = 0; j < nsrc; j++) nsdr[j] = res[j].sdr - sdr[j];
+  return rc;
+}
+
+/* Below this RMS (about -120 dBFS, under 16-bit quantisation) after removing
+ * the mean, a reference is silence or a constant: every ratio is 0/0. */
+#define MIN_REF_RMS 1e-6
+
+int avs_metrics_check_references(const float *const *ref, int nsrc, int64_t n) {
+  if (n < AVS_BSS_FILTER_LEN)
+    return avs_seterr(AVS_EINVAL, "too short to score: %lld sample%s, BSS Eval needs at least %d (its filter length)",
+                      (long long)n, n == 1 ? "" : "s", AVS_BSS_FILTER_LEN);
+  double dot[MAX_SOURCES][MAX_SOURCES];
+  for (int i = 0; i < nsrc && i < MAX_SOURCES; i++) {
+    double mean = 0, var = 0;
+    for (int64_t t = 0; t < n; t++) mean += ref[i][t];
+    mean /= (double)n;
+    for (int64_t t = 0; t < n; t++) var += (ref[i][t] - mean) * (ref[i][t] - mean);
+    if (!(sqrt(var / (double)n) >= MIN_REF_RMS))
+      return avs_seterr(AVS_EINVAL, "reference %d is silent or constant (RMS %.3g around its mean): nothing to score",
+                        i + 1, sqrt(var / (double)n));
+    for (int j = 0; j <= i; j++) {
+      double d = 0;
+      for (int64_t t = 0; t < n; t++) d += (double)ref[i][t] * ref[j][t];
+      dot[i][j] = d;
+    }
+    /* the same signal twice (up to scale): no decomposition tells them apart */
+    for (int j = 0; j < i; j++)
+      if (fabs(dot[i][j]) >= (1 - 1e-9) * sqrt(dot[i][i] * dot[j][j]))
+        return avs_seterr(AVS_EINVAL, "references %d and %d are the same signal (up to scale): nothing tells them apart",
+                          j + 1, i + 1);
+  }
   return AVS_OK;
 }

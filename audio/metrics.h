@@ -31,6 +31,17 @@ typedef struct avs_bss_result {
 int avs_metrics_bss_eval(const float *const *ref, const float *const *est, int nsrc, int64_t n, bool permute,
                          avs_bss_result *res);
 
+/* avs_metrics_bss_eval and avs_metrics_nsdr of the mixture in one pass: the
+ * references' Gram matrices are built and factorised once for both. */
+int avs_metrics_bss_eval_nsdr(const float *const *ref, const float *const *est, const float *mix, int nsrc,
+                              int64_t n, bool permute, avs_bss_result *res, double *nsdr);
+
+/* References a score means something for: at least AVS_BSS_FILTER_LEN samples,
+ * none silent or constant (RMS around the mean under 1e-6), no two the same
+ * signal up to scale. Otherwise AVS_EINVAL naming the problem (the metrics
+ * would be NaN or arbitrary). */
+int avs_metrics_check_references(const float *const *ref, int nsrc, int64_t n);
+
 /* Scale-invariant SDR in dB; zero_mean removes the means first (the usual
  * definition). Returns NaN for a silent reference. */
 double avs_metrics_si_sdr(const float *ref, const float *est, int64_t n, bool zero_mean);

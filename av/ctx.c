@@ -71,6 +71,10 @@ size_t avs_ctx_arena_used(const avs_ctx *ctx) { return ctx->used_total; }
 size_t avs_ctx_arena_peak(const avs_ctx *ctx) { return ctx->peak; }
 
 void *avs_ctx_alloc(avs_ctx *ctx, size_t bytes) {
+  if (bytes > sizeof(float) * (uint64_t)AVS_TENSOR_MAX_NUMEL) { /* also a negative size cast to size_t */
+    avs_seterr(AVS_ENOMEM, "a work buffer of %zu bytes is too large: check the sizes asked for", bytes);
+    return NULL;
+  }
   bytes = (bytes + 63) & ~(size_t)63;
   if (!bytes) bytes = 64;
   for (arena_block *b = ctx->current; b; b = b->next) {
@@ -102,22 +106,14 @@ void *avs_ctx_alloc(avs_ctx *ctx, size_t bytes) {
 }
 
 static avs_tensor *tensor_header(avs_ctx *ctx, int ndim, const int64_t *shape) {
-  if (ndim < 0 || ndim > AVS_MAX_DIMS) {
-    avs_seterr(AVS_EINVAL, "tensor rank %d is outside 0..%d", ndim, AVS_MAX_DIMS);
-    return NULL;
-  }
+  int64_t numel;
+  if (avs_shape_check(ndim, shape, &numel)) return NULL;
   avs_tensor *t = avs_ctx_alloc(ctx, sizeof *t);
   if (!t) return NULL;
   memset(t, 0, sizeof *t);
   t->ndim = ndim;
-  for (int i = 0; i < ndim; i++) {
-    if (shape[i] < 0) {
-      avs_seterr(AVS_EINVAL, "negative tensor dimension %lld", (long long)shape[i]);
-      return NULL;
-    }
-    t->shape[i] = shape[i];
-  }
-  t->numel = avs_shape_numel(ndim, shape);
+  for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+  t->numel = numel;
   return t;
 }
 

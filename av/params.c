@@ -1,4 +1,5 @@
 /* A model's parameter table and its load/save against safetensors files. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,20 @@ int avs_params_load(avs_params *p, const char *path) {
   return rc;
 }
 
+/* A NaN or Inf weight makes every output NaN (or garbage): refuse the file
+ * rather than print "nan" probabilities. */
+static int check_finite(const avs_st *st, const avs_tensor *t, const char *path) {
+  int ndim;
+  int64_t shape[AVS_MAX_DIMS];
+  const float *data;
+  avs_st_get(st, t->name, &ndim, shape, &data); /* checked by the caller */
+  for (int64_t k = 0; k < t->numel; k++)
+    if (!isfinite(data[k]))
+      return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' holds %s at element %lld (a damaged or diverged model)", path,
+                        t->name, isnan(data[k]) ? "NaN" : "Inf", (long long)k);
+  return AVS_OK;
+}
+
 int avs_params_load_st(avs_params *p, const avs_st *st, const char *path) {
   int rc;
   const char *arch = avs_st_meta(st, "avs.arch");
@@ -138,6 +153,8 @@ int avs_params_load_st(avs_params *p, const avs_st *st, const char *path) {
                       p->arch);
       return rc;
     }
+  for (int i = 0; i < p->n; i++)
+    if ((rc = check_finite(st, p->t[i], path))) return rc;
   /* Every check passed: only now touch the model, so a bad file changes nothing. */
   for (int i = 0; i < p->n; i++) {
     int ndim;

@@ -41,6 +41,13 @@ static size_t dtype_size(const char *dt) {
   return 0;
 }
 
+/* A JSON number that is a non-negative integer a double holds exactly (the
+ * format's shapes and offsets are integers: 4.5 must not become 4). */
+static bool json_uint(const cJSON *v) {
+  return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 9007199254740992.0 &&
+         v->valuedouble == (double)(uint64_t)v->valuedouble;
+}
+
 static int parse_entry(avs_st *st, const cJSON *item, st_entry *e) {
   const char *path = st->path;
   const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(item, "dtype");
@@ -60,16 +67,18 @@ static int parse_entry(avs_st *st, const cJSON *item, st_entry *e) {
   uint64_t numel = 1;
   for (int i = 0; i < e->ndim; i++) {
     const cJSON *d = cJSON_GetArrayItem(shape, i);
-    if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 1e12)
-      return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' has a bad shape", path, item->string);
+    if (!json_uint(d) || d->valuedouble > 1e12)
+      return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' has a bad shape (dimensions are non-negative integers)", path,
+                        item->string);
     e->shape[i] = (int64_t)d->valuedouble;
     if (e->shape[i] && numel > UINT64_MAX / 8 / (uint64_t)e->shape[i]) /* else a wrapped product could pass */
       return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' has a bad shape (too many elements)", path, item->string);
     numel *= (uint64_t)e->shape[i];
   }
   const cJSON *b = cJSON_GetArrayItem(offs, 0), *en = cJSON_GetArrayItem(offs, 1);
-  if (!cJSON_IsNumber(b) || !cJSON_IsNumber(en) || b->valuedouble < 0 || en->valuedouble < b->valuedouble)
-    return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' has bad data offsets", path, item->string);
+  if (!json_uint(b) || !json_uint(en) || en->valuedouble < b->valuedouble)
+    return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' has bad data offsets (want two non-negative integers, begin <= end)",
+                      path, item->string);
   e->begin = (uint64_t)b->valuedouble;
   e->end = (uint64_t)en->valuedouble;
   if (e->end - e->begin != numel * esize)
@@ -82,6 +91,83 @@ static int parse_entry(avs_st *st, const cJSON *item, st_entry *e) {
                       st->map_size, item->string, (unsigned long long)(e->end + (st->data - st->map)));
   e->name = strdup(item->string);
   return e->name ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
+}
+
+/* Parses the header as the format defines it: a JSON object from the first
+ * byte, then nothing but spaces (the padding writers add). A NUL byte or
+ * anything after the object would let two readers see different headers. */
+static int parse_header(const char *path, const char *text, size_t len, cJSON **out) {
+  *out = NULL;
+  if (!len || text[0] != '{')
+    return avs_seterr(AVS_EFORMAT, "%s: header is not a JSON object (it must start with '{'; not a safetensors file?)", path);
+  const char *nul = memchr(text, 0, len);
+  if (nul)
+    return avs_seterr(AVS_EFORMAT, "%s: header holds a NUL byte at offset %zu (not a safetensors file?)", path,
+                      (size_t)(nul - text) + 8);
+  const char *end = NULL;
+  cJSON *header = cJSON_ParseWithLengthOpts(text, len, &end, false);
+  if (!header)
+    return avs_seterr(AVS_EFORMAT, "%s: header is not valid JSON (not a safetensors file?)", path);
+  if (!cJSON_IsObject(header)) {
+    cJSON_Delete(header);
+    return avs_seterr(AVS_EFORMAT, "%s: header is JSON but not a JSON object (not a safetensors file?)", path);
+  }
+  for (const char *c = end; c < text + len; c++)
+    if (*c != ' ') {
+      cJSON_Delete(header);
+      return avs_seterr(AVS_EFORMAT, "%s: header has bytes other than space padding after its JSON object (offset %zu)",
+                        path, (size_t)(c - text) + 8);
+    }
+  *out = header;
+  return AVS_OK;
+}
+
+/* The one __metadata__ object: a map of strings to strings. */
+static int take_meta(avs_st *st, const cJSON *item) {
+  if (st->meta) return avs_seterr(AVS_EFORMAT, "%s: header has __metadata__ twice", st->path);
+  if (!cJSON_IsObject(item)) return avs_seterr(AVS_EFORMAT, "%s: __metadata__ is not an object", st->path);
+  for (const cJSON *v = item->child; v; v = v->next)
+    if (!cJSON_IsString(v))
+      return avs_seterr(AVS_EFORMAT, "%s: __metadata__ value of '%s' is not a string", st->path, v->string);
+  st->meta = cJSON_Duplicate(item, 1);
+  return st->meta ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp((*(const st_entry *const *)a)->name, (*(const st_entry *const *)b)->name);
+}
+
+static int by_offset(const void *a, const void *b) {
+  const st_entry *x = *(const st_entry *const *)a, *y = *(const st_entry *const *)b;
+  if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+  return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* Every name once; the tensors' byte ranges tile the data section exactly
+ * (contiguous, no overlap, no hole, nothing after the last), as the format
+ * requires: otherwise two tensors could share bytes or a file hide content. */
+static int check_layout(const avs_st *st) {
+  int rc = AVS_OK;
+  const st_entry **v = malloc(sizeof *v * (st->n ? st->n : 1));
+  if (!v) return avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int i = 0; i < st->n; i++) v[i] = &st->entries[i];
+  qsort(v, (size_t)st->n, sizeof *v, by_name);
+  for (int i = 1; i < st->n && !rc; i++)
+    if (!strcmp(v[i]->name, v[i - 1]->name))
+      rc = avs_seterr(AVS_EFORMAT, "%s: header has tensor '%s' twice", st->path, v[i]->name);
+  qsort(v, (size_t)st->n, sizeof *v, by_offset);
+  uint64_t at = 0;
+  for (int i = 0; i < st->n && !rc; at = v[i++]->end)
+    if (v[i]->begin != at)
+      rc = avs_seterr(AVS_EFORMAT, "%s: tensor '%s' starts at data byte %llu, expected %llu (%s)", st->path,
+                      v[i]->name, (unsigned long long)v[i]->begin, (unsigned long long)at,
+                      v[i]->begin < at ? "it overlaps another tensor" : "a hole before it");
+  size_t data_bytes = st->map_size - (size_t)(st->data - st->map);
+  if (!rc && at != data_bytes)
+    rc = avs_seterr(AVS_EFORMAT, "%s: %llu bytes after the last tensor's data (the data section must end there)",
+                    st->path, (unsigned long long)(data_bytes - at));
+  free(v);
+  return rc;
 }
 
 int avs_st_open(const char *path, avs_st **out) {
@@ -128,15 +214,7 @@ int avs_st_open(const char *path, avs_st **out) {
                     st->map_size, (unsigned long long)hlen + 8);
     goto fail;
   }
-  header = cJSON_ParseWithLength((const char *)st->map + 8, hlen);
-  if (!header) {
-    rc = avs_seterr(AVS_EFORMAT, "%s: header is not valid JSON (not a safetensors file?)", path);
-    goto fail;
-  }
-  if (!cJSON_IsObject(header)) {
-    rc = avs_seterr(AVS_EFORMAT, "%s: header is JSON but not a JSON object (not a safetensors file?)", path);
-    goto fail;
-  }
+  if ((rc = parse_header(path, (const char *)st->map + 8, (size_t)hlen, &header))) goto fail;
   st->data = st->map + 8 + hlen;
   int count = cJSON_GetArraySize(header);
   st->entries = calloc(count ? count : 1, sizeof *st->entries);
@@ -146,16 +224,13 @@ int avs_st_open(const char *path, avs_st **out) {
   }
   for (cJSON *item = header->child; item; item = item->next) {
     if (!strcmp(item->string, "__metadata__")) {
-      if (!cJSON_IsObject(item)) {
-        rc = avs_seterr(AVS_EFORMAT, "%s: __metadata__ is not an object", path);
-        goto fail;
-      }
-      st->meta = cJSON_Duplicate(item, 1);
+      if ((rc = take_meta(st, item))) goto fail;
       continue;
     }
     if ((rc = parse_entry(st, item, &st->entries[st->n]))) goto fail;
     st->n++;
   }
+  if ((rc = check_layout(st))) goto fail;
   cJSON_Delete(header);
   close(fd);
   *out = st;

@@ -8,8 +8,25 @@
 
 int64_t avs_shape_numel(int ndim, const int64_t *shape) {
   int64_t n = 1;
-  for (int i = 0; i < ndim; i++) n *= shape[i];
+  for (int i = 0; i < ndim; i++)
+    if (__builtin_mul_overflow(n, shape[i], &n)) return INT64_MAX;
   return n;
+}
+
+int avs_shape_check(int ndim, const int64_t *shape, int64_t *numel) {
+  *numel = 0;
+  if (ndim < 0 || ndim > AVS_MAX_DIMS)
+    return avs_seterr(AVS_EINVAL, "tensor rank %d is outside 0..%d", ndim, AVS_MAX_DIMS);
+  for (int i = 0; i < ndim; i++)
+    if (shape[i] < 0) return avs_seterr(AVS_EINVAL, "negative tensor dimension %lld", (long long)shape[i]);
+  int64_t n = avs_shape_numel(ndim, shape);
+  if (n > AVS_TENSOR_MAX_NUMEL) {
+    char s[128];
+    return avs_seterr(AVS_ENOMEM, "a tensor of shape %s is too large (over %lld elements): check the sizes asked for",
+                      avs_shape_str(ndim, shape, s, sizeof s), (long long)AVS_TENSOR_MAX_NUMEL);
+  }
+  *numel = n;
+  return AVS_OK;
 }
 
 bool avs_tensor_same_shape(const avs_tensor *a, const avs_tensor *b) {
@@ -35,20 +52,13 @@ static void *alloc_aligned(size_t bytes) {
 }
 
 avs_tensor *avs_tensor_new(int ndim, const int64_t *shape) {
-  if (ndim < 0 || ndim > AVS_MAX_DIMS) {
-    avs_seterr(AVS_EINVAL, "tensor rank %d is outside 0..%d", ndim, AVS_MAX_DIMS);
-    return NULL;
-  }
-  for (int i = 0; i < ndim; i++)
-    if (shape[i] < 0) {
-      avs_seterr(AVS_EINVAL, "negative tensor dimension %lld", (long long)shape[i]);
-      return NULL;
-    }
+  int64_t numel;
+  if (avs_shape_check(ndim, shape, &numel)) return NULL;
   avs_tensor *t = calloc(1, sizeof *t);
   if (!t) goto fail;
   t->ndim = ndim;
   if (ndim) memcpy(t->shape, shape, sizeof(int64_t) * ndim);
-  t->numel = avs_shape_numel(ndim, shape);
+  t->numel = numel;
   t->data = alloc_aligned(sizeof(float) * t->numel);
   if (!t->data) goto fail;
   memset(t->data, 0, sizeof(float) * t->numel);

@@ -36,7 +36,16 @@ void avs_tensor_free(avs_tensor **t);
 float *avs_tensor_grad(avs_tensor *t);
 void avs_tensor_zero_grad(avs_tensor *t);
 
+/* The element count; INT64_MAX when the product overflows (never UB). */
 int64_t avs_shape_numel(int ndim, const int64_t *shape);
+/* The largest tensor any creation accepts: 2^36 floats (256 GiB), far above
+ * any real activation, far below where byte counts overflow. */
+#define AVS_TENSOR_MAX_NUMEL ((int64_t)1 << 36)
+/* The one check every tensor creation makes: rank 0..AVS_MAX_DIMS, no
+ * negative dimension, element count at most AVS_TENSOR_MAX_NUMEL (so a shape
+ * from absurd hyperparameters fails with a message naming it, not with an
+ * overflowed size). Sets *numel; AVS_EINVAL or AVS_ENOMEM with avs_errmsg. */
+int avs_shape_check(int ndim, const int64_t *shape, int64_t *numel);
 bool avs_tensor_same_shape(const avs_tensor *a, const avs_tensor *b);
 /* "(2, 3, 4)" into buf; returns buf. */
 char *avs_shape_str(int ndim, const int64_t *shape, char *buf, int size);

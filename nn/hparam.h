@@ -13,15 +13,20 @@ typedef struct {
   avs_hparam_type type;  /* int, float, bool */
   size_t offset;         /* offsetof(cfg type, field) */
   const char *help;
+  int min, max;          /* an int's bounds; both 0: [AVS_HP_INT_MIN, AVS_HP_INT_MAX] */
 } avs_hparam;
 
-#define AVS_HP_KEY(key, type, field, kind, help) {key, kind, offsetof(type, field), help}
+#define AVS_HP_KEY(key, type, field, kind, help) {key, kind, offsetof(type, field), help, 0, 0}
 #define AVS_HP(type, field, kind, help) AVS_HP_KEY(#field, type, field, kind, help)
+/* An int hyperparameter with its own bounds (within the default ones). */
+#define AVS_HP_RANGE(key, type, field, lo, hi, help) {key, AVS_HP_INT, offsetof(type, field), help, lo, hi}
 
 /* Every integer hyperparameter lies in [AVS_HP_INT_MIN, AVS_HP_INT_MAX]:
  * widths, frame counts and sizes beyond this overflow shape arithmetic long
- * before they could be trained; a model may bound its own more tightly. */
-#define AVS_HP_INT_MIN (-1000000)
+ * before they could be trained; a model may bound its own more tightly
+ * (AVS_HP_RANGE), and tensor creation refuses any shape whose size overflows
+ * or exceeds AVS_TENSOR_MAX_NUMEL (av/tensor.h). */
+#define AVS_HP_INT_MIN 0 /* no size, count or mask is negative */
 #define AVS_HP_INT_MAX 1000000
 
 #endif

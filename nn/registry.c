@@ -58,9 +58,9 @@ int avs_cfg_set(const avs_arch *a, void *cfg, const char *key, const char *value
   case AVS_HP_INT: {
     long v = strtol(value, &end, 10);
     if (end == value || *end || errno) break;
-    if (v < AVS_HP_INT_MIN || v > AVS_HP_INT_MAX)
-      return avs_seterr(AVS_EINVAL, "%s hyperparameter '%s': %ld is out of range [%d, %d]", a->name, key, v,
-                        AVS_HP_INT_MIN, AVS_HP_INT_MAX);
+    int lo = h->min || h->max ? h->min : AVS_HP_INT_MIN, hi = h->min || h->max ? h->max : AVS_HP_INT_MAX;
+    if (v < lo || v > hi)
+      return avs_seterr(AVS_EINVAL, "%s hyperparameter '%s': %ld is out of range [%d, %d]", a->name, key, v, lo, hi);
     *(int *)field = (int)v;
     return AVS_OK;
   }

@@ -81,6 +81,19 @@ avs_tensor *tst_tensor(avs_st *st, const char *fmt, ...) {
   return t;
 }
 
+avs_tensor *tst_input(avs_st *st, const char *fmt, ...) {
+  FORMAT_NAME(name, fmt);
+  avs_tensor *t = tst_tensor(st, "%s", name);
+  t->requires_grad = t->is_param = false;
+  return t;
+}
+
+void tst_input_free(avs_tensor **t) {
+  if (!t || !*t) return;
+  (*t)->is_param = true; /* heap-owned after all: avs_tensor_free releases it */
+  avs_tensor_free(t);
+}
+
 bool tst_has(avs_st *st, const char *fmt, ...) {
   FORMAT_NAME(name, fmt);
   for (int i = 0; i < avs_st_count(st); i++)

@@ -20,6 +20,11 @@ int tst_finish(void);
 avs_st *tst_open(const char *path);
 /* A heap copy of a stored tensor (is_param, requires_grad); aborts the test if missing. */
 avs_tensor *tst_tensor(avs_st *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same as a model input: no gradient and not a parameter (ops treat it as
+ * an activation, never as a cached weight). Free it with tst_input_free, as
+ * avs_tensor_free leaves non-parameters to their arena. */
+avs_tensor *tst_input(avs_st *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tst_input_free(avs_tensor **t);
 bool tst_has(avs_st *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Compares got with the stored reference "<case>.<what>" (tst_close); a NULL got
  * (the op failed) counts as a failure. */

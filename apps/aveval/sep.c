@@ -121,9 +121,8 @@ int aveval_sep(int argc, char **argv) {
 
   avs_bss_result res[MAX_SRC];
   double nsdr[MAX_SRC], si[MAX_SRC];
-  int rc = avs_metrics_bss_eval(rp, ep, nr, n, !no_perm, res);
-  if (rc) app_fail_status(rc);
-  rc = avs_metrics_nsdr(rp, ep, m ? m->data : mix, nr, n, !no_perm, res, nsdr);
+  int rc = avs_metrics_check_references(rp, nr, n);
+  if (!rc) rc = avs_metrics_bss_eval_nsdr(rp, ep, m ? m->data : mix, nr, n, !no_perm, res, nsdr);
   if (rc) app_fail_status(rc);
   double mean[5] = {0};
   for (int j = 0; j < nr; j++) {

@@ -77,18 +77,26 @@ static avs_action_model *new_model(const train_opts *o, const avs_manifest *mf) 
   if (!o->c.arch) app_usage_error("--arch is required (see 'avact info' for the architectures)");
   const avs_action_arch *a = avs_action_arch_find(o->c.arch);
   if (!a) app_usage_error("--arch: %s", avs_errmsg());
+  if (o->c.hparams && strstr(o->c.hparams, "classes="))
+    app_usage_error("--hparams: the classes come from the manifest's meta.json");
   void *cfg = malloc(a->cfg_size);
   if (!cfg) app_fail("out of memory");
   memcpy(cfg, a->cfg_default, a->cfg_size);
   ((avs_action_base *)cfg)->classes = mf->n_classes;
-  if (o->c.hparams && strstr(o->c.hparams, "classes="))
-    app_usage_error("--hparams: the classes come from the manifest's meta.json");
-  if (o->c.hparams && avs_cfg_parse(a, cfg, o->c.hparams)) app_usage_error("--hparams: %s", avs_errmsg());
+  /* everything is released before failing: no exit path leaks (sanitizer build) */
+  if (o->c.hparams && avs_cfg_parse(a, cfg, o->c.hparams)) {
+    free(cfg);
+    app_usage_error("--hparams: %s", avs_errmsg());
+  }
   avs_action_model *m = NULL;
-  if (avs_action_model_new(a->name, cfg, &m) || avs_model_init(m, (uint64_t)o->c.seed))
-    app_fail_status(avs_errcode());
-  if (o->norm && avs_params_set_meta(&m->params, "norm", o->norm)) app_fail_status(avs_errcode());
+  int rc = avs_action_model_new(a->name, cfg, &m);
   free(cfg);
+  if (!rc) rc = avs_model_init(m, (uint64_t)o->c.seed);
+  if (!rc && o->norm) rc = avs_params_set_meta(&m->params, "norm", o->norm);
+  if (rc) {
+    avs_model_free(&m);
+    app_fail_status(rc);
+  }
   return m;
 }
 

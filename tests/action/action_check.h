@@ -95,9 +95,7 @@ static inline bool ac_table(const char *cs, const avs_params *p, const char *tab
 }
 
 static inline avs_tensor *ac_input(avs_st *st, const char *cs, const char *what) {
-  avs_tensor *x = tst_tensor(st, "%s.%s", cs, what);
-  x->requires_grad = x->is_param = false;
-  return x;
+  return tst_input(st, "%s.%s", cs, what);
 }
 
 static inline void ac_eval(avs_st *st, const char *cs, avs_action_model *m) {
@@ -114,7 +112,7 @@ static inline void ac_eval(avs_st *st, const char *cs, avs_action_model *m) {
     tst_close(what, y->data, want->data, want->numel, (float)(tol * amax), (float)tol);
     avs_tensor_free(&dev);
   }
-  avs_tensor_free(&x);
+  tst_input_free(&x);
   avs_tensor_free(&want);
   avs_ctx_free(&ctx);
 }
@@ -230,7 +228,7 @@ static inline void ac_train(avs_st *st, const char *cs, avs_action_model *m) {
     tst_close(what, loss->data, wl->data, 1, 0, (float)AC_LOGIT_TOL);
     ac_check_grads(st, cs, &m->params);
   }
-  avs_tensor_free(&x), avs_tensor_free(&ly), avs_tensor_free(&wl);
+  tst_input_free(&x), avs_tensor_free(&ly), avs_tensor_free(&wl);
   avs_ctx_free(&ctx);
 }
 

@@ -212,6 +212,19 @@ def main():
                          ("long", "line 2 of the labels file is over 1022 characters")):
         bad(f"labels file: {name}", run(p("long.mp4"), "-m", p("c3d5.safetensors"), "--labels", p(name + ".txt")),
             needle)
+    # A damaged model is refused at load, not scored: NaN weights, a class-name list --labels would refuse.
+    tensors, meta = st.load(p("c3d5.safetensors"))
+    st.save(p("nan.safetensors"), {k: np.where(np.arange(v.size).reshape(v.shape) == 3, np.nan, v)
+                                   if k == "fc8.bias" else v for k, v in tensors.items()}, meta)
+    bad("a NaN weight", run(p("long.mp4"), "-m", p("nan.safetensors")), "tensor 'fc8.bias' holds NaN at element 3")
+    for labels, needle in (("jump\nrun\njump\nthrow\nwave", "line 3 of the model's labels metadata repeats 'jump'"),
+                           ("jump\nrun\n\nthrow\nwave", "line 3 of the model's labels metadata is empty")):
+        st.save(p("named.safetensors"), tensors, dict(meta, labels=labels))
+        bad(f"model labels {labels!r}", run(p("long.mp4"), "-m", p("named.safetensors")), needle)
+    for key in ("frames", "height", "classes"):  # bounded as --hparams are
+        st.save(p("huge.safetensors"), tensors, dict(meta, **{key: "2147483647"}))
+        bad(f"model metadata {key}=2147483647", run(p("long.mp4"), "-m", p("huge.safetensors")),
+            f"'{key}': 2147483647 is out of range")
     bad("video without frames", run(p("empty.mp4"), "-m", p("c3d5.safetensors")), "empty.mp4")
     bad("missing video", run(p("none.mp4"), "-m", p("c3d5.safetensors")), "none.mp4")
     bad("missing model file", run(p("long.mp4"), "-m", p("none.safetensors")), "model file not found")

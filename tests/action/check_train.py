@@ -222,6 +222,13 @@ bad("--norm foo", train(train_m, ghost, "--norm", "foo"), "--norm", 2)
 bad("unknown hyperparameter", train(train_m, ghost, "--hparams", "wings=2"), "wings", 2)
 bad("--hparams classes", train(train_m, ghost, "--hparams", "classes=3"), "classes", 2)
 bad("--hparams not key=value", train(train_m, ghost, "--hparams", "channels"), "KEY=VALUE", 2)
+# hyperparameters are bounded (no overflowed shape, no absurd allocation): one line each
+for arch in ("two_stream", "early_fusion", "late_fusion"):
+    for hp, key in (("frames=2147483647", "'frames': 2147483647 is out of range [1, 1024]"),
+                    ("height=2147483647,width=2147483647", "'height': 2147483647 is out of range [1, 4096]")):
+        bad(f"{arch} --hparams {hp}", run(AVTRAIN, "action", "--manifest", train_m, "--arch", arch, "--hparams", hp,
+                                          "--out", ghost, "-q"), key, 2)
+bad("--hparams channels=1000000", train(train_m, ghost, "--hparams", "channels=1000000"), "is too large", 1)
 bad("--resume without a checkpoint", train(train_m, ghost, "--resume"), "no checkpoint", 1)
 bad("existing checkpoint without --resume", train(train_m, straight), "--resume", 1)
 # an existing model is never replaced by accident: refused untouched without --force, replaced with it

@@ -107,6 +107,31 @@ static void bad_configs(void) {
   tst_true(!avs_action_arch_find("c4d") && strstr(avs_errmsg(), "r2plus1d_18"), "unknown arch lists the known: %s",
            avs_errmsg());
   free(cfg);
+
+  /* Every action model bounds its clip and class count: values that once
+   * overflowed shape arithmetic are refused with the range. */
+  static const char *const too_big[][3] = {{"frames", "2147483647", "[1, 1024]"},
+                                           {"frames", "1025", "[1, 1024]"},
+                                           {"height", "2147483647", "[1, 4096]"},
+                                           {"width", "4097", "[1, 4096]"},
+                                           {"classes", "2147483647", "[1, 100000]"},
+                                           {"classes", "0", "[1, 100000]"}};
+  for (int i = 0; i < avs_action_arch_count(); i++) {
+    a = avs_action_arch_at(i);
+    cfg = cfg_with(a, NULL);
+    bool ok = true;
+    for (size_t k = 0; k < sizeof too_big / sizeof *too_big; k++)
+      ok &= avs_cfg_set(a, cfg, too_big[k][0], too_big[k][1]) == AVS_EINVAL && strstr(avs_errmsg(), too_big[k][2]) &&
+            strstr(avs_errmsg(), too_big[k][0]);
+    tst_true(ok, "%s: frames, height, width and classes are bounded: %s", a->name, avs_errmsg());
+    free(cfg);
+  }
+  /* A width the bounds allow can still ask for an absurd weight: a clear error. */
+  a = avs_action_arch_find("single_frame");
+  cfg = cfg_with(a, (const char *const[]){"channels", "1000000", NULL});
+  tst_true(avs_action_model_new("single_frame", cfg, &m) == AVS_ENOMEM && !m && strstr(avs_errmsg(), "too large"),
+           "a 10^6-wide ResNet is refused: %s", avs_errmsg());
+  free(cfg);
 }
 
 /* Every layer is in the trace: its rows add up to the model's parameters. */

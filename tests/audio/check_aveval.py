@@ -126,6 +126,12 @@ x[100] = np.nan
 wav("nan.wav", rate, x)
 wav("silent.wav", rate, np.zeros(n, np.float32))
 wav("rate16k.wav", 16000, s[0])
+wav("one.wav", rate, s[0][:1])
+wav("one_est.wav", rate, e[0][:1])
+wav("dc.wav", rate, np.full(n, 0.25, np.float32))
+wav("tiny.wav", rate, np.where(np.arange(n) % 2, 1e-40, -1e-40).astype(np.float32))
+wav("ref0_copy.wav", rate, s[0])
+wav("bits7.wav", rate, (s[0] * 100).astype(np.int16), fmt=1, bits=7)
 with open("notes.wav", "w") as f:
     f.write("not audio\n")
 subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
@@ -140,6 +146,13 @@ for name, args, want_rc, needle in [
     ("NaN sample", ["--ref", "ref0.wav", "--est", "nan.wav"], 1, "NaN"),
     ("video without audio", ["--ref", "ref0.wav", "--est", "noaudio.mp4"], 1, "no audio stream"),
     ("silent estimate", ["--ref", "ref0.wav", "--est", "silent.wav"], 1, "silent"),
+    ("1-sample files", ["--ref", "one.wav", "--est", "one_est.wav"], 1, "too short to score"),
+    ("DC reference", ["--ref", "dc.wav", "--est", "est0.wav"], 1, "silent or constant"),
+    ("1e-40 reference", ["--ref", "ref1.wav", "tiny.wav", "--est", "est0.wav", "est1.wav"], 1,
+     "reference 2 is silent or constant"),
+    ("the same reference twice", ["--ref", "ref0.wav", "ref0_copy.wav", "--est", "est0.wav", "est1.wav"], 1,
+     "references 1 and 2 are the same signal"),
+    ("a WAV of 7 bits per sample", ["--ref", "ref0.wav", "--est", "bits7.wav"], 1, "claims 7 bits per PCM sample"),
     ("rates differ", ["--ref", "ref0.wav", "--est", "rate16k.wav"], 1, "rates differ"),
     ("counts differ", ["--ref", "ref0.wav", "ref1.wav", "--est", "est0.wav"], 2, "2 references but 1 estimate"),
     ("no estimates", ["--ref", "ref0.wav"], 2, "no estimated sources"),

@@ -68,6 +68,16 @@ int main(int argc, char **argv) {
         snprintf(what, sizeof what, "%s NSDR", name);
         near_db(what, j, ns_got[j], nsdr->data[j]);
       }
+    /* both in one pass (one decomposition of the references): the same numbers, bit for bit */
+    avs_bss_result both[8];
+    double ns_both[8];
+    rc = avs_metrics_bss_eval_nsdr(r, e, mix->data, ns, n, permute, both, ns_both);
+    bool same = rc == 0;
+    for (int j = 0; same && j < ns; j++)
+      same = both[j].est == res[j].est && both[j].sdr == res[j].sdr && both[j].sir == res[j].sir &&
+             both[j].sar == res[j].sar && ns_both[j] == ns_got[j];
+    tst_true(same, "%s: bss_eval_nsdr gives bss_eval's and nsdr's numbers exactly (%s)", name,
+             rc ? avs_errmsg() : "ok");
     avs_tensor_free(&ref), avs_tensor_free(&est), avs_tensor_free(&mix), avs_tensor_free(&sdr);
     avs_tensor_free(&sir), avs_tensor_free(&sar), avs_tensor_free(&perm), avs_tensor_free(&nsdr);
     avs_tensor_free(&si);
@@ -98,5 +108,20 @@ int main(int argc, char **argv) {
   float s2[N];
   for (int i = 0; i < N; i++) s2[i] = 3.0f * a[i];
   tst_true(avs_metrics_si_sdr(a, s2, N, false) > 100, "SI-SDR ignores scale");
+
+  /* references no score means anything for: too short, silent, constant, tiny, the same signal twice */
+  static float dc[N], tiny[N];
+  for (int i = 0; i < N; i++) dc[i] = 0.25f, tiny[i] = (i % 2 ? 1e-40f : -1e-40f);
+  tst_true(avs_metrics_check_references(rr, 2, N) == AVS_OK, "two distinct references pass");
+  tst_true(avs_metrics_check_references(rr, 2, 1) == AVS_EINVAL && strstr(avs_errmsg(), "too short to score: 1 sample,"),
+           "1 sample: %s", avs_errmsg());
+  tst_true(avs_metrics_check_references(rr, 2, AVS_BSS_FILTER_LEN - 1) == AVS_EINVAL, "511 samples: too short");
+  const float *rdc[2] = {a, dc}, *rtiny[2] = {tiny, b}, *rsame[3] = {a, b, s2};
+  tst_true(avs_metrics_check_references(rdc, 2, N) == AVS_EINVAL && strstr(avs_errmsg(), "reference 2 is silent or constant"),
+           "a DC reference: %s", avs_errmsg());
+  tst_true(avs_metrics_check_references(rtiny, 2, N) == AVS_EINVAL && strstr(avs_errmsg(), "reference 1 is silent"),
+           "a 1e-40 reference: %s", avs_errmsg());
+  tst_true(avs_metrics_check_references(rsame, 3, N) == AVS_EINVAL && strstr(avs_errmsg(), "references 1 and 3 are the same"),
+           "a reference and 3x itself: %s", avs_errmsg());
   return tst_finish();
 }

@@ -28,8 +28,7 @@ int main(int argc, char **argv) {
     const avs_action_base *b = avs_action_model_base(m);
     tst_true(!strcmp(m->arch->name, "r3d_18") && b->classes == 10, "architecture %s, %d classes from the metadata",
              m->arch->name, b->classes);
-    avs_tensor *x = tst_tensor(st, "x"), *want = tst_tensor(st, "logits");
-    x->requires_grad = x->is_param = false;
+    avs_tensor *x = tst_input(st, "x"), *want = tst_tensor(st, "logits");
     avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
     avs_tensor *y = avs_action_model_forward(ctx, m, x);
     if (tst_true(y && y->numel == want->numel, "forward: %s", y ? "ok" : avs_errmsg())) {
@@ -38,7 +37,7 @@ int main(int argc, char **argv) {
       tst_close("r3d_18 logits vs torchvision", y->data, want->data, want->numel, 1e-4f * amax, 1e-4f);
     }
     avs_ctx_free(&ctx);
-    avs_tensor_free(&x), avs_tensor_free(&want);
+    tst_input_free(&x), avs_tensor_free(&want);
   }
   avs_model_free(&m);
   unlink(path);

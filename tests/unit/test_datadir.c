@@ -125,6 +125,33 @@ static void labels(void) {
     avs_labels_free(&names, n);
     avs_model_free(&m);
   }
+
+  /* A model file's own list is held to a --labels file's rules at load. */
+  memcpy(cfg, a->cfg_default, a->cfg_size);
+  AVS_ASSERT(avs_cfg_parse(a, cfg, "channels=4,classes=3") == AVS_OK);
+  snprintf(path, sizeof path, "%s/three.safetensors", tmp);
+  static const struct { const char *labels, *error; } lists[] = {
+      {"run\nwalk\njump", NULL},
+      {"run\n\njump", "line 2 of the model's labels metadata is empty"},
+      {"run\nwalk\n ", "line 3 of the model's labels metadata is empty"},
+      {"run\nwalk\nrun", "line 3 of the model's labels metadata repeats 'run' of line 1"},
+      {"run\nwalk", "the model's labels metadata has 2 names but the model has 3 classes"},
+      {"run\nwalk\njump\n", "has 4 names but the model has 3 classes"},
+  };
+  for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+    AVS_ASSERT(avs_model_new_from(a, cfg, &m) == AVS_OK);
+    AVS_ASSERT(avs_params_set_meta(&m->params, "labels", lists[i].labels) == AVS_OK);
+    AVS_ASSERT(avs_model_save(m, path) == AVS_OK);
+    avs_model_free(&m);
+    rc = avs_action_model_load(path, &m);
+    if (!lists[i].error)
+      tst_true(rc == AVS_OK && m, "a model whose labels are fine loads: %s", rc ? avs_errmsg() : "ok");
+    else
+      tst_true(rc != AVS_OK && !m && strstr(avs_errmsg(), lists[i].error) && strstr(avs_errmsg(), path),
+               "a model with a damaged labels list (%zu) is refused: %s", i, rc ? avs_errmsg() : "loaded");
+    avs_model_free(&m);
+  }
+  remove(path);
   free(cfg);
 }
 

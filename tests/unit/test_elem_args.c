@@ -11,8 +11,31 @@ static void expect_fail(avs_tensor *y, const char *op, const char *what) {
   avs_clearerr();
 }
 
+/* Tensor creation is the one place shapes are checked: sizes that overflow
+ * int64 or exceed AVS_TENSOR_MAX_NUMEL fail with a message, never wrap. */
+static void huge_shapes(avs_ctx *ctx) {
+  const int64_t big = 2147483647;
+  tst_true(avs_shape_numel(3, AVS_SHAPE(big, big, big)) == INT64_MAX, "numel of an overflowing shape saturates");
+  int64_t n = -1;
+  tst_true(avs_shape_check(3, AVS_SHAPE(big, big, big), &n) == AVS_ENOMEM && n == 0 &&
+               strstr(avs_errmsg(), "(2147483647, 2147483647, 2147483647) is too large"),
+           "an overflowing shape is refused: %s", avs_errmsg());
+  tst_true(avs_shape_check(2, AVS_SHAPE((1 << 18) + 1, 1 << 18), &n) == AVS_ENOMEM,
+           "over 2^36 elements: refused: %s", avs_errmsg());
+  tst_true(avs_shape_check(2, AVS_SHAPE(1 << 18, 1 << 18), &n) == AVS_OK && n == AVS_TENSOR_MAX_NUMEL,
+           "2^36 elements: accepted by the check");
+  tst_true(!avs_tensor_new(5, AVS_SHAPE(8, big, big, big, 3)) && strstr(avs_errmsg(), "too large"),
+           "avs_tensor_new refuses it: %s", avs_errmsg());
+  tst_true(!avs_ctx_tensor(ctx, 4, AVS_SHAPE(big, big, big, 4)) && strstr(avs_errmsg(), "too large"),
+           "avs_ctx_tensor refuses it: %s", avs_errmsg());
+  tst_true(!avs_ctx_alloc(ctx, (size_t)-824633720832) && strstr(avs_errmsg(), "too large"),
+           "a negative size cast to size_t is refused: %s", avs_errmsg());
+  avs_clearerr();
+}
+
 int main(void) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  huge_shapes(ctx);
   avs_tensor *x = avs_ctx_zeros(ctx, 4, AVS_SHAPE(2, 3, 4, 5));
   avs_tensor *c4 = avs_ctx_zeros(ctx, 1, AVS_SHAPE(4));
   avs_tensor *s = avs_ctx_zeros(ctx, 0, NULL);

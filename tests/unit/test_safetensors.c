@@ -1,6 +1,7 @@
 /* Model files: safetensors round trips (raw writer/reader and avs_params) and
  * the load errors. Every failed load must give one line that names the file and
  * the problem, and must leave the model's tensors as they were. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,8 @@ static unsigned char *read_bytes(const char *path, size_t *n) {
 
 /* A safetensors file from a literal JSON header and a data section, with the
  * header padded to 8 bytes as writers do. */
-static void write_raw(const char *path, const char *json, const void *data, size_t data_bytes) {
-  size_t hlen = strlen(json), padded = (hlen + 7) & ~(size_t)7;
+static void write_raw_n(const char *path, const char *json, size_t hlen, const void *data, size_t data_bytes) {
+  size_t padded = (hlen + 7) & ~(size_t)7;
   size_t total = 8 + padded + data_bytes;
   unsigned char *b = malloc(total);
   AVS_ASSERT(b);
@@ -57,6 +58,10 @@ static void write_raw(const char *path, const char *json, const void *data, size
   if (data_bytes) memcpy(b + 8 + padded, data, data_bytes);
   AVS_ASSERT(write_bytes(path, b, total));
   free(b);
+}
+
+static void write_raw(const char *path, const char *json, const void *data, size_t data_bytes) {
+  write_raw_n(path, json, strlen(json), data, data_bytes);
 }
 
 /* ---- the raw writer and reader ---- */
@@ -331,6 +336,63 @@ static void test_load_errors(void) {
             "{\"x\":{\"dtype\":\"Q4\",\"shape\":[4],\"data_offsets\":[0,16]}}", "0123456789abcdef", 16);
   expect_fail("unknown dtype", path, AVS_EFORMAT, "unknown dtype 'Q4'", NULL);
 
+  /* The format's rules, strictly (each of these loaded before, some with other
+   * scores): one header object padded with spaces only, every key and
+   * __metadata__ once, integer shapes and offsets, byte ranges that tile the
+   * data section. */
+  const char *d32 = "0123456789abcdef0123456789abcdef0123"; /* 36 data bytes */
+#define X4(off) "{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[" off "]}"
+  write_raw(path, "{\"x\":" X4("0,16") ",\"x\":" X4("16,32") "}", d32, 32);
+  expect_fail("a tensor key twice", path, AVS_EFORMAT, "tensor 'x' twice", NULL);
+  write_raw(path, "{\"__metadata__\":{\"avs.arch\":\"tinynet\"},\"x\":" X4("0,16") ",\"__metadata__\":{\"a\":\"b\"}}",
+            d32, 16);
+  expect_fail("__metadata__ twice", path, AVS_EFORMAT, "__metadata__ twice", NULL);
+  write_raw(path, "{\"__metadata__\":{\"avs.arch\":\"tinynet\",\"classes\":4},\"x\":" X4("0,16") "}", d32, 16);
+  expect_fail("a metadata value that is not a string", path, AVS_EFORMAT, "'classes' is not a string", NULL);
+  write_raw(path, "{\"x\":" X4("0,16") "}garbage", d32, 16);
+  expect_fail("garbage after the header object", path, AVS_EFORMAT, "other than space padding", NULL);
+  write_raw(path, "{\"x\":" X4("0,16") "}\n", d32, 16);
+  expect_fail("a newline as header padding", path, AVS_EFORMAT, "other than space padding", NULL);
+  write_raw(path, " {\"x\":" X4("0,16") "}", d32, 16);
+  expect_fail("a space before the header object", path, AVS_EFORMAT, "must start with '{'", NULL);
+  static const char nul_tail[] = "{\"x\":" X4("0,16") "}\0\0\0";
+  write_raw_n(path, nul_tail, sizeof nul_tail - 1, d32, 16);
+  expect_fail("NUL bytes after the header object", path, AVS_EFORMAT, "NUL byte", NULL);
+  static const char nul_in[] = "{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},\"y\0z\":" X4("16,32") "}";
+  write_raw_n(path, nul_in, sizeof nul_in - 1, d32, 32);
+  expect_fail("a NUL byte inside a key", path, AVS_EFORMAT, "NUL byte", NULL);
+  write_raw(path, "{\"x\":{\"dtype\":\"F32\",\"shape\":[4.5],\"data_offsets\":[0,16]}}", d32, 16);
+  expect_fail("a float dimension", path, AVS_EFORMAT, "'x' has a bad shape", "integers");
+  write_raw(path, "{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16.75]}}", d32, 16);
+  expect_fail("a float offset", path, AVS_EFORMAT, "'x' has bad data offsets", NULL);
+  write_raw(path, "{\"x\":{\"dtype\":\"F32\",\"shape\":[-4],\"data_offsets\":[0,16]}}", d32, 16);
+  expect_fail("a negative dimension", path, AVS_EFORMAT, "'x' has a bad shape", NULL);
+  write_raw(path, "{\"x\":" X4("0,16") ",\"y\":" X4("0,16") "}", d32, 16);
+  expect_fail("two tensors on the same bytes", path, AVS_EFORMAT, "'y' starts at data byte 0, expected 16",
+              "overlaps");
+  write_raw(path, "{\"x\":" X4("0,16") ",\"y\":" X4("8,24") "}", d32, 24);
+  expect_fail("overlapping tensors", path, AVS_EFORMAT, "'y' starts at data byte 8", "overlaps");
+  write_raw(path, "{\"x\":" X4("0,16") ",\"y\":" X4("20,36") "}", d32, 36);
+  expect_fail("a hole between tensors", path, AVS_EFORMAT, "'y' starts at data byte 20, expected 16", "hole");
+  write_raw(path, "{\"x\":" X4("4,20") "}", d32, 20);
+  expect_fail("a hole before the first tensor", path, AVS_EFORMAT, "'x' starts at data byte 4, expected 0", "hole");
+  write_raw(path, "{\"x\":" X4("0,16") "}", d32, 20);
+  expect_fail("bytes after the last tensor", path, AVS_EFORMAT, "4 bytes after the last tensor", NULL);
+  /* ...while out-of-order ranges, empty tensors sharing an offset and no tensors at all are fine. */
+  avs_st *st = NULL;
+  write_raw(path,
+            "{\"y\":" X4("16,32") ",\"e\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[16,16]},"
+            "\"f\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[16,16]},\"x\":" X4("0,16") "}",
+            d32, 32);
+  int rc = avs_st_open(path, &st);
+  tst_true(rc == 0 && avs_st_count(st) == 4, "ranges out of order, empty tensors sharing an offset: %s", ERR(rc));
+  avs_st_close(&st);
+  write_raw(path, "{\"__metadata__\":{}}", NULL, 0);
+  rc = avs_st_open(path, &st);
+  tst_true(rc == 0 && avs_st_count(st) == 0, "no tensors, no data: %s", ERR(rc));
+  avs_st_close(&st);
+#undef X4
+
   /* Wrong dtype of a declared tensor. */
   write_variant(path, "tinynet", "conv.bias", "F64", 0, NULL, false, NULL);
   expect_fail("F64 tensor", path, AVS_EUNSUPPORTED, "'conv.bias' has dtype F64", "only F32");
@@ -353,13 +415,26 @@ static void test_load_errors(void) {
   write_variant(path, NULL, NULL, NULL, 0, NULL, false, NULL);
   expect_fail("no avs.arch", path, AVS_EFORMAT, "no avs.arch", "pth2st.py");
 
+  /* NaN and Inf weights: refused, naming the tensor and the element. */
+  avs_params bad;
+  declare(&bad, "tinynet");
+  for (int i = 0; i < bad.n; i++) fill(bad.t[i], 1.0f);
+  bad.t[1]->data[5] = NAN;
+  AVS_ASSERT(avs_params_save(&bad, path) == 0);
+  expect_fail("a NaN weight", path, AVS_EFORMAT, "tensor 'conv.bias' holds NaN at element 5", NULL);
+  bad.t[1]->data[5] = 0;
+  bad.t[4]->data[31] = -INFINITY;
+  AVS_ASSERT(avs_params_save(&bad, path) == 0);
+  expect_fail("an Inf weight", path, AVS_EFORMAT, "tensor 'fc.weight' holds Inf at element 31", NULL);
+  avs_params_free(&bad);
+
   /* Not there at all, or a directory. */
   expect_fail("missing file", tmp_path("absent.safetensors"), AVS_ENOTFOUND, "No such file", NULL);
   expect_fail("a directory", dir, AVS_EIO, "not a regular file", NULL);
 
   /* And a good variant really loads (so the failures above are the changes). */
   write_variant(path, "tinynet", NULL, NULL, 0, NULL, false, NULL);
-  int rc = avs_params_load(&model, path);
+  rc = avs_params_load(&model, path);
   tst_true(rc == 0, "the unmodified variant loads (%s)", ERR(rc));
   avs_params_free(&model);
   avs_params_free(&pristine);

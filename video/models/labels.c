@@ -31,14 +31,24 @@ static int shipped_path(const char *name, char **path) {
   return avs_data_path(rel, path);
 }
 
-/* Fails naming the first line that repeats an earlier one. Quadratic, which
- * is nothing for label lists (hundreds to a few thousand names). */
-static int check_unique(char **names, int n, const char *path) {
-  for (int i = 1; i < n; i++)
+/* Fails naming the first empty (or blank) name, or the first that repeats an
+ * earlier one; `what` is "the labels file" or "the model's labels metadata",
+ * `where` the file. Quadratic, which is nothing for label lists (hundreds to a
+ * few thousand names). The one rule for --labels files and model files. */
+static bool blank(const char *name) { return !name[strspn(name, " \t")]; }
+
+static int empty_name(int line, const char *what, const char *where) {
+  return avs_seterr(AVS_EFORMAT, "line %d of %s is empty (%s)", line, what, where);
+}
+
+static int check_names(char **names, int n, const char *what, const char *where) {
+  for (int i = 0; i < n; i++) {
+    if (blank(names[i])) return empty_name(i + 1, what, where);
     for (int j = 0; j < i; j++)
       if (!strcmp(names[i], names[j]))
-        return avs_seterr(AVS_EFORMAT, "line %d of the labels file repeats '%s' of line %d (%s)", i + 1, names[i],
-                          j + 1, path);
+        return avs_seterr(AVS_EFORMAT, "line %d of %s repeats '%s' of line %d (%s)", i + 1, what, names[i], j + 1,
+                          where);
+  }
   return AVS_OK;
 }
 
@@ -65,8 +75,8 @@ static int read_list(const char *path, int classes, char ***out) {
       goto fail;
     }
     line[len] = 0;
-    if (!line[strspn(line, " \t")]) {
-      rc = avs_seterr(AVS_EFORMAT, "line %d of the labels file is empty (%s)", n, path);
+    if (blank(line)) { /* also past the count, so a trailing empty line is named as such */
+      rc = empty_name(n, "the labels file", path);
       goto fail;
     }
     if (n <= classes && !(names[n - 1] = strdup(line))) {
@@ -82,7 +92,7 @@ static int read_list(const char *path, int classes, char ***out) {
     rc = avs_seterr(AVS_ESHAPE, "the labels file has %d names but the model has %d classes (%s)", n, classes, path);
     goto fail;
   }
-  if ((rc = check_unique(names, n, path))) goto fail;
+  if ((rc = check_names(names, n, "the labels file", path))) goto fail;
   fclose(f);
   *out = names;
   return AVS_OK;
@@ -114,38 +124,46 @@ int avs_labels_shipped(int classes, char ***names) {
   return avs_seterr(AVS_ENOTFOUND, "no shipped label list has %d classes", classes);
 }
 
-/* The names the file carries (metadata "labels"): AVS_ENOTFOUND when none or damaged. */
-static int own_labels(const avs_model *m, int classes, char ***out) {
+/* The names the model carries (metadata "labels", one per line): AVS_ENOTFOUND
+ * when none; a list of the wrong length, with an empty or repeated name, is
+ * refused as a --labels file is (`where` names the model file). */
+static int own_labels(const avs_model *m, int classes, const char *where, char ***out) {
   const char *text = avs_params_get_meta(&m->params, "labels");
   if (!text) return AVS_ENOTFOUND;
-  char **names = calloc((size_t)classes, sizeof *names);
+  int n = 1;
+  for (const char *c = text; *c; c++) n += *c == '\n';
+  if (n != classes)
+    return avs_seterr(AVS_ESHAPE, "the model's labels metadata has %d names but the model has %d classes (%s)", n,
+                      classes, where);
+  char **names = calloc((size_t)n, sizeof *names);
   if (!names) return avs_seterr(AVS_ENOMEM, "out of memory");
-  int n = 0;
-  for (const char *p = text; n < classes; n++) {
+  const char *p = text;
+  for (int i = 0; i < n; i++) {
     size_t len = strcspn(p, "\n");
-    if (!(names[n] = strndup(p, len))) {
-      avs_labels_free(&names, classes);
+    if (!(names[i] = strndup(p, len))) {
+      avs_labels_free(&names, n);
       return avs_seterr(AVS_ENOMEM, "out of memory");
     }
-    if (!p[len]) {
-      n++;
-      break;
-    }
-    p += len + 1;
+    p += len + (p[len] == '\n');
   }
-  if (n != classes) {
-    avs_log(AVS_LOG_WARN, "the model's class names list %d names for %d classes: not used", n, classes);
-    avs_labels_free(&names, classes);
-    return AVS_ENOTFOUND;
-  }
+  int rc = check_names(names, n, "the model's labels metadata", where);
+  if (rc) avs_labels_free(&names, n);
   *out = names;
-  return AVS_OK;
+  return rc;
+}
+
+int avs_action_model_check_labels(const avs_model *m, const char *path) {
+  char **names = NULL;
+  int classes = avs_action_model_base(m)->classes;
+  int rc = own_labels(m, classes, path, &names);
+  avs_labels_free(&names, classes);
+  return rc == AVS_ENOTFOUND ? AVS_OK : rc;
 }
 
 int avs_action_model_labels(const avs_model *m, char ***names, int *n) {
   *names = NULL;
   *n = avs_action_model_base(m)->classes;
-  int rc = own_labels(m, *n, names);
+  int rc = own_labels(m, *n, "model", names);
   if (rc != AVS_ENOTFOUND) return rc;
   rc = avs_labels_shipped(*n, names);
   if (rc == AVS_ENOTFOUND) {

@@ -14,9 +14,13 @@
 #include "video/models/registry.h"
 
 /* The model's class names: its own list, else the shipped list with its class
- * count (the model's list, when damaged, is ignored with a warning in the log).
- * *n is the model's class count. AVS_ENOTFOUND when neither exists. */
+ * count. *n is the model's class count. AVS_ENOTFOUND when neither exists; a
+ * damaged own list (see below) is an error. */
 int avs_action_model_labels(const avs_model *m, char ***names, int *n);
+/* Checks the model's own list (metadata "labels") as avs_labels_load checks a
+ * file: one name per class, none empty or repeated; errors name `path`.
+ * AVS_OK when the model carries none. avs_action_model_load calls it. */
+int avs_action_model_check_labels(const avs_model *m, const char *path);
 
 /* A list from `spec`: a text file with one name per line, in class order, or
  * the name of a shipped list ("kinetics400", "ucf101"; a file of that name is

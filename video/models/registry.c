@@ -6,6 +6,7 @@
 
 #include "av/status.h"
 #include "nn/fold.h"
+#include "video/models/labels.h"
 #include "video/models/registry.h"
 #include "video/preprocess.h"
 
@@ -45,6 +46,7 @@ int avs_action_model_load_arch(const char *path, const char *want_arch, avs_mode
   const char *fps = rc ? NULL : avs_params_get_meta(&(*out)->params, "fps");
   if (fps && !avs_action_model_fps(*out))
     rc = avs_seterr(AVS_EFORMAT, "%s: metadata fps '%.32s' is not a frame rate (a number in (0, 1000])", path, fps);
+  if (!rc) rc = avs_action_model_check_labels(*out, path);
   if (rc) avs_model_free(out);
   return rc;
 }

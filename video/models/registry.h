@@ -51,11 +51,17 @@ typedef struct {
   int height, width;    /* H, W of each frame */
 } avs_action_base;
 
-#define AVS_ACTION_BASE_HPARAMS(type)                                              \
-  AVS_HP_KEY("classes", type, base.classes, AVS_HP_INT, "number of classes"),      \
-  AVS_HP_KEY("frames", type, base.frames, AVS_HP_INT, "frames per clip (T)"),      \
-  AVS_HP_KEY("height", type, base.height, AVS_HP_INT, "frame height (H)"),         \
-  AVS_HP_KEY("width", type, base.width, AVS_HP_INT, "frame width (W)")
+/* Bounds far above any trained model (Kinetics-700, 64-frame clips, 4K frames)
+ * but small enough that no product of them overflows an int64 shape. */
+#define AVS_ACTION_MAX_CLASSES 100000
+#define AVS_ACTION_MAX_FRAMES 1024
+#define AVS_ACTION_MAX_SIDE 4096
+
+#define AVS_ACTION_BASE_HPARAMS(type)                                                                      \
+  AVS_HP_RANGE("classes", type, base.classes, 1, AVS_ACTION_MAX_CLASSES, "number of classes"),             \
+  AVS_HP_RANGE("frames", type, base.frames, 1, AVS_ACTION_MAX_FRAMES, "frames per clip (T)"),              \
+  AVS_HP_RANGE("height", type, base.height, 1, AVS_ACTION_MAX_SIDE, "frame height (H)"),                  \
+  AVS_HP_RANGE("width", type, base.width, 1, AVS_ACTION_MAX_SIDE, "frame width (W)")
 
 /* The action kind's descriptor (avs_arch.task). */
 typedef struct {
