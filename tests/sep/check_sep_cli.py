@@ -80,6 +80,29 @@ check(r1.returncode == 0 and r2.returncode == 0 and
       digest(os.path.join(OUT, "once.ckpt", "last.safetensors")) == digest(os.path.join(ckpt, "last.safetensors")),
       f"--resume after 1 epoch equals 2 epochs at once: {r2.stderr.strip()[-200:]!r}")
 
+# Per-module learning rates: with the frame net's lr scaled to 0, its tensors stay
+# at their (seeded) initial values whatever the rest's lr; the sound net moves.
+def tensors(path, prefix):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        head = json.loads(f.read(n))
+        data = f.read()
+    return {k: data[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in head.items()
+            if k != "__metadata__" and k.startswith(prefix)}
+
+
+frozen = []
+for lr in ("1e-3", "3e-3"):
+    path = os.path.join(OUT, f"frozen{lr}.safetensors")
+    r = run(AVTRAIN, "sep", "--manifest", train_m, "--arch", "sop", "--hparams", TINY, "--epochs", "1", "--batch", "2",
+            "--lr", lr, "--lr-scale", "features=0,fc=0", "--val", "none", "--out", path, "-t", "2")
+    frozen.append(path if r.returncode == 0 else None)
+check(all(frozen) and tensors(frozen[0], "features.") == tensors(frozen[1], "features.") and
+      tensors(frozen[0], "unet_block.") != tensors(frozen[1], "unet_block."),
+      "--lr-scale features=0,fc=0 keeps the frame net at its initial weights, the sound net trains")
+bad("--lr-scale naming no tensor", train(os.path.join(OUT, "ghost.safetensors"), "--lr-scale", "nosuch=0.1"),
+    "no parameter")
+
 test_m = os.path.join(music, "test.jsonl")
 r = run(AVEVAL, "sep", "-m", model, test_m, "--json")
 ev = json.loads(r.stdout) if r.returncode == 0 else {}
