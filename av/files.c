@@ -111,11 +111,12 @@ int avs_read_text(const char *path, char **out) {
     }
   }
   bool err = ferror(f);
+  int why = errno; /* EISDIR for a folder */
   fclose(f);
   if (!buf) return avs_seterr(AVS_ENOMEM, "out of memory");
   if (err) {
     free(buf);
-    return avs_seterr(AVS_EIO, "cannot read %s", path);
+    return avs_seterr(AVS_EIO, "cannot read %s: %s", path, strerror(why));
   }
   buf[len] = 0;
   *out = buf;

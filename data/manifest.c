@@ -15,7 +15,9 @@ static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 /* dir + "/" + rel for a relative path that stays inside the set. */
 static int resolve(const char *dir, const char *rel, const char *where, char **out) {
   *out = NULL;
-  if (!rel[0] || rel[0] == '/' || !strncmp(rel, "../", 3) || strstr(rel, "/../") || !strcmp(rel, ".."))
+  size_t len = strlen(rel);
+  if (!rel[0] || rel[0] == '/' || !strncmp(rel, "../", 3) || strstr(rel, "/../") || !strcmp(rel, "..") ||
+      (len >= 3 && !strcmp(rel + len - 3, "/..")))
     return avs_seterr(AVS_EFORMAT, "%s: path '%s' leaves the data set's folder", where, rel);
   size_t n = strlen(dir) + strlen(rel) + 2;
   if (!(*out = malloc(n))) return avs_seterr(AVS_ENOMEM, "out of memory");
@@ -26,9 +28,10 @@ static int resolve(const char *dir, const char *rel, const char *where, char **o
 static int load_meta(const char *dir, avs_manifest *m) {
   char path[4096], *text = NULL;
   snprintf(path, sizeof path, "%s/meta.json", dir);
-  if (avs_read_text(path, &text))
-    return avs_seterr(AVS_ENOTFOUND, "no meta.json beside the manifest (%s): not a complete avdata set", path);
-  int rc = AVS_OK;
+  int rc = avs_read_text(path, &text);
+  if (rc == AVS_ENOTFOUND)
+    return avs_seterr(rc, "no meta.json beside the manifest (%s): not a complete avdata set", path);
+  if (rc) return rc; /* a folder, unreadable: its own cause */
   cJSON *meta = cJSON_Parse(text);
   cJSON *classes = cJSON_GetObjectItemCaseSensitive(meta, "classes");
   if (!cJSON_IsObject(meta)) {

@@ -167,13 +167,54 @@ echo '{"id": ' >"$B/train.jsonl"
 "$AVDATA" check "$B" >"$OUT/check"
 rc=$?
 if [ $rc -eq 1 ] && grep -q "^train: .*train.jsonl:1: not a JSON object" "$OUT/check" &&
-  grep -q "^music_val_000000: missing .*video.mp4" "$OUT/check" &&
-  grep -q "^music_test_000000: frame 0 box \[100 22 140 94\] outside the frame" "$OUT/check" &&
-  grep -q "^music_test_000000: stems do not add up to the mixture" "$OUT/check" &&
+  grep -q "^$B/val.jsonl:1: music_val_000000: missing .*video.mp4" "$OUT/check" &&
+  grep -q "^$B/test.jsonl:1: music_test_000000: frame 0 box \[100 22 140 94\] outside the frame" "$OUT/check" &&
+  grep -q "^$B/test.jsonl:1: music_test_000000: stems do not add up to the mixture" "$OUT/check" &&
   [ "$(tail -n 1 "$OUT/check")" = "2 clips checked, 4 problems" ]; then
   ok "check on a broken set: exit 1, $(tail -n 1 "$OUT/check")"
 else
   bad "check on a broken set: exit $rc, $(cat "$OUT/check")"
+fi
+
+# corrupted copies of the music samples, one problem each: check names it (the manifest
+# line for a clip's problem) and exits 1
+C="$OUT/corrupt"
+corrupt() { rm -rf "$C" && cp -r "$SRC/data/samples/music" "$C"; }
+expect_problem() { # NAME PATTERN: the check of $C exits 1 and some line of its output matches
+  "$AVDATA" check "$C" >"$OUT/check" 2>&1
+  local rc=$?
+  if [ $rc -eq 1 ] && grep -q -- "$2" "$OUT/check"; then
+    ok "check, $1: $(grep -m 1 -- "$2" "$OUT/check")"
+  else
+    bad "check, $1: exit $rc, $(head -c 600 "$OUT/check")"
+  fi
+}
+V="$C/clips/music_train_000000/video.mp4"
+corrupt && echo 'garbage{' >"$C/meta.json"
+expect_problem "garbage meta.json" "^avdata: error: $C/meta.json is not a JSON object"
+corrupt && rm "$C/meta.json" && mkdir "$C/meta.json"
+expect_problem "meta.json a folder" "^avdata: error: cannot read $C/meta.json: Is a directory"
+corrupt && : >"$C/train.jsonl"
+expect_problem "empty manifest" "^$C/train.jsonl: 0 clips, meta.json counts 1 for train"
+corrupt && sed -i '1s/$/ xyz/' "$C/train.jsonl"
+expect_problem "trailing garbage" "$C/train.jsonl:1: not a JSON object"
+corrupt && sed -i '1s/"objects":\[.*\]}$/"objects":[]}/' "$C/train.jsonl"
+expect_problem "no objects" "^$C/train.jsonl:1: music_train_000000: no objects"
+corrupt && sed -i '1s/"sources":[0-9]*/"sources":3/' "$C/train.jsonl"
+expect_problem "sources miscounted" "^$C/train.jsonl:1: music_train_000000: 2 sounding objects, \"sources\" says 3"
+corrupt && sed -i '1s#"video":"[^"]*"#"video":"../../../../etc/passwd"#' "$C/train.jsonl"
+expect_problem "video path leaving the set" "$C/train.jsonl:1: path '../../../../etc/passwd' leaves the data set"
+corrupt && sed -i '1s#"stem":"[^"]*"#"stem":"/etc/passwd"#' "$C/train.jsonl"
+expect_problem "absolute stem path" "$C/train.jsonl:1: path '/etc/passwd' leaves the data set"
+corrupt && echo "not a video" >"$V"
+expect_problem "text as video" "^$C/train.jsonl:1: music_train_000000: not a video file"
+corrupt && head -c $(($(stat -c %s "$V") / 2)) "$V" >"$OUT/half.mp4" && cp "$OUT/half.mp4" "$V"
+expect_problem "truncated video" "^$C/train.jsonl:1: music_train_000000: .*video.mp4: cannot decode its first and last frame"
+[ "$(grep -c warning "$OUT/check")" -eq 0 ] && ok "truncated video: no decoder warnings" || bad "truncated video: $(cat "$OUT/check")"
+if command -v ffmpeg >/dev/null; then
+  corrupt && ffmpeg -loglevel error -y -i "$C/clips/music_train_000000/s0.flac" -af asetrate=22050 "$OUT/s0.flac" &&
+    cp "$OUT/s0.flac" "$C/clips/music_train_000000/s0.flac"
+  expect_problem "stem at another rate" "^$C/train.jsonl:1: music_train_000000: .*s0.flac has 22050 Hz, the manifest says 11025 Hz"
 fi
 
 # oracle scores on the sample trio (the IRM ceiling must lie far above the mixture)
