@@ -40,6 +40,9 @@ struct avs_track {
   double start;
   int64_t produced;  /* frames that came out of swr since the (seek) start */
   int demux_eof, dec_eof, done;
+  int64_t decoded;   /* frames the decoder gave */
+  int64_t damaged;   /* packets and frames skipped as damaged */
+  int first_damage;  /* FFmpeg's code for the first of them (the summary names it) */
 };
 
 /* ---- resampler ----------------------------------------------------------- */
@@ -145,6 +148,21 @@ static int resample_into(avs_track *t, const AVFrame *f, int from) {
   return n;
 }
 
+/* A decoder failure caused by the data (a damaged packet) is skipped and
+ * counted, for one summary warning at avs_track_free (-v logs each). Decoders
+ * say so in more ways than AVERROR_INVALIDDATA: AAC returns -1 (EPERM) or
+ * AVERROR_PATCHWELCOME on garbage bits. Only running out of memory or a misuse
+ * of the API is a failure of its own. Returns 0 when skipped. */
+static int skip_damaged(avs_track *t, int e) {
+  if (e == AVERROR(ENOMEM) || e == AVERROR(EINVAL) || e == AVERROR_EOF)
+    return avs_ff_seterr(e, t->path, "cannot decode the audio track");
+  if (!t->damaged++) t->first_damage = e;
+  char msg[AV_ERROR_MAX_STRING_SIZE];
+  av_strerror(e, msg, sizeof msg);
+  avs_log(AVS_LOG_DEBUG, "skipping a damaged audio packet: %s (%s)", msg, t->path);
+  return 0;
+}
+
 static bool layout_changed(const avs_track *t, const AVFrame *f) {
   return f->sample_rate != t->swr_rate || f->format != t->swr_fmt ||
          (f->ch_layout.nb_channels > 0 && av_channel_layout_compare(&f->ch_layout, &t->swr_layout) != 0);
@@ -159,6 +177,7 @@ static int decode_more(avs_track *t) {
     if (e == 0) {
       AVFrame *f = t->frame;
       int rc;
+      t->decoded += f->nb_samples;
       if (!t->swr || layout_changed(t, f)) {
         if (t->swr) { /* drain the old configuration first */
           while ((rc = resample_into(t, NULL, 0)) > 0) {}
@@ -209,6 +228,12 @@ static int decode_more(avs_track *t) {
       continue;
     }
     if (e == AVERROR_EOF) {
+      if (!t->decoded && t->damaged) { /* nothing but damage: the real cause, not "no audio" */
+        int rc = avs_ff_seterr(t->first_damage, t->path, "the audio track is damaged: none of its %lld packets decodes",
+                               (long long)t->damaged);
+        t->damaged = 0; /* said in the error: no summary */
+        return rc;
+      }
       if (t->swr) {
         int rc;
         while ((rc = resample_into(t, NULL, 0)) > 0) {}
@@ -218,11 +243,9 @@ static int decode_more(avs_track *t) {
       return 0;
     }
     if (e != AVERROR(EAGAIN)) {
-      if (e == AVERROR_INVALIDDATA) { /* damaged frame: keep going */
-        avs_log(AVS_LOG_WARN, "skipping a damaged audio frame (%s)", t->path);
-        continue;
-      }
-      return avs_ff_seterr(e, t->path, "cannot decode the audio track");
+      int rc = skip_damaged(t, e);
+      if (rc) return rc;
+      continue;
     }
     /* the decoder wants input */
     if (t->demux_eof) { /* already flushed: nothing more will come */
@@ -239,12 +262,9 @@ static int decode_more(avs_track *t) {
     if (e < 0) return avs_ff_seterr(e, t->path, "cannot read the media file");
     if (t->pkt->stream_index == t->sidx) {
       e = avcodec_send_packet(t->dec, t->pkt);
-      if (e < 0 && e != AVERROR(EAGAIN)) {
-        if (e != AVERROR_INVALIDDATA) {
-          av_packet_unref(t->pkt);
-          return avs_ff_seterr(e, t->path, "cannot decode the audio track");
-        }
-        avs_log(AVS_LOG_WARN, "skipping a damaged audio packet (%s)", t->path);
+      if (e < 0 && e != AVERROR(EAGAIN) && (e = skip_damaged(t, e))) {
+        av_packet_unref(t->pkt);
+        return e;
       }
     }
     av_packet_unref(t->pkt);
@@ -420,6 +440,12 @@ int64_t avs_track_read(avs_track *t, float *buf, int64_t max_frames) {
 void avs_track_free(avs_track **tp) {
   if (!tp || !*tp) return;
   avs_track *t = *tp;
+  if (t->damaged) {
+    char msg[AV_ERROR_MAX_STRING_SIZE];
+    av_strerror(t->first_damage, msg, sizeof msg);
+    avs_log(AVS_LOG_WARN, "skipped %lld damaged audio packet%s (%s) (%s)", (long long)t->damaged,
+            t->damaged == 1 ? "" : "s", msg, t->path);
+  }
   swr_free(&t->swr);
   av_channel_layout_uninit(&t->swr_layout);
   av_channel_layout_uninit(&t->out_layout);
