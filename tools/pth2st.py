@@ -215,11 +215,9 @@ def hparams(args, tensors):
     return meta
 
 
-def write_safetensors(path, tensors, metadata):
-    header, offset = {"__metadata__": {k: str(v) for k, v in metadata.items()}}, 0
-    for name, a in tensors:
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
+def write_file(path, header, blobs):
+    """A safetensors file from its header (dict) and its data (bytes-likes in
+    header order), atomically; OSError when it cannot be written."""
     h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     h += b" " * (-len(h) % 8)  # data starts 8-byte aligned
     tmp = f"{path}.tmp{os.getpid()}"
@@ -227,14 +225,25 @@ def write_safetensors(path, tensors, metadata):
         with open(tmp, "wb") as f:
             f.write(struct.pack("<Q", len(h)))
             f.write(h)
-            for _, a in tensors:
-                f.write(a.tobytes())
+            for b in blobs:
+                f.write(b)
         os.replace(tmp, path)
-    except OSError as e:
+    except OSError:
         try:
             os.remove(tmp)
         except OSError:
             pass
+        raise
+
+
+def write_safetensors(path, tensors, metadata):
+    header, offset = {"__metadata__": {k: str(v) for k, v in metadata.items()}}, 0
+    for name, a in tensors:
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+    try:
+        write_file(path, header, (a.tobytes() for _, a in tensors))
+    except OSError as e:
         raise ConvertError(f"cannot write {path}: {e.strerror or e}")
 
 

@@ -15,30 +15,38 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pth2st import write_file  # noqa: E402  (the one safetensors writer of tools/)
+
 
 def set_meta(path, pairs):
+    """Raises OSError (unreadable or unwritable) or ValueError (not a safetensors file)."""
     with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
+        raw = f.read(8)
+        n = struct.unpack("<Q", raw)[0] if len(raw) == 8 else -1
+        if not 2 <= n <= 100_000_000:
+            raise ValueError("not a safetensors file (bad header length)")
+        try:
+            header = json.loads(f.read(n))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ValueError("not a safetensors file (its header is not JSON)") from None
+        if not isinstance(header, dict):
+            raise ValueError("not a safetensors file (its header is not a JSON object)")
         data = f.read()
     meta = header.pop("__metadata__", {})
     meta.update(pairs)
-    header = {"__metadata__": meta, **header}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        f.write(data)
-    os.replace(tmp, path)
+    write_file(path, {"__metadata__": meta, **header}, [data])
 
 
 def main(argv):
     if len(argv) < 2 or any("=" not in a or a.startswith("=") for a in argv[1:]):
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        print("usage: " + __doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
-    set_meta(argv[0], dict(a.split("=", 1) for a in argv[1:]))
+    try:
+        set_meta(argv[0], dict(a.split("=", 1) for a in argv[1:]))
+    except (OSError, ValueError) as e:
+        print(f"st_meta.py: error: {getattr(e, 'strerror', None) or e} ({argv[0]})", file=sys.stderr)
+        return 1
     return 0
 
 
