@@ -111,6 +111,18 @@ static int check_wav_bits(FILE *f, const char *path) {
   return AVS_OK;
 }
 
+/* MPEG audio (an ID3 tag, a frame sync word or an .mp3/.mp2 name) goes to FFmpeg:
+ * libsndfile's reader (libmpg123) prints its own notes on stderr and stops at the
+ * first damaged frame, where FFmpeg skips it and goes on. */
+static bool is_mpeg_audio(FILE *f, const char *path) {
+  const char *dot = strrchr(path, '.');
+  if (dot && (!strcasecmp(dot, ".mp3") || !strcasecmp(dot, ".mp2"))) return true;
+  unsigned char h[3];
+  if (fread(h, 1, 3, f) != 3) return false;
+  rewind(f);
+  return !memcmp(h, "ID3", 3) || (h[0] == 0xFF && (h[1] & 0xE0) == 0xE0);
+}
+
 int avs_audio_read(const char *path, avs_audio **out) {
   *out = NULL;
   SF_INFO info;
@@ -119,6 +131,10 @@ int avs_audio_read(const char *path, avs_audio **out) {
   int rc = AVS_OK;
   FILE *probe = fopen(path, "rb");
   if (!probe) return avs_seterr(avs_errno_code(errno), "cannot open audio file: %s (%s)", strerror(errno), path);
+  if (is_mpeg_audio(probe, path)) {
+    fclose(probe);
+    return avs_seterr(AVS_EUNSUPPORTED, "MPEG audio is read through FFmpeg (%s)", path);
+  }
   rc = check_wav_bits(probe, path);
   fclose(probe);
   if (rc) return rc;

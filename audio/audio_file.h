@@ -34,7 +34,7 @@ void avs_audio_free(avs_audio **a);
 avs_audio *avs_audio_slice(const avs_audio *a, int64_t start, int64_t frames);
 
 /* Reads a whole file. Errors name the file: "cannot open audio file: <why> (<path>)".
- * A file libsndfile does not recognise gives AVS_EUNSUPPORTED (try
+ * A file libsndfile does not recognise, or MPEG audio, gives AVS_EUNSUPPORTED (try
  * avs_audio_load, which falls back to FFmpeg); a damaged or bad one AVS_EFORMAT. */
 int avs_audio_read(const char *path, avs_audio **out);
 

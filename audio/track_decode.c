@@ -11,6 +11,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
+#include <libavutil/samplefmt.h>
 #include <libswresample/swresample.h>
 
 #include "av/status.h"
@@ -43,6 +44,8 @@ struct avs_track {
   int64_t decoded;   /* frames the decoder gave */
   int64_t damaged;   /* packets and frames skipped as damaged */
   int first_damage;  /* FFmpeg's code for the first of them (the summary names it) */
+  int64_t damage_seen; /* `damaged` when the last frame came */
+  int64_t next_in;   /* input sample index where the next frame should start; -1 unknown */
 };
 
 /* ---- resampler ----------------------------------------------------------- */
@@ -163,6 +166,46 @@ static int skip_damaged(avs_track *t, int e) {
   return 0;
 }
 
+/* The input sample index of a frame from its timestamp; -1 when it has none. */
+static int64_t frame_index(const avs_track *t, const AVFrame *f) {
+  int64_t ts = f->best_effort_timestamp;
+  if (ts == AV_NOPTS_VALUE) return -1;
+  int64_t st0 = t->st->start_time != AV_NOPTS_VALUE ? t->st->start_time : 0;
+  return av_rescale_q_rnd(ts - st0, t->st->time_base, (AVRational){1, f->sample_rate}, AV_ROUND_NEAR_INF);
+}
+
+/* Silence for the packets skipped as damaged before frame f, so what follows
+ * stays at its time (a damaged estimate must not slide against its reference).
+ * Only after damage: the container's timestamps of other gaps are not ours to
+ * trust, and a gap over 30 s is a broken timestamp, not lost packets. */
+static int fill_damage_gap(avs_track *t, const AVFrame *f) {
+  bool new_damage = t->damaged > t->damage_seen;
+  t->damage_seen = t->damaged;
+  int64_t m = frame_index(t, f);
+  int64_t expected = t->next_in;
+  t->next_in = m >= 0 ? m + f->nb_samples : -1;
+  if (!new_damage || m < 0 || expected < 0) return AVS_OK;
+  int64_t gap = m - expected;
+  if (gap <= 0 || gap > (int64_t)30 * f->sample_rate) return AVS_OK;
+  AVFrame *z = av_frame_alloc();
+  int e = z ? 0 : AVERROR(ENOMEM);
+  if (!e) {
+    z->format = f->format;
+    z->sample_rate = f->sample_rate;
+    z->nb_samples = (int)gap;
+    e = av_channel_layout_copy(&z->ch_layout, &f->ch_layout);
+  }
+  if (!e) e = av_frame_get_buffer(z, 0);
+  if (!e) e = av_samples_set_silence(z->extended_data, 0, (int)gap, z->ch_layout.nb_channels, z->format);
+  int rc = e < 0 ? avs_ff_seterr(e, t->path, "cannot fill the gap of a damaged packet") : 0;
+  if (!rc) {
+    avs_log(AVS_LOG_DEBUG, "%lld samples of silence for damaged packets (%s)", (long long)gap, t->path);
+    rc = resample_into(t, z, 0);
+  }
+  av_frame_free(&z);
+  return rc < 0 ? rc : AVS_OK;
+}
+
 static bool layout_changed(const avs_track *t, const AVFrame *f) {
   return f->sample_rate != t->swr_rate || f->format != t->swr_fmt ||
          (f->ch_layout.nb_channels > 0 && av_channel_layout_compare(&f->ch_layout, &t->swr_layout) != 0);
@@ -211,6 +254,7 @@ static int decode_more(avs_track *t) {
           }
         }
       }
+      if (t->in_drop == 0 && (rc = fill_damage_gap(t, f))) return rc;
       int from = 0;
       if (t->in_drop > 0) {
         if (t->in_drop >= f->nb_samples) {
@@ -293,6 +337,7 @@ int avs_track_open(const char *path, const avs_track_opts *opts, avs_track **out
   }
   t->skip = 0;
   t->limit = -1;
+  t->next_in = -1;
   t->out_rate = o.rate;
   t->out_channels = o.channels;
   if (o.channels > 0) av_channel_layout_default(&t->out_layout, o.channels);

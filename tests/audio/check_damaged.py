@@ -1,6 +1,8 @@
-"""Damaged AAC through an app (aveval sep): the damaged packets are skipped with one
-summary warning, not a line each, and a track with nothing decodable fails in one
-line naming the real cause (not "Operation not permitted").
+"""Damaged AAC and MP3 through an app (aveval sep): the damaged packets are skipped
+with one summary warning, not a line each (nor libmpg123's own notes), what follows
+a skipped AAC packet stays at its time (silence fills the gap: the lengths agree),
+and a track with nothing decodable fails in one line naming the real cause (not
+"Operation not permitted").
     check_damaged.py AVEVAL OUTDIR"""
 import os
 import random
@@ -36,6 +38,19 @@ for seed in (1, 2, 5):  # these made 1 to 27 warning lines, then "Operation not 
     warns = [line for line in r.stderr.splitlines() if "damaged" in line]
     check(r.returncode == 0 and len(warns) == 1 and "skipped" in warns[0],
           f"damaged middle (seed {seed}): exit {r.returncode}, one summary warning: {r.stderr.strip()!r}")
+    check("lengths differ" not in r.stderr, f"damaged middle (seed {seed}): the gaps are filled: {r.stderr.strip()!r}")
+
+mp3 = f"{out}/noise.mp3"
+subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "anoisesrc=d=4:c=pink:seed=3", mp3],
+               check=True)
+b, r = bytearray(open(mp3, "rb").read()), random.Random(1)
+for i in range(len(b) // 3, 2 * len(b) // 3, 301):  # libmpg123 printed "Note: Illegal Audio-MPEG-Header ..."
+    b[i] ^= 1 << r.randrange(8)
+open(f"{out}/noise_damaged.mp3", "wb").write(b)
+r = run(aveval, "sep", "--ref", mp3, "--est", f"{out}/noise_damaged.mp3")
+lines = r.stderr.strip().splitlines()
+check(r.returncode == 0 and len(lines) <= 2 and all(line.startswith("aveval: warning:") for line in lines)
+      and any("damaged" in line for line in lines), f"damaged MP3: only our own summary warnings: {r.stderr.strip()!r}")
 path = damaged("all", mdat + 8, moov - 8, 1, 7)
 bad("nothing decodable", run(aveval, "sep", "--ref", path, "--est", good), "the audio track is damaged")
 sys.exit(1 if failures else 0)
