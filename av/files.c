@@ -1,13 +1,16 @@
 /* File-system helpers (see files.h). */
 #include "av/files.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "av/status.h"
@@ -37,20 +40,44 @@ int avs_mkdirs(const char *dir) {
 enum { SLOT_FREE, SLOT_FILLING, SLOT_TRACKED };
 static struct {
   atomic_int state;
+  bool folder;
   char path[AVS_TMP_PATH];
 } tmps[AVS_TMP_MAX];
 
-int avs_tmp_track(const char *path) {
+static int track(const char *path, bool folder) {
   size_t n = strlen(path);
   if (n >= AVS_TMP_PATH) return avs_seterr(AVS_EINVAL, "temporary file name too long: %s", path);
   for (int i = 0; i < AVS_TMP_MAX; i++) {
     int expect = SLOT_FREE;
     if (!atomic_compare_exchange_strong(&tmps[i].state, &expect, SLOT_FILLING)) continue;
     memcpy(tmps[i].path, path, n + 1);
+    tmps[i].folder = folder;
     atomic_store(&tmps[i].state, SLOT_TRACKED);
     return AVS_OK;
   }
   return avs_seterr(AVS_EINVAL, "more than %d temporary files at once", AVS_TMP_MAX);
+}
+
+int avs_tmp_track(const char *path) { return track(path, false); }
+int avs_tmp_track_folder(const char *path) { return track(path, true); }
+
+/* A flat folder and its files, with system calls only (no opendir: it
+ * allocates, and this runs in signal handlers). */
+static void remove_folder(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    static char buf[4096]; /* one signal handler at a time: the others wait for the lock-free slots */
+    long n;
+    while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+      for (long at = 0; at < n;) {
+        struct dirent64 *e = (struct dirent64 *)(buf + at);
+        at += e->d_reclen;
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlinkat(fd, e->d_name, 0);
+      }
+    }
+    close(fd);
+  }
+  rmdir(path);
 }
 
 void avs_tmp_forget(const char *path) {
@@ -62,10 +89,13 @@ void avs_tmp_forget(const char *path) {
 }
 
 void avs_tmp_remove_all(void) {
-  for (int i = 0; i < AVS_TMP_MAX; i++) {
-    int expect = SLOT_TRACKED;
-    if (atomic_compare_exchange_strong(&tmps[i].state, &expect, SLOT_FILLING)) {
-      unlink(tmps[i].path);
+  for (int pass = 0; pass < 2; pass++) { /* files first: some may live in a tracked folder */
+    for (int i = 0; i < AVS_TMP_MAX; i++) {
+      int expect = SLOT_TRACKED;
+      if (tmps[i].folder != (pass == 1) || !atomic_compare_exchange_strong(&tmps[i].state, &expect, SLOT_FILLING))
+        continue;
+      if (tmps[i].folder) remove_folder(tmps[i].path);
+      else unlink(tmps[i].path);
       atomic_store(&tmps[i].state, SLOT_FREE);
     }
   }

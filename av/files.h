@@ -19,9 +19,11 @@ int avs_read_text(const char *path, char **out);
 #define AVS_TMP_MAX 256
 #define AVS_TMP_PATH 1024
 int avs_tmp_track(const char *path);
+/* A temporary folder of outputs, removed with the files in it (not sub-folders). */
+int avs_tmp_track_folder(const char *path);
 void avs_tmp_forget(const char *path); /* every slot holding path */
-/* Removes every tracked file and forgets it; only unlink(), so it may be
- * called from a signal handler. */
+/* Removes every tracked file, then every tracked folder, and forgets them;
+ * system calls only, so it may be called from a signal handler. */
 void avs_tmp_remove_all(void);
 
 #endif

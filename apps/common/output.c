@@ -112,27 +112,6 @@ void app_check_out_dir(const char *dir, const char *opt) {
   free(d);
 }
 
-static char *pending_dir;
-
-static void remove_tree(const char *dir) {
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  while (d && (e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    remove(path);
-  }
-  if (d) closedir(d);
-  rmdir(dir);
-}
-
-static void remove_pending_dir(void) {
-  if (pending_dir) remove_tree(pending_dir);
-  free(pending_dir);
-  pending_dir = NULL;
-}
-
 static bool empty_dir(const char *dir) {
   DIR *d = opendir(dir);
   struct dirent *e;
@@ -155,10 +134,9 @@ char *app_dir_begin(const char *dir) {
   if (!tmp) app_fail("out of memory");
   snprintf(tmp, len + 32, "%s.tmp%d", copy, (int)getpid());
   free(copy);
+  /* tracked before it exists: a signal in between finds nothing to remove */
+  if (avs_tmp_track_folder(tmp)) app_fail_status(avs_errcode());
   if (avs_mkdirs(tmp)) app_fail("cannot write the outputs: %s", avs_errmsg());
-  static bool registered;
-  if (!registered) atexit(remove_pending_dir), registered = true;
-  pending_dir = strdup(tmp);
   return tmp;
 }
 
@@ -166,6 +144,5 @@ void app_dir_commit(const char *tmp, const char *dir) {
   struct stat sb;
   if (!stat(dir, &sb) && rmdir(dir)) app_fail("cannot replace the empty folder %s: %s", dir, strerror(errno));
   if (rename(tmp, dir)) app_fail("cannot write %s: %s", dir, strerror(errno));
-  free(pending_dir);
-  pending_dir = NULL;
+  avs_tmp_forget(tmp);
 }

@@ -15,13 +15,15 @@ ResNet-18 width 4, one 32 x 32 crop per source) trained for 2 epochs. Checked:
     source, and with --video an MP4 per source; --box and --point give one
     source each; --sources N gives N;
   * bad input: one line on stderr, non-zero exit, no output folder left, inputs
-    untouched."""
+    untouched; a run stopped by SIGTERM while writing leaves no folder either."""
 import json
 import os
 import shutil
 import struct
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
 from clitest import bad, check, digest, failures, run  # noqa: E402
@@ -199,6 +201,26 @@ bad("aveval sep -m with an action model", run(AVEVAL, "sep", "-m", ACTION_MODEL,
 bad("avtrain sep on an action set manifest", run(AVTRAIN, "sep", "--manifest", os.path.join(OUT, "missing.jsonl")),
     "cannot open the manifest")
 check(not os.path.exists(ghost), "no output folder left by the failed runs")
+
+# Stopped by a signal while writing: neither the temporary folder (with the tracks in it) nor --out is left.
+long_video = os.path.join(OUT, "long.mp4")
+subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-stream_loop", "19", "-i", video, "-c", "copy", long_video],
+               check=True)
+stopped = os.path.join(OUT, "stopped")
+p = subprocess.Popen([AVSEP, "separate", long_video, "--out", stopped, "--video", "-m", model, "-q"],
+                     stderr=subprocess.DEVNULL)
+tmps, deadline = [], time.time() + 60
+while p.poll() is None and time.time() < deadline:  # until a file is in the temporary folder
+    tmps = [d for d in os.listdir(OUT) if d.startswith("stopped.tmp")]
+    if tmps and os.listdir(os.path.join(OUT, tmps[0])):
+        break
+    time.sleep(0.01)
+running = p.poll() is None
+p.send_signal(signal.SIGTERM)
+p.wait()
+left = [d for d in os.listdir(OUT) if d.startswith("stopped")]
+check(running and tmps and p.returncode == -signal.SIGTERM and not left,
+      f"SIGTERM while writing {tmps}: the run dies of it ({p.returncode}) and leaves nothing ({left})")
 
 # Silence: a sensible result with a warning.
 quiet = os.path.join(OUT, "quiet.mp4")
