@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "av/files.h"
 #include "av/params.h"
 #include "av/status.h"
 
@@ -330,6 +331,7 @@ int avs_st_writer_meta(avs_st_writer *w, const char *key, const char *value) {
 int avs_st_writer_save(avs_st_writer *w, const char *path) {
   int rc = AVS_OK;
   char *json = NULL, *tmp = NULL;
+  bool tracked = false;
   FILE *f = NULL;
   cJSON *header = cJSON_CreateObject();
   if (!header) goto oom;
@@ -353,6 +355,10 @@ int avs_st_writer_save(avs_st_writer *w, const char *path) {
   size_t hlen = strlen(json), padded = (hlen + 7) & ~(size_t)7; /* keeps data 8-byte aligned */
   if (!(tmp = malloc(strlen(path) + 16))) goto oom;
   sprintf(tmp, "%s.tmp%d", path, (int)getpid());
+  /* tracked from before it exists: an app stopped mid-write (a checkpoint
+   * each epoch) leaves no temporary behind (av/files.h) */
+  if ((rc = avs_tmp_track(tmp))) goto done;
+  tracked = true;
   if (!(f = fopen(tmp, "wb"))) {
     rc = avs_seterr(AVS_EIO, "%s: cannot write: %s", path, strerror(errno));
     goto done;
@@ -376,6 +382,7 @@ oom:
   rc = avs_seterr(AVS_ENOMEM, "out of memory");
 done:
   if (f) fclose(f);
+  if (tracked) avs_tmp_forget(tmp);
   free(tmp);
   free(json);
   cJSON_Delete(header);

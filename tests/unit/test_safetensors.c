@@ -2,11 +2,14 @@
  * the load errors. Every failed load must give one line that names the file and
  * the problem, and must leave the model's tensors as they were. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "av/files.h"
 #include "tests/harness.h"
 
 static char dir[64];
@@ -440,6 +443,38 @@ static void test_load_errors(void) {
   avs_params_free(&pristine);
 }
 
+/* ---- a write stopped by a signal leaves no temporary ---- */
+
+static void *save_thread(void *path) {
+  avs_st_writer *w = avs_st_writer_new();
+  float x[3] = {1, 2, 3};
+  avs_st_writer_add(w, "x", 1, (int64_t[]){3}, x);
+  avs_st_writer_save(w, path); /* blocks opening the FIFO until the process ends */
+  avs_st_writer_free(&w);
+  return NULL;
+}
+
+/* The writer's temporary name is made a FIFO, so the save blocks right after
+ * choosing it; what a signal handler runs (avs_tmp_remove_all) must find it in
+ * the register and remove it. Polled without a time in the check: the register
+ * either gets the name (pass) or never does (fail after 10 s). */
+static void test_write_tracked(void) {
+  const char *path = tmp_path("stopped.safetensors");
+  char fifo[300];
+  snprintf(fifo, sizeof fifo, "%s.tmp%d", path, (int)getpid());
+  if (!tst_true(mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo)) return;
+  pthread_t t;
+  pthread_create(&t, NULL, save_thread, (void *)path);
+  pthread_detach(t);
+  bool gone = false;
+  for (int i = 0; i < 10000 && !gone; i++) {
+    avs_tmp_remove_all();
+    gone = access(fifo, F_OK) != 0;
+    if (!gone) usleep(1000);
+  }
+  tst_true(gone, "a model file's temporary is in the register while it is written (removed on signals)");
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/avs_st_XXXXXX");
   if (!mkdtemp(dir)) {
@@ -449,6 +484,7 @@ int main(void) {
   test_round_trip();
   test_params_round_trip();
   test_load_errors();
+  test_write_tracked();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd)) printf("note: could not remove %s\n", dir);
