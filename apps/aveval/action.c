@@ -24,7 +24,9 @@ static const char *usage =
     "Scores an action-recognition model (an avact/avtrain model file) on the labelled\n"
     "clips of an avdata manifest (e.g. data/actions/test.jsonl; class names from the\n"
     "meta.json beside it): top-1, top-5, mean cross-entropy, per-class recall and the\n"
-    "confusion matrix (rows: true class, columns: predicted class).";
+    "confusion matrix (rows: true class, columns: predicted class). Each clip is read as\n"
+    "avact classify reads it: at the rate the model was trained at (its 'fps' metadata;\n"
+    "the video's own when it records none), centred in the video.";
 
 static void on_batch(void *user, int done) { app_progress_update(user, done); }
 

@@ -6,7 +6,8 @@ split). Its test-split top-1 at shipping time is in data/models/action.json
 true accuracy of 0.95 miss with probability < 1e-3. Also: avact classify
 finds the model without -m and names its classes; the model records the rate
 it was trained at (the set's 8 fps) and avact samples at it; a frozen picture
-gets a warning, a benchmark clip none; avact's help says what the model knows.
+gets a warning, a benchmark clip none; avact's help says what the model knows;
+aveval action samples at the model's rate too (a 24 fps copy scores as the 8 fps clip).
 Usage: check_default_model.py AVDATA AVEVAL AVACT OUT_DIR."""
 import json
 import os
@@ -59,6 +60,30 @@ _, meta = st.load(MODEL)
 check(meta.get("fps") == "8", f"the shipped model records its training rate, 8 fps ({meta.get('fps')})")
 check(r.returncode == 0 and json.loads(r.stdout)["fps"] == 8 and "warning" not in r.stderr
       and "warning" not in json.loads(r.stdout), f"a benchmark clip: sampled at 8 fps, no warning ({r.stderr.strip()!r})")
+# aveval samples at the model's rate too: the same clips at 24 fps (each frame three times, losslessly)
+# score exactly as at their own 8 fps
+fast = os.path.join(OUT, "unseen24")
+os.makedirs(fast, exist_ok=True)
+shutil.copy(os.path.join(data, "meta.json"), fast)
+with open(os.path.join(data, "test.jsonl")) as f:
+    some = f.readlines()[:8]
+for name, lines in ((data, some), (fast, some)):
+    with open(os.path.join(name, "some.jsonl"), "w") as f:
+        f.writelines(lines)
+for line in some:
+    video = json.loads(line)["video"]
+    os.makedirs(os.path.dirname(os.path.join(fast, video)), exist_ok=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", os.path.join(data, video), "-vf", "fps=24", "-c:v", "libx264",
+                    "-qp", "0", "-pix_fmt", "yuv420p", "-an", os.path.join(fast, video)], check=True)
+logits = []
+for name in (data, fast):
+    pred = os.path.join(name, "pred.jsonl")
+    r = subprocess.run([AVEVAL, "action", os.path.join(name, "some.jsonl"), "-p", pred, "-q"], capture_output=True,
+                       text=True)
+    logits.append([json.loads(line)["logits"] for line in open(pred)] if r.returncode == 0 else [])
+diff = max((abs(a - b) for x, y in zip(*logits) for a, b in zip(x, y)), default=1e9)
+check(len(logits[0]) == len(some) and diff < 1e-3,
+      f"aveval action: the shipped model's 8 fps, whatever the video's rate (24 fps vs 8: logits within {diff:.2g})")
 still, frozen = os.path.join(OUT, "still.png"), os.path.join(OUT, "frozen.mp4")
 ff = ["ffmpeg", "-v", "error", "-y"]
 subprocess.run(ff + ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-frames:v", "1", still], check=True)

@@ -109,7 +109,8 @@ double avs_action_input_motion(const avs_action_input *in) {
 
 int avs_action_input_load(const avs_action_model *m, const char *path, double where, float *x) {
   avs_action_input *in = NULL;
-  int rc = avs_action_input_open(m, path, 0, &in);
+  /* at the rate the model was trained at, when it records one (as avact classify) */
+  int rc = avs_action_input_open(m, path, avs_action_model_fps(m), &in);
   if (rc) return rc;
   double fps = avs_action_input_fps(in), duration = avs_action_input_info(in)->duration;
   double free_span = duration > 0 ? duration - in->span / fps : 0;

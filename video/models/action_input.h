@@ -40,7 +40,9 @@ int avs_action_input_read(avs_action_input *in, double t0, float *x);
  * picture or a single frame; a moving scene gives a few hundredths). */
 double avs_action_input_motion(const avs_action_input *in);
 
-/* One clip of a video in one call (training, scoring): opens path, reads the
+/* One clip of a video in one call (training, scoring): opens path at the
+ * model's training rate (avs_action_model_fps; the video's own when it records
+ * none, as while it trains), reads the
  * clip starting at `where` (0..1) of the span of possible starts (0: the
  * first frame, 0.5: centred, 1: ending at the last frame), closes. Returns
  * the real frames read (>= 1) or < 0 (AVS_ENOTFOUND: no frames). */
