@@ -274,8 +274,9 @@ def default(meta):
     print("default: parameters " + ", ".join(f"{k[8:]} {v}" for k, v in meta.items() if k.endswith("_params")))
 
 
-tensors, meta = {}, {}
-small(tensors, meta)
-default(meta)
-st.save(sys.argv[1], {k: v.detach().float().numpy() if torch.is_tensor(v) else v for k, v in tensors.items()},
-        meta)
+if __name__ == "__main__":  # bench/torch_sep.py imports the modules
+    tensors, meta = {}, {}
+    small(tensors, meta)
+    default(meta)
+    st.save(sys.argv[1], {k: v.detach().float().numpy() if torch.is_tensor(v) else v for k, v in tensors.items()},
+            meta)
