@@ -48,11 +48,17 @@ static int read_window(const char *path, const avs_sep_geometry *g, int64_t s0, 
   return AVS_OK;
 }
 
-static int load_clip(avs_sep_set *s, int c) {
+int64_t avs_sep_set_window_start(const avs_sep_set *s, int c) {
   const avs_manifest_clip *clip = &s->mf->clips[c];
   const avs_sep_geometry *g = &s->g;
   int64_t n = clip->samples > 0 && clip->sample_rate > 0 ? clip->samples * g->rate / clip->sample_rate : g->samples;
-  int64_t s0 = n > g->samples ? (n - g->samples) / 2 : 0;
+  return n > g->samples ? (n - g->samples) / 2 : 0;
+}
+
+static int load_clip(avs_sep_set *s, int c) {
+  const avs_manifest_clip *clip = &s->mf->clips[c];
+  const avs_sep_geometry *g = &s->g;
+  int64_t s0 = avs_sep_set_window_start(s, c);
   double times[64];
   avs_image frames[64];
   if (g->frames > 64) return avs_seterr(AVS_EINVAL, "at most 64 frames per source");

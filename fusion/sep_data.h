@@ -42,6 +42,8 @@ typedef void (*avs_sep_progress_fn)(void *user, int done, int total);
 int avs_sep_set_load(const avs_manifest *mf, const avs_sep_geometry *g, avs_sep_progress_fn progress, void *user,
                      avs_sep_set **out);
 void avs_sep_set_free(avs_sep_set **s);
+/* The first sample (at the model's rate) of clip c's window: its centre. */
+int64_t avs_sep_set_window_start(const avs_sep_set *s, int c);
 
 /* The crops (frames x height x width x 3) of one source: boxes[i] on frames[i]
  * (g->frames of each), squared around their centres with a 10% margin. */

@@ -20,6 +20,7 @@ typedef struct {
   double mix_sdr[AVS_SEP_EVAL_MAX];        /* SDR of the mixture as the estimate (for NSDR) */
   int silent_obj[AVS_SEP_EVAL_MAX];
   double silent_db[AVS_SEP_EVAL_MAX];      /* energy of a silent object's track over the mixture's, dB */
+  int found, n_est;                        /* discovered: sources found unaided, regions separated */
 } avs_sep_eval_result;
 
 /* Separates the sum of clips[0..n) of the set (every object by its box) and
@@ -33,5 +34,12 @@ int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *cl
  * of the model's: the best its masks on the warped rows can score. */
 int avs_sep_eval_oracle(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool ratio,
                         avs_sep_eval_result *r);
+
+/* Clip c's sounding objects (its own mixture) separated as avsep separate does
+ * without boxes (fusion/discover.h): regions found on the window's frames,
+ * as many as the clip has sounding objects, scored against the stems by the
+ * best permutation (mir_eval's); a missing region scores as silence. Also
+ * r->found: how many sources discovery finds when not told the count. */
+int avs_sep_eval_discovered(const avs_model *m, const avs_sep_set *s, int clip, bool binary, avs_sep_eval_result *r);
 
 #endif

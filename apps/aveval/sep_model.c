@@ -3,7 +3,10 @@
  *   natural  every clip with two or more sounding objects, each object
  *            separated by its own box crops, scored against its stem;
  *   solos    pairs of single-source clips mixed (the clips of a pair play
- *            different instruments), each separated by its own box.
+ *            different instruments), each separated by its own box;
+ *   discovered  the natural clips again, without boxes: the sources found as
+ *            avsep separate finds them (told how many), matched to the stems
+ *            by the best permutation; also how often the unaided count is right.
  * Silent objects in view are reported by the energy of their track relative
  * to the mixture. Per-clip lines (or --json) and the means. */
 #include <math.h>
@@ -29,13 +32,16 @@ static const char *usage =
     "Scores a separation model on an avdata set with stems and boxes (e.g. music/test.jsonl):\n"
     "BSS Eval v3 SDR/SIR/SAR (as mir_eval), SI-SDR and NSDR per source and their means, in\n"
     "the protocols 'natural' (every clip with 2+ sounding objects, each separated by its\n"
-    "box) and 'solos' (pairs of single-source clips mixed, Sound of Pixels' protocol).\n"
+    "box), 'solos' (pairs of single-source clips mixed, Sound of Pixels' protocol) and\n"
+    "'discovered' (the natural clips without boxes: the regions avsep separate finds, as\n"
+    "many as the clip has sources, matched to the stems by the best permutation).\n"
     "Silent instruments in view: the energy of their track relative to the mixture.\n"
     "(aveval sep --ref ... --est ... scores separated files instead.)";
 
 typedef struct {
   double sdr, sir, sar, si_sdr, nsdr, silent_db;
   int n, n_silent, mixtures;
+  int count_right; /* discovered: mixtures where the unaided count is the true one */
 } totals;
 
 static void add(totals *t, const avs_sep_eval_result *r) {
@@ -44,6 +50,7 @@ static void add(totals *t, const avs_sep_eval_result *r) {
     t->nsdr += r->sdr[k] - r->mix_sdr[k], t->n++;
   }
   for (int k = 0; k < r->n_silent; k++) t->silent_db += r->silent_db[k], t->n_silent++;
+  t->count_right += r->found == r->n_sounding;
   t->mixtures++;
 }
 
@@ -62,7 +69,7 @@ static int category(const avs_sep_set *s, int c) {
 /* The mixtures of a protocol: groups of clip indices (n per group). */
 static int plan(const avs_sep_set *s, const char *protocol, int max, int *groups, int *per) {
   int g = 0;
-  if (!strcmp(protocol, "natural")) {
+  if (!strcmp(protocol, "natural") || !strcmp(protocol, "discovered")) {
     *per = 1;
     for (int c = 0; c < s->n_clips && g < max; c++)
       if (sounding(s, c) >= 2) groups[g++] = c;
@@ -80,7 +87,7 @@ static int plan(const avs_sep_set *s, const char *protocol, int max, int *groups
 
 static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
-static cJSON *means_json(const totals *t) {
+static cJSON *means_json(const totals *t, bool discovered) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "mixtures", t->mixtures);
   cJSON_AddNumberToObject(o, "sources", t->n);
@@ -91,7 +98,23 @@ static cJSON *means_json(const totals *t) {
   cJSON_AddItemToObject(o, "nsdr", num(t->n ? t->nsdr / t->n : NAN));
   cJSON_AddNumberToObject(o, "silent_objects", t->n_silent);
   cJSON_AddItemToObject(o, "silent_db", num(t->n_silent ? t->silent_db / t->n_silent : NAN));
+  if (discovered) cJSON_AddItemToObject(o, "count_right", num(t->mixtures ? (double)t->count_right / t->mixtures : NAN));
   return o;
+}
+
+/* A comma-separated list of protocol names into want[]; anything else is a usage error. */
+static void parse_protocols(const char *list, const char *const names[3], bool want[3]) {
+  const char *p = list;
+  bool any = false;
+  while (*p) {
+    size_t n = strcspn(p, ",");
+    int k = 0;
+    while (k < 3 && (strlen(names[k]) != n || strncmp(p, names[k], n))) k++;
+    if (k == 3) app_usage_error("--protocol: '%.*s' is not natural, solos or discovered", (int)n, p);
+    want[k] = any = true;
+    p += n + (p[n] == ',');
+  }
+  if (!any) app_usage_error("--protocol must name natural, solos and/or discovered");
 }
 
 static void on_load(void *user, int done, int total) {
@@ -105,7 +128,7 @@ int aveval_sep_model(int argc, char **argv) {
   bool json = false, binary = false;
   const app_opt opts[] = {
       {"model", 'm', APP_STRING, &model, "separation model (default: the shipped " DEFAULT_MODEL ")", 0, 0},
-      {"protocol", 0, APP_STRING, &protocols, "natural, solos, or both separated by a comma", 0, 0},
+      {"protocol", 0, APP_STRING, &protocols, "natural, solos and/or discovered, separated by commas", 0, 0},
       {"clips", 0, APP_INT, &max, "score at most this many mixtures per protocol (0: all)", 0, 1000000},
       {"binary", 0, APP_FLAG, &binary, "threshold the masks at 0.5 (Sound of Pixels' test option)", 0, 0},
       {"oracle", 0, APP_STRING, &oracle,
@@ -116,10 +139,12 @@ int aveval_sep_model(int argc, char **argv) {
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
-  bool natural = strstr(protocols, "natural") != NULL, solos = strstr(protocols, "solos") != NULL;
-  if (!natural && !solos) app_usage_error("--protocol must name natural and/or solos, not '%s'", protocols);
+  bool want[3] = {false, false, false};
+  const char *names[3] = {"natural", "solos", "discovered"};
+  parse_protocols(protocols, names, want);
   if (oracle && strcmp(oracle, "binary") && strcmp(oracle, "ratio"))
     app_usage_error("--oracle must be binary or ratio, not '%s'", oracle);
+  if (oracle && want[2]) app_usage_error("--oracle scores boxes' masks: not with --protocol discovered");
   char *shipped = NULL;
   if (!model && avs_data_path(DEFAULT_MODEL, &shipped))
     app_fail("no separation model given (-m FILE) and %s", avs_errmsg());
@@ -140,12 +165,11 @@ int aveval_sep_model(int argc, char **argv) {
   cJSON_AddStringToObject(root, "model", model);
   cJSON_AddStringToObject(root, "manifest", pos[0]);
   if (oracle) cJSON_AddStringToObject(root, "oracle", oracle);
-  const char *names[2] = {"natural", "solos"};
-  bool want[2] = {natural, solos};
   int *groups = malloc(sizeof(int) * 2 * (size_t)(mf->n + 1));
   if (!groups) app_fail("out of memory");
-  for (int p = 0; p < 2; p++) {
+  for (int p = 0; p < 3; p++) {
     if (!want[p]) continue;
+    bool discovered = p == 2;
     int per, n = plan(s, names[p], max ? max : mf->n, groups, &per);
     totals t = {0};
     cJSON *arr = cJSON_AddArrayToObject(root, names[p]);
@@ -153,13 +177,15 @@ int aveval_sep_model(int argc, char **argv) {
     if (!json) printf("%s: %d mixture%s\n", names[p], n, n == 1 ? "" : "s");
     for (int i = 0; i < n; i++) {
       avs_sep_eval_result r;
-      int rc = oracle ? avs_sep_eval_oracle(m, s, groups + i * per, per, !strcmp(oracle, "ratio"), &r)
-                      : avs_sep_eval_mixture(m, s, groups + i * per, per, binary, &r);
+      int rc = discovered ? avs_sep_eval_discovered(m, s, groups[i], binary, &r)
+               : oracle   ? avs_sep_eval_oracle(m, s, groups + i * per, per, !strcmp(oracle, "ratio"), &r)
+                          : avs_sep_eval_mixture(m, s, groups + i * per, per, binary, &r);
       if (rc) app_fail_status(avs_errcode());
       add(&t, &r);
       cJSON *o = cJSON_CreateObject();
       cJSON *ids = cJSON_AddArrayToObject(o, "clips");
       for (int k = 0; k < per; k++) cJSON_AddItemToArray(ids, cJSON_CreateString(mf->clips[groups[i * per + k]].id));
+      if (discovered) cJSON_AddNumberToObject(o, "found", r.found);
       cJSON *src = cJSON_AddArrayToObject(o, "sources");
       for (int k = 0; k < r.n_sounding; k++) {
         cJSON *so = cJSON_CreateObject();
@@ -187,10 +213,12 @@ int aveval_sep_model(int argc, char **argv) {
     app_progress_end(&pr);
     char key[32];
     snprintf(key, sizeof key, "%s_mean", names[p]);
-    cJSON_AddItemToObject(root, key, means_json(&t));
+    cJSON_AddItemToObject(root, key, means_json(&t, discovered));
     if (!json && t.n)
       printf("%s mean over %d sources of %d mixtures: SDR %.2f  SIR %.2f  SAR %.2f  SI-SDR %.2f  NSDR %.2f dB\n",
              names[p], t.n, t.mixtures, t.sdr / t.n, t.sir / t.n, t.sar / t.n, t.si_sdr / t.n, t.nsdr / t.n);
+    if (!json && discovered && t.mixtures)
+      printf("discovered: the unaided count is right in %d of %d mixtures\n", t.count_right, t.mixtures);
     if (!json && t.n_silent)
       printf("%s silent objects (%d): %.1f dB of the mixture on average\n", names[p], t.n_silent,
              t.silent_db / t.n_silent);

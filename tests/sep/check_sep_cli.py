@@ -6,7 +6,8 @@ ResNet-18 width 4, one 32 x 32 crop per source) trained for 2 epochs. Checked:
   * avtrain sep prints one result line per epoch with validation SDR and writes
     the model and its checkpoint; --resume after 1 epoch gives the same model as
     2 epochs at once (bit for bit);
-  * aveval sep -m scores the natural mixtures and the mixed solos, and its
+  * aveval sep -m scores the natural mixtures and the mixed solos (and, without
+    boxes, the discovered sources), and its
     per-source SDR agrees with `aveval sep --ref --est` (mir_eval's BSS Eval as
     the project implements it) on tracks avsep writes for the same clip;
   * avsep separate writes exactly one WAV per source at the soundtrack's rate,
@@ -121,6 +122,17 @@ check(r.returncode == 0 and orc.get("oracle") == "binary" and om.get("sdr") is n
       (om.get("silent_db") is None or om["silent_db"] < -100),
       f"aveval sep --oracle binary: SDR {om.get('sdr')} vs the model's {mm.get('sdr')}, silent {om.get('silent_db')}")
 bad("--oracle bogus", run(AVEVAL, "sep", "-m", model, test_m, "--oracle", "bogus"), "--oracle", 2)
+
+# Discovered: the natural clips without boxes, the regions avsep finds, matched by permutation.
+r = run(AVEVAL, "sep", "-m", model, test_m, "--protocol", "discovered", "--json")
+dis = json.loads(r.stdout) if r.returncode == 0 else {}
+dm = dis.get("discovered_mean", {})
+check(r.returncode == 0 and dm.get("sources") == mm.get("sources") and dm.get("sdr") is not None
+      and 0 <= dm.get("count_right", -1) <= 1 and all("found" in x for x in dis.get("discovered", [None])),
+      f"aveval sep --protocol discovered: {dm} ({r.stderr.strip()[-200:]!r})")
+bad("--protocol bogus", run(AVEVAL, "sep", "-m", model, test_m, "--protocol", "natural,bogus"), "bogus", 2)
+bad("--oracle with discovered", run(AVEVAL, "sep", "-m", model, test_m, "--protocol", "discovered", "--oracle",
+                                    "binary"), "discovered", 2)
 
 # A clip with the most sources of the test split.
 clips = [json.loads(l) for l in open(test_m)]
