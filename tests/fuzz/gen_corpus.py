@@ -15,7 +15,7 @@ Under DIR:
            keys, NUL/garbage padding), bad offsets (overlap, past the end, float, negative),
            bad shapes and dtypes, NaN/Inf weights, wrong or unknown architectures,
            absurd hyperparameters, bad labels, a missing tensor, truncated data
-  sets/    copies of data/samples/{actions,music} broken one way each (meta.json garbage or
+  sets/    copies of data/samples/{actions,music} (music: its val clip moved to train) broken one way each (meta.json garbage or
            a folder, empty or garbage manifests, paths leaving the set, text or truncated
            videos, missing or wrong-rate stems, classes out of range, no objects)
   index.json  every file made, by kind (what run_fuzz.py reads)
@@ -381,6 +381,25 @@ def set_cases():
     return cases
 
 
+def val_to_train(d):
+    """The music sample's val clip moved to train: avtrain loc/sep need two clips for a batch."""
+    with open(os.path.join(d, "train.jsonl")) as f:
+        train = f.read().splitlines()
+    with open(os.path.join(d, "val.jsonl")) as f:
+        val = [json.loads(line) for line in f.read().splitlines()]
+    for c in val:
+        c["split"] = "train"
+    with open(os.path.join(d, "train.jsonl"), "w") as f:
+        f.write("\n".join(train + [json.dumps(c) for c in val]) + "\n")
+    open(os.path.join(d, "val.jsonl"), "w").close()
+    with open(os.path.join(d, "meta.json")) as f:
+        meta = json.load(f)
+    meta["splits"]["train"] += len(val)
+    meta["splits"]["val"] = 0
+    with open(os.path.join(d, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+
+
 # ---------------------------------------------------------------- main
 
 def pick(rng, items, count):
@@ -426,6 +445,8 @@ def main():
     for name, base, fn in ok + pick(rng, [c for c in sets if c not in ok], max(0, args.count - len(ok))):
         d = os.path.join(args.out, "sets", name)
         shutil.copytree(os.path.join(args.source, "data/samples", base), d)
+        if base == "music":
+            val_to_train(d)
         fn(d)
         index["sets"][base].append(d)
     for k in index["sets"]:

@@ -31,6 +31,7 @@ NONFINITE = re.compile(r"(?<![A-Za-z_])-?(nan|inf|infinity)(?![A-Za-z_])", re.I)
 # Tiny architectures: avtrain runs 1 epoch in seconds even under ASan.
 TINY_ACTION = ["--arch", "c3d", "--hparams", "channels=4,fc_dim=32,dropout=0,height=32,width=32"]
 TINY_LOC = ["--arch", "senocak", "--hparams", "width=4,audio_width=4,size=64,samples=16000"]
+TINY_SEP = ["--arch", "sop", "--hparams", "ngf=4,num_downs=5,channels=4,frame_width=4,frames=1,height=32,width=32"]
 
 
 def cases(idx, corpus, src):
@@ -72,18 +73,21 @@ def cases(idx, corpus, src):
     for d in map(p, idx["sets"]["actions"]):
         ok = d.endswith("_ok")
         add("set/avdata-check", "avdata", ["check", d], [d], ok)
-        add("set/aveval-action", "aveval", ["action", os.path.join(d, "test.jsonl")], [d])
+        add("set/aveval-action", "aveval", ["action", os.path.join(d, "test.jsonl")], [d], ok)
         add("set/avtrain-action", "avtrain", ["action", "--manifest", os.path.join(d, "train.jsonl"), *TINY_ACTION,
-                                              "--epochs", "1", "--batch", "2", "--out", "{work}/m.safetensors"], [d])
+                                              "--epochs", "1", "--batch", "2", "--out", "{work}/m.safetensors"], [d], ok)
     for d in map(p, idx["sets"]["music"]):
         ok = d.endswith("_ok")
         add("set/avdata-check", "avdata", ["check", d], [d], ok)
-        add("set/aveval-loc", "aveval", ["loc", "--baselines-only", os.path.join(d, "test.jsonl")], [d])
+        add("set/aveval-loc", "aveval", ["loc", "--baselines-only", os.path.join(d, "test.jsonl")], [d], ok)
         add("set/aveval-sep", "aveval", ["sep", "-m", os.path.join(src, "data/models/sep.safetensors"),
-                                         os.path.join(d, "test.jsonl")], [d])
+                                         os.path.join(d, "test.jsonl")], [d], ok)
         add("set/avtrain-loc", "avtrain", ["loc", "--manifest", os.path.join(d, "train.jsonl"), *TINY_LOC,
                                            "--epochs", "1", "--batch", "2", "--val", "none",
-                                           "--out", "{work}/m.safetensors"], [d])
+                                           "--out", "{work}/m.safetensors"], [d], ok)
+        add("set/avtrain-sep", "avtrain", ["sep", "--manifest", os.path.join(d, "train.jsonl"), *TINY_SEP,
+                                           "--epochs", "1", "--batch", "1", "--val", "none",
+                                           "--out", "{work}/m.safetensors"], [d], ok)
     return out
 
 
@@ -169,8 +173,10 @@ def run_one(i, case, bindir, workroot, timeout):
     argv = [os.path.join(bindir, app)] + [a.replace("{work}", work) for a in args] + ["-t", "1", "-q"]
     before = [digest(f) for f in inputs]
     env = dict(os.environ, OMP_WAIT_POLICY="passive", OMP_NUM_THREADS="1")
+    rc = "timeout"
     try:
         r = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout, env=env)
+        rc = r.returncode
         why = judge(app, args, r, work, expect_ok)
     except subprocess.TimeoutExpired:
         why = f"no answer within {timeout} s (hang?)"
@@ -178,7 +184,7 @@ def run_one(i, case, bindir, workroot, timeout):
         why = "an input was changed"
     shutil.rmtree(work, ignore_errors=True)
     shown = " ".join(os.path.relpath(a) if os.path.isabs(a) else a for a in argv[1:])
-    return why, f"{app} {shown}"
+    return why, rc, f"{app} {shown}"
 
 
 def main():
@@ -198,18 +204,20 @@ def main():
     chosen = sample(cases(idx, a.corpus, a.source), a.count, a.seed)
     workroot = a.work or os.path.join(a.corpus, "work")
     shutil.rmtree(workroot, ignore_errors=True)
-    failures = 0
+    failures, exits = 0, {}
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
         futs = [pool.submit(run_one, i, c, a.bin, workroot, a.timeout) for i, c in enumerate(chosen)]
         for fut in futs:
-            why, what = fut.result()
+            why, rc, what = fut.result()
+            exits[rc] = exits.get(rc, 0) + 1
             if why:
                 failures += 1
                 print(f"FAIL {what}: {why}", flush=True)
             elif a.verbose:
-                print(f"ok   {what}", flush=True)
+                print(f"ok   exit {rc} {what}", flush=True)
     groups = len({c[0] for c in chosen})
-    print(f"run_fuzz: {len(chosen)} runs over {groups} app/input groups, {failures} failed")
+    codes = ", ".join(f"{n} exit {k}" for k, n in sorted(exits.items(), key=str))
+    print(f"run_fuzz: {len(chosen)} runs over {groups} app/input groups ({codes}), {failures} failed")
     return 1 if failures else 0
 
 
