@@ -88,7 +88,39 @@ def cases(idx, corpus, src):
         add("set/avtrain-sep", "avtrain", ["sep", "--manifest", os.path.join(d, "train.jsonl"), *TINY_SEP,
                                            "--epochs", "1", "--batch", "1", "--val", "none",
                                            "--out", "{work}/m.safetensors"], [d], ok)
+    for args in option_cases(p, samples):
+        add("options/" + args[0], args[0], args[1:], [])
     return out
+
+
+def option_cases(p, samples):
+    """Bad option values (NaN, infinities, huge, empty) the campaign of issue 15 found: each must
+    be refused in one line (exit 2) or, where the value is legal, run or fail cleanly."""
+    clip, wav = p("media/seed_action.mp4"), p("media/seed.wav")
+    actions, music = os.path.join(samples, "actions/train.jsonl"), os.path.join(samples, "music/test.jsonl")
+    train = ["avtrain", "action", "--manifest", actions, *TINY_ACTION, "--epochs", "1", "--batch", "2",
+             "--out", "{work}/m.safetensors"]
+    cases = [["avinfo", "--still", v, "-o", "{work}/s.png", clip] for v in ("nan", "inf", "-5", "1e300")]
+    cases += [["avact", "classify", opt, v, clip] for opt in ("--fps", "--clips", "--topk")
+              for v in ("nan", "-1", "2147483648", "1e309")]
+    cases += [["avdata", "synth", "--kind", "actions", "--count", "2", "--out", "{work}/set", opt, v]
+              for opt in ("--val", "--test", "--seconds", "--distractors", "--fps", "--width")
+              for v in ("nan", "-inf", "2147483647")]
+    cases += [train[:1] + train[1:] + [opt, v] for opt in ("--momentum", "--clip", "--lr", "--weight-decay")
+              for v in ("nan", "inf")]
+    cases += [train + ["--checkpoints", ""], train + ["--out", ""], train + ["--lr-scale", "x=nan"]]
+    cases += [["avtrain", "action", "--manifest", actions, "--arch", a, "--hparams", h, "--epochs", "1",
+               "--out", "{work}/m.safetensors"]
+              for a in ("c3d", "two_stream", "late_fusion") for h in ("frames=2147483647", "height=2147483647,width=2147483647",
+                                                                      "classes=2147483647", "channels=0")]
+    cases += [["avloc", "heatmap", clip, opt, v] for opt in ("--fps", "--alpha", "--every", "--batch")
+              for v in ("nan", "0", "-1", "1e300")]
+    cases += [["avsep", "separate", clip, "--out", "{work}/o", opt, v]
+              for opt, v in (("--point", "nan,nan"), ("--box", "1,2,3"), ("--box", "9,9,1,1"), ("--sources", "999"))]
+    cases += [["aveval", "sep", "--ref", wav, "--est", wav, "--mix", p("wav/zero_bytes.wav")],
+              ["aveval", "loc", "--baselines-only", music, "--threshold", "nan"],
+              ["aveval", "action", actions, "--batch", "0"]]
+    return cases
 
 
 def sample(all_cases, count, seed):
