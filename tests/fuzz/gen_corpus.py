@@ -2,7 +2,7 @@
 """Makes the broken-input corpus of the fuzz test (tests/fuzz/run_fuzz.py), deterministically
 from --seed: the same seed, count and tools make the same files.
 
-    gen_corpus.py --out DIR --source SRC [--seed N] [--count N]
+    gen_corpus.py --out DIR --source SRC [--seed N] [--count N] [--models N]
 
 SRC is the source tree (its data/models and data/samples are the valid starting points).
 Under DIR:
@@ -414,10 +414,13 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--source", required=True, help="the source tree")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--count", type=int, default=24,
-                    help="files of each kind: media mutants, WAVs, models per shipped model, sets")
+    ap.add_argument("--count", type=int, default=24, help="files of each kind: media mutants, WAVs, sets")
+    ap.add_argument("--models", type=int, default=None,
+                    help="broken models per shipped model (default count/2: each is a 6-10 MB copy)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    if args.models is None:
+        args.models = max(1, args.count // 2)
     if os.path.exists(args.out):
         shutil.rmtree(args.out)
     index = {"seed": args.seed, "count": args.count}
@@ -435,7 +438,7 @@ def main():
     index["models"] = {}
     for kind in ("action", "sep", "loc"):
         header, body = st_read(os.path.join(args.source, "data/models", kind + ".safetensors"))
-        chosen = pick(rng, model_cases(header, body, kind), args.count)
+        chosen = pick(rng, model_cases(header, body, kind), args.models)
         index["models"][kind] = [write(os.path.join(args.out, "models", f"{kind}_{n}.safetensors"), b)
                                  for n, b in chosen]
 
