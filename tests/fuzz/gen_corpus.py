@@ -15,9 +15,10 @@ Under DIR:
            keys, NUL/garbage padding), bad offsets (overlap, past the end, float, negative),
            bad shapes and dtypes, NaN/Inf weights, wrong or unknown architectures,
            absurd hyperparameters, bad labels, a missing tensor, truncated data
-  sets/    copies of data/samples/{actions,music} (music: its val clip moved to train) broken one way each (meta.json garbage or
-           a folder, empty or garbage manifests, paths leaving the set, text or truncated
-           videos, missing or wrong-rate stems, classes out of range, no objects)
+  sets/    copies of data/samples/{actions,music} (music: its val clip moved to train),
+           broken one way each (meta.json garbage or a folder, empty or garbage manifests,
+           paths leaving the set, text or truncated videos, missing or wrong-rate stems,
+           classes out of range, no objects)
   index.json  every file made, by kind (what run_fuzz.py reads)
 
 Python stdlib only; ffmpeg makes the media seeds (scripts/setup.sh --test installs it).

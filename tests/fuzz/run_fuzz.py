@@ -106,13 +106,13 @@ def option_cases(p, samples):
     cases += [["avdata", "synth", "--kind", "actions", "--count", "2", "--out", "{work}/set", opt, v]
               for opt in ("--val", "--test", "--seconds", "--distractors", "--fps", "--width")
               for v in ("nan", "-inf", "2147483647")]
-    cases += [train[:1] + train[1:] + [opt, v] for opt in ("--momentum", "--clip", "--lr", "--weight-decay")
+    cases += [train + [opt, v] for opt in ("--momentum", "--clip", "--lr", "--weight-decay")
               for v in ("nan", "inf")]
     cases += [train + ["--checkpoints", ""], train + ["--out", ""], train + ["--lr-scale", "x=nan"]]
     cases += [["avtrain", "action", "--manifest", actions, "--arch", a, "--hparams", h, "--epochs", "1",
                "--out", "{work}/m.safetensors"]
-              for a in ("c3d", "two_stream", "late_fusion") for h in ("frames=2147483647", "height=2147483647,width=2147483647",
-                                                                      "classes=2147483647", "channels=0")]
+              for a in ("c3d", "two_stream", "late_fusion")
+              for h in ("frames=2147483647", "height=2147483647,width=2147483647", "classes=2147483647", "channels=0")]
     cases += [["avloc", "heatmap", clip, opt, v] for opt in ("--fps", "--alpha", "--every", "--batch")
               for v in ("nan", "0", "-1", "1e300")]
     cases += [["avsep", "separate", clip, "--out", "{work}/o", opt, v]
