@@ -56,7 +56,11 @@ static void print_report(const avs_action_score *s, const avs_manifest *mf, cons
     if ((int)strlen(mf->classes[i]) > width) width = (int)strlen(mf->classes[i]);
   printf("%-*s  recall  confusion (columns: predicted class 0..%d)\n", width, "class", c - 1);
   for (int i = 0; i < c; i++) {
-    printf("%-*s  %6.3f ", width, mf->classes[i], avs_action_score_recall(s, i));
+    double r = avs_action_score_recall(s, i); /* NaN: no clip of the class (JSON: null) */
+    if (r == r)
+      printf("%-*s  %6.3f ", width, mf->classes[i], r);
+    else
+      printf("%-*s  %6s ", width, mf->classes[i], "-");
     for (int k = 0; k < c; k++) printf(" %4lld", (long long)s->confusion[(int64_t)i * c + k]);
     printf("\n");
   }

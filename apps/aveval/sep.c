@@ -106,6 +106,11 @@ int aveval_sep(int argc, char **argv) {
     if (a->frames < n) n = a->frames;
     if (a->frames > longest) longest = a->frames;
   }
+  const float *rp[MAX_SRC], *ep[MAX_SRC];
+  for (int j = 0; j < nr; j++) rp[j] = r[j]->data, ep[j] = e[j]->data;
+  /* Unusable references fail before the length warning: one line for a failure. */
+  int rc = avs_metrics_check_references(rp, nr, n);
+  if (rc) app_fail_status(rc);
   if (longest != n)
     app_warn("lengths differ (%lld to %lld samples): all cut to the shortest, %.3f s", (long long)n,
              (long long)longest, (double)n / rate);
@@ -116,13 +121,10 @@ int aveval_sep(int argc, char **argv) {
     for (int j = 0; j < nr; j++)
       for (int64_t i = 0; i < n; i++) mix[i] += r[j]->data[i];
   }
-  const float *rp[MAX_SRC], *ep[MAX_SRC];
-  for (int j = 0; j < nr; j++) rp[j] = r[j]->data, ep[j] = e[j]->data;
 
   avs_bss_result res[MAX_SRC];
   double nsdr[MAX_SRC], si[MAX_SRC];
-  int rc = avs_metrics_check_references(rp, nr, n);
-  if (!rc) rc = avs_metrics_bss_eval_nsdr(rp, ep, m ? m->data : mix, nr, n, !no_perm, res, nsdr);
+  rc = avs_metrics_bss_eval_nsdr(rp, ep, m ? m->data : mix, nr, n, !no_perm, res, nsdr);
   if (rc) app_fail_status(rc);
   double mean[5] = {0};
   for (int j = 0; j < nr; j++) {

@@ -28,12 +28,14 @@ static cJSON *opt_json(const app_opt *o) {
 
 /* Whether the option holds the saved value v. */
 static bool opt_equals(const app_opt *o, const cJSON *v) {
-  const char *s = *(const char **)o->dst;
+  const char *s = NULL; /* read as a pointer only where it is one (an int's slot is 4 bytes) */
   switch (o->type) {
   case APP_INT: return cJSON_IsNumber(v) && v->valuedouble == *(int *)o->dst;
   case APP_FLOAT: return cJSON_IsNumber(v) && (float)v->valuedouble == *(float *)o->dst;
   case APP_FLAG: return cJSON_IsBool(v) && cJSON_IsTrue(v) == *(bool *)o->dst;
-  case APP_STRING: return s ? cJSON_IsString(v) && !strcmp(v->valuestring, s) : cJSON_IsNull(v);
+  case APP_STRING:
+    s = *(const char **)o->dst;
+    return s ? cJSON_IsString(v) && !strcmp(v->valuestring, s) : cJSON_IsNull(v);
   }
   return false;
 }

@@ -147,6 +147,8 @@ for name, args, want_rc, needle in [
     ("video without audio", ["--ref", "ref0.wav", "--est", "noaudio.mp4"], 1, "no audio stream"),
     ("silent estimate", ["--ref", "ref0.wav", "--est", "silent.wav"], 1, "silent"),
     ("1-sample files", ["--ref", "one.wav", "--est", "one_est.wav"], 1, "too short to score"),
+    ("1-sample reference, longer estimate (no length warning first)", ["--ref", "one.wav", "--est", "est0.wav"], 1,
+     "too short to score"),
     ("DC reference", ["--ref", "dc.wav", "--est", "est0.wav"], 1, "silent or constant"),
     ("1e-40 reference", ["--ref", "ref1.wav", "tiny.wav", "--est", "est0.wav", "est1.wav"], 1,
      "reference 2 is silent or constant"),

@@ -34,6 +34,7 @@ int main(int argc, char **argv) {
     avs_tensor_free(&x), avs_tensor_free(&want);
   }
   avs_psd *bad = NULL;
+  avs_st_close(&st);
   tst_true(avs_psd_new(511, 10, 16000, &bad) != 0 && !bad, "odd nperseg refused");
   tst_true(avs_psd_new(512, 0, 16000, &bad) != 0 && !bad, "zero hop refused");
   tst_true(avs_psd_new(512, 238, 0, &bad) != 0 && !bad, "zero rate refused");

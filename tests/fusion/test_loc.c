@@ -106,7 +106,7 @@ static void check_branches(avs_st *st, const char *cs, const avs_model *m) {
   bool lvs = !strcmp(m->arch->name, "lvs"), img16 = lvs || !strcmp(m->arch->name, "senocak");
   close_scaled(st, cs, "eval_img", avs_loc_image_map(ctx, &m->params, m->cfg, img16, images), LOC_TOL);
   close_scaled(st, cs, "eval_aud", avs_loc_audio_vector(ctx, &m->params, m->cfg, lvs, spec), LOC_TOL);
-  avs_tensor_free(&images), avs_tensor_free(&spec);
+  tst_input_free(&images), tst_input_free(&spec);
   avs_ctx_free(&ctx);
 }
 
@@ -133,7 +133,7 @@ static void check_eval(avs_st *st, const char *cs, const avs_model *m) {
       tst_close(what, y->data, want->data, want->numel, tol * amax, 0);
     avs_ctx_free(&ctx);
   }
-  avs_tensor_free(&images), avs_tensor_free(&spec), avs_tensor_free(&want), avs_tensor_free(&dev);
+  tst_input_free(&images), tst_input_free(&spec), avs_tensor_free(&want), avs_tensor_free(&dev);
 }
 
 static void check_train(avs_st *st, const char *cs, avs_model *m) {
@@ -160,7 +160,7 @@ static void check_train(avs_st *st, const char *cs, avs_model *m) {
     avs_tensor_free(&want);
     ac_check_grads(st, cs, &m->params);
   }
-  avs_tensor_free(&images), avs_tensor_free(&spec), avs_tensor_free(&gt);
+  tst_input_free(&images), tst_input_free(&spec), avs_tensor_free(&gt);
   avs_ctx_free(&ctx);
 }
 

@@ -98,7 +98,7 @@ static void check_eval(avs_st *st, const avs_sop_cfg *cfg, const avs_params *p) 
                tol);
   masks = avs_sop_forward_pixels(ctx, p, cfg, x0, frames0);
   tst_close_ref(st, "small", "eval_pix_masks", masks ? masks->data : NULL, SOP_TOL, 0);
-  avs_tensor_free(&x), avs_tensor_free(&frames), avs_tensor_free(&dev);
+  tst_input_free(&x), tst_input_free(&frames), avs_tensor_free(&dev);
   avs_ctx_free(&ctx);
 }
 
@@ -119,7 +119,7 @@ static void check_train(avs_st *st, const avs_sop_cfg *cfg, const avs_params *p)
     tst_close_ref(st, "small", "train_loss", loss->data, 0, SOP_TOL);
     ac_check_grads(st, "small", p);
   }
-  for (int i = 0; i < 6; i++) avs_tensor_free(&in[i]);
+  for (int i = 0; i < 6; i++) tst_input_free(&in[i]);
   avs_ctx_free(&ctx);
 }
 
