@@ -16,10 +16,20 @@ struct avs_xml {
   avs_xml_node *root;
 };
 
+/* Line numbers for messages, counted forward as the parser advances (once over the text). */
+typedef struct {
+  const char *at;
+  int line;
+} line_counter;
+
+static int line_at(line_counter *lc, const char *p) {
+  for (; lc->at < p; lc->at++) lc->line += *lc->at == '\n';
+  return lc->line;
+}
+
 static int line_of(const char *start, const char *p) {
-  int line = 1;
-  for (const char *q = start; q < p; q++) line += *q == '\n';
-  return line;
+  line_counter lc = {start, 1};
+  return line_at(&lc, p);
 }
 
 static int fail(const char *start, const char *p, const char *what) {
@@ -70,6 +80,7 @@ int avs_xml_parse(char *text, avs_xml **out) {
   size_t used = 0;
   int rc = 0;
   char *p = text;
+  line_counter lines = {text, 1};
   while (*p) {
     if (*p != '<') {
       /* Text: kept for the innermost open element (leaf values in cascades). */
@@ -116,7 +127,7 @@ int avs_xml_parse(char *text, avs_xml **out) {
     avs_xml_node *n = &x->nodes[used++];
     n->name = name;
     n->text = "";
-    n->line = line_of(text, p);
+    n->line = line_at(&lines, p);
     if (depth == 0) {
       if (x->root) { rc = fail(text, p, "more than one top element"); goto fail; }
       x->root = n;
