@@ -68,7 +68,7 @@ def iou(a, b):
 
 images = {}
 for name in ["messi5.jpg", "baboon.jpg", "basketball1.png", "left01.jpg", "starry_night.jpg", "sudoku.png",
-             "aloeL.jpg", "graf3.png", "pca_test1.jpg"]:
+             "pca_test1.jpg"]:
     g = cv2.imread(os.path.join(DATA, name), cv2.IMREAD_GRAYSCALE)
     check(g is not None, f"opencv-doc image {name} readable")
     if g is not None:
