@@ -107,7 +107,7 @@ int avsep_faces(int argc, char **argv) {
   cJSON_AddStringToObject(root, "cascade", o.cascade);
 
   uint8_t *rgb = NULL, *gray = NULL;
-  int ids[4096];
+  int *ids = NULL, ids_cap = 0;
   double t;
   int step;
   int64_t index = 0;
@@ -126,7 +126,11 @@ int avsep_faces(int argc, char **argv) {
     const avs_face_rect *r;
     int n;
     if (avs_faces_detect(det, gray, w, h, w, &r, &n)) app_fail_status(avs_errcode());
-    if (n > (int)(sizeof ids / sizeof *ids)) n = (int)(sizeof ids / sizeof *ids);
+    if (n > ids_cap) {
+      free(ids);
+      ids_cap = 2 * n;
+      if (!(ids = malloc((size_t)ids_cap * sizeof *ids))) app_fail("out of memory");
+    }
     if (!still && avs_face_tracker_update(tracker, r, n, ids)) app_fail_status(avs_errcode());
     if (o.json) cJSON_AddItemToArray(frames, frame_json(r, n, ids, t, index, still));
     else print_text(r, n, ids, t, still);
@@ -148,6 +152,7 @@ int avsep_faces(int argc, char **argv) {
   cJSON_Delete(root);
   free(rgb);
   free(gray);
+  free(ids);
   avs_face_tracker_free(&tracker);
   avs_prep_free(&prep);
   avs_video_free(&v);

@@ -45,14 +45,14 @@ def synthetic(messi):
     return {"synth_640x360": frame, "synth_mirror": frame[:, ::-1].copy(), "synth_mosaic": mosaic, "synth_dark": dark}
 
 
-def boxes_ref(cascade, gray, neighbours):
-    found = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=neighbours)
+def boxes_ref(cascade, gray, neighbours, scale=1.1, min_size=0):
+    found = cascade.detectMultiScale(gray, scaleFactor=scale, minNeighbors=neighbours, minSize=(min_size, min_size))
     return [(int(x), int(y), int(x + w), int(y + h)) for (x, y, w, h) in found]
 
 
-def boxes_ours(png, cascade_path, neighbours):
-    r = subprocess.run([AVSEP, "faces", png, "--json", "--cascade", cascade_path, "--min-neighbors", str(neighbours)],
-                       capture_output=True, text=True)
+def boxes_ours(png, cascade_path, neighbours, scale=1.1, min_size=0):
+    r = subprocess.run([AVSEP, "faces", png, "--json", "--cascade", cascade_path, "--min-neighbors", str(neighbours),
+                        "--scale-factor", str(scale), "--min-size", str(min_size)], capture_output=True, text=True)
     if r.returncode:
         return None, r.stderr.strip()
     return [tuple(f["box"]) for f in json.loads(r.stdout)["faces"]], ""
@@ -101,6 +101,21 @@ for rel in cascades:
         raw_ours, _ = boxes_ours(png, path, 0)
         check(raw_ours is not None and sorted(raw_ours) == raw_ref,
               f"{short} {name}: raw hits the same ({len(raw_ref)} cv2, {len(raw_ours or [])} avsep)")
+
+# Other parameters: coarser and finer pyramids, more neighbours, a minimum size (and one
+# larger than the picture: OpenCV then scans the scale nearest to it).
+default = os.path.join(CASCADES, cascades[0])
+cascade = cv2.CascadeClassifier(default)
+for name in ["messi5", "synth_mosaic"]:
+    if name not in images:
+        continue
+    png = os.path.join(OUT, name + ".png")
+    for scale, neighbours, min_size in [(1.2, 3, 30), (1.05, 5, 0), (1.3, 0, 2000)]:
+        ref = sorted(boxes_ref(cascade, images[name], neighbours, scale, min_size))
+        ours, err = boxes_ours(png, default, neighbours, scale, min_size)
+        check(ours is not None and sorted(ours) == ref,
+              f"frontalface_default {name} scale {scale}, {neighbours} neighbours, min size {min_size}: "
+              f"{len(ref)} boxes (cv2) vs {len(ours or [])} (avsep) {err}")
 
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
