@@ -77,9 +77,9 @@ install(TARGETS avs avs_static EXPORT AVSTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 # ---- public headers ----
-set(AVS_HEADER_DIRS av audio video video/models nn fusion data data/generator)
+set(AVS_HEADER_DIRS av audio video video/faces video/models nn fusion data data/generator)
 set(AVS_PRIVATE_HEADERS data/generator/internal.h data/generator/fluid.h
-    data/generator/speech.h)
+    data/generator/speech.h video/faces/xml.h)
 set(AVS_PUBLIC_HEADERS avs.h)
 foreach(dir ${AVS_HEADER_DIRS})
   file(GLOB hs RELATIVE ${CMAKE_SOURCE_DIR} CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${dir}/*.h)

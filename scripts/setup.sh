@@ -7,9 +7,10 @@ BUILD_PKGS=(cmake make gcc pkg-config
   libfftw3-dev libsndfile1-dev libopenblas-dev portaudio19-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
   libdnnl-dev libcjson-dev
-  libfluidsynth-dev fluid-soundfont-gm libespeak-ng-dev espeak-ng-data)
+  libfluidsynth-dev fluid-soundfont-gm libespeak-ng-dev espeak-ng-data
+  opencv-data)
 TEST_PKGS=(python3 python3-torch python3-torchvision python3-numpy python3-scipy python3-mir-eval
-  ffmpeg pulseaudio pulseaudio-utils)
+  ffmpeg pulseaudio pulseaudio-utils python3-opencv opencv-doc)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")

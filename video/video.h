@@ -1,5 +1,6 @@
 /* The video front end, everything at once: decoding and clip sampling,
- * preprocessing, writing MP4/PNG with overlays, optical flow, camera input.
+ * preprocessing, writing MP4/PNG with overlays, optical flow, camera input,
+ * face detection with OpenCV cascades and face tracks (video/faces/).
  * See docs/VIDEO.md. */
 #ifndef AVS_VIDEO_VIDEO_H
 #define AVS_VIDEO_VIDEO_H
@@ -9,6 +10,11 @@
 #include "video/colormap.h"
 #include "video/decode.h"
 #include "video/encode.h"
+#include "video/faces/cascade.h"
+#include "video/faces/detect.h"
+#include "video/faces/group.h"
+#include "video/faces/pyramid.h"
+#include "video/faces/track.h"
 #include "video/flow_tvl1.h"
 #include "video/flow_vis.h"
 #include "video/font.h"
