@@ -52,22 +52,13 @@ static void fill(avs_params *p, avs_rng *rng) {
   }
 }
 
-/* torch_action.py beside this file (AVS_BENCH_TORCH_REF overrides). */
-static void set_torch_script(void) {
-  if (getenv("AVS_BENCH_TORCH_REF")) return;
-  static char path[1024];
-  const char *slash = strrchr(__FILE__, '/');
-  snprintf(path, sizeof path, "%.*storch_action.py", slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__);
-  setenv("AVS_BENCH_TORCH_REF", path, 1);
-}
-
 int main(int argc, char **argv) {
   bench_opts o = {.threads = 2, .reps = 5, .warmup = 2};
   bench_init(argc, argv, &o, "C3D, R3D-18 and R(2+1)D-18 forward, one 3x16x112x112 clip, vs PyTorch.", NULL, NULL);
   bench_print_env("bench_action: action models, forward, batch 1, 3x16x112x112, eval");
   printf("%d warm-up + median of %d\n", o.warmup, o.reps);
 
-  set_torch_script();
+  bench_set_torch_script("torch_action.py");
   bench_kv kv[16];
   int nkv = bench_torch(&o, "", kv, 16);
 

@@ -244,3 +244,11 @@ const char *bench_cached_video(const char *name, const char *ffmpeg_args) {
   }
   return path;
 }
+
+void bench_set_torch_script(const char *script) {
+  if (getenv("AVS_BENCH_TORCH_REF")) return;
+  /* the source folder, not __FILE__: with ccache's base dir that is relative */
+  static char path[1024];
+  snprintf(path, sizeof path, "%s/%s", AVS_BENCH_SOURCE_DIR, script);
+  setenv("AVS_BENCH_TORCH_REF", path, 1);
+}

@@ -42,6 +42,9 @@ typedef struct {
   double ms;
 } bench_kv;
 int bench_torch(const bench_opts *o, const char *args, bench_kv *kv, int max);
+/* Makes bench_torch run `script` from bench/ (e.g. "torch_loc.py") instead of
+ * torch_ref.py, unless AVS_BENCH_TORCH_REF already names one. */
+void bench_set_torch_script(const char *script);
 /* ms for key, or a negative value when it is missing. */
 double bench_kv_get(const bench_kv *kv, int n, const char *key);
 

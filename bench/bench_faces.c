@@ -37,8 +37,7 @@ int main(int argc, char **argv) {
   static const char *names[] = {"haar_frontalface_default", "lbp_frontalface_improved"};
   static const char *paths[] = {AVS_CASCADE_DIR "/haarcascades/haarcascade_frontalface_default.xml",
                                 AVS_CASCADE_DIR "/lbpcascades/lbpcascade_frontalface_improved.xml"};
-  /* cv_faces.py beside this file, unless AVS_BENCH_TORCH_REF says otherwise. */
-  if (!getenv("AVS_BENCH_TORCH_REF")) setenv("AVS_BENCH_TORCH_REF", AVS_BENCH_SOURCE_DIR "/cv_faces.py", 1);
+  bench_set_torch_script("cv_faces.py"); /* OpenCV's side */
   const char *frame_path = "/tmp/avs-bench-faces-640x360.gray";
   char args[1024];
   snprintf(args, sizeof args, "--frame %s --cascade %s=%s --cascade %s=%s", frame_path, names[0], paths[0], names[1],

@@ -76,15 +76,6 @@ static int run_heatmaps(void *p) {
   return avs_loc_heatmaps(a->ctx, a->m, a->n, a->frames, a->windows, a->heat);
 }
 
-/* torch_loc.py beside this file (AVS_BENCH_TORCH_REF overrides). */
-static void set_torch_script(void) {
-  if (getenv("AVS_BENCH_TORCH_REF")) return;
-  static char path[1024];
-  const char *slash = strrchr(__FILE__, '/');
-  snprintf(path, sizeof path, "%.*storch_loc.py", slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__);
-  setenv("AVS_BENCH_TORCH_REF", path, 1);
-}
-
 static float *random_floats(int64_t n, avs_rng *rng, float scale) {
   float *x = malloc(sizeof(float) * (size_t)n);
   if (!x) bench_die("input");
@@ -150,7 +141,7 @@ int main(int argc, char **argv) {
     }
   if (o.verbose) snprintf(args + used, sizeof args - used, " --cl");
 
-  set_torch_script();
+  bench_set_torch_script("torch_loc.py");
   bench_kv kv[2 * MAX_CASES];
   int nkv = bench_torch(&o, args, kv, 2 * MAX_CASES);
 

@@ -123,15 +123,6 @@ static void torch_hparams(const char *hp, int sources, char *out, size_t size) {
   if (sources > 0) snprintf(out + strlen(out), size - strlen(out), "/sources=%d", sources);
 }
 
-/* torch_sep.py beside this file (AVS_BENCH_TORCH_REF overrides). */
-static void set_torch_script(void) {
-  if (getenv("AVS_BENCH_TORCH_REF")) return;
-  static char path[1024];
-  const char *slash = strrchr(__FILE__, '/');
-  snprintf(path, sizeof path, "%.*storch_sep.py", slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__);
-  setenv("AVS_BENCH_TORCH_REF", path, 1);
-}
-
 /* avsep beside this bench's build tree: BUILD/bench/bench_sep -> BUILD/bin/avsep. */
 static void avsep_path(const char *argv0, char *out, size_t size) {
   char self[1024];
@@ -205,7 +196,7 @@ int main(int argc, char **argv) {
   used += (size_t)snprintf(args + used, sizeof args - used, " --train %s_train:%s:%d", sizes[1].key, hp,
                            TRAIN_MIXTURES);
   if (used >= sizeof args) bench_die("torch arguments");
-  set_torch_script();
+  bench_set_torch_script("torch_sep.py");
   bench_kv kv[8];
   int nkv = bench_torch(&o, args, kv, 8);
 
