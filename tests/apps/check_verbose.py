@@ -43,7 +43,7 @@ r = run(app("avact"), "classify", video)
 check(r.returncode == 0 and model not in r.stderr and compute not in r.stderr and opened not in r.stderr,
       f"without -v none of it: {r.stderr.strip()!r}")
 says("avsep separate -v", run(app("avsep"), "separate", video, "-o", os.path.join(OUT, "sep"), "-v"), opened,
-     "sop (", compute)
+     "sep.safetensors: ", compute)
 says("avloc heatmap -v", run(app("avloc"), "heatmap", video, "-v", "-q"), opened, "senocak (", compute)
 says("aveval action -v", run(app("aveval"), "action", test_m, "-v", "-q"), f"opened {test_m}: 1 actions clip",
      "two_stream (", compute)
