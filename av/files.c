@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "av/status.h"
@@ -88,17 +89,38 @@ void avs_tmp_forget(const char *path) {
   }
 }
 
-void avs_tmp_remove_all(void) {
-  for (int pass = 0; pass < 2; pass++) { /* files first: some may live in a tracked folder */
+/* A slot another thread is filling (between its claim and its store) is waited
+ * for a moment: the file it names is about to exist. Bounded: the thread may be
+ * the one this signal handler interrupted. */
+static void settle(int i) {
+  for (int k = 0; k < 1000 && atomic_load(&tmps[i].state) == SLOT_FILLING; k++)
+    nanosleep(&(struct timespec){.tv_nsec = 10000}, NULL);
+}
+
+/* Removes every tracked file, then every tracked folder; `release` frees their
+ * slots. Returns how many were removed. */
+static int remove_round(bool release) {
+  int removed = 0;
+  for (int pass = 0; pass < 2; pass++) /* files first: some may live in a tracked folder */
     for (int i = 0; i < AVS_TMP_MAX; i++) {
+      settle(i);
       int expect = SLOT_TRACKED;
       if (tmps[i].folder != (pass == 1) || !atomic_compare_exchange_strong(&tmps[i].state, &expect, SLOT_FILLING))
         continue;
       if (tmps[i].folder) remove_folder(tmps[i].path);
       else unlink(tmps[i].path);
-      atomic_store(&tmps[i].state, SLOT_FREE);
+      atomic_store(&tmps[i].state, release ? SLOT_FREE : SLOT_TRACKED);
+      removed++;
     }
-  }
+  return removed;
+}
+
+void avs_tmp_remove_all(void) {
+  /* In a signal handler the other threads keep running until the process dies:
+   * one may create the file it has just tracked after the first round, so a
+   * second round follows a moment later. */
+  if (remove_round(false)) nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+  remove_round(true);
 }
 
 int avs_write_text(const char *path, const char *text) {

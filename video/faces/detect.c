@@ -404,7 +404,8 @@ int avs_faces_detect(avs_faces *d, const uint8_t *gray, int w, int h, int stride
   }
   total = 0;
   for (int i = 0; i < d->n_levels; i++) {
-    memcpy(d->out + total, d->hits[i].r, (size_t)d->hits[i].n * sizeof *d->out);
+    if (d->hits[i].n) /* an empty level may have no buffer: memcpy's pointers must not be NULL */
+      memcpy(d->out + total, d->hits[i].r, (size_t)d->hits[i].n * sizeof *d->out);
     total += d->hits[i].n;
   }
   int kept = avs_faces_group(d->out, total, d->p.min_neighbors, GROUP_EPS, NULL);
