@@ -9,21 +9,9 @@ same signals and settings, in the same run. Prints "key milliseconds" lines
       NAME_istft  torch.istft of that spectrogram back to SAMPLES samples
       NAME_both   the two in a row"""
 import argparse
-import statistics
-import time
 
 import torch
-
-
-def timeit(fn, reps, warmup):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ts)
+from torch_ref import timeit  # one timing rule for every bench (bench/ is on sys.path as the script's folder)
 
 
 ap = argparse.ArgumentParser()

@@ -7,10 +7,9 @@ torch's default layout, and "<model>_cl <ms>" with channels_last_3d, nothing els
 
   torch_action.py [--threads N] [--reps R] [--warmup W] [--models c3d,r3d_18,r2plus1d_18]"""
 import argparse
-import statistics
-import time
 
 import torch
+from torch_ref import timeit  # one timing rule for every bench (bench/ is on sys.path as the script's folder)
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
@@ -39,17 +38,6 @@ class C3D(nn.Module):
 
 
 BUILD = {"c3d": C3D, "r3d_18": torchvision.models.video.r3d_18, "r2plus1d_18": torchvision.models.video.r2plus1d_18}
-
-
-def timeit(fn, reps, warmup):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ts)
 
 
 def main():

@@ -20,11 +20,10 @@ Default layout: images and spectrograms are contiguous NCHW tensors (handed to
 the gen_loc modules as NHWC views, which they permute back)."""
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import torch
+from torch_ref import timeit  # one timing rule for every bench (bench/ is on sys.path as the script's folder)
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -56,17 +55,6 @@ def build(arch, hp):
     if arch == "senocak":
         return SenocakResNet(hp)
     return gen_loc.ARCHS[arch](hp)
-
-
-def timeit(fn, reps, warmup):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ts)
 
 
 def main():

@@ -15,27 +15,15 @@ HP is the model's hyperparameters as "ngf=16/num_downs=7/..." (the C names,
 Default layout (contiguous NCHW inside the modules, as the reference code)."""
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import torch
+from torch_ref import timeit  # one timing rule for every bench (bench/ is on sys.path as the script's folder)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 for sub in ("parity", "action", "fusion"):
     sys.path.insert(0, os.path.join(HERE, "..", "tests", sub))
 import gen_sop  # noqa: E402
-
-
-def timeit(fn, reps, warmup):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ts)
 
 
 def parse(hp):
