@@ -18,6 +18,7 @@ struct avs_ctx {
   arena_block *blocks, *current;
   size_t block_size, used_total, peak;
   bool train, grad;
+  avs_precision precision;
   avs_rng rng;
   avs_node *nodes;
   int n_nodes, cap_nodes;
@@ -26,6 +27,10 @@ struct avs_ctx {
   struct avs_fold_cache *fold;   /* nn/fold.h: the model whose eval forward runs here */
   struct avs_layer_trace *trace; /* nn/trace.h: the per-layer table being recorded */
 };
+
+static avs_precision default_precision = AVS_FP32;
+void avs_precision_set_default(avs_precision p) { default_precision = p; }
+avs_precision avs_precision_default(void) { return default_precision; }
 
 avs_ctx *avs_ctx_new(const avs_ctx_params *params) {
   avs_ctx *ctx = calloc(1, sizeof *ctx);
@@ -37,6 +42,7 @@ avs_ctx *avs_ctx_new(const avs_ctx_params *params) {
   ctx->block_size = p.arena_bytes ? p.arena_bytes : (size_t)64 << 20;
   ctx->train = p.train;
   ctx->grad = true;
+  ctx->precision = default_precision;
   avs_rng_seed(&ctx->rng, p.seed ? p.seed : 0x5eed);
   return ctx;
 }
@@ -67,6 +73,8 @@ void avs_ctx_set_train(avs_ctx *ctx, bool train) { ctx->train = train; }
 bool avs_ctx_grad_enabled(const avs_ctx *ctx) { return ctx->grad; }
 void avs_ctx_set_grad(avs_ctx *ctx, bool enabled) { ctx->grad = enabled; }
 struct avs_rng *avs_ctx_rng(avs_ctx *ctx) { return &ctx->rng; }
+void avs_ctx_set_precision(avs_ctx *ctx, avs_precision p) { ctx->precision = p; }
+avs_precision avs_ctx_precision(const avs_ctx *ctx) { return ctx->precision; }
 size_t avs_ctx_arena_used(const avs_ctx *ctx) { return ctx->used_total; }
 size_t avs_ctx_arena_peak(const avs_ctx *ctx) { return ctx->peak; }
 

@@ -38,6 +38,24 @@ void avs_ctx_set_train(avs_ctx *ctx, bool train);
 bool avs_ctx_grad_enabled(const avs_ctx *ctx);
 void avs_ctx_set_grad(avs_ctx *ctx, bool enabled);
 struct avs_rng *avs_ctx_rng(avs_ctx *ctx);
+
+/* Arithmetic of untaped (inference) convolutions. AVS_BF16: inputs and weights
+ * rounded to bfloat16, products accumulated and outputs kept in fp32; every
+ * other op, and every op that is taped for training, stays fp32. */
+typedef enum { AVS_FP32 = 0, AVS_BF16 = 1 } avs_precision;
+void avs_ctx_set_precision(avs_ctx *ctx, avs_precision p);
+avs_precision avs_ctx_precision(const avs_ctx *ctx);
+/* The precision new contexts start with (process-wide, AVS_FP32 unless set):
+ * how an app's --precision reaches the contexts the library makes inside. */
+void avs_precision_set_default(avs_precision p);
+avs_precision avs_precision_default(void);
+/* True where bf16 convolutions run faster than fp32: AMX, or AVX512-BF16 on
+ * AMD. Elsewhere bf16 runs (any AVX-512 CPU) but slower than fp32. */
+bool avs_cpu_native_bf16(void);
+/* Parses "fp32", "bf16" or "auto" (bf16 where avs_cpu_native_bf16, else fp32).
+ * "bf16" where the CPU has no AVX-512 at all fails: oneDNN cannot run it. */
+int avs_precision_parse(const char *text, avs_precision *out);
+const char *avs_precision_name(avs_precision p);
 size_t avs_ctx_arena_used(const avs_ctx *ctx);   /* bytes in use now */
 size_t avs_ctx_arena_peak(const avs_ctx *ctx);   /* high-water mark since creation */
 

@@ -1,5 +1,7 @@
 #include "av/threads.h"
 
+#include "av/ctx.h"
+
 #include <cblas.h>
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -22,7 +24,8 @@ char *avs_backend_describe(char *buf, size_t size) {
   snprintf(blas, sizeof blas, "%s", openblas_get_config());
   char *space = strchr(blas, ' ');
   if (space && (space = strchr(space + 1, ' '))) *space = 0;
-  snprintf(buf, size, "oneDNN %d.%d.%d (%s), %s (%s kernel), %d threads", v->major, v->minor, v->patch,
-           dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()), blas, openblas_get_corename(), avs_threads_get());
+  snprintf(buf, size, "oneDNN %d.%d.%d (%s), %s (%s kernel), %d threads, convolutions in %s", v->major, v->minor,
+           v->patch, dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()), blas, openblas_get_corename(), avs_threads_get(),
+           avs_precision_name(avs_precision_default()));
   return buf;
 }

@@ -82,6 +82,8 @@ int main(int argc, char **argv) {
     double t_ms = bench_kv_get(kv, nkv, models[i]), t_cl = bench_kv_get(kv, nkv, key);
     if (t_cl > 0) printf("torch channels_last_3d %s: %.1f ms (ratio to it %.2f)\n", models[i], t_cl, ms / t_cl);
     bench_report(models[i], ms, t_ms, GOAL);
+    double bf16_ms = bench_time_bf16(&o, models[i], a.ctx, run_forward, &a);
+    if (bf16_ms != BENCH_SKIPPED) bench_report_bf16(models[i], bf16_ms, t_ms, 0);
     free(a.x);
     avs_model_free(&a.m);
   }

@@ -1,5 +1,7 @@
 #include "bench_common.h"
 
+#include "av/ctx.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -107,6 +109,10 @@ void bench_print_env(const char *what) {
   }
   const char *ct = getenv("OPENBLAS_CORETYPE");
   printf("== %s\n", what);
+  __builtin_cpu_init();
+  printf("CPU: %s, avx512_bf16 %s, amx %s; --precision auto picks %s here\n", __builtin_cpu_is("amd") ? "AMD" : "not AMD",
+         __builtin_cpu_supports("avx512bf16") ? "yes" : "no", __builtin_cpu_supports("amx-bf16") ? "yes" : "no",
+         avs_cpu_native_bf16() ? "bf16" : "fp32");
   printf("threads %d, load average %.2f %.2f %.2f; AVS products on oneDNN, OpenBLAS kernel %s here, "
          "torch's OPENBLAS_CORETYPE=%s (%s)\n",
          avs_threads_get(), load[0], load[1], load[2], openblas_get_corename(), ct ? ct : "unset",
@@ -208,6 +214,35 @@ void bench_report(const char *name, double avs_ms, double torch_ms, double goal)
     printf("%s: avs %s ms, torch n/a%s\n", name, fmt_ms(a, sizeof a, avs_ms), gbuf);
   }
   fflush(stdout);
+}
+
+void bench_report_bf16(const char *name, double avs_ms, double torch_fp32_ms, double abs_goal_ms) {
+  char a[32], t[32];
+  if (avs_ms < 0) {
+    printf("%s bf16: avs failed\n", name);
+  } else if (torch_fp32_ms > 0) {
+    double up = torch_fp32_ms / avs_ms;
+    printf("%s bf16: avs %s ms, torch fp32 %s ms, speed-up %.2f (goal >= 3) %s", name, fmt_ms(a, sizeof a, avs_ms),
+           fmt_ms(t, sizeof t, torch_fp32_ms), up, up >= 3 ? "met" : "MISSED");
+  } else {
+    printf("%s bf16: avs %s ms, torch n/a", name, fmt_ms(a, sizeof a, avs_ms));
+  }
+  if (avs_ms >= 0 && abs_goal_ms > 0)
+    printf("; goal <= %g ms %s", abs_goal_ms, avs_ms <= abs_goal_ms ? "met" : "MISSED");
+  if (avs_ms >= 0) printf("\n");
+  fflush(stdout);
+}
+
+double bench_time_bf16(const bench_opts *o, const char *name, avs_ctx *ctx, int (*fn)(void *arg), void *arg) {
+  avs_precision p, was = avs_ctx_precision(ctx);
+  if (avs_precision_parse("bf16", &p)) {
+    printf("%s bf16: skipped, %s\n", name, avs_errmsg());
+    return BENCH_SKIPPED;
+  }
+  avs_ctx_set_precision(ctx, AVS_BF16);
+  double ms = bench_time(o, fn, arg);
+  avs_ctx_set_precision(ctx, was);
+  return ms;
 }
 
 void bench_die(const char *what) {

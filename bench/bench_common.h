@@ -51,6 +51,15 @@ double bench_kv_get(const bench_kv *kv, int n, const char *key);
 /* "<name>: avs X ms, torch Y ms, ratio X/Y (goal <= G)"; torch_ms < 0 prints
  * "torch n/a"; goal <= 0 leaves the goal out. */
 void bench_report(const char *name, double avs_ms, double torch_ms, double goal);
+/* Issue 14's bf16 line: "<name> bf16: avs X ms, torch fp32 Y ms, speed-up Y/X
+ * (goal >= 3) met|MISSED", plus "; goal <= G ms met|MISSED" when abs_goal_ms > 0. */
+void bench_report_bf16(const char *name, double avs_ms, double torch_fp32_ms, double abs_goal_ms);
+/* bench_time with ctx at bf16 precision (restored after). Where oneDNN has no
+ * bf16 (no AVX-512) prints "<name> bf16: skipped, <why>" and returns
+ * BENCH_SKIPPED; -1 when fn fails. */
+#define BENCH_SKIPPED (-2.0)
+struct avs_ctx;
+double bench_time_bf16(const bench_opts *o, const char *name, struct avs_ctx *ctx, int (*fn)(void *arg), void *arg);
 
 /* A test video made once with the ffmpeg CLI and kept: $AVS_BENCH_DIR (default
  * /tmp/avs-bench)/name, made by "ffmpeg -nostdin -v error -y FFMPEG_ARGS" into a

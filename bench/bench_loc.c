@@ -166,6 +166,8 @@ int main(int argc, char **argv) {
     double t_ms = bench_kv_get(kv, nkv, fc->key), t_cl = bench_kv_get(kv, nkv, key);
     if (t_cl > 0) printf("torch channels_last %s: %.1f ms/frame (ratio to it %.2f)\n", fc->key, t_cl, ms / t_cl);
     bench_report(fc->key, ms, t_ms, GOAL);
+    double bf16_ms = bench_time_bf16(&o, fc->key, a.ctx, run_forward, &a);
+    if (bf16_ms != BENCH_SKIPPED) bench_report_bf16(fc->key, bf16_ms < 0 ? bf16_ms : bf16_ms / fc->batch, t_ms, 0);
     free(a.images);
     free(a.spec);
   }

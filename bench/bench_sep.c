@@ -215,6 +215,8 @@ int main(int argc, char **argv) {
     double ms = bench_time(&o, run_forward, &a);
     if (ms < 0) bench_die(key);
     bench_report(key, ms, bench_kv_get(kv, nkv, key), GOAL_FWD);
+    double bf16_ms = bench_time_bf16(&o, key, a.ctx, run_forward, &a);
+    if (bf16_ms != BENCH_SKIPPED) bench_report_bf16(key, bf16_ms, bench_kv_get(kv, nkv, key), 0);
     free_inputs(&a);
     if (i == 1) trained = m;
     else avs_model_free(&m);

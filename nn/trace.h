@@ -2,7 +2,10 @@
  * in unit.h add one row per convolution, linear layer, LSTM and pooling while
  * a trace is active on their context; batch norm adds its parameters to
  * the row of the convolution it follows. Multiply-adds count convolutions,
- * linear layers and LSTM gates only. */
+ * linear layers and LSTM gates only.
+ * Time: each row's `ms` is the wall time from the end of the previous row (or
+ * the trace's start) to its own end, amendments included: the layer itself
+ * plus the untraced ops just before it (an activation, a residual addition). */
 #ifndef AVS_NN_TRACE_H
 #define AVS_NN_TRACE_H
 
@@ -18,12 +21,14 @@ typedef struct {
   int64_t shape[AVS_MAX_DIMS]; /* output, channels-last as computed (batch included) */
   int64_t params;       /* learnable parameters (buffers such as running_mean excluded) */
   int64_t macs;         /* multiply-adds for the whole batch */
+  double ms;            /* see above */
 } avs_layer_row;
 
 typedef struct avs_layer_trace {
   avs_layer_row *rows;
   int n, cap;
   int failed;           /* an allocation failed: rows are incomplete */
+  double last_ms;       /* monotonic clock at the last event */
 } avs_layer_trace;
 
 /* Starts collecting into t (zero it first) the layers run on ctx; stop before freeing. */

@@ -174,6 +174,7 @@ int avact_classify(int argc, char **argv) {
       {"segments", 's', APP_FLAG, &segments, "classify each consecutive segment of the model's length instead", 0, 0},
       {"fps", 0, APP_FLOAT, &fps, "sampling rate of the frames; 0: the model's training rate, else the video's own", 0, 1000},
       {"json", 0, APP_FLAG, &json, "print the result as JSON on stdout", 0, 0},
+      APP_PRECISION_OPT,
       {0},
   };
   const char **pos = malloc(sizeof *pos * (argc > 0 ? argc : 1)); /* any number of videos */

@@ -126,6 +126,7 @@ int aveval_action(int argc, char **argv) {
       {"batch", 'b', APP_INT, &batch, "clips per forward pass", 1, 4096},
       {"predictions", 'p', APP_STRING, &pred_path, "also write each clip's prediction and logits here (JSON lines)", 0, 0},
       {"json", 0, APP_FLAG, &json, "print the result as JSON on stdout", 0, 0},
+      APP_PRECISION_OPT,
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);

@@ -229,6 +229,7 @@ int aveval_loc(int argc, char **argv) {
       {"batch", 'b', APP_INT, &batch, "frames per forward pass", 1, 4096},
       {"threshold", 0, APP_STRING, &thr, "binarise each map at its median (the protocol) or at this value in [0, 1]", 0, 0},
       {"json", 0, APP_FLAG, &json, "print the figures and per-clip results as JSON on stdout", 0, 0},
+      APP_PRECISION_OPT,
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);

@@ -136,6 +136,7 @@ int aveval_sep_model(int argc, char **argv) {
        "reach",
        0, 0},
       {"json", 0, APP_FLAG, &json, "print per-mixture results and the means as JSON on stdout", 0, 0},
+      APP_PRECISION_OPT,
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);

@@ -81,6 +81,7 @@ int avloc_heatmap(int argc, char **argv) {
        "separation model for --per-source (default: the shipped " DEFAULT_SEP_MODEL ")", 0, 0},
       {"sources", 'n', APP_INT, &o.sources, "--per-source: exactly this many sources (1-8); unset: as many as are found",
        1, AVLOC_MAX_SOURCES},
+      APP_PRECISION_OPT,
       {0},
   };
   const char *pos[1];

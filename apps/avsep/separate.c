@@ -172,6 +172,7 @@ int avsep_separate(int argc, char **argv) {
       {"video", 0, APP_FLAG, &o.video, "also write source_K.mp4: the video with the source's region and its sound", 0, 0},
       {"binary", 0, APP_FLAG, &o.binary, "binary masks (mask > 0.5) instead of soft ones", 0, 0},
       {"json", 0, APP_FLAG, &o.json, "print sources.json on stdout as well", 0, 0},
+      APP_PRECISION_OPT,
       {0},
   };
   const char *pos[1];

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "av/ctx.h"
 #include "av/files.h"
 #include "av/status.h"
 #include "av/threads.h"
@@ -20,6 +21,7 @@
 static const char *prog = "avs";
 static bool quiet, verbose;
 static int threads;
+const char *app_precision = "auto";
 
 static void log_to_stderr(avs_log_level level, const char *msg, void *user) {
   (void)user;
@@ -198,6 +200,22 @@ static void set_value(const app_opt *o, const char *text) {
     *(float *)o->dst = (float)v;
 }
 
+static bool has_opt(const app_opt *opts, const void *dst) {
+  for (const app_opt *o = opts; o->long_name; o++)
+    if (o->dst == dst) return true;
+  return false;
+}
+
+static void apply_precision(void) {
+  const char *env = getenv("AVS_PRECISION");
+  const char *text = !app_given(&app_precision) && env && *env ? env : app_precision;
+  avs_precision p;
+  int st = avs_precision_parse(text, &p);
+  if (st == AVS_EINVAL) app_usage_error("%s%s", avs_errmsg(), text == env ? " (from AVS_PRECISION)" : "");
+  if (st) app_fail_status(st);
+  avs_precision_set_default(p);
+}
+
 int app_parse(int argc, char **argv, int first, const app_opt *opts, const char *usage, const char **pos,
               int max_pos, int min_pos) {
   int n_pos = 0;
@@ -251,5 +269,6 @@ int app_parse(int argc, char **argv, int first, const app_opt *opts, const char 
   if (verbose) avs_log_set_level(AVS_LOG_DEBUG);
   else if (quiet) avs_log_set_level(AVS_LOG_ERROR);
   avs_threads_set(threads);
+  if (opts && has_opt(opts, &app_precision)) apply_precision();
   return n_pos;
 }

@@ -55,4 +55,12 @@ bool app_quiet(void);
 bool app_verbose(void); /* -v/--verbose given (apps/common/verbose.h prints with it) */
 int app_threads(void);
 
+/* --precision, for the apps that run models: put APP_PRECISION_OPT in the
+ * option table; app_parse then checks the value and makes it the precision of
+ * every context made afterwards (av/ctx.h). Not given: $AVS_PRECISION, else auto. */
+extern const char *app_precision;
+#define APP_PRECISION_OPT                                                                          \
+  {"precision", 0, APP_STRING, &app_precision,                                                     \
+   "convolution arithmetic: fp32, bf16 or auto (bf16 where this CPU runs it faster)", 0, 0}
+
 #endif

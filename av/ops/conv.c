@@ -8,7 +8,10 @@
  * into the primitive's layout once per weight version. Backward:
  *   dx += conv_bwd_data(gy, w)
  *   dw += reorder(conv_bwd_weights(x, gy))   (a reorder with a sum post-op)
- *   db += bias part of conv_bwd_weights. */
+ *   db += bias part of conv_bwd_weights.
+ * In bf16 precision (untaped calls only) the input is reordered to bf16 into
+ * the arena and the weights once into a bf16 cache entry; oneDNN accumulates
+ * in fp32 and writes fp32 outputs, so the ops around stay as they are. */
 #include <string.h>
 
 #include "av/ops.h"
@@ -17,6 +20,7 @@
 
 typedef struct {
   int nsp, transposed, groups, has_bias;
+  int bf16;                               /* bf16 inputs and weights (inference) */
   int64_t N, C, O;                        /* input channels, output channels */
   int64_t in[3], out[3], k[3], s[3], dil[3], pl[3], pr[3]; /* dil: oneDNN's (d - 1) */
 } conv_geo;
@@ -34,6 +38,7 @@ static int conv_key(int64_t *key, int kind, int prop, const conv_geo *g) {
   key[n++] = g->transposed;
   key[n++] = g->groups;
   key[n++] = g->has_bias;
+  key[n++] = g->bf16;
   key[n++] = g->N;
   key[n++] = g->C;
   key[n++] = g->O;
@@ -49,7 +54,7 @@ static int conv_key(int64_t *key, int kind, int prop, const conv_geo *g) {
 }
 
 typedef struct {
-  dnnl_memory_desc_t src, dst, w_user, w_any, bias;
+  dnnl_memory_desc_t src_user, src, dst, w_user, w_any, bias;
 } conv_mds;
 
 static int conv_make_mds(const conv_geo *g, conv_mds *m) {
@@ -57,7 +62,9 @@ static int conv_make_mds(const conv_geo *g, conv_mds *m) {
   int nd = g->nsp + 2;
   dims[0] = g->N, dims[1] = g->C;
   for (int i = 0; i < g->nsp; i++) dims[2 + i] = g->in[i];
-  if (avs_dnnl_md(&m->src, nd, dims, avs_dnnl_act_tag(g->nsp))) return avs_errcode();
+  dnnl_data_type_t in_type = g->bf16 ? dnnl_bf16 : dnnl_f32;
+  if (avs_dnnl_md(&m->src_user, nd, dims, avs_dnnl_act_tag(g->nsp))) return avs_errcode();
+  if (avs_dnnl_md_typed(&m->src, nd, dims, avs_dnnl_act_tag(g->nsp), in_type)) return avs_errcode();
   dims[1] = g->O;
   for (int i = 0; i < g->nsp; i++) dims[2 + i] = g->out[i];
   if (avs_dnnl_md(&m->dst, nd, dims, avs_dnnl_act_tag(g->nsp))) return avs_errcode();
@@ -74,7 +81,7 @@ static int conv_make_mds(const conv_geo *g, conv_mds *m) {
       {{0, dnnl_bac, dnnl_iohw, dnnl_iodhw}, {0, dnnl_acbd, dnnl_giohw, dnnl_giodhw}}};
   tag = plain[g->transposed][g->groups > 1][g->nsp];
   if (avs_dnnl_md(&m->w_user, wn, dims, tag)) return avs_errcode();
-  if (avs_dnnl_md(&m->w_any, wn, dims, dnnl_format_tag_any)) return avs_errcode();
+  if (avs_dnnl_md_typed(&m->w_any, wn, dims, dnnl_format_tag_any, in_type)) return avs_errcode();
   dims[0] = g->O;
   if (avs_dnnl_md(&m->bias, 1, dims, dnnl_x)) return avs_errcode();
   return AVS_OK;
@@ -101,7 +108,8 @@ static dnnl_status_t fwd_desc(conv_desc *cd, const conv_geo *g, const conv_mds *
 }
 
 /* Builds the entry for kind: prim[0] the op, prim[1] the weight reorder
- * (user -> op layout; for backward weights op layout -> user, accumulating). */
+ * (user -> op layout; for backward weights op layout -> user, accumulating),
+ * prim[2] in bf16 the input's reorder to bf16. */
 static int conv_build(avs_dnnl *d, avs_dnnl_entry *e, int kind, dnnl_prop_kind_t prop, const conv_geo *g) {
   conv_mds m;
   conv_desc cd;
@@ -111,6 +119,7 @@ static int conv_build(avs_dnnl *d, avs_dnnl_entry *e, int kind, dnnl_prop_kind_t
   if (kind == AVS_DNNL_CONV_FWD) {
     AVS_DNNL_TRY(fwd_desc(&cd, g, &m, prop), "describing a convolution");
     if (avs_dnnl_prim_make(d, &e->prim[0], &cd, NULL)) goto fail;
+    if (g->bf16 && avs_dnnl_reorder_make(d, &e->prim[2], &m.src_user, &m.src, false)) goto fail;
   } else {
     /* Backward pds need a forward (training) pd as a hint; it is kept with the entry. */
     avs_dnnl_prim hint;
@@ -170,7 +179,7 @@ static void conv_backward(avs_ctx *ctx, avs_node *node) {
   if (x->requires_grad) {
     avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_BWD_DATA, dnnl_backward_data, g);
     if (!e) goto fail;
-    const float *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
+    const void *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
     float *gx = avs_ctx_alloc(ctx, sizeof(float) * x->numel);
     if (!wd || !gx) goto fail;
     if (avs_dnnl_exec(d, &e->prim[0], 3,
@@ -248,14 +257,22 @@ avs_tensor *avs_dnnl_convlike(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_te
   out_shape[nsp + 1] = g.O;
   avs_tensor *in[3] = {x, w, b};
   bool tape = avs_tape_wants(ctx, 3, in);
+  g.bf16 = !tape && avs_ctx_precision(ctx) == AVS_BF16;
   avs_dnnl *d = avs_dnnl_get(ctx);
   if (!d) return NULL;
   avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_FWD, tape ? dnnl_forward_training : dnnl_forward_inference, &g);
   if (!e) return NULL;
-  const float *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
+  const void *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
   avs_tensor *y = avs_ctx_tensor(ctx, nsp + 2, out_shape);
   if (!wd || !y) return NULL;
-  avs_dnnl_arg args[4] = {{DNNL_ARG_SRC, x->data}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DST, y->data},
+  const void *src = x->data;
+  if (g.bf16) {
+    void *half = avs_ctx_alloc(ctx, avs_dnnl_arg_bytes(&e->prim[0], DNNL_ARG_SRC));
+    if (!half || avs_dnnl_exec(d, &e->prim[2], 2, (avs_dnnl_arg[]){{DNNL_ARG_FROM, x->data}, {DNNL_ARG_TO, half}}))
+      return NULL;
+    src = half;
+  }
+  avs_dnnl_arg args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DST, y->data},
                           {DNNL_ARG_BIAS, b ? b->data : NULL}};
   if (avs_dnnl_exec(d, &e->prim[0], b ? 4 : 3, args)) return NULL;
   if (tape) {

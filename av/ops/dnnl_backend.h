@@ -106,7 +106,7 @@ enum {
 /* w's data in the layout reorder's destination describes, reordering from
  * PyTorch order only when needed (see the weight cache above). If reorder has
  * no primitive (the layouts are equal) returns w->data. NULL + error on failure. */
-const float *avs_dnnl_weights(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, avs_dnnl_prim *reorder);
+const void *avs_dnnl_weights(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, avs_dnnl_prim *reorder);
 
 /* ---- shared op drivers ---- */
 /* Convolution (transposed = false) or transposed convolution over nsp spatial
@@ -117,8 +117,10 @@ avs_tensor *avs_dnnl_convlike(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_te
 /* ---- helpers ---- */
 /* Channels-last activation tag for 1/2/3 spatial dims (nwc, nhwc, ndhwc); nc for 0. */
 dnnl_format_tag_t avs_dnnl_act_tag(int nsp);
-/* f32 memory descriptor. */
+/* f32 memory descriptor, and one of any data type. */
 int avs_dnnl_md(dnnl_memory_desc_t *md, int ndims, const int64_t *dims, dnnl_format_tag_t tag);
+int avs_dnnl_md_typed(dnnl_memory_desc_t *md, int ndims, const int64_t *dims, dnnl_format_tag_t tag,
+                      dnnl_data_type_t type);
 /* Sets AVS_ESHAPE with "<op>: <message>" and returns NULL (op names are not literals). */
 avs_tensor *avs_dnnl_shape_error(const char *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Arena copy helpers: dst[i] += src[i]. */

@@ -6,7 +6,10 @@ so each keeps its input's T x H x W) with widths 64, 128, 256, 256, 512, 512,
 conv5b (pool5 padded (0,1,1): 512x1x4x4 = 8192); fc6 8192->4096, fc7 4096->4096,
 fc8 4096->487. Multiply-adds of a convolution: out_channels * T*H*W * in_channels * 27.
 Checks: the conv total exactly (about 38.5 G), every conv row, the fc rows, the
-parameter total and the pool5 output size. Usage: check_info_c3d.py AVACT."""
+parameter total and the pool5 output size. --profile (issue 14): the same
+rows, each with a time; the totals are the rows' sums; the JSON names the
+precision (fp32 and bf16); --profile without a model is a usage error.
+Usage: check_info_c3d.py AVACT."""
 import json
 import subprocess
 import sys
@@ -29,6 +32,31 @@ def expected():
     fcs = [("fc6", flat, 4096), ("fc7", 4096, 4096), ("fc8", 4096, 487)]
     params += sum(i * o + o for _, i, o in fcs)
     return convs, fcs, params, [prev] + size
+
+
+def check_profile(plain):
+    fails = []
+    for precision in ("fp32", "bf16"):
+        r = subprocess.run([sys.argv[1], "info", "-m", "c3d", "--json", "--profile", "--runs", "1", "--precision",
+                            precision], capture_output=True, text=True)
+        if r.returncode:
+            return [f"--profile --precision {precision} exited {r.returncode}: {r.stderr.strip()}"]
+        got = json.loads(r.stdout)
+        rows = got["layers"]
+        if [(x["name"], x["macs"]) for x in rows] != [(x["name"], x["macs"]) for x in plain["layers"]]:
+            fails.append(f"--profile {precision}: the rows differ from the plain table")
+        if not all(x["ms"] > 0 for x in rows):
+            fails.append(f"--profile {precision}: a row without a positive time")
+        conv_ms = sum(x["ms"] for x in rows if x["kind"].startswith("conv"))
+        if abs(sum(x["ms"] for x in rows) - got["ms"]) > 1e-6 * got["ms"] or abs(conv_ms - got["conv_ms"]) > 1e-6 * got["ms"]:
+            fails.append(f"--profile {precision}: totals {got['ms']}, {got['conv_ms']} are not the rows' sums")
+        if got.get("precision") != precision:
+            fails.append(f"--profile: precision {got.get('precision')}, asked {precision}")
+        print(f"ok   --profile {precision}: {got['ms']:.1f} ms per clip, convolutions {got['conv_ms']:.1f} ms")
+    r = subprocess.run([sys.argv[1], "info", "--profile"], capture_output=True, text=True)
+    if r.returncode != 2 or "needs --model" not in r.stderr:
+        fails.append(f"--profile without a model: exit {r.returncode}, {r.stderr.strip()!r}")
+    return fails
 
 
 def main():
@@ -56,6 +84,7 @@ def main():
     shape = rows.get("pool5", {}).get("shape")  # (N, T, H, W, C)
     if not shape or [shape[4]] + shape[1:4] != pool5:
         fails.append(f"pool5 output {shape}, expected C,T,H,W {pool5}")
+    fails += check_profile(got)
     for f in fails:
         print("FAIL", f)
     print(f"{'ok  ' if not fails else 'FAIL'} C3D conv multiply-adds {got['conv_macs'] / 1e9:.3f} G "
