@@ -268,7 +268,8 @@ avs_tensor *avs_avspeech_forward(avs_ctx *ctx, const avs_params *p, const avs_av
   if (!cspec) return NULL;
   avs_speech_compress(spec->data, spec->numel / 2, c->power, cspec->data);
   avs_tensor *audio = avs_avspeech_audio(ctx, p, c, cspec);
-  avs_tensor *sp = speaker_rows(ctx, c, avs_avspeech_visual(ctx, p, c, mouths), avs_avspeech_identity(ctx, p, c, faces), t);
+  avs_tensor *vis = avs_avspeech_visual(ctx, p, c, mouths); /* before identity: the layer trace's order */
+  avs_tensor *sp = speaker_rows(ctx, c, vis, avs_avspeech_identity(ctx, p, c, faces), t);
   int64_t d = c->visual_dim + c->id_dim;
   sp = sp ? avs_permute(ctx, avs_reshape(ctx, sp, 4, AVS_SHAPE(n, S, t, d)), (const int[]){0, 2, 1, 3}) : NULL;
   sp = sp ? avs_reshape(ctx, sp, 3, AVS_SHAPE(n, t, S * d)) : NULL;
