@@ -113,10 +113,18 @@ static int fused_width(const avs_avspeech_cfg *c) {
   return AVS_SPEECH_BINS * c->audio_out + c->speakers * (c->visual_dim + c->id_dim);
 }
 
+/* "<prefix>.<i>.conv" and "<prefix>.<i>.bn" ("<prefix>.conv", ".bn" for i < 0) into n and b. */
+static void unit_names(char *n, char *b, const char *prefix, int i) {
+  char at[AVS_NAME_MAX];
+  if (i < 0) avs_unit_name(at, "%s", prefix);
+  else avs_unit_name(at, "%s.%d", prefix, i);
+  avs_unit_name(n, "%s.conv", at), avs_unit_name(b, "%s.bn", at);
+}
+
 static int declare_unit(avs_params *p, const char *prefix, int i, const avs_conv_spec *s) {
   char n[AVS_NAME_MAX], b[AVS_NAME_MAX];
-  if (i < 0) return avs_unit_declare(p, avs_unit_name(n, "%s.conv", prefix), avs_unit_name(b, "%s.bn", prefix), s);
-  return avs_unit_declare(p, avs_unit_name(n, "%s.%d.conv", prefix, i), avs_unit_name(b, "%s.%d.bn", prefix, i), s);
+  unit_names(n, b, prefix, i);
+  return avs_unit_declare(p, n, b, s);
 }
 
 static int declare_lstm(avs_params *p, int in, int h) {
@@ -162,12 +170,12 @@ int avs_avspeech_declare(avs_params *p, const avs_avspeech_cfg *c) {
 
 /* ---- forward ---- */
 
+/* conv, BN, ReLU of the unit declare_unit declared. */
 static avs_tensor *unit(avs_ctx *ctx, const avs_params *p, const char *prefix, int i, const avs_conv_spec *s,
                         avs_tensor *x) {
   char n[AVS_NAME_MAX], b[AVS_NAME_MAX];
-  if (i < 0) return avs_unit_forward(ctx, p, avs_unit_name(n, "%s.conv", prefix), avs_unit_name(b, "%s.bn", prefix), s, x, true);
-  return avs_unit_forward(ctx, p, avs_unit_name(n, "%s.%d.conv", prefix, i), avs_unit_name(b, "%s.%d.bn", prefix, i), s,
-                          x, true);
+  unit_names(n, b, prefix, i);
+  return avs_unit_forward(ctx, p, n, b, s, x, true);
 }
 
 static bool fits(const char *what, const avs_tensor *x, int ndim, const int64_t *want) {

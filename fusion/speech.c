@@ -28,8 +28,8 @@ avs_tensor *avs_speech_apply_masks(avs_ctx *ctx, avs_tensor *masks, avs_tensor *
   if (masks->ndim != 5 || spec->ndim != 4 || masks->shape[0] != spec->shape[0] || masks->shape[4] != 2 ||
       memcmp(masks->shape + 2, spec->shape + 1, 3 * sizeof(int64_t))) {
     char a[96], b[96];
-    avs_seterr(AVS_ESHAPE, "speech masks %s do not fit the mixture %s: want (N, S, T, F, 2) and (N, T, F, 2)",
-               avs_shape_str(masks->ndim, masks->shape, a, sizeof a), avs_shape_str(spec->ndim, spec->shape, b, sizeof b));
+    avs_shape_str(masks->ndim, masks->shape, a, sizeof a), avs_shape_str(spec->ndim, spec->shape, b, sizeof b);
+    avs_seterr(AVS_ESHAPE, "speech masks %s do not fit the mixture %s: want (N, S, T, F, 2) and (N, T, F, 2)", a, b);
     return NULL;
   }
   int64_t n = spec->shape[0], s = masks->shape[1], t = spec->shape[1], f = spec->shape[2];

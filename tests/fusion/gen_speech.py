@@ -97,7 +97,8 @@ class Identity(nn.Module):
     def __init__(self, c):
         super().__init__()
         w = c["face_width"]
-        self.convs = nn.Sequential(*[ConvBN(2, w << (j - 1) if j else 1, w << j, 3, 2, 1) for j in range(c["face_convs"])])
+        widths = [1] + [w << j for j in range(c["face_convs"])]
+        self.convs = nn.Sequential(*[ConvBN(2, widths[j], widths[j + 1], 3, 2, 1) for j in range(c["face_convs"])])
         self.proj = nn.Linear(w << (c["face_convs"] - 1), c["id_dim"])
 
     def forward(self, faces):  # (B, Z, Z, 1) -> (B, id_dim)

@@ -13,6 +13,7 @@
  *     after it (float64 references);
  *   - save / load round trip; a model of another kind or architecture is refused
  *     with one line saying what it is; bad inputs and configurations are reported;
+ *     models of 1 and 3 speakers give one mask per speaker;
  *   - the default size: parameters against PyTorch's count, the layer trace, a 1 s forward.
  * Tolerances, |got - want| <= rtol |want| + atol (max: the tensor's largest magnitude),
  * those of the other models' parity tests (tests/parity/test_action_b_common.h):
@@ -156,7 +157,8 @@ static void check_registry(const avs_model *m, const char *ref) {
   refused(rc, back, "'avspeech', expected 'xattn'", "wanting another architecture");
   AVS_ASSERT(!avs_model_new("xattn", NULL, &x) && !avs_model_save(x, other));
   rc = avs_speech_model_load(other, NULL, &back);
-  refused(rc, back, "a separation model (xattn), not a speech-separation model", "a separation model as a speech model");
+  refused(rc, back, "a separation model (xattn), not a speech-separation model",
+          "a separation model as a speech model");
   avs_model_free(&x);
   unlink(path), unlink(other);
 }
@@ -184,6 +186,26 @@ static void check_errors(const avs_model *m) {
   tst_true(!avs_speech_apply_masks(ctx, y, spec) && avs_errcode() == AVS_ESHAPE, "masks on a longer mixture: %s",
            avs_errmsg());
   avs_ctx_free(&ctx);
+
+  /* other speaker counts: one mask per speaker, the fusion layer as wide as the speakers ask */
+  for (int speakers = 1; speakers <= 3; speakers += 2) {
+    avs_avspeech_cfg k = *c;
+    k.speakers = speakers;
+    avs_model *other = NULL;
+    int rc = avs_model_new("avspeech", &k, &other);
+    if (!rc) rc = avs_model_init(other, 7);
+    avs_ctx *x = avs_ctx_new(&(avs_ctx_params){.train = false});
+    spec = avs_ctx_zeros(x, 4, AVS_SHAPE(2, 12, AVS_SPEECH_BINS, 2));
+    mouths = avs_ctx_zeros(x, 5, AVS_SHAPE(2 * speakers, 2, c->mouth_size, c->mouth_size, 1));
+    faces = avs_ctx_zeros(x, 4, AVS_SHAPE(2 * speakers, c->face_size, c->face_size, 1));
+    y = rc ? NULL : avs_speech_model_forward(x, other, spec, mouths, faces);
+    avs_tensor *fusion = other ? avs_params_find(&other->params, "fusion.weight") : NULL;
+    tst_true(y && y->shape[0] == 2 && y->shape[1] == speakers && y->shape[2] == 12 && fusion &&
+                 fusion->shape[1] == AVS_SPEECH_BINS * c->audio_out + speakers * (c->visual_dim + c->id_dim),
+             "%d speaker(s): masks (2, %d, 12, 257, 2): %s", speakers, speakers, y ? "ok" : avs_errmsg());
+    avs_ctx_free(&x);
+    avs_model_free(&other);
+  }
 
   avs_avspeech_cfg bad = *c;
   avs_params q;
