@@ -229,6 +229,29 @@ static double now(void) {
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
+/* One train-mode step at the model's size: `batch` mixtures of 3 s (301 STFT frames, 48
+ * video frames), MSE on the masked mixtures, backward; prints its time and arena peak. */
+static void time_train_step(avs_model *m, int batch) {
+  const avs_avspeech_cfg *c = m->cfg;
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  int64_t S = c->speakers;
+  avs_tensor *spec = avs_ctx_zeros(ctx, 4, AVS_SHAPE(batch, 301, AVS_SPEECH_BINS, 2));
+  avs_tensor *mouths = avs_ctx_zeros(ctx, 5, AVS_SHAPE(batch * S, 48, c->mouth_size, c->mouth_size, 1));
+  avs_tensor *faces = avs_ctx_zeros(ctx, 4, AVS_SHAPE(batch * S, c->face_size, c->face_size, 1));
+  avs_tensor *target = avs_ctx_zeros(ctx, 5, AVS_SHAPE(batch, S, 301, AVS_SPEECH_BINS, 2));
+  for (int64_t i = 0; i < spec->numel; i++) spec->data[i] = (float)((i * 7919) % 1000) / 250.0f - 2.0f;
+  for (int64_t i = 0; i < target->numel; i++) target->data[i] = (float)((i * 7907) % 1000) / 500.0f - 1.0f;
+  double t0 = now();
+  avs_tensor *loss = avs_mse_loss(ctx, avs_speech_apply_masks(ctx, avs_avspeech_forward(ctx, &m->params, c, spec,
+                                                                                        mouths, faces), spec), target);
+  double t1 = now();
+  int rc = loss ? avs_backward(ctx, loss) : -1;
+  if (rc) printf("     train step: %s\n", avs_errmsg());
+  printf("     train step, batch %d of 3 s: forward %.2f s, backward %.2f s, arena peak %.2f GB\n", batch, t1 - t0,
+         now() - t1, avs_ctx_arena_peak(ctx) / 1e9);
+  avs_ctx_free(&ctx);
+}
+
 /* The default size: parameters against PyTorch's, initialised as for training, one
  * traced forward of 1 s for 2 speakers (101 STFT frames, 16 video frames), timed. */
 static void check_default(avs_st *st) {
@@ -277,6 +300,8 @@ static void check_default(avs_st *st) {
   tst_true(traced == params, "default: %d trace rows cover all %lld parameters (traced %lld), %.2f G multiply-adds "
            "per second of audio", tr.n, (long long)params, (long long)traced, macs * 1e-9);
   printf("     default forward, 1 s, 2 speakers: %.1f ms (best of 2)\n", best * 1e3);
+  const char *batch = getenv("AVS_SPEECH_TRAIN_BATCH"); /* optional: time a training step of 3 s mixtures */
+  if (batch && atoi(batch) > 0) time_train_step(m, atoi(batch));
   avs_layer_trace_free(&tr);
   avs_ctx_free(&ctx);
   avs_model_free(&m);
