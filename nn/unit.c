@@ -38,7 +38,7 @@ static int add(avs_params *p, const char *name, const char *suffix, int ndim, co
 }
 
 int avs_unit_declare_conv(avs_params *p, const char *name, const avs_conv_spec *s) {
-  if (s->nsp < 2 || s->nsp > 3 || s->in < 1 || s->out < 1)
+  if (s->nsp < 1 || s->nsp > 3 || s->in < 1 || s->out < 1)
     return avs_seterr(AVS_EINVAL, "%s: bad convolution (%d spatial dims, %d -> %d channels)", name, s->nsp, s->in,
                       s->out);
   int64_t shape[5] = {s->out, s->in, s->k[0], s->k[1], s->k[2]};
@@ -92,6 +92,13 @@ static avs_conv conv_params(const avs_conv_spec *s) {
   return c;
 }
 
+/* The convolution op of a spec's spatial dims (1-D, 2-D or 3-D). */
+static avs_tensor *conv_op(avs_ctx *ctx, int nsp, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv c) {
+  return nsp == 3 ? avs_conv3d(ctx, x, w, b, c) : nsp == 2 ? avs_conv2d(ctx, x, w, b, c) : avs_conv1d(ctx, x, w, b, c);
+}
+
+static const char *const conv_kinds[4] = {"", "conv1d", "conv2d", "conv3d"};
+
 /* A convolution or a transposed one under `name`, traced; multiply-adds: every
  * output element of a conv meets in/groups x k weights, every input element of a
  * transposed conv meets out x k weights. */
@@ -103,11 +110,11 @@ static avs_tensor *conv_unit(avs_ctx *ctx, const avs_params *p, const char *name
   avs_conv c = conv_params(s);
   bool d3 = s->nsp == 3;
   avs_tensor *y = transposed ? (d3 ? avs_conv_transpose3d : avs_conv_transpose2d)(ctx, x, w, b, c)
-                             : (d3 ? avs_conv3d : avs_conv2d)(ctx, x, w, b, c);
+                             : conv_op(ctx, s->nsp, x, w, b, c);
   if (!y) return NULL;
-  static const char *const kinds[2][2] = {{"conv2d", "conv3d"}, {"convT2d", "convT3d"}};
   int64_t macs = transposed ? x->numel * (w->numel / s->in) : y->numel * (w->numel / s->out);
-  avs_layer_trace_add(ctx, name, kinds[transposed][d3], y, w->numel + (b ? b->numel : 0), macs);
+  avs_layer_trace_add(ctx, name, transposed ? (d3 ? "convT3d" : "convT2d") : conv_kinds[s->nsp], y,
+                      w->numel + (b ? b->numel : 0), macs);
   return y;
 }
 
@@ -154,8 +161,8 @@ avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv
   if (folded < 0) return NULL;
   if (!folded) return avs_unit_bn(ctx, p, bn_name, avs_unit_conv(ctx, p, conv, s, x));
   avs_conv c = conv_params(s);
-  avs_tensor *y = s->nsp == 3 ? avs_conv3d(ctx, x, fw, fb, c) : avs_conv2d(ctx, x, fw, fb, c);
-  if (y) avs_layer_trace_add(ctx, conv, s->nsp == 3 ? "conv3d" : "conv2d", y,
+  avs_tensor *y = conv_op(ctx, s->nsp, x, fw, fb, c);
+  if (y) avs_layer_trace_add(ctx, conv, conv_kinds[s->nsp], y,
                              w->numel + (b ? b->numel : 0) + bn.weight->numel + bn.bias->numel,
                              y->numel * (w->numel / s->out));
   return y;

@@ -11,9 +11,9 @@
 #include "av/ops.h"
 #include "av/params.h"
 
-/* A convolution as nn.Conv2d / nn.Conv3d: spatial values in order (T,) H, W. */
+/* A convolution as nn.Conv1d / nn.Conv2d / nn.Conv3d: spatial values in order (T,) H, W, or L. */
 typedef struct {
-  int nsp;                     /* spatial dims: 2 (H, W) or 3 (T, H, W) */
+  int nsp;                     /* spatial dims: 1 (L), 2 (H, W) or 3 (T, H, W) */
   int in, out;
   int k[3], stride[3], pad[3]; /* zero stride means 1 */
   bool bias;
