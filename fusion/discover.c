@@ -13,7 +13,13 @@
 #include "nn/fold.h"
 
 #define N_SCALES 3
-static const float scales[N_SCALES] = {0.4f, 0.6f, 0.85f}; /* of the frame's shorter side */
+/* Sides of the squares, of the frame's shorter side. A square holding several
+ * objects gets the union of their masks: at {0.4, 0.6, 0.85} discovery found
+ * one source in most two- and three-source clips (the benchmark's objects are
+ * 0.1-0.55 of the side). {0.2, 0.3, 0.45}, on 24 validation clips (seed 21)
+ * and 40 test clips (seed 12): discovered SDR 0.09 -> 1.33 and -0.90 -> 0.51 dB,
+ * the count right in 22 -> 22 % and 13 -> 27 % of the clips. */
+static const float scales[N_SCALES] = {0.2f, 0.3f, 0.45f};
 #define N_CAND (AVS_DISCOVER_GRID * AVS_DISCOVER_GRID * N_SCALES)
 #define CHUNK 32
 
@@ -29,8 +35,11 @@ static void candidate_boxes(int w, int h, candidate *c) {
   for (int s = 0, k = 0; s < N_SCALES; s++)
     for (int gy = 0; gy < AVS_DISCOVER_GRID; gy++)
       for (int gx = 0; gx < AVS_DISCOVER_GRID; gx++, k++) {
-        float cx = (gx + 0.5f) * w / AVS_DISCOVER_GRID, cy = (gy + 0.5f) * h / AVS_DISCOVER_GRID, half = 0.5f * scales[s] * side0;
-        c[k].box[0] = cx - half, c[k].box[1] = cy - half, c[k].box[2] = cx + half, c[k].box[3] = cy + half;
+        float side = scales[s] * side0;
+        /* centred on the cell, shifted inside the frame where it would stick out */
+        float x0 = fminf(fmaxf((gx + 0.5f) * w / AVS_DISCOVER_GRID - 0.5f * side, 0.0f), (float)w - side);
+        float y0 = fminf(fmaxf((gy + 0.5f) * h / AVS_DISCOVER_GRID - 0.5f * side, 0.0f), (float)h - side);
+        c[k].box[0] = x0, c[k].box[1] = y0, c[k].box[2] = x0 + side, c[k].box[3] = y0 + side;
         c[k].cell = gy * AVS_DISCOVER_GRID + gx;
       }
 }
@@ -155,6 +164,11 @@ int avs_sep_discover(const avs_model *m, const float *window, const avs_image *f
       memcpy(r->src[r->n].box, c[i].box, sizeof c[i].box);
       r->src[r->n++].share = c[i].share;
     }
+  /* A sounding window always has a source: the best region, if none stood out. */
+  if (!rc && r->n == 0 && want > 0 && c[0].share > 0) {
+    memcpy(r->src[0].box, c[0].box, sizeof c[0].box);
+    r->src[r->n++].share = c[0].share;
+  }
   c[0].mask = first_mask; /* the block's start, for release() */
   release(c);
   return rc;
@@ -178,9 +192,10 @@ int avs_sep_region_at(const avs_model *m, const float *window, const avs_image *
   for (int i = 1; !rc && i < n; i++)
     if (at[i].share > at[best].share) best = i;
   if (!rc) {
-    /* centred on the point itself */
-    float half = 0.5f * (at[best].box[2] - at[best].box[0]);
-    out->box[0] = x - half, out->box[1] = y - half, out->box[2] = x + half, out->box[3] = y + half;
+    /* centred on the point itself, shifted inside the frame */
+    float side = at[best].box[2] - at[best].box[0], w = (float)frames[0].w, h = (float)frames[0].h;
+    float x0 = fminf(fmaxf(x - 0.5f * side, 0.0f), w - side), y0 = fminf(fmaxf(y - 0.5f * side, 0.0f), h - side);
+    out->box[0] = x0, out->box[1] = y0, out->box[2] = x0 + side, out->box[3] = y0 + side;
     out->share = at[best].share;
   }
   release(c);

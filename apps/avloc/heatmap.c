@@ -144,7 +144,7 @@ int avloc_heatmap(int argc, char **argv) {
                             .sample_rate = avloc_sound_rate(r.sound), .channels = avloc_sound_channels(r.sound)};
     if (avs_video_writer_open(out_tmp, &wp, &r.writer)) app_fail_output(out_tmp, o.out);
   }
-  r.results = avloc_results_new(o.json, !o.out && !o.png && !o.json);
+  r.results = avloc_results_new(o.json, !o.out && !o.png && !o.json, o.per_source);
 
   double t0 = app_now();
   avloc_run_video(&r);

@@ -15,13 +15,15 @@ struct avloc_results {
   bool summary;
   long second;    /* the second being summarised, -1 before the first frame */
   avloc_peak best;
-  int best_source; /* 1-based with several maps, else 0 */
+  bool per_source;
+  int best_source; /* 1-based per source, else 0 */
   bool has_best;
 };
 
-avloc_results *avloc_results_new(bool json, bool summary) {
+avloc_results *avloc_results_new(bool json, bool summary, bool per_source) {
   avloc_results *r = calloc(1, sizeof *r);
   if (!r) app_fail("out of memory");
+  r->per_source = per_source;
   if (json && !(r->frames = tmpfile())) app_fail("cannot create a temporary file for the JSON results");
   r->summary = summary;
   r->second = -1;
@@ -74,7 +76,7 @@ void avloc_results_add(avloc_results *r, double t, int maps, const avloc_peak (*
     FILE *f = r->frames;
     fprintf(f, "%s{\"t\": %.3f, ", r->count ? ",\n  " : "  ", t);
     peaks_json(f, all, top);
-    if (maps > 1) {
+    if (r->per_source) {
       fprintf(f, ", \"sources\": [");
       for (int j = 0; j < maps; j++) {
         fprintf(f, "%s{\"source\": %d, ", j ? ", " : "", j + 1);
@@ -94,7 +96,7 @@ void avloc_results_add(avloc_results *r, double t, int maps, const avloc_peak (*
     r->second = s, r->has_best = false;
   }
   if (top && (!r->has_best || all[0].score > r->best.score))
-    r->best = all[0], r->best_source = maps > 1 ? src[0] + 1 : 0, r->has_best = true;
+    r->best = all[0], r->best_source = r->per_source ? src[0] + 1 : 0, r->has_best = true;
 }
 
 void avloc_results_finish(avloc_results *r, const char *video, const char *model, int w, int h, double fps,

@@ -16,12 +16,13 @@ struct cJSON;
 typedef struct avloc_results avloc_results;
 
 /* json: the JSON document; summary: the per-second lines (printed as the
- * seconds complete). Fails the app on error. */
-avloc_results *avloc_results_new(bool json, bool summary);
+ * seconds complete); per_source: maps per separated source (--per-source),
+ * however many were found. Fails the app on error. */
+avloc_results *avloc_results_new(bool json, bool summary, bool per_source);
 /* One processed frame at time t (seconds) and the peaks of its maps (one map,
- * or one per source), strongest first: pk[j][0..n[j]). With several maps the
+ * or one per source), strongest first: pk[j][0..n[j]). Per source, the
  * frame's "peaks" and "boxes" are the strongest of all (at most
- * AVLOC_MAX_PEAKS) and "sources" lists each map's own. */
+ * AVLOC_MAX_PEAKS) and "sources" lists each map's own (also for one source). */
 void avloc_results_add(avloc_results *r, double t, int maps, const avloc_peak (*pk)[AVLOC_MAX_PEAKS], const int *n);
 /* Prints the JSON document: {"video", "model", "width", "height", "fps",
  * the fields of extra (may be NULL; taken over), "frames": [...]}. */
