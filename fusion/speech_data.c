@@ -20,35 +20,34 @@ void avs_speech_face_box(const float face[4], float square[4]) {
   square[0] = cx - half, square[1] = cy - half, square[2] = cx + half, square[3] = cy + half;
 }
 
-void avs_speech_crop_gray(const avs_image *im, const float box[4], int size, uint8_t *out) {
-  float rgb[3 * 128 * 128], *buf = size <= 128 ? rgb : malloc(sizeof(float) * 3 * (size_t)size * size);
-  if (!buf) { /* out of memory for a crop over 128 px: a grey crop rather than none */
-    memset(out, 128, (size_t)size * size);
-    return;
-  }
-  avs_image_crop_resize(im, box, size, size, NULL, buf);
+int avs_speech_crop_gray(const avs_image *im, const float box[4], int size, uint8_t *out) {
+  float *rgb = malloc(sizeof(float) * 3 * (size_t)size * size);
+  if (!rgb) return avs_seterr(AVS_ENOMEM, "out of memory for a %dx%d crop", size, size);
+  avs_image_crop_resize(im, box, size, size, NULL, rgb);
   for (int i = 0; i < size * size; i++) {
-    float y = 0.299f * buf[3 * i] + 0.587f * buf[3 * i + 1] + 0.114f * buf[3 * i + 2] + 0.5f;
+    float y = 0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2] + 0.5f;
     out[i] = (uint8_t)(y < 0 ? 0 : y > 255 ? 255 : y);
   }
-  if (buf != rgb) free(buf);
+  free(rgb);
+  return AVS_OK;
 }
 
 void avs_speech_pixels(const uint8_t *p, int64_t n, float *out) {
   for (int64_t i = 0; i < n; i++) out[i] = p[i] / 127.5f - 1.0f;
 }
 
-void avs_speech_crop_track(const avs_speech_geometry *g, const avs_image *frames, const float (*boxes)[4], int n,
-                           uint8_t *mouths, uint8_t *face) {
+int avs_speech_crop_track(const avs_speech_geometry *g, const avs_image *frames, const float (*boxes)[4], int n,
+                          uint8_t *mouths, uint8_t *face) {
   size_t per = (size_t)g->mouth_size * g->mouth_size;
-  for (int v = 0; v < n; v++) {
+  int rc = AVS_OK;
+  for (int v = 0; !rc && v < n; v++) {
     float mb[4];
     avs_speech_mouth_box(boxes[v], mb);
-    avs_speech_crop_gray(&frames[v], mb, g->mouth_size, mouths + per * v);
+    rc = avs_speech_crop_gray(&frames[v], mb, g->mouth_size, mouths + per * v);
   }
   float fb[4];
   avs_speech_face_box(boxes[n / 2], fb);
-  avs_speech_crop_gray(&frames[n / 2], fb, g->face_size, face);
+  return rc ? rc : avs_speech_crop_gray(&frames[n / 2], fb, g->face_size, face);
 }
 
 void avs_speech_set_free(avs_speech_set **sp) {
@@ -95,7 +94,7 @@ static int load_clip(avs_speech_set *s, int c) {
     o->mouths = malloc(per * (size_t)n);
     o->face = malloc((size_t)g->face_size * g->face_size);
     if (!o->mouths || !o->face) rc = avs_seterr(AVS_ENOMEM, "out of memory");
-    if (!rc) avs_speech_crop_track(g, frames, (const float(*)[4])boxes, n, o->mouths, o->face);
+    if (!rc) rc = avs_speech_crop_track(g, frames, (const float(*)[4])boxes, n, o->mouths, o->face);
     if (!rc) rc = read_audio(ob->stem, s->samples, &o->wave);
   }
   for (int v = 0; frames && v < n; v++) avs_image_release(&frames[v]);

@@ -28,8 +28,8 @@
 void avs_speech_mouth_box(const float face[4], float mouth[4]);
 /* The face crop's square: centred on the box, side 1.1 x its longer side. */
 void avs_speech_face_box(const float face[4], float square[4]);
-/* box of im resized to size x size, grayscale (0.299 R + 0.587 G + 0.114 B), into out (bytes). */
-void avs_speech_crop_gray(const avs_image *im, const float box[4], int size, uint8_t *out);
+/* box of im resized to size x size, grayscale (0.299 R + 0.587 G + 0.114 B), into out (bytes). AVS_ENOMEM. */
+int avs_speech_crop_gray(const avs_image *im, const float box[4], int size, uint8_t *out);
 /* n bytes p to the model's p / 127.5 - 1. */
 void avs_speech_pixels(const uint8_t *p, int64_t n, float *out);
 
@@ -62,8 +62,8 @@ void avs_speech_set_free(avs_speech_set **s);
 
 /* The crops of one voice over one clip: boxes[v] is its face box on video
  * frame v (frames[v]); mouths (n x M x M) and the face of frame n / 2. */
-void avs_speech_crop_track(const avs_speech_geometry *g, const avs_image *frames, const float (*boxes)[4], int n,
-                           uint8_t *mouths, uint8_t *face);
+int avs_speech_crop_track(const avs_speech_geometry *g, const avs_image *frames, const float (*boxes)[4], int n,
+                          uint8_t *mouths, uint8_t *face);
 
 typedef struct {
   int frames;          /* video frames per window (seconds x fps) */

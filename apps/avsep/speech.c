@@ -153,11 +153,11 @@ static void crop_tracks(const char *video, const avs_speech_geometry *g, const f
     for (int k = 0; k < ft->n; k++) {
       float mb[4];
       avs_speech_mouth_box(ft->box[k][v], mb);
-      avs_speech_crop_gray(&im, mb, M, mouths + ((size_t)k * V + v) * M * M);
+      if (avs_speech_crop_gray(&im, mb, M, mouths + ((size_t)k * V + v) * M * M)) app_fail_status(avs_errcode());
       if (v == V / 2) {
         float fb[4];
         avs_speech_face_box(ft->box[k][v], fb);
-        avs_speech_crop_gray(&im, fb, Z, faces + (size_t)k * Z * Z);
+        if (avs_speech_crop_gray(&im, fb, Z, faces + (size_t)k * Z * Z)) app_fail_status(avs_errcode());
       }
     }
   }
