@@ -11,7 +11,7 @@
 # architecture's defaults, 3.0 M parameters. Training: mix-and-separate of two
 # voices of two different clips, 2 s windows (32 video frames), gains +-6 dB,
 # white noise at 5-30 dB SNR, MSE between the masked mixture's STFT and each
-# speaker's, Adam 1e-3 with a cosine decay, batch 4, 10 epochs over 800 clips
+# speaker's (--loss stft; LOSS=weighted for the compressed-like weighting), Adam 1e-3 with a cosine decay, batch 4, 10 epochs over 800 clips
 # (2000 steps). Cost: a step measured 3 s on the two cores while another job
 # loaded them (load 4.8), so about 1.5 s on quiet cores: ~50 min of steps plus
 # ~1.5 min of validation per epoch; the run prints its own estimate first.
@@ -19,7 +19,7 @@
 set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-speech}
-SEED=11 COUNT=${COUNT:-1000} EPOCHS=${EPOCHS:-10}
+SEED=11 COUNT=${COUNT:-1000} EPOCHS=${EPOCHS:-10} LOSS=${LOSS:-stft}
 HP=audio_channels=32
 # Voices the training never heard (espeak-ng variants outside avdata's built-in
 # list of 24; its pitch, range and rate drawn as usual).
@@ -35,7 +35,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
   "$BUILD/bin/avdata" synth --kind speech --count 200 --seed 9 --voice "$UNSEEN" --out "$WORK/unseen" --force
 
 train="--manifest $WORK/speech$COUNT/train.jsonl --val $WORK/speech$COUNT/val.jsonl --val-clips 30 --arch avspeech"
-train="$train --hparams $HP --epochs $EPOCHS --batch 4 --lr 1e-3 --schedule cosine --frames 32 --seed 1"
+train="$train --hparams $HP --epochs $EPOCHS --batch 4 --lr 1e-3 --schedule cosine --frames 32 --loss $LOSS --seed 1"
 resume=""
 [ -f "$WORK/speech.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086

@@ -8,6 +8,7 @@
  * natural mixtures of the validation clips with the model's speaker count
  * (each speaker by its own face track), a result line, a checkpoint; --out
  * keeps the best validation SDR. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +40,12 @@ static const char *usage =
 
 typedef struct {
   train_common c;
+  const char *loss;
   int frames, val_clips;
   float gain_db, snr_min, snr_max;
 } speech_opts;
+
+#define LOSS_POWER 0.3f /* the compression the weighted loss stands for (Looking to Listen's) */
 
 typedef struct {
   const speech_opts *o;
@@ -57,6 +61,33 @@ static void epoch_begin(void *user, int epoch) {
   avs_rng_seed(&j->rng, (uint64_t)j->o->c.seed * 7919 + (uint64_t)epoch * 104729 + 11);
 }
 
+/* The weighted loss: each bin's squared error times (|Y|^2 + e)^(p - 1), Y the
+ * mixture's bin, normalised to mean 1. For estimates near the target's scale
+ * (about |Y|) this is the squared error of power-law compressed STFTs (|S|^p),
+ * i.e. the mask error weighted by |Y|^(2p): quiet bins count far more than in
+ * the plain MSE, which the loudest low bins dominate. e = 1e-3 x the mean
+ * |Y|^2 keeps silence from dominating instead. (There is no differentiable
+ * power op, so the weights are constants of the mixture.) */
+static avs_tensor *compressed_weights(avs_ctx *ctx, const avs_tensor *spec, int S) {
+  int64_t n = spec->shape[0], per = spec->numel / n / 2;
+  avs_tensor *w = avs_ctx_tensor(ctx, 5, AVS_SHAPE(n, S, spec->shape[1], spec->shape[2], 2));
+  if (!w) return NULL;
+  double mean = 0;
+  for (int64_t e = 0; e < spec->numel; e++) mean += (double)spec->data[e] * spec->data[e];
+  float eps = (float)(1e-3 * 2 * mean / (double)spec->numel) + 1e-12f;
+  double total = 0;
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t e = 0; e < per; e++) {
+      const float *y = spec->data + 2 * (i * per + e);
+      float v = powf(y[0] * y[0] + y[1] * y[1] + eps, LOSS_POWER - 1.0f);
+      for (int k = 0; k < S; k++) w->data[2 * ((i * S + k) * per + e)] = w->data[2 * ((i * S + k) * per + e) + 1] = v;
+      total += (double)v * 2 * S;
+    }
+  float scale = (float)((double)w->numel / total);
+  for (int64_t e = 0; e < w->numel; e++) w->data[e] *= scale;
+  return w;
+}
+
 static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int *idx, int n) {
   (void)idx;
   speech_job *j = user;
@@ -65,7 +96,11 @@ static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int 
                               .snr_max = j->o->snr_max};
   if (avs_speech_batch_make(ctx, j->stft, j->train, &bo, n, &j->rng, &b)) return NULL;
   avs_tensor *masks = avs_speech_model_forward(ctx, m, b.spec, b.mouths, b.faces);
-  return avs_mse_loss(ctx, avs_speech_apply_masks(ctx, masks, b.spec), b.target);
+  avs_tensor *est = avs_speech_apply_masks(ctx, masks, b.spec);
+  if (!strcmp(j->o->loss, "stft")) return avs_mse_loss(ctx, est, b.target);
+  avs_tensor *w = compressed_weights(ctx, b.spec, (int)b.target->shape[1]);
+  avs_tensor *d = avs_sub(ctx, est, b.target);
+  return w ? avs_mean(ctx, avs_mul(ctx, avs_mul(ctx, d, d), w)) : NULL;
 }
 
 static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
@@ -120,9 +155,11 @@ static avs_speech_set *load_set(const avs_manifest *mf, const avs_speech_geometr
 int avtrain_speech(int argc, char **argv) {
   speech_opts o = {.c = {.arch = "avspeech", .out = "speech.safetensors", .optimizer = "adam",
                          .schedule = "cosine", .epochs = 12, .batch = 4, .seed = 1, .lr = 1e-3f, .momentum = 0.9f},
-                   .frames = 32, .val_clips = 40, .gain_db = 6, .snr_min = 5, .snr_max = 30};
+                   .loss = "stft", .frames = 32, .val_clips = 40, .gain_db = 6, .snr_min = 5, .snr_max = 30};
   const app_opt opts[] = {
       TRAIN_COMMON_OPTS(o.c, "training clips (one mixture per clip)", "mixtures", "best validation SDR"),
+      {"loss", 0, APP_STRING, &o.loss,
+       "stft (MSE between the masked mixture's and the speaker's STFTs) or weighted (the same, each bin weighted as power-law compressed STFTs would weigh it)", 0, 0},
       {"frames", 0, APP_INT, &o.frames, "video frames per training window (at the model's fps: 32 = 2 s at 16)", 4, 100000},
       {"gain-db", 0, APP_FLOAT, &o.gain_db, "each voice's gain uniform in [-G, G] dB", 0, 40},
       {"snr-min", 0, APP_FLOAT, &o.snr_min, "white noise at an SNR uniform in [snr-min, snr-max] dB", -20, 200},
@@ -132,9 +169,10 @@ int avtrain_speech(int argc, char **argv) {
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, NULL, 0, 0);
-  static const char *const recipe[] = {TRAIN_RECIPE, "frames", "gain-db", "snr-min", "snr-max", "val-clips", NULL};
+  static const char *const recipe[] = {TRAIN_RECIPE, "loss", "frames", "gain-db", "snr-min", "snr-max", "val-clips", NULL};
   char *ckpt_dir = train_common_check(&o.c, opts, recipe);
   if (o.snr_max < o.snr_min) app_usage_error("--snr-max must be at least --snr-min");
+  if (strcmp(o.loss, "weighted") && strcmp(o.loss, "stft")) app_usage_error("--loss must be weighted or stft");
 
   avs_manifest *train_mf = app_manifest_stems(o.c.manifest), *val_mf = NULL;
   char *val_path = train_val_path(&o.c);

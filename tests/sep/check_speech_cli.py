@@ -5,6 +5,7 @@ Usage: check_speech_cli.py AVDATA AVTRAIN AVEVAL AVSEP OUT_DIR OTHER_MODEL.
 A small speech set (avdata, 12 clips of 2 s) and a tiny avspeech (a few thousand
 weights per stream) trained for 1 epoch. Checked:
   * avtrain speech prints a result line with validation SDR and writes the model;
+    --resume after 1 epoch gives the 2-epoch model bit for bit; --loss weighted runs;
   * aveval sep -m scores every two-speaker test clip, each speaker by its face
     track: per-source SDR/SIR/SAR/SI-SDR/NSDR, finite means (--json);
   * avsep speech --faces writes exactly one WAV per face at the soundtrack's rate
@@ -23,7 +24,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
-from clitest import bad, check, failures, run  # noqa: E402
+from clitest import bad, check, digest, failures, run  # noqa: E402
 
 AVDATA, AVTRAIN, AVEVAL, AVSEP, OUT, OTHER_MODEL = sys.argv[1:7]
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
@@ -62,6 +63,20 @@ r = run(AVTRAIN, "speech", "--manifest", f"{speech}/train.jsonl", "--hparams", T
         "--batch", "2", "--frames", "16", "--out", model, "-q")
 check(r.returncode == 0 and os.path.exists(model), f"avtrain speech: {r.stderr.strip()[-300:]}")
 check("val SDR" in r.stdout, f"a result line with validation SDR: {r.stdout.strip()!r}")
+# The trainer's conventions: 2 epochs at once = 1 epoch, then --resume to 2 (bit for bit; a constant rate,
+# as a cosine schedule depends on the planned epochs); the weighted loss.
+args = ["speech", "--manifest", f"{speech}/train.jsonl", "--hparams", TINY, "--batch", "2", "--frames", "16",
+        "--schedule", "constant", "-q"]
+two, one = os.path.join(OUT, "two.safetensors"), os.path.join(OUT, "one.safetensors")
+r2 = run(AVTRAIN, *args, "--epochs", "2", "--out", two)
+r1 = run(AVTRAIN, *args, "--epochs", "1", "--out", one)
+r1b = run(AVTRAIN, *args, "--epochs", "2", "--out", one, "--resume")
+check(all(x.returncode == 0 for x in (r2, r1, r1b)) and os.path.exists(one) and digest(one) == digest(two),
+      f"--resume after 1 epoch gives the 2-epoch model bit for bit ({r1b.stderr.strip()[-200:]})")
+weighted = os.path.join(OUT, "weighted.safetensors")
+r = run(AVTRAIN, *args, "--epochs", "1", "--loss", "weighted", "--out", weighted)
+check(r.returncode == 0 and os.path.exists(weighted) and "nan" not in r.stdout, f"--loss weighted: {r.stdout.strip()!r}")
+bad("--loss other", run(AVTRAIN, *args, "--loss", "l1", "--out", os.path.join(OUT, "x.safetensors")), "--loss", 2)
 
 r = run(AVEVAL, "sep", "-m", model, f"{speech}/test.jsonl", "--json", "-q")
 check(r.returncode == 0, f"aveval sep -m on a speech set: {r.stderr.strip()}")
