@@ -11,8 +11,9 @@
 # architecture's defaults, 3.0 M parameters. Training: mix-and-separate of two
 # voices of two different clips, 2 s windows (32 video frames), gains +-6 dB,
 # white noise at 5-30 dB SNR, MSE between the masked mixture's STFT and each
-# speaker's (--loss stft; LOSS=weighted for the compressed-like weighting), Adam 1e-3 with a cosine decay, batch 4, 10 epochs over 800 clips
-# (2000 steps). Cost: a step measured 3 s on the two cores while another job
+# speaker's (--loss stft; LOSS=weighted for the compressed-like weighting,
+# docs/MODELS.md), Adam 1e-3 with a cosine decay, batch 4, 10 epochs over 800
+# clips (2000 steps). Cost: a step measured 3 s on the two cores while another job
 # loaded them (load 4.8), so about 1.5 s on quiet cores: ~50 min of steps plus
 # ~1.5 min of validation per epoch; the run prints its own estimate first.
 # NOT yet run end to end: the scores and the time are what the run reports.
@@ -20,7 +21,7 @@ set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-speech}
 SEED=11 COUNT=${COUNT:-1000} EPOCHS=${EPOCHS:-10} LOSS=${LOSS:-stft}
-HP=audio_channels=32
+HP=${HP:-audio_channels=32}
 # Voices the training never heard (espeak-ng variants outside avdata's built-in
 # list of 24; its pitch, range and rate drawn as usual).
 UNSEEN=${UNSEEN:-en-us+m8,en-gb-x-rp+adam,en+benjamin,en-029+caleb,en-us-nyc+john,en-gb-scotland+Jacky}
