@@ -45,14 +45,14 @@ static const char *usage =
     "Usage: avsep speech VIDEO --out DIR [options]\n"
     "Separates the voice of each person on screen. The faces are found by the face\n"
     "detector (OpenCV's frontal-face cascade) and followed over the video, or given with\n"
-    "--faces. DIR (new, or an empty folder) receives speaker_1.wav ... (one per face, at\n"
-    "the soundtrack's rate, time-aligned with it) and speakers.json (each face's track,\n"
-    "its loudness and speaking segments over time); --video adds speakers.mp4 with the\n"
-    "active speaker highlighted.\n"
+    "--faces (fixed boxes) or --tracks (a box per frame). DIR (new, or an empty folder)\n"
+    "receives speaker_1.wav ... (one per face, at the soundtrack's rate, time-aligned\n"
+    "with it) and speakers.json (each face's track, its loudness and speaking segments\n"
+    "over time); --video adds speakers.mp4 with the active speaker highlighted.\n"
     "Example: avsep speech talk.mp4 -m speech.safetensors --out voices/";
 
 typedef struct {
-  const char *model, *out, *faces, *cascade;
+  const char *model, *out, *faces, *tracks, *cascade;
   bool video, json;
 } speech_opts;
 
@@ -136,6 +136,44 @@ static void detect_tracks(const char *video, const char *cascade_path, int fps, 
   avs_face_tracker_free(&tracker);
   avs_faces_free(&det);
   avs_cascade_free(&cascade);
+}
+
+/* Face tracks from a JSON file in speakers.json's shape: {"track_fps": F,
+ * "speakers": [{"face_track": [[x0, y0, x1, y1], ...]}, ...]} (F defaults to
+ * the model's); model frame v takes the box shown at v / fps (the last one
+ * past the track's end). */
+static void read_tracks(const char *path, int fps, int w, int h, face_tracks *ft) {
+  char *text = NULL;
+  if (avs_read_text(path, &text)) app_fail_status(avs_errcode());
+  cJSON *root = cJSON_Parse(text), *sp = cJSON_GetObjectItemCaseSensitive(root, "speakers");
+  if (!cJSON_IsArray(sp)) app_fail("%s is not a JSON object with a \"speakers\" array (as speakers.json)", path);
+  const cJSON *tf = cJSON_GetObjectItemCaseSensitive(root, "track_fps");
+  double track_fps = cJSON_IsNumber(tf) && tf->valuedouble > 0 ? tf->valuedouble : fps;
+  ft->n = 0;
+  const cJSON *s;
+  cJSON_ArrayForEach(s, sp) {
+    const cJSON *track = cJSON_GetObjectItemCaseSensitive(s, "face_track");
+    int n = cJSON_GetArraySize(track);
+    if (!cJSON_IsArray(track) || n < 1) app_fail("%s: speaker %d has no \"face_track\" boxes", path, ft->n + 1);
+    if (ft->n == MAX_FACES) app_fail("%s: more than %d speakers", path, MAX_FACES);
+    float(*t)[4] = malloc(sizeof(float[4]) * (size_t)ft->frames);
+    if (!t) app_fail("out of memory");
+    for (int v = 0; v < ft->frames; v++) {
+      int i = (int)floor((double)v / fps * track_fps + 1e-9);
+      const cJSON *b = cJSON_GetArrayItem(track, i < n ? i : n - 1);
+      for (int j = 0; j < 4; j++) {
+        const cJSON *x = cJSON_GetArrayItem(b, j);
+        if (!cJSON_IsNumber(x) || cJSON_GetArraySize(b) != 4) app_fail("%s: speaker %d, box %d is not [x0, y0, x1, y1]", path, ft->n + 1, i);
+        t[v][j] = (float)x->valuedouble;
+      }
+      if (t[v][2] <= t[v][0] || t[v][3] <= t[v][1] || t[v][2] <= 0 || t[v][3] <= 0 || t[v][0] >= w || t[v][1] >= h)
+        app_fail("%s: speaker %d, box %d is empty or outside the %dx%d picture", path, ft->n + 1, i, w, h);
+    }
+    ft->box[ft->n++] = t;
+  }
+  if (!ft->n) app_fail("%s has no speakers", path);
+  cJSON_Delete(root);
+  free(text);
 }
 
 /* Mouths (S x V x M x M) and faces (S x Z x Z) of the tracks; slots past the
@@ -241,6 +279,10 @@ int avsep_speech(int argc, char **argv) {
       {"model", 'm', APP_STRING, &o.model, "speech model (default: the shipped " DEFAULT_MODEL ")", 0, 0},
       {"faces", 0, APP_STRING, &o.faces, "X0,Y0,X1,Y1[;...]: the speakers' face boxes (pixels), fixed over the video", 0,
        0},
+      {"tracks", 0, APP_STRING, &o.tracks,
+       "FILE: the speakers' face tracks, a box per frame, in speakers.json's shape (\"speakers\": [{\"face_track\": "
+       "[[x0,y0,x1,y1],...]}], \"track_fps\")",
+       0, 0},
       {"cascade", 0, APP_STRING, &o.cascade, "face detector: OpenCV cascade XML", 0, 0},
       {"video", 0, APP_FLAG, &o.video, "also write speakers.mp4: the video with the active speaker highlighted", 0, 0},
       {"json", 0, APP_FLAG, &o.json, "print speakers.json on stdout as well", 0, 0},
@@ -251,6 +293,7 @@ int avsep_speech(int argc, char **argv) {
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
   const char *video = pos[0];
   if (!o.out) app_usage_error("--out DIR is required (a new or empty folder for the voices)");
+  if (o.faces && o.tracks) app_usage_error("--faces and --tracks cannot be combined");
   char *shipped = NULL;
   if (!o.model && avs_data_path(DEFAULT_MODEL, &shipped))
     app_fail("no speech model is shipped with this version: give one with -m FILE (scripts/train_speech.sh trains it)");
@@ -286,6 +329,10 @@ int avsep_speech(int argc, char **argv) {
       if (!(ft.box[k] = malloc(sizeof(float[4]) * (size_t)ft.frames))) app_fail("out of memory");
       for (int f = 0; f < ft.frames; f++) memcpy(ft.box[k][f], given[k], sizeof given[k]);
     }
+  } else if (o.tracks) {
+    read_tracks(o.tracks, g.fps, info.width, info.height, &ft);
+    if (ft.n > g.speakers)
+      app_fail("%d speakers in %s, the model separates at most %d voices", ft.n, o.tracks, g.speakers);
   } else {
     detect_tracks(video, o.cascade, g.fps, &ft);
     if (!ft.n) app_fail("no face found in %s (give the speakers' faces with --faces X0,Y0,X1,Y1;...)", video);
@@ -326,7 +373,7 @@ int avsep_speech(int argc, char **argv) {
   cJSON_AddNumberToObject(root, "height", info.height);
   cJSON_AddNumberToObject(root, "track_fps", g.fps);
   cJSON_AddNumberToObject(root, "activity_hop", HOP);
-  cJSON_AddStringToObject(root, "faces_from", o.faces ? "--faces" : "detector");
+  cJSON_AddStringToObject(root, "faces_from", o.faces ? "--faces" : o.tracks ? "--tracks" : "detector");
   double *db[MAX_FACES];
   int n_db = 0;
   for (int k = 0; k < ft.n; k++) {

@@ -12,7 +12,8 @@ weights per stream) trained for 1 epoch. Checked:
     (also a 44.1 kHz soundtrack), as long as it, speakers.json with a face track
     per model frame and loudness per 0.1 s; --video adds speakers.mp4; a silent
     soundtrack gives silent voices and a warning; the face detector finds the two
-    faces of a photograph (opencv-doc) and the speakers are its boxes;
+    faces of a photograph (opencv-doc) and the speakers are its boxes; --tracks
+    with the speakers.json written gives the same voices;
   * bad input: without -m (no model shipped yet), a model of another kind, more
     faces than the model separates, no face found by the detector (a grey
     picture), a video without audio: one line on stderr, non-zero exit,
@@ -53,6 +54,7 @@ def wav_info(path):
     return rate, n // (bits // 8) // ch, vals
 
 
+bad_out = os.path.join(OUT, "bad")
 shutil.rmtree(OUT, ignore_errors=True)
 os.makedirs(OUT)
 speech = os.path.join(OUT, "speech")
@@ -112,6 +114,16 @@ if r.returncode == 0:
     check(all(len(s["loudness_db"]) == -(-want // 1600) and isinstance(s["speaking"], list) for s in sp),
           "activity per 0.1 s")
     check(sp[0]["face_track"][0] == clip["objects"][0]["boxes"][0], "the face track is the box given")
+
+# --tracks: the face tracks of speakers.json given back give the same voices (bit for bit).
+if os.path.isdir(out):
+    r = run(AVSEP, "speech", video, "-m", model, "--tracks", os.path.join(out, "speakers.json"), "--out",
+            os.path.join(OUT, "again"), "-q")
+    check(r.returncode == 0 and all(digest(os.path.join(out, f"speaker_{k}.wav")) ==
+                                    digest(os.path.join(OUT, "again", f"speaker_{k}.wav")) for k in (1, 2)),
+          f"--tracks speakers.json: the same voices ({r.stderr.strip()})")
+    bad("--tracks not a speakers file", run(AVSEP, "speech", video, "-m", model, "--tracks", model, "--out", bad_out),
+        "speakers")
 
 # The input's own rate: a 44.1 kHz soundtrack gives 44.1 kHz voices, as long.
 v44 = os.path.join(OUT, "v44.mp4")
