@@ -44,6 +44,10 @@
 #include "fusion/localization.h"
 #include "fusion/loc_data.h"
 #include "fusion/loc_eval.h"
+#include "fusion/speech.h"
+#include "fusion/speech_data.h"
+#include "fusion/speech_eval.h"
+#include "fusion/speech_separate.h"
 #include "audio/spectrogram.h"
 
 #include "data/generator/avdata.h"

@@ -59,6 +59,28 @@ static int oracle_masks(void *user, avs_sep_audio *fe, int64_t s0, const avs_sep
   return rc;
 }
 
+int avs_sep_eval_score(const float *const *ref, float *const *est, const float *mix, int n, int64_t L,
+                       avs_sep_eval_result *r) {
+  if (n < 1 || n > AVS_SEP_EVAL_MAX) return avs_seterr(AVS_EINVAL, "%d sources to score (1 to %d)", n, AVS_SEP_EVAL_MAX);
+  const float *est_c[AVS_SEP_EVAL_MAX];
+  for (int i = 0; i < n; i++) {
+    /* A silent estimate has no defined SDR in BSS Eval: a faint dither stands for it. */
+    if (energy(est[i], L) == 0)
+      for (int64_t t = 0; t < L; t++) est[i][t] = (t & 1 ? 1e-7f : -1e-7f);
+    est_c[i] = est[i];
+    r->si_sdr[i] = avs_metrics_si_sdr(ref[i], est[i], L, true);
+  }
+  r->n_sounding = n;
+  avs_bss_result res[AVS_SEP_EVAL_MAX], mres[1];
+  int rc = avs_metrics_bss_eval(ref, est_c, n, L, false, res);
+  /* The mixture as every source's estimate, one reference at a time (NSDR). */
+  for (int i = 0; !rc && i < n; i++) {
+    r->sdr[i] = res[i].sdr, r->sir[i] = res[i].sir, r->sar[i] = res[i].sar;
+    if (!(rc = avs_metrics_bss_eval(&ref[i], &mix, 1, L, false, mres))) r->mix_sdr[i] = mres[0].sdr;
+  }
+  return rc;
+}
+
 static int eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool binary,
                         const oracle_job *oracle, avs_sep_eval_result *r) {
   memset(r, 0, sizeof *r);
@@ -82,31 +104,22 @@ static int eval_mixture(const avs_model *m, const avs_sep_set *s, const int *cli
   avs_sep_job job = {.sources = n_obj, .crops = set_crops, .user = &cj, .binary = binary};
   if (oracle) job.masks = oracle_masks, job.user = &oj;
   if (!rc) rc = avs_sep_separate(m, mix, L, &job, tracks);
-  const float *ref[AVS_SEP_EVAL_MAX], *est[AVS_SEP_EVAL_MAX], *mixes[AVS_SEP_EVAL_MAX];
+  const float *ref[AVS_SEP_EVAL_MAX];
+  float *est[AVS_SEP_EVAL_MAX];
+  int sounding[AVS_SEP_EVAL_MAX], n_sounding = 0;
   double mix_e = mix ? energy(mix, L) : 0;
   for (int i = 0; !rc && i < n_obj; i++) {
     const avs_sep_object *o = &s->obj[obj[i]];
     if (o->wave && energy(o->wave, L) > 0) {
-      /* A silent estimate has no defined SDR in BSS Eval: a faint dither stands for it. */
-      if (energy(tracks[i], L) == 0)
-        for (int64_t t = 0; t < L; t++) tracks[i][t] = (t & 1 ? 1e-7f : -1e-7f);
-      r->obj[r->n_sounding] = obj[i];
-      ref[r->n_sounding] = o->wave, est[r->n_sounding] = tracks[i], mixes[r->n_sounding] = mix;
-      r->si_sdr[r->n_sounding] = avs_metrics_si_sdr(o->wave, tracks[i], L, true);
-      r->n_sounding++;
+      sounding[n_sounding] = obj[i], ref[n_sounding] = o->wave, est[n_sounding++] = tracks[i];
     } else {
       r->silent_obj[r->n_silent] = obj[i];
       r->silent_db[r->n_silent++] = 10 * log10((energy(tracks[i], L) + 1e-20) / (mix_e + 1e-20));
     }
   }
-  if (!rc && !r->n_sounding) rc = avs_seterr(AVS_EINVAL, "the mixture has no sounding object");
-  avs_bss_result res[AVS_SEP_EVAL_MAX], mres[AVS_SEP_EVAL_MAX];
-  if (!rc) rc = avs_metrics_bss_eval(ref, est, r->n_sounding, L, false, res);
-  /* The mixture as every source's estimate, one reference at a time (NSDR). */
-  for (int i = 0; !rc && i < r->n_sounding; i++) {
-    r->sdr[i] = res[i].sdr, r->sir[i] = res[i].sir, r->sar[i] = res[i].sar;
-    if (!(rc = avs_metrics_bss_eval(&ref[i], &mixes[i], 1, L, false, mres))) r->mix_sdr[i] = mres[0].sdr;
-  }
+  if (!rc && !n_sounding) rc = avs_seterr(AVS_EINVAL, "the mixture has no sounding object");
+  if (!rc) rc = avs_sep_eval_score(ref, est, mix, n_sounding, L, r);
+  for (int i = 0; !rc && i < n_sounding; i++) r->obj[i] = sounding[i];
   for (int i = 0; i < n_obj; i++) free(tracks[i]);
   free(mix);
   return rc;

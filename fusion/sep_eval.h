@@ -23,6 +23,13 @@ typedef struct {
   int found, n_est;                        /* discovered: sources found unaided, regions separated */
 } avs_sep_eval_result;
 
+/* Scores n estimates against their references, in order (BSS Eval v3 without
+ * permutation, SI-SDR, and the mixture's SDR for NSDR), into r's first n
+ * entries and r->n_sounding; a silent estimate gets a faint dither first
+ * (BSS Eval has no SDR for it). The one scoring rule of every protocol. */
+int avs_sep_eval_score(const float *const *ref, float *const *est, const float *mix, int n, int64_t L,
+                       avs_sep_eval_result *r);
+
 /* Separates the sum of clips[0..n) of the set (every object by its box) and
  * scores it. AVS_EINVAL when the clips have no sounding object or more than
  * AVS_SEP_EVAL_MAX objects. */

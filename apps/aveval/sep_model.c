@@ -123,12 +123,13 @@ static void on_load(void *user, int done, int total) {
 }
 
 int aveval_sep_model(int argc, char **argv) {
-  const char *model = NULL, *protocols = "natural,solos", *oracle = NULL, *pos[1];
+  const char *model = NULL, *protocols = NULL, *oracle = NULL, *pos[1];
   int max = 0;
   bool json = false, binary = false;
   const app_opt opts[] = {
       {"model", 'm', APP_STRING, &model, "separation model (default: the shipped " DEFAULT_MODEL ")", 0, 0},
-      {"protocol", 0, APP_STRING, &protocols, "natural, solos and/or discovered, separated by commas", 0, 0},
+      {"protocol", 0, APP_STRING, &protocols,
+       "natural, solos and/or discovered, separated by commas (default natural,solos; a speech model: natural)", 0, 0},
       {"clips", 0, APP_INT, &max, "score at most this many mixtures per protocol (0: all)", 0, 1000000},
       {"binary", 0, APP_FLAG, &binary, "threshold the masks at 0.5 (Sound of Pixels' test option)", 0, 0},
       {"oracle", 0, APP_STRING, &oracle,
@@ -142,7 +143,7 @@ int aveval_sep_model(int argc, char **argv) {
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
   bool want[3] = {false, false, false};
   const char *names[3] = {"natural", "solos", "discovered"};
-  parse_protocols(protocols, names, want);
+  parse_protocols(protocols ? protocols : "natural,solos", names, want);
   if (oracle && strcmp(oracle, "binary") && strcmp(oracle, "ratio"))
     app_usage_error("--oracle must be binary or ratio, not '%s'", oracle);
   if (oracle && want[2]) app_usage_error("--oracle scores boxes' masks: not with --protocol discovered");
@@ -151,6 +152,17 @@ int aveval_sep_model(int argc, char **argv) {
     app_fail("no separation model given (-m FILE) and %s", avs_errmsg());
   if (!model) model = shipped;
   avs_model *m = NULL;
+  /* A speech model scores the speech way (the natural protocol with face tracks). */
+  if (avs_model_load(model, -1, NULL, NULL, &m)) app_fail_status(avs_errcode());
+  if (m->arch->kind == AVS_KIND_SPEECH) {
+    if ((protocols && strcmp(protocols, "natural")) || oracle || binary)
+      app_usage_error("a speech model is scored in the natural protocol only (no --oracle, --binary)");
+    app_verbose_model(m, model);
+    int rc = aveval_speech_model(m, model, pos[0], max, json);
+    avs_model_free(&m), free(shipped);
+    return rc;
+  }
+  avs_model_free(&m);
   if (avs_sep_model_load(model, NULL, &m)) app_fail_status(avs_errcode());
   app_verbose_model(m, model);
   avs_manifest *mf = app_manifest_stems(pos[0]);

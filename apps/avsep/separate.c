@@ -52,7 +52,7 @@ typedef struct {
   bool video, binary, json;
 } sep_opts;
 
-static int parse_floats(const char *s, float *v, int max) {
+int avsep_parse_floats(const char *s, float *v, int max) {
   int n = 0;
   char *end;
   while (n < max) {
@@ -65,20 +65,19 @@ static int parse_floats(const char *s, float *v, int max) {
   return -1;
 }
 
-/* "x0,y0,x1,y1;x0,y0,x1,y1" */
-static int parse_boxes(const char *s, int w, int h, float (*boxes)[4]) {
+int avsep_parse_boxes(const char *s, const char *opt, int w, int h, int max, float (*boxes)[4]) {
   int n = 0;
   char *copy = strdup(s), *save = NULL;
   if (!copy) app_fail("out of memory");
   for (char *b = strtok_r(copy, ";", &save); b; b = strtok_r(NULL, ";", &save)) {
-    if (n == AVS_DISCOVER_MAX) app_usage_error("--box: at most %d boxes", AVS_DISCOVER_MAX);
+    if (n == max) app_usage_error("%s: at most %d boxes", opt, max);
     float *v = boxes[n];
-    if (parse_floats(b, v, 4) != 4 || v[2] <= v[0] || v[3] <= v[1] || v[2] <= 0 || v[3] <= 0 || v[0] >= w || v[1] >= h)
-      app_usage_error("--box '%s' is not x0,y0,x1,y1 with x0 < x1, y0 < y1 inside the %dx%d picture", b, w, h);
+    if (avsep_parse_floats(b, v, 4) != 4 || v[2] <= v[0] || v[3] <= v[1] || v[2] <= 0 || v[3] <= 0 || v[0] >= w || v[1] >= h)
+      app_usage_error("%s '%s' is not x0,y0,x1,y1 with x0 < x1, y0 < y1 inside the %dx%d picture", opt, b, w, h);
     n++;
   }
   free(copy);
-  if (!n) app_usage_error("--box needs x0,y0,x1,y1");
+  if (!n) app_usage_error("%s needs x0,y0,x1,y1", opt);
   return n;
 }
 
@@ -199,8 +198,8 @@ int avsep_separate(int argc, char **argv) {
   if (!info.has_audio) app_fail("%s has no audio track: nothing to separate", video);
   float boxes[AVS_DISCOVER_MAX][4], point[2] = {0, 0};
   int n_src = 0;
-  if (o.boxes) n_src = parse_boxes(o.boxes, info.width, info.height, boxes);
-  if (o.point && (parse_floats(o.point, point, 2) != 2 || point[0] < 0 || point[1] < 0 || point[0] >= info.width ||
+  if (o.boxes) n_src = avsep_parse_boxes(o.boxes, "--box", info.width, info.height, AVS_DISCOVER_MAX, boxes);
+  if (o.point && (avsep_parse_floats(o.point, point, 2) != 2 || point[0] < 0 || point[1] < 0 || point[0] >= info.width ||
                   point[1] >= info.height))
     app_usage_error("--point '%s' is not X,Y inside the %dx%d picture", o.point, info.width, info.height);
   char *tmp = app_dir_begin(o.out);

@@ -6,5 +6,6 @@
 int avtrain_action(int argc, char **argv);
 int avtrain_loc(int argc, char **argv);
 int avtrain_sep(int argc, char **argv);
+int avtrain_speech(int argc, char **argv);
 
 #endif

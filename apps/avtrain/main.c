@@ -8,6 +8,7 @@ static const app_verb verbs[] = {
     {"action", avtrain_action, "an action-recognition model (any 'avact info' architecture) on labelled clips"},
     {"loc", avtrain_loc, "a sound-source localization model (LVS, EZ-VSL), self-supervised on video with audio"},
     {"sep", avtrain_sep, "a visually guided separation model (Sound of Pixels) by mix-and-separate"},
+    {"speech", avtrain_speech, "an audio-visual speech separation model (avspeech) on mixed talking faces"},
 };
 
 int main(int argc, char **argv) {

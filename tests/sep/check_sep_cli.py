@@ -208,7 +208,7 @@ os.makedirs(ro, exist_ok=True)
 os.chmod(ro, 0o555)
 if os.geteuid() != 0:
     bad("unwritable --out", run(AVSEP, "separate", video, "--out", os.path.join(ro, "v"), "-m", model), "cannot")
-bad("speech not in this version", run(AVSEP, "speech", video), "not have yet")
+bad("coseparate not in this version", run(AVSEP, "coseparate", video), "not have yet")
 bad("aveval sep -m with an action model", run(AVEVAL, "sep", "-m", ACTION_MODEL, test_m), "not a separation model")
 bad("avtrain sep on an action set manifest", run(AVTRAIN, "sep", "--manifest", os.path.join(OUT, "missing.jsonl")),
     "cannot open the manifest")
