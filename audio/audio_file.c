@@ -235,6 +235,8 @@ int avs_audio_write(const char *path, const avs_audio *a, avs_sample_format fmt)
   SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
   if (!sf) return avs_seterr(AVS_EIO, "cannot create audio file: %s (%s)", sf_strerror(NULL), path);
   sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+  /* a float WAV's PEAK chunk carries the time of writing: without it the same samples give the same file */
+  sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
   if ((info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_VORBIS) {
     double q = 0.9; /* near-transparent */
     sf_command(sf, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q);

@@ -52,7 +52,7 @@ struct avs_track {
 
 static int swr_setup(avs_track *t, const AVFrame *f) {
   swr_free(&t->swr);
-  AVChannelLayout in_layout;
+  AVChannelLayout in_layout = {0}; /* av_channel_layout_copy uninits its destination first */
   int e;
   if (f->ch_layout.nb_channels > 0)
     e = av_channel_layout_copy(&in_layout, &f->ch_layout);

@@ -84,6 +84,18 @@ int main(void) {
   tst_true(sl && sl->frames == 2 && sl->data[0] == 3.0f && sl->data[5] == 8.0f, "slice copies frames 1..2");
   avs_audio_free(&sl), avs_audio_free(&m);
 
+  /* the same samples give the same bytes: no PEAK chunk, whose timestamp would differ run to run */
+  snprintf(path, sizeof path, "%s/peak.wav", dir);
+  avs_audio *one = avs_audio_new(256, 1, 16000);
+  for (int i = 0; i < 256; i++) one->data[i] = 0.25f * sinf(0.1f * (float)i);
+  tst_true(avs_audio_write(path, one, AVS_SAMPLE_FLOAT) == 0, "float WAV written (%s)", avs_errmsg());
+  char bytes[4096] = {0};
+  FILE *pf = fopen(path, "rb");
+  size_t nb = pf ? fread(bytes, 1, sizeof bytes, pf) : 0;
+  if (pf) fclose(pf);
+  tst_true(nb > 1024 && !memmem(bytes, nb, "PEAK", 4), "float WAV without a timestamped PEAK chunk (%zu bytes)", nb);
+  avs_audio_free(&one);
+
   /* bad input: one clear message naming the file, an error code, nothing returned */
   avs_audio *got = (avs_audio *)1;
   snprintf(path, sizeof path, "%s/missing.wav", dir);
