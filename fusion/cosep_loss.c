@@ -1,5 +1,6 @@
 /* Co-Separation's losses (train.py get_coseparation_loss, models/criterion.py). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "av/ops.h"
 #include "av/status.h"
@@ -26,16 +27,16 @@ avs_tensor *avs_cosep_coseparation_loss(avs_ctx *ctx, avs_tensor *masks, const i
     avs_seterr(AVS_ESHAPE, "cosep loss takes masks (O, F, T), ground truth and weight (V, F, T) of the same F, T");
     return NULL;
   }
-  avs_tensor *sums[64] = {0};
-  if (videos > 64) {
-    avs_seterr(AVS_EINVAL, "cosep loss: %lld videos in a batch, at most 64", (long long)videos);
+  avs_tensor **sums = calloc((size_t)videos, sizeof *sums), *pred = NULL, *target = gt;
+  if (!sums) {
+    avs_seterr(AVS_ENOMEM, "out of memory");
     return NULL;
   }
   for (int64_t i = 0; i < objects; i++) {
     if (video_of[i] < 0 || video_of[i] >= videos) {
       avs_seterr(AVS_EINVAL, "cosep loss: object %lld belongs to video %d of %lld", (long long)i, video_of[i],
                  (long long)videos);
-      return NULL;
+      goto fail;
     }
     avs_tensor *row = avs_slice(ctx, masks, 0, i, i + 1, 1);
     sums[video_of[i]] = sums[video_of[i]] ? avs_add(ctx, sums[video_of[i]], row) : row;
@@ -43,9 +44,12 @@ avs_tensor *avs_cosep_coseparation_loss(avs_ctx *ctx, avs_tensor *masks, const i
   for (int64_t v = 0; v < videos; v++)
     if (!sums[v]) {
       avs_seterr(AVS_EINVAL, "cosep loss: video %lld has no object", (long long)v);
-      return NULL;
+      goto fail;
     }
-  avs_tensor *pred = avs_concat(ctx, (int)videos, sums, 0), *target = gt;
+  pred = avs_concat(ctx, (int)videos, sums, 0);
+fail:
+  free(sums);
+  if (!pred) return NULL;
   if (weight) {
     avs_tensor *w = weight;
     if (dist == AVS_COSEP_L2) {
