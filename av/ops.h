@@ -66,6 +66,7 @@ avs_tensor *avs_leaky_relu(avs_ctx *ctx, avs_tensor *x, float slope);
 avs_tensor *avs_sigmoid(avs_ctx *ctx, avs_tensor *x);
 avs_tensor *avs_tanh(avs_ctx *ctx, avs_tensor *x);
 avs_tensor *avs_gelu(avs_ctx *ctx, avs_tensor *x);          /* exact (erf) form */
+avs_tensor *avs_ln(avs_ctx *ctx, avs_tensor *x);            /* natural log, x > 0 */
 avs_tensor *avs_softmax(avs_ctx *ctx, avs_tensor *x);       /* over the last dim */
 avs_tensor *avs_log_softmax(avs_ctx *ctx, avs_tensor *x);   /* over the last dim */
 /* Inverted dropout: zeroes with probability p and scales by 1/(1-p) in training

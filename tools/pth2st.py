@@ -11,7 +11,12 @@ Several inputs merge into one model file (their names must not collide): Sound
 of Pixels keeps its three nets in three checkpoints, and `--arch sop
 sound_best.pth frame_best.pth synthesizer_best.pth sop.safetensors` writes them
 as one model, with the hyperparameters its tensors fix (ngf, num_downs,
-channels, frame_width) read from their shapes.
+channels, frame_width) read from their shapes. Co-Separation's three
+checkpoints, `--arch cosep visual_best.pth unet_best.pth classifier_best.pth
+cosep.safetensors` in that order, are put under the prefixes net_visual.,
+net_unet. and net_classifier. (AudioVisualModel's attributes); each ResNet's
+conv1.weight, registered twice by the reference, is kept once as
+feature_extraction.0.weight.
 
 Needs Debian's torch: run it with /usr/bin/python3."""
 import argparse
@@ -51,11 +56,13 @@ def parse_args(argv):
         "tensors become float32; other non-float tensors are refused unless --drop names them.",
         epilog="examples: /usr/bin/python3 tools/pth2st.py --arch r2plus1d_18 --meta classes=400 "
         "r2plus1d_18.pth data/r2plus1d_18.safetensors;  /usr/bin/python3 tools/pth2st.py --arch sop "
-        "sound_best.pth frame_best.pth synthesizer_best.pth sop.safetensors",
+        "sound_best.pth frame_best.pth synthesizer_best.pth sop.safetensors;  /usr/bin/python3 tools/pth2st.py "
+        "--arch cosep --meta crop=224 visual_best.pth unet_best.pth classifier_best.pth cosep.safetensors",
     )
     p.add_argument("input", nargs="+", help="PyTorch file written by torch.save (a state_dict, a checkpoint "
                    "dict holding one, or a whole nn.Module with --unsafe); several are merged into one "
-                   "model (--arch sop: its sound, frame and synthesizer checkpoints)")
+                   "model (--arch sop: its sound, frame and synthesizer checkpoints; --arch cosep: its visual, "
+                   "U-Net and classifier checkpoints)")
     p.add_argument("output", help="safetensors file to write (written to a temporary name, then renamed)")
     p.add_argument("--arch", required=True, help="architecture name stored as avs.arch (required; "
                    "avs_params_load refuses a file whose avs.arch differs from the model's)")
@@ -202,7 +209,61 @@ def sop_hparams(tensors):
             "frame_width": shapes["features.0.weight"][0]}
 
 
-ARCH_HPARAMS = {"sop": sop_hparams}  # hyperparameters read from the tensors, by --arch
+COSEP_PARTS = (("net_visual.", "visual net (visual_best.pth)"), ("net_unet.", "U-Net (unet_best.pth)"),
+               ("net_classifier.", "classifier (classifier_best.pth)"))
+
+
+def cosep_parts(parts):
+    """Co-Separation (fusion/cosep.h): the three inputs under their nets' prefixes, each
+    ResNet's conv1.weight (the same tensor as its feature_extraction.0.weight) dropped."""
+    import numpy as np
+
+    if len(parts) != len(COSEP_PARTS):
+        raise ConvertError(f"--arch cosep merges three checkpoints, in this order: "
+                           f"{', '.join(what for _, what in COSEP_PARTS)}; got {len(parts)}")
+    out = []
+    for (prefix, _), (path, (tensors, dropped)) in zip(COSEP_PARTS, parts):
+        names = dict(tensors)
+        kept = []
+        for name, a in tensors:
+            twin = names.get("feature_extraction.0.weight")
+            if name == "conv1.weight" and twin is not None:
+                if not np.array_equal(a, twin):
+                    raise ConvertError(f"{path}: conv1.weight differs from feature_extraction.0.weight, "
+                                       "the reference's one conv1")
+                dropped.append(prefix + name)
+                continue
+            kept.append((prefix + name, a))
+        out.append((path, (kept, dropped)))
+    return out
+
+
+def cosep_hparams(tensors):
+    """Co-Separation: the hyperparameters the tensors fix."""
+    shapes = {n: a.shape for n, a in tensors}
+    parts = {COSEP_PARTS[0][1]: "net_visual.feature_extraction.0.weight",
+             COSEP_PARTS[1][1]: "net_unet.audionet_convlayer1.0.weight",
+             COSEP_PARTS[2][1]: "net_classifier.fc.weight"}
+    missing = [what for what, name in parts.items() if name not in shapes]
+    if not missing and shapes["net_visual.feature_extraction.0.weight"][1] != 3:
+        missing = [COSEP_PARTS[0][1] + " (its conv1 must take 3 channels)"]
+    if missing or "net_classifier.feature_extraction.0.weight" not in shapes:
+        raise ConvertError("--arch cosep merges the visual net, U-Net and classifier in that order; missing: "
+                           + ", ".join(missing or [COSEP_PARTS[2][1]]))
+    conv1x1 = "net_visual.conv1x1.0.weight" in shapes
+    hp = {"ngf": shapes["net_unet.audionet_convlayer1.0.weight"][0],
+          "downs": sum(1 for n in shapes if n.startswith("net_unet.audionet_convlayer") and n.endswith(".0.weight")),
+          "visual_width": shapes["net_visual.feature_extraction.0.weight"][0],
+          "conv1x1": "true" if conv1x1 else "false",
+          "classes": shapes["net_classifier.fc.weight"][0],
+          "classifier_width": shapes["net_classifier.feature_extraction.0.weight"][0]}
+    if conv1x1:
+        hp["visual_dim"] = shapes["net_visual.fc.weight"][0]
+    return hp
+
+
+ARCH_HPARAMS = {"sop": sop_hparams, "cosep": cosep_hparams}  # hyperparameters read from the tensors, by --arch
+ARCH_PARTS = {"cosep": cosep_parts}  # how several inputs are named before they merge, by --arch
 
 
 def hparams(args, tensors):
@@ -258,7 +319,8 @@ def main(argv=None):
             import torch  # noqa: F401
         except ImportError:
             raise ConvertError(f"PyTorch is not importable by {sys.executable}; run this with /usr/bin/python3")
-        tensors, dropped = merge([(path, convert(load_state_dict(args, path), args, path)) for path in args.input])
+        parts = [(path, convert(load_state_dict(args, path), args, path)) for path in args.input]
+        tensors, dropped = merge(ARCH_PARTS.get(args.arch, lambda p: p)(parts))
         meta = {"avs.arch": args.arch, "avs.version": avs_version(),
                 "avs.source": "+".join(os.path.basename(path) for path in args.input), **hparams(args, tensors)}
         write_safetensors(args.output, tensors, meta)

@@ -1,5 +1,6 @@
-/* Smooth element-wise activations: sigmoid, tanh and GELU (exact erf form).
- * Sigmoid and tanh differentiate through their output, GELU through its input. */
+/* Smooth element-wise activations: sigmoid, tanh, GELU (exact erf form) and
+ * the natural log. Sigmoid and tanh differentiate through their output, GELU
+ * and log through their input. */
 #include <math.h>
 
 #include "av/ops.h"
@@ -92,3 +93,22 @@ AVS_SIMD_CLONES static void gelu_k(const float *restrict x, float *restrict y, i
 }
 
 avs_tensor *avs_gelu(avs_ctx *ctx, avs_tensor *x) { return unary(ctx, x, gelu_k, "gelu", gelu_backward); }
+
+/* ---- log: y = ln x, dy/dx = 1 / x (x > 0; the caller adds its epsilon, as
+ * Co-Separation's log(mag * mask + 1e-10)) ---- */
+
+static void log_backward(avs_ctx *ctx, avs_node *node) {
+  (void)ctx;
+  const avs_tensor *x = node->in[0];
+  const float *xd = x->data, *gy = node->out->grad;
+  float *gx = x->grad;
+  int64_t n = x->numel;
+#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
+  for (int64_t i = 0; i < n; i++) gx[i] += gy[i] / xd[i];
+}
+
+static void log_k(const float *restrict x, float *restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = logf(x[i]);
+}
+
+avs_tensor *avs_ln(avs_ctx *ctx, avs_tensor *x) { return unary(ctx, x, log_k, "log", log_backward); }

@@ -1,4 +1,4 @@
-/* Finite-difference checks of the smooth activations, softmax, arithmetic
+/* Finite-difference checks of the smooth activations, log, softmax, arithmetic
  * (same shape and broadcast) and reductions. */
 #include <stdio.h>
 
@@ -6,6 +6,7 @@
 
 static avs_tensor *f_sigmoid(avs_ctx *c, avs_tensor **in, void *a) { (void)a; return avs_sigmoid(c, in[0]); }
 static avs_tensor *f_tanh(avs_ctx *c, avs_tensor **in, void *a) { (void)a; return avs_tanh(c, in[0]); }
+static avs_tensor *f_log(avs_ctx *c, avs_tensor **in, void *a) { (void)a; return avs_ln(c, in[0]); }
 static avs_tensor *f_gelu(avs_ctx *c, avs_tensor **in, void *a) { (void)a; return avs_gelu(c, in[0]); }
 static avs_tensor *f_softmax(avs_ctx *c, avs_tensor **in, void *a) { (void)a; return avs_softmax(c, in[0]); }
 static avs_tensor *f_log_softmax(avs_ctx *c, avs_tensor **in, void *a) { (void)a; return avs_log_softmax(c, in[0]); }
@@ -34,6 +35,9 @@ int main(void) {
   gc_check("sigmoid", f_sigmoid, &x, 1, NULL, (gc_opts){0});
   gc_check("tanh", f_tanh, &x, 1, NULL, (gc_opts){0});
   gc_check("gelu", f_gelu, &x, 1, NULL, (gc_opts){0});
+  avs_tensor *pos = param(3, AVS_SHAPE(2, 5, 7), 0.5f, 3, 2); /* log's domain, away from its pole */
+  gc_check("log", f_log, &pos, 1, NULL, (gc_opts){0});
+  avs_tensor_free(&pos);
   gc_check("softmax", f_softmax, &x, 1, NULL, (gc_opts){0});
   gc_check("log_softmax", f_log_softmax, &x, 1, NULL, (gc_opts){0});
   gc_check("scale", f_scale, &x, 1, NULL, (gc_opts){0});
