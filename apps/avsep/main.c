@@ -8,7 +8,7 @@ static const app_verb verbs[] = {
     {"separate", avsep_separate, "one audio track per visible sound source (Sound of Pixels)"},
     {"faces", avsep_faces, "faces in an image or a video, as OpenCV's cascade detector finds them"},
     {"speech", avsep_speech, "one voice per person on screen (audio-visual speech separation)"},
-    {"coseparate", avsep_not_yet, "sounds of objects across videos (not available in this version)"},
+    {"coseparate", avsep_coseparate, "sounds of the objects of several videos from their mixture (co-separation)"},
 };
 
 int main(int argc, char **argv) {

@@ -15,6 +15,9 @@ ResNet-18 width 4, one 32 x 32 crop per source) trained for 2 epochs. Checked:
     sources.json with boxes inside the frame and loudness, a heatmap PNG per
     source, and with --video an MP4 per source; --box and --point give one
     source each; --sources N gives N;
+  * avsep coseparate of two clips writes mixture.wav (their sum over the
+    shortest), video_K_source_J.wav at each video's rate as long as the
+    mixture, heatmaps and sources.json with one entry per video;
   * bad input: one line on stderr, non-zero exit, no output folder left, inputs
     untouched; a run stopped by SIGTERM while writing leaves no folder either."""
 import json
@@ -191,11 +194,48 @@ r = run(AVSEP, "separate", video, "--out", os.path.join(OUT, "xvoices"), "-m", x
 xw = [f for f in os.listdir(os.path.join(OUT, "xvoices")) if f.endswith(".wav")] if r.returncode == 0 else []
 check(r.returncode == 0 and len(xw) >= 1, f"avsep separate with xattn: {len(xw)} tracks {r.stderr.strip()[-300:]!r}")
 
+# Co-separation: two videos' soundtracks mixed, every object of each separated from the mixture.
+other = os.path.join(music, next(c for c in clips if c["video"] != clip["video"])["video"])
+cos = os.path.join(OUT, "cosep")
+r = run(AVSEP, "coseparate", video, other, "--out", cos, "-m", model, "--json")
+check(r.returncode == 0, f"avsep coseparate: {r.stderr.strip()[-300:]!r}")
+cm = json.load(open(os.path.join(cos, "sources.json"))) if r.returncode == 0 else {"videos": []}
+check(json.loads(r.stdout or "{}") == cm and [v["video"] for v in cm["videos"]] == [video, other],
+      "sources.json: one entry per video, in order, also on stdout")
+mrate, mix = read_wav(os.path.join(cos, "mixture.wav")) if r.returncode == 0 else (0, [])
+ra, a = read_wav(track)
+subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", other, "-vn", "-ac", "1", "-c:a", "pcm_f32le",
+                os.path.join(OUT, "track2.wav")], check=True)
+rb, b = read_wav(os.path.join(OUT, "track2.wav"))
+check(mrate == 11025 and abs(len(mix) - min(len(a), len(b)) * 11025 / ra) <= 2,
+      f"mixture.wav: the model's rate, the shortest soundtrack's length ({mrate} Hz, {len(mix)} samples)")
+names = sorted(os.listdir(cos)) if os.path.isdir(cos) else []
+for k, v in enumerate(cm["videos"], 1):
+    files = [s["file"] for s in v["sources"]]
+    check(len(files) >= 1 and all(f.startswith(f"video_{k}_source_") and f in names and
+                                  s["heatmap"] in names for f, s in zip(files, v["sources"])),
+          f"video {k}: its tracks and heatmaps ({files})")
+    for f in files:
+        rate, x = read_wav(os.path.join(cos, f))
+        want = round(len(mix) * v["sample_rate"] / 11025)
+        check(rate == v["sample_rate"] and abs(len(x) - want) <= 1, f"{f}: {rate} Hz, {len(x)} samples (want {want})")
+check(len([n for n in names if n.endswith(".wav")]) == 1 + sum(len(v["sources"]) for v in cm["videos"]),
+      "exactly the tracks and the mixture as WAVs")
+check(digest(video) == before, "coseparate leaves its inputs untouched")
+bad("coseparate: one video", run(AVSEP, "coseparate", video, "--out", os.path.join(OUT, "ghost"), "-m", model),
+    "two videos", 2)
+bad("coseparate: no model shipped", run(AVSEP, "coseparate", video, other, "--out", os.path.join(OUT, "ghost")),
+    "no co-separation model", 1)
+bad("coseparate: existing non-empty --out", run(AVSEP, "coseparate", video, other, "--out", cos, "-m", model),
+    "not an empty folder")
+
 # Bad input.
 silent_video = os.path.join(OUT, "noaudio.mp4")
 subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", video, "-an", "-c:v", "copy", silent_video], check=True)
 ghost = os.path.join(OUT, "ghost")
 bad("no audio track", run(AVSEP, "separate", silent_video, "--out", ghost, "-m", model), "no audio track")
+bad("coseparate: a video without audio", run(AVSEP, "coseparate", video, silent_video, "--out", ghost, "-m", model),
+    "no audio track")
 bad("missing video", run(AVSEP, "separate", os.path.join(OUT, "none.mp4"), "--out", ghost, "-m", model), "none.mp4")
 bad("action model", run(AVSEP, "separate", video, "--out", ghost, "-m", ACTION_MODEL), "not a separation model")
 bad("--sources 0", run(AVSEP, "separate", video, "--out", ghost, "-m", model, "--sources", "0"), "--sources", 2)
@@ -208,7 +248,6 @@ os.makedirs(ro, exist_ok=True)
 os.chmod(ro, 0o555)
 if os.geteuid() != 0:
     bad("unwritable --out", run(AVSEP, "separate", video, "--out", os.path.join(ro, "v"), "-m", model), "cannot")
-bad("coseparate not in this version", run(AVSEP, "coseparate", video), "not have yet")
 bad("aveval sep -m with an action model", run(AVEVAL, "sep", "-m", ACTION_MODEL, test_m), "not a separation model")
 bad("avtrain sep on an action set manifest", run(AVTRAIN, "sep", "--manifest", os.path.join(OUT, "missing.jsonl")),
     "cannot open the manifest")
