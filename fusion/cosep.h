@@ -29,6 +29,7 @@
 
 #include "av/ctx.h"
 #include "av/params.h"
+#include "fusion/sep_data.h"
 #include "nn/hparam.h"
 
 #define AVS_COSEP_MAX_DOWNS 8 /* 256 bins at 2^8: a 1 x 1 bottleneck */
@@ -92,5 +93,18 @@ avs_tensor *avs_cosep_coseparation_loss(avs_ctx *ctx, avs_tensor *masks, const i
 /* The object-consistency loss: cross-entropy of the classifier's logits (O, C)
  * against each object's detected class. */
 avs_tensor *avs_cosep_consistency_loss(avs_ctx *ctx, avs_tensor *logits, const int *labels);
+
+/* avtrain cosep's loss on a batch made with .videos (fusion/sep_data.h): every
+ * object's mask from its own crop on its mixture, the co-separation loss of
+ * each video's sum against its ratio target, plus class_weight times the
+ * consistency loss of the classifier on each object's separated spectrogram
+ * against its category (which must be in [0, classes)). */
+typedef struct {
+  avs_cosep_dist dist;  /* L1 (the reference's default) or L2 */
+  bool unweighted;      /* drop the log1p(mixture) weight (the reference without --weighted_loss) */
+  float class_weight;   /* 0.05 in the reference's README command */
+} avs_cosep_train_opts;
+avs_tensor *avs_cosep_train_loss(avs_ctx *ctx, const avs_model *m, const avs_sep_batch *b,
+                                 const avs_cosep_train_opts *o);
 
 #endif

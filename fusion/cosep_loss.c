@@ -1,10 +1,12 @@
 /* Co-Separation's losses (train.py get_coseparation_loss, models/criterion.py). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "av/ops.h"
 #include "av/status.h"
 #include "fusion/cosep.h"
+#include "fusion/separation.h"
 
 void avs_cosep_ratio_mask(const float *src, const float *mix, int64_t n, float *gt) {
   for (int64_t i = 0; i < n; i++) gt[i] = fminf(fmaxf(src[i] / mix[i], 0.0f), 5.0f);
@@ -64,4 +66,31 @@ fail:
 
 avs_tensor *avs_cosep_consistency_loss(avs_ctx *ctx, avs_tensor *logits, const int *labels) {
   return avs_cross_entropy(ctx, logits, labels);
+}
+
+avs_tensor *avs_cosep_train_loss(avs_ctx *ctx, const avs_model *m, const avs_sep_batch *b,
+                                 const avs_cosep_train_opts *o) {
+  if (strcmp(m->arch->name, "cosep") || !b->video_of) {
+    avs_seterr(AVS_EINVAL, "the co-separation loss takes a cosep model and a batch with per-video targets");
+    return NULL;
+  }
+  const avs_cosep_cfg *cfg = m->cfg;
+  for (int j = 0; j < b->n_src; j++)
+    if (b->labels[j] < 0 || b->labels[j] >= cfg->classes) {
+      avs_seterr(AVS_EINVAL, "object category %d is outside the classifier's %d classes", b->labels[j], cfg->classes);
+      return NULL;
+    }
+  avs_tensor *masks = avs_sigmoid(ctx, avs_sep_model_forward(ctx, m, b->logmag, b->crops, b->mix_of));
+  avs_tensor *loss = avs_cosep_coseparation_loss(ctx, masks, b->video_of, b->video_target,
+                                                 o->unweighted ? NULL : b->video_weight, o->dist);
+  if (!loss || o->class_weight == 0) return loss;
+  /* The classifier sees each object's own mixture: the batch keeps one per mixture. */
+  int64_t plane = b->mixmag->shape[1] * b->mixmag->shape[2];
+  avs_tensor *mix = avs_ctx_tensor(ctx, 3, AVS_SHAPE(b->n_src, b->mixmag->shape[1], b->mixmag->shape[2]));
+  if (!mix) return NULL;
+  for (int j = 0; j < b->n_src; j++)
+    memcpy(mix->data + plane * j, b->mixmag->data + plane * b->mix_of[j], sizeof(float) * (size_t)plane);
+  avs_tensor *consistency = avs_cosep_consistency_loss(ctx, avs_cosep_classify(ctx, &m->params, cfg, mix, masks),
+                                                       b->labels);
+  return consistency ? avs_add(ctx, loss, avs_scale(ctx, consistency, o->class_weight)) : NULL;
 }

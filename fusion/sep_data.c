@@ -142,6 +142,28 @@ void avs_sep_ideal_mask(const float *src, const float *mix, size_t n, bool ratio
   }
 }
 
+/* Co-separation's targets of video v (clip c in a mixture of warped magnitude
+ * wmix): the ratio of the magnitude of the clip's own sound, the sum of its
+ * stems (silent objects add nothing), to the mixture's, and the weight. */
+static int video_targets(avs_sep_audio *fe, const avs_sep_set *s, int c, const float *wmix, int v, float *wave,
+                         float *mag, float *wclip, avs_sep_batch *b) {
+  const avs_sep_geometry *g = &s->g;
+  size_t plane = (size_t)g->freq * g->time;
+  memset(wave, 0, sizeof(float) * (size_t)g->samples);
+  for (int q = 0; q < s->count[c]; q++) {
+    const avs_sep_object *ob = &s->obj[s->first[c] + q];
+    for (int64_t t = 0; ob->wave && t < g->samples; t++) wave[t] += ob->wave[t];
+  }
+  int rc = avs_sep_magnitude(fe, wave, mag);
+  if (!rc) rc = avs_sep_warp(g, mag, wclip);
+  if (rc) return rc;
+  b->clip_of_video[v] = c;
+  avs_sep_ideal_mask(wclip, wmix, plane, true, 5.0f, b->video_target->data + plane * v);
+  float *wt = b->video_weight->data + plane * v;
+  for (size_t e = 0; e < plane; e++) wt[e] = fminf(fmaxf(log1pf(wmix[e]), 1e-3f), 10.0f);
+  return AVS_OK;
+}
+
 int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, const avs_sep_batch_opts *o, int n,
                        avs_rng *rng, avs_sep_batch *b) {
   const avs_sep_geometry *g = &s->g;
@@ -165,18 +187,33 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
   }
   size_t plane = (size_t)g->freq * g->time, lin = (size_t)g->bins * g->time;
   size_t per_crop = (size_t)g->frames * g->height * g->width * 3;
-  b->n_mix = n, b->n_src = m;
+  int v = n * mix;
+  *b = (avs_sep_batch){.n_mix = n, .n_src = m};
   b->logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->freq, g->time, 1));
   b->crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(m, g->frames, g->height, g->width, 3));
-  b->target = avs_ctx_tensor(ctx, 3, AVS_SHAPE(m, g->freq, g->time));
-  b->weight = avs_ctx_tensor(ctx, 3, AVS_SHAPE(m, g->freq, g->time));
   b->mix_of = avs_ctx_alloc(ctx, sizeof(int) * (size_t)m);
+  bool ok = b->logmag && b->crops && b->mix_of;
+  if (o->videos) {
+    b->n_videos = v;
+    b->video_target = avs_ctx_tensor(ctx, 3, AVS_SHAPE(v, g->freq, g->time));
+    b->video_weight = avs_ctx_tensor(ctx, 3, AVS_SHAPE(v, g->freq, g->time));
+    b->mixmag = avs_ctx_tensor(ctx, 3, AVS_SHAPE(n, g->freq, g->time));
+    b->video_of = avs_ctx_alloc(ctx, sizeof(int) * (size_t)m);
+    b->labels = avs_ctx_alloc(ctx, sizeof(int) * (size_t)m);
+    b->clip_of_video = avs_ctx_alloc(ctx, sizeof(int) * (size_t)v);
+    ok = ok && b->video_target && b->video_weight && b->mixmag && b->video_of && b->labels && b->clip_of_video;
+  } else {
+    b->target = avs_ctx_tensor(ctx, 3, AVS_SHAPE(m, g->freq, g->time));
+    b->weight = avs_ctx_tensor(ctx, 3, AVS_SHAPE(m, g->freq, g->time));
+    ok = ok && b->target && b->weight;
+  }
   float *wave = malloc(sizeof(float) * (size_t)g->samples), *mag = malloc(sizeof(float) * lin);
   float *wmix = malloc(sizeof(float) * plane), *wsrc = malloc(sizeof(float) * plane);
+  float *clip_wave = malloc(sizeof(float) * (size_t)g->samples);
   avs_sep_window w = {0};
   int rc = avs_sep_window_alloc(fe, &w);
-  if (!rc && (!b->logmag || !b->crops || !b->target || !b->weight || !b->mix_of)) rc = avs_errcode();
-  if (!rc && (!wave || !mag || !wmix || !wsrc)) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  if (!rc && !ok) rc = avs_errcode();
+  if (!rc && (!wave || !mag || !wmix || !wsrc || !clip_wave)) rc = avs_seterr(AVS_ENOMEM, "out of memory");
   for (int i = 0, j = 0; !rc && i < n; i++) {
     memset(wave, 0, sizeof(float) * (size_t)g->samples);
     for (int k = 0; k < mix; k++) {
@@ -190,10 +227,17 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
     memcpy(b->logmag->data + plane * i, w.logmag, sizeof(float) * plane);
     for (int k = 0; !rc && k < mix; k++) {
       int c = chosen[i * mix + k];
+      if (o->videos) rc = video_targets(fe, s, c, wmix, i * mix + k, clip_wave, mag, wsrc, b);
+      if (o->videos && k == 0)
+        for (size_t e = 0; e < plane; e++) b->mixmag->data[plane * i + e] = wmix[e] + 1e-10f;
       for (int q = 0; !rc && q < s->count[c]; q++, j++) {
         const avs_sep_object *ob = &s->obj[s->first[c] + q];
         b->mix_of[j] = i;
         memcpy(b->crops->data + per_crop * j, ob->crops, sizeof(float) * per_crop);
+        if (o->videos) {
+          b->video_of[j] = i * mix + k, b->labels[j] = ob->cls;
+          continue;
+        }
         float *tg = b->target->data + plane * j, *wt = b->weight->data + plane * j;
         if (ob->wave) rc = avs_sep_magnitude(fe, ob->wave, mag);
         else memset(mag, 0, sizeof(float) * lin);
@@ -204,6 +248,6 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
     }
   }
   avs_sep_window_release(&w);
-  free(chosen), free(wave), free(mag), free(wmix), free(wsrc);
+  free(chosen), free(wave), free(mag), free(wmix), free(wsrc), free(clip_wave);
   return rc;
 }

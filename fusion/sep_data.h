@@ -54,15 +54,24 @@ void avs_sep_frame_times(const avs_sep_geometry *g, int64_t s0, double *times);
 typedef struct {
   avs_tensor *logmag;  /* (N, freq, time, 1) */
   avs_tensor *crops;   /* (M, frames, height, width, 3) */
-  avs_tensor *target;  /* (M, freq, time) */
-  avs_tensor *weight;  /* (M, freq, time) */
+  avs_tensor *target;  /* (M, freq, time); NULL with .videos */
+  avs_tensor *weight;  /* (M, freq, time); NULL with .videos */
   int *mix_of;         /* M entries (ctx-owned) */
   int n_mix, n_src;
+  /* With .videos (co-separation), each clip of a mixture is a video v =
+   * mixture x mix + its place: */
+  int n_videos;              /* n_mix x mix */
+  avs_tensor *video_target;  /* (V, freq, time): the ratio of the clip's own sound (its stems' sum) to the mixture */
+  avs_tensor *video_weight;  /* (V, freq, time): its mixture's clamp(log1p(mix), 1e-3, 10) */
+  avs_tensor *mixmag;        /* (N, freq, time): each mixture's warped magnitude + 1e-10 (the classifier's input) */
+  int *video_of, *labels;    /* M entries: each object's video and category (ctx-owned) */
+  int *clip_of_video;        /* V entries: the set's clip behind each video */
 } avs_sep_batch;
 
 typedef struct {
   int mix;             /* clips per mixture (2: SoP's N = 2) */
   bool ratio;          /* ratio masks instead of binary */
+  bool videos;         /* co-separation's per-video targets instead of per-object ones */
 } avs_sep_batch_opts;
 
 /* warp(lin) of one (bins, time) plane into the (freq, time) rows. */
@@ -76,7 +85,8 @@ int avs_sep_warp(const avs_sep_geometry *g, const float *lin, float *out);
 void avs_sep_ideal_mask(const float *src, const float *mix, size_t n, bool ratio, float max_ratio, float *mask);
 
 /* A batch of `n` mixtures drawn with rng from the set (clips of a mixture
- * share no category), built on ctx. */
+ * share no category), built on ctx: per-object targets, or with o->videos
+ * per-video ones (objects are then supervised only through their video's sum). */
 int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, const avs_sep_batch_opts *o, int n,
                        avs_rng *rng, avs_sep_batch *b);
 

@@ -4,6 +4,7 @@
 
 /* argv[0] is the verb; each returns the exit status. */
 int avtrain_action(int argc, char **argv);
+int avtrain_cosep(int argc, char **argv);
 int avtrain_loc(int argc, char **argv);
 int avtrain_sep(int argc, char **argv);
 int avtrain_speech(int argc, char **argv);

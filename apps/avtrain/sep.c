@@ -1,7 +1,10 @@
 /* avtrain sep: trains a visually guided separation model (Sound of Pixels or
  * another separation architecture) by mix-and-separate on an avdata music or
  * speech set: each step mixes --mix clips, and every object of them (sounding
- * or silent) is separated from its own box crops against its stem's mask. The
+ * or silent) is separated from its own box crops against its stem's mask.
+ * avtrain cosep: the same for Co-Separation, whose loss supervises each
+ * clip's objects only through the sum of their masks against the clip's own
+ * sound (fusion/cosep.h avs_cosep_train_loss). The
  * data are read once (stems' windows and crops in memory). After every epoch:
  * validation SDR/SIR/SAR on the natural mixtures of the validation clips
  * (each object by its box), a result line, a checkpoint; --out keeps the best
@@ -20,6 +23,7 @@
 #include "apps/common/output.h"
 #include "apps/common/progress.h"
 #include "av/avs.h"
+#include "fusion/cosep.h"
 #include "fusion/sep_data.h"
 #include "fusion/sep_eval.h"
 #include "nn/trainer.h"
@@ -35,10 +39,26 @@ static const char *usage =
     "Example (the shipped model, scripts/train_sep.sh):\n"
     "  avtrain sep --manifest music/train.jsonl --arch sop --hparams ngf=16,... --epochs 20";
 
+static const char *cosep_usage =
+    "Usage: avtrain cosep --manifest TRAIN.jsonl [options]\n"
+    "Trains a Co-Separation model (arch cosep) from scratch on an avdata set with stems\n"
+    "and boxes: each step sums the windows of --mix clips (videos) and separates every\n"
+    "object in view from its box crop; the masks of a video's objects add up to that\n"
+    "video's ratio mask (its own sound over the mixture), and a classifier on each\n"
+    "separated spectrogram must name its object's category (--class-weight). Validates\n"
+    "SDR on the natural mixtures of the validation clips after every epoch. Writes --out\n"
+    "(best validation SDR) and a checkpoint per epoch in --checkpoints; --resume goes on.\n"
+    "Example:\n"
+    "  avtrain cosep --manifest music/train.jsonl --hparams ngf=16,visual_width=16,crop=112 --epochs 20";
+
 typedef struct {
   train_common c;
   const char *mask;
   int mix, val_clips;
+  bool cosep;               /* avtrain cosep */
+  const char *cosep_loss;   /* l1 or l2 */
+  bool unweighted;
+  float class_weight;
 } sep_opts;
 
 typedef struct {
@@ -55,14 +75,20 @@ static void epoch_begin(void *user, int epoch) {
   avs_rng_seed(&j->rng, (uint64_t)j->o->c.seed * 7919 + (uint64_t)epoch * 104729 + 5);
 }
 
-/* Weighted binary cross-entropy (SoP) or weighted L1 on ratio masks. */
+/* Weighted binary cross-entropy (SoP) or weighted L1 on ratio masks; or co-separation's. */
 static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int *idx, int n) {
   (void)idx;
   sep_job *j = user;
-  bool ratio = !strcmp(j->o->mask, "ratio");
+  const sep_opts *o = j->o;
+  bool ratio = !o->cosep && !strcmp(o->mask, "ratio");
   avs_sep_batch b;
-  avs_sep_batch_opts bo = {.mix = j->o->mix, .ratio = ratio};
+  avs_sep_batch_opts bo = {.mix = o->mix, .ratio = ratio, .videos = o->cosep};
   if (avs_sep_batch_make(ctx, j->fe, j->train, &bo, n, &j->rng, &b)) return NULL;
+  if (o->cosep) {
+    avs_cosep_train_opts co = {.dist = strcmp(o->cosep_loss, "l2") ? AVS_COSEP_L1 : AVS_COSEP_L2,
+                               .unweighted = o->unweighted, .class_weight = o->class_weight};
+    return avs_cosep_train_loss(ctx, m, &b, &co);
+  }
   avs_tensor *logits = avs_sep_model_forward(ctx, m, b.logmag, b.crops, b.mix_of);
   if (!ratio) return avs_bce_logits_loss(ctx, logits, b.target, b.weight);
   avs_tensor *diff = avs_sub(ctx, avs_sigmoid(ctx, logits), b.target);
@@ -120,27 +146,68 @@ static avs_sep_set *load_set(const avs_manifest *mf, const avs_sep_geometry *g, 
   return s;
 }
 
-int avtrain_sep(int argc, char **argv) {
-  sep_opts o = {.c = {.arch = "sop", .out = "sep.safetensors", .optimizer = "adam", .schedule = "constant",
-                      .epochs = 20, .batch = 8, .seed = 1, .lr = 1e-3f, .momentum = 0.9f},
-                .mask = "binary", .mix = 2, .val_clips = 40};
-  const app_opt opts[] = {
-      TRAIN_COMMON_OPTS(o.c, "training clips (one mixture per clip)", "mixtures", "best validation SDR"),
-      {"val-clips", 0, APP_INT, &o.val_clips, "validate on at most this many clips with 2+ sources", 1, 100000},
-      {"mix", 0, APP_INT, &o.mix, "clips mixed per training mixture (Sound of Pixels' N)", 1, 8},
+/* The largest category of the set's objects + 1, at least the manifest's class count; -1 if an object has none. */
+static int set_categories(const avs_manifest *mf) {
+  int n = mf->n_classes;
+  for (int c = 0; c < mf->n; c++)
+    for (int k = 0; k < mf->clips[c].n_objects; k++) {
+      int cls = mf->clips[c].objects[k].cls;
+      if (cls < 0) return -1;
+      if (cls >= n) n = cls + 1;
+    }
+  return n;
+}
+
+/* avtrain sep and avtrain cosep: the options, data and validation are shared; the loss differs. */
+static int train_separation(int argc, char **argv, bool cosep) {
+  sep_opts o = {.c = {.arch = cosep ? "cosep" : "sop", .out = cosep ? "cosep.safetensors" : "sep.safetensors",
+                      .optimizer = "adam", .schedule = "constant", .epochs = 20, .batch = 8, .seed = 1, .lr = 1e-3f,
+                      .momentum = 0.9f},
+                .mask = "binary", .mix = 2, .val_clips = 40, .cosep = cosep, .cosep_loss = "l1",
+                .class_weight = 0.05f};
+#define SEP_SHARED_OPTS                                                                                          \
+  TRAIN_COMMON_OPTS(o.c, "training clips (one mixture per clip)", "mixtures", "best validation SDR"),             \
+      {"val-clips", 0, APP_INT, &o.val_clips, "validate on at most this many clips with 2+ sources", 1, 100000}, \
+      {"mix", 0, APP_INT, &o.mix, "clips mixed per training mixture (Sound of Pixels' N)", 1, 8}
+  const app_opt sep_opts_table[] = {
+      SEP_SHARED_OPTS,
       {"mask", 0, APP_STRING, &o.mask, "target masks: binary (weighted BCE, as SoP) or ratio (weighted L1)", 0, 0},
       {0},
   };
-  app_parse(argc, argv, 2, opts, usage, NULL, 0, 0);
-  static const char *const recipe[] = {TRAIN_RECIPE, "mix", "mask", "val-clips", NULL};
-  char *ckpt_dir = train_common_check(&o.c, opts, recipe);
+  const app_opt cosep_opts_table[] = {
+      SEP_SHARED_OPTS,
+      {"cosep-loss", 0, APP_STRING, &o.cosep_loss, "distance of each video's mask sum to its ratio mask: l1 or l2", 0,
+       0},
+      {"unweighted", 0, APP_FLAG, &o.unweighted, "drop the clamp(log1p(mixture), 1e-3, 10) weight of each bin", 0, 0},
+      {"class-weight", 0, APP_FLOAT, &o.class_weight,
+       "weight of the object-consistency loss (classifier cross-entropy; 0: off)", 0, 100},
+      {0},
+  };
+#undef SEP_SHARED_OPTS
+  const app_opt *opts = cosep ? cosep_opts_table : sep_opts_table;
+  app_parse(argc, argv, 2, opts, cosep ? cosep_usage : usage, NULL, 0, 0);
+  static const char *const sep_recipe[] = {TRAIN_RECIPE, "mix", "mask", "val-clips", NULL};
+  static const char *const cosep_recipe[] = {TRAIN_RECIPE, "mix", "cosep-loss", "unweighted", "class-weight",
+                                             "val-clips", NULL};
+  if (cosep && o.c.arch && strcmp(o.c.arch, "cosep"))
+    app_usage_error("--arch %s: avtrain cosep trains the cosep architecture only (avtrain sep trains the others)",
+                    o.c.arch);
+  char *ckpt_dir = train_common_check(&o.c, opts, cosep ? cosep_recipe : sep_recipe);
   if (strcmp(o.mask, "binary") && strcmp(o.mask, "ratio")) app_usage_error("--mask must be binary or ratio");
+  if (strcmp(o.cosep_loss, "l1") && strcmp(o.cosep_loss, "l2")) app_usage_error("--cosep-loss must be l1 or l2");
 
   avs_manifest *train_mf = app_manifest_stems(o.c.manifest), *val_mf = NULL;
   char *val_path = train_val_path(&o.c);
   if (val_path) val_mf = app_manifest_stems(val_path);
   avs_model *m = train_checkpoint_model(&o.c, ckpt_dir, AVS_KIND_SEPARATION, NULL);
   if (!m) m = train_new_model(&o.c, AVS_KIND_SEPARATION);
+  if (cosep) {
+    int categories = set_categories(train_mf), classes = ((const avs_cosep_cfg *)m->cfg)->classes;
+    if (categories < 0) app_fail("%s: an object has no category (class), which co-separation needs", o.c.manifest);
+    if (classes < categories)
+      app_fail("the model's %d classes cannot name the %d categories of %s: set --hparams classes=%d", classes,
+               categories, o.c.manifest, categories);
+  }
   avs_trainer *trainer = train_start(&o.c, m, ckpt_dir);
   avs_sep_geometry g;
   avs_sep_model_geometry(m, &g);
@@ -181,3 +248,7 @@ int avtrain_sep(int argc, char **argv) {
   free(job.val_clips), free(ckpt_dir), free(val_path);
   return 0;
 }
+
+int avtrain_sep(int argc, char **argv) { return train_separation(argc, argv, false); }
+
+int avtrain_cosep(int argc, char **argv) { return train_separation(argc, argv, true); }
