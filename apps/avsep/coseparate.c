@@ -73,7 +73,9 @@ int avsep_coseparate(int argc, char **argv) {
   avs_sep_geometry g;
   avs_sep_model_geometry(m, &g);
 
-  /* Every input is read before the folder is made: a bad one leaves nothing. */
+  /* The temporary folder goes away with a failed run: a bad input leaves nothing. */
+  char *tmp = app_dir_begin(o.out), *path = malloc(strlen(tmp) + 32);
+  if (!path) app_fail("out of memory");
   avs_video_info info[MAX_VIDEOS];
   avs_audio *native[MAX_VIDEOS], *at_model[MAX_VIDEOS];
   int64_t n = 0;
@@ -100,8 +102,6 @@ int avsep_coseparate(int argc, char **argv) {
   app_info("mixture of %d soundtracks, %.2f s at %d Hz; model %s (%s)", n_videos, (double)n / g.rate, g.rate,
            m->arch->name, o.model);
 
-  char *tmp = app_dir_begin(o.out), *path = malloc(strlen(tmp) + 32);
-  if (!path) app_fail("out of memory");
   sprintf(path, "%s/mixture.wav", tmp);
   if (avs_audio_write(path, mix, AVS_SAMPLE_FLOAT)) app_fail_status(avs_errcode());
   cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray();
@@ -112,10 +112,11 @@ int avsep_coseparate(int argc, char **argv) {
   cJSON_AddNumberToObject(root, "loudness_hop", AVSEP_LOUDNESS_HOP);
   int tracks = 0;
   for (int k = 0; k < n_videos; k++) {
-    char prefix[32];
+    char prefix[32], label[64];
     snprintf(prefix, sizeof prefix, "video_%d_", k + 1);
+    snprintf(label, sizeof label, "video %d", k + 1);
     int rate = native[k]->rate;
-    avsep_sources_job job = {.m = m, .video = videos[k], .info = &info[k], .x = mix->data, .n = n, .rate = rate,
+    avsep_sources_job job = {.m = m, .video = videos[k], .label = label, .info = &info[k], .x = mix->data, .n = n, .rate = rate,
                              .frames = (int64_t)((double)n * rate / g.rate + 0.5), .sources = o.sources,
                              .binary = o.binary, .video_out = o.video, .dir = tmp, .prefix = prefix};
     cJSON *found = avsep_sources_write(&job), *entry = cJSON_CreateObject();

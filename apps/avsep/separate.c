@@ -126,7 +126,7 @@ int avsep_separate(int argc, char **argv) {
   if (avs_audio_resample(native, g.rate, &x)) app_fail_status(avs_errcode());
   app_info("%s: %dx%d, %.2f s, soundtrack %d Hz; model %s (%s)", video, info.width, info.height,
            (double)native->frames / native->rate, native->rate, m->arch->name, o.model);
-  avsep_sources_job job = {.m = m, .video = video, .info = &info, .x = x->data, .n = x->frames, .rate = native->rate,
+  avsep_sources_job job = {.m = m, .video = video, .label = video, .info = &info, .x = x->data, .n = x->frames, .rate = native->rate,
                            .frames = native->frames, .complete = native->data, .boxes = (const float(*)[4])boxes,
                            .n_boxes = n_src, .point = o.point ? point : NULL, .sources = o.sources,
                            .binary = o.binary, .video_out = o.video, .dir = tmp, .prefix = ""};

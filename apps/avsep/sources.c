@@ -121,7 +121,7 @@ cJSON *avsep_sources_write(const avsep_sources_job *j) {
   avs_discover_window dw;
   if (avs_sep_loudest_window(j->m, j->video, j->x, j->n, &dw)) app_fail_status(avs_errcode());
   if (peak < 1e-4f && !n_src) {
-    app_warn("the soundtrack is silent: one silent track for the whole picture");
+    app_warn("%s: the sound is silent: one silent track for the whole picture", j->label);
     whole_picture(j->info, boxes[0]), n_src = 1;
   } else if (j->point) {
     avs_found_source f;
@@ -135,10 +135,10 @@ cJSON *avsep_sources_write(const avsep_sources_job *j) {
     for (int k = 0; k < r.n; k++) memcpy(boxes[k], r.src[k].box, sizeof boxes[k]), share[k] = r.src[k].share;
     n_src = r.n;
     if (!n_src) {
-      app_warn("no sound source stands out in the picture: the whole picture is one source");
+      app_warn("%s: no sound source stands out in the picture: the whole picture is one source", j->label);
       whole_picture(j->info, boxes[0]), n_src = 1;
     } else if (n_src == 1 && !j->sources && j->complete) {
-      app_warn("one sound source found: its track is the whole soundtrack");
+      app_warn("%s: one sound source found: its track is the whole soundtrack", j->label);
     }
   }
   app_info("%d source%s", n_src, n_src == 1 ? "" : "s");

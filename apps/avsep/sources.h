@@ -17,6 +17,7 @@
 typedef struct {
   const avs_model *m;
   const char *video;           /* its frames show the sources */
+  const char *label;           /* the video in warnings */
   const avs_video_info *info;
   const float *x;              /* the audio to separate: n samples at the model's rate */
   int64_t n;

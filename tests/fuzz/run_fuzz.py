@@ -54,6 +54,8 @@ def cases(idx, corpus, src):
         add("media/avinfo-still", "avinfo", ["--still", "0.5", "-o", "{work}/still.png", f], [f])
         add("media/avact", "avact", ["classify", "-c", "1", "--json", f], [f])
         add("media/avsep", "avsep", ["separate", f, "--out", "{work}/sep"], [f])
+        add("media/avsep-cosep", "avsep", ["coseparate", music_clip, f, "-m",
+                                           os.path.join(src, "data/models/sep.safetensors"), "--out", "{work}/cos"], [f])
         add("media/avloc", "avloc", ["heatmap", f, "--json", "--fps", "2"], [f])
         add("media/aveval-sep", "aveval", ["sep", "--ref", f, "--est", good_wav], [f])
     for f in map(p, idx["wav"]):
@@ -66,6 +68,7 @@ def cases(idx, corpus, src):
         add("model/aveval-action", "aveval", ["action", "-m", f, os.path.join(samples, "actions/test.jsonl")], [f])
     for f in map(p, idx["models"]["sep"]):
         add("model/avsep", "avsep", ["separate", "-m", f, music_clip, "--out", "{work}/sep"], [f])
+        add("model/avsep-cosep", "avsep", ["coseparate", "-m", f, music_clip, music_clip, "--out", "{work}/cos"], [f])
         add("model/aveval-sep", "aveval", ["sep", "-m", f, os.path.join(samples, "music/test.jsonl")], [f])
     for f in map(p, idx["models"]["loc"]):
         add("model/avloc", "avloc", ["heatmap", "-m", f, music_clip, "--fps", "2"], [f])
@@ -117,6 +120,8 @@ def option_cases(p, samples):
               for v in ("nan", "0", "-1", "1e300")]
     cases += [["avsep", "separate", clip, "--out", "{work}/o", opt, v]
               for opt, v in (("--point", "nan,nan"), ("--box", "1,2,3"), ("--box", "9,9,1,1"), ("--sources", "999"))]
+    cases += [["avsep", "coseparate", clip, clip, "--out", "{work}/o", opt, v]
+              for opt, v in (("--sources", "0"), ("--sources", "999"), ("-m", ""))]
     cases += [["aveval", "sep", "--ref", wav, "--est", wav, "--mix", p("wav/zero_bytes.wav")],
               ["aveval", "loc", "--baselines-only", music, "--threshold", "nan"],
               ["aveval", "action", actions, "--batch", "0"]]

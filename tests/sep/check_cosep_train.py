@@ -1,15 +1,17 @@
 """Co-separation training end to end: `avtrain cosep`, `aveval sep -m`, and refusals.
-Usage: check_cosep_train.py AVDATA AVTRAIN AVEVAL OUT_DIR.
+Usage: check_cosep_train.py AVDATA AVTRAIN AVEVAL AVSEP OUT_DIR.
 
 A small music set (avdata, 24 clips) and a tiny Co-Separation model trained for
 2 epochs. Checked:
   * avtrain cosep prints one result line per epoch with the loss and validation
     SDR and writes the model; --resume after 1 epoch gives the same checkpoint
     as 2 epochs at once (bit for bit);
-  * aveval sep -m scores the result;
+  * aveval sep -m scores the result; avsep coseparate with it separates the
+    objects of two test clips from their mixture (a track per object per clip);
   * refused with one line and no model written: another architecture (usage,
     exit 2), a classifier with fewer classes than the set's categories (exit 1),
     an unknown --cosep-loss (exit 2)."""
+import json
 import os
 import shutil
 import sys
@@ -17,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
 from clitest import bad, check, digest, failures, run  # noqa: E402
 
-AVDATA, AVTRAIN, AVEVAL, OUT = sys.argv[1:5]
+AVDATA, AVTRAIN, AVEVAL, AVSEP, OUT = sys.argv[1:6]
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 TINY = "ngf=8,visual_width=8,classifier_width=8,crop=64"
 
@@ -52,6 +54,15 @@ check(r1.returncode == 0 and r2.returncode == 0 and
 
 r = run(AVEVAL, "sep", "-m", model, os.path.join(music, "test.jsonl"))
 check(r.returncode == 0 and "SDR" in r.stdout, f"aveval sep -m scores the model: {r.stderr.strip()[-300:]!r}")
+
+clips = [json.loads(l) for l in open(os.path.join(music, "test.jsonl"))][:2]
+objs = os.path.join(OUT, "objects")
+r = run(AVSEP, "coseparate", *(os.path.join(music, c["video"]) for c in clips), "-m", model, "--out", objs)
+man = json.load(open(os.path.join(objs, "sources.json"))) if r.returncode == 0 else {"videos": []}
+wavs = [f for f in os.listdir(objs) if f.endswith(".wav")] if r.returncode == 0 else []
+check(r.returncode == 0 and len(man["videos"]) == 2 and all(len(v["sources"]) >= 1 for v in man["videos"]) and
+      len(wavs) == 1 + sum(len(v["sources"]) for v in man["videos"]),
+      f"avsep coseparate with the cosep model: {sorted(wavs)} {r.stderr.strip()[-300:]!r}")
 
 ghost = os.path.join(OUT, "ghost.safetensors")
 bad("another architecture", run(AVTRAIN, "cosep", "--manifest", train_m, "--arch", "sop", "--out", ghost),
