@@ -21,6 +21,7 @@ typedef struct {
   int ndim;
   int64_t shape[AVS_MAX_DIMS];
   uint64_t begin, end; /* offsets into the data section */
+  float *widened;      /* an F16 tensor's values as float32 (made on opening) */
 } st_entry;
 
 struct avs_st {
@@ -32,6 +33,43 @@ struct avs_st {
   int n;
   cJSON *meta;
 };
+
+/* IEEE half to float (normals, subnormals, infinities, NaN). */
+static float half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (man << 13);
+  } else if (exp) {
+    bits = sign | ((exp + 112) << 23) | (man << 13);
+  } else if (!man) {
+    bits = sign;
+  } else { /* subnormal: normalise the mantissa */
+    int e = 113;
+    while (!(man & 0x400)) man <<= 1, e--;
+    bits = sign | ((uint32_t)e << 23) | ((man & 0x3ff) << 13);
+  }
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+/* F16 tensors are widened once, so that every reader sees float32 (models may be stored in
+ * half precision to halve their size; the arithmetic stays float32). */
+static int widen_f16(avs_st *st) {
+  for (int i = 0; i < st->n; i++) {
+    st_entry *e = &st->entries[i];
+    if (strcmp(e->dtype, "F16")) continue;
+    size_t n = (size_t)(e->end - e->begin) / 2;
+    if (!(e->widened = malloc(sizeof(float) * (n ? n : 1)))) return avs_seterr(AVS_ENOMEM, "out of memory");
+    const unsigned char *src = st->data + e->begin;
+    for (size_t k = 0; k < n; k++) {
+      uint16_t h;
+      memcpy(&h, src + 2 * k, 2);
+      e->widened[k] = half_to_float(h);
+    }
+  }
+  return AVS_OK;
+}
 
 static size_t dtype_size(const char *dt) {
   static const struct { const char *name; size_t size; } known[] = {
@@ -231,7 +269,7 @@ int avs_st_open(const char *path, avs_st **out) {
     if ((rc = parse_entry(st, item, &st->entries[st->n]))) goto fail;
     st->n++;
   }
-  if ((rc = check_layout(st))) goto fail;
+  if ((rc = check_layout(st)) || (rc = widen_f16(st))) goto fail;
   cJSON_Delete(header);
   close(fd);
   *out = st;
@@ -246,7 +284,7 @@ fail:
 void avs_st_close(avs_st **pst) {
   if (!pst || !*pst) return;
   avs_st *st = *pst;
-  for (int i = 0; i < st->n; i++) free(st->entries[i].name);
+  for (int i = 0; i < st->n; i++) free(st->entries[i].name), free(st->entries[i].widened);
   free(st->entries);
   if (st->map) munmap(st->map, st->map_size);
   cJSON_Delete(st->meta);
@@ -262,13 +300,17 @@ int avs_st_get(const avs_st *st, const char *name, int *ndim, int64_t *shape, co
   for (int i = 0; i < st->n; i++) {
     const st_entry *e = &st->entries[i];
     if (strcmp(e->name, name)) continue;
-    if (strcmp(e->dtype, "F32"))
-      return avs_seterr(AVS_EUNSUPPORTED, "%s: tensor '%s' has dtype %s, only F32 is supported", st->path,
+    if (strcmp(e->dtype, "F32") && !e->widened)
+      return avs_seterr(AVS_EUNSUPPORTED, "%s: tensor '%s' has dtype %s, only F32 and F16 are supported", st->path,
                         name, e->dtype);
-    if (((uintptr_t)(st->data + e->begin)) % 4)
-      return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' is not 4-byte aligned", st->path, name);
     *ndim = e->ndim;
     memcpy(shape, e->shape, sizeof(int64_t) * e->ndim);
+    if (e->widened) {
+      *data = e->widened;
+      return AVS_OK;
+    }
+    if (((uintptr_t)(st->data + e->begin)) % 4)
+      return avs_seterr(AVS_EFORMAT, "%s: tensor '%s' is not 4-byte aligned", st->path, name);
     *data = (const float *)(st->data + e->begin);
     return AVS_OK;
   }

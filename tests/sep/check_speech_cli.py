@@ -185,9 +185,16 @@ noface = os.path.join(OUT, "noface.mp4")  # a grey picture and a tone
 subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=gray:s=128x128:r=16:d=2", "-f",
                 "lavfi", "-i", "sine=f=440:r=16000:d=2", "-c:v", "libx264", "-c:a", "aac", "-shortest", noface],
                check=False)
-# Until scripts/train_speech.sh ships data/models/speech.safetensors, avsep speech needs -m.
-shipped = os.path.exists(os.path.join(os.path.dirname(OTHER_MODEL), "speech.safetensors"))
+# The shipped default (scripts/train_speech.sh) serves without -m; without it, -m is needed.
+default = os.path.join(os.path.dirname(OTHER_MODEL), "speech.safetensors")
+shipped = os.path.exists(default)
 cases = [] if shipped else [("no model given, none shipped", [video, "--out", bad_out], "no speech model", 1)]
+if shipped:
+    r = run(AVSEP, "speech", video, "--faces", faces, "--out", os.path.join(OUT, "default"))
+    names = sorted(os.listdir(os.path.join(OUT, "default"))) if r.returncode == 0 else []
+    check(r.returncode == 0 and "speech.safetensors" in r.stderr and names == ["speaker_1.wav", "speaker_2.wav",
+                                                                                 "speakers.json"],
+          f"the shipped speech model without -m: {names} {r.stderr.strip()[-200:]!r}")
 cases += [
     ("a model of another kind", [video, "-m", OTHER_MODEL, "--out", bad_out], "model", 1),
     ("more faces than the model separates", [video, "-m", model, "--faces", faces + ";1,1,20,20", "--out", bad_out],

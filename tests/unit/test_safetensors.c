@@ -475,6 +475,31 @@ static void test_write_tracked(void) {
   tst_true(gone, "a model file's temporary is in the register while it is written (removed on signals)");
 }
 
+/* ---- half precision: F16 tensors read as float32 ---- */
+
+static void test_f16(void) {
+  /* 1, -2, 65504 (the largest half), 2^-24 (the smallest subnormal), 0.333251953125 (1/3 in half),
+   * -0, +inf; and a tensor of odd length, so later offsets are not 4-byte aligned */
+  static const uint16_t h[8] = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x3555, 0x8000, 0x7c00, 0x3800};
+  const float want[8] = {1.0f, -2.0f, 65504.0f, 5.9604644775390625e-8f, 0.333251953125f, -0.0f, INFINITY, 0.5f};
+  const char *path = tmp_path("half.safetensors");
+  write_raw(path,
+            "{\"a\":{\"dtype\":\"F16\",\"shape\":[7],\"data_offsets\":[0,14]},"
+            "\"b\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[14,16]}}",
+            h, sizeof h);
+  avs_st *st = NULL;
+  int rc = avs_st_open(path, &st), ndim = 0;
+  int64_t shape[AVS_MAX_DIMS];
+  const float *a = NULL, *b = NULL;
+  if (tst_true(rc == 0, "F16 file opens: %s", ERR(rc))) {
+    rc = avs_st_get(st, "a", &ndim, shape, &a) || avs_st_get(st, "b", &ndim, shape, &b);
+    bool same = !rc && ndim == 1 && shape[0] == 1;
+    for (int i = 0; same && i < 7; i++) same = a[i] == want[i] && !signbit(a[i]) == !signbit(want[i]);
+    tst_true(same && b[0] == want[7], "F16 values widened exactly to float32 (normal, largest, subnormal, -0, inf)");
+  }
+  avs_st_close(&st);
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/avs_st_XXXXXX");
   if (!mkdtemp(dir)) {
@@ -485,6 +510,7 @@ int main(void) {
   test_params_round_trip();
   test_load_errors();
   test_write_tracked();
+  test_f16();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd)) printf("note: could not remove %s\n", dir);
