@@ -9,7 +9,10 @@
 #   3. make a small synthetic music set with ground-truth stems (avdata synth)
 #      and score the oracle masks (the ceiling) and the audio-only NMF
 #      baseline (the floor) on its test split (avdata baseline);
-#   4. recognize the action in a bundled clip with the shipped default model.
+#   4. recognize the action in a bundled clip with the shipped default model;
+#   5. separate the voices of the two people in the bundled speech clip (shipped
+#      speech model; their faces from the sample's manifest, as the detector
+#      finds only one of the two cartoon faces).
 set -euo pipefail
 build=${1:-build}
 bin="$build/bin"
@@ -31,6 +34,7 @@ echo "   overlay video with the sound in $out/heatmap.mp4"
 
 echo "== 2b. the bundled sample: $sample/video.mp4"
 "$bin/avinfo" "$sample/video.mp4"
+rm -f "$out/still.png"
 "$bin/avinfo" -q --still 2.0 -o "$out/still.png" "$sample/video.mp4" >/dev/null
 echo "   still frame written to $out/still.png"
 
@@ -44,3 +48,13 @@ echo "   separation scores on its test split (oracle ceiling, NMF floor)"
 action=data/samples/actions/clips/actions_test_000000/video.mp4
 echo "== 4. the action in $action (shipped model data/models/action.safetensors)"
 "$bin/avact" classify -q --topk 3 "$action"
+
+talk=data/samples/speech/clips/speech_test_000000/video.mp4
+echo "== 5. the voices of the people in $talk (shipped model data/models/speech.safetensors)"
+faces=$(python3 -c 'import json, sys
+c = [json.loads(l) for l in open("data/samples/speech/test.jsonl")][0]
+print(";".join(",".join(str(round(v)) for v in o["boxes"][0]) for o in c["objects"][:2]))')
+rm -rf "$out/speakers"
+"$bin/avsep" speech "$talk" --faces "$faces" --out "$out/speakers" --video -q
+echo "   one voice per face, speakers.json and speakers.mp4 in $out/speakers:"
+ls "$out/speakers" | sed 's/^/     /'
