@@ -45,9 +45,9 @@ check(r.returncode == 0 and len(lines) == 2 and all("loss" in l and "val SDR" in
 ckpt = os.path.join(OUT, "cosep.ckpt")
 check(os.path.exists(model) and os.path.exists(os.path.join(ckpt, "last.safetensors")), "model and checkpoint written")
 
-# Bit for bit on one thread: on two, the same run twice differs in the last bits (measured
-# 2026-12-03; one thread is reproducible; suspected: oneDNN's deconvolution backward, which
-# the U-Net's up-convolutions use and the other separation models do not).
+# Bit for bit on one thread: on two, the same cosep run twice differs in the last bits
+# (measured 2026-12-03; one thread is reproducible, and so are sop and xattn on two). The op
+# is not found yet: oneDNN's convolution and deconvolution backward alone are reproducible.
 one = os.path.join(OUT, "one.safetensors")
 r0 = train(one, "--checkpoints", os.path.join(OUT, "one.ckpt"), threads=1)
 once = os.path.join(OUT, "once.safetensors")
