@@ -120,7 +120,7 @@ int avs_sep_set_load(const avs_manifest *mf, const avs_sep_geometry *g, avs_sep_
   return rc;
 }
 
-static bool shares_category(const avs_sep_set *s, int a, int b) {
+bool avs_sep_set_shares_category(const avs_sep_set *s, int a, int b) {
   for (int i = 0; i < s->count[a]; i++)
     for (int j = 0; j < s->count[b]; j++) {
       int ca = s->obj[s->first[a] + i].cls, cb = s->obj[s->first[b] + j].cls;
@@ -178,7 +178,7 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
       for (int tries = 0; tries < 20; tries++) {
         c = (int)avs_rng_below(rng, (uint32_t)s->n_clips);
         bool ok = true;
-        for (int j = 0; j < k; j++) ok = ok && c != clips[j] && !shares_category(s, c, clips[j]);
+        for (int j = 0; j < k; j++) ok = ok && c != clips[j] && !avs_sep_set_shares_category(s, c, clips[j]);
         if (ok) break;
       }
       clips[k] = chosen[i * mix + k] = c;

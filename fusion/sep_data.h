@@ -45,6 +45,10 @@ void avs_sep_set_free(avs_sep_set **s);
 /* The first sample (at the model's rate) of clip c's window: its centre. */
 int64_t avs_sep_set_window_start(const avs_sep_set *s, int c);
 
+/* Whether clips a and b of the set show an instrument of the same category
+ * (sounding or not): such clips are not mixed, in training or in scoring. */
+bool avs_sep_set_shares_category(const avs_sep_set *s, int a, int b);
+
 /* The crops (frames x height x width x 3) of one source: boxes[i] on frames[i]
  * (g->frames of each), squared around their centres with a 10% margin. */
 int avs_sep_crop_boxes(const avs_sep_geometry *g, const avs_image *frames, const float (*boxes)[4], float *crops);

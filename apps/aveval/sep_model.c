@@ -4,6 +4,9 @@
  *            separated by its own box crops, scored against its stem;
  *   solos    pairs of single-source clips mixed (the clips of a pair play
  *            different instruments), each separated by its own box;
+ *   pairs    pairs of clips of any number of objects mixed (no category in
+ *            both), every object in view separated by its own box: the
+ *            test of Co-Separation (mixtures of two multi-object videos);
  *   discovered  the natural clips again, without boxes: the sources found as
  *            avsep separate finds them (told how many), matched to the stems
  *            by the best permutation; also how often the unaided count is right.
@@ -26,13 +29,16 @@
 #include "fusion/sep_eval.h"
 
 #define DEFAULT_MODEL "models/sep.safetensors"
+#define N_PROTOCOLS 4
+#define DISCOVERED 3 /* names[] index */
 
 static const char *usage =
     "Usage: aveval sep -m MODEL MANIFEST [options]\n"
     "Scores a separation model on an avdata set with stems and boxes (e.g. music/test.jsonl):\n"
     "BSS Eval v3 SDR/SIR/SAR (as mir_eval), SI-SDR and NSDR per source and their means, in\n"
     "the protocols 'natural' (every clip with 2+ sounding objects, each separated by its\n"
-    "box), 'solos' (pairs of single-source clips mixed, Sound of Pixels' protocol) and\n"
+    "box), 'solos' (pairs of single-source clips mixed, Sound of Pixels' protocol), 'pairs'\n"
+    "(pairs of clips with any number of objects mixed, Co-Separation's test), and\n"
     "'discovered' (the natural clips without boxes: the regions avsep separate finds, as\n"
     "many as the clip has sources, matched to the stems by the best permutation).\n"
     "Silent instruments in view: the energy of their track relative to the mixture.\n"
@@ -77,6 +83,15 @@ static int plan(const avs_sep_set *s, const char *protocol, int max, int *groups
   }
   *per = 2;
   int pending = -1;
+  if (!strcmp(protocol, "pairs")) {
+    for (int c = 0; c < s->n_clips && g < max; c++) {
+      if (sounding(s, c) < 1) continue;
+      if (pending < 0) pending = c;
+      else if (!avs_sep_set_shares_category(s, pending, c))
+        groups[2 * g] = pending, groups[2 * g + 1] = c, g++, pending = -1;
+    }
+    return g;
+  }
   for (int c = 0; c < s->n_clips && g < max; c++) {
     if (sounding(s, c) != 1) continue;
     if (pending < 0) pending = c;
@@ -103,18 +118,18 @@ static cJSON *means_json(const totals *t, bool discovered) {
 }
 
 /* A comma-separated list of protocol names into want[]; anything else is a usage error. */
-static void parse_protocols(const char *list, const char *const names[3], bool want[3]) {
+static void parse_protocols(const char *list, const char *const names[N_PROTOCOLS], bool want[N_PROTOCOLS]) {
   const char *p = list;
   bool any = false;
   while (*p) {
     size_t n = strcspn(p, ",");
     int k = 0;
-    while (k < 3 && (strlen(names[k]) != n || strncmp(p, names[k], n))) k++;
-    if (k == 3) app_usage_error("--protocol: '%.*s' is not natural, solos or discovered", (int)n, p);
+    while (k < N_PROTOCOLS && (strlen(names[k]) != n || strncmp(p, names[k], n))) k++;
+    if (k == N_PROTOCOLS) app_usage_error("--protocol: '%.*s' is not natural, solos, pairs or discovered", (int)n, p);
     want[k] = any = true;
     p += n + (p[n] == ',');
   }
-  if (!any) app_usage_error("--protocol must name natural, solos and/or discovered");
+  if (!any) app_usage_error("--protocol must name natural, solos, pairs and/or discovered");
 }
 
 static void on_load(void *user, int done, int total) {
@@ -129,7 +144,8 @@ int aveval_sep_model(int argc, char **argv) {
   const app_opt opts[] = {
       {"model", 'm', APP_STRING, &model, "separation model (default: the shipped " DEFAULT_MODEL ")", 0, 0},
       {"protocol", 0, APP_STRING, &protocols,
-       "natural, solos and/or discovered, separated by commas (default natural,solos; a speech model: natural)", 0, 0},
+       "natural, solos, pairs and/or discovered, separated by commas (default natural,solos; a speech model: natural)",
+       0, 0},
       {"clips", 0, APP_INT, &max, "score at most this many mixtures per protocol (0: all)", 0, 1000000},
       {"binary", 0, APP_FLAG, &binary, "threshold the masks at 0.5 (Sound of Pixels' test option)", 0, 0},
       {"oracle", 0, APP_STRING, &oracle,
@@ -141,12 +157,12 @@ int aveval_sep_model(int argc, char **argv) {
       {0},
   };
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
-  bool want[3] = {false, false, false};
-  const char *names[3] = {"natural", "solos", "discovered"};
+  bool want[N_PROTOCOLS] = {false};
+  const char *names[N_PROTOCOLS] = {"natural", "solos", "pairs", "discovered"};
   parse_protocols(protocols ? protocols : "natural,solos", names, want);
   if (oracle && strcmp(oracle, "binary") && strcmp(oracle, "ratio"))
     app_usage_error("--oracle must be binary or ratio, not '%s'", oracle);
-  if (oracle && want[2]) app_usage_error("--oracle scores boxes' masks: not with --protocol discovered");
+  if (oracle && want[DISCOVERED]) app_usage_error("--oracle scores boxes' masks: not with --protocol discovered");
   char *shipped = NULL;
   if (!model && avs_data_path(DEFAULT_MODEL, &shipped))
     app_fail("no separation model given (-m FILE) and %s", avs_errmsg());
@@ -180,9 +196,9 @@ int aveval_sep_model(int argc, char **argv) {
   if (oracle) cJSON_AddStringToObject(root, "oracle", oracle);
   int *groups = malloc(sizeof(int) * 2 * (size_t)(mf->n + 1));
   if (!groups) app_fail("out of memory");
-  for (int p = 0; p < 3; p++) {
+  for (int p = 0; p < N_PROTOCOLS; p++) {
     if (!want[p]) continue;
-    bool discovered = p == 2;
+    bool discovered = p == DISCOVERED;
     int per, n = plan(s, names[p], max ? max : mf->n, groups, &per);
     totals t = {0};
     cJSON *arr = cJSON_AddArrayToObject(root, names[p]);

@@ -6,7 +6,7 @@ ResNet-18 width 4, one 32 x 32 crop per source) trained for 2 epochs. Checked:
   * avtrain sep prints one result line per epoch with validation SDR and writes
     the model and its checkpoint; --resume after 1 epoch gives the same model as
     2 epochs at once (bit for bit);
-  * aveval sep -m scores the natural mixtures and the mixed solos (and, without
+  * aveval sep -m scores the natural mixtures, the mixed solos, the mixed pairs (and, without
     boxes, the discovered sources), and its
     per-source SDR agrees with `aveval sep --ref --est` (mir_eval's BSS Eval as
     the project implements it) on tracks avsep writes for the same clip;
@@ -133,6 +133,20 @@ dm = dis.get("discovered_mean", {})
 check(r.returncode == 0 and dm.get("sources") == mm.get("sources") and dm.get("sdr") is not None
       and 0 <= dm.get("count_right", -1) <= 1 and all("found" in x for x in dis.get("discovered", [None])),
       f"aveval sep --protocol discovered: {dm} ({r.stderr.strip()[-200:]!r})")
+# Pairs (Co-Separation's test): two clips of any object count mixed, no category in
+# both, every sounding object of both scored once.
+r = run(AVEVAL, "sep", "-m", model, test_m, "--protocol", "pairs", "--json")
+pr = json.loads(r.stdout) if r.returncode == 0 else {}
+with open(test_m) as f:
+    clips = {c["id"]: c for c in map(json.loads, f)}
+cats = {i: {o["class"] for o in c["objects"]} for i, c in clips.items()}
+nsound = {i: sum(1 for o in c["objects"] if o["sounding"]) for i, c in clips.items()}
+mixes = pr.get("pairs", [])
+check(r.returncode == 0 and mixes and pr["pairs_mean"]["mixtures"] == len(mixes) and
+      all(len(x["clips"]) == 2 and not cats[x["clips"][0]] & cats[x["clips"][1]] and
+          len(x["sources"]) == nsound[x["clips"][0]] + nsound[x["clips"][1]] for x in mixes) and
+      len({c for x in mixes for c in x["clips"]}) == 2 * len(mixes),
+      f"aveval sep --protocol pairs: {len(mixes)} mixtures of disjoint categories ({r.stderr.strip()[-200:]!r})")
 bad("--protocol bogus", run(AVEVAL, "sep", "-m", model, test_m, "--protocol", "natural,bogus"), "bogus", 2)
 bad("--oracle with discovered", run(AVEVAL, "sep", "-m", model, test_m, "--protocol", "discovered", "--oracle",
                                     "binary"), "discovered", 2)
