@@ -81,7 +81,7 @@ int avs_sep_eval_score(const float *const *ref, float *const *est, const float *
   return rc;
 }
 
-static int eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool binary,
+static int eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, avs_sep_mask_rule rule,
                         const oracle_job *oracle, avs_sep_eval_result *r) {
   memset(r, 0, sizeof *r);
   const avs_sep_geometry *g = &s->g;
@@ -101,7 +101,7 @@ static int eval_mixture(const avs_model *m, const avs_sep_set *s, const int *cli
   }
   crops_job cj = {s, obj, n_obj};
   oracle_job oj = {s, obj, n_obj, oracle && oracle->ratio};
-  avs_sep_job job = {.sources = n_obj, .crops = set_crops, .user = &cj, .binary = binary};
+  avs_sep_job job = {.sources = n_obj, .crops = set_crops, .user = &cj, .rule = rule};
   if (oracle) job.masks = oracle_masks, job.user = &oj;
   if (!rc) rc = avs_sep_separate(m, mix, L, &job, tracks);
   const float *ref[AVS_SEP_EVAL_MAX];
@@ -125,14 +125,14 @@ static int eval_mixture(const avs_model *m, const avs_sep_set *s, const int *cli
   return rc;
 }
 
-int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool binary,
+int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, avs_sep_mask_rule rule,
                          avs_sep_eval_result *r) {
-  return eval_mixture(m, s, clips, n, binary, NULL, r);
+  return eval_mixture(m, s, clips, n, rule, NULL, r);
 }
 
 int avs_sep_eval_oracle(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool ratio,
                         avs_sep_eval_result *r) {
-  return eval_mixture(m, s, clips, n, false, &(oracle_job){.ratio = ratio}, r);
+  return eval_mixture(m, s, clips, n, (avs_sep_mask_rule){0}, &(oracle_job){.ratio = ratio}, r);
 }
 
 /* ---- discovered: no boxes, as avsep separate finds the sources ---- */
@@ -152,7 +152,7 @@ static int copy_found_crops(void *user, int64_t s0, float *crops) {
 /* The frames of clip c's window, discovered regions (exactly `want`), their
  * crops and the separated tracks. */
 static int discover_and_separate(const avs_model *m, const avs_sep_set *s, int c, const float *mix, int want,
-                                 bool binary, int *found, int *n_est, float **tracks) {
+                                 avs_sep_mask_rule rule, int *found, int *n_est, float **tracks) {
   const avs_sep_geometry *g = &s->g;
   if (g->frames > AVS_DISCOVER_MAX_FRAMES) return avs_seterr(AVS_EINVAL, "too many frames per window");
   double times[AVS_DISCOVER_MAX_FRAMES];
@@ -173,7 +173,7 @@ static int discover_and_separate(const avs_model *m, const avs_sep_set *s, int c
   if (!rc && forced.n > 0) {
     found_crops fc = {crops, sizeof(float) * per * (size_t)forced.n};
     rc = avs_sep_separate(m, mix, g->samples, &(avs_sep_job){.sources = forced.n, .crops = copy_found_crops, .user = &fc,
-                                                          .binary = binary},
+                                                          .rule = rule},
                           tracks);
   }
   if (!rc) *found = free_count.n, *n_est = forced.n;
@@ -182,7 +182,8 @@ static int discover_and_separate(const avs_model *m, const avs_sep_set *s, int c
   return rc;
 }
 
-int avs_sep_eval_discovered(const avs_model *m, const avs_sep_set *s, int clip, bool binary, avs_sep_eval_result *r) {
+int avs_sep_eval_discovered(const avs_model *m, const avs_sep_set *s, int clip, avs_sep_mask_rule rule,
+                            avs_sep_eval_result *r) {
   memset(r, 0, sizeof *r);
   const avs_sep_geometry *g = &s->g;
   int64_t L = g->samples;
@@ -198,7 +199,7 @@ int avs_sep_eval_discovered(const avs_model *m, const avs_sep_set *s, int clip, 
     for (int64_t t = 0; t < L; t++) mix[t] += ref[i][t];
   for (int i = 0; !rc && i < r->n_sounding; i++)
     if (!(tracks[i] = calloc((size_t)L, sizeof(float)))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
-  if (!rc) rc = discover_and_separate(m, s, clip, mix, r->n_sounding, binary, &r->found, &r->n_est, tracks);
+  if (!rc) rc = discover_and_separate(m, s, clip, mix, r->n_sounding, rule, &r->found, &r->n_est, tracks);
   /* Fewer regions than sources: the missing estimates are silence (a faint dither, as above). */
   for (int i = 0; !rc && i < r->n_sounding; i++) {
     if (energy(tracks[i], L) == 0)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "fusion/sep_data.h"
+#include "fusion/separate.h"
 
 #define AVS_SEP_EVAL_MAX 16
 
@@ -33,7 +34,7 @@ int avs_sep_eval_score(const float *const *ref, float *const *est, const float *
 /* Separates the sum of clips[0..n) of the set (every object by its box) and
  * scores it. AVS_EINVAL when the clips have no sounding object or more than
  * AVS_SEP_EVAL_MAX objects. */
-int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, bool binary,
+int avs_sep_eval_mixture(const avs_model *m, const avs_sep_set *s, const int *clips, int n, avs_sep_mask_rule rule,
                          avs_sep_eval_result *r);
 
 /* The same mixture separated by the ideal masks at the model's geometry
@@ -47,6 +48,7 @@ int avs_sep_eval_oracle(const avs_model *m, const avs_sep_set *s, const int *cli
  * as many as the clip has sounding objects, scored against the stems by the
  * best permutation (mir_eval's); a missing region scores as silence. Also
  * r->found: how many sources discovery finds when not told the count. */
-int avs_sep_eval_discovered(const avs_model *m, const avs_sep_set *s, int clip, bool binary, avs_sep_eval_result *r);
+int avs_sep_eval_discovered(const avs_model *m, const avs_sep_set *s, int clip, avs_sep_mask_rule rule,
+                            avs_sep_eval_result *r);
 
 #endif

@@ -74,7 +74,7 @@ int avs_sep_separate_video(const avs_model *m, const char *video, const float *x
   for (int64_t k = 0; !rc && k < v.windows; k++) avs_sep_frame_times(&g, avs_sep_window_start(&g, k), v.times + k * g.frames);
   for (int i = 0; !rc && i < v.n_points; i++) v.order[i] = i;
   if (!rc) qsort_r(v.order, (size_t)v.n_points, sizeof *v.order, by_time, v.times);
-  avs_sep_job sj = {.sources = job->sources, .crops = window_crops, .user = &v, .binary = job->binary,
+  avs_sep_job sj = {.sources = job->sources, .crops = window_crops, .user = &v, .rule = job->rule,
                     .progress = job->progress, .progress_user = job->progress_user};
   if (!rc) rc = avs_sep_separate(m, x, n, &sj, out);
   for (int i = 0; v.crops && i < v.n_points; i++) free(v.crops[i]);

@@ -10,7 +10,7 @@
 typedef struct {
   int sources;
   const float (*boxes)[4];      /* one per source, pixels of the video's frames */
-  bool binary;
+  avs_sep_mask_rule rule;
   avs_sep_progress_fn progress;
   void *progress_user;
 } avs_sep_video_job;

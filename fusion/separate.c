@@ -15,7 +15,28 @@ int64_t avs_sep_windows(const avs_sep_geometry *g, int64_t n) {
 
 int64_t avs_sep_window_start(const avs_sep_geometry *g, int64_t k) { return -(g->samples / 2) + k * (g->samples / 2); }
 
-/* The model's masks of one window: sigmoid of its logits, thresholded when binary. */
+int avs_sep_mask_rule_parse(const char *text, bool binary, avs_sep_mask_rule *rule) {
+  if (!text || (strcmp(text, "compete") && strcmp(text, "independent")))
+    return avs_seterr(AVS_EINVAL, "masks must be compete or independent, not '%s'", text ? text : "");
+  *rule = (avs_sep_mask_rule){.binary = binary, .independent = !strcmp(text, "independent")};
+  return AVS_OK;
+}
+
+void avs_sep_compete_masks(float *masks, int sources, size_t plane) {
+  if (sources < 2) return;
+  for (size_t e = 0; e < plane; e++) {
+    double squares = 0;
+    for (int j = 0; j < sources; j++) squares += (double)masks[plane * j + e] * masks[plane * j + e];
+    if (squares <= 0) continue;
+    for (int j = 0; j < sources; j++) {
+      float *m = &masks[plane * j + e];
+      *m = (float)((double)*m * *m * *m / squares);
+    }
+  }
+}
+
+/* The model's masks of one window: sigmoid of its logits, competing (unless
+ * independent), thresholded when binary. */
 static int model_masks(const avs_model *m, const avs_sep_geometry *g, avs_ctx *ctx, const avs_sep_job *job, int64_t s0,
                        const avs_sep_window *w, const int *mix_of, float *mask) {
   size_t plane = (size_t)g->freq * g->time, total = plane * (size_t)job->sources;
@@ -28,10 +49,9 @@ static int model_masks(const avs_model *m, const avs_sep_geometry *g, avs_ctx *c
   memcpy(logmag->data, w->logmag, sizeof(float) * plane);
   avs_tensor *logits = avs_sep_model_forward(ctx, m, logmag, crops, mix_of);
   if (!logits) return avs_errcode();
-  for (size_t e = 0; e < total; e++) {
-    float p = 1.0f / (1.0f + expf(-logits->data[e]));
-    mask[e] = job->binary ? (float)(p > 0.5f) : p;
-  }
+  for (size_t e = 0; e < total; e++) mask[e] = 1.0f / (1.0f + expf(-logits->data[e]));
+  if (!job->rule.independent) avs_sep_compete_masks(mask, job->sources, plane);
+  for (size_t e = 0; job->rule.binary && e < total; e++) mask[e] = (float)(mask[e] > 0.5f);
   return AVS_OK;
 }
 

@@ -140,6 +140,7 @@ static void on_load(void *user, int done, int total) {
 int aveval_sep_model(int argc, char **argv) {
   const char *model = NULL, *protocols = NULL, *oracle = NULL, *pos[1];
   int max = 0;
+  const char *masks = "compete";
   bool json = false, binary = false;
   const app_opt opts[] = {
       {"model", 'm', APP_STRING, &model, "separation model (default: the shipped " DEFAULT_MODEL ")", 0, 0},
@@ -148,6 +149,9 @@ int aveval_sep_model(int argc, char **argv) {
        0, 0},
       {"clips", 0, APP_INT, &max, "score at most this many mixtures per protocol (0: all)", 0, 1000000},
       {"binary", 0, APP_FLAG, &binary, "threshold the masks at 0.5 (Sound of Pixels' test option)", 0, 0},
+      {"masks", 0, APP_STRING, &masks,
+       "compete (the sources of a mixture share each time-frequency bin by their masks' squares) or independent", 0,
+       0},
       {"oracle", 0, APP_STRING, &oracle,
        "score the ideal masks (binary or ratio) at the model's geometry instead of the model: the best its masks can "
        "reach",
@@ -160,6 +164,8 @@ int aveval_sep_model(int argc, char **argv) {
   bool want[N_PROTOCOLS] = {false};
   const char *names[N_PROTOCOLS] = {"natural", "solos", "pairs", "discovered"};
   parse_protocols(protocols ? protocols : "natural,solos", names, want);
+  avs_sep_mask_rule rule;
+  if (avs_sep_mask_rule_parse(masks, binary, &rule)) app_usage_error("--%s", avs_errmsg());
   if (oracle && strcmp(oracle, "binary") && strcmp(oracle, "ratio"))
     app_usage_error("--oracle must be binary or ratio, not '%s'", oracle);
   if (oracle && want[DISCOVERED]) app_usage_error("--oracle scores boxes' masks: not with --protocol discovered");
@@ -171,8 +177,8 @@ int aveval_sep_model(int argc, char **argv) {
   /* A speech model scores the speech way (the natural protocol with face tracks). */
   if (avs_model_load(model, -1, NULL, NULL, &m)) app_fail_status(avs_errcode());
   if (m->arch->kind == AVS_KIND_SPEECH) {
-    if ((protocols && strcmp(protocols, "natural")) || oracle || binary)
-      app_usage_error("a speech model is scored in the natural protocol only (no --oracle, --binary)");
+    if ((protocols && strcmp(protocols, "natural")) || oracle || binary || rule.independent)
+      app_usage_error("a speech model is scored in the natural protocol only (no --oracle, --binary, --masks)");
     app_verbose_model(m, model);
     int rc = aveval_speech_model(m, model, pos[0], max, json);
     avs_model_free(&m), free(shipped);
@@ -206,9 +212,9 @@ int aveval_sep_model(int argc, char **argv) {
     if (!json) printf("%s: %d mixture%s\n", names[p], n, n == 1 ? "" : "s");
     for (int i = 0; i < n; i++) {
       avs_sep_eval_result r;
-      int rc = discovered ? avs_sep_eval_discovered(m, s, groups[i], binary, &r)
+      int rc = discovered ? avs_sep_eval_discovered(m, s, groups[i], rule, &r)
                : oracle   ? avs_sep_eval_oracle(m, s, groups + i * per, per, !strcmp(oracle, "ratio"), &r)
-                          : avs_sep_eval_mixture(m, s, groups + i * per, per, binary, &r);
+                          : avs_sep_eval_mixture(m, s, groups + i * per, per, rule, &r);
       if (rc) app_fail_status(avs_errcode());
       add(&t, &r);
       cJSON *o = cJSON_CreateObject();

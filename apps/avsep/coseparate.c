@@ -42,6 +42,7 @@ static const char *usage =
 typedef struct {
   const char *model, *out;
   int sources;
+  const char *masks;
   bool video, binary, json;
 } cosep_opts;
 
@@ -55,6 +56,8 @@ int avsep_coseparate(int argc, char **argv) {
       {"video", 0, APP_FLAG, &o.video, "also write video_K_source_J.mp4: the video with the object's region and its sound",
        0, 0},
       {"binary", 0, APP_FLAG, &o.binary, "binary masks (mask > 0.5) instead of soft ones", 0, 0},
+      {"masks", 0, APP_STRING, &o.masks,
+       "compete (default: the sources share each time-frequency bin by their masks' squares) or independent", 0, 0},
       {"json", 0, APP_FLAG, &o.json, "print sources.json on stdout as well", 0, 0},
       APP_PRECISION_OPT,
       {0},
@@ -62,6 +65,8 @@ int avsep_coseparate(int argc, char **argv) {
   const char *videos[MAX_VIDEOS];
   int n_videos = app_parse(argc, argv, 2, opts, usage, videos, MAX_VIDEOS, 0);
   if (n_videos < 2) app_usage_error("co-separation needs two videos or more (avsep separate takes one)");
+  avs_sep_mask_rule rule;
+  if (avs_sep_mask_rule_parse(o.masks ? o.masks : "compete", o.binary, &rule)) app_usage_error("--%s", avs_errmsg());
   if (!o.out) app_usage_error("--out DIR is required (a new or empty folder for the tracks)");
   char *shipped = NULL;
   if (!o.model && avs_data_path(DEFAULT_MODEL, &shipped))
@@ -118,7 +123,7 @@ int avsep_coseparate(int argc, char **argv) {
     int rate = native[k]->rate;
     avsep_sources_job job = {.m = m, .video = videos[k], .label = label, .info = &info[k], .x = mix->data, .n = n, .rate = rate,
                              .frames = (int64_t)((double)n * rate / g.rate + 0.5), .sources = o.sources,
-                             .binary = o.binary, .video_out = o.video, .dir = tmp, .prefix = prefix};
+                             .rule = rule, .video_out = o.video, .dir = tmp, .prefix = prefix};
     cJSON *found = avsep_sources_write(&job), *entry = cJSON_CreateObject();
     tracks += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(found, "sources"));
     cJSON_AddNumberToObject(entry, "index", k + 1);

@@ -149,7 +149,7 @@ cJSON *avsep_sources_write(const avsep_sources_job *j) {
     if (!(tracks[k] = malloc(sizeof(float) * (size_t)j->n))) app_fail("out of memory");
   app_progress pr;
   app_progress_start(&pr, "separating", avs_sep_windows(&g, j->n));
-  avs_sep_video_job job = {.sources = n_src, .boxes = (const float(*)[4])boxes, .binary = j->binary,
+  avs_sep_video_job job = {.sources = n_src, .boxes = (const float(*)[4])boxes, .rule = j->rule,
                            .progress = on_progress, .progress_user = &pr};
   if (avs_sep_separate_video(j->m, j->video, j->x, j->n, &job, tracks)) app_fail_status(avs_errcode());
   app_progress_end(&pr);

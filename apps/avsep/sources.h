@@ -10,6 +10,7 @@
 
 #include "nn/model.h"
 #include "fusion/discover.h"
+#include "fusion/separate.h"
 #include "video/decode.h"
 
 #define AVSEP_LOUDNESS_HOP 0.1 /* seconds per loudness value in sources.json */
@@ -28,7 +29,8 @@ typedef struct {
   int n_boxes;
   const float *point;          /* X,Y: the region of that spot, or NULL */
   int sources;                 /* discovery: exactly this many (0: as many as are found) */
-  bool binary, video_out;
+  avs_sep_mask_rule rule;
+  bool video_out;
   const char *dir, *prefix;    /* files DIR/PREFIXsource_K.wav, ..._heatmap.png, .mp4 */
 } avsep_sources_job;
 

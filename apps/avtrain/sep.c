@@ -105,7 +105,7 @@ static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
   app_progress_start(&pr, "validation", j->n_val);
   for (int i = 0; i < j->n_val; i++) {
     avs_sep_eval_result r;
-    int rc = avs_sep_eval_mixture(m, j->val, &j->val_clips[i], 1, false, &r);
+    int rc = avs_sep_eval_mixture(m, j->val, &j->val_clips[i], 1, (avs_sep_mask_rule){0}, &r);
     if (rc) return rc;
     for (int k = 0; k < r.n_sounding; k++) sdr += r.sdr[k], sir += r.sir[k], sar += r.sar[k], n++;
     for (int k = 0; k < r.n_silent; k++) silent += r.silent_db[k], n_silent++;

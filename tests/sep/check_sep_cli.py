@@ -133,6 +133,17 @@ dm = dis.get("discovered_mean", {})
 check(r.returncode == 0 and dm.get("sources") == mm.get("sources") and dm.get("sdr") is not None
       and 0 <= dm.get("count_right", -1) <= 1 and all("found" in x for x in dis.get("discovered", [None])),
       f"aveval sep --protocol discovered: {dm} ({r.stderr.strip()[-200:]!r})")
+# Competing masks (the default) against each source's own: the same sources, other
+# numbers, and no louder silent objects; anything but compete/independent is refused.
+r = run(AVEVAL, "sep", "-m", model, test_m, "--protocol", "natural", "--masks", "independent", "--json")
+ind = json.loads(r.stdout) if r.returncode == 0 else {}
+im = ind.get("natural_mean", {})
+check(r.returncode == 0 and im.get("sources") == mm.get("sources") and im.get("sdr") != mm.get("sdr") and
+      (mm.get("silent_db") is None or mm["silent_db"] <= im["silent_db"] + 1e-9),
+      f"aveval sep --masks independent: SDR {im.get('sdr')} against competing {mm.get('sdr')}, silent "
+      f"{im.get('silent_db')} / {mm.get('silent_db')}")
+bad("--masks bogus", run(AVEVAL, "sep", "-m", model, test_m, "--masks", "soft"), "compete or independent", 2)
+
 # Pairs (Co-Separation's test): two clips of any object count mixed, no category in
 # both, every sounding object of both scored once.
 r = run(AVEVAL, "sep", "-m", model, test_m, "--protocol", "pairs", "--json")
@@ -192,6 +203,14 @@ check(r.returncode == 0 and len([f for f in os.listdir(os.path.join(OUT, "point"
 r = run(AVSEP, "separate", video, "--out", os.path.join(OUT, "three"), "-m", model, "--sources", "3")
 check(r.returncode == 0 and len([f for f in os.listdir(os.path.join(OUT, "three")) if f.endswith(".wav")]) == 3,
       f"--sources 3: three sources {r.stderr.strip()[-200:]!r}")
+r = run(AVSEP, "separate", video, "--out", os.path.join(OUT, "indep"), "-m", model, "--sources", "3", "--masks",
+        "independent")
+same = [read_wav(os.path.join(OUT, d, "source_1.wav"))[1] for d in ("three", "indep")] \
+    if r.returncode == 0 else [[0], [0]]
+check(r.returncode == 0 and len(same[0]) == len(same[1]) and same[0] != same[1],
+      f"--masks independent: another first track {r.stderr.strip()[-200:]!r}")
+bad("avsep --masks bogus", run(AVSEP, "separate", video, "--out", os.path.join(OUT, "ghost"), "-m", model, "--masks",
+                               "x"), "compete or independent", 2)
 
 # The cross-modal attention model goes through the same commands: training,
 # scoring (the same sources as SoP's), discovery and separation in avsep.
