@@ -12,7 +12,10 @@
 #   4. recognize the action in a bundled clip with the shipped default model;
 #   5. separate the voices of the two people in the bundled speech clip (shipped
 #      speech model; their faces from the sample's manifest, as the detector
-#      finds only one of the two cartoon faces).
+#      finds only one of the two cartoon faces);
+#   6. co-separate the sample trio and another bundled clip (tuba and guitar):
+#      their soundtracks mixed, each instrument of each video separated from the
+#      mixture (shipped co-separation model).
 set -euo pipefail
 build=${1:-build}
 bin="$build/bin"
@@ -58,3 +61,10 @@ rm -rf "$out/speakers"
 "$bin/avsep" speech "$talk" --faces "$faces" --out "$out/speakers" --video -q
 echo "   one voice per face, speakers.json and speakers.mp4 in $out/speakers:"
 ls "$out/speakers" | sed 's/^/     /'
+
+duo=data/samples/music/clips/music_train_000000/video.mp4
+echo "== 6. co-separating $sample/video.mp4 and $duo (shipped model data/models/cosep.safetensors)"
+rm -rf "$out/objects"
+"$bin/avsep" coseparate "$sample/video.mp4" "$duo" --out "$out/objects" -q
+echo "   the mixture and one track per instrument of each video in $out/objects:"
+ls "$out/objects" | sed 's/^/     /'

@@ -5,15 +5,16 @@
 # pixel-level model (data/models/sep.safetensors) on the same mixtures, and
 # writes data/models/cosep.json (numbers and commands).
 #
-#   scripts/train_cosep.sh [BUILD_DIR]   (default: build; ~65 min on 2 quiet cores)
+#   scripts/train_cosep.sh [BUILD_DIR]   (default: build; ~75 min on 2 quiet cores)
 #
 # The model is Co-Separation (Gao & Grauman 2019; fusion/cosep.h) at a CPU size on
 # the pixel-level model's spectrogram (128 x 128 warped rows, 3 s at 11025 Hz):
 # U-Net ngf 16 with 6 levels, object crops of 64 x 64 through a ResNet-18 of width
 # 16, the consistency classifier a ResNet-18 of width 16 over the 12 instruments;
 # 3.5 M parameters, stored in half precision (7 MB). Why this size: one step of 16
-# mixtures (two videos each, ~68 objects) takes ~0.7 s, so 32 epochs of 150 steps
-# fit the 90-minute budget with validation. Training is the paper's: mixtures of
+# mixtures (two videos each, ~68 objects) takes ~0.75 s, so 32 epochs of 150 steps
+# (~130 s each with validation) fit the 90-minute budget (the shipped run: 89 min, its
+# first epochs sharing the cores with other work). Training is the paper's: mixtures of
 # two videos, every object in view separated by its box crop, the masks of a
 # video's objects summed against that video's ratio mask (weighted L1), plus 0.05 x
 # the object-consistency cross-entropy; Adam 1e-3 with a cosine decay. The data

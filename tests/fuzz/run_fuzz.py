@@ -119,7 +119,8 @@ def option_cases(p, samples):
     cases += [["avloc", "heatmap", clip, opt, v] for opt in ("--fps", "--alpha", "--every", "--batch")
               for v in ("nan", "0", "-1", "1e300")]
     cases += [["avsep", "separate", clip, "--out", "{work}/o", opt, v]
-              for opt, v in (("--point", "nan,nan"), ("--box", "1,2,3"), ("--box", "9,9,1,1"), ("--sources", "999"))]
+              for opt, v in (("--point", "nan,nan"), ("--box", "1,2,3"), ("--box", "9,9,1,1"), ("--sources", "999"),
+                             ("--masks", ""), ("--masks", "Compete"))]
     cases += [["avsep", "coseparate", clip, clip, "--out", "{work}/o", opt, v]
               for opt, v in (("--sources", "0"), ("--sources", "999"), ("-m", ""))]
     cases += [["aveval", "sep", "--ref", wav, "--est", wav, "--mix", p("wav/zero_bytes.wav")],

@@ -17,7 +17,8 @@ ResNet-18 width 4, one 32 x 32 crop per source) trained for 2 epochs. Checked:
     source each; --sources N gives N;
   * avsep coseparate of two clips writes mixture.wav (their sum over the
     shortest), video_K_source_J.wav at each video's rate as long as the
-    mixture, heatmaps and sources.json with one entry per video;
+    mixture, heatmaps and sources.json with one entry per video; without -m the
+    shipped co-separation model;
   * bad input: one line on stderr, non-zero exit, no output folder left, inputs
     untouched; a run stopped by SIGTERM while writing leaves no folder either."""
 import json
@@ -257,8 +258,11 @@ check(len([n for n in names if n.endswith(".wav")]) == 1 + sum(len(v["sources"])
 check(digest(video) == before, "coseparate leaves its inputs untouched")
 bad("coseparate: one video", run(AVSEP, "coseparate", video, "--out", os.path.join(OUT, "ghost"), "-m", model),
     "two videos", 2)
-bad("coseparate: no model shipped", run(AVSEP, "coseparate", video, other, "--out", os.path.join(OUT, "ghost")),
-    "no co-separation model", 1)
+# Without -m: the shipped co-separation model (data/models/cosep.safetensors).
+r = run(AVSEP, "coseparate", video, other, "--out", os.path.join(OUT, "cosep_default"), "--json")
+dm = json.loads(r.stdout) if r.returncode == 0 else {}
+check(r.returncode == 0 and dm.get("model", "").endswith("cosep.safetensors") and len(dm.get("videos", [])) == 2 and
+      all(v["sources"] for v in dm["videos"]), f"coseparate with the shipped model: {r.stderr.strip()[-300:]!r}")
 bad("coseparate: existing non-empty --out", run(AVSEP, "coseparate", video, other, "--out", cos, "-m", model),
     "not an empty folder")
 
