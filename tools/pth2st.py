@@ -276,6 +276,23 @@ def hparams(args, tensors):
     return meta
 
 
+def read_file(path):
+    """A safetensors file's header (dict) and data section (bytes); OSError when it
+    cannot be read, ValueError when it is not a safetensors file."""
+    with open(path, "rb") as f:
+        raw = f.read(8)
+        n = struct.unpack("<Q", raw)[0] if len(raw) == 8 else -1
+        if not 2 <= n <= 100_000_000:
+            raise ValueError("not a safetensors file (bad header length)")
+        try:
+            header = json.loads(f.read(n))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ValueError("not a safetensors file (its header is not JSON)") from None
+        if not isinstance(header, dict):
+            raise ValueError("not a safetensors file (its header is not a JSON object)")
+        return header, f.read()
+
+
 def write_file(path, header, blobs):
     """A safetensors file from its header (dict) and its data (bytes-likes in
     header order), atomically; OSError when it cannot be written."""

@@ -11,31 +11,17 @@ magnitude (the flush of tiny values to zero in a tensor of large ones does
 not count). Metadata are kept. Prints the largest relative error. Needs only
 the Python standard library. Used for the shipped models whose float32 files
 would be above a few MB (scripts/train_speech.sh)."""
-import json
 import math
 import os
 import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pth2st import write_file  # noqa: E402  (the one safetensors writer of tools/)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        raw = f.read(8)
-        n = struct.unpack("<Q", raw)[0] if len(raw) == 8 else -1
-        if not 2 <= n <= 100_000_000:
-            raise ValueError("not a safetensors file (bad header length)")
-        try:
-            header = json.loads(f.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ValueError("not a safetensors file (its header is not JSON)") from None
-        return header, f.read()
+from pth2st import read_file, write_file  # noqa: E402  (the one safetensors reader and writer of tools/)
 
 
 def halve(src, dst):
-    header, data = read(src)
+    header, data = read_file(src)
     meta = header.pop("__metadata__", {})
     out, blobs, offset, worst = {"__metadata__": meta}, [], 0, 0.0
     for name, e in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):

@@ -10,29 +10,16 @@ bytes, and the data section is copied unchanged. The file is replaced
 atomically. Used to record facts about a shipped model that were known but not
 written when it was trained (e.g. fps, the frame rate of its training clips),
 without retraining it. Needs only the Python standard library."""
-import json
 import os
-import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pth2st import write_file  # noqa: E402  (the one safetensors writer of tools/)
+from pth2st import read_file, write_file  # noqa: E402  (the one safetensors reader and writer of tools/)
 
 
 def set_meta(path, pairs):
     """Raises OSError (unreadable or unwritable) or ValueError (not a safetensors file)."""
-    with open(path, "rb") as f:
-        raw = f.read(8)
-        n = struct.unpack("<Q", raw)[0] if len(raw) == 8 else -1
-        if not 2 <= n <= 100_000_000:
-            raise ValueError("not a safetensors file (bad header length)")
-        try:
-            header = json.loads(f.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ValueError("not a safetensors file (its header is not JSON)") from None
-        if not isinstance(header, dict):
-            raise ValueError("not a safetensors file (its header is not a JSON object)")
-        data = f.read()
+    header, data = read_file(path)
     meta = header.pop("__metadata__", {})
     meta.update(pairs)
     write_file(path, {"__metadata__": meta, **header}, [data])

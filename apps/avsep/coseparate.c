@@ -42,8 +42,8 @@ static const char *usage =
 typedef struct {
   const char *model, *out;
   int sources;
-  const char *masks;
-  bool video, binary, json;
+  avsep_mask_opts mask;
+  bool video, json;
 } cosep_opts;
 
 int avsep_coseparate(int argc, char **argv) {
@@ -55,9 +55,7 @@ int avsep_coseparate(int argc, char **argv) {
        1, AVS_DISCOVER_MAX},
       {"video", 0, APP_FLAG, &o.video, "also write video_K_source_J.mp4: the video with the object's region and its sound",
        0, 0},
-      {"binary", 0, APP_FLAG, &o.binary, "binary masks (mask > 0.5) instead of soft ones", 0, 0},
-      {"masks", 0, APP_STRING, &o.masks,
-       "compete (default: the sources share each time-frequency bin by their masks' squares) or independent", 0, 0},
+      AVSEP_MASK_OPTS(o.mask),
       {"json", 0, APP_FLAG, &o.json, "print sources.json on stdout as well", 0, 0},
       APP_PRECISION_OPT,
       {0},
@@ -65,8 +63,7 @@ int avsep_coseparate(int argc, char **argv) {
   const char *videos[MAX_VIDEOS];
   int n_videos = app_parse(argc, argv, 2, opts, usage, videos, MAX_VIDEOS, 0);
   if (n_videos < 2) app_usage_error("co-separation needs two videos or more (avsep separate takes one)");
-  avs_sep_mask_rule rule;
-  if (avs_sep_mask_rule_parse(o.masks ? o.masks : "compete", o.binary, &rule)) app_usage_error("--%s", avs_errmsg());
+  avs_sep_mask_rule rule = avsep_mask_rule(&o.mask);
   if (!o.out) app_usage_error("--out DIR is required (a new or empty folder for the tracks)");
   char *shipped = NULL;
   if (!o.model && avs_data_path(DEFAULT_MODEL, &shipped))

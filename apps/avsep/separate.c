@@ -44,8 +44,8 @@ static const char *usage =
 typedef struct {
   const char *model, *out, *point, *boxes;
   int sources;
-  const char *masks;
-  bool video, binary, json;
+  avsep_mask_opts mask;
+  bool video, json;
 } sep_opts;
 
 int avsep_parse_floats(const char *s, float *v, int max) {
@@ -87,17 +87,14 @@ int avsep_separate(int argc, char **argv) {
       {"point", 0, APP_STRING, &o.point, "X,Y: separate the sound of this spot of the picture (pixels)", 0, 0},
       {"box", 0, APP_STRING, &o.boxes, "X0,Y0,X1,Y1[;...]: separate the sound of these boxes (pixels)", 0, 0},
       {"video", 0, APP_FLAG, &o.video, "also write source_K.mp4: the video with the source's region and its sound", 0, 0},
-      {"binary", 0, APP_FLAG, &o.binary, "binary masks (mask > 0.5) instead of soft ones", 0, 0},
-      {"masks", 0, APP_STRING, &o.masks,
-       "compete (default: the sources share each time-frequency bin by their masks' squares) or independent", 0, 0},
+      AVSEP_MASK_OPTS(o.mask),
       {"json", 0, APP_FLAG, &o.json, "print sources.json on stdout as well", 0, 0},
       APP_PRECISION_OPT,
       {0},
   };
   const char *pos[1];
   app_parse(argc, argv, 2, opts, usage, pos, 1, 1);
-  avs_sep_mask_rule rule;
-  if (avs_sep_mask_rule_parse(o.masks ? o.masks : "compete", o.binary, &rule)) app_usage_error("--%s", avs_errmsg());
+  avs_sep_mask_rule rule = avsep_mask_rule(&o.mask);
   const char *video = pos[0];
   if (!o.out) app_usage_error("--out DIR is required (a new or empty folder for the tracks)");
   if (o.point && o.boxes) app_usage_error("--point and --box cannot be combined");

@@ -107,6 +107,12 @@ static void whole_picture(const avs_video_info *info, float box[4]) {
   box[0] = 0, box[1] = 0, box[2] = (float)info->width, box[3] = (float)info->height;
 }
 
+avs_sep_mask_rule avsep_mask_rule(const avsep_mask_opts *m) {
+  avs_sep_mask_rule rule;
+  if (avs_sep_mask_rule_parse(m->masks ? m->masks : "compete", m->binary, &rule)) app_usage_error("--%s", avs_errmsg());
+  return rule;
+}
+
 cJSON *avsep_sources_write(const avsep_sources_job *j) {
   float boxes[AVS_DISCOVER_MAX][4], share[AVS_DISCOVER_MAX] = {0};
   float heat[AVS_DISCOVER_GRID * AVS_DISCOVER_GRID] = {0};

@@ -34,6 +34,20 @@ typedef struct {
   const char *dir, *prefix;    /* files DIR/PREFIXsource_K.wav, ..._heatmap.png, .mp4 */
 } avsep_sources_job;
 
+/* --binary and --masks, how both commands make masks: AVSEP_MASK_OPTS(o.mask)
+ * in the option table, then avsep_mask_rule(&o.mask) (a usage error on a bad value). */
+typedef struct {
+  const char *masks;
+  bool binary;
+} avsep_mask_opts;
+
+#define AVSEP_MASK_OPTS(m)                                                                                    \
+  {"binary", 0, APP_FLAG, &(m).binary, "binary masks (mask > 0.5) instead of soft ones", 0, 0},                \
+  {"masks", 0, APP_STRING, &(m).masks,                                                                         \
+   "compete (default: the sources share each time-frequency bin by their masks' squares) or independent", 0, 0}
+
+avs_sep_mask_rule avsep_mask_rule(const avsep_mask_opts *m);
+
 /* Finds (or takes) the sources, separates them, writes their files into the
  * existing folder j->dir and returns their description: {"sources": [...],
  * "heatmap": [...]} (sources.json's fields). Fails the app on error. */
