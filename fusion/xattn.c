@@ -19,7 +19,7 @@
 
 static const avs_xattn_cfg xattn_default = {
     .freq = 256, .time = 256, .ngf = 16, .down = 4, .frames = 3, .height = 128, .width = 128,
-    .vwidth = 16, .vblocks = 1, .dim = 128, .heads = 4, .mlp = 256, .mask_channels = 16};
+    .vwidth = 16, .vblocks = 1, .dim = 128, .heads = 4, .mlp = 256, .mask_channels = 16, .film = 0};
 
 static const avs_hparam xattn_hparams[] = {
     AVS_HP(avs_xattn_cfg, freq, AVS_HP_INT, "spectrogram frequency bins F (256)"),
@@ -35,6 +35,7 @@ static const avs_hparam xattn_hparams[] = {
     AVS_HP(avs_xattn_cfg, heads, AVS_HP_INT, "attention heads (4)"),
     AVS_HP(avs_xattn_cfg, mlp, AVS_HP_INT, "MLP hidden width (256)"),
     AVS_HP(avs_xattn_cfg, mask_channels, AVS_HP_INT, "decoder features K per bin (16)"),
+    AVS_HP_RANGE("film", avs_xattn_cfg, film, 0, 1, "1: the clip's mean visual token scales and shifts each decoder level (0)"),
 };
 
 avs_xattn_cfg avs_xattn_default_cfg(void) { return xattn_default; }
@@ -58,6 +59,7 @@ int avs_xattn_grid_of(const avs_xattn_cfg *c, avs_xattn_grid *g) {
   if (c->ngf < 1 || c->vwidth < 1 || c->vblocks < 1 || c->mlp < 1 || c->mask_channels < 1)
     return avs_seterr(AVS_EINVAL, "xattn: ngf %d, vwidth %d, vblocks %d, mlp %d, mask_channels %d must be positive",
                       c->ngf, c->vwidth, c->vblocks, c->mlp, c->mask_channels);
+  if (c->film != 0 && c->film != 1) return avs_seterr(AVS_EINVAL, "xattn: film %d is not 0 or 1", c->film);
   if (c->dim < 1 || c->heads < 1 || c->dim % c->heads)
     return avs_seterr(AVS_EINVAL, "xattn: dim %d must be a positive multiple of heads %d", c->dim, c->heads);
   *g = (avs_xattn_grid){.freq = c->freq / step, .time = c->time / step, .frames = c->frames,
@@ -110,8 +112,10 @@ int avs_xattn_declare(avs_params *p, const avs_xattn_cfg *c) {
   if ((rc = avs_unit_declare_linear(p, "audio.proj", level_width(c, c->down), c->dim))) return rc;
   for (int j = 0; j < c->down; j++) {
     avs_conv_spec s = up_spec(c, j);
+    bool bn = j < c->down - 1;
     if ((rc = avs_unit_declare_conv(p, avs_unit_name(n, "audio.up.%d.conv", j), &s)) ||
-        (j < c->down - 1 && (rc = avs_unit_declare_bn(p, avs_unit_name(b, "audio.up.%d.bn", j), s.out))))
+        (bn && (rc = avs_unit_declare_bn(p, avs_unit_name(b, "audio.up.%d.bn", j), s.out))) ||
+        (bn && c->film && (rc = avs_unit_declare_linear(p, avs_unit_name(b, "film.%d", j), c->dim, 2 * s.out))))
       return rc;
   }
   avs_conv_spec stem = stem_spec_base;
@@ -153,17 +157,34 @@ static void audio_encoder(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg
   }
 }
 
-/* Decoder from the attended tokens h (N, F', T', dim) to the K features (N, F, T, K). */
+/* FiLM (Perez et al., AAAI 2018): h (N, F, T, C) -> h (1 + gamma) + beta, where
+ * (gamma, beta) = film.<j>(cond), cond (N, 1, dim) the clip's mean visual token. */
+static avs_tensor *film(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *cond, avs_tensor *h) {
+  avs_tensor *gb = avs_unit_linear(ctx, p, name, cond);
+  if (!gb || !h) return NULL;
+  int64_t N = h->shape[0], C = h->shape[3];
+  int F = (int)h->shape[1], T = (int)h->shape[2];
+  gb = avs_reshape(ctx, gb, 4, AVS_SHAPE(N, 1, 1, 2 * C));
+  /* per-sample (N, 1, 1, C) factors, replicated over (F, T) for the element-wise ops */
+  avs_tensor *scale = avs_upsample_nearest2d(ctx, avs_affine(ctx, avs_slice(ctx, gb, 3, 0, C, 1), 1.0f, 1.0f), F, T);
+  avs_tensor *shift = avs_upsample_nearest2d(ctx, avs_slice(ctx, gb, 3, C, 2 * C, 1), F, T);
+  return avs_add(ctx, avs_mul(ctx, h, scale), shift);
+}
+
+/* Decoder from the attended tokens h (N, F', T', dim) to the K features (N, F, T, K);
+ * cond (N, 1, dim) for FiLM, NULL without. */
 static avs_tensor *audio_decoder(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, avs_tensor *h,
-                                 avs_tensor *const *lv) {
-  char n[AVS_NAME_MAX], b[AVS_NAME_MAX];
+                                 avs_tensor *const *lv, avs_tensor *cond) {
+  char n[AVS_NAME_MAX], b[AVS_NAME_MAX], f[AVS_NAME_MAX];
   for (int j = 0; j < c->down && h; j++) {
     int to = c->down - j - 1;
     avs_conv_spec s = up_spec(c, j);
     h = avs_upsample_bilinear2d(ctx, h, c->freq >> to, c->time >> to, false);
     avs_unit_name(n, "audio.up.%d.conv", j);
     if (!to) return avs_unit_conv(ctx, p, n, &s, h);
-    h = avs_unit_forward(ctx, p, n, avs_unit_name(b, "audio.up.%d.bn", j), &s, h, true);
+    avs_unit_name(b, "audio.up.%d.bn", j);
+    if (cond) h = avs_relu(ctx, film(ctx, p, avs_unit_name(f, "film.%d", j), cond, avs_unit_conv_bn(ctx, p, n, b, &s, h)));
+    else h = avs_unit_forward(ctx, p, n, b, &s, h, true);
     h = avs_concat(ctx, 2, (avs_tensor *[]){h, lv[to]}, 3);
   }
   return NULL;
@@ -202,7 +223,14 @@ int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, 
   if (apos && vpos) avs_layer_trace_add(ctx, "xattn.audio_pos+visual_pos", "embed", a, apos->numel + vpos->numel, 0);
   a = avs_unit_cross_block(ctx, p, "xattn", c->heads, a, apos, v, vpos, &attn);
   avs_tensor *h = a ? avs_reshape(ctx, a, 4, AVS_SHAPE(N, g.freq, g.time, c->dim)) : NULL;
-  avs_tensor *feat = audio_decoder(ctx, p, c, h, lv);
+  avs_tensor *cond = NULL; /* FiLM's input: the mean visual token (N, 1, dim) */
+  if (c->film && v) {
+    avs_tensor *u = avs_ctx_tensor(ctx, 3, AVS_SHAPE(N, 1, g.visual));
+    if (!u) return avs_errcode();
+    for (int64_t i = 0; i < u->numel; i++) u->data[i] = 1.0f / (float)g.visual;
+    cond = avs_matmul(ctx, u, v, false, false);
+  }
+  avs_tensor *feat = audio_decoder(ctx, p, c, h, lv, cond);
   if (!feat || !attn) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
   *out = (avs_xattn_enc){.features = feat, .visual = v, .audio = a, .attn = attn};
   return AVS_OK;

@@ -13,7 +13,9 @@
  *           (+ xattn.visual_pos on the keys) by multi-head attention; residual,
  *           LayerNorm, GELU MLP, residual, LayerNorm (nn/attention.h's cross block)
  *   decoder `down` x [bilinear x2, conv 3x3, BN, ReLU, concat the encoder level] back to
- *           F x T; the last conv 3x3 (with bias) gives K = mask_channels features
+ *           F x T; the last conv 3x3 (with bias) gives K = mask_channels features;
+ *           with film = 1, each BN output (before the ReLU) is scaled and shifted,
+ *           h (1 + gamma) + beta, by (gamma, beta) = film.<j>(mean of the visual tokens)
  *   masks   per source s: its pooling weights over the visual tokens (a box or a point,
  *           avs_xattn_region_weights) pool the visual tokens into v_s (dim); synth
  *           (Linear dim -> K+1) turns v_s into K channel weights and a bias;
@@ -44,6 +46,7 @@ typedef struct {
   int vblocks;               /* basic blocks per video stage (1) */
   int dim, heads, mlp;       /* token width, attention heads, MLP hidden width (128, 4, 256) */
   int mask_channels;         /* K: decoder features per time-frequency bin (16) */
+  int film;                  /* 1: FiLM at every decoder level from the clip's mean visual token (0) */
 } avs_xattn_cfg;
 
 /* The default configuration and the hyperparameter table (key = field name). */

@@ -7,7 +7,7 @@ Module names are the C model's state_dict names:
   video.stem.0/.1, video.layer<1..4>.<b>.conv1.0/... (torchvision's video BasicBlock), video.proj
   xattn.audio_pos, xattn.visual_pos, xattn.attn (nn.MultiheadAttention), xattn.norm1,
   xattn.mlp.fc1/.fc2, xattn.norm2
-  synth
+  synth, film.<j> (with film = 1: Linear dim -> 2 x up.<j>'s width, from the mean visual token)
 
 Written (channels-last where the C side is):
   w.<name>            every state_dict tensor
@@ -37,7 +37,7 @@ import st
 torch.set_num_threads(2)
 
 CFG = dict(freq=32, time=16, ngf=4, down=3, frames=2, height=32, width=48, vwidth=4, vblocks=2, dim=16, heads=2,
-           mlp=24, mask_channels=3)
+           mlp=24, mask_channels=3, film=1)
 N, S = 2, 3
 
 
@@ -86,11 +86,18 @@ class Audio(nn.Module):
             levels.append(d(levels[-1]))
         return levels
 
-    def decode(self, h, levels):
+    def decode(self, h, levels, film):
+        """film: the (N, 2C) FiLM parameters (gamma, beta) of each up.<j> but the last, or None."""
         c = self.c
         for j, u in enumerate(self.up):
             to = c["down"] - j - 1
-            h = u(h, (c["freq"] >> to, c["time"] >> to))
+            size = (c["freq"] >> to, c["time"] >> to)
+            if to and film:
+                gamma, beta = film[j][:, :, None, None].chunk(2, 1)
+                h = F.relu(u.bn(u.conv(F.interpolate(h, size=size, mode="bilinear", align_corners=False)))
+                           * (1 + gamma) + beta)
+            else:
+                h = u(h, size)
             if to:
                 h = torch.cat([h, levels[to]], 1)
         return h
@@ -162,6 +169,9 @@ class XAttn(nn.Module):
         self.audio, self.video = Audio(c), Video(c)
         self.xattn = Fusion(c, self.fa * self.ta, int(np.prod(self.grid)))
         self.synth = nn.Linear(c["dim"], c["mask_channels"] + 1)
+        if c["film"]:  # film.<j>: the mean visual token -> (gamma, beta) of up.<j>'s BN output
+            self.film = nn.ModuleDict({str(j): nn.Linear(c["dim"], 2 * self.audio.up[j].conv.out_channels)
+                                       for j in range(c["down"] - 1)})
 
     def forward(self, logmag, frames, weights):
         """logmag (N,1,F,T), frames (N,3,T,H,W), weights (N,S,Lv) -> mask logits (N,S,F,T),
@@ -171,7 +181,8 @@ class XAttn(nn.Module):
         v = self.video(frames)
         x, attn = self.xattn(a, v)
         h = x.transpose(1, 2).reshape(x.shape[0], -1, self.fa, self.ta)
-        feat = self.audio.decode(h, levels)  # (N,K,F,T)
+        film = [self.film[str(j)](v.mean(1)) for j in range(len(self.film))] if self.c["film"] else None
+        feat = self.audio.decode(h, levels, film)  # (N,K,F,T)
         kern = self.synth(weights @ v)  # (N,S,K+1)
         k = self.c["mask_channels"]
         masks = torch.einsum("nsk,nkft->nsft", kern[..., :k], feat) + kern[..., k, None, None]
