@@ -3,14 +3,18 @@
 # the synthetic music benchmark (docs/DATA.md), scores it on music1000's test
 # split (docs/BENCHMARK.md) and writes data/models/sep.json (numbers and commands).
 #
-#   scripts/train_sep.sh [BUILD_DIR]     (default: build; ~55 min on 2 quiet cores)
+#   scripts/train_sep.sh [BUILD_DIR]     (default: build; ~90 min on the 2 cores)
 #   ARCH=sop scripts/train_sep.sh        Sound of Pixels instead (30 epochs, ~65 min)
 #
 # ARCH=xattn (the default, shipped) is the toolkit's cross-modal attention model
 # (docs/MODELS.md) on Sound of Pixels' spectrogram and crops: U-Net ngf 16 with 4
-# levels, one residual block of width 16 per crop, dim 128, 4 heads, 0.8 M
-# parameters; an epoch takes ~2.5 min, so 20 epochs. Why it ships: at the same
-# data and a shorter run it beats SoP on every protocol (docs/BENCHMARK.md).
+# levels, one residual block of width 16 per crop, dim 128, 4 heads, FiLM of every
+# decoder level by the source's visual token (film=1), 0.83 M parameters; an epoch
+# takes 3.5-4.5 min on these 2 cores (2026-12-03; 2.5 min on an earlier machine),
+# so 20 epochs: 90 min wall clock for the shipped run, loading and validation
+# included (one epoch shared the cores with other work). Why it ships: at the same data
+# and a shorter run it beats SoP on every protocol, and FiLM beats the same model
+# without it on every protocol and both soundfonts (docs/BENCHMARK.md).
 # ARCH=sop is Sound of Pixels (fusion/sop.h) at a CPU size: U-Net ngf 16 with 7
 # levels on a 128 x 128 log-frequency spectrogram (3 s windows at 11025 Hz),
 # K = 16, dilated ResNet-18 width 16 on 3 crops of 64 x 64 per source. Why this
@@ -28,7 +32,7 @@ case $ARCH in
   sop) HP=ngf=16,channels=16,frame_width=16,frames=3,height=64,width=64,freq=128,time=128
        EPOCHS=${EPOCHS:-30} ;;
   xattn) HP=freq=128,time=128,ngf=16,down=4,frames=3,height=64,width=64,vwidth=16,vblocks=1
-         HP=$HP,dim=128,heads=4,mlp=256,mask_channels=16
+         HP=$HP,dim=128,heads=4,mlp=256,mask_channels=16,film=1
          EPOCHS=${EPOCHS:-20} ;;
   *) echo "train_sep.sh: ARCH must be sop or xattn, not '$ARCH'" >&2; exit 2 ;;
 esac
