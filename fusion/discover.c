@@ -60,17 +60,17 @@ static int score(const avs_model *m, const float *window, const avs_image *frame
   /* Energy on the warped rows: exp(2 logmag) as the net sees the mixture. */
   double total = 0;
   for (size_t e = 0; !rc && e < plane; e++) total += energy[e] = expf(2 * w.logmag[e]);
-  avs_tensor *logmag = rc ? NULL : avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
   int mix_of[CHUNK] = {0}; /* every candidate separates the one window */
-  if (!rc && !logmag) rc = avs_errcode();
-  if (!rc) memcpy(logmag->data, w.logmag, sizeof(float) * plane);
   for (int s = 0; !rc && s < n; s += CHUNK) {
     int k = n - s < CHUNK ? n - s : CHUNK;
+    avs_ctx_reset(ctx); /* each chunk reuses the arena the previous one grew (no fresh pages) */
+    avs_tensor *logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
     avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(k, g->frames, g->height, g->width, 3));
-    if (!crops) {
+    if (!logmag || !crops) {
       rc = avs_errcode();
       break;
     }
+    memcpy(logmag->data, w.logmag, sizeof(float) * plane);
     for (int i = 0; !rc && i < k; i++) {
       float boxes[64][4];
       for (int f = 0; f < g->frames && f < 64; f++) memcpy(boxes[f], c[s + i].box, sizeof boxes[f]);
