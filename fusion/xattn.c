@@ -157,6 +157,13 @@ static void audio_encoder(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg
   }
 }
 
+/* Pooling weights (n, 1, lv) of one source covering the whole clip: every token 1 / lv. */
+static avs_tensor *whole_clip_weights(avs_ctx *ctx, int64_t n, int64_t lv) {
+  avs_tensor *w = avs_ctx_tensor(ctx, 3, AVS_SHAPE(n, 1, lv));
+  for (int64_t i = 0; w && i < w->numel; i++) w->data[i] = 1.0f / (float)lv;
+  return w;
+}
+
 /* FiLM (Perez et al., AAAI 2018): h (N, F, T, C) -> h (1 + gamma) + beta, where
  * (gamma, beta) = film.<j>(cond), cond (N, 1, dim) the clip's mean visual token. */
 static avs_tensor *film(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *cond, avs_tensor *h) {
@@ -223,13 +230,9 @@ int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, 
   if (apos && vpos) avs_layer_trace_add(ctx, "xattn.audio_pos+visual_pos", "embed", a, apos->numel + vpos->numel, 0);
   a = avs_unit_cross_block(ctx, p, "xattn", c->heads, a, apos, v, vpos, &attn);
   avs_tensor *h = a ? avs_reshape(ctx, a, 4, AVS_SHAPE(N, g.freq, g.time, c->dim)) : NULL;
-  avs_tensor *cond = NULL; /* FiLM's input: the mean visual token (N, 1, dim) */
-  if (c->film && v) {
-    avs_tensor *u = avs_ctx_tensor(ctx, 3, AVS_SHAPE(N, 1, g.visual));
-    if (!u) return avs_errcode();
-    for (int64_t i = 0; i < u->numel; i++) u->data[i] = 1.0f / (float)g.visual;
-    cond = avs_matmul(ctx, u, v, false, false);
-  }
+  /* FiLM's input: the mean visual token (N, 1, dim) */
+  avs_tensor *cond = c->film && v ? avs_matmul(ctx, whole_clip_weights(ctx, N, g.visual), v, false, false) : NULL;
+  if (c->film && !cond) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
   avs_tensor *feat = audio_decoder(ctx, p, c, h, lv, cond);
   if (!feat || !attn) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
   *out = (avs_xattn_enc){.features = feat, .visual = v, .audio = a, .attn = attn};
@@ -362,10 +365,7 @@ static avs_tensor *xattn_sep_forward(avs_ctx *ctx, const avs_params *p, const vo
   avs_xattn_grid g;
   if (avs_xattn_grid_of(c, &g)) return NULL;
   int64_t m = crops->shape[0];
-  avs_tensor *whole = avs_ctx_tensor(ctx, 3, AVS_SHAPE(m, 1, g.visual));
-  if (!whole) return NULL;
-  for (int64_t i = 0; i < whole->numel; i++) whole->data[i] = 1.0f / (float)g.visual;
-  avs_tensor *logits = avs_xattn_forward(ctx, p, c, logmag, crops, whole);
+  avs_tensor *logits = avs_xattn_forward(ctx, p, c, logmag, crops, whole_clip_weights(ctx, m, g.visual));
   return logits ? avs_reshape(ctx, logits, 3, AVS_SHAPE(m, c->freq, c->time)) : NULL;
 }
 
