@@ -7,7 +7,8 @@
 #include "av/status.h"
 
 /* The arena is a list of blocks that never move, so pointers stay valid until
- * reset. Reset rewinds every block; blocks are kept for the next step. */
+ * reset. Reset rewinds every block (after merging them into one, when a step
+ * outgrew the arena); the memory is kept for the next step. */
 typedef struct arena_block {
   struct arena_block *next;
   size_t size, used;
@@ -61,7 +62,34 @@ void avs_ctx_free(avs_ctx **pctx) {
   *pctx = NULL;
 }
 
+/* One block in place of several: a step that outgrew the arena appended
+ * blocks sized to its requests, and steps of varying shapes (a batch with more
+ * sources than any before) would keep appending more, each one fresh pages the
+ * kernel must zero (a training epoch faulted in twice its peak this way). One
+ * block of the peak plus a quarter holds every step seen so far. When the new
+ * block cannot be had, the old ones stay. */
+static void consolidate(avs_ctx *ctx) {
+  size_t size = ctx->peak + ctx->peak / 4, huge = (size_t)2 << 20;
+  size = (size + huge - 1) / huge * huge;
+  if (size < ctx->block_size) size = ctx->block_size;
+  arena_block *nb = calloc(1, sizeof *nb);
+  void *mem = NULL;
+  if (!nb || posix_memalign(&mem, 64, size)) {
+    free(nb);
+    return;
+  }
+  for (arena_block *b = ctx->blocks, *next; b; b = next) {
+    next = b->next;
+    free(b->mem);
+    free(b);
+  }
+  nb->mem = mem;
+  nb->size = size;
+  ctx->blocks = nb;
+}
+
 void avs_ctx_reset(avs_ctx *ctx) {
+  if (ctx->blocks && ctx->blocks->next) consolidate(ctx);
   for (arena_block *b = ctx->blocks; b; b = b->next) b->used = 0;
   ctx->current = ctx->blocks;
   ctx->used_total = 0;

@@ -29,7 +29,8 @@ typedef struct {
 
 avs_ctx *avs_ctx_new(const avs_ctx_params *params);
 void avs_ctx_free(avs_ctx **ctx);
-/* Forget every activation and tape node; keep arena blocks and backend caches. */
+/* Forget every activation and tape node; keep the arena (its blocks merged
+ * into one when it grew) and backend caches. */
 void avs_ctx_reset(avs_ctx *ctx);
 
 bool avs_ctx_train(const avs_ctx *ctx);
