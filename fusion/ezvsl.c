@@ -87,7 +87,7 @@ static avs_tensor *ezvsl_heatmap(avs_ctx *ctx, const avs_params *p, const void *
 }
 
 static avs_tensor *ezvsl_loss(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *images,
-                              avs_tensor *spec, const float *gt) {
+                              avs_tensor *spec, const avs_loc_targets *gt) {
   (void)gt; /* self-supervised */
   const avs_loc_cfg *c = cfg;
   avs_tensor *img, *aud;

@@ -17,23 +17,24 @@ void avs_loc_set_free(avs_loc_set **sp) {
   if (!s) return;
   for (int c = 0; c < s->n_clips; c++) {
     avs_loc_clip *k = &s->clips[c];
-    free(k->wave), free(k->images), free(k->times), free(k->boxes), free(k->n_boxes);
+    free(k->wave), free(k->images), free(k->times), free(k->boxes), free(k->n_boxes), free(k->silent), free(k->n_silent);
   }
   free(s->clips), free(s);
   *sp = NULL;
 }
 
-/* The sounding objects' boxes on each kept frame, scaled to the model's image. */
-static void keep_boxes(const avs_manifest_clip *mc, const avs_loc_geometry *g, int frames, avs_loc_clip *c) {
+/* The sounding (or the silent) objects' boxes on each kept frame, scaled to the model's image. */
+static void keep_boxes(const avs_manifest_clip *mc, const avs_loc_geometry *g, int frames, const double *times,
+                       bool sounding, float (*boxes)[4], int *n_boxes) {
   if (mc->width < 1 || mc->height < 1) return;
   float sx = (float)g->width / (float)mc->width, sy = (float)g->height / (float)mc->height;
   for (int k = 0; k < frames; k++) {
-    int f = mc->fps > 0 ? (int)(c->times[k] * mc->fps + 0.5) : 0; /* the frame nearest to the time, as decoded */
-    for (int o = 0; o < mc->n_objects && c->n_boxes[k] < AVS_LOC_MAX_BOXES; o++) {
+    int f = mc->fps > 0 ? (int)(times[k] * mc->fps + 0.5) : 0; /* the frame nearest to the time, as decoded */
+    for (int o = 0; o < mc->n_objects && n_boxes[k] < AVS_LOC_MAX_BOXES; o++) {
       const avs_manifest_object *ob = &mc->objects[o];
-      if (!ob->sounding || ob->n_boxes < 1) continue;
+      if (ob->sounding != sounding || ob->n_boxes < 1) continue;
       const int *b = ob->boxes[f < ob->n_boxes ? f : ob->n_boxes - 1];
-      float *out = c->boxes[k * AVS_LOC_MAX_BOXES + c->n_boxes[k]++];
+      float *out = boxes[k * AVS_LOC_MAX_BOXES + n_boxes[k]++];
       out[0] = (float)b[0] * sx, out[1] = (float)b[1] * sy, out[2] = (float)b[2] * sx, out[3] = (float)b[3] * sy;
     }
   }
@@ -53,9 +54,13 @@ static int load_clip(avs_loc_set *s, const avs_manifest_clip *mc, avs_loc_clip *
   c->images = malloc((size_t)s->frames * g->height * g->width * 3);
   c->boxes = calloc((size_t)s->frames * AVS_LOC_MAX_BOXES, sizeof *c->boxes);
   c->n_boxes = calloc((size_t)s->frames, sizeof(int));
-  if (!c->times || !c->images || !c->boxes || !c->n_boxes) return avs_seterr(AVS_ENOMEM, "out of memory");
+  c->silent = calloc((size_t)s->frames * AVS_LOC_MAX_BOXES, sizeof *c->silent);
+  c->n_silent = calloc((size_t)s->frames, sizeof(int));
+  if (!c->times || !c->images || !c->boxes || !c->n_boxes || !c->silent || !c->n_silent)
+    return avs_seterr(AVS_ENOMEM, "out of memory");
   for (int k = 0; k < s->frames; k++) c->times[k] = dur * (k + 0.5) / s->frames;
-  keep_boxes(mc, g, s->frames, c);
+  keep_boxes(mc, g, s->frames, c->times, true, c->boxes, c->n_boxes);
+  keep_boxes(mc, g, s->frames, c->times, false, c->silent, c->n_silent);
   avs_image frames[LOC_MAX_FRAMES];
   if ((rc = avs_image_frames_at(mc->video, c->times, s->frames, frames))) return rc;
   size_t per = (size_t)g->height * g->width * 3;
@@ -126,6 +131,18 @@ void avs_loc_box_grid(const float (*boxes)[4], int n, int size_w, int size_h, in
     }
 }
 
+/* Frame k's boxes (AVS_LOC_MAX_BOXES per frame), mirrored when the image is, on the grid. */
+static void boxes_on_grid(const avs_loc_geometry *g, const float (*all)[4], const int *count, int k, bool flip,
+                          int grid_h, int grid_w, float *grid) {
+  float boxes[AVS_LOC_MAX_BOXES][4];
+  for (int o = 0; o < count[k]; o++) {
+    const float *bx = all[k * AVS_LOC_MAX_BOXES + o];
+    boxes[o][0] = flip ? (float)g->width - bx[2] : bx[0], boxes[o][2] = flip ? (float)g->width - bx[0] : bx[2];
+    boxes[o][1] = bx[1], boxes[o][3] = bx[3];
+  }
+  avs_loc_box_grid((const float(*)[4])boxes, count[k], g->width, g->height, grid_h, grid_w, grid);
+}
+
 int avs_loc_batch_make(avs_ctx *ctx, const avs_loc_set *s, const int *idx, int n, avs_rng *rng, int grid_h,
                        int grid_w, avs_loc_batch *b) {
   const avs_loc_geometry *g = &s->g;
@@ -133,10 +150,12 @@ int avs_loc_batch_make(avs_ctx *ctx, const avs_loc_set *s, const int *idx, int n
   int rc = avs_norm_preset(g->norm, &norm);
   b->images = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->height, g->width, 3));
   b->spec = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->bins, g->time, 1));
-  b->gt = grid_h > 0 ? avs_ctx_alloc(ctx, sizeof(float) * (size_t)n * grid_h * grid_w) : NULL;
+  const size_t cells = (size_t)grid_h * grid_w;
+  b->gt = grid_h > 0 ? avs_ctx_alloc(ctx, sizeof(float) * n * cells) : NULL;
+  b->gt_silent = grid_h > 0 ? avs_ctx_alloc(ctx, sizeof(float) * n * cells) : NULL;
   float *window = avs_ctx_alloc(ctx, sizeof(float) * (size_t)g->samples);
   uint8_t *flipped = avs_ctx_alloc(ctx, (size_t)g->height * g->width * 3);
-  if (!rc && (!b->images || !b->spec || !window || !flipped || (grid_h > 0 && !b->gt)))
+  if (!rc && (!b->images || !b->spec || !window || !flipped || (grid_h > 0 && (!b->gt || !b->gt_silent))))
     rc = avs_seterr(AVS_ENOMEM, "out of memory");
   size_t per = (size_t)g->height * g->width * 3;
   for (int i = 0; !rc && i < n; i++) {
@@ -145,14 +164,8 @@ int avs_loc_batch_make(avs_ctx *ctx, const avs_loc_set *s, const int *idx, int n
     const uint8_t *px = c->images + k * per;
     bool flip = avs_rng_uniform(rng) < 0.5f;
     if (b->gt) {
-      float boxes[AVS_LOC_MAX_BOXES][4];
-      for (int o = 0; o < c->n_boxes[k]; o++) {
-        const float *bx = c->boxes[k * AVS_LOC_MAX_BOXES + o];
-        boxes[o][0] = flip ? (float)g->width - bx[2] : bx[0], boxes[o][2] = flip ? (float)g->width - bx[0] : bx[2];
-        boxes[o][1] = bx[1], boxes[o][3] = bx[3];
-      }
-      avs_loc_box_grid((const float(*)[4])boxes, c->n_boxes[k], g->width, g->height, grid_h, grid_w,
-                       b->gt + (size_t)i * grid_h * grid_w);
+      boxes_on_grid(g, (const float(*)[4])c->boxes, c->n_boxes, k, flip, grid_h, grid_w, b->gt + i * cells);
+      boxes_on_grid(g, (const float(*)[4])c->silent, c->n_silent, k, flip, grid_h, grid_w, b->gt_silent + i * cells);
     }
     if (flip) {
       for (int y = 0; y < g->height; y++)

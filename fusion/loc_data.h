@@ -4,8 +4,9 @@
  * evenly over it, resized to the model's input (squashed, as EZ-VSL's test
  * transform); a training pair is one of those frames, flipped left-right at
  * random, with the audio window centred on its time, and, where the set has
- * boxes, the union of the sounding objects' boxes on that frame (for the
- * objectives that use them, Senocak et al.'s supervised attention). */
+ * boxes, the unions of the sounding and of the silent objects' boxes on that
+ * frame (for the objectives that use them, Senocak et al.'s supervised
+ * attention). */
 #ifndef AVS_FUSION_LOC_DATA_H
 #define AVS_FUSION_LOC_DATA_H
 
@@ -23,6 +24,8 @@ typedef struct {
   double *times;     /* seconds, per frame */
   float (*boxes)[4]; /* frames x AVS_LOC_MAX_BOXES sounding boxes in the model's image pixels */
   int *n_boxes;      /* per frame */
+  float (*silent)[4];/* the same for the silent objects' boxes */
+  int *n_silent;
 } avs_loc_clip;
 
 #define AVS_LOC_MAX_BOXES 8
@@ -45,9 +48,10 @@ typedef struct {
   avs_tensor *images; /* (n, H, W, 3) normalised */
   avs_tensor *spec;   /* (n, bins, time, 1) */
   float *gt;          /* (n, h, w): the share of each grid cell the sounding boxes cover; NULL unless asked */
+  float *gt_silent;   /* (n, h, w): the same for the silent objects' boxes */
 } avs_loc_batch;
 
-/* Pairs for the clips idx[0..n), on ctx; gt on a grid_h x grid_w grid when grid_h > 0. */
+/* Pairs for the clips idx[0..n), on ctx; gt and gt_silent on a grid_h x grid_w grid when grid_h > 0. */
 int avs_loc_batch_make(avs_ctx *ctx, const avs_loc_set *s, const int *idx, int n, avs_rng *rng, int grid_h,
                        int grid_w, avs_loc_batch *b);
 /* The share of each cell of an h x w grid over a size_w x size_h image that

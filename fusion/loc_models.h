@@ -36,6 +36,9 @@
  *     MSE of softmax([d+, d-]) against [0, 1]
  *   supervised (pairs with boxes): -sum_l gt_l log att_l, gt the boxes' grid normalised to 1
  *   loss = unsupervised + sup_weight supervised.  Map: att.
+ *   Not in the paper (silent_weight, 0 by default): + silent_weight times the mean over the
+ *     pairs with silent instruments in view of -log(1 - sum_l sil_l att_l), sil the silent
+ *     boxes' coverage of each cell: the map learns to leave an instrument that makes no sound.
  *
  * Names: imgnet.* and audnet.* are torchvision resnet18's own (conv1, bn1,
  * layer1.0.conv1, ...; the audio conv1 takes 1 channel). */
@@ -58,6 +61,7 @@ typedef struct {
   float temperature;/* lvs: logits' temperature 0.07 */
   float alpha;      /* ezvsl: share of the audio-visual map in the object-guided map, 0.4 */
   float sup_weight; /* senocak: weight of the supervised attention term (1; 0: unsupervised only) */
+  float silent_weight; /* senocak: weight of the silent-object term (0: off, the paper's objective) */
 } avs_loc_cfg;
 
 #define AVS_LOC_NFFT 512 /* scipy.signal.spectrogram nperseg */

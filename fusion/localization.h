@@ -32,6 +32,15 @@ typedef struct {
   const char *norm;      /* video/preprocess.h preset ("imagenet") */
 } avs_loc_geometry;
 
+/* What a training batch knows of where its objects are, on the map's grid
+ * (N, h, w) each, as the share of each cell their boxes cover (0 everywhere
+ * for a pair without such objects): the union of the sounding objects' boxes
+ * and the union of the silent ones' (in view, making no sound). */
+typedef struct {
+  const float *sounding;
+  const float *silent; /* NULL: not known */
+} avs_loc_targets;
+
 /* The localization kind's descriptor (avs_arch.task). Tensors are
  * channels-last: images (N, H, W, 3), spectrograms (N, bins, time, 1). */
 typedef struct {
@@ -39,12 +48,10 @@ typedef struct {
   /* The test-time map (N, h, w) of each image with its own audio. */
   avs_tensor *(*heatmap)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *images, avs_tensor *spec);
   /* The training objective (a scalar) of a batch of N image-audio pairs
-   * (pair i is image i with audio i; the other pairs are negatives). gt: per
-   * pair the union of the sounding objects' boxes on the map's grid (N, h, w),
-   * as the share of each cell they cover (0 everywhere for a pair without
-   * boxes); NULL unless the task uses_boxes. */
+   * (pair i is image i with audio i; the other pairs are negatives). gt: the
+   * batch's boxes on the map's grid; NULL unless the task uses_boxes. */
   avs_tensor *(*loss)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *images, avs_tensor *spec,
-                      const float *gt);
+                      const avs_loc_targets *gt);
   /* The map's grid for an image of the model's size: *h x *w. */
   void (*grid)(const void *cfg, int *h, int *w);
   bool uses_boxes; /* the objective reads gt (it still trains on pairs without boxes) */

@@ -65,7 +65,7 @@ static avs_tensor *lvs_heatmap(avs_ctx *ctx, const avs_params *p, const void *cf
 }
 
 static avs_tensor *lvs_loss(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *images, avs_tensor *spec,
-                            const float *gt) {
+                            const avs_loc_targets *gt) {
   (void)gt; /* self-supervised */
   const avs_loc_cfg *c = cfg;
   avs_tensor *img, *aud;

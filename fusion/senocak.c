@@ -5,6 +5,9 @@
  * and where boxes are known the attention must fall on them (supervised).
  * The paper's frozen VGG-16 and SoundNet features become trained ResNet-18
  * branches (fusion/loc_models.h says why and how). */
+#include <stdbool.h>
+#include <string.h>
+
 #include "av/ops.h"
 #include "av/status.h"
 #include "fusion/loc_branches.h"
@@ -21,12 +24,16 @@ static const avs_hparam senocak_hparams[] = {
     AVS_HP(avs_loc_cfg, rate, AVS_HP_INT, "audio sample rate, Hz (11025)"),
     AVS_HP(avs_loc_cfg, samples, AVS_HP_INT, "audio window centred on the frame, samples (33075: 3 s)"),
     AVS_HP(avs_loc_cfg, sup_weight, AVS_HP_FLOAT, "weight of the supervised attention term where boxes exist (1)"),
+    AVS_HP(avs_loc_cfg, silent_weight, AVS_HP_FLOAT,
+           "weight of the silent-object term: the score on silent instruments' boxes (0: the paper's objective)"),
 };
 
 static int senocak_check(const avs_loc_cfg *c) {
   int rc = avs_loc_cfg_check(c, "senocak");
   if (!rc && !(c->sup_weight >= 0 && c->sup_weight <= 1000))
     return avs_seterr(AVS_EINVAL, "senocak: sup_weight %g is outside [0, 1000]", (double)c->sup_weight);
+  if (!rc && !(c->silent_weight >= 0 && c->silent_weight <= 1000))
+    return avs_seterr(AVS_EINVAL, "senocak: silent_weight %g is outside [0, 1000]", (double)c->silent_weight);
   return rc;
 }
 
@@ -84,8 +91,23 @@ static avs_tensor *next_rows(avs_ctx *ctx, avs_tensor *x) {
   return avs_concat(ctx, 2, parts, 0);
 }
 
+/* grid (N, L) with every non-zero row scaled to sum 1, as a tensor; *rows:
+ * how many rows are non-zero (0: the tensor is all zero). */
+static avs_tensor *rows_to_one(avs_ctx *ctx, const float *grid, int64_t n, int64_t l, int *rows) {
+  avs_tensor *g = avs_ctx_tensor(ctx, 2, AVS_SHAPE(n, l));
+  *rows = 0;
+  if (!g) return NULL;
+  for (int64_t i = 0; i < n; i++) {
+    double s = 0;
+    for (int64_t k = 0; k < l; k++) s += grid[i * l + k];
+    *rows += s > 0;
+    for (int64_t k = 0; k < l; k++) ((float *)g->data)[i * l + k] = s > 0 ? (float)(grid[i * l + k] / s) : 0.0f;
+  }
+  return g;
+}
+
 static avs_tensor *senocak_loss(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *images,
-                                avs_tensor *spec, const float *gt) {
+                                avs_tensor *spec, const avs_loc_targets *gt) {
   const avs_loc_cfg *c = cfg;
   attention r = attend(ctx, p, c, images, spec);
   avs_tensor *att = avs_softmax(ctx, r.score);
@@ -103,20 +125,35 @@ static avs_tensor *senocak_loss(avs_ctx *ctx, const avs_params *p, const void *c
   if (!want) return NULL;
   for (int64_t i = 0; i < n; i++) ((float *)want->data)[2 * i] = 0.0f, ((float *)want->data)[2 * i + 1] = 1.0f;
   avs_tensor *loss = avs_mse_loss(ctx, avs_softmax(ctx, avs_concat(ctx, 2, d, 1)), want);
-  if (!gt || !(c->sup_weight > 0)) return loss;
-  /* supervised: cross-entropy of the attention against the boxes' grid, over the pairs that have boxes */
-  avs_tensor *g = avs_ctx_tensor(ctx, 2, AVS_SHAPE(n, l));
-  if (!g) return NULL;
-  int boxed = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double s = 0;
-    for (int64_t k = 0; k < l; k++) s += gt[i * l + k];
-    boxed += s > 0;
-    for (int64_t k = 0; k < l; k++) ((float *)g->data)[i * l + k] = s > 0 ? (float)(gt[i * l + k] / s) : 0.0f;
+  if (!gt) return loss;
+  int boxed = 0, silent = 0;
+  if (gt->sounding && c->sup_weight > 0) {
+    /* supervised: cross-entropy of the attention against the boxes' grid, over the pairs that have boxes */
+    avs_tensor *g = rows_to_one(ctx, gt->sounding, n, l, &boxed);
+    if (!g) return NULL;
+    if (boxed) {
+      avs_tensor *sup = avs_sum(ctx, avs_mul(ctx, avs_log_softmax(ctx, r.score), g));
+      loss = avs_add(ctx, loss, avs_scale(ctx, sup, -c->sup_weight / (float)boxed));
+    }
   }
-  if (!boxed) return loss;
-  avs_tensor *sup = avs_sum(ctx, avs_mul(ctx, avs_log_softmax(ctx, r.score), g));
-  return avs_add(ctx, loss, avs_scale(ctx, sup, -c->sup_weight / (float)boxed));
+  if (gt->silent && c->silent_weight > 0) {
+    /* silent objects: -log(1 - m), m the attention's mass on their boxes (sum_l sil_l att_l, sil the
+     * boxes' coverage), over the pairs that have them (the others add -log 1 = 0). Through the softmax
+     * it lowers the silent cells' scores and raises the others', so it cannot silence the whole map
+     * (a penalty on the scores alone drove every ReLU to 0 in the first epoch). */
+    avs_tensor *s = avs_ctx_tensor(ctx, 3, AVS_SHAPE(n, l, 1));
+    if (!s) return NULL;
+    memcpy(s->data, gt->silent, sizeof(float) * (size_t)(n * l));
+    for (int64_t i = 0; i < n; i++) {
+      bool any = false;
+      for (int64_t k = 0; k < l; k++) any |= gt->silent[i * l + k] > 0;
+      silent += any;
+    }
+    avs_tensor *m = avs_matmul(ctx, avs_reshape(ctx, att, 3, AVS_SHAPE(n, 1, l)), s, false, false);
+    avs_tensor *kept = avs_ln(ctx, avs_affine(ctx, m, -1.0f, 1.0f + 1e-6f)); /* log(1 - m), 1e-6 for m = 1 */
+    if (silent) loss = avs_add(ctx, loss, avs_scale(ctx, avs_sum(ctx, kept), -c->silent_weight / (float)silent));
+  }
+  return loss;
 }
 
 static void senocak_grid(const void *cfg, int *h, int *w) { *h = *w = avs_loc_grid_side(cfg, true); }

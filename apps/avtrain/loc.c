@@ -62,7 +62,7 @@ static avs_tensor *pair_loss(avs_ctx *ctx, const avs_model *m, const avs_loc_set
   if (t->uses_boxes) t->grid(m->cfg, &h, &w);
   avs_loc_batch b;
   if (avs_loc_batch_make(ctx, s, idx, n, rng, h, w, &b)) return NULL;
-  return t->loss(ctx, &m->params, m->cfg, b.images, b.spec, b.gt);
+  return t->loss(ctx, &m->params, m->cfg, b.images, b.spec, &(avs_loc_targets){b.gt, b.gt_silent});
 }
 
 static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int *idx, int n) {
@@ -70,25 +70,34 @@ static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int 
   return pair_loss(ctx, m, j->train, idx, n, &j->rng);
 }
 
+typedef struct {
+  double ciou[2];   /* summed cIoU at the median (the protocol) and at 0.5 */
+  int boxed;        /* maps scored */
+  double silent;    /* summed share of the heat on silent objects (fusion/loc_eval.h) */
+  int with_silent;  /* maps with a silent object and a defined share */
+} val_scores;
+
 /* Localization of one validation batch at the model's input size: each map
- * on the image against the sounding boxes (pixel masks from b->gt), cIoU at
- * the median (the protocol) and at 0.5, summed into ciou[2]. */
-static void score_maps(const avs_tensor *maps, const avs_loc_batch *b, int n, int size,
-                       double ciou[2], int *boxed) {
+ * on the image against the sounding boxes (pixel masks from b->gt) and the
+ * silent ones (b->gt_silent), added into v. */
+static void score_maps(const avs_tensor *maps, const avs_loc_batch *b, int n, int size, val_scores *v) {
   size_t px = (size_t)size * size;
   float *heat = malloc(sizeof(float) * px), *scratch = malloc(sizeof(float) * px);
-  uint8_t *g = malloc(px);
+  uint8_t *g = malloc(px), *quiet = malloc(px);
   int h = (int)maps->shape[1], w = (int)maps->shape[2];
-  for (int i = 0; heat && scratch && g && i < n; i++) {
-    int area = 0;
+  for (int i = 0; heat && scratch && g && quiet && i < n; i++) {
+    int area = 0, silent_area = 0;
     for (size_t k = 0; k < px; k++) area += (g[k] = b->gt[i * px + k] > 0.5f);
+    for (size_t k = 0; k < px; k++) silent_area += (quiet[k] = b->gt_silent[i * px + k] > 0.5f);
     if (!area) continue;
     avs_loc_map_to_frame((const float *)maps->data + (size_t)i * h * w, h, w, heat, size, size);
-    ciou[0] += avs_loc_ciou(heat, g, (int64_t)px, scratch);
-    ciou[1] += avs_loc_ciou_at(heat, g, (int64_t)px, 0.5f, scratch);
-    ++*boxed;
+    v->ciou[0] += avs_loc_ciou(heat, g, (int64_t)px, scratch);
+    v->ciou[1] += avs_loc_ciou_at(heat, g, (int64_t)px, 0.5f, scratch);
+    v->boxed++;
+    double share = silent_area ? avs_loc_silent_share(heat, g, quiet, (int64_t)px) : NAN;
+    if (!isnan(share)) v->silent += share, v->with_silent++;
   }
-  free(heat), free(scratch), free(g);
+  free(heat), free(scratch), free(g), free(quiet);
 }
 
 /* A size x size mask's mean over each cell of an h x w grid (avs_loc_box_grid's cells). */
@@ -109,7 +118,8 @@ static void cell_means(const float *mask, int size, int h, int w, float *grid) {
  * and, where the clips have boxes, mean cIoU at the median and at 0.5. */
 static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
   loc_job *j = user;
-  int n = j->val->n_clips, b = j->o->c.batch < n ? j->o->c.batch : n, batches = 0, boxed = 0;
+  int n = j->val->n_clips, b = j->o->c.batch < n ? j->o->c.batch : n, batches = 0;
+  val_scores v = {{0, 0}, 0, 0, 0};
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
   int *idx = malloc(sizeof(int) * (size_t)b);
   if (!ctx || !idx) {
@@ -118,7 +128,7 @@ static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
   }
   avs_rng rng;
   avs_rng_seed(&rng, 12345);
-  double total = 0, ciou[2] = {0, 0};
+  double total = 0;
   int rc = AVS_OK, size = j->val->g.width;
   const avs_loc_task *t = avs_loc_task_of(m->arch);
   struct avs_fold_cache *prev = avs_model_select_fold(ctx, m);
@@ -131,15 +141,20 @@ static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
     rc = avs_loc_batch_make(ctx, j->val, idx, b, &rng, size, size, &bt);
     float *grid_gt = NULL;
     if (!rc && t->uses_boxes) { /* the objective's boxes on its own grid: the pixel masks' cell means */
-      if (!(grid_gt = malloc(sizeof(float) * (size_t)b * h * w))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
-      else for (int i = 0; i < b; i++) cell_means(bt.gt + (size_t)i * size * size, size, h, w, grid_gt + (size_t)i * h * w);
+      size_t px = (size_t)size * size, cells = (size_t)h * w;
+      if (!(grid_gt = malloc(sizeof(float) * 2 * b * cells))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+      for (int i = 0; grid_gt && i < b; i++) {
+        cell_means(bt.gt + i * px, size, h, w, grid_gt + i * cells);
+        cell_means(bt.gt_silent + i * px, size, h, w, grid_gt + (b + i) * cells);
+      }
     }
-    avs_tensor *loss = rc ? NULL : t->loss(ctx, &m->params, m->cfg, bt.images, bt.spec, grid_gt);
+    avs_loc_targets targets = {grid_gt, grid_gt ? grid_gt + (size_t)b * h * w : NULL};
+    avs_tensor *loss = rc ? NULL : t->loss(ctx, &m->params, m->cfg, bt.images, bt.spec, grid_gt ? &targets : NULL);
     if (!rc && !loss) rc = avs_errcode();
     if (!rc) total += *(const float *)loss->data;
     avs_tensor *maps = rc ? NULL : t->heatmap(ctx, &m->params, m->cfg, bt.images, bt.spec);
     if (!rc && !maps) rc = avs_errcode();
-    if (!rc) score_maps(maps, &bt, b, size, ciou, &boxed);
+    if (!rc) score_maps(maps, &bt, b, size, &v);
     free(grid_gt);
   }
   avs_ctx_swap_fold(ctx, prev);
@@ -148,10 +163,11 @@ static int validate(void *user, const avs_model *m, double *score, cJSON *rec) {
   double mean = batches ? total / batches : 0;
   *score = -mean;
   cJSON_AddNumberToObject(rec, "val_loss", mean);
-  if (boxed) {
-    cJSON_AddNumberToObject(rec, "val_ciou", ciou[0] / boxed);
-    cJSON_AddNumberToObject(rec, "val_ciou50", ciou[1] / boxed);
+  if (v.boxed) {
+    cJSON_AddNumberToObject(rec, "val_ciou", v.ciou[0] / v.boxed);
+    cJSON_AddNumberToObject(rec, "val_ciou50", v.ciou[1] / v.boxed);
   }
+  if (v.with_silent) cJSON_AddNumberToObject(rec, "val_silent_share", v.silent / v.with_silent);
   return AVS_OK;
 }
 
@@ -161,6 +177,8 @@ static void epoch_end(void *user, const cJSON *rec) {
   if (j->val) printf("  val loss %.4f", train_field(rec, "val_loss"));
   if (cJSON_GetObjectItemCaseSensitive(rec, "val_ciou"))
     printf("  cIoU %.3f (median) %.3f (at 0.5)", train_field(rec, "val_ciou"), train_field(rec, "val_ciou50"));
+  if (cJSON_GetObjectItemCaseSensitive(rec, "val_silent_share"))
+    printf("  silent share %.3f", train_field(rec, "val_silent_share"));
   printf("  lr %.3g  %.1f s\n", train_field(rec, "lr"), train_field(rec, "seconds"));
   fflush(stdout);
 }

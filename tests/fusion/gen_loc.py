@@ -49,6 +49,7 @@ and converted by tools/pth2st.py --arch <case> with the hyperparameters as
   <case>.train_loss, g.<name>.*, train_dev                 train mode (batch statistics), float64,
                                                            gradients summarised as action_ref does
   senocak.gt (N, h, w)                                     the train step's boxes on the grid
+  senocak.silent (N, h, w)                                 and its silent objects' boxes
 metadata <case>.model, .arch, .hparams, .params, and for the default size
 (width 64, audio_width 64, dim 512) <case>.default_table ("name:shape;...")
 and <case>.default_params.
@@ -214,7 +215,10 @@ class Senocak(nn.Module):
           zero, gt normalised to sum 1 per pair, -sum_l gt_l log att_l, summed and divided by the
           number of such pairs (there: 0/1 maps times a per-pair annotation flag, mean over the
           whole batch)
-      loss = unsupervised + sup_weight supervised. Map: att on the (h, w) grid."""
+      loss = unsupervised + sup_weight supervised. Map: att on the (h, w) grid.
+      Not in the paper (silent_weight): over the pairs whose silent grid sil (N, h, w: the silent
+      objects' boxes' coverage) is not all zero, -log(1 - m + 1e-6) with m = sum_l sil_l att_l,
+      summed and divided by the number of such pairs, times silent_weight, added to the loss."""
 
     def __init__(self, hp):
         super().__init__()
@@ -244,7 +248,7 @@ class Senocak(nn.Module):
         _, _, att, grid = self.attend(images, spec)
         return att.view(-1, *grid)
 
-    def loss(self, images, spec, gt):
+    def loss(self, images, spec, gt, silent):
         v, a, att, _ = self.attend(images, spec)
         z = torch.einsum("ncl,nl->nc", v, att)
         z = self.att_fc2(F.relu(self.att_fc1(F.relu(z))))
@@ -252,13 +256,18 @@ class Senocak(nn.Module):
         d = torch.stack([(z - t).norm(dim=1), (z - t.roll(-1, 0)).norm(dim=1)], 1)
         target = torch.tensor([0.0, 1.0], dtype=z.dtype).expand_as(d)
         unsup = ((F.softmax(d, 1) - target) ** 2).mean()
+        loss = unsup
         g = gt.flatten(1).to(att.dtype)
         boxed = g.sum(1) > 0
-        if not boxed.any():
-            return unsup
-        g = g[boxed] / g[boxed].sum(1, keepdim=True)
-        sup = -(g * torch.log(att[boxed])).sum() / boxed.sum()
-        return unsup + self.hp["sup_weight"] * sup
+        if boxed.any():
+            g = g[boxed] / g[boxed].sum(1, keepdim=True)
+            loss = loss + self.hp["sup_weight"] * (-(g * torch.log(att[boxed])).sum() / boxed.sum())
+        s = silent.flatten(1).to(att.dtype)
+        quiet = s.sum(1) > 0
+        if quiet.any() and self.hp["silent_weight"] > 0:
+            m = (s[quiet] * att[quiet]).sum(1)
+            loss = loss - self.hp["silent_weight"] * torch.log(1 - m + 1e-6).sum() / quiet.sum()
+        return loss
 
     def distances(self, images, spec):
         """softmax([d+, d-]) of each pair (how far from saturation the unsupervised term is)."""
@@ -293,6 +302,18 @@ def senocak_gt(n, size, side, rng):
             boxes.append((x0, y0, x0 + w, y0 + h))
         gt[i] = box_grid(boxes, size, side)
     return gt
+
+
+def senocak_silent(n, size, side, rng):
+    """The silent objects' grid (N, side, side) for the train step: one box in pairs 0 and 3, none
+    elsewhere (pair 1, without sounding boxes, has none either)."""
+    silent = np.zeros((n, side, side), np.float32)
+    for i in (0, 3):
+        if i < n:
+            w, h = rng.uniform(0.2, 0.4, 2) * size
+            x0, y0 = rng.uniform(0, size - w), rng.uniform(0, size - h)
+            silent[i] = box_grid([(x0, y0, x0 + w, y0 + h)], size, side)
+    return silent
 
 
 ARCHS = {"lvs": LVS, "ezvsl": EZVSL, "senocak": Senocak}
@@ -354,13 +375,13 @@ def train_grads(m, *inputs):
 
 
 SMALL = dict(width=16, audio_width=16, dim=32, size=128, rate=11025, samples=15506, tau=0.03, eps_pos=0.65,
-             eps_neg=0.4, temperature=0.07, alpha=0.4, sup_weight=0.5)
+             eps_neg=0.4, temperature=0.07, alpha=0.4, sup_weight=0.5, silent_weight=2.0)
 DEFAULT = dict(width=64, audio_width=64, dim=512)
 # the hyperparameters each architecture has (fusion/lvs.c, fusion/ezvsl.c, fusion/senocak.c): the model
 # file's metadata
 KEYS = {"lvs": ("width", "audio_width", "size", "rate", "samples", "tau", "eps_pos", "eps_neg", "temperature"),
         "ezvsl": ("width", "audio_width", "dim", "size", "rate", "samples", "tau", "alpha"),
-        "senocak": ("width", "audio_width", "size", "rate", "samples", "sup_weight")}
+        "senocak": ("width", "audio_width", "size", "rate", "samples", "sup_weight", "silent_weight")}
 
 
 def tri_map_thresholds(m64, x64):
@@ -390,8 +411,9 @@ def run_case(tensors, meta, arch, hp, n=4, seed=0):
         for _ in range(4):  # conv1, max pool, layer2, layer3 halve it (layer4 has stride 1)
             side = (side + 1) // 2
         gt = torch.from_numpy(senocak_gt(n, hp["size"], side, rng))
-        tensors[f"{arch}.gt"] = gt
-        train32, train64 = x32 + (gt,), x64 + (gt.double(),)
+        silent = torch.from_numpy(senocak_silent(n, hp["size"], side, rng))
+        tensors[f"{arch}.gt"], tensors[f"{arch}.silent"] = gt, silent
+        train32, train64 = x32 + (gt, silent), x64 + (gt.double(), silent.double())
     m64 = copy.deepcopy(m32).double()
     if arch == "lvs":
         hp["eps_pos"], hp["eps_neg"] = tri_map_thresholds(copy.deepcopy(m64), x64)  # keeps m64's running stats

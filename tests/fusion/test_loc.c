@@ -142,14 +142,16 @@ static void check_train(avs_st *st, const char *cs, avs_model *m) {
   avs_tensor *images = ac_input(st, cs, "images"), *spec = ac_input(st, cs, "spec");
   /* the boxes on the map's grid (N, h, w), for the objectives that use them */
   avs_tensor *gt = task->uses_boxes && tst_has(st, "%s.gt", cs) ? tst_tensor(st, "%s.gt", cs) : NULL;
+  avs_tensor *silent = gt && tst_has(st, "%s.silent", cs) ? tst_tensor(st, "%s.silent", cs) : NULL;
   int h = 0, w = 0;
   task->grid(m->cfg, &h, &w);
   bool gt_ok = !task->uses_boxes || (gt && gt->ndim == 3 && gt->shape[0] == images->shape[0] && gt->shape[1] == h &&
-                                     gt->shape[2] == w);
+                                     gt->shape[2] == w && (!silent || silent->numel == gt->numel));
   if (task->uses_boxes)
     tst_true(gt_ok, "%s train step: boxes on the %d x %d grid for the batch of %lld (%s)", cs, h, w,
              (long long)images->shape[0], gt ? "reference's gt" : "no gt in the reference");
-  avs_tensor *loss = gt_ok ? task->loss(ctx, &m->params, m->cfg, images, spec, gt ? gt->data : NULL) : NULL;
+  avs_loc_targets targets = {gt ? gt->data : NULL, silent ? silent->data : NULL};
+  avs_tensor *loss = gt_ok ? task->loss(ctx, &m->params, m->cfg, images, spec, gt ? &targets : NULL) : NULL;
   int rc = loss ? avs_backward(ctx, loss) : -1;
   if (gt_ok &&
       tst_true(loss && !rc, "%s train forward + backward: %s", cs, loss && !rc ? "done" : avs_errmsg())) {
@@ -160,7 +162,7 @@ static void check_train(avs_st *st, const char *cs, avs_model *m) {
     avs_tensor_free(&want);
     ac_check_grads(st, cs, &m->params);
   }
-  tst_input_free(&images), tst_input_free(&spec), avs_tensor_free(&gt);
+  tst_input_free(&images), tst_input_free(&spec), avs_tensor_free(&gt), avs_tensor_free(&silent);
   avs_ctx_free(&ctx);
 }
 
