@@ -2,13 +2,13 @@
 Usage: check_avtrain_loc.py AVDATA AVTRAIN AVEVAL OUT_DIR SEP_MODEL
 
 A 16-clip music set (avdata synth --seed 5, seconds to make), tiny models. Checked:
-  * each localizer (senocak, lvs, ezvsl) trains 2 epochs: one result line per epoch
+  * each localizer (senocak with its silent-object term, lvs, ezvsl) trains 2 epochs: one result line per epoch
     with the validation objective and cIoU (the set has boxes), the model file, a
     checkpoint folder (last, optim, history); aveval loc scores the model;
   * --resume goes on to a third epoch from the checkpoint (its history grows by one);
   * an existing --out is refused untouched without --force and replaced with it;
   * bad input, one line on stderr and a non-zero exit: an actions set (no audio),
-    a separation architecture, an unknown hyperparameter, --batch 1 (no negatives),
+    a separation architecture, an unknown hyperparameter, a negative silent_weight, --batch 1 (no negatives),
     --batch larger than the set, a missing manifest; the inputs are never touched."""
 import json
 import os
@@ -39,7 +39,7 @@ def train(arch, out, *extra, epochs=2, hp=TINY, manifest=train_m):
 
 for arch in ("senocak", "lvs", "ezvsl"):
     model = os.path.join(OUT, f"{arch}.safetensors")
-    r = train(arch, model)
+    r = train(arch, model, hp=TINY + (",silent_weight=1" if arch == "senocak" else ""))
     lines = [l for l in r.stdout.splitlines() if l.startswith("epoch")]
     check(r.returncode == 0 and len(lines) == 2 and all("val loss" in l and "cIoU" in l for l in lines),
           f"{arch}: 2 epochs, each validated ({r.stdout.strip()!r} {r.stderr.strip()[-300:]!r})")
@@ -52,7 +52,7 @@ for arch in ("senocak", "lvs", "ezvsl"):
 
 # --resume: a third epoch from the checkpoint
 model = os.path.join(OUT, "senocak.safetensors")
-r = train("senocak", model, "--resume", epochs=3)
+r = train("senocak", model, "--resume", epochs=3, hp=TINY + ",silent_weight=1")
 with open(os.path.join(OUT, "senocak.ckpt", "history.json")) as f:
     history = json.load(f)
 check(r.returncode == 0 and "resuming" in r.stderr and len(history) == 3,
@@ -75,6 +75,7 @@ check(r.returncode == 0, f"avdata actions set: {r.stderr.strip()}")
 bad("actions set (no audio)", train("senocak", ghost, manifest=os.path.join(actions, "train.jsonl")), "no audio", 1)
 bad("a separation architecture", train("sop", ghost), "sop", 2)
 bad("unknown hyperparameter", train("senocak", ghost, hp="wings=2"), "wings", 2)
+bad("silent_weight below 0", train("senocak", ghost, hp=TINY + ",silent_weight=-1"), "silent_weight", 2)
 bad("--batch 1", run(AVTRAIN, "loc", "--manifest", train_m, "--arch", "lvs", "--batch", "1", "--out", ghost),
     "--batch", 2)
 bad("--batch above the set", run(AVTRAIN, "loc", "--manifest", train_m, "--arch", "lvs", "--hparams", TINY,
