@@ -3,20 +3,21 @@
 # the synthetic music benchmark (docs/DATA.md), scores it on music1000's test
 # split (docs/BENCHMARK.md) and writes data/models/loc.json (numbers and commands).
 #
-#   scripts/train_loc.sh [BUILD_DIR]     (default: build; ~18 min on 2 quiet cores)
+#   scripts/train_loc.sh [BUILD_DIR]     (default: build; ~25 min on the 2 cores)
 #
 # The model is Senocak et al.'s audio-guided attention (fusion/loc_models.h) at a CPU
 # size: ResNet-18 branches of width 16 on 128 x 128 frames (an 8 x 8 map) and 3 s of
-# audio at 11025 Hz, trained from scratch with its unsupervised term and its supervised
-# attention term on the boxes of the sounding instruments; the training set has a silent
-# instrument in view in most clips (--distractors 0.8) so that the attention learns to avoid
-# them. Why this model and size (5.9 MB; about 25 s an epoch): docs/BENCHMARK.md
-# (Localization). Needs nothing but the build (no network).
+# audio at 11025 Hz, trained from scratch with its unsupervised term, its supervised
+# attention term on the boxes of the sounding instruments and our silent-object term
+# (silent_weight=5: the attention's mass on silent instruments' boxes); the training set
+# has a silent instrument in view in most clips (--distractors 0.8) so that the attention
+# learns to avoid them. Why this model and size (5.9 MB; about 30 s an epoch):
+# docs/BENCHMARK.md (Localization). Needs nothing but the build (no network).
 set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-loc}
 SEED=13 COUNT=3000 DISTRACTORS=0.8 EPOCHS=${EPOCHS:-40}
-ARCH=senocak HP=width=16,audio_width=16,size=128
+ARCH=senocak HP=width=16,audio_width=16,size=128,silent_weight=5
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
