@@ -25,7 +25,7 @@ static const avs_hparam senocak_hparams[] = {
     AVS_HP(avs_loc_cfg, samples, AVS_HP_INT, "audio window centred on the frame, samples (33075: 3 s)"),
     AVS_HP(avs_loc_cfg, sup_weight, AVS_HP_FLOAT, "weight of the supervised attention term where boxes exist (1)"),
     AVS_HP(avs_loc_cfg, silent_weight, AVS_HP_FLOAT,
-           "weight of the silent-object term: the score on silent instruments' boxes (0: the paper's objective)"),
+           "weight of the silent-object term, -log(1 - attention on silent instruments' boxes) (0: the paper's objective)"),
 };
 
 static int senocak_check(const avs_loc_cfg *c) {
