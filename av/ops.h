@@ -88,6 +88,12 @@ avs_tensor *avs_mean(avs_ctx *ctx, avs_tensor *x);          /* scalar */
 avs_tensor *avs_l2_normalize(avs_ctx *ctx, avs_tensor *x, float eps);
 avs_tensor *avs_weighted_mean(avs_ctx *ctx, avs_tensor *x, avs_tensor *w);
 avs_tensor *avs_max_last(avs_ctx *ctx, avs_tensor *x);
+/* Competing masks (av/ops/compete.c): rows of x (M, ...) with the same
+ * group[row] (>= 0; NULL: one group) share each element, row j becoming
+ * x_j^3 / sum_k x_k^2 over its group's rows (0 where that sum is 0).
+ * avs_compete_rows does it in place on M rows of `plane` floats, off the tape. */
+avs_tensor *avs_compete(avs_ctx *ctx, avs_tensor *x, const int *group);
+int avs_compete_rows(float *x, int rows, int64_t plane, const int *group);
 
 /* ---- shape ---- (outputs are copies; inputs stay contiguous) */
 avs_tensor *avs_reshape(avs_ctx *ctx, avs_tensor *x, int ndim, const int64_t *shape); /* one -1 allowed */

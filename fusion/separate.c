@@ -23,16 +23,7 @@ int avs_sep_mask_rule_parse(const char *text, bool binary, avs_sep_mask_rule *ru
 }
 
 void avs_sep_compete_masks(float *masks, int sources, size_t plane) {
-  if (sources < 2) return;
-  for (size_t e = 0; e < plane; e++) {
-    double squares = 0;
-    for (int j = 0; j < sources; j++) squares += (double)masks[plane * j + e] * masks[plane * j + e];
-    if (squares <= 0) continue;
-    for (int j = 0; j < sources; j++) {
-      float *m = &masks[plane * j + e];
-      *m = (float)((double)*m * *m * *m / squares);
-    }
-  }
+  if (sources > 1) avs_compete_rows(masks, sources, (int64_t)plane, NULL);
 }
 
 /* The model's masks of one window: sigmoid of its logits, competing (unless

@@ -55,6 +55,7 @@ typedef struct {
   train_common c;
   const char *mask;
   int mix, val_clips;
+  bool compete;             /* the loss sees the competing masks (fusion/separate.h), as avsep applies them */
   bool cosep;               /* avtrain cosep */
   const char *cosep_loss;   /* l1 or l2 */
   bool unweighted;
@@ -75,7 +76,9 @@ static void epoch_begin(void *user, int epoch) {
   avs_rng_seed(&j->rng, (uint64_t)j->o->c.seed * 7919 + (uint64_t)epoch * 104729 + 5);
 }
 
-/* Weighted binary cross-entropy (SoP) or weighted L1 on ratio masks; or co-separation's. */
+/* Weighted binary cross-entropy (SoP) or weighted L1 on ratio masks, of each
+ * source's sigmoid mask or (--compete) of the masks after the sources of each
+ * mixture compete for every bin; or co-separation's. */
 static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int *idx, int n) {
   (void)idx;
   sep_job *j = user;
@@ -90,8 +93,11 @@ static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int 
     return avs_cosep_train_loss(ctx, m, &b, &co);
   }
   avs_tensor *logits = avs_sep_model_forward(ctx, m, b.logmag, b.crops, b.mix_of);
-  if (!ratio) return avs_bce_logits_loss(ctx, logits, b.target, b.weight);
-  avs_tensor *diff = avs_sub(ctx, avs_sigmoid(ctx, logits), b.target);
+  if (!ratio && !o->compete) return avs_bce_logits_loss(ctx, logits, b.target, b.weight);
+  avs_tensor *masks = avs_sigmoid(ctx, logits);
+  if (o->compete) masks = avs_compete(ctx, masks, b.mix_of);
+  if (!ratio) return avs_bce_loss(ctx, masks, b.target, b.weight);
+  avs_tensor *diff = avs_sub(ctx, masks, b.target);
   /* |x| = relu(x) + relu(-x): the weighted L1 of SoP's ratio masks. */
   avs_tensor *abs = avs_add(ctx, avs_relu(ctx, diff), avs_relu(ctx, avs_scale(ctx, diff, -1.0f)));
   return avs_mean(ctx, avs_mul(ctx, abs, b.weight));
@@ -172,6 +178,10 @@ static int train_separation(int argc, char **argv, bool cosep) {
   const app_opt sep_opts_table[] = {
       SEP_SHARED_OPTS,
       {"mask", 0, APP_STRING, &o.mask, "target masks: binary (weighted BCE, as SoP) or ratio (weighted L1)", 0, 0},
+      {"compete", 0, APP_FLAG, &o.compete,
+       "train the masks as avsep applies them: the sources of a mixture compete for each bin (m_j^3 / sum m_k^2) "
+       "before the loss",
+       0, 0},
       {0},
   };
   const app_opt cosep_opts_table[] = {
@@ -186,7 +196,7 @@ static int train_separation(int argc, char **argv, bool cosep) {
 #undef SEP_SHARED_OPTS
   const app_opt *opts = cosep ? cosep_opts_table : sep_opts_table;
   app_parse(argc, argv, 2, opts, cosep ? cosep_usage : usage, NULL, 0, 0);
-  static const char *const sep_recipe[] = {TRAIN_RECIPE, "mix", "mask", "val-clips", NULL};
+  static const char *const sep_recipe[] = {TRAIN_RECIPE, "mix", "mask", "compete", "val-clips", NULL};
   static const char *const cosep_recipe[] = {TRAIN_RECIPE, "mix", "cosep-loss", "unweighted", "class-weight",
                                              "val-clips", NULL};
   if (cosep && o.c.arch && strcmp(o.c.arch, "cosep"))

@@ -1,4 +1,4 @@
-"""References for add/sub/mul (same shape and broadcast), scale, sum and mean."""
+"""References for add/sub/mul (same shape and broadcast), scale, sum, mean and compete."""
 import torch
 
 from opcase import case, randn
@@ -28,4 +28,22 @@ case(w, "sum", "sum", torch.sum, [randn(4, 6, 5)])
 case(w, "sum_large", "sum", torch.sum, [randn(70000, shift=0.5)])
 case(w, "mean", "mean", torch.mean, [randn(4, 6, 5)])
 case(w, "mean_large", "mean", torch.mean, [randn(50, 2000, shift=-1)])
+
+
+def compete(m, groups):
+    """Rows of one group share each element: m_j^3 / sum_k m_k^2 over the group (av/ops/compete.c)."""
+    squares = torch.zeros((int(groups.max()) + 1,) + m.shape[1:]).index_add(0, groups, m * m)
+    d = squares[groups]
+    return torch.where(d > 0, m ** 3 / torch.where(d > 0, d, torch.ones_like(d)), torch.zeros_like(m))
+
+
+# masks in [0, 1] as the separation uses them; rows of a group need not be adjacent; a lone row keeps
+# its value; all-zero columns stay 0 (and have no gradient)
+for name, groups, shape in [("compete", [0, 1, 0, 2, 1, 1], (6, 5, 4)), ("compete_one", [0, 0, 0], (3, 7)),
+                            ("compete_large", [0, 0, 1, 1, 1, 2, 3, 3], (8, 64, 64))]:
+    g = torch.tensor(groups)
+    m = torch.rand(shape)
+    m[:, 0] = 0.0  # a column where every mask is 0
+    case(w, name, "compete", lambda x, g=g: compete(x, g), [m.requires_grad_(True)], labels=g.float())
+
 w.save()

@@ -5,7 +5,8 @@ A small music set (avdata, 16 clips) and a tiny Sound of Pixels (U-Net ngf 4,
 ResNet-18 width 4, one 32 x 32 crop per source) trained for 2 epochs. Checked:
   * avtrain sep prints one result line per epoch with validation SDR and writes
     the model and its checkpoint; --resume after 1 epoch gives the same model as
-    2 epochs at once (bit for bit);
+    2 epochs at once (bit for bit); --compete (the loss on competing masks)
+    trains other weights and a resume that contradicts it is refused;
   * aveval sep -m scores the natural mixtures, the mixed solos, the mixed pairs (and, without
     boxes, the discovered sources), and its
     per-source SDR agrees with `aveval sep --ref --est` (mir_eval's BSS Eval as
@@ -107,6 +108,18 @@ for lr in ("1e-3", "3e-3"):
 check(all(frozen) and tensors(frozen[0], "features.") == tensors(frozen[1], "features.") and
       tensors(frozen[0], "unet_block.") != tensors(frozen[1], "unet_block."),
       "--lr-scale features=0,fc=0 keeps the frame net at its initial weights, the sound net trains")
+# --compete: the loss sees the masks after the sources of each mixture compete (as
+# avsep applies them), so the same seed trains other weights; the flag is part of
+# the recipe, so a resume that contradicts it is refused.
+competed = os.path.join(OUT, "compete.safetensors")
+r = train(competed, "--compete", "--checkpoints", os.path.join(OUT, "compete.ckpt"), epochs=1)
+plain = os.path.join(OUT, "plain.safetensors")
+r2 = train(plain, "--checkpoints", os.path.join(OUT, "plain.ckpt"), epochs=1)
+check(r.returncode == 0 and r2.returncode == 0 and "val SDR" in r.stdout and "nan" not in r.stdout and
+      tensors(competed, "unet_block.") != tensors(plain, "unet_block."),
+      f"avtrain sep --compete trains other weights: {r.stdout.strip()[-200:]!r} {r.stderr.strip()[-300:]!r}")
+bad("--resume --compete on a run without it",
+    train(plain, "--checkpoints", os.path.join(OUT, "plain.ckpt"), "--compete", "--resume", epochs=2), "--compete", 2)
 bad("--lr-scale naming no tensor", train(os.path.join(OUT, "ghost.safetensors"), "--lr-scale", "nosuch=0.1"),
     "no parameter")
 
