@@ -25,6 +25,7 @@
 #include "bench_common.h"
 #include "fusion/separation.h"
 #include "nn/model.h"
+#include "nn/trace.h"
 
 #define GOAL_FWD 0.5
 #define GOAL_TRAIN 0.7
@@ -93,6 +94,40 @@ static avs_model *sop_model(const char *hparams) {
     bench_die(hparams);
   free(cfg);
   return m;
+}
+
+/* -v: one traced forward after the timed ones, each layer's best of 3 passes:
+ * where the time goes (a row's ms includes the untraced ops just before it). */
+static void print_layers(sep_arg *a) {
+  avs_layer_trace best = {0};
+  for (int pass = 0; pass < 3; pass++) {
+    avs_layer_trace t = {0};
+    avs_ctx_reset(a->ctx);
+    avs_layer_trace_start(a->ctx, &t);
+    int rc = run_forward(a);
+    avs_layer_trace_stop(a->ctx);
+    if (rc || t.failed || (pass && t.n != best.n)) {
+      avs_layer_trace_free(&t);
+      break;
+    }
+    if (!pass) best = t;
+    else {
+      for (int i = 0; i < t.n; i++)
+        if (t.rows[i].ms < best.rows[i].ms) best.rows[i].ms = t.rows[i].ms;
+      avs_layer_trace_free(&t);
+    }
+  }
+  double total = 0;
+  for (int i = 0; i < best.n; i++) total += best.rows[i].ms;
+  printf("  %-40s %-12s %10s %9s %8s\n", "layer", "kind", "GMAC", "ms", "GFLOP/s");
+  for (int i = 0; i < best.n; i++) {
+    const avs_layer_row *r = &best.rows[i];
+    if (r->ms < 0.01 * total) continue; /* the rows that matter */
+    printf("  %-40s %-12s %10.3f %9.2f %8.1f\n", r->name, r->kind, r->macs / 1e9, r->ms,
+           r->ms > 0 ? 2.0 * r->macs / (r->ms * 1e6) : 0.0);
+  }
+  printf("  (rows under 1%% of the %.1f ms left out)\n", total);
+  avs_layer_trace_free(&best);
 }
 
 /* The inputs of `mixtures` mixtures and mix * mixtures sources at m's geometry. */
@@ -215,6 +250,7 @@ int main(int argc, char **argv) {
     double ms = bench_time(&o, run_forward, &a);
     if (ms < 0) bench_die(key);
     bench_report(key, ms, bench_kv_get(kv, nkv, key), GOAL_FWD);
+    if (o.verbose) print_layers(&a);
     double bf16_ms = bench_time_bf16(&o, key, a.ctx, run_forward, &a);
     if (bf16_ms != BENCH_SKIPPED) bench_report_bf16(key, bf16_ms, bench_kv_get(kv, nkv, key), 0);
     free_inputs(&a);
