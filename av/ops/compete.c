@@ -11,30 +11,32 @@
 #include "av/ops/elem.h"
 #include "av/ops/op_util.h"
 
-/* The rows of each group: rows_of[first[g] .. first[g + 1]) (arena). */
+/* The rows of each group: rows_of[first[g] .. first[g + 1]). Arena memory
+ * on the tape, malloc'ed (freed by the caller) off it. */
 typedef struct {
   int groups, *first, *rows_of;
 } group_index;
 
+static void *scratch(avs_ctx *ctx, size_t n) { return ctx ? avs_ctx_alloc(ctx, n) : malloc(n); }
+
 static int index_groups(avs_ctx *ctx, int rows, const int *group, group_index *ix) {
-  int groups = 0;
-  for (int r = 0; r < rows; r++) {
-    if (group && group[r] < 0) return avs_seterr(AVS_EINVAL, "compete: group %d of row %d is negative", group[r], r);
-    int g = group ? group[r] : 0;
-    if (g + 1 > groups) groups = g + 1;
+  int groups = 1;
+  for (int r = 0; group && r < rows; r++) {
+    if (group[r] < 0) return avs_seterr(AVS_EINVAL, "compete: group %d of row %d is negative", group[r], r);
+    if (group[r] >= groups) groups = group[r] + 1;
   }
   ix->groups = groups;
-  ix->first = ctx ? avs_ctx_alloc(ctx, sizeof(int) * (size_t)(groups + 1)) : calloc((size_t)groups + 1, sizeof(int));
-  ix->rows_of = ctx ? avs_ctx_alloc(ctx, sizeof(int) * (size_t)rows) : calloc((size_t)rows, sizeof(int));
+  ix->first = scratch(ctx, sizeof(int) * (size_t)(groups + 1));
+  ix->rows_of = scratch(ctx, sizeof(int) * (size_t)rows);
   if (!ix->first || !ix->rows_of) return avs_seterr(AVS_ENOMEM, "compete: out of memory");
+  /* a counting sort: first[g + 1] counts, then runs as each group's fill
+   * position, which leaves first[g] at the next group's start: shift back */
   memset(ix->first, 0, sizeof(int) * (size_t)(groups + 1));
   for (int r = 0; r < rows; r++) ix->first[(group ? group[r] : 0) + 1]++;
   for (int g = 0; g < groups; g++) ix->first[g + 1] += ix->first[g];
-  int *fill = ctx ? avs_ctx_alloc(ctx, sizeof(int) * (size_t)(groups ? groups : 1)) : calloc((size_t)groups + 1, sizeof(int));
-  if (!fill) return avs_seterr(AVS_ENOMEM, "compete: out of memory");
-  memcpy(fill, ix->first, sizeof(int) * (size_t)groups);
-  for (int r = 0; r < rows; r++) ix->rows_of[fill[group ? group[r] : 0]++] = r;
-  if (!ctx) free(fill);
+  for (int r = 0; r < rows; r++) ix->rows_of[ix->first[group ? group[r] : 0]++] = r;
+  for (int g = groups; g > 0; g--) ix->first[g] = ix->first[g - 1];
+  ix->first[0] = 0;
   return AVS_OK;
 }
 

@@ -28,9 +28,10 @@ static avs_tensor *run(avs_ctx *ctx, avs_st *st, const char *name, const char *o
   if (!strcmp(op, "compete")) {
     avs_tensor *l = tst_tensor(st, "%s.labels", name);
     int groups[64];
-    for (int64_t i = 0; l && i < l->numel && i < 64; i++) groups[i] = (int)l->data[i];
+    bool fits = l && l->numel == in[0]->shape[0] && l->numel <= 64;
+    for (int64_t i = 0; fits && i < l->numel; i++) groups[i] = (int)l->data[i];
     avs_tensor_free(&l);
-    return avs_compete(ctx, in[0], groups);
+    return fits ? avs_compete(ctx, in[0], groups) : NULL;
   }
   return NULL;
 }
