@@ -128,17 +128,42 @@ static dnnl_primitive_attr_t user_scratch_attr(void) {
   return attr;
 }
 
+/* oneDNN 2.6's 1x1 convolutions with a stride > 1 write past the end of their
+ * scratchpad when the channels are not whole vector blocks (AVX2, 4 input
+ * channels, stride 2, backward: the heap is corrupted), so such a
+ * convolution takes the next implementation oneDNN offers. */
+static bool known_bad(const_dnnl_primitive_desc_t pd, const_dnnl_op_desc_t desc) {
+  if (*(const dnnl_primitive_kind_t *)desc != dnnl_convolution) return false;
+  const char *impl = NULL;
+  if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl ||
+      strncmp(impl, "jit_1x1", 7))
+    return false;
+  const dnnl_convolution_desc_t *cd = desc;
+  const dnnl_memory_desc_t *src = cd->src_desc.ndims ? &cd->src_desc : &cd->diff_src_desc;
+  const dnnl_memory_desc_t *dst = cd->dst_desc.ndims ? &cd->dst_desc : &cd->diff_dst_desc;
+  bool strided = false;
+  for (int i = 0; i < src->ndims - 2; i++) strided |= cd->strides[i] > 1;
+  return strided && (src->dims[1] % 16 || dst->dims[1] % 16);
+}
+
 int avs_dnnl_prim_make(avs_dnnl *d, avs_dnnl_prim *p, const_dnnl_op_desc_t desc,
                        const_dnnl_primitive_desc_t hint) {
   memset(p, 0, sizeof *p);
   dnnl_primitive_attr_t attr = user_scratch_attr();
   if (!attr) return avs_seterr(AVS_EBACKEND, "oneDNN: cannot create primitive attributes");
-  dnnl_status_t st = dnnl_primitive_desc_create(&p->pd, desc, attr, d->engine, hint);
+  dnnl_primitive_desc_iterator_t it = NULL;
+  dnnl_status_t st = dnnl_primitive_desc_iterator_create(&it, desc, attr, d->engine, hint);
   dnnl_primitive_attr_destroy(attr);
-  if (avs_dnnl_check(st, "creating a primitive descriptor")) {
+  if (avs_dnnl_check(st, "creating a primitive descriptor")) return avs_errcode();
+  /* The first implementation (oneDNN's preference) that is not known to be broken. */
+  do {
+    p->pd = dnnl_primitive_desc_iterator_fetch(it);
+    if (p->pd && !known_bad(p->pd, desc)) break;
+    if (p->pd) dnnl_primitive_desc_destroy(p->pd);
     p->pd = NULL;
-    return avs_errcode();
-  }
+  } while (dnnl_primitive_desc_iterator_next(it) == dnnl_success);
+  dnnl_primitive_desc_iterator_destroy(it);
+  if (!p->pd) return avs_seterr(AVS_EBACKEND, "oneDNN: no usable implementation for a primitive");
   return make_from_pd(d, p);
 }
 

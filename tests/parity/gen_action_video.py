@@ -12,8 +12,11 @@ PyTorch's rounding (gradients 3.8e-2 off float64 for r3d_18, 1.4e-2 mc3_18,
 2.1e-3 r2plus1d_18; r3d_18_nl 1.4e-4, and 8e-2 perturbed by 1e-6), which the C
 test would allow 3x of. Over seeds 1-20 PyTorch reproduced 15, 12, 13 and 12 of
 them, this library 12, 8, 5 and 8 of those (the rest 1e-3 to 5e-2 off: a
-flipped gate), so each list starts at the first seed both reproduce: r3d_18 1,
-mc3_18 5 (2 and 3 flip a gate here), r2plus1d_18 2, r3d_18_nl 1."""
+flipped gate), so each list starts at the first seed both reproduced on that
+machine (AVX-512): r3d_18 1, mc3_18 5 (2 and 3 flip a gate there), r2plus1d_18 2,
+r3d_18_nl 1. Another CPU's kernels round otherwise (on an AVX2 Zen 3, seed 2 flips a
+gate of r2plus1d_18 here), so CLIPS clips that PyTorch reproduces are kept per
+model, and the C test passes a model whose gradients match on one of them."""
 import os
 import sys
 
@@ -39,12 +42,13 @@ def nonlocal_effect(arch, hp):
     return ((logits[0] - logits[1]).abs().max() / logits[1].abs().max()).item()
 
 
+CLIPS = 3
 action_ref.write(sys.argv[1], [
     ("c3d", "c3d", dict(classes=5, frames=16, height=32, width=32, channels=8, fc_dim=32, dropout=0.0)),
-    ("r3d_18", "r3d_18", SMALL, range(1, 21)),
-    ("mc3_18", "mc3_18", SMALL, range(5, 25)),
-    ("r2plus1d_18", "r2plus1d_18", SMALL, range(2, 22)),
-    ("r3d_18_nl", "r3d_18", NONLOCAL, range(1, 21)),
+    ("r3d_18", "r3d_18", SMALL, range(1, 21), CLIPS),
+    ("mc3_18", "mc3_18", SMALL, range(5, 25), CLIPS),
+    ("r2plus1d_18", "r2plus1d_18", SMALL, range(2, 22), CLIPS),
+    ("r3d_18_nl", "r3d_18", NONLOCAL, range(1, 21), CLIPS),
 ])
 effect = nonlocal_effect("r3d_18", NONLOCAL)
 print(f"r3d_18_nl: bypassing the non-local blocks moves the logits by {effect:.2f} of their largest")

@@ -49,6 +49,11 @@ case("c3_stride_dil_groups", "conv3d", 2, 4, 6, (5, 9, 8), (3, 3, 2), stride=(1,
 case("c3_depthwise", "conv3d", 1, 6, 12, (4, 6, 5), 3, pad=1, groups=6)
 case("c3_r2plus1d_t", "conv3d", 2, 5, 7, (6, 4, 4), (3, 1, 1), stride=(2, 1, 1), pad=(1, 0, 0))
 case("c3_wide", "conv3d", 1, 32, 64, (3, 6, 6), 3, pad=1)  # blocked weight layouts on AVX-512
+# r2plus1d_18's stem and first block, at the parity model's sizes (channel tails on AVX2: 45, 144)
+case("c3_r2p1_stem_s", "conv3d", 2, 3, 45, (8, 32, 32), (1, 7, 7), stride=(1, 2, 2), pad=(0, 3, 3), bias=False)
+case("c3_r2p1_stem_t", "conv3d", 2, 45, 64, (8, 16, 16), (3, 1, 1), pad=(1, 0, 0), bias=False)
+case("c3_r2p1_mid_s", "conv3d", 2, 64, 144, (8, 16, 16), (1, 3, 3), pad=(0, 1, 1), bias=False)
+case("c3_r2p1_mid_t", "conv3d", 2, 144, 64, (8, 16, 16), (3, 1, 1), pad=(1, 0, 0), bias=False)
 # transposed
 case("t2_basic", "conv_transpose2d", 2, 4, 6, (5, 6), 3, stride=2, pad=1, out_pad=1)
 case("t2_groups_nobias", "conv_transpose2d", 2, 6, 4, (4, 5), (4, 3), stride=(2, 1), pad=0, groups=2, bias=False)
