@@ -1,7 +1,10 @@
 /* detectMultiScale: levels planned as OpenCV plans its scales, each level
  * shrunk, integrated and scanned by one thread, hits merged in level order
  * and grouped. Feature offsets are computed once per image size: every level
- * uses the stride of the full-size image. */
+ * uses the stride of the full-size image. Haar cascades of stumps (the
+ * frontal-face default) are scanned a row at a time, eight windows at once
+ * where the CPU has AVX2 (haar_avx2.c); a step-2 level's planes are then split
+ * into even and odd columns, so that its windows are consecutive. */
 #include "video/faces/detect.h"
 
 #include <math.h>
@@ -11,14 +14,15 @@
 #include <string.h>
 
 #include "av/status.h"
+#include "video/faces/haar.h"
 #include "video/faces/pyramid.h"
 
 #define GROUP_EPS 0.2
+/* Planes are readable this far past their end: the AVX2 scan's last block
+ * reads up to 7 windows beyond the row. */
+#define PLANE_PAD 32
 
-typedef struct {
-  int ofs[3][4]; /* corners of each rectangle relative to the window, in the integral plane(s) */
-  float w[3];
-} haar_opt;
+typedef void (*haar_row_fn)(const haar_layout *L, const uint32_t *row, int n, int *res);
 
 typedef struct {
   int ofs[16]; /* the 4 x 4 corner grid of the 3 x 3 cells */
@@ -45,19 +49,23 @@ typedef struct {
   uint32_t *planes; /* sum | sum of squares (Haar) | tilted (if any) */
   void *rs;         /* resize scratch */
   uint32_t *ts;     /* tilted scratch */
+  uint32_t *split;  /* Haar stumps: the planes of a step-2 level, even and odd columns apart */
+  int *res;         /* Haar stumps: one row's results */
 } worker;
 
 struct avs_faces {
   const avs_cascade *c;
   avs_faces_params p;
-  stump *stumps;    /* when the cascade is made of stumps */
+  stump *stumps;    /* LBP, when the cascade is made of stumps */
+  haar_layout rows[2]; /* Haar stumps: the planes as integrated (step-1 levels), split (step-2 levels) */
+  haar_row_fn row_fn;
   int img_w, img_h; /* what the offsets and scratch below are for */
   int stride;
   size_t plane;
-  haar_opt *haar;
+  int half_stride;      /* a split plane's row */
+  size_t half_plane;    /* a split plane, padded */
+  haar_feature *haar;
   lbp_opt *lbp;
-  int nofs[4];      /* Haar: the normalisation rectangle (1, 1, W - 2, H - 2) */
-  double norm_area;
   level *levels;
   hits *hits;
   int n_levels, cap_levels;
@@ -66,15 +74,6 @@ struct avs_faces {
   avs_face_rect *out;
   int out_cap;
 };
-
-static inline int32_t rect_sum(const uint32_t *p, const int *o) { return (int32_t)(p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]]); }
-
-/* OpenCV's HaarEvaluator::OptFeature::calc, float for float. */
-static inline float haar_value(const haar_opt *f, const uint32_t *p) {
-  float v = f->w[0] * (float)rect_sum(p, f->ofs[0]) + f->w[1] * (float)rect_sum(p, f->ofs[1]);
-  if (f->w[2] != 0.0f) v += f->w[2] * (float)rect_sum(p, f->ofs[2]);
-  return v;
-}
 
 static inline int cell(const uint32_t *p, const int *o, int a, int b, int c, int d) {
   return (int32_t)(p[o[a]] - p[o[b]] - p[o[c]] + p[o[d]]);
@@ -94,30 +93,11 @@ static inline bool in_subset(const int32_t *subset, int code) {
   return ((uint32_t)subset[code >> 5] >> (code & 31)) & 1u;
 }
 
-/* One window: 1 when every stage passes, else -(the stage that failed), or -1
- * for a Haar window too flat to normalise (OpenCV's setWindow refusing it). */
-static int eval_haar(const avs_faces *d, const uint32_t *p) {
+/* One window of a Haar cascade of trees (haar.h's values). */
+static int eval_haar_trees(const avs_faces *d, const uint32_t *p) {
   const avs_cascade *c = d->c;
-  const uint32_t *q = p + d->plane;
-  int32_t valsum = (int32_t)(p[d->nofs[0]] - p[d->nofs[1]] - p[d->nofs[2]] + p[d->nofs[3]]);
-  uint32_t valsq = q[d->nofs[0]] - q[d->nofs[1]] - q[d->nofs[2]] + q[d->nofs[3]];
-  double nf = d->norm_area * valsq - (double)valsum * valsum;
-  if (!(nf > 0.)) return -1;
-  float vnf = (float)(1. / sqrt(nf));
-  if (!(d->norm_area * vnf < 1e-1)) return -1;
-  if (d->stumps) {
-    const stump *s = d->stumps;
-    for (int si = 0; si < c->n_stages; si++) {
-      const avs_cascade_stage *st = &c->stages[si];
-      double sum = 0;
-      for (int t = 0; t < st->n_trees; t++, s++) {
-        float v = haar_value(&d->haar[s->feature], p) * vnf;
-        sum += v < s->threshold ? s->left : s->right;
-      }
-      if (sum < st->threshold) return -si;
-    }
-    return 1;
-  }
+  float vnf = haar_norm(&d->rows[0], p);
+  if (vnf == 0.0f) return -1;
   for (int si = 0; si < c->n_stages; si++) {
     const avs_cascade_stage *st = &c->stages[si];
     double sum = 0;
@@ -136,6 +116,17 @@ static int eval_haar(const avs_faces *d, const uint32_t *p) {
   return 1;
 }
 
+/* haar_row_avx2's contract, one window at a time. */
+static void haar_row_scalar(const haar_layout *L, const uint32_t *row, int n, int *res) {
+  for (int i = 0; i < n; i++) {
+    float vnf = haar_norm(L, row + i);
+    res[i] = vnf == 0.0f ? -1 : haar_stages(L, row + i, vnf, 0);
+    if (res[i] == 0 && i + 1 < n) res[++i] = HAAR_SKIPPED;
+  }
+}
+
+/* One window: 1 when every stage passes, else -(the stage that failed), or -1
+ * for a window too flat to normalise (OpenCV's setWindow refusing it). */
 static int eval_lbp(const avs_faces *d, const uint32_t *p) {
   const avs_cascade *c = d->c;
   if (d->stumps) {
@@ -182,6 +173,41 @@ static bool push(hits *h, avs_face_rect r) {
   return true;
 }
 
+/* The planes of a level (w x h pixels), each split into its even and odd columns. */
+static void split_planes(const avs_faces *d, const uint32_t *planes, int n_planes, int w, int h, uint32_t *out) {
+  int hs = d->half_stride;
+  for (int pl = 0; pl < n_planes; pl++)
+    for (int y = 0; y <= h; y++) {
+      const uint32_t *src = planes + pl * d->plane + (size_t)y * d->stride;
+      uint32_t *even = out + 2 * pl * d->half_plane + (size_t)y * hs, *odd = even + d->half_plane;
+      for (int x = 0; x <= w; x++) (x & 1 ? odd : even)[x >> 1] = src[x];
+    }
+}
+
+static bool push_level_rect(hits *out, const level *lv, int x, int y, int bw, int bh) {
+  return push(out, (avs_face_rect){(int)lrintf(x * lv->scale), (int)lrintf(y * lv->scale), bw, bh});
+}
+
+/* A level of a Haar stump cascade, row by row (d->row_fn). */
+static bool scan_rows(const avs_faces *d, const worker *wk, const level *lv, int ww, int wh, int bw, int bh,
+                      hits *out) {
+  bool split = lv->step == 2;
+  const uint32_t *base = wk->planes;
+  size_t row_stride = (size_t)d->stride;
+  if (split) {
+    split_planes(d, wk->planes, d->c->has_tilted ? 3 : 2, lv->w, lv->h, wk->split);
+    base = wk->split;
+    row_stride = (size_t)d->half_stride;
+  }
+  int n = (ww + lv->step - 1) / lv->step;
+  for (int y = 0; y < wh; y += lv->step) {
+    d->row_fn(&d->rows[split], base + y * row_stride, n, wk->res);
+    for (int i = 0; i < n; i++)
+      if (wk->res[i] > 0 && !push_level_rect(out, lv, i * lv->step, y, bw, bh)) return false;
+  }
+  return true;
+}
+
 /* Shrinks, integrates and scans one level; false when out of memory. */
 static bool scan_level(const avs_faces *d, const worker *wk, const uint8_t *gray, int stride, const level *lv,
                        hits *out) {
@@ -194,12 +220,12 @@ static bool scan_level(const avs_faces *d, const worker *wk, const uint8_t *gray
   int ww = lv->w + 1 - c->win_w, wh = lv->h + 1 - c->win_h;
   int bw = (int)lrintf(c->win_w * lv->scale), bh = (int)lrintf(c->win_h * lv->scale);
   out->n = 0;
+  if (d->row_fn) return scan_rows(d, wk, lv, ww, wh, bw, bh, out);
   for (int y = 0; y < wh; y += lv->step)
     for (int x = 0; x < ww; x += lv->step) {
       const uint32_t *p = sum + (size_t)y * d->stride + x;
-      int r = haar ? eval_haar(d, p) : eval_lbp(d, p);
-      if (r > 0 && !push(out, (avs_face_rect){(int)lrintf(x * lv->scale), (int)lrintf(y * lv->scale), bw, bh}))
-        return false;
+      int r = haar ? eval_haar_trees(d, p) : eval_lbp(d, p);
+      if (r > 0 && !push_level_rect(out, lv, x, y, bw, bh)) return false;
       if (r == 0) x += lv->step; /* failed the first stage: skip the next position (as OpenCV) */
     }
   return true;
@@ -257,37 +283,59 @@ static int clip(avs_face_rect *r, int n, int W, int H) {
   return k;
 }
 
-static void corners(int o[4], int x, int y, int w, int h, int stride) {
-  o[0] = x + stride * y;
-  o[1] = x + w + stride * y;
-  o[2] = x + stride * (y + h);
-  o[3] = x + w + stride * (y + h);
+/* Where point (x, y) of plane pl (0 sums, 1 squares, 2 tilted) lies from a
+ * window's corner, in the planes as integrated or split (haar.h). */
+static int plane_ofs(const avs_faces *d, bool split, int pl, int x, int y) {
+  if (!split) return (int)(pl * d->plane) + x + d->stride * y;
+  return (int)((2 * pl + (x & 1)) * d->half_plane) + (x >> 1) + d->half_stride * y;
 }
 
-static void tilted_corners(int o[4], int base, int x, int y, int w, int h, int stride) {
-  o[0] = base + x + stride * y;
-  o[1] = base + x - h + stride * (y + h);
-  o[2] = base + x + w + stride * (y + w);
-  o[3] = base + x + w - h + stride * (y + w + h);
+static void corners(const avs_faces *d, bool split, int pl, int o[4], int x, int y, int w, int h) {
+  o[0] = plane_ofs(d, split, pl, x, y);
+  o[1] = plane_ofs(d, split, pl, x + w, y);
+  o[2] = plane_ofs(d, split, pl, x, y + h);
+  o[3] = plane_ofs(d, split, pl, x + w, y + h);
+}
+
+static void tilted_corners(const avs_faces *d, bool split, int o[4], int x, int y, int w, int h) {
+  o[0] = plane_ofs(d, split, 2, x, y);
+  o[1] = plane_ofs(d, split, 2, x - h, y + h);
+  o[2] = plane_ofs(d, split, 2, x + w, y + w);
+  o[3] = plane_ofs(d, split, 2, x + w - h, y + w + h);
+}
+
+static haar_feature haar_feature_at(const avs_faces *d, bool split, const avs_cascade_feature *f) {
+  haar_feature h;
+  for (int k = 0; k < 3; k++) {
+    const avs_cascade_rect *r = &f->rect[k];
+    h.w[k] = r->weight;
+    if (f->tilted) tilted_corners(d, split, h.ofs[k], r->x, r->y, r->w, r->h);
+    else corners(d, split, 0, h.ofs[k], r->x, r->y, r->w, r->h);
+  }
+  return h;
 }
 
 static void feature_offsets(avs_faces *d) {
   const avs_cascade *c = d->c;
   int s = d->stride;
-  corners(d->nofs, 1, 1, c->win_w - 2, c->win_h - 2, s);
-  d->norm_area = (double)(c->win_w - 2) * (c->win_h - 2);
   for (int i = 0; i < c->n_features; i++) {
     const avs_cascade_feature *f = &c->features[i];
     if (c->kind == AVS_CASCADE_LBP) {
       const avs_cascade_rect *r = &f->rect[0];
       for (int k = 0; k < 16; k++) d->lbp[i].ofs[k] = (r->x + (k % 4) * r->w) + (r->y + (k / 4) * r->h) * s;
-      continue;
+    } else {
+      d->haar[i] = haar_feature_at(d, false, f);
     }
-    for (int k = 0; k < 3; k++) {
-      const avs_cascade_rect *r = &f->rect[k];
-      d->haar[i].w[k] = r->weight;
-      if (f->tilted) tilted_corners(d->haar[i].ofs[k], (int)(2 * d->plane), r->x, r->y, r->w, r->h, s);
-      else corners(d->haar[i].ofs[k], r->x, r->y, r->w, r->h, s);
+  }
+  if (c->kind != AVS_CASCADE_HAAR) return;
+  for (int split = 0; split < 2; split++) {
+    haar_layout *L = &d->rows[split];
+    corners(d, split, 0, L->nofs, 1, 1, c->win_w - 2, c->win_h - 2);
+    corners(d, split, 1, L->qofs, 1, 1, c->win_w - 2, c->win_h - 2);
+    for (int t = 0; L->stumps && t < c->n_trees; t++) {
+      const stump *st = &d->stumps[t];
+      L->stumps[t] = (haar_stump){haar_feature_at(d, split, &c->features[st->feature]), st->threshold, st->left,
+                                  st->right};
     }
   }
 }
@@ -298,6 +346,8 @@ static void workers_free(avs_faces *d) {
     free(d->workers[i].planes);
     free(d->workers[i].rs);
     free(d->workers[i].ts);
+    free(d->workers[i].split);
+    free(d->workers[i].res);
   }
   free(d->workers);
   d->workers = NULL;
@@ -312,7 +362,10 @@ static int prepare(avs_faces *d, int W, int H, int nt) {
   d->img_w = d->img_h = 0;
   d->stride = W + 1;
   d->plane = (size_t)(W + 1) * (H + 1);
-  if (d->plane * 3 > INT32_MAX) return avs_seterr(AVS_EINVAL, "image too large for face detection (%dx%d)", W, H);
+  d->half_stride = (W + 2) / 2;
+  d->half_plane = (size_t)d->half_stride * (H + 1) + PLANE_PAD;
+  if (d->plane * 3 + PLANE_PAD > INT32_MAX || d->half_plane * 6 > INT32_MAX)
+    return avs_seterr(AVS_EINVAL, "image too large for face detection (%dx%d)", W, H);
   int planes = c->kind == AVS_CASCADE_LBP ? 1 : c->has_tilted ? 3 : 2;
   d->workers = calloc((size_t)nt, sizeof *d->workers);
   if (!d->workers) return avs_seterr(AVS_ENOMEM, "out of memory for face detection");
@@ -320,10 +373,15 @@ static int prepare(avs_faces *d, int W, int H, int nt) {
   for (int i = 0; i < nt; i++) {
     worker *wk = &d->workers[i];
     wk->img = malloc((size_t)W * H);
-    wk->planes = malloc(d->plane * planes * sizeof *wk->planes);
+    /* calloc: the padding that the row scan reads (and throws away) is defined */
+    wk->planes = calloc(d->plane * planes + PLANE_PAD, sizeof *wk->planes);
     wk->rs = malloc(avs_faces_resize_scratch(W, H));
     wk->ts = malloc(2 * ((size_t)W + H) * sizeof *wk->ts);
-    if (!wk->img || !wk->planes || !wk->rs || !wk->ts) {
+    if (d->row_fn) {
+      wk->split = calloc(d->half_plane * 2 * planes, sizeof *wk->split);
+      wk->res = malloc(((size_t)W + 1) * sizeof *wk->res);
+    }
+    if (!wk->img || !wk->planes || !wk->rs || !wk->ts || (d->row_fn && (!wk->split || !wk->res))) {
       workers_free(d);
       return avs_seterr(AVS_ENOMEM, "out of memory for face detection (%dx%d)", W, H);
     }
@@ -346,10 +404,17 @@ int avs_faces_new(const avs_cascade *c, const avs_faces_params *p, avs_faces **o
   d->haar = c->kind == AVS_CASCADE_HAAR ? calloc((size_t)c->n_features, sizeof *d->haar) : NULL;
   d->lbp = c->kind == AVS_CASCADE_LBP ? calloc((size_t)c->n_features, sizeof *d->lbp) : NULL;
   d->stumps = c->stumps ? calloc((size_t)c->n_trees, sizeof *d->stumps) : NULL;
-  if ((!d->haar && !d->lbp) || (c->stumps && !d->stumps)) {
+  bool rows = c->kind == AVS_CASCADE_HAAR && c->stumps;
+  for (int k = 0; k < 2; k++) {
+    d->rows[k].c = c;
+    d->rows[k].norm_area = (double)(c->win_w - 2) * (c->win_h - 2);
+    d->rows[k].stumps = rows ? calloc((size_t)c->n_trees, sizeof *d->rows[k].stumps) : NULL;
+  }
+  if ((!d->haar && !d->lbp) || (c->stumps && !d->stumps) || (rows && (!d->rows[0].stumps || !d->rows[1].stumps))) {
     avs_faces_free(&d);
     return avs_seterr(AVS_ENOMEM, "out of memory");
   }
+  if (rows) avs_faces_set_simd(d, true);
   for (int t = 0; c->stumps && t < c->n_trees; t++) {
     const avs_cascade_tree *tr = &c->trees[t];
     const avs_cascade_node *n = &c->nodes[tr->first_node];
@@ -359,6 +424,13 @@ int avs_faces_new(const avs_cascade *c, const avs_faces_params *p, avs_faces **o
   }
   *out = d;
   return 0;
+}
+
+bool avs_faces_set_simd(avs_faces *d, bool on) {
+  if (!d->rows[0].stumps) return false; /* not a Haar stump cascade: scanned window by window */
+  on = on && __builtin_cpu_supports("avx2");
+  d->row_fn = on ? haar_row_avx2 : haar_row_scalar;
+  return on;
 }
 
 void avs_faces_free(avs_faces **d) {
@@ -371,6 +443,8 @@ void avs_faces_free(avs_faces **d) {
   free(f->haar);
   free(f->lbp);
   free(f->stumps);
+  free(f->rows[0].stumps);
+  free(f->rows[1].stumps);
   free(f->out);
   free(f);
   *d = NULL;
