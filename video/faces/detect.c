@@ -56,7 +56,7 @@ typedef struct {
 struct avs_faces {
   const avs_cascade *c;
   avs_faces_params p;
-  stump *stumps;    /* LBP, when the cascade is made of stumps */
+  stump *stumps;    /* when the cascade is made of stumps (LBP's scan; Haar's rows are built from them) */
   haar_layout rows[2]; /* Haar stumps: the planes as integrated (step-1 levels), split (step-2 levels) */
   haar_row_fn row_fn;
   int img_w, img_h; /* what the offsets and scratch below are for */
@@ -93,7 +93,9 @@ static inline bool in_subset(const int32_t *subset, int code) {
   return ((uint32_t)subset[code >> 5] >> (code & 31)) & 1u;
 }
 
-/* One window of a Haar cascade of trees (haar.h's values). */
+/* One window of a Haar cascade of trees (haar.h's values): 1 when every stage
+ * passes, else -(the stage that failed), or -1 for a window too flat to
+ * normalise (OpenCV's setWindow refusing it). */
 static int eval_haar_trees(const avs_faces *d, const uint32_t *p) {
   const avs_cascade *c = d->c;
   float vnf = haar_norm(&d->rows[0], p);
@@ -125,8 +127,7 @@ static void haar_row_scalar(const haar_layout *L, const uint32_t *row, int n, in
   }
 }
 
-/* One window: 1 when every stage passes, else -(the stage that failed), or -1
- * for a window too flat to normalise (OpenCV's setWindow refusing it). */
+/* One LBP window: 1 when every stage passes, else -(the stage that failed). */
 static int eval_lbp(const avs_faces *d, const uint32_t *p) {
   const avs_cascade *c = d->c;
   if (d->stumps) {
