@@ -17,6 +17,7 @@
 
 #define W 640
 #define H 360
+#define GOAL_FPS 30 /* issue 13: frames/s at 640x360 on the 2 cores */
 
 typedef struct {
   avs_faces *d;
@@ -65,11 +66,13 @@ int main(int argc, char **argv) {
     double ms = bench_time(&o, run_detect, &fc);
     double cv = nkv > 0 && i < 2 ? bench_kv_get(kv, nkv, names[i]) : -1;
     const char *name = i < 2 ? names[i] : "haar_frontalface_default, min size 48";
+    const char *verdict = 1000.0 / ms >= GOAL_FPS ? "met" : "MISSED";
     if (cv > 0)
-      printf("%s (%d faces): avs %.1f ms, OpenCV %.1f ms, ratio %.2f; %.1f frames/s (goal >= 30)\n", name, fc.n, ms,
-             cv, ms / cv, 1000.0 / ms);
+      printf("%s (%d faces): avs %.1f ms, OpenCV %.1f ms, ratio %.2f; %.1f frames/s (goal >= %d) %s\n", name, fc.n,
+             ms, cv, ms / cv, 1000.0 / ms, GOAL_FPS, verdict);
     else
-      printf("%s (%d faces): avs %.1f ms, OpenCV n/a; %.1f frames/s (goal >= 30)\n", name, fc.n, ms, 1000.0 / ms);
+      printf("%s (%d faces): avs %.1f ms, OpenCV n/a; %.1f frames/s (goal >= %d) %s\n", name, fc.n, ms, 1000.0 / ms,
+             GOAL_FPS, verdict);
     avs_faces_free(&fc.d);
     avs_cascade_free(&c);
   }
