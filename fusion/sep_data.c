@@ -34,7 +34,8 @@ void avs_sep_set_free(avs_sep_set **sp) {
   avs_sep_set *s = sp ? *sp : NULL;
   if (!s) return;
   for (int i = 0; i < s->n_obj; i++) free(s->obj[i].wave), free(s->obj[i].crops);
-  free(s->obj), free(s->first), free(s->count), free(s);
+  for (int c = 0; s->background && c < s->n_clips; c++) free(s->background[c]);
+  free(s->obj), free(s->first), free(s->count), free(s->background), free(s);
   *sp = NULL;
 }
 
@@ -55,15 +56,28 @@ int64_t avs_sep_set_window_start(const avs_sep_set *s, int c) {
   return n > g->samples ? (n - g->samples) / 2 : 0;
 }
 
+/* The frames of clip c's window and their times. */
+static int window_frames(const avs_sep_set *s, int c, double *times, avs_image *frames) {
+  const avs_sep_geometry *g = &s->g;
+  if (g->frames > 64) return avs_seterr(AVS_EINVAL, "at most 64 frames per source");
+  avs_sep_frame_times(g, avs_sep_set_window_start(s, c), times);
+  return avs_image_frames_at(s->mf->clips[c].video, times, g->frames, frames);
+}
+
+/* Object ob's box on the video frame nearest time t (the whole frame of width w without boxes). */
+static void object_box(const avs_manifest_object *ob, double fps, double t, int w, float box[4]) {
+  int f = (int)floor(t * fps + 0.5);
+  f = f < 0 ? 0 : f >= ob->n_boxes ? ob->n_boxes - 1 : f;
+  for (int j = 0; j < 4; j++) box[j] = f >= 0 ? (float)ob->boxes[f][j] : (j < 2 ? 0.0f : (float)w);
+}
+
 static int load_clip(avs_sep_set *s, int c) {
   const avs_manifest_clip *clip = &s->mf->clips[c];
   const avs_sep_geometry *g = &s->g;
   int64_t s0 = avs_sep_set_window_start(s, c);
   double times[64];
   avs_image frames[64];
-  if (g->frames > 64) return avs_seterr(AVS_EINVAL, "at most 64 frames per source");
-  avs_sep_frame_times(g, s0, times);
-  int rc = avs_image_frames_at(clip->video, times, g->frames, frames);
+  int rc = window_frames(s, c, times, frames);
   if (rc) return rc;
   size_t per = (size_t)g->frames * g->height * g->width * 3;
   double fps = clip->fps > 0 ? clip->fps : 8;
@@ -72,11 +86,7 @@ static int load_clip(avs_sep_set *s, int c) {
     avs_sep_object *o = &s->obj[s->first[c] + k];
     o->clip = c, o->cls = ob->cls;
     float boxes[64][4];
-    for (int i = 0; i < g->frames; i++) {
-      int f = (int)floor(times[i] * fps + 0.5);
-      f = f < 0 ? 0 : f >= ob->n_boxes ? ob->n_boxes - 1 : f;
-      for (int j = 0; j < 4; j++) boxes[i][j] = f >= 0 ? (float)ob->boxes[f][j] : (j < 2 ? 0.0f : (float)frames[i].w);
-    }
+    for (int i = 0; i < g->frames; i++) object_box(ob, fps, times[i], frames[i].w, boxes[i]);
     if (!(o->crops = malloc(sizeof(float) * per))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
     if (!rc) rc = avs_sep_crop_boxes(g, frames, (const float(*)[4])boxes, o->crops);
     if (!rc && ob->sounding && ob->stem) {
@@ -120,6 +130,74 @@ int avs_sep_set_load(const avs_manifest *mf, const avs_sep_geometry *g, avs_sep_
   return rc;
 }
 
+/* Share of square a's area inside box b. */
+static float covered(const float *a, const float *b) {
+  float ix = fminf(a[2], b[2]) - fmaxf(a[0], b[0]), iy = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
+  return ix > 0 && iy > 0 ? ix * iy / ((a[2] - a[0]) * (a[3] - a[1])) : 0.0f;
+}
+
+bool avs_sep_background_square(const float (*boxes)[4], int n, int w, int h, avs_rng *rng, float sq[4]) {
+  float shorter = (float)(w < h ? w : h);
+  for (int tries = 0; tries < 50; tries++) {
+    float side = (0.2f + 0.4f * avs_rng_uniform(rng)) * shorter;
+    float x0 = avs_rng_uniform(rng) * ((float)w - side), y0 = avs_rng_uniform(rng) * ((float)h - side);
+    float a[4] = {x0, y0, x0 + side, y0 + side};
+    bool clear = true;
+    for (int k = 0; clear && k < n; k++) clear = covered(a, boxes[k]) <= 0.1f;
+    if (clear) {
+      memcpy(sq, a, sizeof a);
+      return true;
+    }
+  }
+  return false;
+}
+
+static int background_of_clip(avs_sep_set *s, int c, avs_rng *rng) {
+  const avs_manifest_clip *clip = &s->mf->clips[c];
+  const avs_sep_geometry *g = &s->g;
+  double times[64];
+  avs_image frames[64];
+  int rc = window_frames(s, c, times, frames);
+  if (rc) return rc;
+  /* every object (sounding or not) on every frame the crops use */
+  int n = clip->n_objects * g->frames;
+  float(*boxes)[4] = malloc(sizeof *boxes * (size_t)(n ? n : 1)), sq[4];
+  if (!boxes) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  double fps = clip->fps > 0 ? clip->fps : 8;
+  for (int k = 0; !rc && k < clip->n_objects; k++)
+    for (int i = 0; i < g->frames; i++)
+      object_box(&clip->objects[k], fps, times[i], frames[i].w, boxes[k * g->frames + i]);
+  if (!rc && avs_sep_background_square((const float(*)[4])boxes, n, frames[0].w, frames[0].h, rng, sq)) {
+    /* avs_sep_crop_boxes widens a box by 10 %: give it the square shrunk by as much */
+    float cx = 0.5f * (sq[0] + sq[2]), cy = 0.5f * (sq[1] + sq[3]), half = (sq[2] - sq[0]) / 2.2f, each[64][4];
+    for (int i = 0; i < g->frames; i++)
+      each[i][0] = cx - half, each[i][1] = cy - half, each[i][2] = cx + half, each[i][3] = cy + half;
+    float *crops = malloc(sizeof(float) * (size_t)g->frames * g->height * g->width * 3);
+    if (!crops) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+    else if ((rc = avs_sep_crop_boxes(g, frames, (const float(*)[4])each, crops))) free(crops);
+    else s->background[c] = crops;
+  }
+  free(boxes);
+  for (int i = 0; i < g->frames; i++) avs_image_release(&frames[i]);
+  return rc;
+}
+
+int avs_sep_set_add_backgrounds(avs_sep_set *s, uint64_t seed) {
+  if (!s->background && !(s->background = calloc((size_t)s->n_clips, sizeof *s->background)))
+    return avs_seterr(AVS_ENOMEM, "out of memory");
+  int rc = AVS_OK;
+#pragma omp parallel for schedule(dynamic) num_threads(2)
+  for (int c = 0; c < s->n_clips; c++) {
+    if (rc || s->background[c]) continue;
+    avs_rng rng; /* one stream per clip: the same regions whatever the threads */
+    avs_rng_seed(&rng, seed * 1000003u + (uint64_t)c);
+    int r = background_of_clip(s, c, &rng);
+#pragma omp critical
+    if (r && !rc) rc = avs_errprefix(r, s->mf->clips[c].id);
+  }
+  return rc;
+}
+
 bool avs_sep_set_shares_category(const avs_sep_set *s, int a, int b) {
   for (int i = 0; i < s->count[a]; i++)
     for (int j = 0; j < s->count[b]; j++) {
@@ -142,6 +220,11 @@ void avs_sep_ideal_mask(const float *src, const float *mix, size_t n, bool ratio
   }
 }
 
+/* The loss weight of every bin: clamp(log1p(mixture), 1e-3, 10), Sound of Pixels' weighting. */
+static void bin_weights(const float *wmix, size_t plane, float *wt) {
+  for (size_t e = 0; e < plane; e++) wt[e] = fminf(fmaxf(log1pf(wmix[e]), 1e-3f), 10.0f);
+}
+
 /* Co-separation's targets of video v (clip c in a mixture of warped magnitude
  * wmix): the ratio of the magnitude of the clip's own sound, the sum of its
  * stems (silent objects add nothing), to the mixture's, and the weight. */
@@ -159,8 +242,7 @@ static int video_targets(avs_sep_audio *fe, const avs_sep_set *s, int c, const f
   if (rc) return rc;
   b->clip_of_video[v] = c;
   avs_sep_ideal_mask(wclip, wmix, plane, true, 5.0f, b->video_target->data + plane * v);
-  float *wt = b->video_weight->data + plane * v;
-  for (size_t e = 0; e < plane; e++) wt[e] = fminf(fmaxf(log1pf(wmix[e]), 1e-3f), 10.0f);
+  bin_weights(wmix, plane, b->video_weight->data + plane * v);
   return AVS_OK;
 }
 
@@ -169,7 +251,10 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
   const avs_sep_geometry *g = &s->g;
   int mix = o->mix < 1 ? 1 : o->mix, clips[16];
   if (mix > 16 || mix > s->n_clips) return avs_seterr(AVS_EINVAL, "cannot mix %d clips of a set of %d", mix, s->n_clips);
-  int *chosen = malloc(sizeof(int) * (size_t)n * mix);
+  if (o->backgrounds > 0 && (o->videos || !s->background))
+    return avs_seterr(AVS_EINVAL, o->videos ? "background sources need per-object targets"
+                                            : "background sources need avs_sep_set_add_backgrounds first");
+  int *chosen = malloc(sizeof(int) * (size_t)n * (mix + 1)), *bg = chosen + (size_t)n * mix;
   if (!chosen) return avs_seterr(AVS_ENOMEM, "out of memory");
   int m = 0;
   for (int i = 0; i < n; i++) {
@@ -183,6 +268,12 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
       }
       clips[k] = chosen[i * mix + k] = c;
       m += s->count[c];
+    }
+    /* the rng draws nothing more without backgrounds: such batches are as before */
+    bg[i] = -1;
+    if (o->backgrounds > 0 && avs_rng_uniform(rng) < o->backgrounds) {
+      int c = clips[avs_rng_below(rng, (uint32_t)mix)];
+      if (s->background[c]) bg[i] = c, m++;
     }
   }
   size_t plane = (size_t)g->freq * g->time, lin = (size_t)g->bins * g->time;
@@ -243,8 +334,15 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
         else memset(mag, 0, sizeof(float) * lin);
         if (!rc) rc = avs_sep_warp(g, mag, wsrc);
         if (!rc) avs_sep_ideal_mask(wsrc, wmix, plane, o->ratio, 5.0f, tg);
-        for (size_t e = 0; !rc && e < plane; e++) wt[e] = fminf(fmaxf(log1pf(wmix[e]), 1e-3f), 10.0f);
+        if (!rc) bin_weights(wmix, plane, wt);
       }
+    }
+    if (!rc && bg[i] >= 0) {
+      b->mix_of[j] = i;
+      memcpy(b->crops->data + per_crop * j, s->background[bg[i]], sizeof(float) * per_crop);
+      memset(b->target->data + plane * j, 0, sizeof(float) * plane);
+      bin_weights(wmix, plane, b->weight->data + plane * j);
+      j++;
     }
   }
   avs_sep_window_release(&w);

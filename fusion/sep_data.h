@@ -9,7 +9,11 @@
  * windows of `mix` clips of the set; every object of those clips is a source
  * to separate, each with its own crops; the targets are its mask on the
  * warped rows (binary: louder than half the mixture, as SoP; or the ratio,
- * clamped to [0, 5]) and the weight log1p(mixture) clamped to [1e-3, 10]. */
+ * clamped to [0, 5]) and the weight log1p(mixture) clamped to [1e-3, 10].
+ * Optionally a mixture also separates a background region of one of its clips
+ * (a square overlapping no object) towards silence, so that a model learns
+ * that a region without an instrument is silent: what discovery (avsep
+ * separate without boxes, fusion/discover.h) scores candidate regions by. */
 #ifndef AVS_FUSION_SEP_DATA_H
 #define AVS_FUSION_SEP_DATA_H
 
@@ -34,6 +38,7 @@ typedef struct {
   int n_obj;
   int n_clips;
   int *first, *count; /* objects of clip c: obj[first[c] .. first[c] + count[c]) */
+  float **background; /* per clip: crops of a region without objects, or NULL (avs_sep_set_add_backgrounds) */
 } avs_sep_set;
 
 typedef void (*avs_sep_progress_fn)(void *user, int done, int total);
@@ -44,6 +49,15 @@ int avs_sep_set_load(const avs_manifest *mf, const avs_sep_geometry *g, avs_sep_
 void avs_sep_set_free(avs_sep_set **s);
 /* The first sample (at the model's rate) of clip c's window: its centre. */
 int64_t avs_sep_set_window_start(const avs_sep_set *s, int c);
+
+/* For every clip, one square region of its window's frames (side 0.2-0.6 of
+ * the frame's shorter side, placed at random from seed) that no object's box
+ * covers more than 10 % of, cropped as a source's crops; clips where 50 draws
+ * find none keep NULL. */
+int avs_sep_set_add_backgrounds(avs_sep_set *s, uint64_t seed);
+/* The draw behind it: a square in a w x h frame, side 0.2-0.6 of the shorter
+ * side, that none of the n boxes covers more than 10 % of; false after 50 draws. */
+bool avs_sep_background_square(const float (*boxes)[4], int n, int w, int h, avs_rng *rng, float sq[4]);
 
 /* Whether clips a and b of the set show an instrument of the same category
  * (sounding or not): such clips are not mixed, in training or in scoring. */
@@ -76,6 +90,7 @@ typedef struct {
   int mix;             /* clips per mixture (2: SoP's N = 2) */
   bool ratio;          /* ratio masks instead of binary */
   bool videos;         /* co-separation's per-video targets instead of per-object ones */
+  float backgrounds;   /* chance that a mixture also separates a background region (target: silence) */
 } avs_sep_batch_opts;
 
 /* warp(lin) of one (bins, time) plane into the (freq, time) rows. */
@@ -90,7 +105,8 @@ void avs_sep_ideal_mask(const float *src, const float *mix, size_t n, bool ratio
 
 /* A batch of `n` mixtures drawn with rng from the set (clips of a mixture
  * share no category), built on ctx: per-object targets, or with o->videos
- * per-video ones (objects are then supervised only through their video's sum). */
+ * per-video ones (objects are then supervised only through their video's sum).
+ * With o->backgrounds, a mixture's background source follows its objects. */
 int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, const avs_sep_batch_opts *o, int n,
                        avs_rng *rng, avs_sep_batch *b);
 

@@ -60,6 +60,7 @@ typedef struct {
   const char *cosep_loss;   /* l1 or l2 */
   bool unweighted;
   float class_weight;
+  float backgrounds;        /* chance that a mixture also separates a background region towards silence */
 } sep_opts;
 
 typedef struct {
@@ -85,7 +86,7 @@ static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int 
   const sep_opts *o = j->o;
   bool ratio = !o->cosep && !strcmp(o->mask, "ratio");
   avs_sep_batch b;
-  avs_sep_batch_opts bo = {.mix = o->mix, .ratio = ratio, .videos = o->cosep};
+  avs_sep_batch_opts bo = {.mix = o->mix, .ratio = ratio, .videos = o->cosep, .backgrounds = o->backgrounds};
   if (avs_sep_batch_make(ctx, j->fe, j->train, &bo, n, &j->rng, &b)) return NULL;
   if (o->cosep) {
     avs_cosep_train_opts co = {.dist = strcmp(o->cosep_loss, "l2") ? AVS_COSEP_L1 : AVS_COSEP_L2,
@@ -182,6 +183,11 @@ static int train_separation(int argc, char **argv, bool cosep) {
        "train the masks as avsep applies them: the sources of a mixture compete for each bin (m_j^3 / sum m_k^2) "
        "before the loss",
        0, 0},
+      {"backgrounds", 0, APP_FLOAT, &o.backgrounds,
+       "chance (0-1) that a training mixture also separates a background region of one of its clips (a square "
+       "clear of every object) towards silence: the model learns that regions without an instrument are silent, "
+       "which finding the sources without boxes (avsep separate) relies on",
+       0, 1},
       {0},
   };
   const app_opt cosep_opts_table[] = {
@@ -196,7 +202,7 @@ static int train_separation(int argc, char **argv, bool cosep) {
 #undef SEP_SHARED_OPTS
   const app_opt *opts = cosep ? cosep_opts_table : sep_opts_table;
   app_parse(argc, argv, 2, opts, cosep ? cosep_usage : usage, NULL, 0, 0);
-  static const char *const sep_recipe[] = {TRAIN_RECIPE, "mix", "mask", "compete", "val-clips", NULL};
+  static const char *const sep_recipe[] = {TRAIN_RECIPE, "mix", "mask", "compete", "backgrounds", "val-clips", NULL};
   static const char *const cosep_recipe[] = {TRAIN_RECIPE, "mix", "cosep-loss", "unweighted", "class-weight",
                                              "val-clips", NULL};
   if (cosep && o.c.arch && strcmp(o.c.arch, "cosep"))
@@ -227,6 +233,10 @@ static int train_separation(int argc, char **argv, bool cosep) {
 
   sep_job job = {.o = &o, .progress = {.epochs = o.c.epochs}};
   job.train = load_set(train_mf, &g, "reading training clips");
+  if (o.backgrounds > 0) {
+    app_info("cropping a background region of every training clip");
+    if (avs_sep_set_add_backgrounds(job.train, (uint64_t)o.c.seed)) app_fail_status(avs_errcode());
+  }
   if (val_mf) {
     job.val = load_set(val_mf, &g, "reading validation clips");
     job.val_clips = malloc(sizeof(int) * (size_t)val_mf->n);

@@ -15,35 +15,10 @@
 #include "fusion/sep_audio.h"
 #include "fusion/sep_data.h"
 #include "fusion/separation.h"
+#include "tests/fusion/sep_fixture.h"
 #include "tests/harness.h"
 
-enum { CLIPS = 4, CLASSES = 6 };
-static const int objects_of[CLIPS] = {2, 1, 3, 1};
-
-/* Objects of the set: random stems (the second object of clip 2 silent), random crops, class = index. */
-static void make_set(const avs_sep_geometry *g, avs_rng *rng, avs_sep_set *s) {
-  *s = (avs_sep_set){.g = *g, .n_clips = CLIPS};
-  s->first = calloc(CLIPS, sizeof(int)), s->count = calloc(CLIPS, sizeof(int));
-  for (int c = 0; c < CLIPS; c++) s->first[c] = s->n_obj, s->count[c] = objects_of[c], s->n_obj += objects_of[c];
-  s->obj = calloc((size_t)s->n_obj, sizeof *s->obj);
-  size_t per = (size_t)g->frames * g->height * g->width * 3;
-  for (int c = 0, k = 0; c < CLIPS; c++)
-    for (int q = 0; q < objects_of[c]; q++, k++) {
-      avs_sep_object *o = &s->obj[k];
-      o->clip = c, o->cls = k % CLASSES;
-      o->crops = malloc(sizeof(float) * per);
-      for (size_t i = 0; i < per; i++) o->crops[i] = avs_rng_normal(rng);
-      if (c == 2 && q == 1) continue;
-      o->wave = malloc(sizeof(float) * (size_t)g->samples);
-      float f = 0.01f + 0.05f * (float)k; /* a tone per object, plus noise */
-      for (int64_t t = 0; t < g->samples; t++) o->wave[t] = 0.3f * sinf(f * (float)t) + 0.05f * avs_rng_normal(rng);
-    }
-}
-
-static void free_set(avs_sep_set *s) {
-  for (int i = 0; i < s->n_obj; i++) free(s->obj[i].wave), free(s->obj[i].crops);
-  free(s->obj), free(s->first), free(s->count);
-}
+enum { CLASSES = 6 };
 
 /* Warped magnitude of a wave. */
 static void warped(avs_sep_audio *fe, const avs_sep_geometry *g, const float *wave, float *lin, float *out) {
@@ -67,7 +42,7 @@ int main(void) {
   avs_rng rng;
   avs_rng_seed(&rng, 11);
   avs_sep_set set;
-  make_set(&g, &rng, &set);
+  sep_fixture_make(&g, CLASSES, &rng, &set);
 
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
   avs_sep_batch b;
@@ -175,7 +150,7 @@ int main(void) {
 
   free(wave), free(clip), free(mag), free(wmix), free(wclip), free(want), free(want_w);
   avs_ctx_free(&ctx);
-  free_set(&set);
+  sep_fixture_free(&set);
   avs_sep_audio_free(&fe);
   avs_model_free(&m);
   return tst_finish();

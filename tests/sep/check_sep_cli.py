@@ -6,7 +6,8 @@ ResNet-18 width 4, one 32 x 32 crop per source) trained for 2 epochs. Checked:
   * avtrain sep prints one result line per epoch with validation SDR and writes
     the model and its checkpoint; --resume after 1 epoch gives the same model as
     2 epochs at once (bit for bit); --compete (the loss on competing masks)
-    trains other weights and a resume that contradicts it is refused;
+    trains other weights and a resume that contradicts it is refused; --backgrounds 1
+    (background regions towards silence) trains other weights, 2 is refused;
   * aveval sep -m scores the natural mixtures, the mixed solos, the mixed pairs (and, without
     boxes, the discovered sources), and its
     per-source SDR agrees with `aveval sep --ref --est` (mir_eval's BSS Eval as
@@ -120,6 +121,14 @@ check(r.returncode == 0 and r2.returncode == 0 and "val SDR" in r.stdout and "na
       f"avtrain sep --compete trains other weights: {r.stdout.strip()[-200:]!r} {r.stderr.strip()[-300:]!r}")
 bad("--resume --compete on a run without it",
     train(plain, "--checkpoints", os.path.join(OUT, "plain.ckpt"), "--compete", "--resume", epochs=2), "--compete", 2)
+# --backgrounds: mixtures also separate a region clear of every object towards silence
+# (fusion/sep_data.h), so the same seed trains other weights; out of [0, 1] is refused.
+backed = os.path.join(OUT, "backgrounds.safetensors")
+r = train(backed, "--backgrounds", "1", "--checkpoints", os.path.join(OUT, "backgrounds.ckpt"), epochs=1)
+check(r.returncode == 0 and "val SDR" in r.stdout and "nan" not in r.stdout and "background" in r.stderr and
+      tensors(backed, "unet_block.") != tensors(plain, "unet_block."),
+      f"avtrain sep --backgrounds 1 trains other weights: {r.stdout.strip()[-200:]!r} {r.stderr.strip()[-300:]!r}")
+bad("--backgrounds 2", train(os.path.join(OUT, "bg2.safetensors"), "--backgrounds", "2"), "backgrounds", 2)
 bad("--lr-scale naming no tensor", train(os.path.join(OUT, "ghost.safetensors"), "--lr-scale", "nosuch=0.1"),
     "no parameter")
 
