@@ -71,65 +71,6 @@ static void object_box(const avs_manifest_object *ob, double fps, double t, int 
   for (int j = 0; j < 4; j++) box[j] = f >= 0 ? (float)ob->boxes[f][j] : (j < 2 ? 0.0f : (float)w);
 }
 
-static int load_clip(avs_sep_set *s, int c) {
-  const avs_manifest_clip *clip = &s->mf->clips[c];
-  const avs_sep_geometry *g = &s->g;
-  int64_t s0 = avs_sep_set_window_start(s, c);
-  double times[64];
-  avs_image frames[64];
-  int rc = window_frames(s, c, times, frames);
-  if (rc) return rc;
-  size_t per = (size_t)g->frames * g->height * g->width * 3;
-  double fps = clip->fps > 0 ? clip->fps : 8;
-  for (int k = 0; !rc && k < clip->n_objects; k++) {
-    const avs_manifest_object *ob = &clip->objects[k];
-    avs_sep_object *o = &s->obj[s->first[c] + k];
-    o->clip = c, o->cls = ob->cls;
-    float boxes[64][4];
-    for (int i = 0; i < g->frames; i++) object_box(ob, fps, times[i], frames[i].w, boxes[i]);
-    if (!(o->crops = malloc(sizeof(float) * per))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
-    if (!rc) rc = avs_sep_crop_boxes(g, frames, (const float(*)[4])boxes, o->crops);
-    if (!rc && ob->sounding && ob->stem) {
-      if (!(o->wave = malloc(sizeof(float) * (size_t)g->samples))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
-      else rc = read_window(ob->stem, g, s0, o->wave);
-    }
-  }
-  for (int i = 0; i < g->frames; i++) avs_image_release(&frames[i]);
-  return rc;
-}
-
-int avs_sep_set_load(const avs_manifest *mf, const avs_sep_geometry *g, avs_sep_progress_fn progress, void *user,
-                     avs_sep_set **out) {
-  *out = NULL;
-  avs_sep_set *s = calloc(1, sizeof *s);
-  if (!s) return avs_seterr(AVS_ENOMEM, "out of memory");
-  s->g = *g, s->mf = mf, s->n_clips = mf->n;
-  int total = 0;
-  for (int c = 0; c < mf->n; c++) total += mf->clips[c].n_objects;
-  s->first = calloc((size_t)mf->n, sizeof *s->first);
-  s->count = calloc((size_t)mf->n, sizeof *s->count);
-  s->obj = calloc((size_t)(total ? total : 1), sizeof *s->obj);
-  int rc = s->first && s->count && s->obj ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
-  for (int c = 0, k = 0; !rc && c < mf->n; c++) s->first[c] = k, s->count[c] = mf->clips[c].n_objects, k += s->count[c];
-  s->n_obj = total;
-  /* Clips are independent: two threads decode them. */
-  int done = 0;
-#pragma omp parallel for schedule(dynamic) num_threads(2)
-  for (int c = 0; c < mf->n; c++) {
-    if (rc) continue;
-    int r = load_clip(s, c);
-#pragma omp critical
-    {
-      if (r && !rc) rc = avs_errprefix(r, mf->clips[c].id);
-      done++;
-      if (progress) progress(user, done, mf->n);
-    }
-  }
-  if (rc) avs_sep_set_free(&s);
-  *out = s;
-  return rc;
-}
-
 /* Share of square a's area inside box b. */
 static float covered(const float *a, const float *b) {
   float ix = fminf(a[2], b[2]) - fmaxf(a[0], b[0]), iy = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
@@ -152,22 +93,19 @@ bool avs_sep_background_square(const float (*boxes)[4], int n, int w, int h, avs
   return false;
 }
 
-static int background_of_clip(avs_sep_set *s, int c, avs_rng *rng) {
+/* Clip c's background region on its window's frames (times as window_frames gives them). */
+static int background_of_clip(avs_sep_set *s, int c, const avs_image *frames, const double *times, avs_rng *rng) {
   const avs_manifest_clip *clip = &s->mf->clips[c];
   const avs_sep_geometry *g = &s->g;
-  double times[64];
-  avs_image frames[64];
-  int rc = window_frames(s, c, times, frames);
-  if (rc) return rc;
   /* every object (sounding or not) on every frame the crops use */
-  int n = clip->n_objects * g->frames;
+  int n = clip->n_objects * g->frames, rc = AVS_OK;
   float(*boxes)[4] = malloc(sizeof *boxes * (size_t)(n ? n : 1)), sq[4];
-  if (!boxes) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  if (!boxes) return avs_seterr(AVS_ENOMEM, "out of memory");
   double fps = clip->fps > 0 ? clip->fps : 8;
-  for (int k = 0; !rc && k < clip->n_objects; k++)
+  for (int k = 0; k < clip->n_objects; k++)
     for (int i = 0; i < g->frames; i++)
       object_box(&clip->objects[k], fps, times[i], frames[i].w, boxes[k * g->frames + i]);
-  if (!rc && avs_sep_background_square((const float(*)[4])boxes, n, frames[0].w, frames[0].h, rng, sq)) {
+  if (avs_sep_background_square((const float(*)[4])boxes, n, frames[0].w, frames[0].h, rng, sq)) {
     /* avs_sep_crop_boxes widens a box by 10 %: give it the square shrunk by as much */
     float cx = 0.5f * (sq[0] + sq[2]), cy = 0.5f * (sq[1] + sq[3]), half = (sq[2] - sq[0]) / 2.2f, each[64][4];
     for (int i = 0; i < g->frames; i++)
@@ -178,23 +116,72 @@ static int background_of_clip(avs_sep_set *s, int c, avs_rng *rng) {
     else s->background[c] = crops;
   }
   free(boxes);
+  return rc;
+}
+
+static int load_clip(avs_sep_set *s, int c, const avs_sep_load_opts *opts) {
+  const avs_manifest_clip *clip = &s->mf->clips[c];
+  const avs_sep_geometry *g = &s->g;
+  int64_t s0 = avs_sep_set_window_start(s, c);
+  double times[64];
+  avs_image frames[64];
+  int rc = window_frames(s, c, times, frames);
+  if (rc) return rc;
+  size_t per = (size_t)g->frames * g->height * g->width * 3;
+  double fps = clip->fps > 0 ? clip->fps : 8;
+  for (int k = 0; !rc && k < clip->n_objects; k++) {
+    const avs_manifest_object *ob = &clip->objects[k];
+    avs_sep_object *o = &s->obj[s->first[c] + k];
+    o->clip = c, o->cls = ob->cls;
+    float boxes[64][4];
+    for (int i = 0; i < g->frames; i++) object_box(ob, fps, times[i], frames[i].w, boxes[i]);
+    if (!(o->crops = malloc(sizeof(float) * per))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+    if (!rc) rc = avs_sep_crop_boxes(g, frames, (const float(*)[4])boxes, o->crops);
+    if (!rc && ob->sounding && ob->stem) {
+      if (!(o->wave = malloc(sizeof(float) * (size_t)g->samples))) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+      else rc = read_window(ob->stem, g, s0, o->wave);
+    }
+  }
+  if (!rc && opts && opts->backgrounds) {
+    avs_rng rng; /* one stream per clip: the same regions whatever the threads */
+    avs_rng_seed(&rng, opts->seed * 1000003u + (uint64_t)c);
+    rc = background_of_clip(s, c, frames, times, &rng);
+  }
   for (int i = 0; i < g->frames; i++) avs_image_release(&frames[i]);
   return rc;
 }
 
-int avs_sep_set_add_backgrounds(avs_sep_set *s, uint64_t seed) {
-  if (!s->background && !(s->background = calloc((size_t)s->n_clips, sizeof *s->background)))
-    return avs_seterr(AVS_ENOMEM, "out of memory");
-  int rc = AVS_OK;
+int avs_sep_set_load(const avs_manifest *mf, const avs_sep_geometry *g, const avs_sep_load_opts *o,
+                     avs_sep_progress_fn progress, void *user, avs_sep_set **out) {
+  *out = NULL;
+  avs_sep_set *s = calloc(1, sizeof *s);
+  if (!s) return avs_seterr(AVS_ENOMEM, "out of memory");
+  s->g = *g, s->mf = mf, s->n_clips = mf->n;
+  int total = 0;
+  for (int c = 0; c < mf->n; c++) total += mf->clips[c].n_objects;
+  s->first = calloc((size_t)mf->n, sizeof *s->first);
+  s->count = calloc((size_t)mf->n, sizeof *s->count);
+  s->obj = calloc((size_t)(total ? total : 1), sizeof *s->obj);
+  if (o && o->backgrounds) s->background = calloc((size_t)mf->n, sizeof *s->background);
+  bool ok = s->first && s->count && s->obj && (!o || !o->backgrounds || s->background);
+  int rc = ok ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int c = 0, k = 0; !rc && c < mf->n; c++) s->first[c] = k, s->count[c] = mf->clips[c].n_objects, k += s->count[c];
+  s->n_obj = total;
+  /* Clips are independent: two threads decode them. */
+  int done = 0;
 #pragma omp parallel for schedule(dynamic) num_threads(2)
-  for (int c = 0; c < s->n_clips; c++) {
-    if (rc || s->background[c]) continue;
-    avs_rng rng; /* one stream per clip: the same regions whatever the threads */
-    avs_rng_seed(&rng, seed * 1000003u + (uint64_t)c);
-    int r = background_of_clip(s, c, &rng);
+  for (int c = 0; c < mf->n; c++) {
+    if (rc) continue;
+    int r = load_clip(s, c, o);
 #pragma omp critical
-    if (r && !rc) rc = avs_errprefix(r, s->mf->clips[c].id);
+    {
+      if (r && !rc) rc = avs_errprefix(r, mf->clips[c].id);
+      done++;
+      if (progress) progress(user, done, mf->n);
+    }
   }
+  if (rc) avs_sep_set_free(&s);
+  *out = s;
   return rc;
 }
 
@@ -253,7 +240,7 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
   if (mix > 16 || mix > s->n_clips) return avs_seterr(AVS_EINVAL, "cannot mix %d clips of a set of %d", mix, s->n_clips);
   if (o->backgrounds > 0 && (o->videos || !s->background))
     return avs_seterr(AVS_EINVAL, o->videos ? "background sources need per-object targets"
-                                            : "background sources need avs_sep_set_add_backgrounds first");
+                                            : "background sources need a set loaded with backgrounds");
   int *chosen = malloc(sizeof(int) * (size_t)n * (mix + 1)), *bg = chosen + (size_t)n * mix;
   if (!chosen) return avs_seterr(AVS_ENOMEM, "out of memory");
   int m = 0;

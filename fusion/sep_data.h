@@ -38,24 +38,28 @@ typedef struct {
   int n_obj;
   int n_clips;
   int *first, *count; /* objects of clip c: obj[first[c] .. first[c] + count[c]) */
-  float **background; /* per clip: crops of a region without objects, or NULL (avs_sep_set_add_backgrounds) */
+  float **background; /* per clip: crops of a region without objects, or NULL (avs_sep_load_opts) */
 } avs_sep_set;
 
 typedef void (*avs_sep_progress_fn)(void *user, int done, int total);
 
-/* Reads every clip of mf (which must outlive the set). */
-int avs_sep_set_load(const avs_manifest *mf, const avs_sep_geometry *g, avs_sep_progress_fn progress, void *user,
-                     avs_sep_set **out);
+typedef struct {
+  /* Also crop, for every clip, one square region of its window's frames (side
+   * 0.2-0.6 of the frame's shorter side, placed at random from seed) that no
+   * object's box covers more than 10 % of; clips where 50 draws find none
+   * keep NULL in .background. */
+  bool backgrounds;
+  uint64_t seed;
+} avs_sep_load_opts;
+
+/* Reads every clip of mf (which must outlive the set); o NULL: no backgrounds. */
+int avs_sep_set_load(const avs_manifest *mf, const avs_sep_geometry *g, const avs_sep_load_opts *o,
+                     avs_sep_progress_fn progress, void *user, avs_sep_set **out);
 void avs_sep_set_free(avs_sep_set **s);
 /* The first sample (at the model's rate) of clip c's window: its centre. */
 int64_t avs_sep_set_window_start(const avs_sep_set *s, int c);
 
-/* For every clip, one square region of its window's frames (side 0.2-0.6 of
- * the frame's shorter side, placed at random from seed) that no object's box
- * covers more than 10 % of, cropped as a source's crops; clips where 50 draws
- * find none keep NULL. */
-int avs_sep_set_add_backgrounds(avs_sep_set *s, uint64_t seed);
-/* The draw behind it: a square in a w x h frame, side 0.2-0.6 of the shorter
+/* The draw behind avs_sep_load_opts.backgrounds: a square in a w x h frame, side 0.2-0.6 of the shorter
  * side, that none of the n boxes covers more than 10 % of; false after 50 draws. */
 bool avs_sep_background_square(const float (*boxes)[4], int n, int w, int h, avs_rng *rng, float sq[4]);
 

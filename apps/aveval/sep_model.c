@@ -193,7 +193,7 @@ int aveval_sep_model(int argc, char **argv) {
   app_progress pr;
   app_progress_start(&pr, "reading clips", mf->n);
   avs_sep_set *s = NULL;
-  if (avs_sep_set_load(mf, &g, on_load, &pr, &s)) app_fail_status(avs_errcode());
+  if (avs_sep_set_load(mf, &g, NULL, on_load, &pr, &s)) app_fail_status(avs_errcode());
   app_progress_end(&pr);
 
   cJSON *root = cJSON_CreateObject();

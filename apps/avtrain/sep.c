@@ -144,11 +144,12 @@ static void on_load(void *user, int done, int total) {
   app_progress_update(user, done);
 }
 
-static avs_sep_set *load_set(const avs_manifest *mf, const avs_sep_geometry *g, const char *what) {
+static avs_sep_set *load_set(const avs_manifest *mf, const avs_sep_geometry *g, const avs_sep_load_opts *o,
+                             const char *what) {
   app_progress pr;
   app_progress_start(&pr, what, mf->n);
   avs_sep_set *s = NULL;
-  if (avs_sep_set_load(mf, g, on_load, &pr, &s)) app_fail_status(avs_errcode());
+  if (avs_sep_set_load(mf, g, o, on_load, &pr, &s)) app_fail_status(avs_errcode());
   app_progress_end(&pr);
   return s;
 }
@@ -232,13 +233,11 @@ static int train_separation(int argc, char **argv, bool cosep) {
            g.frames, g.height, g.width);
 
   sep_job job = {.o = &o, .progress = {.epochs = o.c.epochs}};
-  job.train = load_set(train_mf, &g, "reading training clips");
-  if (o.backgrounds > 0) {
-    app_info("cropping a background region of every training clip");
-    if (avs_sep_set_add_backgrounds(job.train, (uint64_t)o.c.seed)) app_fail_status(avs_errcode());
-  }
+  avs_sep_load_opts lo = {.backgrounds = o.backgrounds > 0, .seed = (uint64_t)o.c.seed};
+  job.train = load_set(train_mf, &g, &lo, lo.backgrounds ? "reading training clips and background regions"
+                                                         : "reading training clips");
   if (val_mf) {
-    job.val = load_set(val_mf, &g, "reading validation clips");
+    job.val = load_set(val_mf, &g, NULL, "reading validation clips");
     job.val_clips = malloc(sizeof(int) * (size_t)val_mf->n);
     if (!job.val_clips) app_fail("out of memory");
     for (int c = 0; c < val_mf->n && job.n_val < o.val_clips; c++) {

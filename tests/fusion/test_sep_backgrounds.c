@@ -97,7 +97,7 @@ int main(void) {
   tst_true(!rc, "plain batch: %s", rc ? avs_errmsg() : "ok");
   tst_true(avs_sep_batch_make(ctx, fe, &set, &(avs_sep_batch_opts){.mix = mix, .backgrounds = 0.5f}, n, &r2, &b) ==
                AVS_EINVAL,
-           "backgrounds before avs_sep_set_add_backgrounds refused: %s", avs_errmsg());
+           "backgrounds on a set loaded without them refused: %s", avs_errmsg());
   add_backgrounds(&set, &rng);
   avs_rng_seed(&r2, 5);
   rc = avs_sep_batch_make(ctx, fe, &set, &(avs_sep_batch_opts){.mix = mix}, n, &r2, &b);
