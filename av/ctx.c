@@ -212,6 +212,13 @@ avs_node *avs_tape_push(avs_ctx *ctx, const char *op, avs_backward_fn backward, 
   return node;
 }
 
+/* An input given twice gets both contributions: only its first slot may be fresh. */
+static bool input_repeats(const avs_node *node, int k) {
+  for (int j = 0; j < k; j++)
+    if (node->in[j] == node->in[k]) return true;
+  return false;
+}
+
 static int run_tape(avs_ctx *ctx) {
   /* Backward kernels are void and report failure (oneDNN, OOM) through avs_seterr. */
   avs_clearerr();
@@ -219,9 +226,17 @@ static int run_tape(avs_ctx *ctx) {
   for (int i = ctx->n_nodes - 1; i >= 0; i--) {
     avs_node *node = &ctx->nodes[i];
     if (!node->out->grad) continue; /* nothing downstream used this output */
-    for (int k = 0; k < node->n_in; k++)
-      if (node->in[k] && node->in[k]->requires_grad && !avs_grad(ctx, node->in[k]))
+    node->fresh = 0;
+    for (int k = 0; k < node->n_in; k++) {
+      avs_tensor *x = node->in[k];
+      if (!x || !x->requires_grad) continue;
+      if (node->sets_fresh && !x->grad && !x->is_param && !input_repeats(node, k)) {
+        if (!(x->grad = avs_ctx_alloc(ctx, sizeof(float) * x->numel))) return avs_errcode();
+        node->fresh |= 1u << k;
+      } else if (!avs_grad(ctx, x)) {
         return avs_errcode();
+      }
+    }
     node->backward(ctx, node);
     if (avs_errcode()) return avs_errcode();
   }

@@ -84,7 +84,15 @@ struct avs_node {
   avs_tensor *in[AVS_NODE_MAX_IN]; /* NULL entries allowed (optional bias, ...) */
   int n_in;
   void *saved;                     /* op-specific, arena-allocated */
+  /* Set by an op whose backward can write an input's gradient outright: then
+   * the input gradients the tape creates for this node are left unzeroed, and
+   * bit k of `fresh` tells the backward that in[k]'s gradient is such a buffer,
+   * to be set, not added to (saves a zero-fill and an accumulation pass over
+   * each large activation gradient). */
+  bool sets_fresh;
+  unsigned fresh;
 };
+static inline bool avs_node_fresh(const avs_node *node, int k) { return node->fresh >> k & 1u; }
 
 /* Records an op when the context tapes and any input requires grad; marks
  * out->requires_grad. Returns the node (to attach `saved`) or NULL when

@@ -180,12 +180,12 @@ static void conv_backward(avs_ctx *ctx, avs_node *node) {
     avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_BWD_DATA, dnnl_backward_data, g);
     if (!e) goto fail;
     const void *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
-    float *gx = avs_ctx_alloc(ctx, sizeof(float) * x->numel);
+    float *gx = avs_dnnl_grad_dst(ctx, node, 0);
     if (!wd || !gx) goto fail;
     if (avs_dnnl_exec(d, &e->prim[0], 3,
                       (avs_dnnl_arg[]){{DNNL_ARG_DIFF_DST, y->grad}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DIFF_SRC, gx}}))
       goto fail;
-    avs_dnnl_accumulate(x->grad, gx, x->numel);
+    avs_dnnl_grad_done(node, 0, gx);
   }
   bool need_b = b && b->requires_grad;
   if (w->requires_grad || need_b) {
@@ -281,6 +281,7 @@ avs_tensor *avs_dnnl_convlike(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_te
     if (!sv) return NULL;
     sv->g = g;
     node->saved = sv;
+    node->sets_fresh = true;
   }
   return y;
 }

@@ -360,6 +360,16 @@ void avs_dnnl_accumulate(float *dst, const float *src, int64_t n) {
   for (int64_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
+float *avs_dnnl_grad_dst(avs_ctx *ctx, const avs_node *node, int k) {
+  avs_tensor *x = node->in[k];
+  return avs_node_fresh(node, k) ? x->grad : avs_ctx_alloc(ctx, sizeof(float) * x->numel);
+}
+
+void avs_dnnl_grad_done(const avs_node *node, int k, const float *g) {
+  avs_tensor *x = node->in[k];
+  if (g != x->grad) avs_dnnl_accumulate(x->grad, g, x->numel);
+}
+
 avs_tensor *avs_dnnl_shape_error(const char *op, const char *fmt, ...) {
   char msg[384];
   va_list ap;

@@ -125,6 +125,11 @@ int avs_dnnl_md_typed(dnnl_memory_desc_t *md, int ndims, const int64_t *dims, dn
 avs_tensor *avs_dnnl_shape_error(const char *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Arena copy helpers: dst[i] += src[i]. */
 void avs_dnnl_accumulate(float *dst, const float *src, int64_t n);
+/* Where a backward primitive writes the gradient of node->in[k]: into that
+ * gradient itself when the tape left it fresh (avs_node.sets_fresh), else into
+ * an arena buffer that avs_dnnl_grad_done then adds in. NULL on OOM. */
+float *avs_dnnl_grad_dst(avs_ctx *ctx, const avs_node *node, int k);
+void avs_dnnl_grad_done(const avs_node *node, int k, const float *g);
 
 /* Counters, for tests and benchmarks: how much work the caches saved. */
 typedef struct {

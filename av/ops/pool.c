@@ -107,10 +107,10 @@ static void apply_factors(float *y, const pool_geo *g, float *const *fac) {
 static void pool_backward(avs_ctx *ctx, avs_node *node) {
   pool_saved *sv = node->saved;
   const pool_geo *g = &sv->g;
-  avs_tensor *x = node->in[0], *y = node->out;
+  avs_tensor *y = node->out;
   avs_dnnl *d = avs_dnnl_get(ctx);
   avs_dnnl_entry *e = d ? pool_entry(d, AVS_DNNL_POOL_BWD, dnnl_backward_data, g) : NULL;
-  float *gx = avs_ctx_alloc(ctx, sizeof(float) * x->numel);
+  float *gx = avs_dnnl_grad_dst(ctx, node, 0);
   if (!e || !gx) goto fail;
   const float *gy = y->grad;
   if (sv->fac[0] || sv->fac[1] || sv->fac[2]) {
@@ -122,7 +122,7 @@ static void pool_backward(avs_ctx *ctx, avs_node *node) {
   }
   avs_dnnl_arg args[3] = {{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_DIFF_SRC, gx}, {DNNL_ARG_WORKSPACE, sv->ws}};
   if (avs_dnnl_exec(d, &e->prim[0], sv->ws ? 3 : 2, args)) goto fail;
-  avs_dnnl_accumulate(x->grad, gx, x->numel);
+  avs_dnnl_grad_done(node, 0, gx);
   return;
 fail:
   avs_log(AVS_LOG_ERROR, "%s backward: %s", node->op, avs_errmsg());
@@ -194,6 +194,7 @@ static avs_tensor *pool(avs_ctx *ctx, avs_tensor *x, avs_pool p, int nsp, bool i
     sv->ws = ws;
     memcpy(sv->fac, fac, sizeof fac);
     node->saved = sv;
+    node->sets_fresh = true;
   }
   return y;
 }

@@ -10,6 +10,11 @@ static void relu_backward(avs_ctx *ctx, avs_node *node) {
   float slope = ((relu_saved *)node->saved)->slope;
   const float *xd = x->data, *gy = y->grad;
   float *gx = x->grad;
+  if (avs_node_fresh(node, 0)) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < x->numel; i++) gx[i] = xd[i] > 0 ? gy[i] : slope * gy[i];
+    return;
+  }
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < x->numel; i++) gx[i] += xd[i] > 0 ? gy[i] : slope * gy[i];
 }
@@ -28,6 +33,7 @@ static avs_tensor *leaky(avs_ctx *ctx, avs_tensor *x, float slope, const char *n
     if (!s) return NULL;
     s->slope = slope;
     node->saved = s;
+    node->sets_fresh = true;
   }
   return y;
 }

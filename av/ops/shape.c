@@ -11,6 +11,12 @@ static void add_into(float *restrict g, const float *restrict gy, int64_t n) {
   for (int64_t i = 0; i < n; i++) g[i] += gy[i];
 }
 
+/* A gradient's share: set where the tape left it fresh (avs_node.sets_fresh), else added. */
+static void put_into(float *restrict g, const float *restrict gy, int64_t n, bool fresh) {
+  if (fresh) memcpy(g, gy, sizeof(float) * (size_t)n);
+  else add_into(g, gy, n);
+}
+
 static bool norm_dim(int *dim, int ndim, const char *op) {
   if (*dim < -ndim || *dim >= ndim) {
     avs_seterr(AVS_EINVAL, "%s: dim %d is out of range for %d dims", op, *dim, ndim);
@@ -27,6 +33,10 @@ static void reshape_backward(avs_ctx *ctx, avs_node *node) {
   float *gx = node->in[0]->grad;
   const float *gy = node->out->grad;
   int64_t n = node->out->numel;
+  if (avs_node_fresh(node, 0)) {
+    memcpy(gx, gy, sizeof(float) * (size_t)n);
+    return;
+  }
 #pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
   for (int64_t i = 0; i < n; i++) gx[i] += gy[i];
 }
@@ -67,7 +77,8 @@ avs_tensor *avs_reshape(avs_ctx *ctx, avs_tensor *x, int ndim, const int64_t *sh
   avs_tensor *y = avs_ctx_tensor(ctx, ndim, s);
   if (!y) return NULL;
   if (x->numel) memcpy(y->data, x->data, sizeof(float) * x->numel);
-  avs_tape_push(ctx, "reshape", reshape_backward, y, 1, &x);
+  avs_node *node = avs_tape_push(ctx, "reshape", reshape_backward, y, 1, &x);
+  if (node) node->sets_fresh = true;
   return y;
 }
 
@@ -122,7 +133,7 @@ static void perm_run(const perm_plan *p, const float *src, float *dst, bool accu
 
 static void permute_backward(avs_ctx *ctx, avs_node *node) {
   (void)ctx;
-  perm_run(node->saved, node->out->grad, node->in[0]->grad, true);
+  perm_run(node->saved, node->out->grad, node->in[0]->grad, !avs_node_fresh(node, 0));
 }
 
 avs_tensor *avs_permute(avs_ctx *ctx, avs_tensor *x, const int *perm) {
@@ -147,7 +158,7 @@ avs_tensor *avs_permute(avs_ctx *ctx, avs_tensor *x, const int *perm) {
     if (!back) return NULL;
     perm_plan_make(y->ndim, y->shape, inv, back);
     avs_node *node = avs_tape_push(ctx, "permute", permute_backward, y, 1, &x);
-    if (node) node->saved = back;
+    if (node) node->saved = back, node->sets_fresh = true;
   }
   return y;
 }
@@ -175,8 +186,9 @@ static void concat_backward(avs_ctx *ctx, avs_node *node) {
     avs_tensor *x = node->in[i];
     int64_t len = tail_numel(x, s->dim);
     if (x->requires_grad) {
+      bool fresh = avs_node_fresh(node, i);
 #pragma omp parallel for schedule(static) if (s->outer * len >= AVS_PAR_MIN)
-      for (int64_t o = 0; o < s->outer; o++) add_into(x->grad + o * len, y->grad + o * total + off, len);
+      for (int64_t o = 0; o < s->outer; o++) put_into(x->grad + o * len, y->grad + o * total + off, len, fresh);
     }
     off += len;
   }
@@ -237,7 +249,7 @@ avs_tensor *avs_concat(avs_ctx *ctx, int n, avs_tensor *const *xs, int dim) {
     s->dim = dim;
     s->outer = outer;
     avs_node *node = avs_tape_push(ctx, "concat", concat_backward, y, n, xs);
-    if (node) node->saved = s;
+    if (node) node->saved = s, node->sets_fresh = true;
   }
   return y;
 }

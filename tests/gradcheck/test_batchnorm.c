@@ -26,5 +26,6 @@ int main(void) {
   check("batch_norm2d", 4, AVS_SHAPE(3, 4, 3, 5), true);
   check("batch_norm3d", 5, AVS_SHAPE(2, 2, 3, 3, 4), true);
   check("batch_norm2d_noaffine", 4, AVS_SHAPE(2, 3, 4, 3), false);
+  check("batch_norm2d_one_channel", 4, AVS_SHAPE(2, 5, 4, 1), true); /* oneDNN's plain layout (Sound of Pixels' bn0) */
   return tst_finish();
 }
