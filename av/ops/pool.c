@@ -1,11 +1,12 @@
-/* Max and average pooling (2-D, 3-D) through oneDNN, channels-last.
+/* Max and average pooling (2-D, 3-D), channels-last: average pooling through
+ * oneDNN, max pooling by our own kernels (pool_max.h).
  *
  * PyTorch semantics:
  *  - out = floor_or_ceil((in + 2p - k) / s) + 1, and in ceil mode the last
  *    window must start inside the input or the left padding; the right padding
  *    given to oneDNN is enlarged to cover the ceil-mode windows.
  *  - max pooling ignores padding (PyTorch pads with -inf); the backward pass
- *    uses the forward's workspace (argmax), kept in the arena.
+ *    uses the forward's argmax, kept in the arena.
  *  - average pooling with count_include_pad divides by the window clipped to
  *    [-p, in + p): oneDNN's include-padding mode divides by the full kernel, so
  *    windows reaching into the ceil-mode extension are rescaled (forward
@@ -15,6 +16,7 @@
 
 #include "av/ops.h"
 #include "av/ops/dnnl_backend.h"
+#include "av/ops/pool_max.h"
 #include "av/status.h"
 
 typedef struct {
@@ -24,9 +26,13 @@ typedef struct {
 
 typedef struct {
   pool_geo g;
-  void *ws;       /* max pooling workspace */
   float *fac[3];  /* per-dim divisor corrections, NULL when none */
 } pool_saved;
+
+typedef struct {
+  avs_pool_dims dims;
+  int32_t *idx; /* the forward's argmax */
+} max_saved;
 
 static int pool_key(int64_t *key, int kind, int prop, const pool_geo *g) {
   int n = 0;
@@ -120,12 +126,51 @@ static void pool_backward(avs_ctx *ctx, avs_node *node) {
     apply_factors(scaled, g, sv->fac);
     gy = scaled;
   }
-  avs_dnnl_arg args[3] = {{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_DIFF_SRC, gx}, {DNNL_ARG_WORKSPACE, sv->ws}};
-  if (avs_dnnl_exec(d, &e->prim[0], sv->ws ? 3 : 2, args)) goto fail;
+  avs_dnnl_arg args[2] = {{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_DIFF_SRC, gx}};
+  if (avs_dnnl_exec(d, &e->prim[0], 2, args)) goto fail;
   avs_dnnl_grad_done(node, 0, gx);
   return;
 fail:
   avs_log(AVS_LOG_ERROR, "%s backward: %s", node->op, avs_errmsg());
+}
+
+static void max_backward(avs_ctx *ctx, avs_node *node) {
+  (void)ctx;
+  const max_saved *sv = node->saved;
+  avs_pool_max_backward(&sv->dims, node->out->grad, sv->idx, node->in[0]->grad, avs_node_fresh(node, 0));
+}
+
+/* g's geometry with its spatial dims right-aligned in three. */
+static avs_pool_dims max_dims(const pool_geo *g) {
+  avs_pool_dims m = {.N = g->N, .C = g->C};
+  for (int i = 0; i < 3; i++) m.in[i] = m.out[i] = m.k[i] = m.s[i] = 1;
+  for (int i = 0; i < g->nsp; i++) {
+    int a = 3 - g->nsp + i;
+    m.in[a] = g->in[i], m.out[a] = g->out[i], m.k[a] = g->k[i], m.s[a] = g->s[i], m.pl[a] = g->pl[i];
+  }
+  return m;
+}
+
+static avs_tensor *max_pool(avs_ctx *ctx, avs_tensor *x, const pool_geo *g, const int64_t *out_shape,
+                            const char *name) {
+  avs_pool_dims dims = max_dims(g);
+  if (dims.in[0] * dims.in[1] * dims.in[2] > INT32_MAX)
+    return avs_dnnl_shape_error(name, "more than 2^31 positions per sample");
+  bool tape = avs_tape_wants(ctx, 1, &x);
+  avs_tensor *y = avs_ctx_tensor(ctx, g->nsp + 2, out_shape);
+  int32_t *idx = y && tape ? avs_ctx_alloc(ctx, sizeof(int32_t) * y->numel) : NULL;
+  if (!y || (tape && !idx)) return NULL;
+  avs_pool_max_forward(&dims, x->data, y->data, idx);
+  if (tape) {
+    avs_node *node = avs_tape_push(ctx, name, max_backward, y, 1, &x);
+    max_saved *sv = node ? avs_ctx_alloc(ctx, sizeof *sv) : NULL;
+    if (!sv) return NULL;
+    sv->dims = dims;
+    sv->idx = idx;
+    node->saved = sv;
+    node->sets_fresh = true;
+  }
+  return y;
 }
 
 static avs_tensor *pool(avs_ctx *ctx, avs_tensor *x, avs_pool p, int nsp, bool is_max, const char *name) {
@@ -136,8 +181,7 @@ static avs_tensor *pool(avs_ctx *ctx, avs_tensor *x, avs_pool p, int nsp, bool i
                                 avs_shape_str(x->ndim, x->shape, s1, sizeof s1));
   bool include_pad = !is_max && p.count_include_pad;
   pool_geo g = {.nsp = nsp,
-                .alg = is_max ? dnnl_pooling_max
-                              : include_pad ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding,
+                .alg = include_pad ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding, /* avg */
                 .N = x->shape[0],
                 .C = x->shape[nsp + 1]};
   int64_t out_shape[5] = {g.N};
@@ -161,19 +205,15 @@ static avs_tensor *pool(avs_ctx *ctx, avs_tensor *x, avs_pool p, int nsp, bool i
     out_shape[1 + i] = out;
   }
   out_shape[nsp + 1] = g.C;
+  if (is_max) return max_pool(ctx, x, &g, out_shape, name);
   bool tape = avs_tape_wants(ctx, 1, &x);
   avs_dnnl *d = avs_dnnl_get(ctx);
   if (!d) return NULL;
   avs_dnnl_entry *e = pool_entry(d, AVS_DNNL_POOL_FWD, tape ? dnnl_forward_training : dnnl_forward_inference, &g);
   avs_tensor *y = e ? avs_ctx_tensor(ctx, nsp + 2, out_shape) : NULL;
   if (!y) return NULL;
-  void *ws = NULL;
-  if (tape && is_max) {
-    size_t bytes = avs_dnnl_arg_bytes(&e->prim[0], DNNL_ARG_WORKSPACE);
-    if (bytes && !(ws = avs_ctx_alloc(ctx, bytes))) return NULL;
-  }
-  avs_dnnl_arg args[3] = {{DNNL_ARG_SRC, x->data}, {DNNL_ARG_DST, y->data}, {DNNL_ARG_WORKSPACE, ws}};
-  if (avs_dnnl_exec(d, &e->prim[0], ws ? 3 : 2, args)) return NULL;
+  avs_dnnl_arg args[2] = {{DNNL_ARG_SRC, x->data}, {DNNL_ARG_DST, y->data}};
+  if (avs_dnnl_exec(d, &e->prim[0], 2, args)) return NULL;
   float *fac[3] = {NULL, NULL, NULL};
   if (need_fac) {
     for (int i = 0; i < nsp; i++) {
@@ -191,7 +231,6 @@ static avs_tensor *pool(avs_ctx *ctx, avs_tensor *x, avs_pool p, int nsp, bool i
     pool_saved *sv = node ? avs_ctx_alloc(ctx, sizeof *sv) : NULL;
     if (!sv) return NULL;
     sv->g = g;
-    sv->ws = ws;
     memcpy(sv->fac, fac, sizeof fac);
     node->saved = sv;
     node->sets_fresh = true;

@@ -11,12 +11,14 @@ from ref import Writer
 w = Writer()
 
 
-def case(name, op, shape, k=None, stride=None, pad=0, ceil=False, include=True, out=None):
+def case(name, op, shape, k=None, stride=None, pad=0, ceil=False, include=True, out=None, ties=False):
     nsp = len(shape) - 2
     tup = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * nsp
-    # distinct values (no ties for max pooling), shuffled; shape is PyTorch's (N,C,...)
+    # distinct values (no ties for max pooling), shuffled; shape is PyTorch's (N,C,...);
+    # ties: three values only, so most windows hold their maximum twice (the first one wins)
     n = torch.tensor(shape).prod().item()
-    x = to_cl((torch.randperm(n).float() / n * 4 - 2).reshape(shape)).requires_grad_()
+    v = torch.randint(0, 3, (n,)).float() - 1 if ties else torch.randperm(n).float() / n * 4 - 2
+    x = to_cl(v.reshape(shape)).requires_grad_()
     meta = {}
     if op.startswith("adaptive"):
         pool = {2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}[nsp]
@@ -43,6 +45,8 @@ case("max2_overlap", "max_pool2d", (2, 3, 7, 7), 3, stride=1)
 case("max3_c3d_pool1", "max_pool3d", (1, 4, 4, 8, 8), (1, 2, 2))
 case("max3_pad_ceil", "max_pool3d", (2, 3, 5, 7, 6), (2, 3, 3), stride=(2, 2, 2), pad=(1, 1, 0), ceil=True)
 case("max3_c3d_pool5", "max_pool3d", (1, 3, 3, 5, 5), 2, stride=2, pad=(0, 1, 1))
+case("max2_ties_overlap", "max_pool2d", (3, 4, 9, 8), 3, stride=2, pad=1, ties=True)
+case("max3_ties", "max_pool3d", (1, 5, 4, 6, 6), (2, 2, 2), ties=True)
 case("avg2_basic", "avg_pool2d", (2, 3, 8, 6), 2)
 case("avg2_pad_incl", "avg_pool2d", (2, 4, 9, 7), 3, stride=2, pad=1, include=True)
 case("avg2_pad_excl", "avg_pool2d", (2, 4, 9, 7), 3, stride=2, pad=1, include=False)
