@@ -18,21 +18,30 @@ static void matmul_backward(avs_ctx *ctx, avs_node *node) {
   avs_tensor *a = node->in[0], *b = node->in[1], *c = node->out;
   int m = s->m, n = s->n, k = s->k;
   int lda = s->ta ? m : k, ldb = s->tb ? k : n;
+  /* A fresh gradient (avs_node.sets_fresh) is written with beta 0 by its first
+   * product (its only one unless broadcast); with an empty inner dim there is
+   * none to write it, so it is zeroed and added to as usual. */
+  bool fresh_a = avs_node_fresh(node, 0), fresh_b = avs_node_fresh(node, 1);
+  if ((fresh_a || fresh_b) && (m == 0 || n == 0)) {
+    if (fresh_a) memset(a->grad, 0, sizeof(float) * a->numel);
+    if (fresh_b) memset(b->grad, 0, sizeof(float) * b->numel);
+    fresh_a = fresh_b = false;
+  }
   for (int i = 0; i < s->batch; i++) {
     const float *ad = a->data + i * s->sa, *bd = b->data + i * s->sb, *gc = c->grad + (int64_t)i * m * n;
     if (a->requires_grad) {
-      float *ga = a->grad + i * s->sa;
+      float *ga = a->grad + i * s->sa, beta = fresh_a && (s->sa || i == 0) ? 0.0f : 1.0f;
       if (!s->ta) /* dA (M,K) = dC op(B)^T */
-        avs_gemm(false, !s->tb, m, k, n, 1.0f, gc, n, bd, ldb, 1.0f, ga, k);
+        avs_gemm(false, !s->tb, m, k, n, 1.0f, gc, n, bd, ldb, beta, ga, k);
       else /* dA stored (K,M) = op(B) dC^T */
-        avs_gemm(s->tb, true, k, m, n, 1.0f, bd, ldb, gc, n, 1.0f, ga, m);
+        avs_gemm(s->tb, true, k, m, n, 1.0f, bd, ldb, gc, n, beta, ga, m);
     }
     if (b->requires_grad) {
-      float *gb = b->grad + i * s->sb;
+      float *gb = b->grad + i * s->sb, beta = fresh_b && (s->sb || i == 0) ? 0.0f : 1.0f;
       if (!s->tb) /* dB (K,N) = op(A)^T dC */
-        avs_gemm(!s->ta, false, k, n, m, 1.0f, ad, lda, gc, n, 1.0f, gb, n);
+        avs_gemm(!s->ta, false, k, n, m, 1.0f, ad, lda, gc, n, beta, gb, n);
       else /* dB stored (N,K) = dC^T op(A) */
-        avs_gemm(true, s->ta, n, k, m, 1.0f, gc, n, ad, lda, 1.0f, gb, k);
+        avs_gemm(true, s->ta, n, k, m, 1.0f, gc, n, ad, lda, beta, gb, k);
     }
   }
 }
@@ -67,6 +76,7 @@ avs_tensor *avs_matmul(avs_ctx *ctx, avs_tensor *a, avs_tensor *b, bool trans_a,
     if (!saved) return NULL;
     *saved = s;
     node->saved = saved;
+    node->sets_fresh = true;
   }
   return c;
 }

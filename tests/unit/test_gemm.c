@@ -1,9 +1,12 @@
 /* avs_gemm against OpenBLAS's cblas_sgemm on every transpose combination, on
  * shapes that take each route of av/gemm.c (including the swapped A B^T path
  * for 16..128-row products), with beta 0, 1 and 0.5 and padded leading dims.
+ * With beta 0, C starts as NaN: it must not be read (the ops write arena
+ * memory and fresh gradients that way, av/ctx.h).
  * Tolerance 1e-4 relative + 1e-4 absolute: float32 sums of up to 2048 products
  * in a different order. */
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,6 +23,9 @@ static void check(bool ta, bool tb, int m, int n, int k, float beta, avs_rng *r)
   float *c = malloc(sizeof(float) * nc), *want = malloc(sizeof(float) * nc);
   fill(a, na, r), fill(b, nb, r), fill(c, nc, r);
   for (size_t i = 0; i < nc; i++) want[i] = c[i];
+  if (beta == 0)
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = NAN;
   avs_gemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, beta, c, ldc);
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 0.75f, a,
               lda, b, ldb, beta, want, ldc);
