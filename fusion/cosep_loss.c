@@ -80,7 +80,7 @@ avs_tensor *avs_cosep_train_loss(avs_ctx *ctx, const avs_model *m, const avs_sep
       avs_seterr(AVS_EINVAL, "object category %d is outside the classifier's %d classes", b->labels[j], cfg->classes);
       return NULL;
     }
-  avs_tensor *masks = avs_sigmoid(ctx, avs_sep_model_forward(ctx, m, b->logmag, b->crops, b->mix_of));
+  avs_tensor *masks = avs_sigmoid(ctx, avs_sep_model_forward(ctx, m, b->input, b->crops, b->mix_of));
   avs_tensor *loss = avs_cosep_coseparation_loss(ctx, masks, b->video_of, b->video_target,
                                                  o->unweighted ? NULL : b->video_weight, o->dist);
   if (!loss || o->class_weight == 0) return loss;

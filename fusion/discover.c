@@ -57,20 +57,19 @@ static int score(const avs_model *m, const float *window, const avs_image *frame
   if (!ctx || !energy) rc = ctx ? avs_seterr(AVS_ENOMEM, "out of memory") : avs_errcode();
   if (!rc) rc = avs_sep_window_alloc(fe, &w);
   if (!rc) rc = avs_sep_analyze(fe, window, &w);
-  /* Energy on the warped rows: exp(2 logmag) as the net sees the mixture. */
+  /* Energy on the warped rows: exp(2 logmag) as the net sees the mixture (channel 0 of its input). */
   double total = 0;
-  for (size_t e = 0; !rc && e < plane; e++) total += energy[e] = expf(2 * w.logmag[e]);
+  for (size_t e = 0; !rc && e < plane; e++) total += energy[e] = expf(2 * w.input[e * g->channels]);
   int mix_of[CHUNK] = {0}; /* every candidate separates the one window */
   for (int s = 0; !rc && s < n; s += CHUNK) {
     int k = n - s < CHUNK ? n - s : CHUNK;
     avs_ctx_reset(ctx); /* each chunk reuses the arena the previous one grew (no fresh pages) */
-    avs_tensor *logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
+    avs_tensor *logmag = avs_sep_window_tensor(ctx, g, &w);
     avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(k, g->frames, g->height, g->width, 3));
     if (!logmag || !crops) {
       rc = avs_errcode();
       break;
     }
-    memcpy(logmag->data, w.logmag, sizeof(float) * plane);
     for (int i = 0; !rc && i < k; i++) {
       float boxes[64][4];
       for (int f = 0; f < g->frames && f < 64; f++) memcpy(boxes[f], c[s + i].box, sizeof boxes[f]);

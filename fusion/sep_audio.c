@@ -2,6 +2,7 @@
 #include "fusion/sep_audio.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "audio/logfreq.h"
 #include "audio/mask.h"
@@ -13,6 +14,12 @@ struct avs_sep_audio {
   avs_sep_geometry g;
   avs_stft *stft;
   float *lin_mask, *scratch; /* (bins, time), (bins, time, 2) */
+  float *logmag, *prior;     /* (freq, time), (freq, time, channels - 1): the input's parts */
+};
+
+struct avs_sep_prior {
+  int64_t frames;
+  float *data; /* (freq, frames, channels - 1) */
 };
 
 int avs_sep_audio_new(const avs_model *m, avs_sep_audio **out) {
@@ -23,7 +30,10 @@ int avs_sep_audio_new(const avs_model *m, avs_sep_audio **out) {
   avs_sep_model_geometry(m, &a->g);
   int rc = avs_stft_new(&(avs_stft_cfg){.n_fft = a->g.n_fft, .hop = a->g.hop, .win = a->g.n_fft}, &a->stft);
   size_t n = (size_t)a->g.bins * a->g.time;
-  if (!rc && (!(a->lin_mask = malloc(sizeof(float) * n)) || !(a->scratch = malloc(sizeof(float) * n * 2))))
+  size_t plane = (size_t)a->g.freq * a->g.time;
+  if (!rc && (!(a->lin_mask = malloc(sizeof(float) * n)) || !(a->scratch = malloc(sizeof(float) * n * 2)) ||
+              !(a->logmag = malloc(sizeof(float) * plane)) ||
+              !(a->prior = malloc(sizeof(float) * plane * (size_t)(a->g.channels > 1 ? a->g.channels - 1 : 1)))))
     rc = avs_seterr(AVS_ENOMEM, "out of memory");
   if (!rc && (avs_stft_bins(a->stft) != a->g.bins || avs_stft_frames(a->stft, a->g.samples) != a->g.time))
     rc = avs_seterr(AVS_EINVAL, "%s: STFT %d/%d of %d samples does not give %d x %d", m->arch->name, a->g.n_fft,
@@ -37,7 +47,7 @@ void avs_sep_audio_free(avs_sep_audio **ap) {
   avs_sep_audio *a = ap ? *ap : NULL;
   if (!a) return;
   avs_stft_free(&a->stft);
-  free(a->lin_mask), free(a->scratch), free(a);
+  free(a->lin_mask), free(a->scratch), free(a->logmag), free(a->prior), free(a);
   *ap = NULL;
 }
 
@@ -47,22 +57,99 @@ int avs_sep_window_alloc(const avs_sep_audio *a, avs_sep_window *w) {
   size_t n = (size_t)a->g.bins * a->g.time;
   w->spec = malloc(sizeof(float) * n * 2);
   w->mag = malloc(sizeof(float) * n);
-  w->logmag = malloc(sizeof(float) * (size_t)a->g.freq * a->g.time);
-  if (w->spec && w->mag && w->logmag) return AVS_OK;
+  w->input = malloc(sizeof(float) * (size_t)a->g.freq * a->g.time * a->g.channels);
+  if (w->spec && w->mag && w->input) return AVS_OK;
   avs_sep_window_release(w);
   return avs_seterr(AVS_ENOMEM, "out of memory");
 }
 
 void avs_sep_window_release(avs_sep_window *w) {
-  free(w->spec), free(w->mag), free(w->logmag);
-  w->spec = w->mag = w->logmag = NULL;
+  free(w->spec), free(w->mag), free(w->input);
+  w->spec = w->mag = w->input = NULL;
 }
 
 int avs_sep_analyze(avs_sep_audio *a, const float *x, avs_sep_window *w) {
-  int rc = avs_stft_forward(a->stft, x, a->g.samples, w->spec);
+  return avs_sep_analyze_in(a, x, NULL, 0, w);
+}
+
+int avs_sep_analyze_in(avs_sep_audio *a, const float *x, const avs_sep_prior *pr, int64_t offset, avs_sep_window *w) {
+  const avs_sep_geometry *g = &a->g;
+  const avs_sep_task *task = avs_sep_task_of(a->m->arch);
+  int rc = avs_stft_forward(a->stft, x, g->samples, w->spec);
   if (rc) return rc;
-  avs_stft_magphase(w->spec, (int64_t)a->g.bins * a->g.time, w->mag, NULL);
-  return avs_sep_task_of(a->m->arch)->audio_input(a->m->cfg, w->mag, w->logmag);
+  avs_stft_magphase(w->spec, (int64_t)g->bins * g->time, w->mag, NULL);
+  int ch = g->channels, np = ch - 1;
+  if (ch == 1) return task->audio_input(a->m->cfg, w->mag, w->input);
+  if ((rc = task->audio_input(a->m->cfg, w->mag, a->logmag))) return rc;
+  if (!pr && (rc = task->audio_prior(&a->m->params, a->m->cfg, w->mag, g->time, a->prior))) return rc;
+  /* frame t of the window is centred at sample offset + hop t of pr's stretch: its nearest frame there */
+  int64_t first = (2 * offset + g->hop) / (2 * g->hop);
+  for (int r = 0; r < g->freq; r++)
+    for (int t = 0; t < g->time; t++) {
+      size_t e = (size_t)r * g->time + t;
+      int64_t i = first + t < 0 ? 0 : pr && first + t >= pr->frames ? pr->frames - 1 : first + t;
+      const float *src = pr ? pr->data + ((size_t)r * pr->frames + i) * np : a->prior + e * np;
+      w->input[e * ch] = a->logmag[e];
+      memcpy(w->input + e * ch + 1, src, sizeof(float) * np);
+    }
+  return AVS_OK;
+}
+
+int avs_sep_prior_new(avs_sep_audio *a, const float *x, int64_t n, avs_sep_prior **out) {
+  *out = NULL;
+  const avs_sep_geometry *g = &a->g;
+  if (g->channels == 1) return AVS_OK;
+  avs_sep_prior *pr = calloc(1, sizeof *pr);
+  if (!pr) return avs_seterr(AVS_ENOMEM, "out of memory");
+  pr->frames = avs_stft_frames(a->stft, n);
+  size_t lin = (size_t)g->bins * pr->frames;
+  float *spec = malloc(sizeof(float) * lin * 2), *mag = malloc(sizeof(float) * lin);
+  pr->data = malloc(sizeof(float) * (size_t)g->freq * pr->frames * (g->channels - 1));
+  int rc = spec && mag && pr->data ? avs_stft_forward(a->stft, x, n, spec) : avs_seterr(AVS_ENOMEM, "out of memory");
+  if (!rc) {
+    avs_stft_magphase(spec, (int64_t)lin, mag, NULL);
+    rc = avs_sep_task_of(a->m->arch)->audio_prior(&a->m->params, a->m->cfg, mag, pr->frames, pr->data);
+  }
+  free(spec), free(mag);
+  if (rc) avs_sep_prior_free(&pr);
+  *out = pr;
+  return rc;
+}
+
+void avs_sep_prior_free(avs_sep_prior **pr) {
+  if (!pr || !*pr) return;
+  free((*pr)->data), free(*pr);
+  *pr = NULL;
+}
+
+int avs_sep_analyze_batch(const avs_sep_audio *a, const float *x, int n, float *mags, float *inputs) {
+  const avs_sep_geometry *g = &a->g;
+  size_t lin = (size_t)g->bins * g->time, in = (size_t)g->freq * g->time * g->channels;
+  int rc = AVS_OK;
+#pragma omp parallel
+  {
+    avs_sep_audio *mine = NULL;
+    avs_sep_window w = {0};
+    int my_rc = avs_sep_audio_new(a->m, &mine);
+    if (!my_rc) my_rc = avs_sep_window_alloc(mine, &w);
+#pragma omp for schedule(dynamic, 1)
+    for (int i = 0; i < n; i++) {
+      if (my_rc || (my_rc = avs_sep_analyze(mine, x + (size_t)g->samples * i, &w))) continue;
+      memcpy(inputs + in * i, w.input, sizeof(float) * in);
+      if (mags) memcpy(mags + lin * i, w.mag, sizeof(float) * lin);
+    }
+    avs_sep_window_release(&w);
+    avs_sep_audio_free(&mine);
+#pragma omp critical(avs_sep_analyze_batch)
+    if (my_rc && !rc) rc = my_rc;
+  }
+  return rc;
+}
+
+avs_tensor *avs_sep_window_tensor(avs_ctx *ctx, const avs_sep_geometry *g, const avs_sep_window *w) {
+  avs_tensor *t = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, g->channels));
+  if (t) memcpy(t->data, w->input, sizeof(float) * (size_t)t->numel);
+  return t;
 }
 
 int avs_sep_magnitude(avs_sep_audio *a, const float *x, float *mag) {

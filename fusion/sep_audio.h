@@ -12,7 +12,7 @@ typedef struct avs_sep_audio avs_sep_audio;
 typedef struct {
   float *spec;    /* (bins, time, 2) complex spectrogram of the window */
   float *mag;     /* (bins, time) */
-  float *logmag;  /* (freq, time): the net's input */
+  float *input;   /* (freq, time, channels): the net's input, channel 0 the warped log magnitude */
 } avs_sep_window;
 
 int avs_sep_audio_new(const avs_model *m, avs_sep_audio **out);
@@ -24,6 +24,22 @@ int avs_sep_window_alloc(const avs_sep_audio *a, avs_sep_window *w);
 void avs_sep_window_release(avs_sep_window *w);
 /* x: geometry.samples samples (zero-padded by the caller when shorter). */
 int avs_sep_analyze(avs_sep_audio *a, const float *x, avs_sep_window *w);
+
+/* A model whose input has prior channels (geometry.channels > 1, xattn's NMF shares) can have
+ * them computed once for a stretch of signal holding several overlapping windows: each frame
+ * once, on every thread. pr is NULL (and AVS_OK) for a model without prior channels. */
+typedef struct avs_sep_prior avs_sep_prior;
+int avs_sep_prior_new(avs_sep_audio *a, const float *x, int64_t n, avs_sep_prior **pr);
+void avs_sep_prior_free(avs_sep_prior **pr);
+/* avs_sep_analyze of the window x that starts `offset` samples into pr's stretch, its prior
+ * channels taken from pr's nearest frames (pr NULL: avs_sep_analyze). */
+int avs_sep_analyze_in(avs_sep_audio *a, const float *x, const avs_sep_prior *pr, int64_t offset, avs_sep_window *w);
+/* avs_sep_analyze of n windows x (n x samples) on every thread (each with its own front end): the net
+ * inputs into inputs (n x freq x time x channels) and, when mags is not NULL, the linear magnitudes into
+ * mags (n x bins x time). Worth it where the input costs (xattn's NMF prior: ~40 ms a window). */
+int avs_sep_analyze_batch(const avs_sep_audio *a, const float *x, int n, float *mags, float *inputs);
+/* The window's net input as a (1, freq, time, channels) tensor on ctx; NULL on OOM. */
+avs_tensor *avs_sep_window_tensor(avs_ctx *ctx, const avs_sep_geometry *g, const avs_sep_window *w);
 /* The linear magnitude of x only (training targets). */
 int avs_sep_magnitude(avs_sep_audio *a, const float *x, float *mag);
 /* mask (freq, time) in [0, 1] -> y (samples): the masked mixture window. */

@@ -267,10 +267,10 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
   size_t per_crop = (size_t)g->frames * g->height * g->width * 3;
   int v = n * mix;
   *b = (avs_sep_batch){.n_mix = n, .n_src = m};
-  b->logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->freq, g->time, 1));
+  b->input = avs_ctx_tensor(ctx, 4, AVS_SHAPE(n, g->freq, g->time, g->channels));
   b->crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(m, g->frames, g->height, g->width, 3));
   b->mix_of = avs_ctx_alloc(ctx, sizeof(int) * (size_t)m);
-  bool ok = b->logmag && b->crops && b->mix_of;
+  bool ok = b->input && b->crops && b->mix_of;
   if (o->videos) {
     b->n_videos = v;
     b->video_target = avs_ctx_tensor(ctx, 3, AVS_SHAPE(v, g->freq, g->time));
@@ -285,24 +285,27 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
     b->weight = avs_ctx_tensor(ctx, 3, AVS_SHAPE(m, g->freq, g->time));
     ok = ok && b->target && b->weight;
   }
-  float *wave = malloc(sizeof(float) * (size_t)g->samples), *mag = malloc(sizeof(float) * lin);
+  float *wave = malloc(sizeof(float) * (size_t)g->samples * n), *mag = malloc(sizeof(float) * lin);
+  float *mixmags = malloc(sizeof(float) * lin * n);
   float *wmix = malloc(sizeof(float) * plane), *wsrc = malloc(sizeof(float) * plane);
   float *clip_wave = malloc(sizeof(float) * (size_t)g->samples);
-  avs_sep_window w = {0};
-  int rc = avs_sep_window_alloc(fe, &w);
-  if (!rc && !ok) rc = avs_errcode();
-  if (!rc && (!wave || !mag || !wmix || !wsrc || !clip_wave)) rc = avs_seterr(AVS_ENOMEM, "out of memory");
-  for (int i = 0, j = 0; !rc && i < n; i++) {
-    memset(wave, 0, sizeof(float) * (size_t)g->samples);
+  int rc = ok ? AVS_OK : avs_errcode();
+  if (!rc && (!wave || !mag || !mixmags || !wmix || !wsrc || !clip_wave)) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  /* the mixtures' waves, then their net inputs all at once */
+  for (int i = 0; !rc && i < n; i++) {
+    float *x = wave + (size_t)g->samples * i;
+    memset(x, 0, sizeof(float) * (size_t)g->samples);
     for (int k = 0; k < mix; k++) {
       int c = chosen[i * mix + k];
       for (int q = 0; q < s->count[c]; q++) {
         const avs_sep_object *ob = &s->obj[s->first[c] + q];
-        for (int64_t t = 0; ob->wave && t < g->samples; t++) wave[t] += ob->wave[t];
+        for (int64_t t = 0; ob->wave && t < g->samples; t++) x[t] += ob->wave[t];
       }
     }
-    if ((rc = avs_sep_analyze(fe, wave, &w)) || (rc = avs_sep_warp(g, w.mag, wmix))) break;
-    memcpy(b->logmag->data + plane * i, w.logmag, sizeof(float) * plane);
+  }
+  if (!rc) rc = avs_sep_analyze_batch(fe, wave, n, mixmags, b->input->data);
+  for (int i = 0, j = 0; !rc && i < n; i++) {
+    if ((rc = avs_sep_warp(g, mixmags + lin * i, wmix))) break;
     for (int k = 0; !rc && k < mix; k++) {
       int c = chosen[i * mix + k];
       if (o->videos) rc = video_targets(fe, s, c, wmix, i * mix + k, clip_wave, mag, wsrc, b);
@@ -332,7 +335,6 @@ int avs_sep_batch_make(avs_ctx *ctx, avs_sep_audio *fe, const avs_sep_set *s, co
       j++;
     }
   }
-  avs_sep_window_release(&w);
-  free(chosen), free(wave), free(mag), free(wmix), free(wsrc), free(clip_wave);
+  free(chosen), free(wave), free(mag), free(mixmags), free(wmix), free(wsrc), free(clip_wave);
   return rc;
 }

@@ -74,7 +74,7 @@ int avs_sep_crop_boxes(const avs_sep_geometry *g, const avs_image *frames, const
 void avs_sep_frame_times(const avs_sep_geometry *g, int64_t s0, double *times);
 
 typedef struct {
-  avs_tensor *logmag;  /* (N, freq, time, 1) */
+  avs_tensor *input;   /* (N, freq, time, channels): the mixtures as the net sees them (sep_audio.h) */
   avs_tensor *crops;   /* (M, frames, height, width, 3) */
   avs_tensor *target;  /* (M, freq, time); NULL with .videos */
   avs_tensor *weight;  /* (M, freq, time); NULL with .videos */

@@ -32,18 +32,34 @@ static int model_masks(const avs_model *m, const avs_sep_geometry *g, avs_ctx *c
                        const avs_sep_window *w, const int *mix_of, float *mask) {
   size_t plane = (size_t)g->freq * g->time, total = plane * (size_t)job->sources;
   avs_ctx_reset(ctx);
-  avs_tensor *logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, g->freq, g->time, 1));
+  avs_tensor *logmag = avs_sep_window_tensor(ctx, g, w);
   avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(job->sources, g->frames, g->height, g->width, 3));
   if (!logmag || !crops) return avs_errcode();
   int rc = job->crops(job->user, s0, crops->data);
   if (rc) return rc;
-  memcpy(logmag->data, w->logmag, sizeof(float) * plane);
   avs_tensor *logits = avs_sep_model_forward(ctx, m, logmag, crops, mix_of);
   if (!logits) return avs_errcode();
   for (size_t e = 0; e < total; e++) mask[e] = 1.0f / (1.0f + expf(-logits->data[e]));
   if (!job->rule.independent) avs_sep_compete_masks(mask, job->sources, plane);
   for (size_t e = 0; job->rule.binary && e < total; e++) mask[e] = (float)(mask[e] > 0.5f);
   return AVS_OK;
+}
+
+/* The input's prior channels (a model with them) are computed for a stretch of PRIOR_WINDOWS
+ * windows at once: each frame once instead of twice (the windows overlap by half), on every
+ * thread, in bounded memory. */
+#define PRIOR_WINDOWS 16
+
+/* *pr: the prior of samples [s0, s1) of x (zero outside [0, n)); the previous one freed. */
+static int prior_for(avs_sep_audio *fe, const float *x, int64_t n, int64_t s0, int64_t s1, avs_sep_prior **pr) {
+  avs_sep_prior_free(pr);
+  if (avs_sep_audio_geometry(fe)->channels == 1) return AVS_OK;
+  float *stretch = malloc(sizeof(float) * (size_t)(s1 - s0));
+  if (!stretch) return avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int64_t t = s0; t < s1; t++) stretch[t - s0] = t >= 0 && t < n ? x[t] : 0.0f;
+  int rc = avs_sep_prior_new(fe, stretch, s1 - s0, pr);
+  free(stretch);
+  return rc;
 }
 
 int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_sep_job *job, float *const *out) {
@@ -68,10 +84,17 @@ int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_se
   for (int j = 0; !rc && j < S; j++) memset(out[j], 0, sizeof(float) * (size_t)n);
   int *mix_of = calloc((size_t)S, sizeof *mix_of);
   if (!rc && !mix_of) rc = avs_seterr(AVS_ENOMEM, "out of memory");
+  avs_sep_prior *prior = NULL;
+  int64_t stretch = 0; /* first sample of the prior's stretch */
   for (int64_t k = 0; !rc && k < K; k++) {
     int64_t s0 = avs_sep_window_start(g, k);
+    if (k % PRIOR_WINDOWS == 0) {
+      int64_t last = k + PRIOR_WINDOWS - 1 < K ? k + PRIOR_WINDOWS - 1 : K - 1;
+      if ((rc = prior_for(fe, x, n, s0, avs_sep_window_start(g, last) + L, &prior))) break;
+      stretch = s0;
+    }
     for (int64_t t = 0; t < L; t++) win[t] = s0 + t >= 0 && s0 + t < n ? x[s0 + t] : 0.0f;
-    if ((rc = avs_sep_analyze(fe, win, &w))) break;
+    if ((rc = avs_sep_analyze_in(fe, win, prior, s0 - stretch, &w))) break;
     rc = job->masks ? job->masks(job->user, fe, s0, &w, mask) : model_masks(m, g, ctx, job, s0, &w, mix_of, mask);
     for (int j = 0; !rc && j < S; j++) {
       if ((rc = avs_sep_synthesize(fe, &w, mask + plane * j, y))) break;
@@ -80,6 +103,7 @@ int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_se
     }
     if (job->progress) job->progress(job->progress_user, (int)(k + 1), (int)K);
   }
+  avs_sep_prior_free(&prior);
   avs_sep_window_release(&w);
   avs_ctx_free(&ctx);
   avs_sep_audio_free(&fe);

@@ -32,7 +32,7 @@ int avs_sep_sop_logmag(int freq, const float *mag, int64_t frames, float *logmag
 
 void avs_sep_sop_geometry(int freq, int time, int frames, int height, int width, avs_sep_geometry *g) {
   *g = (avs_sep_geometry){.rate = 11025, .n_fft = 2 * AVS_SEP_SOP_BINS - 2, .hop = 256, .samples = 256 * time - 1,
-                          .bins = AVS_SEP_SOP_BINS, .time = time, .freq = freq, .frames = frames,
+                          .bins = AVS_SEP_SOP_BINS, .time = time, .freq = freq, .channels = 1, .frames = frames,
                           .height = height, .width = width, .norm = "imagenet"};
 }
 

@@ -23,6 +23,7 @@
 typedef struct {
   int rate, n_fft, hop, samples;
   int bins, time, freq;          /* linear bins, STFT frames per window, warped rows */
+  int channels;                  /* the audio net's input channels per (row, frame): 1, the log magnitude, + priors */
   int frames, height, width;     /* visual input per source */
   const char *norm;              /* video/preprocess.h preset */
 } avs_sep_geometry;
@@ -30,8 +31,12 @@ typedef struct {
 /* The separation kind's descriptor (avs_arch.task). */
 typedef struct {
   void (*geometry)(const void *cfg, avs_sep_geometry *g);
-  /* Linear magnitude (bins, time) of one window -> the audio net's input (freq, time). */
+  /* Linear magnitude (bins, time) of one window -> the audio net's input channel 0 (freq, time). */
   int (*audio_input)(const void *cfg, const float *mag, float *logmag);
+  /* With geometry.channels > 1 (NULL otherwise): the input's other channels, a prior computed
+   * from the linear magnitude (bins, frames) of any number of frames, each frame on its own
+   * (xattn's NMF class shares), into prior (freq, frames, channels - 1). */
+  int (*audio_prior)(const avs_params *p, const void *cfg, const float *mag, int64_t frames, float *prior);
   /* logmag (N, freq, time, 1) -> audio features (N, freq, time, K). */
   avs_tensor *(*audio)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag);
   /* crops (M, frames, height, width, 3) -> visual vectors (M, K). */

@@ -7,6 +7,7 @@
 
 #include "av/ops.h"
 #include "av/status.h"
+#include "fusion/sep_nmf.h"
 #include "fusion/separation.h"
 #include "nn/attention.h"
 #include "nn/basic_block.h"
@@ -19,7 +20,8 @@
 
 static const avs_xattn_cfg xattn_default = {
     .freq = 256, .time = 256, .ngf = 16, .down = 4, .frames = 3, .height = 128, .width = 128,
-    .vwidth = 16, .vblocks = 1, .dim = 128, .heads = 4, .mlp = 256, .mask_channels = 16, .film = 0};
+    .vwidth = 16, .vblocks = 1, .dim = 128, .heads = 4, .mlp = 256, .mask_channels = 16, .film = 0,
+    .nmf = 0, .nmf_components = 20};
 
 static const avs_hparam xattn_hparams[] = {
     AVS_HP(avs_xattn_cfg, freq, AVS_HP_INT, "spectrogram frequency bins F (256)"),
@@ -36,6 +38,10 @@ static const avs_hparam xattn_hparams[] = {
     AVS_HP(avs_xattn_cfg, mlp, AVS_HP_INT, "MLP hidden width (256)"),
     AVS_HP(avs_xattn_cfg, mask_channels, AVS_HP_INT, "decoder features K per bin (16)"),
     AVS_HP_RANGE("film", avs_xattn_cfg, film, 0, 1, "1: the clip's mean visual token scales and shifts each decoder level (0)"),
+    AVS_HP(avs_xattn_cfg, nmf, AVS_HP_INT,
+           "C > 0: the audio input also holds the shares of C instrument classes' NMF dictionaries in every bin, "
+           "learned from the training stems (fusion/sep_nmf.h); 0: none (0)"),
+    AVS_HP(avs_xattn_cfg, nmf_components, AVS_HP_INT, "components of each NMF class dictionary (20)"),
 };
 
 avs_xattn_cfg avs_xattn_default_cfg(void) { return xattn_default; }
@@ -59,6 +65,9 @@ int avs_xattn_grid_of(const avs_xattn_cfg *c, avs_xattn_grid *g) {
   if (c->ngf < 1 || c->vwidth < 1 || c->vblocks < 1 || c->mlp < 1 || c->mask_channels < 1)
     return avs_seterr(AVS_EINVAL, "xattn: ngf %d, vwidth %d, vblocks %d, mlp %d, mask_channels %d must be positive",
                       c->ngf, c->vwidth, c->vblocks, c->mlp, c->mask_channels);
+  if (c->nmf < 0 || c->nmf > 1000 || c->nmf_components < 1 || c->nmf_components > 1000)
+    return avs_seterr(AVS_EINVAL, "xattn: nmf %d must be in 0..1000 and nmf_components %d in 1..1000", c->nmf,
+                      c->nmf_components);
   if (c->film != 0 && c->film != 1) return avs_seterr(AVS_EINVAL, "xattn: film %d is not 0 or 1", c->film);
   if (c->dim < 1 || c->heads < 1 || c->dim % c->heads)
     return avs_seterr(AVS_EINVAL, "xattn: dim %d must be a positive multiple of heads %d", c->dim, c->heads);
@@ -75,7 +84,8 @@ static int level_width(const avs_xattn_cfg *c, int i) { return c->ngf << (i - 1 
 
 /* down.i: level i -> i+1; bias (and no BN) on the first only. */
 static avs_conv_spec down_spec(const avs_xattn_cfg *c, int i) {
-  return (avs_conv_spec){2, i ? level_width(c, i) : 1, level_width(c, i + 1), {4, 4}, {2, 2}, {1, 1}, i == 0, {0}};
+  int in = i ? level_width(c, i) : 1 + c->nmf; /* the input: log magnitude and the NMF shares */
+  return (avs_conv_spec){2, in, level_width(c, i + 1), {4, 4}, {2, 2}, {1, 1}, i == 0, {0}};
 }
 
 /* up.j: level down-j -> down-j-1 (after a bilinear x2): to that level's width, or K
@@ -102,7 +112,13 @@ int avs_xattn_declare(avs_params *p, const avs_xattn_cfg *c) {
   int rc = avs_xattn_grid_of(c, &g);
   if (rc) return rc;
   char n[AVS_NAME_MAX], b[AVS_NAME_MAX];
-  if ((rc = avs_unit_declare_bn(p, "audio.bn0", 1))) return rc;
+  if ((rc = avs_unit_declare_bn(p, "audio.bn0", 1 + c->nmf))) return rc;
+  if (c->nmf) { /* a buffer: learned by NMF before training (avtrain sep), not by the gradient */
+    avs_tensor *d =
+        avs_params_add(p, "audio.nmf.dictionary", 3, AVS_SHAPE(c->nmf, AVS_SEP_SOP_BINS, c->nmf_components));
+    if (!d) return avs_errcode();
+    d->requires_grad = false;
+  }
   for (int i = 0; i < c->down; i++) {
     avs_conv_spec s = down_spec(c, i);
     if ((rc = avs_unit_declare_conv(p, avs_unit_name(n, "audio.down.%d.conv", i), &s)) ||
@@ -130,7 +146,7 @@ int avs_xattn_declare(avs_params *p, const avs_xattn_cfg *c) {
       !avs_params_add(p, "xattn.visual_pos", 3, AVS_SHAPE(1, g.visual, c->dim)))
     return avs_errcode();
   if ((rc = avs_unit_declare_cross_block(p, "xattn", c->dim, c->mlp))) return rc;
-  return avs_unit_declare_linear(p, "synth", c->dim, c->mask_channels + 1);
+  return avs_unit_declare_linear(p, "synth", c->dim, c->mask_channels + c->nmf + 1);
 }
 
 /* ---- forward ---- */
@@ -217,7 +233,7 @@ int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, 
   avs_xattn_grid g;
   int rc = avs_xattn_grid_of(c, &g);
   if (rc) return rc;
-  if (!check_input("spectrogram", logmag, 4, AVS_SHAPE(logmag ? logmag->shape[0] : 0, c->freq, c->time, 1)) ||
+  if (!check_input("spectrogram", logmag, 4, AVS_SHAPE(logmag ? logmag->shape[0] : 0, c->freq, c->time, 1 + c->nmf)) ||
       !check_input("frames", frames, 5, AVS_SHAPE(logmag->shape[0], c->frames, c->height, c->width, 3)))
     return avs_errcode();
   int64_t N = logmag->shape[0];
@@ -234,6 +250,8 @@ int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, 
   avs_tensor *cond = c->film && v ? avs_matmul(ctx, whole_clip_weights(ctx, N, g.visual), v, false, false) : NULL;
   if (c->film && !cond) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
   avs_tensor *feat = audio_decoder(ctx, p, c, h, lv, cond);
+  if (c->nmf && feat) /* the prior's share logits join the decoder's features */
+    feat = avs_concat(ctx, 2, (avs_tensor *[]){feat, avs_slice(ctx, logmag, 3, 1, 1 + c->nmf, 1)}, 3);
   if (!feat || !attn) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
   *out = (avs_xattn_enc){.features = feat, .visual = v, .audio = a, .attn = attn};
   return AVS_OK;
@@ -243,7 +261,7 @@ avs_tensor *avs_xattn_masks(avs_ctx *ctx, const avs_params *p, const avs_xattn_c
                             avs_tensor *w) {
   avs_xattn_grid g;
   if (!enc->features || !enc->visual || avs_xattn_grid_of(c, &g)) return NULL;
-  int64_t N = enc->features->shape[0], K = c->mask_channels, FT = (int64_t)c->freq * c->time;
+  int64_t N = enc->features->shape[0], K = c->mask_channels + c->nmf, FT = (int64_t)c->freq * c->time;
   if (!check_input("source weights", w, 3, AVS_SHAPE(N, w && w->ndim == 3 ? w->shape[1] : 0, g.visual))) return NULL;
   int64_t S = w->shape[1];
   /* v_s = sum over tokens of weight x token -> per-source channel weights and bias (N, S, K+1) */
@@ -352,11 +370,22 @@ int avs_xattn_region_weights(const avs_xattn_cfg *c, const float box[4], float *
 static void xattn_geometry(const void *cfg, avs_sep_geometry *g) {
   const avs_xattn_cfg *c = cfg;
   avs_sep_sop_geometry(c->freq, c->time, c->frames, c->height, c->width, g);
+  g->channels = 1 + c->nmf;
 }
 
 static int xattn_audio_input(const void *cfg, const float *mag, float *logmag) {
   const avs_xattn_cfg *c = cfg;
   return avs_sep_sop_logmag(c->freq, mag, c->time, logmag);
+}
+
+/* With nmf: the class shares (fusion/sep_nmf.h) are input channels 1..nmf. */
+static int xattn_audio_prior(const avs_params *p, const void *cfg, const float *mag, int64_t frames, float *prior) {
+  const avs_xattn_cfg *c = cfg;
+  const avs_tensor *dict = avs_params_find(p, "audio.nmf.dictionary");
+  if (!c->nmf || !dict) return avs_seterr(AVS_EINVAL, "xattn: no NMF prior (nmf %d)", c->nmf);
+  avs_sep_geometry g;
+  xattn_geometry(cfg, &g);
+  return avs_sep_nmf_shares(&g, dict->data, c->nmf, c->nmf_components, mag, frames, prior);
 }
 
 static avs_tensor *xattn_sep_forward(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag,
@@ -370,6 +399,7 @@ static avs_tensor *xattn_sep_forward(avs_ctx *ctx, const avs_params *p, const vo
 }
 
 static const avs_sep_task xattn_task = {.geometry = xattn_geometry, .audio_input = xattn_audio_input,
+                                        .audio_prior = xattn_audio_prior,
                                         .forward = xattn_sep_forward};
 
 AVS_ARCH_DECLARE_GLUE(xattn, avs_xattn_cfg)

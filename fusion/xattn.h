@@ -2,7 +2,7 @@
  * spectrogram tokens to space-time video tokens, one mask per visual source
  * (docs/MODELS.md, "Cross-modal attention separation"):
  *
- *   audio   logmag (N,F,T,1) -> audio.bn0 -> U-Net encoder: `down` x [conv 4x4 /2, BN
+ *   audio   logmag (N,F,T,1+C) -> audio.bn0 -> U-Net encoder: `down` x [conv 4x4 /2, BN
  *           (not the first), LeakyReLU 0.2], widths ngf, 2ngf, 4ngf, 8ngf, 8ngf, ...
  *           -> tokens F'xT' = (F, T) / 2^down -> audio.proj (Linear -> dim)
  *   video   frames (N,T,H,W,3) -> video.stem (conv 3x7x7 /1,2,2, BN, ReLU, vwidth)
@@ -16,9 +16,13 @@
  *           F x T; the last conv 3x3 (with bias) gives K = mask_channels features;
  *           with film = 1, each BN output (before the ReLU) is scaled and shifted,
  *           h (1 + gamma) + beta, by (gamma, beta) = film.<j>(mean of the visual tokens)
+ *   prior   with nmf = C > 0, input channels 1..C are the logits of the C NMF class
+ *           shares of each bin (fusion/sep_nmf.h; dictionaries in audio.nmf.dictionary,
+ *           (C, 512, nmf_components), learned by avtrain, not trained), and they join
+ *           the K features: the synthesizer weighs K + C channels
  *   masks   per source s: its pooling weights over the visual tokens (a box or a point,
  *           avs_xattn_region_weights) pool the visual tokens into v_s (dim); synth
- *           (Linear dim -> K+1) turns v_s into K channel weights and a bias;
+ *           (Linear dim -> K+C+1) turns v_s into K+C channel weights and a bias;
  *           logit_s(f,t) = sum_k w_sk feature_k(f,t) + b_s (Sound of Pixels' synthesizer)
  *   heatmap the attention weights averaged over heads and pooled over the audio tokens
  *           (uniformly, or weighted by a source's mask), normalised to sum 1 over the
@@ -47,6 +51,8 @@ typedef struct {
   int dim, heads, mlp;       /* token width, attention heads, MLP hidden width (128, 4, 256) */
   int mask_channels;         /* K: decoder features per time-frequency bin (16) */
   int film;                  /* 1: FiLM at every decoder level from the clip's mean visual token (0) */
+  int nmf;                   /* C > 0: the input also holds C NMF class shares (fusion/sep_nmf.h) (0) */
+  int nmf_components;        /* components per class dictionary (20) */
 } avs_xattn_cfg;
 
 /* The default configuration and the hyperparameter table (key = field name). */
@@ -66,14 +72,14 @@ int avs_xattn_declare(avs_params *p, const avs_xattn_cfg *cfg);
 
 /* What the sources share: one pass over audio and video. */
 typedef struct {
-  avs_tensor *features; /* (N, F, T, K) decoder output, the masks' basis */
+  avs_tensor *features; /* (N, F, T, K+nmf) decoder output and the NMF share logits, the masks' basis */
   avs_tensor *visual;   /* (N, Lv, dim) visual tokens (video.proj, before positions) */
   avs_tensor *audio;    /* (N, La, dim) audio tokens after the cross-attention block */
   avs_tensor *attn;     /* (N, heads, La, Lv) attention weights (differentiable) */
 } avs_xattn_enc;
 
-/* logmag (N,F,T,1): log magnitude spectrogram (log-frequency warped as the caller
- * chooses; audio.bn0 normalises its scale); frames (N,T,H,W,3): RGB normalised with
+/* logmag (N,F,T,1+nmf): log magnitude spectrogram (log-frequency warped as the caller
+ * chooses; audio.bn0 normalises its scale), then the NMF share logits when nmf > 0; frames (N,T,H,W,3): RGB normalised with
  * ImageNet's mean and std. Sizes must equal the cfg's. Returns 0 or an error code
  * (AVS_ESHAPE naming the input). Tensors are in ctx's arena and taped when ctx tapes. */
 int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *cfg, avs_tensor *logmag,

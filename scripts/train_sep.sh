@@ -3,18 +3,20 @@
 # the synthetic music benchmark (docs/DATA.md), scores it on music1000's test
 # split (docs/BENCHMARK.md) and writes data/models/sep.json (numbers and commands).
 #
-#   scripts/train_sep.sh [BUILD_DIR]     (default: build; ~90 min on the 2 cores)
+#   scripts/train_sep.sh [BUILD_DIR]     (default: build; ~80 min on the 2 cores)
 #   ARCH=sop scripts/train_sep.sh        Sound of Pixels instead (30 epochs, ~65 min)
 #
 # ARCH=xattn (the default, shipped) is the toolkit's cross-modal attention model
 # (docs/MODELS.md) on Sound of Pixels' spectrogram and crops: U-Net ngf 16 with 4
 # levels, one residual block of width 16 per crop, dim 128, 4 heads, FiLM of every
-# decoder level by the source's visual token (film=1), 0.83 M parameters; an epoch
-# takes 3.5-4.5 min on these 2 cores (2026-12-03; 2.5 min on an earlier machine),
-# so 20 epochs: 90 min wall clock for the shipped run, loading and validation
-# included (one epoch shared the cores with other work). Why it ships: at the same data
-# and a shorter run it beats SoP on every protocol, and FiLM beats the same model
-# without it on every protocol and both soundfonts (docs/BENCHMARK.md).
+# decoder level by the source's visual token (film=1), and the NMF prior (nmf=12:
+# the shares of the 12 instrument classes' NMF dictionaries, learned from the
+# training stems in the first seconds, are input channels and join the mask
+# synthesizer's features; fusion/sep_nmf.h). 0.84 M parameters plus the
+# dictionaries. An epoch takes 6-8 min on these 2 cores (the NMF of every
+# training mixture is a third of it), so 11 epochs: about 80 min. Why it ships: one
+# epoch with the prior scores 12.2 dB on the validation mixtures, where 20 epochs
+# without it reached 6.3 dB (docs/BENCHMARK.md).
 # ARCH=sop is Sound of Pixels (fusion/sop.h) at a CPU size: U-Net ngf 16 with 7
 # levels on a 128 x 128 log-frequency spectrogram (3 s windows at 11025 Hz),
 # K = 16, dilated ResNet-18 width 16 on 3 crops of 64 x 64 per source. Why this
@@ -32,8 +34,8 @@ case $ARCH in
   sop) HP=ngf=16,channels=16,frame_width=16,frames=3,height=64,width=64,freq=128,time=128
        EPOCHS=${EPOCHS:-30} ;;
   xattn) HP=freq=128,time=128,ngf=16,down=4,frames=3,height=64,width=64,vwidth=16,vblocks=1
-         HP=$HP,dim=128,heads=4,mlp=256,mask_channels=16,film=1
-         EPOCHS=${EPOCHS:-20} ;;
+         HP=$HP,dim=128,heads=4,mlp=256,mask_channels=16,film=1,nmf=12,nmf_components=40
+         EPOCHS=${EPOCHS:-11} ;;
   *) echo "train_sep.sh: ARCH must be sop or xattn, not '$ARCH'" >&2; exit 2 ;;
 esac
 mkdir -p "$WORK"

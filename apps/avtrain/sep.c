@@ -26,6 +26,7 @@
 #include "fusion/cosep.h"
 #include "fusion/sep_data.h"
 #include "fusion/sep_eval.h"
+#include "fusion/sep_nmf.h"
 #include "nn/trainer.h"
 
 static const char *usage =
@@ -93,7 +94,7 @@ static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int 
                                .unweighted = o->unweighted, .class_weight = o->class_weight};
     return avs_cosep_train_loss(ctx, m, &b, &co);
   }
-  avs_tensor *logits = avs_sep_model_forward(ctx, m, b.logmag, b.crops, b.mix_of);
+  avs_tensor *logits = avs_sep_model_forward(ctx, m, b.input, b.crops, b.mix_of);
   if (!ratio && !o->compete) return avs_bce_logits_loss(ctx, logits, b.target, b.weight);
   avs_tensor *masks = avs_sigmoid(ctx, logits);
   if (o->compete) masks = avs_compete(ctx, masks, b.mix_of);
@@ -152,6 +153,22 @@ static avs_sep_set *load_set(const avs_manifest *mf, const avs_sep_geometry *g, 
   if (avs_sep_set_load(mf, g, o, on_load, &pr, &s)) app_fail_status(avs_errcode());
   app_progress_end(&pr);
   return s;
+}
+
+/* A model that sees NMF class shares (fusion/sep_nmf.h) learns its class dictionaries from the
+ * training stems before its first step; a checkpoint brings them back. */
+static void learn_nmf_dictionaries(avs_model *m, const avs_sep_set *s, avs_sep_audio *fe) {
+  avs_tensor *d = avs_params_find(&m->params, "audio.nmf.dictionary");
+  if (!d) return;
+  app_progress pr;
+  app_progress_start(&pr, "learning NMF class dictionaries", (int)d->shape[0]);
+  int missing = 0;
+  if (avs_sep_nmf_learn(s, fe, (int)d->shape[0], (int)d->shape[2], on_load, &pr, d->data, &missing))
+    app_fail_status(avs_errcode());
+  app_progress_end(&pr);
+  if (missing)
+    app_warn("%d of the %lld NMF classes have too little training audio: their shares stay 0", missing,
+             (long long)d->shape[0]);
 }
 
 /* The largest category of the set's objects + 1, at least the manifest's class count; -1 if an object has none. */
@@ -217,6 +234,7 @@ static int train_separation(int argc, char **argv, bool cosep) {
   char *val_path = train_val_path(&o.c);
   if (val_path) val_mf = app_manifest_stems(val_path);
   avs_model *m = train_checkpoint_model(&o.c, ckpt_dir, AVS_KIND_SEPARATION, NULL);
+  bool fresh = !m;
   if (!m) m = train_new_model(&o.c, AVS_KIND_SEPARATION);
   if (cosep) {
     int categories = set_categories(train_mf), classes = ((const avs_cosep_cfg *)m->cfg)->classes;
@@ -248,6 +266,7 @@ static int train_separation(int argc, char **argv, bool cosep) {
     if (!job.n_val) app_warn("%s has no clip with two or more sources: no validation", val_path);
   }
   if (avs_sep_audio_new(m, &job.fe)) app_fail_status(avs_errcode());
+  if (fresh) learn_nmf_dictionaries(m, job.train, job.fe);
   app_info("%d training clips (%d objects), %d validation mixtures", job.train->n_clips, job.train->n_obj, job.n_val);
   avs_trainer_task task = {.user = &job, .n_train = job.train->n_clips, .has_validation = job.n_val > 0,
                            .n_val = job.n_val,

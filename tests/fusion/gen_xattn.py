@@ -8,12 +8,15 @@ Module names are the C model's state_dict names:
   xattn.audio_pos, xattn.visual_pos, xattn.attn (nn.MultiheadAttention), xattn.norm1,
   xattn.mlp.fc1/.fc2, xattn.norm2
   synth, film.<j> (with film = 1: Linear dim -> 2 x up.<j>'s width, from the mean visual token)
+  audio.nmf.dictionary (with nmf = C > 0: a buffer; the input's channels 1..C, NMF share logits,
+  join the decoder's K features before the synthesizer)
+Two files: PATH (nmf = 0) and PATH with _nmf before .safetensors (nmf = 2).
 
 Written (channels-last where the C side is):
   w.<name>            every state_dict tensor
   boxes               (S, 4) source boxes in [0, 1] (a box, a point, the whole frame)
   weights             (N, S, Lv) their pooling weights, as avs_xattn_region_weights documents
-  logmag, frames      inputs (N,F,T,1) and (N,T,H,W,3)
+  logmag, frames      inputs (N,F,T,1+nmf) and (N,T,H,W,3)
   eval.masks          eval-mode mask logits (N,S,F,T)
   eval.attn           eval-mode attention weights (N,heads,La,Lv)
   eval.heat           overall heatmap (N,1,T,H',W'); eval.heat_src per source (N,S,T,H',W')
@@ -37,7 +40,7 @@ import st
 torch.set_num_threads(2)
 
 CFG = dict(freq=32, time=16, ngf=4, down=3, frames=2, height=32, width=48, vwidth=4, vblocks=2, dim=16, heads=2,
-           mlp=24, mask_channels=3, film=1)
+           mlp=24, mask_channels=3, film=1, nmf=0, nmf_components=20)
 N, S = 2, 3
 
 
@@ -70,8 +73,12 @@ class Audio(nn.Module):
         super().__init__()
         self.c = c
         width = [None] + [c["ngf"] << min(i - 1, 3) for i in range(1, c["down"] + 1)]  # level i's width
-        self.bn0 = nn.BatchNorm2d(1)
-        self.down = nn.ModuleList([Down(width[i] if i else 1, width[i + 1], i == 0) for i in range(c["down"])])
+        self.bn0 = nn.BatchNorm2d(1 + c["nmf"])
+        self.down = nn.ModuleList([Down(width[i] if i else 1 + c["nmf"], width[i + 1], i == 0)
+                                   for i in range(c["down"])])
+        if c["nmf"]:  # audio.nmf.dictionary: the class dictionaries behind the input's shares (not used by the net)
+            self.nmf = nn.Module()
+            self.nmf.register_buffer("dictionary", torch.rand(c["nmf"], 512, c["nmf_components"]))
         self.proj = nn.Linear(width[c["down"]], c["dim"])
         up = []
         for j in range(c["down"]):
@@ -168,14 +175,14 @@ class XAttn(nn.Module):
         self.grid = (c["frames"], c["height"] // 16, c["width"] // 16)
         self.audio, self.video = Audio(c), Video(c)
         self.xattn = Fusion(c, self.fa * self.ta, int(np.prod(self.grid)))
-        self.synth = nn.Linear(c["dim"], c["mask_channels"] + 1)
+        self.synth = nn.Linear(c["dim"], c["mask_channels"] + c["nmf"] + 1)
         if c["film"]:  # film.<j>: the mean visual token -> (gamma, beta) of up.<j>'s BN output
             self.film = nn.ModuleDict({str(j): nn.Linear(c["dim"], 2 * self.audio.up[j].conv.out_channels)
                                        for j in range(c["down"] - 1)})
 
     def forward(self, logmag, frames, weights):
-        """logmag (N,1,F,T), frames (N,3,T,H,W), weights (N,S,Lv) -> mask logits (N,S,F,T),
-        attention weights (N,heads,La,Lv)."""
+        """logmag (N,1+nmf,F,T), frames (N,3,T,H,W), weights (N,S,Lv) -> mask logits (N,S,F,T),
+        attention weights (N,heads,La,Lv). With nmf, channels 1.. are NMF share logits."""
         levels = self.audio.encode(logmag)
         a = self.audio.proj(levels[-1].flatten(2).transpose(1, 2))  # tokens in (f, t) order
         v = self.video(frames)
@@ -183,8 +190,10 @@ class XAttn(nn.Module):
         h = x.transpose(1, 2).reshape(x.shape[0], -1, self.fa, self.ta)
         film = [self.film[str(j)](v.mean(1)) for j in range(len(self.film))] if self.c["film"] else None
         feat = self.audio.decode(h, levels, film)  # (N,K,F,T)
-        kern = self.synth(weights @ v)  # (N,S,K+1)
-        k = self.c["mask_channels"]
+        if self.c["nmf"]:  # the share logits join the features
+            feat = torch.cat([feat, logmag[:, 1:]], 1)
+        kern = self.synth(weights @ v)  # (N,S,K+nmf+1)
+        k = self.c["mask_channels"] + self.c["nmf"]
         masks = torch.einsum("nsk,nkft->nsft", kern[..., :k], feat) + kern[..., k, None, None]
         return masks, attn
 
@@ -224,9 +233,8 @@ class Calib(nn.Module):
         return self.model(*args)
 
 
-def main(path):
+def main(path, c):
     torch.manual_seed(0)
-    c = CFG
     model = XAttn(c)
     g = torch.Generator().manual_seed(2)
     with torch.no_grad():  # make the zero-initialised tensors count
@@ -237,9 +245,10 @@ def main(path):
     boxes = np.array([[0.1, 0.2, 0.55, 0.9], [0.7, 0.4, 0.7, 0.4], [0.0, 0.0, 1.0, 1.0]], dtype=np.float32)
     wts = torch.tensor(np.stack([region_weights(b, model.grid) for b in boxes]), dtype=torch.float32)
     wts = wts.unsqueeze(0).repeat(N, 1, 1)
-    logmag = torch.randn(N, 1, c["freq"], c["time"])
+    logmag = torch.randn(N, 1 + c["nmf"], c["freq"], c["time"])
+    logmag[:, 1:] *= 3  # share logits span about +-7
     frames = torch.randn(N, 3, c["frames"], c["height"], c["width"])
-    common.randomize_norms(Calib(model), (torch.randn(4, 1, c["freq"], c["time"]),
+    common.randomize_norms(Calib(model), (torch.randn(4, 1 + c["nmf"], c["freq"], c["time"]),
                                           torch.randn(4, 3, c["frames"], c["height"], c["width"]),
                                           wts[:1].repeat(4, 1, 1)))
     out = {f"w.{k}": v.detach().clone().numpy() for k, v in model.state_dict().items() if v.is_floating_point()}
@@ -281,4 +290,6 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], CFG)
+    # the NMF prior's channels (nmf = 2) in a second file beside it, which test_xattn.c reads too
+    main(sys.argv[1].replace(".safetensors", "_nmf.safetensors"), dict(CFG, nmf=2, nmf_components=5))

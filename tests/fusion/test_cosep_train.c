@@ -105,7 +105,7 @@ int main(void) {
   const float w = 0.05f;
   avs_cosep_train_opts co = {.dist = AVS_COSEP_L1, .class_weight = w};
   avs_tensor *loss = avs_cosep_train_loss(ctx, m, &b, &co);
-  avs_tensor *masks = avs_sigmoid(ctx, avs_sep_model_forward(ctx, m, b.logmag, b.crops, b.mix_of));
+  avs_tensor *masks = avs_sigmoid(ctx, avs_sep_model_forward(ctx, m, b.input, b.crops, b.mix_of));
   avs_tensor *sep = avs_cosep_coseparation_loss(ctx, masks, b.video_of, b.video_target, b.video_weight, AVS_COSEP_L1);
   avs_tensor *objmix = avs_ctx_tensor(ctx, 3, AVS_SHAPE(b.n_src, g.freq, g.time));
   for (int o = 0; o < b.n_src; o++)

@@ -102,7 +102,7 @@ int main(void) {
   avs_rng_seed(&r2, 5);
   rc = avs_sep_batch_make(ctx, fe, &set, &(avs_sep_batch_opts){.mix = mix}, n, &r2, &b);
   tst_true(!rc && b.n_src == plain.n_src && same(b.crops, plain.crops) && same(b.target, plain.target) &&
-               same(b.weight, plain.weight) && same(b.logmag, plain.logmag),
+               same(b.weight, plain.weight) && same(b.input, plain.input),
            "backgrounds 0: the same batch as a set without background crops");
 
   /* Backgrounds 1: one more source per mixture, after its objects. */

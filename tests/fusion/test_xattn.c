@@ -1,7 +1,8 @@
 /* The cross-modal attention separation model (fusion/xattn.h) against its
  * PyTorch implementation (gen_xattn.py, random weights, a small non-square
  * size: 32x16 spectrogram, 2x32x48 clip, 3 down levels, 2 video blocks per
- * stage, 3 sources from a box, a point and the whole frame):
+ * stage, 3 sources from a box, a point and the whole frame; a second file
+ * with the NMF prior, nmf = 2: two more input channels that join the features):
  *   - the declared table equals the PyTorch state_dict, name for name and shape;
  *   - the sources' pooling weights from boxes (avs_xattn_region_weights);
  *   - eval mode, batch norms as ops and folded into the convolutions: mask
@@ -109,17 +110,23 @@ static void check_train(avs_st *st, avs_params *p, const avs_xattn_cfg *c) {
 
 static void check_errors(const avs_params *p, const avs_xattn_cfg *c) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
-  avs_tensor *a = avs_ctx_zeros(ctx, 4, AVS_SHAPE(1, c->freq, c->time, 1));
+  avs_tensor *a = avs_ctx_zeros(ctx, 4, AVS_SHAPE(1, c->freq, c->time, 1 + c->nmf));
   avs_tensor *v = avs_ctx_zeros(ctx, 5, AVS_SHAPE(1, c->frames, c->height, c->width + 16, 3));
   avs_xattn_enc enc;
   tst_true(avs_xattn_encode(ctx, p, c, a, v, &enc) == AVS_ESHAPE && strstr(avs_errmsg(), "frames"),
            "wrong clip size: %s", avs_errmsg());
+  avs_tensor *a2 = avs_ctx_zeros(ctx, 4, AVS_SHAPE(1, c->freq, c->time, 2 + c->nmf));
+  v = avs_ctx_zeros(ctx, 5, AVS_SHAPE(1, c->frames, c->height, c->width, 3));
+  tst_true(avs_xattn_encode(ctx, p, c, a2, v, &enc) == AVS_ESHAPE && strstr(avs_errmsg(), "spectrogram"),
+           "%d input channels for nmf %d: %s", 2 + c->nmf, c->nmf, avs_errmsg());
   avs_xattn_cfg bad = *c;
   bad.heads = 3;
   avs_params q;
   avs_params_init(&q, "xattn");
   tst_true(avs_xattn_declare(&q, &bad) == AVS_EINVAL && strstr(avs_errmsg(), "heads"), "dim %% heads: %s",
            avs_errmsg());
+  bad = *c, bad.nmf = -1;
+  tst_true(avs_xattn_declare(&q, &bad) == AVS_EINVAL && strstr(avs_errmsg(), "nmf"), "nmf -1: %s", avs_errmsg());
   bad = *c, bad.freq = 36;
   tst_true(avs_xattn_declare(&q, &bad) == AVS_EINVAL && strstr(avs_errmsg(), "halve"), "freq %% 2^down: %s",
            avs_errmsg());
@@ -139,7 +146,7 @@ static void check_default(void) {
   avs_xattn_cfg c = avs_xattn_default_cfg();
   int nhp;
   const avs_hparam *hp = avs_xattn_hparams(&nhp);
-  tst_true(nhp == 14 && !strcmp(hp[0].key, "freq"), "hyperparameter table: %d keys", nhp);
+  tst_true(nhp == 16 && !strcmp(hp[0].key, "freq"), "hyperparameter table: %d keys", nhp);
   avs_model m = {0};
   avs_params_init(&m.params, "xattn");
   int rc = avs_xattn_declare(&m.params, &c);
@@ -198,9 +205,9 @@ static void check_default(void) {
   avs_params_free(&m.params);
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) return 2;
-  avs_st *st = tst_open(argv[1]);
+/* Every check on one reference file. */
+static void check_file(const char *path) {
+  avs_st *st = tst_open(path);
   avs_xattn_cfg c = {0};
   int nhp;
   const avs_hparam *hp = avs_xattn_hparams(&nhp);
@@ -215,6 +222,16 @@ int main(int argc, char **argv) {
   }
   avs_params_free(&p);
   avs_st_close(&st);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  check_file(argv[1]);
+  /* gen_xattn.py's second file: the NMF prior's channels (nmf = 2) */
+  char nmf[4096];
+  const char *dot = strstr(argv[1], ".safetensors");
+  snprintf(nmf, sizeof nmf, "%.*s_nmf.safetensors", dot ? (int)(dot - argv[1]) : (int)strlen(argv[1]), argv[1]);
+  check_file(nmf);
   check_default();
   return tst_finish();
 }

@@ -1,0 +1,106 @@
+/* NMF class shares (see sep_nmf.h). */
+#include "fusion/sep_nmf.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/logfreq.h"
+#include "audio/nmf.h"
+#include "av/status.h"
+
+#define SHARE_EPS 1e-3f
+
+/* One chunk: frames [t0, t0 + n) of mag (bins, frames) -> shares (freq, frames, classes) at those frames. */
+static int shares_chunk(const avs_sep_geometry *g, const float *const *W, int classes, int comps, const float *mag,
+                        int64_t frames, int64_t t0, int n, float *shares) {
+  size_t lin = (size_t)g->bins * n;
+  float *V = malloc(sizeof(float) * lin), *s = malloc(sizeof(float) * lin * (size_t)classes);
+  float *warped = malloc(sizeof(float) * (size_t)g->freq * n);
+  int rc = V && s && warped ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int f = 0; !rc && f < g->bins; f++) memcpy(V + (size_t)f * n, mag + f * frames + t0, sizeof(float) * n);
+  if (!rc) rc = avs_nmf_separate(V, g->bins, n, W, classes, comps, AVS_SEP_NMF_ITERS, 7, s);
+  avs_logfreq_shape sh = {.n = 1, .in_bins = g->bins, .frames = n, .channels = 1, .out_bins = g->freq,
+                          .align_corners = true};
+  for (int c = 0; !rc && c < classes; c++) {
+    if ((rc = avs_logfreq_warp(&sh, s + lin * c, warped))) break;
+    for (int r = 0; r < g->freq; r++)
+      for (int t = 0; t < n; t++) {
+        float v = warped[(size_t)r * n + t];
+        shares[((size_t)r * frames + t0 + t) * classes + c] = logf((v + SHARE_EPS) / (1.0f - v + SHARE_EPS));
+      }
+  }
+  free(V), free(s), free(warped);
+  return rc;
+}
+
+int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes, int comps, const float *mag,
+                       int64_t frames, float *shares) {
+  if (classes < 1 || frames < 1)
+    return avs_seterr(AVS_EINVAL, "NMF shares: %d classes, %lld frames", classes, (long long)frames);
+  const float **W = malloc(sizeof *W * (size_t)classes);
+  if (!W) return avs_seterr(AVS_ENOMEM, "out of memory");
+  for (int c = 0; c < classes; c++) W[c] = dict + (size_t)c * g->bins * comps;
+  int64_t chunks = (frames + g->time - 1) / g->time;
+  int rc = AVS_OK;
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
+  for (int64_t k = 0; k < chunks; k++) {
+    int64_t t0 = k * g->time;
+    int n = (int)(frames - t0 < g->time ? frames - t0 : g->time);
+    int r = shares_chunk(g, W, classes, comps, mag, frames, t0, n, shares);
+#pragma omp critical(avs_sep_nmf_shares)
+    if (r && !rc) rc = r;
+  }
+  free(W);
+  return rc;
+}
+
+/* Appends the active frames of one window's magnitude mag (bins, time) to V (bins, cap), *got so far. */
+static void add_frames(const avs_sep_geometry *g, const float *mag, float *V, int cap, int *got) {
+  double top = 0;
+  for (int t = 0; t < g->time; t++) {
+    double e = 0;
+    for (int f = 0; f < g->bins; f++) e += (double)mag[f * g->time + t] * mag[f * g->time + t];
+    if (e > top) top = e;
+  }
+  for (int t = 0; t < g->time && *got < cap; t++) {
+    double e = 0;
+    for (int f = 0; f < g->bins; f++) e += (double)mag[f * g->time + t] * mag[f * g->time + t];
+    if (e < 1e-3 * top || e <= 0) continue;
+    for (int f = 0; f < g->bins; f++) V[(size_t)f * cap + *got] = mag[f * g->time + t];
+    (*got)++;
+  }
+}
+
+int avs_sep_nmf_learn(const avs_sep_set *s, avs_sep_audio *fe, int classes, int comps, avs_sep_progress_fn progress,
+                      void *user, float *dict, int *missing) {
+  const avs_sep_geometry *g = &s->g;
+  for (int i = 0; i < s->n_obj; i++)
+    if (s->obj[i].wave && (s->obj[i].cls < 0 || s->obj[i].cls >= classes))
+      return avs_seterr(AVS_EINVAL, "NMF dictionaries: an object of category %d, beyond the model's %d classes (nmf)",
+                        s->obj[i].cls, classes);
+  const int cap = AVS_SEP_NMF_LEARN_FRAMES;
+  float *V = malloc(sizeof(float) * (size_t)g->bins * cap), *mag = malloc(sizeof(float) * (size_t)g->bins * g->time);
+  int rc = V && mag ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
+  *missing = 0;
+  for (int c = 0; !rc && c < classes; c++) {
+    float *W = dict + (size_t)c * g->bins * comps;
+    int got = 0;
+    for (int i = 0; !rc && i < s->n_obj && got < cap; i++)
+      if (s->obj[i].wave && s->obj[i].cls == c && !(rc = avs_sep_magnitude(fe, s->obj[i].wave, mag)))
+        add_frames(g, mag, V, cap, &got);
+    if (rc) break;
+    if (got < comps) {
+      memset(W, 0, sizeof(float) * (size_t)g->bins * comps);
+      ++*missing;
+    } else {
+      /* V (bins, cap) holds `got` columns: compact it to (bins, got) */
+      for (int f = 1; got < cap && f < g->bins; f++)
+        memmove(V + (size_t)f * got, V + (size_t)f * cap, sizeof(float) * got);
+      rc = avs_nmf_learn(V, g->bins, got, comps, AVS_SEP_NMF_LEARN_ITERS, 1000 + (uint64_t)c, W);
+    }
+    if (progress) progress(user, c + 1, classes);
+  }
+  free(V), free(mag);
+  return rc;
+}
