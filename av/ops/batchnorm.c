@@ -7,8 +7,12 @@
  * which are kept in the arena for the backward pass; running stats, when
  * given and training, become (1 - m) r + m s with the unbiased variance
  * (var * M / (M - 1), M = values per channel), as PyTorch does.
- * Eval mode: oneDNN with use_global_stats on the running stats.
+ * Eval mode: oneDNN with use_global_stats on the running stats, or, for a
+ * channel count that is not a multiple of 8 (where oneDNN's channels-last
+ * kernel is slow: 18 ms for xattn's bn0 over 32 x 128 x 128 x 13 values), the
+ * same affine map per channel here.
  * Weight (scale) and bias (shift) are optional, independently. */
+#include <math.h>
 #include <string.h>
 
 #include "av/ops.h"
@@ -105,6 +109,26 @@ fail:
   avs_log(AVS_LOG_ERROR, "%s backward: %s", node->op, avs_errmsg());
 }
 
+/* Eval mode by hand: y = (x - mean_c) w_c / sqrt(var_c + eps) + b_c, as oneDNN computes it. */
+static avs_tensor *bn_eval_here(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, int64_t C, float eps) {
+  avs_tensor *y = avs_ctx_tensor(ctx, x->ndim, x->shape);
+  float *scale = avs_ctx_alloc(ctx, sizeof(float) * C), *shift = avs_ctx_alloc(ctx, sizeof(float) * C);
+  if (!y || !scale || !shift) return NULL;
+  for (int64_t c = 0; c < C; c++) {
+    float s = 1.0f / sqrtf(bn->running_var->data[c] + eps);
+    scale[c] = bn->weight ? bn->weight->data[c] * s : s;
+    shift[c] = (bn->bias ? bn->bias->data[c] : 0.0f) - bn->running_mean->data[c] * scale[c];
+  }
+  int64_t rows = x->numel / C;
+#pragma omp parallel for schedule(static) if (x->numel > 65536)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x->data + r * C;
+    float *yr = y->data + r * C;
+    for (int64_t c = 0; c < C; c++) yr[c] = xr[c] * scale[c] + shift[c];
+  }
+  return y;
+}
+
 avs_tensor *avs_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn) {
   static const char *name = "batch_norm";
   if (!x || !bn) return NULL;
@@ -132,6 +156,7 @@ avs_tensor *avs_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn) {
   if (w) g.flags |= dnnl_use_scale;
   if (b) g.flags |= dnnl_use_shift;
   if (!batch_stats) g.flags |= dnnl_use_global_stats;
+  if (!batch_stats && C % 8) return bn_eval_here(ctx, x, bn, C, g.eps);
   avs_tensor *in[3] = {x, w, b};
   bool tape = batch_stats && avs_tape_wants(ctx, 3, in);
   avs_dnnl *d = avs_dnnl_get(ctx);
