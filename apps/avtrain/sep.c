@@ -236,6 +236,10 @@ static int train_separation(int argc, char **argv, bool cosep) {
   avs_model *m = train_checkpoint_model(&o.c, ckpt_dir, AVS_KIND_SEPARATION, NULL);
   bool fresh = !m;
   if (!m) m = train_new_model(&o.c, AVS_KIND_SEPARATION);
+  const avs_tensor *nmf = avs_params_find(&m->params, "audio.nmf.dictionary");
+  if (nmf && set_categories(train_mf) > nmf->shape[0])
+    app_fail("%s has %d categories, more than the %lld classes of the model's NMF prior: set --hparams nmf=%d",
+             o.c.manifest, set_categories(train_mf), (long long)nmf->shape[0], set_categories(train_mf));
   if (cosep) {
     int categories = set_categories(train_mf), classes = ((const avs_cosep_cfg *)m->cfg)->classes;
     if (categories < 0) app_fail("%s: an object has no category (class), which co-separation needs", o.c.manifest);

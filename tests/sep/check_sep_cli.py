@@ -314,6 +314,11 @@ if os.geteuid() != 0:
 bad("aveval sep -m with an action model", run(AVEVAL, "sep", "-m", ACTION_MODEL, test_m), "not a separation model")
 bad("avtrain sep on an action set manifest", run(AVTRAIN, "sep", "--manifest", os.path.join(OUT, "missing.jsonl")),
     "cannot open the manifest")
+nmf2 = os.path.join(OUT, "nmf2.safetensors")
+bad("avtrain sep with fewer NMF classes than the set's categories",
+    run(AVTRAIN, "sep", "--manifest", train_m, "--arch", "xattn", "--hparams", XTINY.replace("nmf=12", "nmf=1"),
+        "--epochs", "1", "--out", nmf2), "more than the 1 classes of the model's NMF prior")
+check(not os.path.exists(nmf2), "no model left by the refused NMF run")
 check(not os.path.exists(ghost), "no output folder left by the failed runs")
 
 # Stopped by a signal while writing: neither the temporary folder (with the tracks in it) nor --out is left.
