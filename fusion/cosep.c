@@ -77,8 +77,9 @@ static int cosep_audio_input(const void *cfg, const float *mag, float *logmag) {
 /* The visual vector enters the U-Net's bottleneck: one U-Net pass per object
  * (logmag holds its mixture's row), crops (M, 1, crop, crop, 3). */
 static avs_tensor *cosep_forward(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag,
-                                 avs_tensor *crops) {
+                                 avs_tensor *crops, avs_tensor **prior_weights) {
   const avs_cosep_cfg *c = cfg;
+  (void)prior_weights; /* no prior channels */
   if (!crops) return NULL;
   if (crops->ndim != 5 || crops->shape[1] != 1) {
     char got[64];

@@ -13,13 +13,15 @@ struct avs_sep_audio {
   const avs_model *m;
   avs_sep_geometry g;
   avs_stft *stft;
-  float *lin_mask, *scratch; /* (bins, time), (bins, time, 2) */
-  float *logmag, *prior;     /* (freq, time), (freq, time, channels - 1): the input's parts */
+  float *lin_plane, *scratch; /* (bins, time), (bins, time, 2) */
+  float *logmag, *prior;      /* (freq, time), (freq, time, channels - 1): the input's parts */
+  float *plane;               /* (freq, time) */
 };
 
 struct avs_sep_prior {
   int64_t frames;
-  float *data; /* (freq, frames, channels - 1) */
+  float *data;   /* (freq, frames, channels - 1) */
+  float *linear; /* (channels - 1, bins, frames) */
 };
 
 int avs_sep_audio_new(const avs_model *m, avs_sep_audio **out) {
@@ -31,8 +33,8 @@ int avs_sep_audio_new(const avs_model *m, avs_sep_audio **out) {
   int rc = avs_stft_new(&(avs_stft_cfg){.n_fft = a->g.n_fft, .hop = a->g.hop, .win = a->g.n_fft}, &a->stft);
   size_t n = (size_t)a->g.bins * a->g.time;
   size_t plane = (size_t)a->g.freq * a->g.time;
-  if (!rc && (!(a->lin_mask = malloc(sizeof(float) * n)) || !(a->scratch = malloc(sizeof(float) * n * 2)) ||
-              !(a->logmag = malloc(sizeof(float) * plane)) ||
+  if (!rc && (!(a->lin_plane = malloc(sizeof(float) * n)) || !(a->scratch = malloc(sizeof(float) * n * 2)) ||
+              !(a->logmag = malloc(sizeof(float) * plane)) || !(a->plane = malloc(sizeof(float) * plane)) ||
               !(a->prior = malloc(sizeof(float) * plane * (size_t)(a->g.channels > 1 ? a->g.channels - 1 : 1)))))
     rc = avs_seterr(AVS_ENOMEM, "out of memory");
   if (!rc && (avs_stft_bins(a->stft) != a->g.bins || avs_stft_frames(a->stft, a->g.samples) != a->g.time))
@@ -47,7 +49,7 @@ void avs_sep_audio_free(avs_sep_audio **ap) {
   avs_sep_audio *a = ap ? *ap : NULL;
   if (!a) return;
   avs_stft_free(&a->stft);
-  free(a->lin_mask), free(a->scratch), free(a->logmag), free(a->prior), free(a);
+  free(a->lin_plane), free(a->scratch), free(a->logmag), free(a->prior), free(a->plane), free(a);
   *ap = NULL;
 }
 
@@ -58,18 +60,39 @@ int avs_sep_window_alloc(const avs_sep_audio *a, avs_sep_window *w) {
   w->spec = malloc(sizeof(float) * n * 2);
   w->mag = malloc(sizeof(float) * n);
   w->input = malloc(sizeof(float) * (size_t)a->g.freq * a->g.time * a->g.channels);
-  if (w->spec && w->mag && w->input) return AVS_OK;
+  w->linear = a->g.channels > 1 ? malloc(sizeof(float) * n * (a->g.channels - 1)) : NULL;
+  if (w->spec && w->mag && w->input && (w->linear || a->g.channels == 1)) return AVS_OK;
   avs_sep_window_release(w);
   return avs_seterr(AVS_ENOMEM, "out of memory");
 }
 
 void avs_sep_window_release(avs_sep_window *w) {
-  free(w->spec), free(w->mag), free(w->input);
-  w->spec = w->mag = w->input = NULL;
+  free(w->spec), free(w->mag), free(w->input), free(w->linear);
+  w->spec = w->mag = w->input = w->linear = NULL;
 }
 
 int avs_sep_analyze(avs_sep_audio *a, const float *x, avs_sep_window *w) {
   return avs_sep_analyze_in(a, x, NULL, 0, w);
+}
+
+static int64_t clamp_frame(int64_t i, int64_t frames) { return i < 0 ? 0 : i >= frames ? frames - 1 : i; }
+
+/* The window's prior channels from prior (freq, frames, channels - 1) and linear (channels - 1, bins,
+ * frames), window frame t being frame first + t there (the nearest one past either end). */
+static void take_prior(avs_sep_audio *a, const float *prior, const float *linear, int64_t frames, int64_t first,
+                       avs_sep_window *w) {
+  const avs_sep_geometry *g = &a->g;
+  int ch = g->channels, np = ch - 1;
+  for (int r = 0; r < g->freq; r++)
+    for (int t = 0; t < g->time; t++) {
+      size_t e = (size_t)r * g->time + t;
+      w->input[e * ch] = a->logmag[e];
+      memcpy(w->input + e * ch + 1, prior + ((size_t)r * frames + clamp_frame(first + t, frames)) * np,
+             sizeof(float) * np);
+    }
+  for (int64_t row = 0; linear && row < (int64_t)np * g->bins; row++)
+    for (int t = 0; t < g->time; t++)
+      w->linear[row * g->time + t] = linear[row * frames + clamp_frame(first + t, frames)];
 }
 
 int avs_sep_analyze_in(avs_sep_audio *a, const float *x, const avs_sep_prior *pr, int64_t offset, avs_sep_window *w) {
@@ -78,20 +101,13 @@ int avs_sep_analyze_in(avs_sep_audio *a, const float *x, const avs_sep_prior *pr
   int rc = avs_stft_forward(a->stft, x, g->samples, w->spec);
   if (rc) return rc;
   avs_stft_magphase(w->spec, (int64_t)g->bins * g->time, w->mag, NULL);
-  int ch = g->channels, np = ch - 1;
-  if (ch == 1) return task->audio_input(a->m->cfg, w->mag, w->input);
+  if (g->channels == 1) return task->audio_input(a->m->cfg, w->mag, w->input);
   if ((rc = task->audio_input(a->m->cfg, w->mag, a->logmag))) return rc;
-  if (!pr && (rc = task->audio_prior(&a->m->params, a->m->cfg, w->mag, g->time, a->prior))) return rc;
-  /* frame t of the window is centred at sample offset + hop t of pr's stretch: its nearest frame there */
-  int64_t first = (2 * offset + g->hop) / (2 * g->hop);
-  for (int r = 0; r < g->freq; r++)
-    for (int t = 0; t < g->time; t++) {
-      size_t e = (size_t)r * g->time + t;
-      int64_t i = first + t < 0 ? 0 : pr && first + t >= pr->frames ? pr->frames - 1 : first + t;
-      const float *src = pr ? pr->data + ((size_t)r * pr->frames + i) * np : a->prior + e * np;
-      w->input[e * ch] = a->logmag[e];
-      memcpy(w->input + e * ch + 1, src, sizeof(float) * np);
-    }
+  if (!pr) {
+    if ((rc = task->audio_prior(&a->m->params, a->m->cfg, w->mag, g->time, a->prior, w->linear))) return rc;
+    take_prior(a, a->prior, NULL, g->time, 0, w); /* w->linear is the window's already */
+  } else /* frame t of the window is centred at sample offset + hop t of pr's stretch: its nearest frame there */
+    take_prior(a, pr->data, pr->linear, pr->frames, (2 * offset + g->hop) / (2 * g->hop), w);
   return AVS_OK;
 }
 
@@ -105,10 +121,12 @@ int avs_sep_prior_new(avs_sep_audio *a, const float *x, int64_t n, avs_sep_prior
   size_t lin = (size_t)g->bins * pr->frames;
   float *spec = malloc(sizeof(float) * lin * 2), *mag = malloc(sizeof(float) * lin);
   pr->data = malloc(sizeof(float) * (size_t)g->freq * pr->frames * (g->channels - 1));
-  int rc = spec && mag && pr->data ? avs_stft_forward(a->stft, x, n, spec) : avs_seterr(AVS_ENOMEM, "out of memory");
+  pr->linear = malloc(sizeof(float) * lin * (g->channels - 1));
+  int rc = spec && mag && pr->data && pr->linear ? avs_stft_forward(a->stft, x, n, spec)
+                                                 : avs_seterr(AVS_ENOMEM, "out of memory");
   if (!rc) {
     avs_stft_magphase(spec, (int64_t)lin, mag, NULL);
-    rc = avs_sep_task_of(a->m->arch)->audio_prior(&a->m->params, a->m->cfg, mag, pr->frames, pr->data);
+    rc = avs_sep_task_of(a->m->arch)->audio_prior(&a->m->params, a->m->cfg, mag, pr->frames, pr->data, pr->linear);
   }
   free(spec), free(mag);
   if (rc) avs_sep_prior_free(&pr);
@@ -118,7 +136,7 @@ int avs_sep_prior_new(avs_sep_audio *a, const float *x, int64_t n, avs_sep_prior
 
 void avs_sep_prior_free(avs_sep_prior **pr) {
   if (!pr || !*pr) return;
-  free((*pr)->data), free(*pr);
+  free((*pr)->data), free((*pr)->linear), free(*pr);
   *pr = NULL;
 }
 
@@ -158,12 +176,28 @@ int avs_sep_magnitude(avs_sep_audio *a, const float *x, float *mag) {
   return rc;
 }
 
-int avs_sep_synthesize(avs_sep_audio *a, const avs_sep_window *w, const float *mask, float *y) {
-  avs_logfreq_shape sh = {.n = 1, .in_bins = a->g.freq, .frames = a->g.time, .channels = 1, .out_bins = a->g.bins,
+int avs_sep_unwarp(const avs_sep_audio *a, const float *rows, int n, float *linear) {
+  avs_logfreq_shape sh = {.n = n, .in_bins = a->g.freq, .frames = a->g.time, .channels = 1, .out_bins = a->g.bins,
                           .align_corners = true};
-  int rc = avs_logfreq_unwarp(&sh, mask, a->lin_mask);
-  if (rc) return rc;
-  int64_t n = (int64_t)a->g.bins * a->g.time;
-  avs_mask_apply(a->lin_mask, w->spec, n, a->scratch);
+  return avs_logfreq_unwarp(&sh, rows, linear);
+}
+
+int avs_sep_linear_logits(avs_sep_audio *a, const avs_sep_window *w, const float *logits, const float *weights,
+                          float *out) {
+  const avs_sep_geometry *g = &a->g;
+  size_t plane = (size_t)g->freq * g->time, lin = (size_t)g->bins * g->time;
+  if (g->channels == 1 || !w->linear) return avs_seterr(AVS_EINVAL, "%s has no prior channels", a->m->arch->name);
+  int rc = avs_sep_unwarp(a, logits, 1, out);
+  for (int c = 0; !rc && c < g->channels - 1; c++) {
+    for (size_t e = 0; e < plane; e++) a->plane[e] = w->input[e * g->channels + 1 + c];
+    if ((rc = avs_sep_unwarp(a, a->plane, 1, a->lin_plane))) break;
+    const float *sharp = w->linear + lin * c;
+    for (size_t e = 0; e < lin; e++) out[e] += weights[c] * (sharp[e] - a->lin_plane[e]);
+  }
+  return rc;
+}
+
+int avs_sep_synthesize(avs_sep_audio *a, const avs_sep_window *w, const float *mask, float *y) {
+  avs_mask_apply(mask, w->spec, (int64_t)a->g.bins * a->g.time, a->scratch);
   return avs_stft_inverse(a->stft, a->scratch, a->g.time, a->g.samples, y);
 }

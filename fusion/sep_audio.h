@@ -1,7 +1,8 @@
 /* The audio side of a separation model: a window of samples to the net's
- * input (linear magnitude and phase kept for the way back), and masks on the
- * warped rows back to a waveform (unwarp, apply to the mixture's complex
- * spectrogram, inverse STFT). One per thread. */
+ * input (linear magnitude and phase kept for the way back), and masks back to
+ * a waveform: on the warped rows, unwarped to the linear bins (or taken there
+ * at once: avs_sep_linear_logits), applied to the mixture's complex
+ * spectrogram, inverse STFT. One per thread. */
 #ifndef AVS_FUSION_SEP_AUDIO_H
 #define AVS_FUSION_SEP_AUDIO_H
 
@@ -13,6 +14,7 @@ typedef struct {
   float *spec;    /* (bins, time, 2) complex spectrogram of the window */
   float *mag;     /* (bins, time) */
   float *input;   /* (freq, time, channels): the net's input, channel 0 the warped log magnitude */
+  float *linear;  /* (channels - 1, bins, time): the prior channels before the warp; NULL without them */
 } avs_sep_window;
 
 int avs_sep_audio_new(const avs_model *m, avs_sep_audio **out);
@@ -42,7 +44,17 @@ int avs_sep_analyze_batch(const avs_sep_audio *a, const float *x, int n, float *
 avs_tensor *avs_sep_window_tensor(avs_ctx *ctx, const avs_sep_geometry *g, const avs_sep_window *w);
 /* The linear magnitude of x only (training targets). */
 int avs_sep_magnitude(avs_sep_audio *a, const float *x, float *mag);
-/* mask (freq, time) in [0, 1] -> y (samples): the masked mixture window. */
+/* n planes (n, freq, time) on the warped rows, masks say, -> linear (n, bins, time). */
+int avs_sep_unwarp(const avs_sep_audio *a, const float *rows, int n, float *linear);
+/* A model whose mask logits are linear in its prior channels (avs_sep_task.forward's prior_weights)
+ * has them taken on the linear bins: logits (freq, time) of one source and its weights (channels - 1)
+ * of the window w's prior -> out (bins, time) = unwarp(logits) + sum_c weights_c (w.linear_c -
+ * unwarp(prior_c)). That is the model's mask synthesizer fed the unwarped decoder features and the
+ * prior as sharp as it was before the warp (xattn with the NMF prior, music3000 val: natural SDR 13.88 ->
+ * 14.76 dB; docs/BENCHMARK.md). */
+int avs_sep_linear_logits(avs_sep_audio *a, const avs_sep_window *w, const float *logits, const float *weights,
+                          float *out);
+/* mask (bins, time) in [0, 1] on the linear bins -> y (samples): the masked mixture window. */
 int avs_sep_synthesize(avs_sep_audio *a, const avs_sep_window *w, const float *mask, float *y);
 
 #endif

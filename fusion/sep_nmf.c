@@ -11,9 +11,12 @@
 
 #define SHARE_EPS 1e-3f
 
-/* One chunk: frames [t0, t0 + n) of mag (bins, frames) -> shares (freq, frames, classes) at those frames. */
+static float share_logit(float v) { return logf((v + SHARE_EPS) / (1.0f - v + SHARE_EPS)); }
+
+/* One chunk: frames [t0, t0 + n) of mag (bins, frames) -> shares (freq, frames, classes) and, when linear is
+ * not NULL, linear (classes, bins, frames) at those frames. */
 static int shares_chunk(const avs_sep_geometry *g, const float *const *W, int classes, int comps, const float *mag,
-                        int64_t frames, int64_t t0, int n, float *shares) {
+                        int64_t frames, int64_t t0, int n, float *shares, float *linear) {
   size_t lin = (size_t)g->bins * n;
   float *V = malloc(sizeof(float) * lin), *s = malloc(sizeof(float) * lin * (size_t)classes);
   float *warped = malloc(sizeof(float) * (size_t)g->freq * n);
@@ -27,15 +30,18 @@ static int shares_chunk(const avs_sep_geometry *g, const float *const *W, int cl
     for (int r = 0; r < g->freq; r++)
       for (int t = 0; t < n; t++) {
         float v = warped[(size_t)r * n + t];
-        shares[((size_t)r * frames + t0 + t) * classes + c] = logf((v + SHARE_EPS) / (1.0f - v + SHARE_EPS));
+        shares[((size_t)r * frames + t0 + t) * classes + c] = share_logit(v);
       }
+    for (int f = 0; linear && f < g->bins; f++)
+      for (int t = 0; t < n; t++)
+        linear[((size_t)c * g->bins + f) * frames + t0 + t] = share_logit(s[lin * c + (size_t)f * n + t]);
   }
   free(V), free(s), free(warped);
   return rc;
 }
 
 int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes, int comps, const float *mag,
-                       int64_t frames, float *shares) {
+                       int64_t frames, float *shares, float *linear) {
   if (classes < 1 || frames < 1)
     return avs_seterr(AVS_EINVAL, "NMF shares: %d classes, %lld frames", classes, (long long)frames);
   const float **W = malloc(sizeof *W * (size_t)classes);
@@ -47,7 +53,7 @@ int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes
   for (int64_t k = 0; k < chunks; k++) {
     int64_t t0 = k * g->time;
     int n = (int)(frames - t0 < g->time ? frames - t0 : g->time);
-    int r = shares_chunk(g, W, classes, comps, mag, frames, t0, n, shares);
+    int r = shares_chunk(g, W, classes, comps, mag, frames, t0, n, shares, linear);
 #pragma omp critical(avs_sep_nmf_shares)
     if (r && !rc) rc = r;
   }

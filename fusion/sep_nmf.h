@@ -24,12 +24,13 @@
 #define AVS_SEP_NMF_LEARN_ITERS 100   /* updates of a dictionary */
 #define AVS_SEP_NMF_LEARN_FRAMES 4000 /* most STFT frames a dictionary is learned from */
 
-/* The share logits of mag (bins, frames), any number of frames, into shares (freq, frames, classes).
+/* The share logits of mag (bins, frames), any number of frames, into shares (freq, frames, classes) and,
+ * when linear is not NULL, on the linear bins before the warp into linear (classes, bins, frames).
  * With fixed dictionaries the updates of one frame's activations see that frame alone, so the
  * frames go by chunks of g->time (a window's frames: one chunk, as in training), the chunks on
  * every thread, each from seed 7. AVS_EINVAL for no classes or frames; AVS_ENOMEM. */
 int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes, int comps, const float *mag,
-                       int64_t frames, float *shares);
+                       int64_t frames, float *shares, float *linear);
 
 /* The dictionaries (classes, bins, comps) from the sounding objects of s: per class up to
  * AVS_SEP_NMF_LEARN_FRAMES frames of its objects' windows (those above 1e-3 of their window's loudest

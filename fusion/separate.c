@@ -26,22 +26,40 @@ void avs_sep_compete_masks(float *masks, int sources, size_t plane) {
   if (sources > 1) avs_compete_rows(masks, sources, (int64_t)plane, NULL);
 }
 
-/* The model's masks of one window: sigmoid of its logits, competing (unless
- * independent), thresholded when binary. */
-static int model_masks(const avs_model *m, const avs_sep_geometry *g, avs_ctx *ctx, const avs_sep_job *job, int64_t s0,
-                       const avs_sep_window *w, const int *mix_of, float *mask) {
-  size_t plane = (size_t)g->freq * g->time, total = plane * (size_t)job->sources;
+/* Logits (sources x plane) -> masks: sigmoid, competing (unless independent), thresholded when binary. */
+static void logits_to_masks(float *x, int sources, size_t plane, avs_sep_mask_rule rule) {
+  size_t total = plane * (size_t)sources;
+  for (size_t e = 0; e < total; e++) x[e] = 1.0f / (1.0f + expf(-x[e]));
+  if (!rule.independent) avs_sep_compete_masks(x, sources, plane);
+  for (size_t e = 0; rule.binary && e < total; e++) x[e] = (float)(x[e] > 0.5f);
+}
+
+/* The model's masks of one window on the linear bins (sources x bins x time). A model whose logits are
+ * linear in its prior channels has them taken on the linear bins (avs_sep_linear_logits); the others'
+ * masks are made on the warped rows (rows: sources x freq x time) and unwarped. */
+static int model_masks(const avs_model *m, avs_sep_audio *fe, avs_ctx *ctx, const avs_sep_job *job, int64_t s0,
+                       const avs_sep_window *w, const int *mix_of, float *rows, float *mask) {
+  const avs_sep_geometry *g = avs_sep_audio_geometry(fe);
+  size_t plane = (size_t)g->freq * g->time, lin = (size_t)g->bins * g->time;
   avs_ctx_reset(ctx);
   avs_tensor *logmag = avs_sep_window_tensor(ctx, g, w);
   avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(job->sources, g->frames, g->height, g->width, 3));
   if (!logmag || !crops) return avs_errcode();
   int rc = job->crops(job->user, s0, crops->data);
   if (rc) return rc;
-  avs_tensor *logits = avs_sep_model_forward(ctx, m, logmag, crops, mix_of);
+  avs_tensor *weights = NULL;
+  avs_tensor *logits = avs_sep_model_forward_prior(ctx, m, logmag, crops, mix_of, &weights);
   if (!logits) return avs_errcode();
-  for (size_t e = 0; e < total; e++) mask[e] = 1.0f / (1.0f + expf(-logits->data[e]));
-  if (!job->rule.independent) avs_sep_compete_masks(mask, job->sources, plane);
-  for (size_t e = 0; job->rule.binary && e < total; e++) mask[e] = (float)(mask[e] > 0.5f);
+  if (!weights) {
+    memcpy(rows, logits->data, sizeof(float) * plane * (size_t)job->sources);
+    logits_to_masks(rows, job->sources, plane, job->rule);
+    return avs_sep_unwarp(fe, rows, job->sources, mask);
+  }
+  for (int j = 0; j < job->sources; j++)
+    if ((rc = avs_sep_linear_logits(fe, w, logits->data + plane * j, weights->data + weights->shape[1] * j,
+                                    mask + lin * j)))
+      return rc;
+  logits_to_masks(mask, job->sources, lin, job->rule);
   return AVS_OK;
 }
 
@@ -70,12 +88,14 @@ int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_se
   if (rc) return rc;
   const avs_sep_geometry *g = avs_sep_audio_geometry(fe);
   int64_t L = g->samples, K = avs_sep_windows(g, n), S = job->sources;
-  size_t plane = (size_t)g->freq * g->time;
+  size_t plane = (size_t)g->freq * g->time, lin = (size_t)g->bins * g->time;
   float *win = malloc(sizeof(float) * (size_t)L), *taper = malloc(sizeof(float) * (size_t)L);
-  float *y = malloc(sizeof(float) * (size_t)L), *mask = malloc(sizeof(float) * plane * (size_t)S);
+  float *y = malloc(sizeof(float) * (size_t)L), *rows = malloc(sizeof(float) * plane * (size_t)S);
+  float *mask = malloc(sizeof(float) * lin * (size_t)S); /* on the linear bins */
   avs_sep_window w = {0};
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
-  if (!win || !taper || !y || !mask || !ctx) rc = ctx ? avs_seterr(AVS_ENOMEM, "out of memory") : avs_errcode();
+  if (!win || !taper || !y || !rows || !mask || !ctx)
+    rc = ctx ? avs_seterr(AVS_ENOMEM, "out of memory") : avs_errcode();
   if (!rc) rc = avs_sep_window_alloc(fe, &w);
   for (int64_t t = 0; !rc && t < L; t++) {
     double s = sin(M_PI * (t + 0.5) / (double)L);
@@ -95,9 +115,10 @@ int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_se
     }
     for (int64_t t = 0; t < L; t++) win[t] = s0 + t >= 0 && s0 + t < n ? x[s0 + t] : 0.0f;
     if ((rc = avs_sep_analyze_in(fe, win, prior, s0 - stretch, &w))) break;
-    rc = job->masks ? job->masks(job->user, fe, s0, &w, mask) : model_masks(m, g, ctx, job, s0, &w, mix_of, mask);
+    if (!job->masks) rc = model_masks(m, fe, ctx, job, s0, &w, mix_of, rows, mask);
+    else if (!(rc = job->masks(job->user, fe, s0, &w, rows))) rc = avs_sep_unwarp(fe, rows, (int)S, mask);
     for (int j = 0; !rc && j < S; j++) {
-      if ((rc = avs_sep_synthesize(fe, &w, mask + plane * j, y))) break;
+      if ((rc = avs_sep_synthesize(fe, &w, mask + lin * j, y))) break;
       for (int64_t t = 0; t < L; t++)
         if (s0 + t >= 0 && s0 + t < n) out[j][s0 + t] += taper[t] * y[t];
     }
@@ -107,7 +128,7 @@ int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_se
   avs_sep_window_release(&w);
   avs_ctx_free(&ctx);
   avs_sep_audio_free(&fe);
-  free(win), free(taper), free(y), free(mask), free(mix_of);
+  free(win), free(taper), free(y), free(rows), free(mask), free(mix_of);
   return rc;
 }
 

@@ -57,6 +57,12 @@ static avs_tensor *rows_of(avs_ctx *ctx, avs_tensor *x, const int *mix_of, int m
 
 avs_tensor *avs_sep_model_forward(avs_ctx *ctx, const avs_model *m, avs_tensor *logmag, avs_tensor *crops,
                                   const int *mix_of) {
+  return avs_sep_model_forward_prior(ctx, m, logmag, crops, mix_of, NULL);
+}
+
+avs_tensor *avs_sep_model_forward_prior(avs_ctx *ctx, const avs_model *m, avs_tensor *logmag, avs_tensor *crops,
+                                        const int *mix_of, avs_tensor **prior_weights) {
+  if (prior_weights) *prior_weights = NULL;
   if (!logmag || !crops) return NULL;
   const avs_sep_task *t = avs_sep_task_of(m->arch);
   int n = (int)logmag->shape[0], sources = (int)crops->shape[0];
@@ -69,7 +75,7 @@ avs_tensor *avs_sep_model_forward(avs_ctx *ctx, const avs_model *m, avs_tensor *
   avs_tensor *y = NULL;
   if (t->forward) {
     avs_tensor *rows = rows_of(ctx, logmag, mix_of, sources);
-    y = rows ? t->forward(ctx, &m->params, m->cfg, rows, crops) : NULL;
+    y = rows ? t->forward(ctx, &m->params, m->cfg, rows, crops, prior_weights) : NULL;
   } else {
     avs_tensor *feats = rows_of(ctx, t->audio(ctx, &m->params, m->cfg, logmag), mix_of, sources);
     avs_tensor *vis = t->visual(ctx, &m->params, m->cfg, crops);

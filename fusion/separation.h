@@ -35,8 +35,10 @@ typedef struct {
   int (*audio_input)(const void *cfg, const float *mag, float *logmag);
   /* With geometry.channels > 1 (NULL otherwise): the input's other channels, a prior computed
    * from the linear magnitude (bins, frames) of any number of frames, each frame on its own
-   * (xattn's NMF class shares), into prior (freq, frames, channels - 1). */
-  int (*audio_prior)(const avs_params *p, const void *cfg, const float *mag, int64_t frames, float *prior);
+   * (xattn's NMF class shares), into prior (freq, frames, channels - 1) and, when linear is not
+   * NULL, the same prior before the warp, on the linear bins, into linear (channels - 1, bins, frames). */
+  int (*audio_prior)(const avs_params *p, const void *cfg, const float *mag, int64_t frames, float *prior,
+                     float *linear);
   /* logmag (N, freq, time, 1) -> audio features (N, freq, time, K). */
   avs_tensor *(*audio)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag);
   /* crops (M, frames, height, width, 3) -> visual vectors (M, K). */
@@ -46,8 +48,12 @@ typedef struct {
   /* Instead of audio, visual and masks, for a model whose paths do not split
    * (the cross-modal attention model: each source's copy of its mixture's
    * spectrogram attends to that source's clip): logmag (M, freq, time, 1), one
-   * row per source, and crops (M, ...) -> mask logits (M, freq, time). */
-  avs_tensor *(*forward)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag, avs_tensor *crops);
+   * row per source, and crops (M, ...) -> mask logits (M, freq, time). When the logits are linear in
+   * the prior channels (xattn's synthesizer reads the NMF share logits) and prior_weights is not NULL,
+   * also each source's weights of them, (M, channels - 1), so that the masks can be taken on the
+   * linear bins (avs_sep_linear_logits); *prior_weights stays NULL otherwise. */
+  avs_tensor *(*forward)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag, avs_tensor *crops,
+                         avs_tensor **prior_weights);
 } avs_sep_task;
 
 static inline const avs_sep_task *avs_sep_task_of(const avs_arch *a) { return a->task; }
@@ -70,5 +76,9 @@ void avs_sep_model_geometry(const avs_model *m, avs_sep_geometry *g);
  * source j belongs to mixture mix_of[j]. Eval mode folds batch norms. */
 avs_tensor *avs_sep_model_forward(avs_ctx *ctx, const avs_model *m, avs_tensor *logmag, avs_tensor *crops,
                                   const int *mix_of);
+/* The same and, for a model whose logits are linear in its prior channels, each source's weights
+ * of them into *prior_weights (M, channels - 1; NULL for other models): see avs_sep_task.forward. */
+avs_tensor *avs_sep_model_forward_prior(avs_ctx *ctx, const avs_model *m, avs_tensor *logmag, avs_tensor *crops,
+                                        const int *mix_of, avs_tensor **prior_weights);
 
 #endif

@@ -257,8 +257,9 @@ int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, 
   return AVS_OK;
 }
 
-avs_tensor *avs_xattn_masks(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, const avs_xattn_enc *enc,
-                            avs_tensor *w) {
+/* avs_xattn_masks, and the synthesizer's per-source kernels (N, S, K+1) into *kern when kern is not NULL. */
+static avs_tensor *masks_and_kernels(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c,
+                                     const avs_xattn_enc *enc, avs_tensor *w, avs_tensor **kern_out) {
   avs_xattn_grid g;
   if (!enc->features || !enc->visual || avs_xattn_grid_of(c, &g)) return NULL;
   int64_t N = enc->features->shape[0], K = c->mask_channels + c->nmf, FT = (int64_t)c->freq * c->time;
@@ -274,7 +275,13 @@ avs_tensor *avs_xattn_masks(avs_ctx *ctx, const avs_params *p, const avs_xattn_c
   f1 = f1 ? avs_reshape(ctx, f1, 3, AVS_SHAPE(N, FT, K + 1)) : NULL;
   avs_tensor *y = avs_matmul(ctx, kern, f1, false, true);
   if (y) avs_layer_trace_add(ctx, "synth.masks", "matmul", y, 0, y->numel * (K + 1));
+  if (kern_out) *kern_out = kern;
   return y ? avs_reshape(ctx, y, 4, AVS_SHAPE(N, S, c->freq, c->time)) : NULL;
+}
+
+avs_tensor *avs_xattn_masks(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, const avs_xattn_enc *enc,
+                            avs_tensor *w) {
+  return masks_and_kernels(ctx, p, c, enc, w, NULL);
 }
 
 avs_tensor *avs_xattn_forward(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, avs_tensor *logmag,
@@ -379,22 +386,30 @@ static int xattn_audio_input(const void *cfg, const float *mag, float *logmag) {
 }
 
 /* With nmf: the class shares (fusion/sep_nmf.h) are input channels 1..nmf. */
-static int xattn_audio_prior(const avs_params *p, const void *cfg, const float *mag, int64_t frames, float *prior) {
+static int xattn_audio_prior(const avs_params *p, const void *cfg, const float *mag, int64_t frames, float *prior,
+                             float *linear) {
   const avs_xattn_cfg *c = cfg;
   const avs_tensor *dict = avs_params_find(p, "audio.nmf.dictionary");
   if (!c->nmf || !dict) return avs_seterr(AVS_EINVAL, "xattn: no NMF prior (nmf %d)", c->nmf);
   avs_sep_geometry g;
   xattn_geometry(cfg, &g);
-  return avs_sep_nmf_shares(&g, dict->data, c->nmf, c->nmf_components, mag, frames, prior);
+  return avs_sep_nmf_shares(&g, dict->data, c->nmf, c->nmf_components, mag, frames, prior, linear);
 }
 
+/* The logits are [features, shares, 1] . kernel: the kernels' share columns are the prior's weights. */
 static avs_tensor *xattn_sep_forward(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag,
-                                     avs_tensor *crops) {
+                                     avs_tensor *crops, avs_tensor **prior_weights) {
   const avs_xattn_cfg *c = cfg;
   avs_xattn_grid g;
-  if (avs_xattn_grid_of(c, &g)) return NULL;
+  avs_xattn_enc enc;
+  if (avs_xattn_grid_of(c, &g) || avs_xattn_encode(ctx, p, c, logmag, crops, &enc)) return NULL;
   int64_t m = crops->shape[0];
-  avs_tensor *logits = avs_xattn_forward(ctx, p, c, logmag, crops, whole_clip_weights(ctx, m, g.visual));
+  avs_tensor *kern = NULL;
+  avs_tensor *logits = masks_and_kernels(ctx, p, c, &enc, whole_clip_weights(ctx, m, g.visual), &kern);
+  if (prior_weights && c->nmf && kern) {
+    kern = avs_reshape(ctx, kern, 2, AVS_SHAPE(m, kern->shape[2]));
+    if (!(*prior_weights = avs_slice(ctx, kern, 1, c->mask_channels, c->mask_channels + c->nmf, 1))) return NULL;
+  }
   return logits ? avs_reshape(ctx, logits, 3, AVS_SHAPE(m, c->freq, c->time)) : NULL;
 }
 
