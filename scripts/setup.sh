@@ -11,9 +11,18 @@ BUILD_PKGS=(cmake make gcc pkg-config
   opencv-data)
 TEST_PKGS=(python3 python3-torch python3-torchvision python3-numpy python3-scipy python3-mir-eval
   ffmpeg pulseaudio pulseaudio-utils python3-opencv opencv-doc)
+# --train: the other soundfonts scripts/train_sep.sh renders its training stems with, and the one
+# the separation model is tested on without having heard it (docs/BENCHMARK.md)
+TRAIN_PKGS=(csound-soundfont musescore-general-soundfont-small timgm6mb-soundfont)
 
 want=("${BUILD_PKGS[@]}")
-[ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")
+for arg in "$@"; do
+  case $arg in
+    --test) want+=("${TEST_PKGS[@]}") ;;
+    --train) want+=("${TRAIN_PKGS[@]}") ;;
+    *) echo "setup: unknown option '$arg' (--test, --train)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${want[@]}"; do

@@ -3,8 +3,15 @@
 # the synthetic music benchmark (docs/DATA.md), scores it on music1000's test
 # split (docs/BENCHMARK.md) and writes data/models/sep.json (numbers and commands).
 #
-#   scripts/train_sep.sh [BUILD_DIR]     (default: build; ~80 min on the 2 cores)
-#   ARCH=sop scripts/train_sep.sh        Sound of Pixels instead (30 epochs, ~65 min)
+#   scripts/train_sep.sh [BUILD_DIR]     (default: build; ~85 min on the 2 cores)
+#   ARCH=sop scripts/train_sep.sh        Sound of Pixels instead (15 epochs, ~65 min)
+#
+# Data: 6000 clips (4800 for training) whose stems come from three soundfonts, so that
+# the model does not learn one soundfont's samples: each instrument of a clip is
+# rendered with Debian's FluidR3 (half of them: it is named twice), csound's GM bank
+# or MuseScore General Lite (a quarter each; scripts/setup.sh --train installs them).
+# The test set stays music1000 with FluidR3 alone; TimGM6mb, which training never
+# hears, is the other soundfont of docs/BENCHMARK.md.
 #
 # ARCH=xattn (the default, shipped) is the toolkit's cross-modal attention model
 # (docs/MODELS.md) on Sound of Pixels' spectrogram and crops: U-Net ngf 16 with 4
@@ -13,8 +20,8 @@
 # the shares of the 12 instrument classes' NMF dictionaries, learned from the
 # training stems in the first seconds, are input channels and join the mask
 # synthesizer's features; fusion/sep_nmf.h). 0.84 M parameters plus the
-# dictionaries. An epoch takes 6-8 min on these 2 cores (the NMF of every
-# training mixture is a third of it), so 11 epochs: about 80 min. Why it ships: one
+# dictionaries. An epoch takes about 13 min on these 2 cores (the NMF of every
+# training mixture is a third of it), so 6 epochs: about 80 min. Why it ships: one
 # epoch with the prior scores 12.2 dB on the validation mixtures, where 20 epochs
 # without it reached 6.3 dB (docs/BENCHMARK.md).
 # ARCH=sop is Sound of Pixels (fusion/sop.h) at a CPU size: U-Net ngf 16 with 7
@@ -22,27 +29,30 @@
 # K = 16, dilated ResNet-18 width 16 on 3 crops of 64 x 64 per source. Why this
 # size: at the reference size (ngf 64, 256 x 256, 224 x 224 frames) one step of
 # 16 mixtures takes minutes here; at ngf 16 on 256 x 256 about 8 s; this size
-# about 0.7 s, so 30 epochs over 2400 clips (about 2 min each) fit the 90-minute budget.
+# about 0.7 s, so 15 epochs over 4800 clips (about 4 min each) fit the 90-minute budget.
 # Training: mix-and-separate of 2 clips (every object separated by its box
 # crops, silent ones towards silence), binary masks, weighted BCE, Adam 1e-3
 # with a cosine decay; the same for xattn. Needs nothing but the build (no network).
 set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-sep}
-SEED=11 COUNT=3000 ARCH=${ARCH:-xattn}
+SEED=11 COUNT=6000 ARCH=${ARCH:-xattn}
+SF2=/usr/share/sounds/sf2 SF3=/usr/share/sounds/sf3
+SOUNDFONTS=$SF2/FluidR3_GM.sf2,$SF2/FluidR3_GM.sf2,$SF2/sf_GMbank.sf2,$SF3/MuseScore_General_Lite.sf3
 case $ARCH in
   sop) HP=ngf=16,channels=16,frame_width=16,frames=3,height=64,width=64,freq=128,time=128
-       EPOCHS=${EPOCHS:-30} ;;
+       EPOCHS=${EPOCHS:-15} ;;
   xattn) HP=freq=128,time=128,ngf=16,down=4,frames=3,height=64,width=64,vwidth=16,vblocks=1
          HP=$HP,dim=128,heads=4,mlp=256,mask_channels=16,film=1,nmf=12,nmf_components=40
-         EPOCHS=${EPOCHS:-11} ;;
+         EPOCHS=${EPOCHS:-6} ;;
   *) echo "train_sep.sh: ARCH must be sop or xattn, not '$ARCH'" >&2; exit 2 ;;
 esac
+"$(dirname "$0")/setup.sh" --train
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 [ -f "$WORK/music$COUNT/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --out "$WORK/music$COUNT" --force
+  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --soundfont $SOUNDFONTS --out "$WORK/music$COUNT" --force
 [ -f "$WORK/music1000/meta.json" ] ||
   "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
@@ -63,7 +73,7 @@ cat > data/models/sep.json.tmp <<JSON
 {
   "model": "sep.safetensors",
   "made_by": "scripts/train_sep.sh",
-  "data": "avdata synth --kind music --count $COUNT --seed $SEED",
+  "data": "avdata synth --kind music --count $COUNT --seed $SEED --soundfont $SOUNDFONTS",
   "train": "avtrain sep $train",
   "test_set": "avdata synth --kind music --count 1000 --seed 7 (test split)",
   "test_natural_sdr": $sdr,

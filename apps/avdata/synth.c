@@ -41,7 +41,7 @@ static const app_opt opts[] = {
     {"count", 'n', APP_STRING, &count_s, "number of clips, all splits together (required)", 0, 0},
     {"out", 'o', APP_STRING, &out_dir, "output folder (created)", 0, 0},
     {"seed", 's', APP_INT, &seed, "run seed", 0, 2147483647},
-    {"soundfont", 0, APP_STRING, &soundfont, "music: a .sf2/.sf3 General MIDI soundfont (default Debian's FluidR3_GM)", 0, 0},
+    {"soundfont", 0, APP_STRING, &soundfont, "music: a .sf2/.sf3 General MIDI soundfont, or several separated by commas (each instrument's stem from one drawn per object; recorded in the manifest) (default Debian's FluidR3_GM)", 0, 0},
     {"voice", 0, APP_STRING, &voices, "speech: comma-separated espeak-ng voices, e.g. en-us+f3,en+m1 (default a built-in list)", 0, 0},
     {"speakers", 0, APP_INT, &speakers, "speech: size of the speaker pool, 0 for 24", 0, 1000},
     {"seconds", 0, APP_FLOAT, &seconds, "clip length in seconds, 0 for the kind's default", 0, 30},

@@ -49,7 +49,8 @@ typedef struct {
   int min_sources, max_sources; /* sounding objects per clip (music 1..3, speech 1..2) */
   float distractor_prob; /* music: chance of one silent instrument in view */
   int clutter;          /* background clutter shapes (mean) */
-  const char *soundfont; /* music; NULL: Debian's FluidR3_GM */
+  const char *soundfont; /* music: a soundfont, or several separated by commas (each sounding object's stem
+                          * from one drawn per object); NULL: Debian's FluidR3_GM */
   const char *voices;   /* speech: comma-separated espeak-ng voices; NULL: built-in list */
   int speakers;         /* speech: size of the fixed speaker pool */
 } avs_data_config;
@@ -74,6 +75,7 @@ typedef struct {
   float gain_db;        /* level of this source in the mixture */
   float start;          /* seconds: first note / start of speech */
   avs_melody melody;    /* music */
+  int soundfont;        /* music: which of the config's soundfonts renders it */
   char text[AVS_DATA_TEXT]; /* speech: the sentence */
   uint64_t content;     /* melody or sentence fingerprint (0 for silent objects) */
 } avs_data_source_plan;

@@ -76,6 +76,26 @@ const char *avs_data_class_name(avs_data_kind k, int i) {
   }
 }
 
+/* g->soundfont's comma-separated soundfonts, each loaded once. */
+static int load_soundfonts(avs_data_gen *g) {
+  for (const char *s = g->soundfont; *s;) {
+    size_t len = strcspn(s, ",");
+    if (!len) return avs_seterr(AVS_EINVAL, "soundfont list '%s': an empty name", g->soundfont);
+    if (g->n_fluid == AVS_DATA_MAX_SOUNDFONTS)
+      return avs_seterr(AVS_EINVAL, "soundfont list '%s': more than %d soundfonts", g->soundfont,
+                        AVS_DATA_MAX_SOUNDFONTS);
+    char *name = strndup(s, len);
+    if (!name) return avs_seterr(AVS_ENOMEM, "out of memory");
+    g->soundfont_name[g->n_fluid] = name;
+    int rc = avs_fluid_new(&g->fluid[g->n_fluid], name, g->cfg.sample_rate);
+    if (rc) return rc;
+    g->n_fluid++;
+    s += len + (s[len] == ',');
+    if (s[-1] == ',' && !*s) return avs_seterr(AVS_EINVAL, "soundfont list '%s': an empty name", g->soundfont);
+  }
+  return g->n_fluid ? AVS_OK : avs_seterr(AVS_EINVAL, "no soundfont given");
+}
+
 int avs_data_gen_new(const avs_data_config *cfg, avs_data_gen **out) {
   *out = NULL;
   int rc = avs_data_config_check(cfg);
@@ -92,8 +112,7 @@ int avs_data_gen_new(const avs_data_config *cfg, avs_data_gen **out) {
   g->cfg.soundfont = g->soundfont;
   g->cfg.voices = g->voices;
   if (cfg->kind == AVS_DATA_MUSIC) {
-    rc = avs_fluid_new(&g->fluid, g->soundfont, cfg->sample_rate);
-    if (rc) goto fail;
+    if ((rc = load_soundfonts(g))) goto fail;
   } else if (cfg->kind == AVS_DATA_SPEECH) {
     rc = avs_tts_init();
     if (rc) goto fail;
@@ -117,7 +136,7 @@ fail:
 void avs_data_gen_free(avs_data_gen **gp) {
   avs_data_gen *g = *gp;
   if (!g) return;
-  avs_fluid_free(&g->fluid);
+  for (int i = 0; i < AVS_DATA_MAX_SOUNDFONTS; i++) avs_fluid_free(&g->fluid[i]), free(g->soundfont_name[i]);
   free(g->speakers);
   free(g->soundfont);
   free(g->voices);

@@ -6,10 +6,14 @@
 #include "data/generator/fluid.h"
 #include "data/generator/speech.h"
 
+#define AVS_DATA_MAX_SOUNDFONTS 8
+
 struct avs_data_gen {
   avs_data_config cfg;
   char *soundfont, *voices; /* owned copies */
-  avs_fluid *fluid;         /* music */
+  avs_fluid *fluid[AVS_DATA_MAX_SOUNDFONTS]; /* music: the soundfonts of cfg.soundfont, in order */
+  char *soundfont_name[AVS_DATA_MAX_SOUNDFONTS];
+  int n_fluid;
   avs_speaker *speakers;    /* speech */
   int n_speakers;
 };

@@ -43,6 +43,8 @@ int avs_music_plan(avs_data_gen *g, avs_rng *rng, avs_data_plan_t *p) {
     avs_melody_random(&s->melody, avs_instrument_get(s->class_id), &st, s->start, cfg->seconds, rng);
     s->gain_db = ns > 1 ? avs_rng_range(rng, -3.0f, 3.0f) : 0.0f;
     s->content = s->melody.fingerprint;
+    /* drawn only from several, so that one soundfont's data sets stay as they were */
+    s->soundfont = g->n_fluid > 1 ? (int)avs_rng_below(rng, (uint32_t)g->n_fluid) : 0;
   }
   return AVS_OK;
 }
@@ -75,7 +77,7 @@ int avs_music_render(avs_data_gen *g, const avs_data_plan_t *p, avs_data_clip *c
       goto done;
     }
     const avs_instrument *ins = avs_instrument_get(p->src[k].class_id);
-    if ((rc = avs_fluid_render(g->fluid, ins->program, &p->src[k].melody, stems[k], n))) goto done;
+    if ((rc = avs_fluid_render(g->fluid[p->src[k].soundfont], ins->program, &p->src[k].melody, stems[k], n))) goto done;
     gains[k] = p->src[k].gain_db;
     outs[k] = c->obj[k].stem;
   }

@@ -167,6 +167,7 @@ int avs_data_clip_write(const avs_data_gen *g, const avs_data_plan_t *plan, cons
         avs_melody_describe(&sp->melody, buf, sizeof buf);
         cJSON_AddStringToObject(j, "melody", buf);
         cJSON_AddNumberToObject(j, "notes", sp->melody.n);
+        if (g->n_fluid > 1) cJSON_AddStringToObject(j, "soundfont", g->soundfont_name[sp->soundfont]);
       }
     }
     cJSON_AddItemToObject(j, "boxes", box_array(ob->box, c->n_frames, false));

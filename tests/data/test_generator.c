@@ -4,7 +4,9 @@
  *   ground truth: the mixture is exactly the sum of the stems, every box lies
  *     inside the frame, sounding objects are visible in every frame, silent
  *     ones have no stem; speech mouths lie inside their faces;
- *   files: WAVs read back sample for sample, the manifest line parses. */
+ *   files: WAVs read back sample for sample, the manifest line parses;
+ *   several soundfonts (music): each sounding object draws one, the manifest
+ *     names it; an empty or missing name in the list refused. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "audio/audio_file.h"
 #include "av/status.h"
 #include "data/generator/avdata.h"
+#include "data/generator/fluid.h"
 #include "data/generator/splits.h"
 #include "tests/harness.h"
 
@@ -164,6 +167,52 @@ static void files(const char *kind, avs_data_gen *g, const avs_data_plan_t *p, c
   free(json);
 }
 
+/* cfg.soundfont "F,F" (Debian's FluidR3, the one every machine here has, twice): over 40 clips both
+ * entries render objects, a written clip names each sounding object's soundfont; lists with an
+ * empty or a missing name refused. */
+static void soundfont_list_tests(void) {
+  char list[600];
+  snprintf(list, sizeof list, "%s,%s", AVS_DEFAULT_SOUNDFONT, AVS_DEFAULT_SOUNDFONT);
+  avs_data_config cfg;
+  avs_data_config_default(&cfg, AVS_DATA_MUSIC);
+  cfg.soundfont = list;
+  avs_data_gen *g = NULL;
+  int rc = avs_data_gen_new(&cfg, &g);
+  if (!tst_true(rc == 0, "two soundfonts: %s", rc ? avs_errmsg() : "loaded")) return;
+  int used[2] = {0}, other = 0;
+  avs_data_plan_t p;
+  for (uint64_t seed = 1; seed <= 40; seed++)
+    for (int i = 0; !avs_data_plan(g, seed, &p) && i < p.n_sounding; i++)
+      p.src[i].soundfont == 0 || p.src[i].soundfont == 1 ? used[p.src[i].soundfont]++ : other++;
+  tst_true(used[0] > 10 && used[1] > 10 && !other, "objects drawn from both soundfonts: %d and %d (%d other)", used[0],
+           used[1], other);
+  avs_data_clip c;
+  memset(&c, 0, sizeof c);
+  char *json = NULL;
+  uint64_t seed = 5; /* a clip with two sounding objects or more */
+  while (!avs_data_plan(g, seed, &p) && p.n_sounding < 2 && seed < 50) seed++;
+  rc = avs_data_plan(g, seed, &p) || avs_data_render(g, &p, &c) ||
+       avs_data_clip_write(g, &p, &c, out_root, "music_soundfonts", "test", false, &json);
+  cJSON *j = rc ? NULL : cJSON_Parse(json), *objs = cJSON_GetObjectItem(j, "objects");
+  int named = 0;
+  for (int i = 0; i < cJSON_GetArraySize(objs); i++) {
+    const char *sf = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(objs, i), "soundfont"));
+    named += sf && !strcmp(sf, AVS_DEFAULT_SOUNDFONT);
+  }
+  tst_true(!rc && named == p.n_sounding, "the manifest names the soundfont of %d of %d sounding objects", named,
+           p.n_sounding);
+  cJSON_Delete(j);
+  free(json);
+  avs_data_clip_free(&c);
+  avs_data_gen_free(&g);
+  snprintf(list, sizeof list, "%s,", AVS_DEFAULT_SOUNDFONT);
+  tst_true(avs_data_gen_new(&cfg, &g) == AVS_EINVAL && strstr(avs_errmsg(), "empty name"), "'%s' refused: %s", list,
+           avs_errmsg());
+  snprintf(list, sizeof list, "%s,/nonexistent/b.sf2", AVS_DEFAULT_SOUNDFONT);
+  tst_true(avs_data_gen_new(&cfg, &g) == AVS_ENOTFOUND && strstr(avs_errmsg(), "/nonexistent/b.sf2"),
+           "a missing second soundfont refused: %s", avs_errmsg());
+}
+
 static void kind_tests(avs_data_kind kind) {
   const char *name = avs_data_kind_name(kind);
   avs_data_config cfg;
@@ -306,6 +355,7 @@ int main(int argc, char **argv) {
   kind_tests(AVS_DATA_MUSIC);
   kind_tests(AVS_DATA_SPEECH);
   split_tests();
+  soundfont_list_tests();
   /* bad configuration */
   avs_data_config cfg;
   avs_data_config_default(&cfg, AVS_DATA_MUSIC);
