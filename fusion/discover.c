@@ -9,6 +9,7 @@
 #include "av/status.h"
 #include "fusion/sep_audio.h"
 #include "fusion/sep_data.h"
+#include "fusion/sep_nmf.h"
 #include "fusion/separate.h"
 #include "nn/fold.h"
 
@@ -22,6 +23,11 @@
 static const float scales[N_SCALES] = {0.2f, 0.3f, 0.45f};
 #define N_CAND (AVS_DISCOVER_GRID * AVS_DISCOVER_GRID * N_SCALES)
 #define CHUNK 32
+/* An instrument class the NMF prior hears holds at least this share of the window's energy. On 300
+ * validation clips of 1-3 instruments (music3000, seed 11) the count is right in 64 % of them at
+ * 0.12 (0.08: 43 %, 0.15: 67 %, 0.2: 58 %), and in 65 % of those with 2-3 (always 2: 51 %); the
+ * candidates' 10 % mask-share rule got 24 % of music1000's natural test clips. */
+#define CLASS_SHARE 0.12f
 
 typedef struct {
   float box[4];
@@ -44,8 +50,10 @@ static void candidate_boxes(int w, int h, candidate *c) {
       }
 }
 
-/* Scores every candidate: the energy share of its mask on the window. */
-static int score(const avs_model *m, const float *window, const avs_image *frames, candidate *c, int n) {
+/* Scores every candidate: the energy share of its mask on the window. With audio_count not NULL and a model
+ * with the NMF prior, also how many instruments the prior hears in the window (avs_sep_nmf_count); 0 otherwise. */
+static int score(const avs_model *m, const float *window, const avs_image *frames, candidate *c, int n,
+                 int *audio_count) {
   avs_sep_audio *fe = NULL;
   int rc = avs_sep_audio_new(m, &fe);
   if (rc) return rc;
@@ -57,6 +65,8 @@ static int score(const avs_model *m, const float *window, const avs_image *frame
   if (!ctx || !energy) rc = ctx ? avs_seterr(AVS_ENOMEM, "out of memory") : avs_errcode();
   if (!rc) rc = avs_sep_window_alloc(fe, &w);
   if (!rc) rc = avs_sep_analyze(fe, window, &w);
+  if (audio_count)
+    *audio_count = !rc && g->channels > 1 ? avs_sep_nmf_count(g, g->channels - 1, w.linear, w.mag, CLASS_SHARE) : 0;
   /* Energy on the warped rows: exp(2 logmag) as the net sees the mixture (channel 0 of its input). */
   double total = 0;
   for (size_t e = 0; !rc && e < plane; e++) total += energy[e] = expf(2 * w.input[e * g->channels]);
@@ -140,19 +150,21 @@ int avs_sep_discover(const avs_model *m, const float *window, const avs_image *f
   size_t plane;
   candidate *c = candidates(m, frames, &plane);
   if (!c) return avs_errcode();
-  int rc = score(m, window, frames, c, N_CAND);
+  int audio_count = 0;
+  int rc = score(m, window, frames, c, N_CAND, o->sources || o->min_share > 0 ? NULL : &audio_count);
   for (int i = 0; !rc && i < N_CAND; i++) r->heat[c[i].cell] = fmaxf(r->heat[c[i].cell], c[i].share);
   float *first_mask = c[0].mask;
   if (!rc) qsort(c, N_CAND, sizeof *c, by_share);
   float min_share = o->min_share > 0 ? o->min_share : 0.1f;
-  int want = o->sources > 0 ? (o->sources < AVS_DISCOVER_MAX ? o->sources : AVS_DISCOVER_MAX) : AVS_DISCOVER_MAX;
+  int count = o->sources > 0 ? o->sources : audio_count; /* 0: as many as pass the share rule */
+  int want = count > 0 ? (count < AVS_DISCOVER_MAX ? count : AVS_DISCOVER_MAX) : AVS_DISCOVER_MAX;
   int picked[AVS_DISCOVER_MAX];
   bool taken[N_CAND] = {false};
-  /* A forced count relaxes the rules pass by pass: distinct masks and places,
+  /* A known count relaxes the rules pass by pass: distinct masks and places,
    * then distinct places only, then the next best. */
-  for (int pass = 0; !rc && pass < (o->sources ? 3 : 1); pass++)
+  for (int pass = 0; !rc && pass < (count ? 3 : 1); pass++)
     for (int i = 0; i < N_CAND && r->n < want; i++) {
-      if (taken[i] || (!o->sources && c[i].share < min_share)) continue;
+      if (taken[i] || (!count && c[i].share < min_share)) continue;
       bool fresh = true;
       for (int k = 0; fresh && k < r->n; k++)
         fresh = (pass > 1 || iou(c[i].box, c[picked[k]].box) < 0.3f) &&
@@ -186,7 +198,7 @@ int avs_sep_region_at(const avs_model *m, const float *window, const avs_image *
   int n = 0;
   for (int i = 0; i < N_CAND; i++)
     if (c[i].cell == gy * AVS_DISCOVER_GRID + gx) at[n++] = c[i];
-  int rc = score(m, window, frames, at, n);
+  int rc = score(m, window, frames, at, n, NULL);
   int best = 0;
   for (int i = 1; !rc && i < n; i++)
     if (at[i].share > at[best].share) best = i;

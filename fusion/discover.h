@@ -4,7 +4,11 @@
  * mixture, and the share of the mixture's energy that mask keeps is the
  * region's score. The heatmap is the best score at each grid cell; sources
  * are picked greedily by score, skipping regions that overlap a picked one or
- * whose mask repeats a picked one's (the same source seen at another size). */
+ * whose mask repeats a picked one's (the same source seen at another size).
+ * How many: as asked; else, for a model with the NMF prior, as many as the
+ * instrument classes the prior hears in the window (avs_sep_nmf_count: those
+ * holding 12 % of its energy or more); else as many regions as keep 10 % of
+ * the mixture's energy or more. */
 #ifndef AVS_FUSION_DISCOVER_H
 #define AVS_FUSION_DISCOVER_H
 
@@ -22,8 +26,8 @@ typedef struct {
 } avs_found_source;
 
 typedef struct {
-  int sources;    /* 0: as many as stand out (share >= min_share), else exactly this many */
-  float min_share;/* 0 means 0.1 */
+  int sources;    /* 0: as many as the NMF prior hears or, without it, as stand out; else exactly this many */
+  float min_share;/* > 0: the regions that keep this share stand out, whatever the model (0: 0.1 without a prior) */
 } avs_discover_opts;
 
 typedef struct {

@@ -40,6 +40,22 @@ static int shares_chunk(const avs_sep_geometry *g, const float *const *W, int cl
   return rc;
 }
 
+int avs_sep_nmf_count(const avs_sep_geometry *g, int classes, const float *linear, const float *mag, float min_share) {
+  size_t lin = (size_t)g->bins * g->time;
+  double e[AVS_SEP_NMF_MAX_CLASSES] = {0}, total = 0;
+  int count = 0;
+  for (int c = 0; c < classes && c < AVS_SEP_NMF_MAX_CLASSES; c++) {
+    for (size_t i = 0; i < lin; i++) {
+      /* the share back from its logit L = ln((s + eps) / (1 - s + eps)) */
+      double x = exp((double)linear[lin * c + i]), s = (x * (1 + SHARE_EPS) - SHARE_EPS) / (1 + x);
+      e[c] += s * mag[i] * mag[i];
+    }
+    total += e[c];
+  }
+  for (int c = 0; c < classes && c < AVS_SEP_NMF_MAX_CLASSES; c++) count += total > 0 && e[c] >= min_share * total;
+  return count || total <= 0 ? count : 1;
+}
+
 int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes, int comps, const float *mag,
                        int64_t frames, float *shares, float *linear) {
   if (classes < 1 || frames < 1)

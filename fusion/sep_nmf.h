@@ -23,6 +23,7 @@
 #define AVS_SEP_NMF_ITERS 50          /* updates of the activations (20 components: 9.26 dB; 100 updates: 9.43) */
 #define AVS_SEP_NMF_LEARN_ITERS 100   /* updates of a dictionary */
 #define AVS_SEP_NMF_LEARN_FRAMES 4000 /* most STFT frames a dictionary is learned from */
+#define AVS_SEP_NMF_MAX_CLASSES 1000  /* xattn's nmf at most */
 
 /* The share logits of mag (bins, frames), any number of frames, into shares (freq, frames, classes) and,
  * when linear is not NULL, on the linear bins before the warp into linear (classes, bins, frames).
@@ -31,6 +32,13 @@
  * every thread, each from seed 7. AVS_EINVAL for no classes or frames; AVS_ENOMEM. */
 int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes, int comps, const float *mag,
                        int64_t frames, float *shares, float *linear);
+
+/* How many classes hold at least min_share of a window's energy: each class's energy is
+ * sum over bins of share x magnitude^2, from the window's share logits on the linear bins
+ * (classes, bins, time: avs_sep_window.linear) and its magnitude (bins, time). The benchmark's
+ * instruments in a clip are of distinct classes, so this counts the instruments that sound
+ * (discovery's count, fusion/discover.h). At least 1 when the window has any energy. */
+int avs_sep_nmf_count(const avs_sep_geometry *g, int classes, const float *linear, const float *mag, float min_share);
 
 /* The dictionaries (classes, bins, comps) from the sounding objects of s: per class up to
  * AVS_SEP_NMF_LEARN_FRAMES frames of its objects' windows (those above 1e-3 of their window's loudest

@@ -18,6 +18,9 @@
  *     kernel's share columns; none without the prior), and the linear logits
  *     equal the synthesizer evaluated here on the decoder's features unwarped and
  *     the linear shares, within 1e-4 of their largest magnitude;
+ *   - the count of classes heard (avs_sep_nmf_count, discovery's count): 2 in
+ *     the mixture of two tones, 1 in one tone with the other at 1/25 of its
+ *     energy, 0 in silence;
  *   - no classes refused. */
 #include <math.h>
 #include <stdio.h>
@@ -249,6 +252,19 @@ int main(void) {
       lin_diff = fmaxf(lin_diff, fabsf(logf((shares[e] + 1e-3f) / (1 - shares[e] + 1e-3f)) - w.linear[e]));
     tst_true(!rc && lin_diff < 1e-5f, "the window's linear prior is the NMF share logits (max diff %g)", lin_diff);
     free(direct), free(shares);
+    avs_sep_window one = {0};
+    float *silence = calloc((size_t)g.samples, sizeof(float)), *faint = malloc(sizeof(float) * (size_t)g.samples);
+    for (int64_t t = 0; t < g.samples; t++) faint[t] = a[t] + 0.2f * b[t];
+    int heard[3] = {-1, -1, -1};
+    heard[0] = avs_sep_nmf_count(&g, CLASSES, w.linear, w.mag, 0.12f);
+    if (!avs_sep_window_alloc(fe, &one) && !avs_sep_analyze(fe, faint, &one))
+      heard[1] = avs_sep_nmf_count(&g, CLASSES, one.linear, one.mag, 0.12f);
+    if (!avs_sep_analyze(fe, silence, &one)) heard[2] = avs_sep_nmf_count(&g, CLASSES, one.linear, one.mag, 0.12f);
+    tst_true(heard[0] == 2 && heard[1] == 1 && heard[2] == 0,
+             "classes heard: %d in the two tones (want 2), %d in one and a faint other (1), %d in silence (0)",
+             heard[0], heard[1], heard[2]);
+    avs_sep_window_release(&one);
+    free(silence), free(faint);
     check_stretch(fe, &g, a, b);
     check_linear_logits(m, plain, fe, &g, &w, &rng);
   }
