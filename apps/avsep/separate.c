@@ -35,10 +35,12 @@
 static const char *usage =
     "Usage: avsep separate VIDEO --out DIR [options]\n"
     "Splits the soundtrack of VIDEO into one track per visible sound source. Without\n"
-    "--box or --point the sounding things are found in the picture. DIR (new, or an\n"
-    "empty folder) receives source_1.wav ... (the soundtrack's own rate, time-aligned,\n"
-    "adding up to the soundtrack), source_K_heatmap.png (where the sound is), and\n"
-    "sources.json (boxes, heatmaps, loudness over time); --video adds source_K.mp4.\n"
+    "--box or --point the sounding things are found in the picture: as many as the\n"
+    "instruments the model hears in the loudest window when it has the NMF prior (the\n"
+    "shipped one does), or --sources N. DIR (new, or an empty folder) receives\n"
+    "source_1.wav ... (the soundtrack's own rate, time-aligned, adding up to the\n"
+    "soundtrack), source_K_heatmap.png (where the sound is), and sources.json (boxes,\n"
+    "heatmaps, loudness over time); --video adds source_K.mp4.\n"
     "Example: avsep separate data/samples/music/clips/music_test_000000/video.mp4 --out voices/";
 
 typedef struct {
