@@ -24,10 +24,11 @@ static const float scales[N_SCALES] = {0.2f, 0.3f, 0.45f};
 #define N_CAND (AVS_DISCOVER_GRID * AVS_DISCOVER_GRID * N_SCALES)
 #define CHUNK 32
 /* An instrument class the NMF prior hears holds at least this share of the window's energy. On 300
- * validation clips of 1-3 instruments (music3000, seed 11) the count is right in 64 % of them at
- * 0.12 (0.08: 43 %, 0.15: 67 %, 0.2: 58 %), and in 65 % of those with 2-3 (always 2: 51 %); the
- * candidates' 10 % mask-share rule got 24 % of music1000's natural test clips. */
-#define CLASS_SHARE 0.12f
+ * validation clips of 1-3 instruments the count is right in 67 % (FluidR3 model, FluidR3 clips) and
+ * 55 % (the default model, clips of three soundfonts) of them at 0.15 (0.12: 64 and 45 %; 0.2: 58
+ * and 46 %), and in 61 and 57 % of those with 2-3 (always 2: 51 %); the candidates' 10 %
+ * mask-share rule got 24 % of music1000's natural test clips (docs/BENCHMARK.md). */
+#define CLASS_SHARE 0.15f
 
 typedef struct {
   float box[4];

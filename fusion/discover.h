@@ -7,7 +7,7 @@
  * whose mask repeats a picked one's (the same source seen at another size).
  * How many: as asked; else, for a model with the NMF prior, as many as the
  * instrument classes the prior hears in the window (avs_sep_nmf_count: those
- * holding 12 % of its energy or more); else as many regions as keep 10 % of
+ * holding 15 % of its energy or more); else as many regions as keep 10 % of
  * the mixture's energy or more. */
 #ifndef AVS_FUSION_DISCOVER_H
 #define AVS_FUSION_DISCOVER_H

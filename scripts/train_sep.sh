@@ -1,84 +1,93 @@
 #!/bin/sh
-# Trains the shipped default separation model, data/models/sep.safetensors, on
-# the synthetic music benchmark (docs/DATA.md), scores it on music1000's test
-# split (docs/BENCHMARK.md) and writes data/models/sep.json (numbers and commands).
+# Trains a shipped separation model on the synthetic music benchmark (docs/DATA.md),
+# scores it on music1000's test split (docs/BENCHMARK.md) and writes it with a JSON of
+# its numbers and commands into data/models:
 #
-#   scripts/train_sep.sh [BUILD_DIR]     (default: build; ~85 min on the 2 cores)
-#   ARCH=sop scripts/train_sep.sh        Sound of Pixels instead (15 epochs, ~65 min)
+#   scripts/train_sep.sh [BUILD_DIR]                 sep.safetensors, the default (~85 min on the 2 cores)
+#   SOUNDFONTS=fluidr3 scripts/train_sep.sh          sep_fluidr3.safetensors (~80 min)
+#   ARCH=sop scripts/train_sep.sh                    Sound of Pixels instead (~65 min; not shipped)
 #
-# Data: 6000 clips (4800 for training) whose stems come from three soundfonts, so that
-# the model does not learn one soundfont's samples: each instrument of a clip is
-# rendered with Debian's FluidR3 (half of them: it is named twice), csound's GM bank
-# or MuseScore General Lite (a quarter each; scripts/setup.sh --train installs them).
-# The test set stays music1000 with FluidR3 alone; TimGM6mb, which training never
-# hears, is the other soundfont of docs/BENCHMARK.md.
+# Data. The default model's 6000 clips (4800 for training) have stems from three
+# soundfonts, so that it does not learn one soundfont's samples: each instrument of a
+# clip is rendered with Debian's FluidR3 (half of them: it is named twice), csound's GM
+# bank or MuseScore General Lite (a quarter each; scripts/setup.sh --train installs
+# them). sep_fluidr3 learns from 3000 clips (2400 for training) of FluidR3 alone: it
+# scores higher on the benchmark's test clips, which FluidR3 renders, and far lower on
+# a soundfont it never heard (TimGM6mb; docs/BENCHMARK.md has both on both).
 #
-# ARCH=xattn (the default, shipped) is the toolkit's cross-modal attention model
-# (docs/MODELS.md) on Sound of Pixels' spectrogram and crops: U-Net ngf 16 with 4
-# levels, one residual block of width 16 per crop, dim 128, 4 heads, FiLM of every
-# decoder level by the source's visual token (film=1), and the NMF prior (nmf=12:
-# the shares of the 12 instrument classes' NMF dictionaries, learned from the
-# training stems in the first seconds, are input channels and join the mask
-# synthesizer's features; fusion/sep_nmf.h). 0.84 M parameters plus the
-# dictionaries. An epoch takes about 13 min on these 2 cores (the NMF of every
-# training mixture is a third of it), so 6 epochs: about 80 min. Why it ships: one
-# epoch with the prior scores 12.2 dB on the validation mixtures, where 20 epochs
-# without it reached 6.3 dB (docs/BENCHMARK.md).
+# ARCH=xattn (shipped) is the toolkit's cross-modal attention model (docs/MODELS.md)
+# on Sound of Pixels' spectrogram and crops: U-Net ngf 16 with 4 levels, one residual
+# block of width 16 per crop, dim 128, 4 heads, FiLM of every decoder level by the
+# source's visual token (film=1), and the NMF prior (nmf=12: the shares of the 12
+# instrument classes' NMF dictionaries, learned from the training stems in the first
+# seconds, are input channels and join the mask synthesizer's features;
+# fusion/sep_nmf.h). 0.84 M parameters plus the dictionaries. An epoch over 2400 clips
+# takes 6-7 min on these 2 cores (the NMF of every training mixture is a third of it),
+# so 6 epochs over 4800 clips or 11 over 2400: about 80 min. Why the prior: one epoch
+# with it scores 12.2 dB on the validation mixtures, where 20 epochs without it
+# reached 6.3 dB (docs/BENCHMARK.md).
 # ARCH=sop is Sound of Pixels (fusion/sop.h) at a CPU size: U-Net ngf 16 with 7
 # levels on a 128 x 128 log-frequency spectrogram (3 s windows at 11025 Hz),
 # K = 16, dilated ResNet-18 width 16 on 3 crops of 64 x 64 per source. Why this
 # size: at the reference size (ngf 64, 256 x 256, 224 x 224 frames) one step of
 # 16 mixtures takes minutes here; at ngf 16 on 256 x 256 about 8 s; this size
-# about 0.7 s, so 15 epochs over 4800 clips (about 4 min each) fit the 90-minute budget.
+# about 0.7 s, so 30 epochs over 2400 clips (about 2 min each) fit the 90-minute budget.
 # Training: mix-and-separate of 2 clips (every object separated by its box
 # crops, silent ones towards silence), binary masks, weighted BCE, Adam 1e-3
 # with a cosine decay; the same for xattn. Needs nothing but the build (no network).
 set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-sep}
-SEED=11 COUNT=6000 ARCH=${ARCH:-xattn}
+SEED=11 ARCH=${ARCH:-xattn}
 SF2=/usr/share/sounds/sf2 SF3=/usr/share/sounds/sf3
-SOUNDFONTS=$SF2/FluidR3_GM.sf2,$SF2/FluidR3_GM.sf2,$SF2/sf_GMbank.sf2,$SF3/MuseScore_General_Lite.sf3
+case ${SOUNDFONTS:-three} in
+  three) COUNT=6000 NAME=sep PASSES=1
+         FONTS=$SF2/FluidR3_GM.sf2,$SF2/FluidR3_GM.sf2,$SF2/sf_GMbank.sf2,$SF3/MuseScore_General_Lite.sf3 ;;
+  fluidr3) COUNT=3000 NAME=sep_fluidr3 PASSES=2 FONTS=$SF2/FluidR3_GM.sf2 ;;
+  *) echo "train_sep.sh: SOUNDFONTS must be three or fluidr3, not '$SOUNDFONTS'" >&2; exit 2 ;;
+esac
+DATA=music$COUNT
+[ $COUNT = 6000 ] && DATA=music6000-3sf
 case $ARCH in
   sop) HP=ngf=16,channels=16,frame_width=16,frames=3,height=64,width=64,freq=128,time=128
-       EPOCHS=${EPOCHS:-15} ;;
+       EPOCHS=${EPOCHS:-$((15 * PASSES))} NAME=${NAME}_sop ;;
   xattn) HP=freq=128,time=128,ngf=16,down=4,frames=3,height=64,width=64,vwidth=16,vblocks=1
          HP=$HP,dim=128,heads=4,mlp=256,mask_channels=16,film=1,nmf=12,nmf_components=40
-         EPOCHS=${EPOCHS:-6} ;;
+         EPOCHS=${EPOCHS:-$((5 * PASSES + 1))} ;;
   *) echo "train_sep.sh: ARCH must be sop or xattn, not '$ARCH'" >&2; exit 2 ;;
 esac
 "$(dirname "$0")/setup.sh" --train
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
-[ -f "$WORK/music$COUNT/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --soundfont $SOUNDFONTS --out "$WORK/music$COUNT" --force
+[ -f "$WORK/$DATA/meta.json" ] ||
+  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --soundfont $FONTS --out "$WORK/$DATA" --force
 [ -f "$WORK/music1000/meta.json" ] ||
   "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
-train="--manifest $WORK/music$COUNT/train.jsonl --val $WORK/music$COUNT/val.jsonl --val-clips 30 --arch $ARCH"
+train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30 --arch $ARCH"
 train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --mask binary --seed 1"
 resume=""
-[ -f "$WORK/$ARCH.ckpt/last.safetensors" ] && resume=--resume
+[ -f "$WORK/$NAME.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
-"$BUILD/bin/avtrain" sep $train --out "$WORK/$ARCH.safetensors" $resume | tee -a "$WORK/$ARCH.log"
-"$BUILD/bin/aveval" sep -m "$WORK/$ARCH.safetensors" "$WORK/music1000/test.jsonl" --json > "$WORK/$ARCH.test.json"
-"$BUILD/bin/aveval" sep -m "$WORK/$ARCH.safetensors" "$WORK/music1000/test.jsonl" -q | grep -E "mean|silent"
+"$BUILD/bin/avtrain" sep $train --out "$WORK/$NAME.safetensors" $resume | tee -a "$WORK/$NAME.log"
+"$BUILD/bin/aveval" sep -m "$WORK/$NAME.safetensors" "$WORK/music1000/test.jsonl" --json > "$WORK/$NAME.test.json"
+"$BUILD/bin/aveval" sep -m "$WORK/$NAME.safetensors" "$WORK/music1000/test.jsonl" -q | grep -E "mean|silent"
 
-sdr=$(sed -n '/"natural_mean"/,/}/s/^[[:space:]]*"sdr":[[:space:]]*\([0-9.e+-]*\),*$/\1/p' "$WORK/$ARCH.test.json")
+sdr=$(sed -n '/"natural_mean"/,/}/s/^[[:space:]]*"sdr":[[:space:]]*\([0-9.e+-]*\),*$/\1/p' "$WORK/$NAME.test.json")
 echo "music1000 test, natural mixtures: SDR $sdr dB"
-cp "$WORK/$ARCH.safetensors" data/models/sep.safetensors.tmp
-mv data/models/sep.safetensors.tmp data/models/sep.safetensors
-cat > data/models/sep.json.tmp <<JSON
+cp "$WORK/$NAME.safetensors" data/models/$NAME.safetensors.tmp
+mv data/models/$NAME.safetensors.tmp data/models/$NAME.safetensors
+cat > data/models/$NAME.json.tmp <<JSON
 {
-  "model": "sep.safetensors",
-  "made_by": "scripts/train_sep.sh",
-  "data": "avdata synth --kind music --count $COUNT --seed $SEED --soundfont $SOUNDFONTS",
+  "model": "$NAME.safetensors",
+  "made_by": "SOUNDFONTS=${SOUNDFONTS:-three} scripts/train_sep.sh",
+  "data": "avdata synth --kind music --count $COUNT --seed $SEED --soundfont $FONTS",
   "train": "avtrain sep $train",
   "test_set": "avdata synth --kind music --count 1000 --seed 7 (test split)",
   "test_natural_sdr": $sdr,
-  "test": $(cat "$WORK/$ARCH.test.json")
+  "test": $(cat "$WORK/$NAME.test.json")
 }
 JSON
-mv data/models/sep.json.tmp data/models/sep.json
-echo "shipped data/models/sep.safetensors (and sep.json)"
+mv data/models/$NAME.json.tmp data/models/$NAME.json
+echo "shipped data/models/$NAME.safetensors (and $NAME.json)"
