@@ -74,10 +74,10 @@ static int cosep_audio_input(const void *cfg, const float *mag, float *logmag) {
   return avs_sep_sop_logmag(c->freq, mag, c->time, logmag);
 }
 
-/* The visual vector enters the U-Net's bottleneck: one U-Net pass per object
- * (logmag holds its mixture's row), crops (M, 1, crop, crop, 3). */
+/* The visual vector enters the U-Net's bottleneck: one U-Net pass per object on its mixture's
+ * row, crops (M, 1, crop, crop, 3). */
 static avs_tensor *cosep_forward(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag,
-                                 avs_tensor *crops, avs_tensor **prior_weights) {
+                                 const int *mix_of, avs_tensor *crops, avs_tensor **prior_weights) {
   const avs_cosep_cfg *c = cfg;
   (void)prior_weights; /* no prior channels */
   if (!crops) return NULL;
@@ -88,7 +88,8 @@ static avs_tensor *cosep_forward(avs_ctx *ctx, const avs_params *p, const void *
     return NULL;
   }
   avs_tensor *x = avs_reshape(ctx, crops, 4, AVS_SHAPE(crops->shape[0], crops->shape[2], crops->shape[3], 3));
-  return avs_cosep_unet(ctx, p, c, logmag, avs_cosep_visual(ctx, p, c, x));
+  avs_tensor *rows = avs_sep_rows_of(ctx, logmag, mix_of, (int)crops->shape[0]);
+  return avs_cosep_unet(ctx, p, c, rows, avs_cosep_visual(ctx, p, c, x));
 }
 
 static const avs_sep_task cosep_task = {.geometry = cosep_geometry, .audio_input = cosep_audio_input,

@@ -37,71 +37,83 @@ typedef struct {
   float *mask; /* (freq, time) */
 } candidate;
 
-static void candidate_boxes(int w, int h, candidate *c) {
-  float side0 = (float)(w < h ? w : h);
-  for (int s = 0, k = 0; s < N_SCALES; s++)
-    for (int gy = 0; gy < AVS_DISCOVER_GRID; gy++)
-      for (int gx = 0; gx < AVS_DISCOVER_GRID; gx++, k++) {
-        float side = scales[s] * side0;
-        /* centred on the cell, shifted inside the frame where it would stick out */
-        float x0 = fminf(fmaxf((gx + 0.5f) * w / AVS_DISCOVER_GRID - 0.5f * side, 0.0f), (float)w - side);
-        float y0 = fminf(fmaxf((gy + 0.5f) * h / AVS_DISCOVER_GRID - 0.5f * side, 0.0f), (float)h - side);
-        c[k].box[0] = x0, c[k].box[1] = y0, c[k].box[2] = x0 + side, c[k].box[3] = y0 + side;
-        c[k].cell = gy * AVS_DISCOVER_GRID + gx;
-      }
+/* The square of size scales[scale] centred on grid cell (gx, gy), shifted inside the frame where it would stick
+ * out (so that near the edges the large squares of neighbouring cells can be the same). */
+static void place(candidate *c, int w, int h, int gx, int gy, int scale) {
+  float side = scales[scale] * (float)(w < h ? w : h);
+  float x0 = fminf(fmaxf((gx + 0.5f) * w / AVS_DISCOVER_GRID - 0.5f * side, 0.0f), (float)w - side);
+  float y0 = fminf(fmaxf((gy + 0.5f) * h / AVS_DISCOVER_GRID - 0.5f * side, 0.0f), (float)h - side);
+  c->box[0] = x0, c->box[1] = y0, c->box[2] = x0 + side, c->box[3] = y0 + side;
+  c->cell = gy * AVS_DISCOVER_GRID + gx;
 }
 
-/* Scores every candidate: the energy share of its mask on the window. With audio_count not NULL and a model
- * with the NMF prior, also how many instruments the prior hears in the window (avs_sep_nmf_count); 0 otherwise. */
-static int score(const avs_model *m, const float *window, const avs_image *frames, candidate *c, int n,
-                 int *audio_count) {
-  avs_sep_audio *fe = NULL;
-  int rc = avs_sep_audio_new(m, &fe);
+/* Scores candidates against one window: the window analysed and the mixture's energy on the net's rows. */
+typedef struct {
+  const avs_model *m;
+  avs_sep_audio *fe;
+  avs_sep_window w;
+  avs_ctx *ctx;
+  float *energy; /* (freq, time) */
+  double total;
+} scorer;
+
+static void scorer_close(scorer *s) {
+  avs_sep_window_release(&s->w);
+  avs_ctx_free(&s->ctx);
+  avs_sep_audio_free(&s->fe);
+  free(s->energy);
+}
+
+/* With audio_count not NULL and a model with the NMF prior, also how many instruments the prior hears in the
+ * window (avs_sep_nmf_count); 0 otherwise. Close it whatever this returns. */
+static int scorer_open(scorer *s, const avs_model *m, const float *window, int *audio_count) {
+  *s = (scorer){.m = m};
+  int rc = avs_sep_audio_new(m, &s->fe);
   if (rc) return rc;
-  const avs_sep_geometry *g = avs_sep_audio_geometry(fe);
-  size_t plane = (size_t)g->freq * g->time, per = (size_t)g->frames * g->height * g->width * 3;
-  avs_sep_window w = {0};
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
-  float *energy = malloc(sizeof(float) * plane);
-  if (!ctx || !energy) rc = ctx ? avs_seterr(AVS_ENOMEM, "out of memory") : avs_errcode();
-  if (!rc) rc = avs_sep_window_alloc(fe, &w);
-  if (!rc) rc = avs_sep_analyze(fe, window, &w);
+  const avs_sep_geometry *g = avs_sep_audio_geometry(s->fe);
+  size_t plane = (size_t)g->freq * g->time;
+  s->ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
+  s->energy = malloc(sizeof(float) * plane);
+  if (!s->ctx || !s->energy) rc = s->ctx ? avs_seterr(AVS_ENOMEM, "out of memory") : avs_errcode();
+  if (!rc) rc = avs_sep_window_alloc(s->fe, &s->w);
+  if (!rc) rc = avs_sep_analyze(s->fe, window, &s->w);
   if (audio_count)
-    *audio_count = !rc && g->channels > 1 ? avs_sep_nmf_count(g, g->channels - 1, w.linear, w.mag, CLASS_SHARE) : 0;
+    *audio_count = !rc && g->channels > 1 ? avs_sep_nmf_count(g, g->channels - 1, s->w.linear, s->w.mag, CLASS_SHARE)
+                                          : 0;
   /* Energy on the warped rows: exp(2 logmag) as the net sees the mixture (channel 0 of its input). */
-  double total = 0;
-  for (size_t e = 0; !rc && e < plane; e++) total += energy[e] = expf(2 * w.input[e * g->channels]);
+  for (size_t e = 0; !rc && e < plane; e++) s->total += s->energy[e] = expf(2 * s->w.input[e * g->channels]);
+  return rc;
+}
+
+/* Every candidate's score: the energy share of its mask on the window. */
+static int score(scorer *s, const avs_image *frames, candidate *const *c, int n) {
+  const avs_sep_geometry *g = avs_sep_audio_geometry(s->fe);
+  size_t plane = (size_t)g->freq * g->time, per = (size_t)g->frames * g->height * g->width * 3;
+  int rc = AVS_OK;
   int mix_of[CHUNK] = {0}; /* every candidate separates the one window */
-  for (int s = 0; !rc && s < n; s += CHUNK) {
-    int k = n - s < CHUNK ? n - s : CHUNK;
-    avs_ctx_reset(ctx); /* each chunk reuses the arena the previous one grew (no fresh pages) */
-    avs_tensor *logmag = avs_sep_window_tensor(ctx, g, &w);
-    avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(k, g->frames, g->height, g->width, 3));
-    if (!logmag || !crops) {
-      rc = avs_errcode();
-      break;
-    }
+  for (int i0 = 0; !rc && i0 < n; i0 += CHUNK) {
+    int k = n - i0 < CHUNK ? n - i0 : CHUNK;
+    avs_ctx_reset(s->ctx); /* each chunk reuses the arena the previous one grew (no fresh pages) */
+    avs_tensor *logmag = avs_sep_window_tensor(s->ctx, g, &s->w);
+    avs_tensor *crops = avs_ctx_tensor(s->ctx, 5, AVS_SHAPE(k, g->frames, g->height, g->width, 3));
+    if (!logmag || !crops) return avs_errcode();
     for (int i = 0; !rc && i < k; i++) {
       float boxes[64][4];
-      for (int f = 0; f < g->frames && f < 64; f++) memcpy(boxes[f], c[s + i].box, sizeof boxes[f]);
+      for (int f = 0; f < g->frames && f < 64; f++) memcpy(boxes[f], c[i0 + i]->box, sizeof boxes[f]);
       rc = avs_sep_crop_boxes(g, frames, (const float(*)[4])boxes, crops->data + per * i);
     }
-    avs_tensor *logits = rc ? NULL : avs_sep_model_forward(ctx, m, logmag, crops, mix_of);
+    avs_tensor *logits = rc ? NULL : avs_sep_model_forward(s->ctx, s->m, logmag, crops, mix_of);
     if (!rc && !logits) rc = avs_errcode();
     for (int i = 0; !rc && i < k; i++) {
       double kept = 0;
-      float *mk = c[s + i].mask;
+      float *mk = c[i0 + i]->mask;
       for (size_t e = 0; e < plane; e++) {
         mk[e] = 1.0f / (1.0f + expf(-logits->data[plane * i + e]));
-        kept += mk[e] * energy[e];
+        kept += mk[e] * s->energy[e];
       }
-      c[s + i].share = total > 0 ? (float)(kept / total) : 0.0f;
+      c[i0 + i]->share = s->total > 0 ? (float)(kept / s->total) : 0.0f;
     }
   }
-  avs_sep_window_release(&w);
-  avs_ctx_free(&ctx);
-  avs_sep_audio_free(&fe);
-  free(energy);
   return rc;
 }
 
@@ -123,39 +135,51 @@ static int by_share(const void *x, const void *y) {
   return a < b ? 1 : a > b ? -1 : 0;
 }
 
-/* Candidates with their masks; free with release(). */
-static candidate *candidates(const avs_model *m, const avs_image *frames, size_t *plane) {
+/* n candidates with room for their masks, one block that starts at c[0].mask (free it, then c). */
+static candidate *candidates(const avs_model *m, int n, size_t *plane) {
   avs_sep_geometry g;
   avs_sep_model_geometry(m, &g);
   *plane = (size_t)g.freq * g.time;
-  candidate *c = calloc(N_CAND, sizeof *c);
-  float *masks = malloc(sizeof(float) * *plane * N_CAND);
+  candidate *c = calloc((size_t)n, sizeof *c);
+  float *masks = malloc(sizeof(float) * *plane * (size_t)n);
   if (!c || !masks) {
     free(c), free(masks);
     avs_seterr(AVS_ENOMEM, "out of memory");
     return NULL;
   }
-  candidate_boxes(frames[0].w, frames[0].h, c);
-  for (int i = 0; i < N_CAND; i++) c[i].mask = masks + *plane * i;
+  for (int i = 0; i < n; i++) c[i].mask = masks + *plane * i;
   return c;
-}
-
-static void release(candidate *c) {
-  if (c) free(c[0].mask);
-  free(c);
 }
 
 int avs_sep_discover(const avs_model *m, const float *window, const avs_image *frames, const avs_discover_opts *o,
                      avs_discover_result *r) {
   memset(r, 0, sizeof *r);
   size_t plane;
-  candidate *c = candidates(m, frames, &plane);
+  candidate *c = candidates(m, N_CAND, &plane);
   if (!c) return avs_errcode();
-  int audio_count = 0;
-  int rc = score(m, window, frames, c, N_CAND, o->sources || o->min_share > 0 ? NULL : &audio_count);
-  for (int i = 0; !rc && i < N_CAND; i++) r->heat[c[i].cell] = fmaxf(r->heat[c[i].cell], c[i].share);
-  float *first_mask = c[0].mask;
-  if (!rc) qsort(c, N_CAND, sizeof *c, by_share);
+  float *masks = c[0].mask;
+  int n = 0, audio_count = 0;
+  for (int s = 0; s < N_SCALES; s++)
+    for (int gy = 0; gy < AVS_DISCOVER_GRID; gy++)
+      for (int gx = 0; gx < AVS_DISCOVER_GRID; gx++) place(&c[n++], frames[0].w, frames[0].h, gx, gy, s);
+  /* Each distinct square once (164 of the 192 on a square frame); a repeated one takes its first's score and mask. */
+  candidate *distinct[N_CAND];
+  int first[N_CAND], n_distinct = 0;
+  for (int i = 0; i < n; i++) {
+    first[i] = i;
+    for (int j = 0; j < i && first[i] == i; j++)
+      if (!memcmp(c[j].box, c[i].box, sizeof c[i].box)) first[i] = j;
+    if (first[i] == i) distinct[n_distinct++] = &c[i];
+  }
+  scorer sc;
+  int rc = scorer_open(&sc, m, window, o->sources || o->min_share > 0 ? NULL : &audio_count);
+  if (!rc) rc = score(&sc, frames, distinct, n_distinct);
+  scorer_close(&sc);
+  for (int i = 0; !rc && i < n; i++) {
+    c[i].share = c[first[i]].share, c[i].mask = c[first[i]].mask;
+    r->heat[c[i].cell] = fmaxf(r->heat[c[i].cell], c[i].share);
+  }
+  if (!rc) qsort(c, n, sizeof *c, by_share);
   float min_share = o->min_share > 0 ? o->min_share : 0.1f;
   int count = o->sources > 0 ? o->sources : audio_count; /* 0: as many as pass the share rule */
   int want = count > 0 ? (count < AVS_DISCOVER_MAX ? count : AVS_DISCOVER_MAX) : AVS_DISCOVER_MAX;
@@ -164,7 +188,7 @@ int avs_sep_discover(const avs_model *m, const float *window, const avs_image *f
   /* A known count relaxes the rules pass by pass: distinct masks and places,
    * then distinct places only, then the next best. */
   for (int pass = 0; !rc && pass < (count ? 3 : 1); pass++)
-    for (int i = 0; i < N_CAND && r->n < want; i++) {
+    for (int i = 0; i < n && r->n < want; i++) {
       if (taken[i] || (!count && c[i].share < min_share)) continue;
       bool fresh = true;
       for (int k = 0; fresh && k < r->n; k++)
@@ -181,36 +205,36 @@ int avs_sep_discover(const avs_model *m, const float *window, const avs_image *f
     memcpy(r->src[0].box, c[0].box, sizeof c[0].box);
     r->src[r->n++].share = c[0].share;
   }
-  c[0].mask = first_mask; /* the block's start, for release() */
-  release(c);
+  free(masks), free(c);
   return rc;
 }
 
 int avs_sep_region_at(const avs_model *m, const float *window, const avs_image *frames, float x, float y,
                       avs_found_source *out) {
   size_t plane;
-  candidate *c = candidates(m, frames, &plane);
+  candidate *c = candidates(m, N_SCALES, &plane);
   if (!c) return avs_errcode();
   /* The candidates centred on the cell of (x, y), one per size; the best one wins. */
   int gx = (int)(x * AVS_DISCOVER_GRID / frames[0].w), gy = (int)(y * AVS_DISCOVER_GRID / frames[0].h);
   gx = gx < 0 ? 0 : gx >= AVS_DISCOVER_GRID ? AVS_DISCOVER_GRID - 1 : gx;
   gy = gy < 0 ? 0 : gy >= AVS_DISCOVER_GRID ? AVS_DISCOVER_GRID - 1 : gy;
-  candidate at[N_SCALES];
-  int n = 0;
-  for (int i = 0; i < N_CAND; i++)
-    if (c[i].cell == gy * AVS_DISCOVER_GRID + gx) at[n++] = c[i];
-  int rc = score(m, window, frames, at, n, NULL);
+  candidate *at[N_SCALES];
+  for (int s = 0; s < N_SCALES; s++) place(at[s] = &c[s], frames[0].w, frames[0].h, gx, gy, s);
+  scorer sc;
+  int rc = scorer_open(&sc, m, window, NULL);
+  if (!rc) rc = score(&sc, frames, at, N_SCALES);
+  scorer_close(&sc);
   int best = 0;
-  for (int i = 1; !rc && i < n; i++)
-    if (at[i].share > at[best].share) best = i;
+  for (int i = 1; !rc && i < N_SCALES; i++)
+    if (c[i].share > c[best].share) best = i;
   if (!rc) {
     /* centred on the point itself, shifted inside the frame */
-    float side = at[best].box[2] - at[best].box[0], w = (float)frames[0].w, h = (float)frames[0].h;
+    float side = c[best].box[2] - c[best].box[0], w = (float)frames[0].w, h = (float)frames[0].h;
     float x0 = fminf(fmaxf(x - 0.5f * side, 0.0f), w - side), y0 = fminf(fmaxf(y - 0.5f * side, 0.0f), h - side);
     out->box[0] = x0, out->box[1] = y0, out->box[2] = x0 + side, out->box[3] = y0 + side;
-    out->share = at[best].share;
+    out->share = c[best].share;
   }
-  release(c);
+  free(c[0].mask), free(c);
   return rc;
 }
 

@@ -13,9 +13,9 @@ struct avs_sep_audio {
   const avs_model *m;
   avs_sep_geometry g;
   avs_stft *stft;
-  float *lin_plane, *scratch; /* (bins, time), (bins, time, 2) */
-  float *logmag, *prior;      /* (freq, time), (freq, time, channels - 1): the input's parts */
-  float *plane;               /* (freq, time) */
+  float *scratch;        /* (bins, time, 2) */
+  float *logmag, *prior; /* (freq, time), (freq, time, channels - 1): the input's parts */
+  float *plane;          /* (freq, time) */
 };
 
 struct avs_sep_prior {
@@ -33,7 +33,7 @@ int avs_sep_audio_new(const avs_model *m, avs_sep_audio **out) {
   int rc = avs_stft_new(&(avs_stft_cfg){.n_fft = a->g.n_fft, .hop = a->g.hop, .win = a->g.n_fft}, &a->stft);
   size_t n = (size_t)a->g.bins * a->g.time;
   size_t plane = (size_t)a->g.freq * a->g.time;
-  if (!rc && (!(a->lin_plane = malloc(sizeof(float) * n)) || !(a->scratch = malloc(sizeof(float) * n * 2)) ||
+  if (!rc && (!(a->scratch = malloc(sizeof(float) * n * 2)) ||
               !(a->logmag = malloc(sizeof(float) * plane)) || !(a->plane = malloc(sizeof(float) * plane)) ||
               !(a->prior = malloc(sizeof(float) * plane * (size_t)(a->g.channels > 1 ? a->g.channels - 1 : 1)))))
     rc = avs_seterr(AVS_ENOMEM, "out of memory");
@@ -49,7 +49,7 @@ void avs_sep_audio_free(avs_sep_audio **ap) {
   avs_sep_audio *a = ap ? *ap : NULL;
   if (!a) return;
   avs_stft_free(&a->stft);
-  free(a->lin_plane), free(a->scratch), free(a->logmag), free(a->prior), free(a->plane), free(a);
+  free(a->scratch), free(a->logmag), free(a->prior), free(a->plane), free(a);
   *ap = NULL;
 }
 
@@ -187,12 +187,18 @@ int avs_sep_linear_logits(avs_sep_audio *a, const avs_sep_window *w, const float
   const avs_sep_geometry *g = &a->g;
   size_t plane = (size_t)g->freq * g->time, lin = (size_t)g->bins * g->time;
   if (g->channels == 1 || !w->linear) return avs_seterr(AVS_EINVAL, "%s has no prior channels", a->m->arch->name);
-  int rc = avs_sep_unwarp(a, logits, 1, out);
-  for (int c = 0; !rc && c < g->channels - 1; c++) {
-    for (size_t e = 0; e < plane; e++) a->plane[e] = w->input[e * g->channels + 1 + c];
-    if ((rc = avs_sep_unwarp(a, a->plane, 1, a->lin_plane))) break;
+  /* The unwarp is linear: one of (logits - sum_c weights_c prior_c) instead of one per channel. */
+  const int P = g->channels - 1;
+  for (size_t e = 0; e < plane; e++) {
+    const float *prior = w->input + e * g->channels + 1;
+    float v = logits[e];
+    for (int c = 0; c < P; c++) v -= weights[c] * prior[c];
+    a->plane[e] = v;
+  }
+  int rc = avs_sep_unwarp(a, a->plane, 1, out);
+  for (int c = 0; !rc && c < P; c++) {
     const float *sharp = w->linear + lin * c;
-    for (size_t e = 0; e < lin; e++) out[e] += weights[c] * (sharp[e] - a->lin_plane[e]);
+    for (size_t e = 0; e < lin; e++) out[e] += weights[c] * sharp[e];
   }
   return rc;
 }

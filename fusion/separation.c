@@ -36,8 +36,7 @@ void avs_sep_sop_geometry(int freq, int time, int frames, int height, int width,
                           .height = height, .width = width, .norm = "imagenet"};
 }
 
-/* Row i of x (N, ...) for each source: (M, ...). */
-static avs_tensor *rows_of(avs_ctx *ctx, avs_tensor *x, const int *mix_of, int m) {
+avs_tensor *avs_sep_rows_of(avs_ctx *ctx, avs_tensor *x, const int *mix_of, int m) {
   if (!x) return NULL;
   avs_tensor **rows = malloc(sizeof *rows * (size_t)m);
   if (!rows) {
@@ -74,10 +73,9 @@ avs_tensor *avs_sep_model_forward_prior(avs_ctx *ctx, const avs_model *m, avs_te
   struct avs_fold_cache *prev = avs_model_select_fold(ctx, m);
   avs_tensor *y = NULL;
   if (t->forward) {
-    avs_tensor *rows = rows_of(ctx, logmag, mix_of, sources);
-    y = rows ? t->forward(ctx, &m->params, m->cfg, rows, crops, prior_weights) : NULL;
+    y = t->forward(ctx, &m->params, m->cfg, logmag, mix_of, crops, prior_weights);
   } else {
-    avs_tensor *feats = rows_of(ctx, t->audio(ctx, &m->params, m->cfg, logmag), mix_of, sources);
+    avs_tensor *feats = avs_sep_rows_of(ctx, t->audio(ctx, &m->params, m->cfg, logmag), mix_of, sources);
     avs_tensor *vis = t->visual(ctx, &m->params, m->cfg, crops);
     y = feats && vis ? t->masks(ctx, &m->params, m->cfg, feats, vis) : NULL;
   }

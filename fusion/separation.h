@@ -47,13 +47,13 @@ typedef struct {
   avs_tensor *(*masks)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *feats, avs_tensor *vis);
   /* Instead of audio, visual and masks, for a model whose paths do not split
    * (the cross-modal attention model: each source's copy of its mixture's
-   * spectrogram attends to that source's clip): logmag (M, freq, time, 1), one
-   * row per source, and crops (M, ...) -> mask logits (M, freq, time). When the logits are linear in
+   * spectrogram attends to that source's clip): logmag (N, freq, time, channels) of N mixtures,
+   * crops (M, ...) of M sources, source j of mixture mix_of[j] -> mask logits (M, freq, time). When the logits are linear in
    * the prior channels (xattn's synthesizer reads the NMF share logits) and prior_weights is not NULL,
    * also each source's weights of them, (M, channels - 1), so that the masks can be taken on the
    * linear bins (avs_sep_linear_logits); *prior_weights stays NULL otherwise. */
-  avs_tensor *(*forward)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag, avs_tensor *crops,
-                         avs_tensor **prior_weights);
+  avs_tensor *(*forward)(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag, const int *mix_of,
+                         avs_tensor *crops, avs_tensor **prior_weights);
 } avs_sep_task;
 
 static inline const avs_sep_task *avs_sep_task_of(const avs_arch *a) { return a->task; }
@@ -66,6 +66,9 @@ int avs_sep_sop_logmag(int freq, const float *mag, int64_t frames, float *logmag
 /* Its geometry: 11025 Hz, STFT 1022 / hop 256 (Hann) with centre padding, so
  * `time` frames span 256 * time - 1 samples (65535 for 256); ImageNet-normalised frames. */
 void avs_sep_sop_geometry(int freq, int time, int frames, int height, int width, avs_sep_geometry *g);
+
+/* Row mix_of[j] of x (N, ...) for each of m sources: (m, ...); x itself where that is the identity. */
+avs_tensor *avs_sep_rows_of(avs_ctx *ctx, avs_tensor *x, const int *mix_of, int m);
 
 /* A separation model file; want_arch NULL accepts any separation architecture. */
 int avs_sep_model_load(const char *path, const char *want_arch, avs_model **out);

@@ -227,34 +227,47 @@ static avs_tensor *video_tokens(avs_ctx *ctx, const avs_params *p, const avs_xat
   return avs_unit_linear(ctx, p, "video.proj", x);
 }
 
-int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, avs_tensor *logmag,
-                     avs_tensor *frames, avs_xattn_enc *out) {
+/* avs_xattn_encode of N mixtures' logmag and M sources' frames, source j of mixture mix_of[j] (NULL: M = N,
+ * each its own): the audio encoder runs once per mixture, and its levels go to each of the mixture's sources. */
+static int encode_sources(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, avs_tensor *logmag,
+                          const int *mix_of, avs_tensor *frames, avs_xattn_enc *out) {
   *out = (avs_xattn_enc){0};
   avs_xattn_grid g;
   int rc = avs_xattn_grid_of(c, &g);
   if (rc) return rc;
-  if (!check_input("spectrogram", logmag, 4, AVS_SHAPE(logmag ? logmag->shape[0] : 0, c->freq, c->time, 1 + c->nmf)) ||
-      !check_input("frames", frames, 5, AVS_SHAPE(logmag->shape[0], c->frames, c->height, c->width, 3)))
+  int64_t N = logmag ? logmag->shape[0] : 0, M = mix_of && frames ? frames->shape[0] : N;
+  if (!check_input("spectrogram", logmag, 4, AVS_SHAPE(N, c->freq, c->time, 1 + c->nmf)) ||
+      !check_input("frames", frames, 5, AVS_SHAPE(M, c->frames, c->height, c->width, 3)))
     return avs_errcode();
-  int64_t N = logmag->shape[0];
   avs_tensor *lv[AVS_XATTN_MAX_DOWN + 1];
   audio_encoder(ctx, p, c, logmag, lv);
   avs_tensor *a = lv[c->down] ? avs_reshape(ctx, lv[c->down], 3, AVS_SHAPE(N, g.audio, lv[c->down]->shape[3])) : NULL;
   a = avs_unit_linear(ctx, p, "audio.proj", a);
+  avs_tensor *prior = c->nmf ? avs_slice(ctx, logmag, 3, 1, 1 + c->nmf, 1) : NULL;
+  if (mix_of) {
+    a = avs_sep_rows_of(ctx, a, mix_of, (int)M);
+    for (int i = 1; i < c->down; i++) lv[i] = avs_sep_rows_of(ctx, lv[i], mix_of, (int)M);
+    if (prior) prior = avs_sep_rows_of(ctx, prior, mix_of, (int)M);
+  }
   avs_tensor *v = video_tokens(ctx, p, c, &g, frames);
   avs_tensor *attn = NULL, *apos = avs_unit_param(p, "xattn.audio_pos"), *vpos = avs_unit_param(p, "xattn.visual_pos");
   if (apos && vpos) avs_layer_trace_add(ctx, "xattn.audio_pos+visual_pos", "embed", a, apos->numel + vpos->numel, 0);
   a = avs_unit_cross_block(ctx, p, "xattn", c->heads, a, apos, v, vpos, &attn);
-  avs_tensor *h = a ? avs_reshape(ctx, a, 4, AVS_SHAPE(N, g.freq, g.time, c->dim)) : NULL;
-  /* FiLM's input: the mean visual token (N, 1, dim) */
-  avs_tensor *cond = c->film && v ? avs_matmul(ctx, whole_clip_weights(ctx, N, g.visual), v, false, false) : NULL;
+  avs_tensor *h = a ? avs_reshape(ctx, a, 4, AVS_SHAPE(M, g.freq, g.time, c->dim)) : NULL;
+  /* FiLM's input: the mean visual token (M, 1, dim) */
+  avs_tensor *cond = c->film && v ? avs_matmul(ctx, whole_clip_weights(ctx, M, g.visual), v, false, false) : NULL;
   if (c->film && !cond) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
   avs_tensor *feat = audio_decoder(ctx, p, c, h, lv, cond);
   if (c->nmf && feat) /* the prior's share logits join the decoder's features */
-    feat = avs_concat(ctx, 2, (avs_tensor *[]){feat, avs_slice(ctx, logmag, 3, 1, 1 + c->nmf, 1)}, 3);
+    feat = avs_concat(ctx, 2, (avs_tensor *[]){feat, prior}, 3);
   if (!feat || !attn) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
   *out = (avs_xattn_enc){.features = feat, .visual = v, .audio = a, .attn = attn};
   return AVS_OK;
+}
+
+int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, avs_tensor *logmag,
+                     avs_tensor *frames, avs_xattn_enc *out) {
+  return encode_sources(ctx, p, c, logmag, NULL, frames, out);
 }
 
 /* avs_xattn_masks, and the synthesizer's per-source kernels (N, S, K+1) into *kern when kern is not NULL. */
@@ -398,11 +411,11 @@ static int xattn_audio_prior(const avs_params *p, const void *cfg, const float *
 
 /* The logits are [features, shares, 1] . kernel: the kernels' share columns are the prior's weights. */
 static avs_tensor *xattn_sep_forward(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag,
-                                     avs_tensor *crops, avs_tensor **prior_weights) {
+                                     const int *mix_of, avs_tensor *crops, avs_tensor **prior_weights) {
   const avs_xattn_cfg *c = cfg;
   avs_xattn_grid g;
   avs_xattn_enc enc;
-  if (avs_xattn_grid_of(c, &g) || avs_xattn_encode(ctx, p, c, logmag, crops, &enc)) return NULL;
+  if (avs_xattn_grid_of(c, &g) || encode_sources(ctx, p, c, logmag, mix_of, crops, &enc)) return NULL;
   int64_t m = crops->shape[0];
   avs_tensor *kern = NULL;
   avs_tensor *logits = masks_and_kernels(ctx, p, c, &enc, whole_clip_weights(ctx, m, g.visual), &kern);

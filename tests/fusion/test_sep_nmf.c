@@ -17,7 +17,9 @@
  *     xattn's forward gives each source's weights of the shares (the synthesizer
  *     kernel's share columns; none without the prior), and the linear logits
  *     equal the synthesizer evaluated here on the decoder's features unwarped and
- *     the linear shares, within 1e-4 of their largest magnitude;
+ *     the linear shares, within 1e-4 of their largest magnitude (the forward runs
+ *     the audio encoder once for the two sources of the one mixture, the features
+ *     here come from avs_xattn_encode on the mixture's row copied per source);
  *   - the count of classes heard (avs_sep_nmf_count, discovery's count): 2 in
  *     the mixture of two tones, 1 in one tone with the other at 1/25 of its
  *     energy, 0 in silence;
