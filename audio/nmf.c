@@ -36,12 +36,14 @@ int avs_nmf_update(const float *V, int F, int T, int K, float *W, float *H, bool
     goto fail;
   }
   for (int it = 0; it < iters; it++) {
-    /* H *= W^T R / W^T 1 */
+    /* H *= W^T R / W^T 1 (W^T 1 once, when W stays) */
     ratio(V, W, H, F, T, K, R);
     avs_gemm(true, false, K, T, F, 1, W, K, R, T, 0, num, T);
-    for (int k = 0; k < K; k++) den[k] = 0;
-    for (int f = 0; f < F; f++)
-      for (int k = 0; k < K; k++) den[k] += W[(size_t)f * K + k];
+    if (it == 0 || update_w) {
+      for (int k = 0; k < K; k++) den[k] = 0;
+      for (int f = 0; f < F; f++)
+        for (int k = 0; k < K; k++) den[k] += W[(size_t)f * K + k];
+    }
     for (int k = 0; k < K; k++)
       for (int t = 0; t < T; t++) H[(size_t)k * T + t] *= num[(size_t)k * T + t] / (den[k] + NMF_EPS);
     if (!update_w) continue;

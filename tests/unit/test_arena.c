@@ -1,6 +1,8 @@
-/* The context's arena: a step that outgrows it leaves one block holding that
- * step's requests for the next step (no new blocks, so no fresh pages), data
- * written in the arena reads back, and the peak is what the step used. */
+/* The context's arena: the first step that outgrows it keeps the blocks it
+ * appended, and the same step again lands in them, request for request (no
+ * new blocks, so no fresh pages); a later step that outgrows them leaves one
+ * block holding the largest step's requests; data written in the arena reads
+ * back, and the peak is what the step used. */
 #include <stdint.h>
 #include <string.h>
 
@@ -35,23 +37,26 @@ int main(void) {
 
   avs_ctx_reset(ctx);
   tst_true(avs_ctx_arena_used(ctx) == 0, "reset leaves nothing in use");
-  tst_true(step(ctx, &b), "after reset the same step fits in one block, request after request");
-  tst_true(b[0] == 1 && b[BLOCK / 2 + 3 * BLOCK - 1] == 2, "what the step wrote reads back");
-  tst_true(avs_ctx_arena_peak(ctx) == peak, "the same step, the same peak");
+  tst_true(!step(ctx, &b) && b == a, "after reset the same step lands where it did (the first step's blocks)");
+  tst_true(b[0] == 1 && avs_ctx_arena_peak(ctx) == peak, "what the step wrote reads back; the same step, the same peak");
 
-  /* Steady state: the same block every step (no growth, no new pages). */
-  unsigned char *c = NULL;
-  avs_ctx_reset(ctx);
-  tst_true(step(ctx, &c) && c == b, "the third step reuses the second's block");
-
-  /* A bigger step than any before grows the arena again, and the next reset merges it. */
+  /* A bigger step than any before grows the arena again, and the next reset merges it into one block. */
   avs_ctx_reset(ctx);
   unsigned char *big = avs_ctx_alloc(ctx, 12 * BLOCK);
-  tst_true(big != NULL, "a request larger than the merged block is served");
+  tst_true(big != NULL, "a request larger than every block is served");
   if (big) memset(big, 7, 12 * BLOCK);
   avs_ctx_reset(ctx);
   unsigned char *again = avs_ctx_alloc(ctx, 12 * BLOCK), *after = avs_ctx_alloc(ctx, 64);
   tst_true(again && after == again + 12 * BLOCK, "after the merge it and the next request share one block");
+  avs_ctx_reset(ctx);
+  unsigned char *c = NULL;
+  tst_true(step(ctx, &c) && c == again, "the first step now fits in the merged block, request after request");
+  tst_true(c[BLOCK / 2 + 3 * BLOCK - 1] == 2, "what it wrote reads back");
+
+  /* Steady state: the same block every step (no growth, no new pages). */
+  unsigned char *d = NULL;
+  avs_ctx_reset(ctx);
+  tst_true(step(ctx, &d) && d == c, "the next step reuses the same block");
 
   avs_ctx_free(&ctx);
   return tst_finish();
