@@ -95,7 +95,7 @@ avs_tensor *avs_max_last(avs_ctx *ctx, avs_tensor *x);
 avs_tensor *avs_compete(avs_ctx *ctx, avs_tensor *x, const int *group);
 int avs_compete_rows(float *x, int rows, int64_t plane, const int *group);
 
-/* ---- shape ---- (outputs are copies; inputs stay contiguous) */
+/* ---- shape ---- (outputs are contiguous; a reshape shares its input's floats, the others are copies) */
 avs_tensor *avs_reshape(avs_ctx *ctx, avs_tensor *x, int ndim, const int64_t *shape); /* one -1 allowed */
 avs_tensor *avs_permute(avs_ctx *ctx, avs_tensor *x, const int *perm);
 avs_tensor *avs_detach(avs_ctx *ctx, avs_tensor *x); /* a copy outside the tape (x.detach()) */
@@ -103,6 +103,9 @@ avs_tensor *avs_concat(avs_ctx *ctx, int n, avs_tensor *const *xs, int dim);
 /* Elements start, start+step, ... < end along dim (step >= 1); negative dim,
  * start and end count from the end and start/end are clamped, as Python slices. */
 avs_tensor *avs_slice(avs_ctx *ctx, avs_tensor *x, int dim, int64_t start, int64_t end, int64_t step);
+/* Rows of x along dim 0: y[j] = x[index[j]] for j < m (a row may repeat; gradients add up), x itself
+ * when index is 0..m-1 of an x of m rows. An index outside x's rows is AVS_EINVAL. */
+avs_tensor *avs_rows(avs_ctx *ctx, avs_tensor *x, const int *index, int64_t m);
 /* Zero padding of the spatial dims (all but the first and the last): before[i], after[i] >= 0. */
 avs_tensor *avs_pad(avs_ctx *ctx, avs_tensor *x, const int *before, const int *after);
 /* Upsampling of channels-last images (N,H,W,C) to (N,oh,ow,C) as F.interpolate. */

@@ -88,7 +88,7 @@ static avs_tensor *cosep_forward(avs_ctx *ctx, const avs_params *p, const void *
     return NULL;
   }
   avs_tensor *x = avs_reshape(ctx, crops, 4, AVS_SHAPE(crops->shape[0], crops->shape[2], crops->shape[3], 3));
-  avs_tensor *rows = avs_sep_rows_of(ctx, logmag, mix_of, (int)crops->shape[0]);
+  avs_tensor *rows = avs_rows(ctx, logmag, mix_of, (int)crops->shape[0]);
   return avs_cosep_unet(ctx, p, c, rows, avs_cosep_visual(ctx, p, c, x));
 }
 

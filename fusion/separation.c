@@ -36,24 +36,6 @@ void avs_sep_sop_geometry(int freq, int time, int frames, int height, int width,
                           .height = height, .width = width, .norm = "imagenet"};
 }
 
-avs_tensor *avs_sep_rows_of(avs_ctx *ctx, avs_tensor *x, const int *mix_of, int m) {
-  if (!x) return NULL;
-  avs_tensor **rows = malloc(sizeof *rows * (size_t)m);
-  if (!rows) {
-    avs_seterr(AVS_ENOMEM, "out of memory");
-    return NULL;
-  }
-  avs_tensor *y = x;
-  bool identity = x->shape[0] == m;
-  for (int j = 0; j < m; j++) {
-    identity = identity && mix_of[j] == j;
-    rows[j] = avs_slice(ctx, x, 0, mix_of[j], mix_of[j] + 1, 1);
-  }
-  if (!identity) y = avs_concat(ctx, m, rows, 0);
-  free(rows);
-  return y;
-}
-
 avs_tensor *avs_sep_model_forward(avs_ctx *ctx, const avs_model *m, avs_tensor *logmag, avs_tensor *crops,
                                   const int *mix_of) {
   return avs_sep_model_forward_prior(ctx, m, logmag, crops, mix_of, NULL);
@@ -75,7 +57,7 @@ avs_tensor *avs_sep_model_forward_prior(avs_ctx *ctx, const avs_model *m, avs_te
   if (t->forward) {
     y = t->forward(ctx, &m->params, m->cfg, logmag, mix_of, crops, prior_weights);
   } else {
-    avs_tensor *feats = avs_sep_rows_of(ctx, t->audio(ctx, &m->params, m->cfg, logmag), mix_of, sources);
+    avs_tensor *feats = avs_rows(ctx, t->audio(ctx, &m->params, m->cfg, logmag), mix_of, sources);
     avs_tensor *vis = t->visual(ctx, &m->params, m->cfg, crops);
     y = feats && vis ? t->masks(ctx, &m->params, m->cfg, feats, vis) : NULL;
   }

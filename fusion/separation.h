@@ -67,8 +67,6 @@ int avs_sep_sop_logmag(int freq, const float *mag, int64_t frames, float *logmag
  * `time` frames span 256 * time - 1 samples (65535 for 256); ImageNet-normalised frames. */
 void avs_sep_sop_geometry(int freq, int time, int frames, int height, int width, avs_sep_geometry *g);
 
-/* Row mix_of[j] of x (N, ...) for each of m sources: (m, ...); x itself where that is the identity. */
-avs_tensor *avs_sep_rows_of(avs_ctx *ctx, avs_tensor *x, const int *mix_of, int m);
 
 /* A separation model file; want_arch NULL accepts any separation architecture. */
 int avs_sep_model_load(const char *path, const char *want_arch, avs_model **out);

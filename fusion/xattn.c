@@ -194,21 +194,24 @@ static avs_tensor *film(avs_ctx *ctx, const avs_params *p, const char *name, avs
   return avs_add(ctx, avs_mul(ctx, h, scale), shift);
 }
 
-/* Decoder from the attended tokens h (N, F', T', dim) to the K features (N, F, T, K);
- * cond (N, 1, dim) for FiLM, NULL without. */
+/* Decoder from the attended tokens h (M, F', T', dim) to the K features (M, F, T, K); cond (M, 1, dim) for
+ * FiLM, NULL without. The encoder levels lv are the mixtures' (N rows): source j joins those of mixture
+ * mix_of[j] (NULL: j), and each level's convolution of them runs once per mixture (avs_unit_conv_bn_joined). */
 static avs_tensor *audio_decoder(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, avs_tensor *h,
-                                 avs_tensor *const *lv, avs_tensor *cond) {
+                                 avs_tensor *const *lv, const int *mix_of, avs_tensor *cond) {
   char n[AVS_NAME_MAX], b[AVS_NAME_MAX], f[AVS_NAME_MAX];
+  avs_tensor *skip = NULL; /* the level joined to h, upsampled with it */
   for (int j = 0; j < c->down && h; j++) {
-    int to = c->down - j - 1;
+    int to = c->down - j - 1, F = c->freq >> to, T = c->time >> to;
     avs_conv_spec s = up_spec(c, j);
-    h = avs_upsample_bilinear2d(ctx, h, c->freq >> to, c->time >> to, false);
+    h = avs_upsample_bilinear2d(ctx, h, F, T, false);
+    if (skip) skip = avs_upsample_bilinear2d(ctx, skip, F, T, false);
     avs_unit_name(n, "audio.up.%d.conv", j);
-    if (!to) return avs_unit_conv(ctx, p, n, &s, h);
-    avs_unit_name(b, "audio.up.%d.bn", j);
-    if (cond) h = avs_relu(ctx, film(ctx, p, avs_unit_name(f, "film.%d", j), cond, avs_unit_conv_bn(ctx, p, n, b, &s, h)));
-    else h = avs_unit_forward(ctx, p, n, b, &s, h, true);
-    h = avs_concat(ctx, 2, (avs_tensor *[]){h, lv[to]}, 3);
+    avs_tensor *y = avs_unit_conv_bn_joined(ctx, p, n, to ? avs_unit_name(b, "audio.up.%d.bn", j) : NULL, &s, h,
+                                            skip, mix_of);
+    if (!to) return y;
+    h = avs_relu(ctx, cond ? film(ctx, p, avs_unit_name(f, "film.%d", j), cond, y) : y);
+    skip = lv[to];
   }
   return NULL;
 }
@@ -245,9 +248,8 @@ static int encode_sources(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg
   a = avs_unit_linear(ctx, p, "audio.proj", a);
   avs_tensor *prior = c->nmf ? avs_slice(ctx, logmag, 3, 1, 1 + c->nmf, 1) : NULL;
   if (mix_of) {
-    a = avs_sep_rows_of(ctx, a, mix_of, (int)M);
-    for (int i = 1; i < c->down; i++) lv[i] = avs_sep_rows_of(ctx, lv[i], mix_of, (int)M);
-    if (prior) prior = avs_sep_rows_of(ctx, prior, mix_of, (int)M);
+    a = avs_rows(ctx, a, mix_of, (int)M);
+    if (prior) prior = avs_rows(ctx, prior, mix_of, (int)M);
   }
   avs_tensor *v = video_tokens(ctx, p, c, &g, frames);
   avs_tensor *attn = NULL, *apos = avs_unit_param(p, "xattn.audio_pos"), *vpos = avs_unit_param(p, "xattn.visual_pos");
@@ -257,7 +259,7 @@ static int encode_sources(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg
   /* FiLM's input: the mean visual token (M, 1, dim) */
   avs_tensor *cond = c->film && v ? avs_matmul(ctx, whole_clip_weights(ctx, M, g.visual), v, false, false) : NULL;
   if (c->film && !cond) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
-  avs_tensor *feat = audio_decoder(ctx, p, c, h, lv, cond);
+  avs_tensor *feat = audio_decoder(ctx, p, c, h, lv, mix_of, cond);
   if (c->nmf && feat) /* the prior's share logits join the decoder's features */
     feat = avs_concat(ctx, 2, (avs_tensor *[]){feat, prior}, 3);
   if (!feat || !attn) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");

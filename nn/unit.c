@@ -168,6 +168,29 @@ avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv
   return y;
 }
 
+avs_tensor *avs_unit_conv_bn_joined(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn_name,
+                                    const avs_conv_spec *s, avs_tensor *x, avs_tensor *shared, const int *index) {
+  if (!shared) return bn_name ? avs_unit_conv_bn(ctx, p, conv, bn_name, s, x) : avs_unit_conv(ctx, p, conv, s, x);
+  avs_bn bn;
+  avs_tensor *w = avs_unit_param(p, "%s.weight", conv), *b = s->bias ? avs_unit_param(p, "%s.bias", conv) : NULL;
+  if (!x || !w || (s->bias && !b) || (bn_name && !bn_params(p, bn_name, &bn))) return NULL;
+  avs_tensor *fw = w, *fb = b;
+  int folded = bn_name && !avs_ctx_train(ctx) ? avs_fold_get(ctx, w, b, &bn, &fw, &fb) : 0;
+  if (folded < 0) return NULL;
+  /* conv(W, [x, r]) = conv(W_x, x) + conv(W_r, r): the weight split along its input channels */
+  int64_t cx = x->shape[x->ndim - 1];
+  avs_conv c = conv_params(s);
+  avs_tensor *yx = conv_op(ctx, s->nsp, x, avs_slice(ctx, fw, 1, 0, cx, 1), fb, c);
+  avs_tensor *ys = conv_op(ctx, s->nsp, shared, avs_slice(ctx, fw, 1, cx, fw->shape[1], 1), NULL, c);
+  avs_tensor *y = avs_add(ctx, yx, index ? avs_rows(ctx, ys, index, x->shape[0]) : ys);
+  if (!y) return NULL;
+  int64_t k = w->numel / (s->out * w->shape[1]); /* kernel positions */
+  avs_layer_trace_add(ctx, conv, conv_kinds[s->nsp], y,
+                      w->numel + (b ? b->numel : 0) + (bn_name ? bn.weight->numel + bn.bias->numel : 0),
+                      yx->numel * cx * k + ys->numel * (w->shape[1] - cx) * k);
+  return bn_name && !folded ? avs_batch_norm(ctx, y, &bn) : y;
+}
+
 avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
                              const avs_conv_spec *s, avs_tensor *x, bool relu) {
   avs_tensor *y = avs_unit_conv_bn(ctx, p, conv, bn, s, x);

@@ -50,6 +50,14 @@ avs_tensor *avs_unit_bn_layer(avs_ctx *ctx, const avs_params *p, const char *nam
  * convolution with the BN folded into its weights. */
 avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
                              const avs_conv_spec *s, avs_tensor *x);
+/* conv (then batch norm, when bn is not NULL) of x and rows of `shared` joined along channels, row i of x
+ * with row index[i] of shared (index NULL: row i): a U-Net level whose skip input is shared by several
+ * rows of x, as the sources of one mixture share its encoder. The weight is split along its input
+ * channels, conv(W, [x, r]) = conv(W_x, x) + conv(W_r, r), so the shared part is convolved once per
+ * row of shared. BN folded in eval mode as avs_unit_conv_bn. shared NULL: avs_unit_conv_bn (or
+ * avs_unit_conv without bn). */
+avs_tensor *avs_unit_conv_bn_joined(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
+                                    const avs_conv_spec *s, avs_tensor *x, avs_tensor *shared, const int *index);
 /* conv, batch norm, then ReLU when relu. */
 avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
                              const avs_conv_spec *s, avs_tensor *x, bool relu);

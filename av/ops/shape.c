@@ -74,9 +74,9 @@ avs_tensor *avs_reshape(avs_ctx *ctx, avs_tensor *x, int ndim, const int64_t *sh
                (long long)x->numel, avs_shape_str(ndim, s, ss, sizeof ss));
     return NULL;
   }
-  avs_tensor *y = avs_ctx_tensor(ctx, ndim, s);
+  /* A view: the same floats under another shape (no op writes into its inputs). */
+  avs_tensor *y = avs_ctx_wrap(ctx, x->data, ndim, s);
   if (!y) return NULL;
-  if (x->numel) memcpy(y->data, x->data, sizeof(float) * x->numel);
   avs_node *node = avs_tape_push(ctx, "reshape", reshape_backward, y, 1, &x);
   if (node) node->sets_fresh = true;
   return y;
@@ -309,6 +309,56 @@ avs_tensor *avs_slice(avs_ctx *ctx, avs_tensor *x, int dim, int64_t start, int64
     if (!sv) return NULL;
     *sv = s;
     avs_node *node = avs_tape_push(ctx, "slice", slice_backward, y, 1, &x);
+    if (node) node->saved = sv;
+  }
+  return y;
+}
+
+/* ---- rows: y[j] = x[index[j]] along dim 0 ---- */
+
+typedef struct {
+  int64_t m, row; /* rows of y, floats per row */
+  int *index;
+} rows_saved;
+
+static void rows_backward(avs_ctx *ctx, avs_node *node) {
+  (void)ctx;
+  const rows_saved *s = node->saved;
+  float *gx = node->in[0]->grad;
+  /* serial over j: two rows of y may come from one row of x */
+  for (int64_t j = 0; j < s->m; j++) add_into(gx + s->index[j] * s->row, node->out->grad + j * s->row, s->row);
+}
+
+avs_tensor *avs_rows(avs_ctx *ctx, avs_tensor *x, const int *index, int64_t m) {
+  if (!x) return NULL;
+  if (x->ndim < 1 || m < 0) {
+    avs_seterr(AVS_EINVAL, "rows: needs a tensor of rank >= 1 and m >= 0 (rank %d, m %lld)", x->ndim, (long long)m);
+    return NULL;
+  }
+  bool identity = m == x->shape[0];
+  for (int64_t j = 0; j < m; j++) {
+    if (index[j] < 0 || index[j] >= x->shape[0]) {
+      avs_seterr(AVS_EINVAL, "rows: index %d of row %lld is outside 0..%lld", index[j], (long long)j,
+                 (long long)x->shape[0] - 1);
+      return NULL;
+    }
+    identity = identity && index[j] == j;
+  }
+  if (identity) return x;
+  int64_t shape[AVS_MAX_DIMS];
+  memcpy(shape, x->shape, sizeof shape);
+  shape[0] = m;
+  avs_tensor *y = avs_ctx_tensor(ctx, x->ndim, shape);
+  if (!y) return NULL;
+  int64_t row = tail_numel(x, 1);
+  for (int64_t j = 0; j < m && row; j++) memcpy(y->data + j * row, x->data + index[j] * row, sizeof(float) * row);
+  if (avs_tape_wants(ctx, 1, &x)) {
+    rows_saved *sv = avs_ctx_alloc(ctx, sizeof *sv);
+    int *ix = avs_ctx_alloc(ctx, sizeof *ix * (size_t)(m ? m : 1));
+    if (!sv || !ix) return NULL;
+    memcpy(ix, index, sizeof *ix * (size_t)m);
+    *sv = (rows_saved){.m = m, .row = row, .index = ix};
+    avs_node *node = avs_tape_push(ctx, "rows", rows_backward, y, 1, &x);
     if (node) node->saved = sv;
   }
   return y;

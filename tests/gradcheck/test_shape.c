@@ -23,6 +23,17 @@ static avs_tensor *f_pad(avs_ctx *c, avs_tensor **in, void *a) {
   const int *p = a;
   return avs_pad(c, in[0], p, p + 3);
 }
+/* rows of dim 0, one repeated, one left out, then a multiply so the repeated rows' gradients differ */
+static avs_tensor *f_rows(avs_ctx *c, avs_tensor **in, void *a) {
+  avs_tensor *y = avs_rows(c, in[0], a, 4);
+  return avs_mul(c, y, y);
+}
+/* a reshape (a view of its input's floats) between two ops that read it */
+static avs_tensor *f_reshape_view(avs_ctx *c, avs_tensor **in, void *a) {
+  (void)a;
+  avs_tensor *y = avs_mul(c, in[0], in[0]), *r = avs_reshape(c, y, 2, AVS_SHAPE(-1, 6));
+  return avs_add(c, avs_reshape(c, avs_mul(c, r, r), 4, AVS_SHAPE(2, 3, 4, 5)), y);
+}
 /* slices that overlap and a multiply, so the slices' gradients meet */
 static avs_tensor *f_slices_mul(avs_ctx *c, avs_tensor **in, void *a) {
   (void)a;
@@ -55,6 +66,9 @@ int main(void) {
     gc_check(name, f_slice, &x, 1, sl[i], o);
   }
   gc_check("slice_overlap_mul", f_slices_mul, &x, 1, NULL, (gc_opts){0});
+  int rows[4] = {1, 1, 0, 1};
+  gc_check("rows_repeated", f_rows, &x, 1, rows, (gc_opts){0});
+  gc_check("reshape_view", f_reshape_view, &x, 1, NULL, (gc_opts){0});
   int pad2[6] = {1, 0, 0, 2, 3, 0}; /* before (H,W) = (1,0), after = (2,3); the rest unused */
   gc_check("pad_2d", f_pad, &x, 1, pad2, o);
   avs_tensor *v = avs_tensor_new(5, AVS_SHAPE(1, 2, 3, 4, 2));

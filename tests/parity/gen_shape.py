@@ -1,4 +1,4 @@
-"""References for reshape, permute, concat, slice and spatial padding
+"""References for reshape, permute, concat, slice, rows (x[index]) and spatial padding
 (channels-last: padding applies to all dims but the first and last)."""
 import torch
 import torch.nn.functional as F
@@ -53,6 +53,13 @@ for name, shape, dim, start, end, step in [
     py = slice(start, end, step)
     case(w, name, "slice", lambda x, d=dim, s=py: x[(slice(None),) * d + (s,)].contiguous(), [randn(*shape)],
          {"dim": dim, "start": start, "end": end, "step": step})
+
+for name, shape, index in [
+    ("rows_repeated", (3, 4, 5), [1, 1, 0, 2, 1]),  # a mixture's row for each of its sources
+    ("rows_subset", (4, 6), [3, 0]),
+    ("rows_large", (2, 64, 64, 16), [0, 0, 0, 1, 1, 1, 0, 1]),
+]:
+    case(w, name, "rows", lambda x, i=index: x[torch.tensor(i)], [randn(*shape)], {"index": ints(index)})
 
 for name, shape, before, after in [
     ("pad_1d", (2, 7, 3), [2], [1]),
