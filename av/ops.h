@@ -75,7 +75,9 @@ avs_tensor *avs_log_softmax(avs_ctx *ctx, avs_tensor *x);   /* over the last dim
 avs_tensor *avs_dropout(avs_ctx *ctx, avs_tensor *x, float p);
 /* a + b, a - b, a * b: same shape, or b broadcast over a's leading dims when b's
  * shape equals a's trailing dims (bias or per-channel scale); b's leading dims
- * of size 1 are ignored, so (1,1,C) acts as (C) and a 0-dim or (1) b as a scalar. */
+ * of size 1 are ignored, so (1,1,C) acts as (C) and a 0-dim or (1) b as a scalar;
+ * or b per sample, (N, 1.., T..) on a (N, .., T..) with T.. a's trailing dims
+ * ((N,1,1,C) scales each sample's channels of (N,H,W,C)). */
 avs_tensor *avs_add(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
 avs_tensor *avs_sub(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
 avs_tensor *avs_mul(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);

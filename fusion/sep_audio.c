@@ -196,11 +196,14 @@ int avs_sep_linear_logits(avs_sep_audio *a, const avs_sep_window *w, const float
     a->plane[e] = v;
   }
   int rc = avs_sep_unwarp(a, a->plane, 1, out);
-  for (int c = 0; !rc && c < P; c++) {
-    const float *sharp = w->linear + lin * c;
-    for (size_t e = 0; e < lin; e++) out[e] += weights[c] * sharp[e];
+  if (rc) return rc;
+#pragma omp parallel for schedule(static)
+  for (size_t e = 0; e < lin; e++) {
+    float v = out[e];
+    for (int c = 0; c < P; c++) v += weights[c] * w->linear[lin * c + e];
+    out[e] = v;
   }
-  return rc;
+  return AVS_OK;
 }
 
 int avs_sep_synthesize(avs_sep_audio *a, const avs_sep_window *w, const float *mask, float *y) {

@@ -186,12 +186,10 @@ static avs_tensor *film(avs_ctx *ctx, const avs_params *p, const char *name, avs
   avs_tensor *gb = avs_unit_linear(ctx, p, name, cond);
   if (!gb || !h) return NULL;
   int64_t N = h->shape[0], C = h->shape[3];
-  int F = (int)h->shape[1], T = (int)h->shape[2];
   gb = avs_reshape(ctx, gb, 4, AVS_SHAPE(N, 1, 1, 2 * C));
-  /* per-sample (N, 1, 1, C) factors, replicated over (F, T) for the element-wise ops */
-  avs_tensor *scale = avs_upsample_nearest2d(ctx, avs_affine(ctx, avs_slice(ctx, gb, 3, 0, C, 1), 1.0f, 1.0f), F, T);
-  avs_tensor *shift = avs_upsample_nearest2d(ctx, avs_slice(ctx, gb, 3, C, 2 * C, 1), F, T);
-  return avs_add(ctx, avs_mul(ctx, h, scale), shift);
+  /* per-sample (N, 1, 1, C) factors, which the element-wise ops broadcast over (F, T) */
+  avs_tensor *scale = avs_affine(ctx, avs_slice(ctx, gb, 3, 0, C, 1), 1.0f, 1.0f);
+  return avs_add(ctx, avs_mul(ctx, h, scale), avs_slice(ctx, gb, 3, C, 2 * C, 1));
 }
 
 /* Decoder from the attended tokens h (M, F', T', dim) to the K features (M, F, T, K); cond (M, 1, dim) for

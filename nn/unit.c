@@ -182,7 +182,8 @@ avs_tensor *avs_unit_conv_bn_joined(avs_ctx *ctx, const avs_params *p, const cha
   avs_conv c = conv_params(s);
   avs_tensor *yx = conv_op(ctx, s->nsp, x, avs_slice(ctx, fw, 1, 0, cx, 1), fb, c);
   avs_tensor *ys = conv_op(ctx, s->nsp, shared, avs_slice(ctx, fw, 1, cx, fw->shape[1], 1), NULL, c);
-  avs_tensor *y = avs_add(ctx, yx, index ? avs_rows(ctx, ys, index, x->shape[0]) : ys);
+  /* one shared row (one mixture): the add broadcasts it, no copy per row of x */
+  avs_tensor *y = avs_add(ctx, yx, index && shared->shape[0] > 1 ? avs_rows(ctx, ys, index, x->shape[0]) : ys);
   if (!y) return NULL;
   int64_t k = w->numel / (s->out * w->shape[1]); /* kernel positions */
   avs_layer_trace_add(ctx, conv, conv_kinds[s->nsp], y,

@@ -2,9 +2,11 @@
  *
  * b has a's shape, or b is broadcast over a's leading dims: after dropping
  * b's leading dims of size 1, its shape equals a's trailing dims (a bias (C)
- * or (1,1,C) added to (N,L,C), a scalar). a and b viewed as (outer, inner)
- * and (inner); the output has a's shape, and b's gradient is summed over the
- * `outer` rows it was broadcast over. */
+ * or (1,1,C) added to (N,L,C), a scalar); or b is per sample: (N, 1.., T..)
+ * on a (N, .., T..), where T.. are a's trailing dims (FiLM's (N,1,1,C) on
+ * (N,H,W,C)). a and b are viewed as groups of (outer, inner) and (inner):
+ * one group, or N; the output has a's shape, and b's gradient is summed over
+ * the `outer` rows of its group it was broadcast over. */
 #include "av/ops.h"
 #include "av/ops/elem.h"
 
@@ -56,24 +58,42 @@ static void accumulate(float *restrict g, const float *restrict gy, float s, int
   for (int64_t i = 0; i < n; i++) g[i] += s * gy[i];
 }
 
-/* b's numel if b broadcasts onto a as described above, else -1. */
-static int64_t broadcast_inner(const avs_tensor *a, const avs_tensor *b) {
-  if (b->ndim > a->ndim) return -1;
+/* How b broadcasts onto a as described above: groups of a->numel / groups elements, b's inner per group. */
+typedef struct {
+  int64_t groups, inner;
+} bcast;
+
+/* False when b fits none of the rules. */
+static bool broadcast_plan(const avs_tensor *a, const avs_tensor *b, bcast *p) {
+  if (b->ndim > a->ndim) return false;
   int lead = 0;
   while (lead < b->ndim && b->shape[lead] == 1) lead++;
   int bd = b->ndim - lead;
-  for (int k = 0; k < bd; k++)
-    if (b->shape[lead + k] != a->shape[a->ndim - bd + k]) return -1;
-  return b->numel;
+  bool trailing = true;
+  for (int k = 0; k < bd && trailing; k++) trailing = b->shape[lead + k] == a->shape[a->ndim - bd + k];
+  if (trailing) return *p = (bcast){1, b->numel}, true;
+  /* per sample: (N, 1.., T..) with N = a's first dim and T.. a's trailing dims */
+  if (b->ndim != a->ndim || b->ndim < 2 || b->shape[0] != a->shape[0]) return false;
+  int ones = 1;
+  while (ones < b->ndim && b->shape[ones] == 1) ones++;
+  for (int k = ones; k < b->ndim; k++)
+    if (b->shape[k] != a->shape[k]) return false;
+  return *p = (bcast){b->shape[0], b->numel / b->shape[0]}, true;
 }
 
 static void add_sub_backward(avs_node *node, float sign) {
   avs_tensor *a = node->in[0], *b = node->in[1], *y = node->out;
   if (a->requires_grad) accumulate(a->grad, y->grad, 1.0f, y->numel);
-  if (b->requires_grad) {
-    if (b->numel == y->numel) accumulate(b->grad, y->grad, sign, y->numel);
-    else if (b->numel) avs_elem_colsum(y->grad, NULL, y->numel / b->numel, b->numel, sign, b->grad);
+  if (!b->requires_grad) return;
+  if (b->numel == y->numel) {
+    accumulate(b->grad, y->grad, sign, y->numel);
+    return;
   }
+  bcast p;
+  broadcast_plan(a, b, &p);
+  int64_t len = y->numel / p.groups;
+  for (int64_t g = 0; g < p.groups && p.inner; g++)
+    avs_elem_colsum(y->grad + g * len, NULL, len / p.inner, p.inner, sign, b->grad + g * p.inner);
 }
 
 static void add_backward(avs_ctx *ctx, avs_node *node) {
@@ -89,25 +109,31 @@ static void sub_backward(avs_ctx *ctx, avs_node *node) {
 static void mul_backward(avs_ctx *ctx, avs_node *node) {
   (void)ctx;
   avs_tensor *a = node->in[0], *b = node->in[1], *y = node->out;
-  if (a->requires_grad) binary(OP_ACC_MUL, y->grad, b->data, a->grad, y->numel, b->numel);
-  if (b->requires_grad) {
+  bcast p;
+  broadcast_plan(a, b, &p);
+  int64_t len = y->numel / p.groups;
+  for (int64_t g = 0; g < p.groups; g++) {
+    const float *gy = y->grad + g * len, *bg = b->data + g * p.inner;
+    if (a->requires_grad) binary(OP_ACC_MUL, gy, bg, a->grad + g * len, len, p.inner);
+    if (!b->requires_grad) continue;
     if (b->numel == y->numel) binary(OP_ACC_MUL, y->grad, a->data, b->grad, y->numel, y->numel);
-    else if (b->numel) avs_elem_colsum(y->grad, a->data, y->numel / b->numel, b->numel, 1.0f, b->grad);
+    else if (p.inner) avs_elem_colsum(gy, a->data + g * len, len / p.inner, p.inner, 1.0f, b->grad + g * p.inner);
   }
 }
 
 static avs_tensor *binary_op(avs_ctx *ctx, avs_tensor *a, avs_tensor *b, int op, const char *name) {
   if (!a || !b) return NULL;
-  int64_t inner = broadcast_inner(a, b);
-  if (inner < 0) {
+  bcast p;
+  if (!broadcast_plan(a, b, &p)) {
     char sa[96], sb[96];
-    avs_seterr(AVS_ESHAPE, "%s: b %s fits neither a %s nor its trailing dims", name,
+    avs_seterr(AVS_ESHAPE, "%s: b %s fits neither a %s, nor its trailing dims, nor (N, 1.., trailing dims)", name,
                avs_shape_str(b->ndim, b->shape, sb, sizeof sb), avs_shape_str(a->ndim, a->shape, sa, sizeof sa));
     return NULL;
   }
   avs_tensor *y = avs_op_like(ctx, a);
   if (!y) return NULL;
-  binary(op, a->data, b->data, y->data, a->numel, inner);
+  int64_t len = a->numel / p.groups;
+  for (int64_t g = 0; g < p.groups; g++) binary(op, a->data + g * len, b->data + g * p.inner, y->data + g * len, len, p.inner);
   avs_tensor *in[2] = {a, b};
   avs_tape_push(ctx, name, op == OP_MUL ? mul_backward : op == OP_SUB ? sub_backward : add_backward, y, 2, in);
   return y;

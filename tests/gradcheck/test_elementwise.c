@@ -52,6 +52,7 @@ int main(void) {
     int64_t shape[3];
   } bs[] = {
       {"same", 3, {2, 5, 7}}, {"channel", 1, {7}}, {"ones", 3, {1, 1, 7}}, {"trailing", 2, {5, 7}}, {"scalar", 0, {0}},
+      {"sample", 3, {2, 1, 7}},
   };
   for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) {
     avs_tensor *b = param(bs[i].ndim, bs[i].shape, -2, 2, 10 + i);

@@ -1,4 +1,4 @@
-"""References for add/sub/mul (same shape and broadcast), scale, sum, mean and compete."""
+"""References for add/sub/mul (same shape, broadcast and per sample), scale, sum, mean and compete."""
 import torch
 
 from opcase import case, randn
@@ -14,6 +14,9 @@ for op, fn in ops.items():
     case(w, f"{op}_ones", op, fn, [randn(2, 4, 5, 6), randn(1, 1, 6)])
     # trailing dims (H, W, C) of an (N, H, W, C) tensor
     case(w, f"{op}_trailing", op, fn, [randn(2, 3, 4, 5), randn(3, 4, 5)])
+    # per sample: (N, 1, 1, C) over (N, H, W, C), as FiLM's factors
+    case(w, f"{op}_sample", op, fn, [randn(3, 4, 5, 6), randn(3, 1, 1, 6)])
+    case(w, f"{op}_sample_large", op, fn, [randn(4, 32, 32, 16), randn(4, 1, 1, 16)])
     # 0-dim scalar operand
     case(w, f"{op}_scalar", op, fn, [randn(4, 9), randn()])
     # large enough for the threaded loops: many rows of few channels, and long rows

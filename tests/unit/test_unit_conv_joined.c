@@ -88,8 +88,26 @@ int main(void) {
       avs_ctx_free(&ctx);
       avs_fold_cache_free(&cache);
     }
-  free(gy);
-  avs_tensor_free(&x), avs_tensor_free(&shared);
+  /* one shared row for all rows of x (one mixture): broadcast, gradients summed over x's rows */
+  avs_tensor *one = avs_tensor_new(4, AVS_SHAPE(1, 6, 5, 2));
+  fill(one, &r, -1, 1);
+  const int zeros[3] = {0, 0, 0};
+  for (int joined = 0; joined < 2; joined++) {
+    avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+    avs_tensor_zero_grad(one);
+    avs_tensor *y = run(ctx, &p, x, one, zeros, joined);
+    tst_true(y && !avs_backward_from(ctx, y, gy), "one shared row: %s", avs_errmsg());
+    if (!joined && y) {
+      ref = malloc(sizeof(float) * y->numel), memcpy(ref, y->data, sizeof(float) * y->numel);
+      want[0] = malloc(sizeof(float) * one->numel), memcpy(want[0], one->grad, sizeof(float) * one->numel);
+    } else if (y && ref) {
+      tst_close("one shared row forward", y->data, ref, y->numel, 1e-5f, 1e-5f);
+      tst_close("one shared row grad", one->grad, want[0], one->numel, 1e-5f, 1e-5f);
+    }
+    avs_ctx_free(&ctx);
+  }
+  free(ref), free(want[0]), free(gy);
+  avs_tensor_free(&one), avs_tensor_free(&x), avs_tensor_free(&shared);
   avs_params_free(&p);
   return tst_finish();
 }
