@@ -245,10 +245,7 @@ static int encode_sources(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg
   avs_tensor *a = lv[c->down] ? avs_reshape(ctx, lv[c->down], 3, AVS_SHAPE(N, g.audio, lv[c->down]->shape[3])) : NULL;
   a = avs_unit_linear(ctx, p, "audio.proj", a);
   avs_tensor *prior = c->nmf ? avs_slice(ctx, logmag, 3, 1, 1 + c->nmf, 1) : NULL;
-  if (mix_of) {
-    a = avs_rows(ctx, a, mix_of, (int)M);
-    if (prior) prior = avs_rows(ctx, prior, mix_of, (int)M);
-  }
+  if (mix_of) a = avs_rows(ctx, a, mix_of, (int)M);
   avs_tensor *v = video_tokens(ctx, p, c, &g, frames);
   avs_tensor *attn = NULL, *apos = avs_unit_param(p, "xattn.audio_pos"), *vpos = avs_unit_param(p, "xattn.visual_pos");
   if (apos && vpos) avs_layer_trace_add(ctx, "xattn.audio_pos+visual_pos", "embed", a, apos->numel + vpos->numel, 0);
@@ -258,10 +255,9 @@ static int encode_sources(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg
   avs_tensor *cond = c->film && v ? avs_matmul(ctx, whole_clip_weights(ctx, M, g.visual), v, false, false) : NULL;
   if (c->film && !cond) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
   avs_tensor *feat = audio_decoder(ctx, p, c, h, lv, mix_of, cond);
-  if (c->nmf && feat) /* the prior's share logits join the decoder's features */
-    feat = avs_concat(ctx, 2, (avs_tensor *[]){feat, prior}, 3);
-  if (!feat || !attn) return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
-  *out = (avs_xattn_enc){.features = feat, .visual = v, .audio = a, .attn = attn};
+  if (!feat || !attn || (c->nmf && !prior))
+    return avs_errcode() ? avs_errcode() : avs_seterr(AVS_EINVAL, "xattn: forward failed");
+  *out = (avs_xattn_enc){.features = feat, .prior = prior, .mix_of = mix_of, .visual = v, .audio = a, .attn = attn};
   return AVS_OK;
 }
 
@@ -270,24 +266,33 @@ int avs_xattn_encode(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c, 
   return encode_sources(ctx, p, c, logmag, NULL, frames, out);
 }
 
-/* avs_xattn_masks, and the synthesizer's per-source kernels (N, S, K+1) into *kern when kern is not NULL. */
+/* avs_xattn_masks, and the synthesizer's per-source kernels (N, S, K+nmf+1) into *kern when kern is not NULL. */
 static avs_tensor *masks_and_kernels(avs_ctx *ctx, const avs_params *p, const avs_xattn_cfg *c,
                                      const avs_xattn_enc *enc, avs_tensor *w, avs_tensor **kern_out) {
   avs_xattn_grid g;
   if (!enc->features || !enc->visual || avs_xattn_grid_of(c, &g)) return NULL;
-  int64_t N = enc->features->shape[0], K = c->mask_channels + c->nmf, FT = (int64_t)c->freq * c->time;
+  int64_t N = enc->features->shape[0], K = c->mask_channels, C = c->nmf, FT = (int64_t)c->freq * c->time;
   if (!check_input("source weights", w, 3, AVS_SHAPE(N, w && w->ndim == 3 ? w->shape[1] : 0, g.visual))) return NULL;
   int64_t S = w->shape[1];
-  /* v_s = sum over tokens of weight x token -> per-source channel weights and bias (N, S, K+1) */
+  /* v_s = sum over tokens of weight x token -> per-source channel weights and bias (N, S, K+C+1) */
   avs_tensor *kern = avs_unit_linear(ctx, p, "synth", avs_matmul(ctx, w, enc->visual, false, false));
-  /* logit_s = [features, 1] . kern_s at every (f, t) */
-  avs_tensor *ones = avs_ctx_tensor(ctx, 4, AVS_SHAPE(N, c->freq, c->time, 1));
-  if (!ones) return NULL;
-  for (int64_t i = 0; i < ones->numel; i++) ones->data[i] = 1.0f;
-  avs_tensor *f1 = avs_concat(ctx, 2, (avs_tensor *[]){enc->features, ones}, 3);
-  f1 = f1 ? avs_reshape(ctx, f1, 3, AVS_SHAPE(N, FT, K + 1)) : NULL;
-  avs_tensor *y = avs_matmul(ctx, kern, f1, false, true);
-  if (y) avs_layer_trace_add(ctx, "synth.masks", "matmul", y, 0, y->numel * (K + 1));
+  /* logit_s = [features, shares, 1] . kern_s at every (f, t), each part on its own: the shares are the
+   * mixture's, one product for all the sources of a single mixture */
+  avs_tensor *feat = avs_reshape(ctx, enc->features, 3, AVS_SHAPE(N, FT, K));
+  avs_tensor *y = avs_matmul(ctx, avs_slice(ctx, kern, 2, 0, K, 1), feat, false, true);
+  if (C && enc->prior && enc->prior->shape[0] == 1) {
+    avs_tensor *kp = avs_reshape(ctx, avs_slice(ctx, kern, 2, K, K + C, 1), 3, AVS_SHAPE(1, N * S, C));
+    avs_tensor *shares = avs_matmul(ctx, kp, avs_reshape(ctx, enc->prior, 3, AVS_SHAPE(1, FT, C)), false, true);
+    y = avs_add(ctx, y, avs_reshape(ctx, shares, 3, AVS_SHAPE(N, S, FT)));
+  } else if (C) {
+    avs_tensor *prior = enc->mix_of ? avs_rows(ctx, enc->prior, enc->mix_of, N) : enc->prior;
+    prior = avs_reshape(ctx, prior, 3, AVS_SHAPE(N, FT, C));
+    y = avs_add(ctx, y, avs_matmul(ctx, avs_slice(ctx, kern, 2, K, K + C, 1), prior, false, true));
+  }
+  /* the bias, one per (sample, source) row */
+  avs_tensor *bias = avs_reshape(ctx, avs_slice(ctx, kern, 2, K + C, K + C + 1, 1), 2, AVS_SHAPE(N * S, 1));
+  y = avs_add(ctx, avs_reshape(ctx, y, 2, AVS_SHAPE(N * S, FT)), bias);
+  if (y) avs_layer_trace_add(ctx, "synth.masks", "matmul", y, 0, y->numel * (K + C + 1));
   if (kern_out) *kern_out = kern;
   return y ? avs_reshape(ctx, y, 4, AVS_SHAPE(N, S, c->freq, c->time)) : NULL;
 }

@@ -72,7 +72,9 @@ int avs_xattn_declare(avs_params *p, const avs_xattn_cfg *cfg);
 
 /* What the sources share: one pass over audio and video. */
 typedef struct {
-  avs_tensor *features; /* (N, F, T, K+nmf) decoder output and the NMF share logits, the masks' basis */
+  avs_tensor *features; /* (N, F, T, K) decoder output: with the prior, the masks' basis */
+  avs_tensor *prior;    /* (mixtures, F, T, nmf) the NMF share logits (NULL without nmf) */
+  const int *mix_of;    /* source j's row of prior (borrowed from the caller; NULL: row j) */
   avs_tensor *visual;   /* (N, Lv, dim) visual tokens (video.proj, before positions) */
   avs_tensor *audio;    /* (N, La, dim) audio tokens after the cross-attention block */
   avs_tensor *attn;     /* (N, heads, La, Lv) attention weights (differentiable) */

@@ -117,8 +117,8 @@ static void synth_on_bins(const avs_model *m, const avs_sep_geometry *g, const a
                           .align_corners = true};
   for (size_t e = 0; e < lin; e++) out[e] = kern[KC];
   for (int k = 0; k < KC; k++) {
-    for (size_t e = 0; e < plane; e++) f[e] = enc->features->data[((size_t)j * plane + e) * KC + k];
-    avs_logfreq_unwarp(&sh, f, uf);
+    for (size_t e = 0; k < K && e < plane; e++) f[e] = enc->features->data[((size_t)j * plane + e) * K + k];
+    if (k < K) avs_logfreq_unwarp(&sh, f, uf);
     const float *basis = k < K ? uf : w->linear + lin * (k - K);
     for (size_t e = 0; e < lin; e++) out[e] += kern[k] * basis[e];
   }
