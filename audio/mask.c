@@ -18,11 +18,19 @@ void avs_mask_binary(const float *mag_src, const float *mag_mix, int64_t n, floa
   for (int64_t i = 0; i < n; i++) mask[i] = mag_src[i] > thr * mag_mix[i] ? 1.0f : 0.0f;
 }
 
+/* Block by block: the sums of a block, then its shares, both along contiguous rows (vectorised; the
+ * same operations per element as one element at a time, and safe in place). */
+#define SHARE_BLOCK 256
+
 void avs_mask_share(const float *mag, int n_src, int64_t n, float *mask) {
-  for (int64_t i = 0; i < n; i++) {
-    float sum = 0;
-    for (int k = 0; k < n_src; k++) sum += mag[k * n + i];
-    for (int k = 0; k < n_src; k++) mask[k * n + i] = sum > 0 ? mag[k * n + i] / sum : 1.0f / n_src;
+  float sum[SHARE_BLOCK];
+  for (int64_t b = 0; b < n; b += SHARE_BLOCK) {
+    int len = n - b < SHARE_BLOCK ? (int)(n - b) : SHARE_BLOCK;
+    for (int i = 0; i < len; i++) sum[i] = 0;
+    for (int k = 0; k < n_src; k++)
+      for (int i = 0; i < len; i++) sum[i] += mag[k * n + b + i];
+    for (int k = 0; k < n_src; k++)
+      for (int i = 0; i < len; i++) mask[k * n + b + i] = sum[i] > 0 ? mag[k * n + b + i] / sum[i] : 1.0f / n_src;
   }
 }
 

@@ -90,9 +90,16 @@ static void take_prior(avs_sep_audio *a, const float *prior, const float *linear
       memcpy(w->input + e * ch + 1, prior + ((size_t)r * frames + clamp_frame(first + t, frames)) * np,
              sizeof(float) * np);
     }
-  for (int64_t row = 0; linear && row < (int64_t)np * g->bins; row++)
-    for (int t = 0; t < g->time; t++)
-      w->linear[row * g->time + t] = linear[row * frames + clamp_frame(first + t, frames)];
+  /* window frames [t0, t1) lie inside the stretch: one copy per row; the ends repeat its edge frames */
+  int64_t t0 = first < 0 ? -first : 0, t1 = frames - first < g->time ? frames - first : g->time;
+  t1 = t1 < t0 ? t0 : t1;
+  for (int64_t row = 0; linear && row < (int64_t)np * g->bins; row++) {
+    float *to = w->linear + row * g->time;
+    const float *from = linear + row * frames;
+    for (int64_t t = 0; t < t0; t++) to[t] = from[clamp_frame(first + t, frames)];
+    if (t1 > t0) memcpy(to + t0, from + first + t0, sizeof(float) * (size_t)(t1 - t0));
+    for (int64_t t = t1; t < g->time; t++) to[t] = from[clamp_frame(first + t, frames)];
+  }
 }
 
 int avs_sep_analyze_in(avs_sep_audio *a, const float *x, const avs_sep_prior *pr, int64_t offset, avs_sep_window *w) {
