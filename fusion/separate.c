@@ -29,6 +29,7 @@ void avs_sep_compete_masks(float *masks, int sources, size_t plane) {
 /* Logits (sources x plane) -> masks: sigmoid, competing (unless independent), thresholded when binary. */
 static void logits_to_masks(float *x, int sources, size_t plane, avs_sep_mask_rule rule) {
   size_t total = plane * (size_t)sources;
+#pragma omp parallel for schedule(static)
   for (size_t e = 0; e < total; e++) x[e] = 1.0f / (1.0f + expf(-x[e]));
   if (!rule.independent) avs_sep_compete_masks(x, sources, plane);
   for (size_t e = 0; rule.binary && e < total; e++) x[e] = (float)(x[e] > 0.5f);
