@@ -174,6 +174,11 @@ avs_tensor *avs_unit_conv_bn_joined(avs_ctx *ctx, const avs_params *p, const cha
   avs_bn bn;
   avs_tensor *w = avs_unit_param(p, "%s.weight", conv), *b = s->bias ? avs_unit_param(p, "%s.bias", conv) : NULL;
   if (!x || !w || (s->bias && !b) || (bn_name && !bn_params(p, bn_name, &bn))) return NULL;
+  if (!index && shared->shape[0] != x->shape[0]) {
+    avs_seterr(AVS_ESHAPE, "%s: %lld rows joined to %lld shared rows without an index", conv,
+               (long long)x->shape[0], (long long)shared->shape[0]);
+    return NULL;
+  }
   avs_tensor *fw = w, *fb = b;
   int folded = bn_name && !avs_ctx_train(ctx) ? avs_fold_get(ctx, w, b, &bn, &fw, &fb) : 0;
   if (folded < 0) return NULL;

@@ -106,6 +106,11 @@ int main(void) {
     }
     avs_ctx_free(&ctx);
   }
+  /* without an index the rows must pair one to one */
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
+  tst_true(!avs_unit_conv_bn_joined(ctx, &p, "c", "bn", &spec, x, shared, NULL) && avs_errcode() == AVS_ESHAPE,
+           "3 rows with 2 shared rows and no index refused: %s", avs_errmsg());
+  avs_ctx_free(&ctx);
   free(ref), free(want[0]), free(gy);
   avs_tensor_free(&one), avs_tensor_free(&x), avs_tensor_free(&shared);
   avs_params_free(&p);
