@@ -15,14 +15,14 @@ static float share_logit(float v) { return logf((v + SHARE_EPS) / (1.0f - v + SH
 
 /* One chunk: frames [t0, t0 + n) of mag (bins, frames) -> shares (freq, frames, classes) and, when linear is
  * not NULL, linear (classes, bins, frames) at those frames. */
-static int shares_chunk(const avs_sep_geometry *g, const float *const *W, int classes, int comps, const float *mag,
-                        int64_t frames, int64_t t0, int n, float *shares, float *linear) {
+static int shares_chunk(const avs_sep_geometry *g, const float *const *W, int classes, int comps, int iters,
+                        const float *mag, int64_t frames, int64_t t0, int n, float *shares, float *linear) {
   size_t lin = (size_t)g->bins * n;
   float *V = malloc(sizeof(float) * lin), *s = malloc(sizeof(float) * lin * (size_t)classes);
   float *warped = malloc(sizeof(float) * (size_t)g->freq * n);
   int rc = V && s && warped ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory");
   for (int f = 0; !rc && f < g->bins; f++) memcpy(V + (size_t)f * n, mag + f * frames + t0, sizeof(float) * n);
-  if (!rc) rc = avs_nmf_separate(V, g->bins, n, W, classes, comps, AVS_SEP_NMF_ITERS, 7, s);
+  if (!rc) rc = avs_nmf_separate(V, g->bins, n, W, classes, comps, iters, 7, s);
   avs_logfreq_shape sh = {.n = 1, .in_bins = g->bins, .frames = n, .channels = 1, .out_bins = g->freq,
                           .align_corners = true};
   for (int c = 0; !rc && c < classes; c++) {
@@ -56,10 +56,11 @@ int avs_sep_nmf_count(const avs_sep_geometry *g, int classes, const float *linea
   return count || total <= 0 ? count : 1;
 }
 
-int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes, int comps, const float *mag,
-                       int64_t frames, float *shares, float *linear) {
-  if (classes < 1 || frames < 1)
-    return avs_seterr(AVS_EINVAL, "NMF shares: %d classes, %lld frames", classes, (long long)frames);
+int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes, int comps, int iters,
+                       const float *mag, int64_t frames, float *shares, float *linear) {
+  if (classes < 1 || frames < 1 || iters < 1)
+    return avs_seterr(AVS_EINVAL, "NMF shares: %d classes, %lld frames, %d updates", classes, (long long)frames,
+                      iters);
   const float **W = malloc(sizeof *W * (size_t)classes);
   if (!W) return avs_seterr(AVS_ENOMEM, "out of memory");
   for (int c = 0; c < classes; c++) W[c] = dict + (size_t)c * g->bins * comps;
@@ -69,7 +70,7 @@ int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes
   for (int64_t k = 0; k < chunks; k++) {
     int64_t t0 = k * g->time;
     int n = (int)(frames - t0 < g->time ? frames - t0 : g->time);
-    int r = shares_chunk(g, W, classes, comps, mag, frames, t0, n, shares, linear);
+    int r = shares_chunk(g, W, classes, comps, iters, mag, frames, t0, n, shares, linear);
 #pragma omp critical(avs_sep_nmf_shares)
     if (r && !rc) rc = r;
   }

@@ -20,18 +20,19 @@
 
 #include "fusion/sep_data.h"
 
-#define AVS_SEP_NMF_ITERS 50          /* updates of the activations (20 components: 9.26 dB; 100 updates: 9.43) */
+#define AVS_SEP_NMF_ITERS 50          /* default updates of the activations (20 components: 9.26 dB; 100: 9.43) */
 #define AVS_SEP_NMF_LEARN_ITERS 100   /* updates of a dictionary */
 #define AVS_SEP_NMF_LEARN_FRAMES 4000 /* most STFT frames a dictionary is learned from */
 #define AVS_SEP_NMF_MAX_CLASSES 1000  /* xattn's nmf at most */
 
 /* The share logits of mag (bins, frames), any number of frames, into shares (freq, frames, classes) and,
- * when linear is not NULL, on the linear bins before the warp into linear (classes, bins, frames).
+ * when linear is not NULL, on the linear bins before the warp into linear (classes, bins, frames), after
+ * `iters` updates of the activations (xattn's nmf_iters; the cost scales with comps x iters).
  * With fixed dictionaries the updates of one frame's activations see that frame alone, so the
  * frames go by chunks of g->time (a window's frames: one chunk, as in training), the chunks on
  * every thread, each from seed 7. AVS_EINVAL for no classes or frames; AVS_ENOMEM. */
-int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes, int comps, const float *mag,
-                       int64_t frames, float *shares, float *linear);
+int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes, int comps, int iters,
+                       const float *mag, int64_t frames, float *shares, float *linear);
 
 /* How many classes hold at least min_share of a window's energy: each class's energy is
  * sum over bins of share x magnitude^2, from the window's share logits on the linear bins

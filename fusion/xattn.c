@@ -21,7 +21,7 @@
 static const avs_xattn_cfg xattn_default = {
     .freq = 256, .time = 256, .ngf = 16, .down = 4, .frames = 3, .height = 128, .width = 128,
     .vwidth = 16, .vblocks = 1, .dim = 128, .heads = 4, .mlp = 256, .mask_channels = 16, .film = 0,
-    .nmf = 0, .nmf_components = 20};
+    .nmf = 0, .nmf_components = 20, .nmf_iters = AVS_SEP_NMF_ITERS};
 
 static const avs_hparam xattn_hparams[] = {
     AVS_HP(avs_xattn_cfg, freq, AVS_HP_INT, "spectrogram frequency bins F (256)"),
@@ -42,6 +42,8 @@ static const avs_hparam xattn_hparams[] = {
            "C > 0: the audio input also holds the shares of C instrument classes' NMF dictionaries in every bin, "
            "learned from the training stems (fusion/sep_nmf.h); 0: none (0)"),
     AVS_HP(avs_xattn_cfg, nmf_components, AVS_HP_INT, "components of each NMF class dictionary (20)"),
+    AVS_HP(avs_xattn_cfg, nmf_iters, AVS_HP_INT,
+           "updates of the NMF activations per window; the prior's cost scales with nmf_components x nmf_iters (50)"),
 };
 
 avs_xattn_cfg avs_xattn_default_cfg(void) { return xattn_default; }
@@ -65,9 +67,10 @@ int avs_xattn_grid_of(const avs_xattn_cfg *c, avs_xattn_grid *g) {
   if (c->ngf < 1 || c->vwidth < 1 || c->vblocks < 1 || c->mlp < 1 || c->mask_channels < 1)
     return avs_seterr(AVS_EINVAL, "xattn: ngf %d, vwidth %d, vblocks %d, mlp %d, mask_channels %d must be positive",
                       c->ngf, c->vwidth, c->vblocks, c->mlp, c->mask_channels);
-  if (c->nmf < 0 || c->nmf > 1000 || c->nmf_components < 1 || c->nmf_components > 1000)
-    return avs_seterr(AVS_EINVAL, "xattn: nmf %d must be in 0..1000 and nmf_components %d in 1..1000", c->nmf,
-                      c->nmf_components);
+  if (c->nmf < 0 || c->nmf > 1000 || c->nmf_components < 1 || c->nmf_components > 1000 || c->nmf_iters < 1 ||
+      c->nmf_iters > 1000)
+    return avs_seterr(AVS_EINVAL, "xattn: nmf %d must be in 0..1000, nmf_components %d and nmf_iters %d in 1..1000",
+                      c->nmf, c->nmf_components, c->nmf_iters);
   if (c->film != 0 && c->film != 1) return avs_seterr(AVS_EINVAL, "xattn: film %d is not 0 or 1", c->film);
   if (c->dim < 1 || c->heads < 1 || c->dim % c->heads)
     return avs_seterr(AVS_EINVAL, "xattn: dim %d must be a positive multiple of heads %d", c->dim, c->heads);
@@ -411,7 +414,7 @@ static int xattn_audio_prior(const avs_params *p, const void *cfg, const float *
   if (!c->nmf || !dict) return avs_seterr(AVS_EINVAL, "xattn: no NMF prior (nmf %d)", c->nmf);
   avs_sep_geometry g;
   xattn_geometry(cfg, &g);
-  return avs_sep_nmf_shares(&g, dict->data, c->nmf, c->nmf_components, mag, frames, prior, linear);
+  return avs_sep_nmf_shares(&g, dict->data, c->nmf, c->nmf_components, c->nmf_iters, mag, frames, prior, linear);
 }
 
 /* The logits are [features, shares, 1] . kernel: the kernels' share columns are the prior's weights. */

@@ -53,6 +53,7 @@ typedef struct {
   int film;                  /* 1: FiLM at every decoder level from the clip's mean visual token (0) */
   int nmf;                   /* C > 0: the input also holds C NMF class shares (fusion/sep_nmf.h) (0) */
   int nmf_components;        /* components per class dictionary (20) */
+  int nmf_iters;             /* updates of the NMF activations per window (50) */
 } avs_xattn_cfg;
 
 /* The default configuration and the hyperparameter table (key = field name). */

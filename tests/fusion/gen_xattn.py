@@ -40,7 +40,7 @@ import st
 torch.set_num_threads(2)
 
 CFG = dict(freq=32, time=16, ngf=4, down=3, frames=2, height=32, width=48, vwidth=4, vblocks=2, dim=16, heads=2,
-           mlp=24, mask_channels=3, film=1, nmf=0, nmf_components=20)
+           mlp=24, mask_channels=3, film=1, nmf=0, nmf_components=20, nmf_iters=50)
 N, S = 2, 3
 
 

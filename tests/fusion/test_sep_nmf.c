@@ -38,7 +38,7 @@
 #include "fusion/xattn.h"
 #include "tests/harness.h"
 
-enum { PER_CLASS = 4, CLASSES = 3, COMPS = 2 };
+enum { PER_CLASS = 4, CLASSES = 3, COMPS = 2, ITERS = 20 }; /* ITERS: the model's nmf_iters, not the default */
 
 /* A harmonic tone at f0 Hz (3 partials) with a little noise. */
 static float *tone(const avs_sep_geometry *g, double f0, avs_rng *rng) {
@@ -171,7 +171,7 @@ static void check_linear_logits(const avs_model *m, const avs_model *plain, avs_
 static avs_model *xattn_model(int nmf) {
   avs_xattn_cfg cfg = avs_xattn_default_cfg();
   cfg.freq = cfg.time = 64, cfg.frames = 1, cfg.height = cfg.width = 32;
-  cfg.nmf = nmf, cfg.nmf_components = COMPS;
+  cfg.nmf = nmf, cfg.nmf_components = COMPS, cfg.nmf_iters = ITERS;
   avs_model *m = NULL;
   int rc = avs_model_new("xattn", &cfg, &m);
   if (!rc) rc = avs_model_init(m, 5);
@@ -237,19 +237,27 @@ int main(void) {
              right, loud);
     tst_true(off_missing < 1e-3f, "the missing class's share logit is ln(1e-3 / 1.001) (max off %g)", off_missing);
     float *direct = malloc(sizeof(float) * plane * CLASSES);
-    rc = avs_sep_nmf_shares(&g, dict->data, CLASSES, COMPS, w.mag, g.time, direct, NULL);
-    float diff = 0;
+    rc = avs_sep_nmf_shares(&g, dict->data, CLASSES, COMPS, ITERS, w.mag, g.time, direct, NULL);
+    float diff = 0, moved = 0;
     for (size_t e = 0; !rc && e < plane; e++)
       for (int c = 0; c < CLASSES; c++) diff = fmaxf(diff, fabsf(direct[e * CLASSES + c] - w.input[e * ch + 1 + c]));
-    tst_true(!rc && diff == 0, "the model's input channels 1..%d are avs_sep_nmf_shares' (max diff %g)", CLASSES, diff);
-    tst_true(avs_sep_nmf_shares(&g, dict->data, 0, COMPS, w.mag, g.time, direct, NULL) == AVS_EINVAL &&
+    tst_true(!rc && diff == 0, "the model's input channels 1..%d are avs_sep_nmf_shares' with its nmf_iters %d (max diff %g)",
+             CLASSES, ITERS, diff);
+    rc = avs_sep_nmf_shares(&g, dict->data, CLASSES, COMPS, AVS_SEP_NMF_ITERS, w.mag, g.time, direct, NULL);
+    for (size_t e = 0; !rc && e < plane; e++)
+      for (int c = 0; c < CLASSES; c++) moved = fmaxf(moved, fabsf(direct[e * CLASSES + c] - w.input[e * ch + 1 + c]));
+    tst_true(!rc && moved > 1e-3f, "%d updates instead of %d move the shares (max %g)", AVS_SEP_NMF_ITERS, ITERS, moved);
+    tst_true(avs_sep_nmf_shares(&g, dict->data, 0, COMPS, ITERS, w.mag, g.time, direct, NULL) == AVS_EINVAL &&
                  strstr(avs_errmsg(), "classes"),
              "no classes refused: %s", avs_errmsg());
+    tst_true(avs_sep_nmf_shares(&g, dict->data, CLASSES, COMPS, 0, w.mag, g.time, direct, NULL) == AVS_EINVAL &&
+                 strstr(avs_errmsg(), "updates"),
+             "no updates refused: %s", avs_errmsg());
     /* the linear prior, on its own: audio/nmf.h's shares of the window's magnitude, as logits */
     const float *W[CLASSES];
     for (int c = 0; c < CLASSES; c++) W[c] = dict->data + (size_t)c * g.bins * COMPS;
     float *shares = malloc(sizeof(float) * lin * CLASSES), lin_diff = 0;
-    rc = avs_nmf_separate(w.mag, g.bins, g.time, W, CLASSES, COMPS, AVS_SEP_NMF_ITERS, 7, shares);
+    rc = avs_nmf_separate(w.mag, g.bins, g.time, W, CLASSES, COMPS, ITERS, 7, shares);
     for (size_t e = 0; !rc && e < lin * CLASSES; e++)
       lin_diff = fmaxf(lin_diff, fabsf(logf((shares[e] + 1e-3f) / (1 - shares[e] + 1e-3f)) - w.linear[e]));
     tst_true(!rc && lin_diff < 1e-5f, "the window's linear prior is the NMF share logits (max diff %g)", lin_diff);

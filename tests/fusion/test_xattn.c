@@ -146,7 +146,8 @@ static void check_default(void) {
   avs_xattn_cfg c = avs_xattn_default_cfg();
   int nhp;
   const avs_hparam *hp = avs_xattn_hparams(&nhp);
-  tst_true(nhp == 16 && !strcmp(hp[0].key, "freq"), "hyperparameter table: %d keys", nhp);
+  tst_true(nhp == 17 && !strcmp(hp[0].key, "freq") && !strcmp(hp[16].key, "nmf_iters"), "hyperparameter table: %d keys",
+           nhp);
   avs_model m = {0};
   avs_params_init(&m.params, "xattn");
   int rc = avs_xattn_declare(&m.params, &c);
