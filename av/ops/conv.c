@@ -11,11 +11,14 @@
  *   db += bias part of conv_bwd_weights.
  * In bf16 precision (untaped calls only) the input is reordered to bf16 into
  * the arena and the weights once into a bf16 cache entry; oneDNN accumulates
- * in fp32 and writes fp32 outputs, so the ops around stay as they are. */
+ * in fp32 and writes fp32 outputs, so the ops around stay as they are.
+ * 2-D 3 x 3 convolutions of stride 1 with enough channels run their inference
+ * forward and their input gradient by Winograd's algorithm instead (winograd.h). */
 #include <string.h>
 
 #include "av/ops.h"
 #include "av/ops/dnnl_backend.h"
+#include "av/ops/winograd.h"
 #include "av/status.h"
 
 typedef struct {
@@ -170,13 +173,61 @@ static avs_dnnl_entry *conv_entry(avs_dnnl *d, int kind, dnnl_prop_kind_t prop, 
   return e;
 }
 
+/* ---- Winograd path ---- */
+
+/* A 2-D 3 x 3 convolution of stride 1, one group, the same dilation along both axes, fp32. */
+static bool wino_shape(const conv_geo *g) {
+  return g->nsp == 2 && !g->transposed && g->groups == 1 && !g->bf16 && g->k[0] == 3 && g->k[1] == 3 &&
+         g->s[0] == 1 && g->s[1] == 1 && g->dil[0] == g->dil[1];
+}
+
+static avs_wino_geo wino_forward_geo(const conv_geo *g) {
+  return (avs_wino_geo){.N = g->N, .H = g->in[0], .W = g->in[1], .C = g->C, .O = g->O, .OH = g->out[0],
+                        .OW = g->out[1], .pad_h = g->pl[0], .pad_w = g->pl[1], .dil = g->dil[0] + 1};
+}
+
+/* The input gradient's convolution: the output gradient padded by 2 dil - pad (winograd.h). */
+static avs_wino_geo wino_adjoint_geo(const conv_geo *g) {
+  int64_t dil = g->dil[0] + 1;
+  return (avs_wino_geo){.N = g->N, .H = g->out[0], .W = g->out[1], .C = g->O, .O = g->C, .OH = g->in[0],
+                        .OW = g->in[1], .pad_h = 2 * dil - g->pl[0], .pad_w = 2 * dil - g->pl[1], .dil = dil};
+}
+
+static bool wino_adjoint_fits(const conv_geo *g) {
+  avs_wino_geo a = wino_adjoint_geo(g);
+  return wino_shape(g) && a.pad_h >= 0 && a.pad_w >= 0 && avs_wino_suits(a.C, a.O);
+}
+
+static int fill_wino(const avs_tensor *w, void *dst, void *adjoint) {
+  avs_wino_weights(w->data, w->shape[0], w->shape[1], adjoint != NULL, dst);
+  return AVS_OK;
+}
+
+/* y = conv(x, w) + b by Winograd, w's transform cached; adjoint: the input gradient's. */
+static int wino_run(avs_ctx *ctx, avs_dnnl *d, const avs_wino_geo *wg, const float *x, const avs_tensor *w,
+                    bool adjoint, const float *b, float *y) {
+  size_t bytes = sizeof(float) * avs_wino_weight_floats(wg->C, wg->O);
+  const float *U = avs_dnnl_weights_by(d, ctx, w, adjoint ? AVS_WFORM_WINO_ADJOINT : AVS_WFORM_WINO, bytes,
+                                       fill_wino, adjoint ? (void *)w : NULL);
+  if (!U) return avs_errcode();
+  float *scratch = avs_dnnl_scratch(d, avs_wino_scratch_bytes(wg));
+  if (!scratch) return avs_errcode();
+  avs_wino_conv(wg, x, U, b, y, scratch);
+  return AVS_OK;
+}
+
 static void conv_backward(avs_ctx *ctx, avs_node *node) {
   conv_saved *sv = node->saved;
   const conv_geo *g = &sv->g;
   avs_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2], *y = node->out;
   avs_dnnl *d = avs_dnnl_get(ctx);
   if (!d) goto fail;
-  if (x->requires_grad) {
+  if (x->requires_grad && wino_adjoint_fits(g)) {
+    avs_wino_geo a = wino_adjoint_geo(g);
+    float *gx = avs_dnnl_grad_dst(ctx, node, 0);
+    if (!gx || wino_run(ctx, d, &a, y->grad, w, true, NULL, gx)) goto fail;
+    avs_dnnl_grad_done(node, 0, gx);
+  } else if (x->requires_grad) {
     avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_BWD_DATA, dnnl_backward_data, g);
     if (!e) goto fail;
     const void *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
@@ -206,6 +257,25 @@ static void conv_backward(avs_ctx *ctx, avs_node *node) {
 fail:
   /* Backward functions cannot return a status: the error stays in avs_errmsg(). */
   avs_log(AVS_LOG_ERROR, "%s backward: %s", node->op, avs_errmsg());
+}
+
+/* y = conv(x, w) + b by oneDNN's direct kernels (bf16 ones in bf16 precision). */
+static int direct_forward(avs_ctx *ctx, avs_dnnl *d, const conv_geo *g, bool tape, const avs_tensor *x,
+                          const avs_tensor *w, const avs_tensor *b, avs_tensor *y) {
+  avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_FWD, tape ? dnnl_forward_training : dnnl_forward_inference, g);
+  if (!e) return avs_errcode();
+  const void *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
+  if (!wd) return avs_errcode();
+  const void *src = x->data;
+  if (g->bf16) {
+    void *half = avs_ctx_alloc(ctx, avs_dnnl_arg_bytes(&e->prim[0], DNNL_ARG_SRC));
+    if (!half || avs_dnnl_exec(d, &e->prim[2], 2, (avs_dnnl_arg[]){{DNNL_ARG_FROM, x->data}, {DNNL_ARG_TO, half}}))
+      return avs_errcode();
+    src = half;
+  }
+  avs_dnnl_arg args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DST, y->data},
+                          {DNNL_ARG_BIAS, b ? b->data : NULL}};
+  return avs_dnnl_exec(d, &e->prim[0], b ? 4 : 3, args);
 }
 
 avs_tensor *avs_dnnl_convlike(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, avs_conv p, int nsp,
@@ -259,22 +329,18 @@ avs_tensor *avs_dnnl_convlike(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_te
   bool tape = avs_tape_wants(ctx, 3, in);
   g.bf16 = !tape && avs_ctx_precision(ctx) == AVS_BF16;
   avs_dnnl *d = avs_dnnl_get(ctx);
-  if (!d) return NULL;
-  avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_FWD, tape ? dnnl_forward_training : dnnl_forward_inference, &g);
-  if (!e) return NULL;
-  const void *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
-  avs_tensor *y = avs_ctx_tensor(ctx, nsp + 2, out_shape);
-  if (!wd || !y) return NULL;
-  const void *src = x->data;
-  if (g.bf16) {
-    void *half = avs_ctx_alloc(ctx, avs_dnnl_arg_bytes(&e->prim[0], DNNL_ARG_SRC));
-    if (!half || avs_dnnl_exec(d, &e->prim[2], 2, (avs_dnnl_arg[]){{DNNL_ARG_FROM, x->data}, {DNNL_ARG_TO, half}}))
-      return NULL;
-    src = half;
+  avs_tensor *y = d ? avs_ctx_tensor(ctx, nsp + 2, out_shape) : NULL;
+  if (!y) return NULL;
+  /* In training the forward stays direct: its values decide which way each ReLU and max-pool
+   * goes, and Winograd's rounding (about 1e-5) flips a few, so gradients drift from PyTorch's
+   * more than its own float32 does (parity_action_frames' late fusion: 5e-2 against 1e-2).
+   * The input gradient has no such choices and takes the Winograd path in training too. */
+  if (!tape && wino_shape(&g) && avs_wino_suits(g.C, g.O)) {
+    avs_wino_geo wg = wino_forward_geo(&g);
+    if (wino_run(ctx, d, &wg, x->data, w, false, b ? b->data : NULL, y->data)) return NULL;
+  } else if (direct_forward(ctx, d, &g, tape, x, w, b, y)) {
+    return NULL;
   }
-  avs_dnnl_arg args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DST, y->data},
-                          {DNNL_ARG_BIAS, b ? b->data : NULL}};
-  if (avs_dnnl_exec(d, &e->prim[0], b ? 4 : 3, args)) return NULL;
   if (tape) {
     avs_node *node = avs_tape_push(ctx, name, conv_backward, y, 3, in);
     conv_saved *sv = node ? avs_ctx_alloc(ctx, sizeof *sv) : NULL;

@@ -17,7 +17,8 @@ typedef struct wcache {
   const float *src;        /* w->data when cached */
   uint32_t version;
   uint64_t fingerprint;
-  dnnl_memory_desc_t md;   /* layout of buf */
+  dnnl_memory_desc_t md;   /* layout of buf (a reorder's) */
+  int form;                /* 0: a reorder into md; else the caller's transform (avs_dnnl_weights_by) */
   void *buf;
   size_t bytes;
 } wcache;
@@ -230,13 +231,7 @@ int avs_dnnl_exec(avs_dnnl *d, avs_dnnl_prim *p, int n, const avs_dnnl_arg *args
     ea[k++] = (dnnl_exec_arg_t){args[i].arg, m};
   }
   if (p->scratch_bytes) {
-    if (p->scratch_bytes > d->scratch_bytes) {
-      free(d->scratch);
-      d->scratch_bytes = 0;
-      d->scratch = aligned_alloc64(p->scratch_bytes);
-      if (!d->scratch) return avs_seterr(AVS_ENOMEM, "out of memory for a %zu-byte oneDNN scratchpad", p->scratch_bytes);
-      d->scratch_bytes = p->scratch_bytes;
-    }
+    if (!avs_dnnl_scratch(d, p->scratch_bytes)) return avs_errcode();
     dnnl_memory_t m = arg_mem(d, p, DNNL_ARG_SCRATCHPAD);
     if (!m) return avs_errcode();
     if (avs_dnnl_check(dnnl_memory_set_data_handle(m, d->scratch), "setting a data handle")) return avs_errcode();
@@ -285,22 +280,20 @@ static uint64_t fingerprint(const avs_tensor *w) {
   return h;
 }
 
-const void *avs_dnnl_weights(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, avs_dnnl_prim *reorder) {
-  if (!reorder->prim) return w->data;
-  const dnnl_memory_desc_t *md = avs_dnnl_arg_md(reorder, DNNL_ARG_TO);
-  size_t bytes = dnnl_memory_desc_get_size(md);
+/* w's copy in the layout md or form (see the weight cache in dnnl_backend.h): cached for
+ * parameters, made in the arena for other tensors; fill(w, dst, arg) makes it. */
+static const void *cached_weights(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, const dnnl_memory_desc_t *md,
+                                  int form, size_t bytes, int (*fill)(const avs_tensor *, void *, void *), void *arg) {
   if (!w->is_param) {
     void *buf = avs_ctx_alloc(ctx, bytes);
-    if (!buf) return NULL;
-    if (avs_dnnl_exec(d, reorder, 2, (avs_dnnl_arg[]){{DNNL_ARG_FROM, w->data}, {DNNL_ARG_TO, buf}}))
-      return NULL;
+    if (!buf || fill(w, buf, arg)) return NULL;
     d->stats.weight_reorders++;
     return buf;
   }
   uint64_t h = hash_bytes(&w, sizeof w, 0xcbf29ce484222325ull) % N_BUCKETS;
   wcache *c = d->wbuckets[h];
   for (; c; c = c->next)
-    if (c->w == w && dnnl_memory_desc_equal(&c->md, md)) break;
+    if (c->w == w && c->form == form && (form || dnnl_memory_desc_equal(&c->md, md))) break;
   uint64_t fp = fingerprint(w);
   if (c && c->src == w->data && c->version == w->version && c->fingerprint == fp) return c->buf;
   if (!c) {
@@ -310,7 +303,8 @@ const void *avs_dnnl_weights(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, avs
       return NULL;
     }
     c->w = w;
-    c->md = *md;
+    c->form = form;
+    if (!form) c->md = *md;
     c->next = d->wbuckets[h];
     d->wbuckets[h] = c;
   }
@@ -324,13 +318,50 @@ const void *avs_dnnl_weights(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, avs
     }
     c->bytes = bytes;
   }
-  c->src = NULL; /* invalid until the reorder succeeds */
-  if (avs_dnnl_exec(d, reorder, 2, (avs_dnnl_arg[]){{DNNL_ARG_FROM, w->data}, {DNNL_ARG_TO, c->buf}})) return NULL;
+  c->src = NULL; /* invalid until the fill succeeds */
+  if (fill(w, c->buf, arg)) return NULL;
   d->stats.weight_reorders++;
   c->src = w->data;
   c->version = w->version;
   c->fingerprint = fp;
   return c->buf;
+}
+
+typedef struct {
+  avs_dnnl *d;
+  avs_dnnl_prim *reorder;
+} reorder_arg;
+
+static int fill_by_reorder(const avs_tensor *w, void *dst, void *arg) {
+  reorder_arg *r = arg;
+  return avs_dnnl_exec(r->d, r->reorder, 2, (avs_dnnl_arg[]){{DNNL_ARG_FROM, w->data}, {DNNL_ARG_TO, dst}});
+}
+
+const void *avs_dnnl_weights(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, avs_dnnl_prim *reorder) {
+  if (!reorder->prim) return w->data;
+  const dnnl_memory_desc_t *md = avs_dnnl_arg_md(reorder, DNNL_ARG_TO);
+  return cached_weights(d, ctx, w, md, 0, dnnl_memory_desc_get_size(md), fill_by_reorder,
+                        &(reorder_arg){d, reorder});
+}
+
+const void *avs_dnnl_weights_by(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, int form, size_t bytes,
+                                int (*fill)(const avs_tensor *w, void *dst, void *arg), void *arg) {
+  AVS_ASSERT(form > 0);
+  return cached_weights(d, ctx, w, NULL, form, bytes, fill, arg);
+}
+
+void *avs_dnnl_scratch(avs_dnnl *d, size_t bytes) {
+  if (bytes > d->scratch_bytes) {
+    free(d->scratch);
+    d->scratch_bytes = 0;
+    d->scratch = aligned_alloc64(bytes);
+    if (!d->scratch) {
+      avs_seterr(AVS_ENOMEM, "out of memory for a %zu-byte scratchpad", bytes);
+      return NULL;
+    }
+    d->scratch_bytes = bytes;
+  }
+  return d->scratch;
 }
 
 /* ---- helpers ---- */

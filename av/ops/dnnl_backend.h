@@ -107,6 +107,14 @@ enum {
  * PyTorch order only when needed (see the weight cache above). If reorder has
  * no primitive (the layouts are equal) returns w->data. NULL + error on failure. */
 const void *avs_dnnl_weights(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, avs_dnnl_prim *reorder);
+/* w's data transformed by the op itself (fill writes `bytes` into dst, 0 or an error code),
+ * cached like the reorders above under the op's `form` (> 0, one of AVS_WFORM_*). */
+enum { AVS_WFORM_WINO = 1, AVS_WFORM_WINO_ADJOINT };
+const void *avs_dnnl_weights_by(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, int form, size_t bytes,
+                                int (*fill)(const avs_tensor *w, void *dst, void *arg), void *arg);
+/* The context's scratchpad, grown to at least `bytes` (its contents are not kept between
+ * uses: oneDNN primitives and the ops' own kernels take turns on it). NULL + error on OOM. */
+void *avs_dnnl_scratch(avs_dnnl *d, size_t bytes);
 
 /* ---- shared op drivers ---- */
 /* Convolution (transposed = false) or transposed convolution over nsp spatial
