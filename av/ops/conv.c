@@ -195,7 +195,7 @@ static avs_wino_geo wino_adjoint_geo(const conv_geo *g) {
 
 static bool wino_adjoint_fits(const conv_geo *g) {
   avs_wino_geo a = wino_adjoint_geo(g);
-  return wino_shape(g) && a.pad_h >= 0 && a.pad_w >= 0 && avs_wino_suits(a.C, a.O);
+  return wino_shape(g) && a.pad_h >= 0 && a.pad_w >= 0 && avs_wino_suits(&a);
 }
 
 static int fill_wino(const avs_tensor *w, void *dst, void *adjoint) {
@@ -335,8 +335,8 @@ avs_tensor *avs_dnnl_convlike(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_te
    * goes, and Winograd's rounding (about 1e-5) flips a few, so gradients drift from PyTorch's
    * more than its own float32 does (parity_action_frames' late fusion: 5e-2 against 1e-2).
    * The input gradient has no such choices and takes the Winograd path in training too. */
-  if (!tape && wino_shape(&g) && avs_wino_suits(g.C, g.O)) {
-    avs_wino_geo wg = wino_forward_geo(&g);
+  avs_wino_geo wg = wino_forward_geo(&g);
+  if (!tape && wino_shape(&g) && avs_wino_suits(&wg)) {
     if (wino_run(ctx, d, &wg, x->data, w, false, b ? b->data : NULL, y->data)) return NULL;
   } else if (direct_forward(ctx, d, &g, tape, x, w, b, y)) {
     return NULL;

@@ -7,8 +7,9 @@
  * over input channels this is 36 matrix products (tiles x C by C x O), one per position of
  * the 6 x 6 transformed tile, which run at the GEMM's speed. Measured on this project's
  * 2-core Zen 3 against oneDNN's direct AVX2 kernels (docs/BENCH.md): 2-3x on ResNet-18's
- * 3 x 3 layers; slower when the channels are few (the transforms then dominate), which is
- * what avs_wino_suits tells apart.
+ * 3 x 3 layers; slower when the channels are few (the transforms then dominate) or the map
+ * small (the transformed weights, 4x the kernel, serve few products), which is what
+ * avs_wino_suits tells apart.
  *
  * A dilated kernel is the same transform on each of the dilation^2 interleaved grids
  * (rows h = p + dil i): the tiles step over one grid at a time. Padding is any amount of
@@ -35,8 +36,9 @@ typedef struct {
   int64_t dil;          /* the kernel's dilation, both dims */
 } avs_wino_geo;
 
-/* Whether a 3 x 3 stride-1 convolution with C input and O output channels is faster this way. */
-bool avs_wino_suits(int64_t C, int64_t O);
+/* Whether the convolution is faster this way than by oneDNN's direct kernels (enough channels
+ * and enough tiles; false whenever the path is turned off). */
+bool avs_wino_suits(const avs_wino_geo *g);
 
 /* Floats of the transformed weights: 36 x C x O. */
 size_t avs_wino_weight_floats(int64_t C, int64_t O);

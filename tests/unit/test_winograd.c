@@ -26,13 +26,21 @@ typedef struct {
 } conv_case;
 
 static const conv_case cases[] = {
-    {2, 9, 11, 32, 16, 1, 1, 1, true},   /* partial tiles on both axes */
+    {5, 19, 21, 32, 16, 1, 1, 1, true},  /* partial tiles on both axes, the fewest channels taken */
     {1, 14, 14, 64, 40, 2, 2, 2, true},  /* ResNet's dilated layer4 (Sound of Pixels' frame net) */
-    {3, 5, 6, 33, 17, 0, 0, 1, false},   /* no padding, smaller than two tiles */
-    {1, 12, 10, 70, 64, 1, 2, 1, true},  /* padding differs between the axes */
-    {1, 11, 13, 96, 130, 3, 3, 3, true}, /* dilation 3 */
+    {16, 5, 6, 65, 33, 0, 0, 1, false},  /* no padding, one tile per image */
+    {2, 12, 10, 70, 64, 1, 2, 1, true},  /* padding differs between the axes */
+    {2, 11, 13, 96, 130, 3, 3, 3, true}, /* dilation 3 */
     {2, 64, 64, 64, 64, 1, 1, 1, true},  /* 512 tiles: several chunks */
 };
+
+/* The Winograd geometry of a case's forward, or of its input gradient's convolution. */
+static avs_wino_geo geo_of(const conv_case *k, bool adjoint) {
+  int64_t OH = k->H + 2 * k->pad_h - 2 * k->dil, OW = k->W + 2 * k->pad_w - 2 * k->dil;
+  if (adjoint)
+    return (avs_wino_geo){k->N, OH, OW, k->O, k->C, k->H, k->W, 2 * k->dil - k->pad_h, 2 * k->dil - k->pad_w, k->dil};
+  return (avs_wino_geo){k->N, k->H, k->W, k->C, k->O, OH, OW, k->pad_h, k->pad_w, k->dil};
+}
 
 static float max_abs(const float *v, int64_t n) {
   float m = 0;
@@ -83,7 +91,8 @@ static void check_case(const conv_case *k, avs_rng *r) {
   char what[128];
   snprintf(what, sizeof what, "N%d %dx%d C%d O%d pad %d,%d dil %d", k->N, k->H, k->W, k->C, k->O, k->pad_h, k->pad_w,
            k->dil);
-  tst_true(avs_wino_suits(k->C, k->O), "%s: the case should take the Winograd path", what);
+  avs_wino_geo fwd = geo_of(k, false), adj = geo_of(k, true);
+  tst_true(avs_wino_suits(&fwd), "%s: the case should take the Winograd path", what);
   for (int round = 0; round < 2; round++) {
     if (round) fill(w, r, 1.0f / sqrtf(9.0f * k->C)), w->version++; /* the cached transform must follow */
     for (int train = 0; train < 2; train++) {
@@ -102,7 +111,7 @@ static void check_case(const conv_case *k, avs_rng *r) {
         /* training's forward is the direct one on both paths (conv.c says why) */
         tst_close(name, y[1], y[0], ny, 0, 0);
         /* the input gradient's convolution has O input channels: few of them keep it direct */
-        bool adjoint = avs_wino_suits(k->O, k->C);
+        bool adjoint = avs_wino_suits(&adj);
         tst_true(adjoint ? ex[1] < ex[0] : ex[1] == ex[0], "%s: oneDNN executions %ld (Winograd%s) and %ld (direct)",
                  name, ex[1], adjoint ? " input gradient" : ", input gradient direct", ex[0]);
         snprintf(name, sizeof name, "%s round %d: input gradient", what, round);
@@ -119,7 +128,10 @@ int main(void) {
   avs_rng r;
   avs_rng_seed(&r, 7);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i], &r);
-  /* Few channels stay on the direct kernels, where Winograd's transforms cost more than they save. */
-  tst_true(!avs_wino_suits(16, 16) && !avs_wino_suits(3, 64) && avs_wino_suits(32, 16), "channel threshold");
+  /* Few channels or few tiles stay on the direct kernels, where Winograd costs more than it saves. */
+  avs_wino_geo few_channels = {8, 32, 32, 16, 16, 32, 32, 1, 1, 1}, few_tiles = {1, 7, 7, 512, 512, 7, 7, 1, 1, 1};
+  avs_wino_geo resnet = {1, 56, 56, 64, 64, 56, 56, 1, 1, 1};
+  tst_true(!avs_wino_suits(&few_channels) && !avs_wino_suits(&few_tiles) && avs_wino_suits(&resnet),
+           "thresholds: 16 channels at 512 tiles direct, 512 at 4 tiles direct, 64 at 196 tiles Winograd");
   return tst_finish();
 }
