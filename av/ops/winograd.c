@@ -33,17 +33,19 @@ void avs_wino_set_enabled(bool on) { enabled = on; }
 
 static int64_t total_tiles(const avs_wino_geo *g);
 
-/* Measured against oneDNN's direct kernels (2 threads, Zen 3, one convolution alone, batch 1
- * unless said): 64 -> 64 channels 0.9x at 4 tiles (an 8 x 8 map), 1.2x at 9-16, 2.2x at 196;
- * 128 -> 128 1.3x at 4 tiles; 256 -> 256 1.5x at 4, 2.0x at 15; 512 -> 512 0.4-0.6x at 1-6
- * tiles, 1.4-1.6x at 15-16, 2x at 32 (batch 8 of 7 x 7). The transformed weights are 4x the
- * kernel and are read once per chunk, so with wide layers they need enough tiles to pay off
- * (about C O / 20000). 32 -> 32 loses up to 121 tiles, wins 1.3-1.5x from 128 on (batch 8
- * of 16 x 16, one 64 x 64 map); 16 -> 16 0.9x, 8 -> 8 0.5x at 512 tiles. */
+/* Measured against oneDNN's direct kernels (2 threads, Zen 3, one convolution repeated, batch 1
+ * unless said; this machine's timings move by 20-40 % between runs): 64 -> 64 channels 0.9x
+ * at 4 tiles (an 8 x 8 map), 0.7-1.0x at 15 (17 x 9), 1.2x at 16, 2.2x at 196; 128 -> 128
+ * 0.8-1.1x at 15 tiles; 256 -> 256 2.0x at 15; 512 -> 512 0.4-0.6x at 1-6 tiles, 1.4-1.7x at
+ * 15-16, 2x at 32 (batch 8 of 7 x 7). Below 16 tiles the 36 products are too small to pay for
+ * the transforms, and in a network the transformed weights (4x the kernel) come from memory,
+ * so wide layers need about C O / 20000 tiles. 32 -> 32 loses up to 121 tiles and wins
+ * 1.3-1.5x from 128 on (batch 8 of 16 x 16, one 64 x 64 map); 16 -> 16 0.9x, 8 -> 8 0.5x at
+ * 512 tiles. */
 bool avs_wino_suits(const avs_wino_geo *g) {
   if (!avs_wino_enabled()) return false;
-  int64_t tiles = total_tiles(g), wide = g->C * g->O / 20000;
-  if (g->C >= 64 && g->O >= 32) return tiles >= (g->C >= 128 ? 4 : 8) && tiles >= wide;
+  int64_t tiles = total_tiles(g);
+  if (g->C >= 64 && g->O >= 32) return tiles >= 16 && tiles >= g->C * g->O / 20000;
   return g->C >= 32 && g->O >= 16 && tiles >= 128;
 }
 
