@@ -2,7 +2,7 @@
  * avs_conv2d: the forward in eval mode and in training, and the input gradient (the other
  * gradients are oneDNN's either way), over geometries that exercise partial tiles, no padding,
  * padding that differs between the axes, dilation 2 and 3, channel counts that are not whole
- * blocks of 64, several chunks of tiles, and a weight changed between calls (the cached
+ * blocks of 64 (each case large enough for the path: avs_wino_suits), several chunks of tiles, and a weight changed between calls (the cached
  * transform must follow it). Each case also checks which path ran: the Winograd forward and
  * input gradient execute no oneDNN primitive. In training the forward is the direct one on
  * both paths (bit-identical), as conv.c decides.
@@ -26,11 +26,11 @@ typedef struct {
 } conv_case;
 
 static const conv_case cases[] = {
-    {5, 19, 21, 32, 16, 1, 1, 1, true},  /* partial tiles on both axes, the fewest channels taken */
-    {1, 14, 14, 64, 40, 2, 2, 2, true},  /* ResNet's dilated layer4 (Sound of Pixels' frame net) */
-    {16, 5, 6, 65, 33, 0, 0, 1, false},  /* no padding, one tile per image */
-    {2, 12, 10, 70, 64, 1, 2, 1, true},  /* padding differs between the axes */
-    {2, 11, 13, 96, 130, 3, 3, 3, true}, /* dilation 3 */
+    {20, 19, 21, 32, 16, 1, 1, 1, true}, /* partial tiles on both axes, the fewest channels taken */
+    {8, 14, 14, 64, 40, 2, 2, 2, true},  /* ResNet's dilated layer4 (Sound of Pixels' frame net) */
+    {32, 5, 6, 129, 97, 0, 0, 1, false}, /* no padding, one tile per image, 3/4 full */
+    {6, 12, 10, 70, 64, 1, 2, 1, true},  /* padding differs between the axes */
+    {3, 11, 13, 96, 130, 3, 3, 3, true}, /* dilation 3 */
     {2, 64, 64, 64, 64, 1, 1, 1, true},  /* 512 tiles: several chunks */
 };
 
@@ -130,8 +130,10 @@ int main(void) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i], &r);
   /* Few channels or few tiles stay on the direct kernels, where Winograd costs more than it saves. */
   avs_wino_geo few_channels = {8, 32, 32, 16, 16, 32, 32, 1, 1, 1}, few_tiles = {1, 7, 7, 512, 512, 7, 7, 1, 1, 1};
-  avs_wino_geo resnet = {1, 56, 56, 64, 64, 56, 56, 1, 1, 1};
-  tst_true(!avs_wino_suits(&few_channels) && !avs_wino_suits(&few_tiles) && avs_wino_suits(&resnet),
-           "thresholds: 16 channels at 512 tiles direct, 512 at 4 tiles direct, 64 at 196 tiles Winograd");
+  avs_wino_geo resnet = {1, 56, 56, 64, 64, 56, 56, 1, 1, 1}, quarter_full = {32, 4, 4, 128, 128, 4, 4, 2, 2, 2};
+  tst_true(!avs_wino_suits(&few_channels) && !avs_wino_suits(&few_tiles) && !avs_wino_suits(&quarter_full) &&
+               avs_wino_suits(&resnet),
+           "thresholds: 16 channels at 512 tiles direct, 512 at 4 tiles direct, 4 x 4 maps at dilation 2 direct, "
+           "64 at 196 tiles Winograd");
   return tst_finish();
 }
