@@ -33,15 +33,14 @@ void avs_wino_set_enabled(bool on) { enabled = on; }
 
 static int64_t total_tiles(const avs_wino_geo *g);
 
-/* Measured against oneDNN's direct kernels (2 threads, Zen 3, one convolution repeated, batch 1
- * unless said; this machine's timings move by 20-40 % between runs): 64 -> 64 channels 0.9x
- * at 4 tiles (an 8 x 8 map), 0.7-1.0x at 15 (17 x 9), 1.2x at 16, 2.2x at 196; 128 -> 128
- * 0.8-1.1x at 15 tiles; 256 -> 256 2.0x at 15; 512 -> 512 0.4-0.6x at 1-6 tiles, 1.4-1.7x at
- * 15-16, 2x at 32 (batch 8 of 7 x 7). Below 16 tiles the 36 products are too small to pay for
- * the transforms, and in a network the transformed weights (4x the kernel) come from memory,
- * so wide layers need about C O / 20000 tiles. 32 -> 32 loses up to 121 tiles and wins
- * 1.3-1.5x from 128 on (batch 8 of 16 x 16, one 64 x 64 map); 16 -> 16 0.9x, 8 -> 8 0.5x at
- * 512 tiles. */
+/* Measured against oneDNN's direct kernels (2 threads, Zen 3; this machine's timings move by
+ * 20-40 % between runs). One convolution repeated, batch 1 unless said: 64 -> 64 channels 0.9x
+ * at 4 tiles (an 8 x 8 map), 1.2x at 16, 2.2x at 196; 128 -> 128 0.8-1.1x at 15 tiles;
+ * 256 -> 256 2.0x at 15; 512 -> 512 0.4-0.6x at 1-6 tiles, 1.4-1.7x at 15-16, 2x at 32 (batch
+ * 8 of 7 x 7); 32 -> 32 loses up to 121 tiles and wins 1.3-1.5x from 128 on (batch 8 of 16 x 16,
+ * one 64 x 64 map); 16 -> 16 0.9x, 8 -> 8 0.5x at 512 tiles. Inside a network the transformed
+ * weights (4x the kernel) come from memory, which 8 full tiles pay for even at 1024 -> 512
+ * channels (Sound of Pixels' U-Net on a 16 x 16 map: 14-19 ms direct, 7 ms this way). */
 bool avs_wino_suits(const avs_wino_geo *g) {
   if (!avs_wino_enabled()) return false;
   /* Tiles reaching past the map's edge cost as much as full ones: count the full tiles' worth
@@ -52,7 +51,7 @@ bool avs_wino_suits(const avs_wino_geo *g) {
   /* A small convolution is quicker direct than the fixed cost of 36 products and two passes
    * (about 0.1 ms): Sound of Pixels' CPU-size training step lost 5 % on its 14 M-MAC layers. */
   if (g->N * g->OH * g->OW * g->C * g->O * 9 < ((int64_t)1 << 25)) return false;
-  if (g->C >= 64 && g->O >= 32) return full >= 16 && full >= g->C * g->O / 20000;
+  if (g->C >= 64 && g->O >= 32) return full >= 8;
   return g->C >= 32 && g->O >= 16 && full >= 128;
 }
 
