@@ -205,10 +205,14 @@ static void output_tile(const float *M, int64_t mstride, const float *b, float *
   }
 }
 
-/* Tiles per chunk: transformed inputs and products in about CHUNK_BYTES, at least 64. */
+/* Tiles per chunk: transformed inputs and products together about CHUNK_BYTES, at least 64,
+ * and at least as large as the transformed weights, which every chunk reads again (at 512
+ * channels they are 38 MB: chunks of 64 tiles read them 1.5 times for ResNet's layer4 on 6
+ * frames). */
 static int64_t chunk_tiles(const avs_wino_geo *g, int64_t tiles) {
-  int64_t per_tile = (int64_t)POS * (g->C + g->O) * (int64_t)sizeof(float);
-  int64_t n = CHUNK_BYTES / per_tile;
+  int64_t n = CHUNK_BYTES / ((int64_t)POS * (g->C + g->O) * (int64_t)sizeof(float));
+  int64_t weights = g->C * g->O / (g->C + g->O); /* tiles whose V and M weigh what U does */
+  if (n < weights) n = weights;
   if (n < 64) n = 64;
   return n < tiles ? n : tiles;
 }
