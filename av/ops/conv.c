@@ -198,8 +198,15 @@ static bool wino_adjoint_fits(const conv_geo *g) {
   return wino_shape(g) && a.pad_h >= 0 && a.pad_w >= 0 && avs_wino_suits(&a);
 }
 
-static int fill_wino(const avs_tensor *w, void *dst, void *adjoint) {
-  avs_wino_weights(w->data, w->shape[0], w->shape[1], adjoint != NULL, dst);
+static int fill_wino(const avs_tensor *w, void *dst, void *unused) {
+  (void)unused;
+  avs_wino_weights(w->data, w->shape[0], w->shape[1], false, dst);
+  return AVS_OK;
+}
+
+static int fill_wino_adjoint(const avs_tensor *w, void *dst, void *unused) {
+  (void)unused;
+  avs_wino_weights(w->data, w->shape[0], w->shape[1], true, dst);
   return AVS_OK;
 }
 
@@ -207,8 +214,8 @@ static int fill_wino(const avs_tensor *w, void *dst, void *adjoint) {
 static int wino_run(avs_ctx *ctx, avs_dnnl *d, const avs_wino_geo *wg, const float *x, const avs_tensor *w,
                     bool adjoint, const float *b, float *y) {
   size_t bytes = sizeof(float) * avs_wino_weight_floats(wg->C, wg->O);
-  const float *U = avs_dnnl_weights_by(d, ctx, w, adjoint ? AVS_WFORM_WINO_ADJOINT : AVS_WFORM_WINO, bytes,
-                                       fill_wino, adjoint ? (void *)w : NULL);
+  const float *U = adjoint ? avs_dnnl_weights_by(d, ctx, w, AVS_WFORM_WINO_ADJOINT, bytes, fill_wino_adjoint, NULL)
+                           : avs_dnnl_weights_by(d, ctx, w, AVS_WFORM_WINO, bytes, fill_wino, NULL);
   if (!U) return avs_errcode();
   float *scratch = avs_dnnl_scratch(d, avs_wino_scratch_bytes(wg));
   if (!scratch) return avs_errcode();
