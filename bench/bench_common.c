@@ -1,6 +1,7 @@
 #include "bench_common.h"
 
 #include "av/ctx.h"
+#include "av/ops/winograd.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -117,6 +118,8 @@ void bench_print_env(const char *what) {
          "torch's OPENBLAS_CORETYPE=%s (%s)\n",
          avs_threads_get(), load[0], load[1], load[2], openblas_get_corename(), ct ? ct : "unset",
          user_coretype ? "as set" : ct ? "set by the bench" : "OpenBLAS picks");
+  printf("AVS 3 x 3 convolutions: %s\n", avs_wino_enabled() ? "Winograd where it pays (AVS_CONV=direct turns it off)"
+                                                              : "oneDNN's direct kernels only (AVS_CONV=direct)");
   fflush(stdout);
 }
 
