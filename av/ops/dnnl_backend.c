@@ -280,6 +280,20 @@ static uint64_t fingerprint(const avs_tensor *w) {
   return h;
 }
 
+/* *buf with room for at least `bytes` (contents not kept when it grows); NULL + AVS_ENOMEM. */
+static void *grow(void **buf, size_t *capacity, size_t bytes, const char *what) {
+  if (*capacity >= bytes) return *buf;
+  free(*buf);
+  *capacity = 0;
+  *buf = aligned_alloc64(bytes);
+  if (!*buf) {
+    avs_seterr(AVS_ENOMEM, "out of memory for %s (%zu bytes)", what, bytes);
+    return NULL;
+  }
+  *capacity = bytes;
+  return *buf;
+}
+
 /* w's copy in the layout md or form (see the weight cache in dnnl_backend.h): cached for
  * parameters, made in the arena for other tensors; fill(w, dst, arg) makes it. */
 static const void *cached_weights(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, const dnnl_memory_desc_t *md,
@@ -308,16 +322,7 @@ static const void *cached_weights(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w
     c->next = d->wbuckets[h];
     d->wbuckets[h] = c;
   }
-  if (c->bytes < bytes) {
-    free(c->buf);
-    c->bytes = 0;
-    c->buf = aligned_alloc64(bytes);
-    if (!c->buf) {
-      avs_seterr(AVS_ENOMEM, "out of memory for reordered weights (%zu bytes)", bytes);
-      return NULL;
-    }
-    c->bytes = bytes;
-  }
+  if (!grow(&c->buf, &c->bytes, bytes, "reordered weights")) return NULL;
   c->src = NULL; /* invalid until the fill succeeds */
   if (fill(w, c->buf, arg)) return NULL;
   d->stats.weight_reorders++;
@@ -351,17 +356,7 @@ const void *avs_dnnl_weights_by(avs_dnnl *d, avs_ctx *ctx, const avs_tensor *w, 
 }
 
 void *avs_dnnl_scratch(avs_dnnl *d, size_t bytes) {
-  if (bytes > d->scratch_bytes) {
-    free(d->scratch);
-    d->scratch_bytes = 0;
-    d->scratch = aligned_alloc64(bytes);
-    if (!d->scratch) {
-      avs_seterr(AVS_ENOMEM, "out of memory for a %zu-byte scratchpad", bytes);
-      return NULL;
-    }
-    d->scratch_bytes = bytes;
-  }
-  return d->scratch;
+  return grow(&d->scratch, &d->scratch_bytes, bytes, "a scratchpad");
 }
 
 /* ---- helpers ---- */

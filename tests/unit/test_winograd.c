@@ -2,8 +2,8 @@
  * avs_conv2d: the forward in eval mode and in training, and the input gradient (the other
  * gradients are oneDNN's either way), over geometries that exercise partial tiles, no padding,
  * padding that differs between the axes, dilation 2 and 3, channel counts that are not whole
- * blocks of 64 (each case large enough for the path: avs_wino_suits), several chunks of tiles, and a weight changed between calls (the cached
- * transform must follow it). Each case also checks which path ran: the Winograd forward and
+ * blocks of 64 (each case large enough for the path: avs_wino_suits), several chunks of tiles,
+ * and a weight changed between calls (the cached transform must follow it). Each case also checks which path ran: the Winograd forward and
  * input gradient execute no oneDNN primitive. In training the forward is the direct one on
  * both paths (bit-identical), as conv.c decides.
  *
