@@ -28,7 +28,7 @@ def case(name, op, n, cin, cout, size, k, stride=1, pad=0, dil=1, groups=1, bias
         conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nsp]
         fn = lambda x, wt, b=None: to_cl(conv(to_cf(x), wt, b, stride=stride, padding=pad, dilation=dil, groups=groups))
     meta = {"stride": ints(stride), "pad": ints(pad), "dilation": ints(dil), "out_pad": ints(out_pad), "groups": groups}
-    op_case(w, name, op, fn, [x, wt] + ([b] if bias else []), meta)
+    op_case(w, name, op, fn, [x, wt] + ([b] if bias else []), meta, exact=True)
 
 
 # conv1d

@@ -1,5 +1,5 @@
 /* Convolution and transposed convolution against PyTorch (gen_conv.py, the
- * op-case runner): forward 1e-4 rel / 1e-5 abs, gradients of x, w, b 1e-3 rel.
+ * op-case runner; references computed in float64): forward 1e-4 rel / 1e-5 abs, gradients of x, w, b 1e-3 rel.
  * Per case also: gradients accumulate over a second backward; the primitive
  * and weight caches work (a repeated inference forward creates no primitive
  * and reorders no weights, and changed weights, version bumped, are picked
