@@ -253,6 +253,11 @@ int main(int argc, char **argv) {
     if (o.verbose) print_layers(&a);
     double bf16_ms = bench_time_bf16(&o, key, a.ctx, run_forward, &a);
     if (bf16_ms != BENCH_SKIPPED) bench_report_bf16(key, bf16_ms, bench_kv_get(kv, nkv, key), 0);
+    if (bf16_ms != BENCH_SKIPPED && o.verbose) {
+      avs_ctx_set_precision(a.ctx, AVS_BF16);
+      print_layers(&a);
+      avs_ctx_set_precision(a.ctx, AVS_FP32);
+    }
     free_inputs(&a);
     if (i == 1) trained = m;
     else avs_model_free(&m);
