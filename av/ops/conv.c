@@ -12,8 +12,9 @@
  * In bf16 precision (untaped calls only) the input is reordered to bf16 into
  * the arena and the weights once into a bf16 cache entry; oneDNN accumulates
  * in fp32 and writes fp32 outputs, so the ops around stay as they are.
- * 2-D 3 x 3 convolutions of stride 1 with enough channels run their inference
- * forward and their input gradient by Winograd's algorithm instead (winograd.h). */
+ * 3 x 3 convolutions of stride 1 (2-D, and 3-D kt x 3 x 3 of stride 1 in time) with enough
+ * channels run their inference forward and their input gradient by Winograd's algorithm
+ * instead (winograd.h). */
 #include <string.h>
 
 #include "av/ops.h"
@@ -175,45 +176,58 @@ static avs_dnnl_entry *conv_entry(avs_dnnl *d, int kind, dnnl_prop_kind_t prop, 
 
 /* ---- Winograd path ---- */
 
-/* A 2-D 3 x 3 convolution of stride 1, one group, the same dilation along both axes, fp32. */
+/* A 3 x 3 convolution of stride 1, one group, the same dilation along both axes, fp32: 2-D,
+ * or 3-D with any taps in time at stride 1 and no dilation there. */
 static bool wino_shape(const conv_geo *g) {
-  return g->nsp == 2 && !g->transposed && g->groups == 1 && !g->bf16 && g->k[0] == 3 && g->k[1] == 3 &&
-         g->s[0] == 1 && g->s[1] == 1 && g->dil[0] == g->dil[1];
+  if (g->nsp < 2 || g->transposed || g->groups != 1 || g->bf16) return false;
+  int h = g->nsp - 2, w = h + 1; /* the spatial axes (a 3-D convolution's first is time) */
+  if (h && (g->s[0] != 1 || g->dil[0] != 0)) return false;
+  return g->k[h] == 3 && g->k[w] == 3 && g->s[h] == 1 && g->s[w] == 1 && g->dil[h] == g->dil[w];
 }
 
 static avs_wino_geo wino_forward_geo(const conv_geo *g) {
-  return (avs_wino_geo){.N = g->N, .H = g->in[0], .W = g->in[1], .C = g->C, .O = g->O, .OH = g->out[0],
-                        .OW = g->out[1], .pad_h = g->pl[0], .pad_w = g->pl[1], .dil = g->dil[0] + 1};
+  int h = g->nsp - 2, w = h + 1;
+  avs_wino_geo a = {.N = g->N, .H = g->in[h], .W = g->in[w], .C = g->C, .O = g->O, .OH = g->out[h], .OW = g->out[w],
+                    .pad_h = g->pl[h], .pad_w = g->pl[w], .dil = g->dil[h] + 1};
+  if (h) a.T = g->in[0], a.OT = g->out[0], a.kt = g->k[0], a.pad_t = g->pl[0];
+  return a;
 }
 
-/* The input gradient's convolution: the output gradient padded by 2 dil - pad (winograd.h). */
+/* The input gradient's convolution: the output gradient padded by 2 dil - pad (kt - 1 - pad in
+ * time; winograd.h). */
 static avs_wino_geo wino_adjoint_geo(const conv_geo *g) {
-  int64_t dil = g->dil[0] + 1;
-  return (avs_wino_geo){.N = g->N, .H = g->out[0], .W = g->out[1], .C = g->O, .O = g->C, .OH = g->in[0],
-                        .OW = g->in[1], .pad_h = 2 * dil - g->pl[0], .pad_w = 2 * dil - g->pl[1], .dil = dil};
+  int h = g->nsp - 2, w = h + 1;
+  int64_t dil = g->dil[h] + 1;
+  avs_wino_geo a = {.N = g->N, .H = g->out[h], .W = g->out[w], .C = g->O, .O = g->C, .OH = g->in[h], .OW = g->in[w],
+                    .pad_h = 2 * dil - g->pl[h], .pad_w = 2 * dil - g->pl[w], .dil = dil};
+  if (h) a.T = g->out[0], a.OT = g->in[0], a.kt = g->k[0], a.pad_t = g->k[0] - 1 - g->pl[0];
+  return a;
 }
 
 static bool wino_adjoint_fits(const conv_geo *g) {
   avs_wino_geo a = wino_adjoint_geo(g);
-  return wino_shape(g) && a.pad_h >= 0 && a.pad_w >= 0 && avs_wino_suits(&a);
+  return wino_shape(g) && a.pad_h >= 0 && a.pad_w >= 0 && a.pad_t >= 0 && avs_wino_suits(&a);
 }
+
+/* The kernel's taps in time: w is (O, C, 3, 3) or (O, C, kt, 3, 3). */
+static int64_t wino_taps(const avs_tensor *w) { return w->ndim == 5 ? w->shape[2] : 1; }
 
 static int fill_wino(const avs_tensor *w, void *dst, void *unused) {
   (void)unused;
-  avs_wino_weights(w->data, w->shape[0], w->shape[1], false, dst);
+  avs_wino_weights(w->data, w->shape[0], w->shape[1], wino_taps(w), false, dst);
   return AVS_OK;
 }
 
 static int fill_wino_adjoint(const avs_tensor *w, void *dst, void *unused) {
   (void)unused;
-  avs_wino_weights(w->data, w->shape[0], w->shape[1], true, dst);
+  avs_wino_weights(w->data, w->shape[0], w->shape[1], wino_taps(w), true, dst);
   return AVS_OK;
 }
 
 /* y = conv(x, w) + b by Winograd, w's transform cached; adjoint: the input gradient's. */
 static int wino_run(avs_ctx *ctx, avs_dnnl *d, const avs_wino_geo *wg, const float *x, const avs_tensor *w,
                     bool adjoint, const float *b, float *y) {
-  size_t bytes = sizeof(float) * avs_wino_weight_floats(wg->C, wg->O);
+  size_t bytes = sizeof(float) * avs_wino_weight_floats(wg);
   const float *U = adjoint ? avs_dnnl_weights_by(d, ctx, w, AVS_WFORM_WINO_ADJOINT, bytes, fill_wino_adjoint, NULL)
                            : avs_dnnl_weights_by(d, ctx, w, AVS_WFORM_WINO, bytes, fill_wino, NULL);
   if (!U) return avs_errcode();

@@ -33,6 +33,11 @@ void avs_wino_set_enabled(bool on) { enabled = on; }
 
 static int64_t total_tiles(const avs_wino_geo *g);
 
+/* A 2-D geometry is a 3-D one of one frame and one tap. */
+static int64_t taps(const avs_wino_geo *g) { return g->kt > 0 ? g->kt : 1; }
+static int64_t out_frames(const avs_wino_geo *g) { return g->kt > 0 ? g->OT : 1; }
+static int64_t in_frames(const avs_wino_geo *g) { return g->kt > 0 ? g->T : 1; }
+
 /* Measured against oneDNN's direct kernels (2 threads, Zen 3; this machine's timings move by
  * 20-40 % between runs). One convolution repeated, batch 1 unless said: 64 -> 64 channels 0.9x
  * at 4 tiles (an 8 x 8 map), 1.2x at 16, 2.2x at 196; 128 -> 128 0.8-1.1x at 15 tiles;
@@ -46,16 +51,16 @@ bool avs_wino_suits(const avs_wino_geo *g) {
   /* Tiles reaching past the map's edge cost as much as full ones: count the full tiles' worth
    * of outputs, and want the tiles at least half full (a 4 x 4 map at dilation 2 fills a
    * quarter of each: Sound of Pixels' CPU-size layer4 ran 2.5x slower this way). */
-  int64_t tiles = total_tiles(g), full = g->N * g->OH * g->OW / (TILE * TILE);
+  int64_t tiles = total_tiles(g), full = g->N * out_frames(g) * g->OH * g->OW / (TILE * TILE);
   if (2 * full < tiles) return false;
   /* A small convolution is quicker direct than the fixed cost of 36 products and two passes
    * (about 0.1 ms): Sound of Pixels' CPU-size training step lost 5 % on its 14 M-MAC layers. */
-  if (g->N * g->OH * g->OW * g->C * g->O * 9 < ((int64_t)1 << 25)) return false;
+  if (g->N * out_frames(g) * g->OH * g->OW * taps(g) * g->C * g->O * 9 < ((int64_t)1 << 25)) return false;
   if (g->C >= 64 && g->O >= 32) return full >= 8;
   return g->C >= 32 && g->O >= 16 && full >= 128;
 }
 
-size_t avs_wino_weight_floats(int64_t C, int64_t O) { return (size_t)POS * C * O; }
+size_t avs_wino_weight_floats(const avs_wino_geo *g) { return (size_t)POS * taps(g) * g->C * g->O; }
 
 /* G g G^T for CB kernels at once: g[k][i] the kernels' elements k = row * 3 + col, u[p][i]. */
 AVS_SIMD_CLONES
@@ -86,19 +91,21 @@ static void kernel_transform(const float g[9][CB], int n, float u[POS][CB]) {
 /* Each row of U (an input channel of the product) is made in blocks of CB output channels, so
  * that its 36 rows are written contiguously: in training the weights change every step and
  * this runs each time (a strided double-precision version took 8 ms for 256 x 128 channels). */
-void avs_wino_weights(const float *w, int64_t O, int64_t C, bool adjoint, float *U) {
-  /* The product's K side (input channels) and N side (output channels). */
-  int64_t k_side = adjoint ? O : C, n_side = adjoint ? C : O;
-#pragma omp parallel for schedule(static) if (O * C >= 4096)
+void avs_wino_weights(const float *w, int64_t O, int64_t C, int64_t kt, bool adjoint, float *U) {
+  /* The product's K side (taps x input channels) and N side (output channels). */
+  int64_t channels = adjoint ? O : C, k_side = kt * channels, n_side = adjoint ? C : O;
+#pragma omp parallel for schedule(static) if (kt * O * C >= 4096)
   for (int64_t row = 0; row < k_side; row++) {
     float g[9][CB] __attribute__((aligned(64)));
     float u[POS][CB] __attribute__((aligned(64)));
+    int64_t tap = row / channels, ch = row % channels;
+    if (adjoint) tap = kt - 1 - tap; /* adjoint: flipped in every dim */
     for (int64_t n0 = 0; n0 < n_side; n0 += CB) {
       int n = n_side - n0 < CB ? (int)(n_side - n0) : CB;
       for (int i = 0; i < n; i++) {
-        int64_t o = adjoint ? row : n0 + i, c = adjoint ? n0 + i : row;
-        const float *src = w + (o * C + c) * 9;
-        for (int k = 0; k < 9; k++) g[k][i] = src[adjoint ? 8 - k : k]; /* adjoint: flipped in both dims */
+        int64_t o = adjoint ? ch : n0 + i, c = adjoint ? n0 + i : ch;
+        const float *src = w + ((o * C + c) * kt + tap) * 9;
+        for (int k = 0; k < 9; k++) g[k][i] = src[adjoint ? 8 - k : k];
       }
       kernel_transform((const float(*)[CB])g, n, u);
       for (int p = 0; p < POS; p++) memcpy(U + ((int64_t)p * k_side + row) * n_side + n0, u[p], sizeof(float) * n);
@@ -165,6 +172,11 @@ static void input_tile(const float *x, int64_t H, int64_t W, int64_t C, int64_t 
   }
 }
 
+/* Zeros for a tap that reads a frame outside the clip, in the layout input_tile writes. */
+static void zero_tile(int64_t C, float *V, int64_t vstride) {
+  for (int p = 0; p < POS; p++) memset(V + p * vstride, 0, sizeof(float) * C);
+}
+
 /* A^T m A + b for the tile whose first output pixel is (h0, w0) (rows h0 + dil i), from rows
  * p * mstride of M; the part inside the output is written. */
 AVS_SIMD_CLONES
@@ -210,43 +222,51 @@ static void output_tile(const float *M, int64_t mstride, const float *b, float *
  * channels they are 38 MB: chunks of 64 tiles read them 1.5 times for ResNet's layer4 on 6
  * frames). */
 static int64_t chunk_tiles(const avs_wino_geo *g, int64_t tiles) {
-  int64_t n = CHUNK_BYTES / ((int64_t)POS * (g->C + g->O) * (int64_t)sizeof(float));
-  int64_t weights = g->C * g->O / (g->C + g->O); /* tiles whose V and M weigh what U does */
+  int64_t K = taps(g) * g->C;
+  int64_t n = CHUNK_BYTES / ((int64_t)POS * (K + g->O) * (int64_t)sizeof(float));
+  int64_t weights = K * g->O / (K + g->O); /* tiles whose V and M weigh what U does */
   if (n < weights) n = weights;
   if (n < 64) n = 64;
   return n < tiles ? n : tiles;
 }
 
 static int64_t total_tiles(const avs_wino_geo *g) {
-  return g->N * tiles_along(g->OH, g->dil) * tiles_along(g->OW, g->dil);
+  return g->N * out_frames(g) * tiles_along(g->OH, g->dil) * tiles_along(g->OW, g->dil);
 }
 
 size_t avs_wino_scratch_bytes(const avs_wino_geo *g) {
   int64_t n = chunk_tiles(g, total_tiles(g));
-  return sizeof(float) * (size_t)POS * n * (g->C + g->O) + 64;
+  return sizeof(float) * (size_t)POS * n * (taps(g) * g->C + g->O) + 64;
 }
 
 void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const float *b, float *y, float *scratch) {
   int64_t rows = tiles_along(g->OH, g->dil), cols = tiles_along(g->OW, g->dil);
-  int64_t per_image = rows * cols, tiles = g->N * per_image, chunk = chunk_tiles(g, tiles);
-  int64_t C = g->C, O = g->O;
-  float *V = scratch, *M = scratch + (size_t)POS * chunk * C;
+  int64_t per_frame = rows * cols, tiles = total_tiles(g), chunk = chunk_tiles(g, tiles);
+  int64_t C = g->C, O = g->O, kt = taps(g), K = kt * C, T = in_frames(g), OT = out_frames(g);
+  float *V = scratch, *M = scratch + (size_t)POS * chunk * K;
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
     int64_t n_t = tiles - t0 < chunk ? tiles - t0 : chunk;
-#pragma omp parallel for schedule(static) if (n_t * C >= 4096)
+#pragma omp parallel for schedule(static) if (n_t * K >= 4096)
     for (int64_t t = 0; t < n_t; t++) {
-      int64_t n = (t0 + t) / per_image, r = (t0 + t) % per_image;
+      int64_t f = (t0 + t) / per_frame, r = (t0 + t) % per_frame, n = f / OT;
       int64_t h0 = tile_origin(r / cols, g->OH, g->dil), w0 = tile_origin(r % cols, g->OW, g->dil);
-      input_tile(x + n * g->H * g->W * C, g->H, g->W, C, h0 - g->pad_h, w0 - g->pad_w, g->dil, V + t * C, n_t * C);
+      for (int64_t k = 0; k < kt; k++) {
+        int64_t in = f % OT + k - g->pad_t; /* the input frame this tap reads */
+        if (in < 0 || in >= T)
+          zero_tile(C, V + t * K + k * C, n_t * K);
+        else
+          input_tile(x + (n * T + in) * g->H * g->W * C, g->H, g->W, C, h0 - g->pad_h, w0 - g->pad_w, g->dil,
+                     V + t * K + k * C, n_t * K);
+      }
     }
     for (int p = 0; p < POS; p++)
-      avs_gemm(false, false, (int)n_t, (int)O, (int)C, 1.0f, V + (size_t)p * n_t * C, (int)C, U + (size_t)p * C * O,
+      avs_gemm(false, false, (int)n_t, (int)O, (int)K, 1.0f, V + (size_t)p * n_t * K, (int)K, U + (size_t)p * K * O,
                (int)O, 0.0f, M + (size_t)p * n_t * O, (int)O);
 #pragma omp parallel for schedule(static) if (n_t * O >= 4096)
     for (int64_t t = 0; t < n_t; t++) {
-      int64_t n = (t0 + t) / per_image, r = (t0 + t) % per_image;
+      int64_t f = (t0 + t) / per_frame, r = (t0 + t) % per_frame;
       int64_t h0 = tile_origin(r / cols, g->OH, g->dil), w0 = tile_origin(r % cols, g->OW, g->dil);
-      output_tile(M + t * O, n_t * O, b, y + n * g->OH * g->OW * O, g->OH, g->OW, O, h0, w0, g->dil);
+      output_tile(M + t * O, n_t * O, b, y + f * g->OH * g->OW * O, g->OH, g->OW, O, h0, w0, g->dil);
     }
   }
 }

@@ -1,4 +1,5 @@
-/* Winograd F(4x4, 3x3) for 2-D 3 x 3 convolutions of stride 1 (internal, not installed API).
+/* Winograd F(4x4, 3x3) for 3 x 3 convolutions of stride 1, 2-D, and 3-D with kt x 3 x 3 kernels
+ * of stride 1 in time (internal, not installed API).
  *
  * A 4 x 4 output tile of one channel pair costs 36 multiplications instead of 144:
  *   Y = A^T [ (G g G^T) (.) (B^T d B) ] A
@@ -15,9 +16,15 @@
  * (rows h = p + dil i): the tiles step over one grid at a time. Padding is any amount of
  * zeros before the first row and column (the output size says how many after).
  *
+ * A 3-D convolution (C3D's and the video ResNets' 3 x 3 x 3) sums kt 2-D ones over the input
+ * frames t + k - pad_t: each output tile's product takes the kt transformed input tiles side
+ * by side (K = kt C, the frames outside the clip as zeros), so the 36 products are one GEMM
+ * each as in 2-D. An input frame is transformed once per tap that reads it (kt times), which
+ * costs a few per cent of the products at 64 channels and more.
+ *
  * The backward pass's input gradient of a stride-1 convolution is itself one: the output
- * gradient padded by 2 dil - pad and convolved with the kernel flipped and its channels
- * swapped (avs_wino_weights with adjoint = true).
+ * gradient padded by 2 dil - pad (kt - 1 - pad_t in time) and convolved with the kernel
+ * flipped and its channels swapped (avs_wino_weights with adjoint = true).
  *
  * Float rounding differs from a direct convolution by about 1e-5 of the output's scale (the
  * transforms multiply by up to 8 and divide by up to 24). AVS_CONV=direct in the
@@ -30,22 +37,25 @@
 #include <stdint.h>
 
 typedef struct {
-  int64_t N, H, W, C;  /* input (N, H, W, C), channels last */
-  int64_t O, OH, OW;   /* output (N, OH, OW, O) */
+  int64_t N, H, W, C;  /* input (N, H, W, C), channels last; 3-D: (N, T, H, W, C) */
+  int64_t O, OH, OW;   /* output (N, OH, OW, O); 3-D: (N, OT, OH, OW, O) */
   int64_t pad_h, pad_w; /* zeros before the first input row / column */
   int64_t dil;          /* the kernel's dilation, both dims */
+  int64_t T, OT, kt;    /* 3-D: input and output frames, the kernel's taps in time (all 0: 2-D) */
+  int64_t pad_t;        /* 3-D: zero frames before the first */
 } avs_wino_geo;
 
 /* Whether the convolution is faster this way than by oneDNN's direct kernels (enough channels
  * and enough tiles; false whenever the path is turned off). */
 bool avs_wino_suits(const avs_wino_geo *g);
 
-/* Floats of the transformed weights: 36 x C x O. */
-size_t avs_wino_weight_floats(int64_t C, int64_t O);
+/* Floats of the transformed weights: 36 x kt C x O (kt = 1 in 2-D). */
+size_t avs_wino_weight_floats(const avs_wino_geo *g);
 
-/* U[36][C][O] from PyTorch's weight w (O, C, 3, 3). adjoint: the weights of the input
- * gradient's convolution (input O channels, output C), from the same w: U[36][O][C]. */
-void avs_wino_weights(const float *w, int64_t O, int64_t C, bool adjoint, float *U);
+/* U[36][kt C][O] from PyTorch's weight w (O, C, kt, 3, 3) (kt = 1: (O, C, 3, 3)), rows tap-major
+ * (k C + c). adjoint: the weights of the input gradient's convolution (input O channels, output
+ * C), from the same w, flipped in every dim: U[36][kt O][C]. */
+void avs_wino_weights(const float *w, int64_t O, int64_t C, int64_t kt, bool adjoint, float *U);
 
 /* Bytes of scratch avs_wino_conv needs. */
 size_t avs_wino_scratch_bytes(const avs_wino_geo *g);

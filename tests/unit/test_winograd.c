@@ -1,5 +1,6 @@
 /* Winograd's 3 x 3 convolutions (av/ops/winograd.h) against oneDNN's direct kernels, through
- * avs_conv2d: the forward in eval mode and in training, and the input gradient (the other
+ * avs_conv2d and avs_conv3d (kt x 3 x 3 kernels: C3D's 3 x 3 x 3, R(2+1)D's 1 x 3 x 3, frames
+ * padded or not): the forward in eval mode and in training, and the input gradient (the other
  * gradients are oneDNN's either way), over geometries that exercise partial tiles, no padding,
  * padding that differs between the axes, dilation 2 and 3, channel counts that are not whole
  * blocks of 64 (each case large enough for the path: avs_wino_suits), several chunks of tiles,
@@ -23,23 +24,34 @@
 typedef struct {
   int N, H, W, C, O, pad_h, pad_w, dil;
   bool bias;
+  int T, kt, pad_t; /* 3-D: frames, the kernel's taps and padding in time (T = 0: 2-D) */
 } conv_case;
 
 static const conv_case cases[] = {
-    {20, 19, 21, 32, 16, 1, 1, 1, true}, /* partial tiles on both axes, the fewest channels taken */
-    {8, 14, 14, 64, 40, 2, 2, 2, true},  /* ResNet's dilated layer4 (Sound of Pixels' frame net) */
-    {32, 5, 6, 129, 97, 0, 0, 1, false}, /* no padding, one tile per image, 3/4 full */
-    {6, 12, 10, 70, 64, 1, 2, 1, true},  /* padding differs between the axes */
-    {3, 11, 13, 96, 130, 3, 3, 3, true}, /* dilation 3 */
-    {2, 64, 64, 64, 64, 1, 1, 1, true},  /* 512 tiles: several chunks */
+    {20, 19, 21, 32, 16, 1, 1, 1, true, 0, 0, 0}, /* partial tiles on both axes, the fewest channels taken */
+    {8, 14, 14, 64, 40, 2, 2, 2, true, 0, 0, 0},  /* ResNet's dilated layer4 (Sound of Pixels' frame net) */
+    {32, 5, 6, 129, 97, 0, 0, 1, false, 0, 0, 0}, /* no padding, one tile per image, 3/4 full */
+    {6, 12, 10, 70, 64, 1, 2, 1, true, 0, 0, 0},  /* padding differs between the axes */
+    {3, 11, 13, 96, 130, 3, 3, 3, true, 0, 0, 0}, /* dilation 3 */
+    {2, 64, 64, 64, 64, 1, 1, 1, true, 0, 0, 0},  /* 512 tiles: several chunks */
+    {2, 14, 14, 64, 48, 1, 1, 1, true, 6, 3, 1},   /* C3D's 3 x 3 x 3, the first and last frames padded */
+    {2, 16, 16, 48, 64, 1, 1, 1, false, 7, 3, 0},  /* no padding in time: 5 output frames of 7 */
+    {2, 13, 15, 70, 96, 1, 1, 1, true, 4, 1, 0},   /* R(2+1)D's spatial 1 x 3 x 3 */
+    {1, 12, 12, 64, 64, 1, 1, 1, true, 4, 3, 3},   /* more padding than taps: the input gradient direct */
 };
+
+static int out_frames(const conv_case *k) { return k->T ? k->T + 2 * k->pad_t - k->kt + 1 : 1; }
 
 /* The Winograd geometry of a case's forward, or of its input gradient's convolution. */
 static avs_wino_geo geo_of(const conv_case *k, bool adjoint) {
-  int64_t OH = k->H + 2 * k->pad_h - 2 * k->dil, OW = k->W + 2 * k->pad_w - 2 * k->dil;
+  int64_t OH = k->H + 2 * k->pad_h - 2 * k->dil, OW = k->W + 2 * k->pad_w - 2 * k->dil, OT = out_frames(k);
   if (adjoint)
-    return (avs_wino_geo){k->N, OH, OW, k->O, k->C, k->H, k->W, 2 * k->dil - k->pad_h, 2 * k->dil - k->pad_w, k->dil};
-  return (avs_wino_geo){k->N, k->H, k->W, k->C, k->O, OH, OW, k->pad_h, k->pad_w, k->dil};
+    return (avs_wino_geo){.N = k->N, .H = OH, .W = OW, .C = k->O, .O = k->C, .OH = k->H, .OW = k->W,
+                          .pad_h = 2 * k->dil - k->pad_h, .pad_w = 2 * k->dil - k->pad_w, .dil = k->dil,
+                          .T = k->T ? OT : 0, .OT = k->T, .kt = k->kt, .pad_t = k->T ? k->kt - 1 - k->pad_t : 0};
+  return (avs_wino_geo){.N = k->N, .H = k->H, .W = k->W, .C = k->C, .O = k->O, .OH = OH, .OW = OW,
+                        .pad_h = k->pad_h, .pad_w = k->pad_w, .dil = k->dil, .T = k->T, .OT = k->T ? OT : 0,
+                        .kt = k->kt, .pad_t = k->pad_t};
 }
 
 static float max_abs(const float *v, int64_t n) {
@@ -59,10 +71,11 @@ static bool run(const conv_case *k, bool wino, bool train, avs_tensor *x, avs_te
   avs_wino_set_enabled(wino);
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = train});
   avs_tensor_zero_grad(x);
-  avs_conv p = {.pad = {k->pad_h, k->pad_w}, .dilation = {k->dil, k->dil}};
+  avs_conv p2 = {.pad = {k->pad_h, k->pad_w}, .dilation = {k->dil, k->dil}};
+  avs_conv p3 = {.pad = {k->pad_t, k->pad_h, k->pad_w}, .dilation = {1, k->dil, k->dil}};
   avs_dnnl_stats before, after;
   avs_dnnl_get_stats(ctx, &before);
-  avs_tensor *y = avs_conv2d(ctx, x, w, k->bias ? b : NULL, p);
+  avs_tensor *y = k->T ? avs_conv3d(ctx, x, w, k->bias ? b : NULL, p3) : avs_conv2d(ctx, x, w, k->bias ? b : NULL, p2);
   bool ok = y && (!train || !avs_backward_from(ctx, y, gy));
   avs_dnnl_get_stats(ctx, &after);
   if (ok) {
@@ -80,21 +93,24 @@ static bool run(const conv_case *k, bool wino, bool train, avs_tensor *x, avs_te
 }
 
 static void check_case(const conv_case *k, avs_rng *r) {
-  int OH = k->H + 2 * k->pad_h - 2 * k->dil, OW = k->W + 2 * k->pad_w - 2 * k->dil;
-  avs_tensor *x = avs_tensor_new(4, AVS_SHAPE(k->N, k->H, k->W, k->C));
-  avs_tensor *w = avs_tensor_new(4, AVS_SHAPE(k->O, k->C, 3, 3)), *b = avs_tensor_new(1, AVS_SHAPE(k->O));
-  fill(x, r, 1.0f), fill(w, r, 1.0f / sqrtf(9.0f * k->C)), fill(b, r, 0.5f);
+  int OH = k->H + 2 * k->pad_h - 2 * k->dil, OW = k->W + 2 * k->pad_w - 2 * k->dil, kt = k->T ? k->kt : 1;
+  avs_tensor *x = k->T ? avs_tensor_new(5, AVS_SHAPE(k->N, k->T, k->H, k->W, k->C))
+                       : avs_tensor_new(4, AVS_SHAPE(k->N, k->H, k->W, k->C));
+  avs_tensor *w = k->T ? avs_tensor_new(5, AVS_SHAPE(k->O, k->C, k->kt, 3, 3)) : avs_tensor_new(4, AVS_SHAPE(k->O, k->C, 3, 3));
+  avs_tensor *b = avs_tensor_new(1, AVS_SHAPE(k->O));
+  float w_scale = 1.0f / sqrtf(9.0f * kt * k->C);
+  fill(x, r, 1.0f), fill(w, r, w_scale), fill(b, r, 0.5f);
   x->requires_grad = true;
-  int64_t ny = (int64_t)k->N * OH * OW * k->O;
+  int64_t ny = (int64_t)k->N * out_frames(k) * OH * OW * k->O;
   float *gy = malloc(sizeof(float) * ny);
   for (int64_t i = 0; i < ny; i++) gy[i] = 2 * avs_rng_uniform(r) - 1;
   char what[128];
-  snprintf(what, sizeof what, "N%d %dx%d C%d O%d pad %d,%d dil %d", k->N, k->H, k->W, k->C, k->O, k->pad_h, k->pad_w,
-           k->dil);
+  snprintf(what, sizeof what, "N%d T%d %dx%d C%d O%d kt %d pad %d,%d,%d dil %d", k->N, k->T, k->H, k->W, k->C, k->O,
+           kt, k->pad_t, k->pad_h, k->pad_w, k->dil);
   avs_wino_geo fwd = geo_of(k, false), adj = geo_of(k, true);
   tst_true(avs_wino_suits(&fwd), "%s: the case should take the Winograd path", what);
   for (int round = 0; round < 2; round++) {
-    if (round) fill(w, r, 1.0f / sqrtf(9.0f * k->C)), w->version++; /* the cached transform must follow */
+    if (round) fill(w, r, w_scale), w->version++; /* the cached transform must follow */
     for (int train = 0; train < 2; train++) {
       float *y[2] = {0}, *dx[2] = {0};
       long ex[2];
@@ -110,8 +126,9 @@ static void check_case(const conv_case *k, avs_rng *r) {
       } else {
         /* training's forward is the direct one on both paths (conv.c says why) */
         tst_close(name, y[1], y[0], ny, 0, 0);
-        /* the input gradient's convolution has O input channels: few of them keep it direct */
-        bool adjoint = avs_wino_suits(&adj);
+        /* the input gradient's convolution has O input channels: few of them keep it direct, and
+         * so does padding it cannot mirror (more than the kernel reaches) */
+        bool adjoint = adj.pad_h >= 0 && adj.pad_w >= 0 && adj.pad_t >= 0 && avs_wino_suits(&adj);
         tst_true(adjoint ? ex[1] < ex[0] : ex[1] == ex[0], "%s: oneDNN executions %ld (Winograd%s) and %ld (direct)",
                  name, ex[1], adjoint ? " input gradient" : ", input gradient direct", ex[0]);
         snprintf(name, sizeof name, "%s round %d: input gradient", what, round);
@@ -129,8 +146,10 @@ int main(void) {
   avs_rng_seed(&r, 7);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i], &r);
   /* Few channels or few tiles stay on the direct kernels, where Winograd costs more than it saves. */
-  avs_wino_geo few_channels = {8, 32, 32, 16, 16, 32, 32, 1, 1, 1}, few_tiles = {1, 7, 7, 512, 512, 7, 7, 1, 1, 1};
-  avs_wino_geo resnet = {1, 56, 56, 64, 64, 56, 56, 1, 1, 1}, quarter_full = {32, 4, 4, 128, 128, 4, 4, 2, 2, 2};
+#define GEO2(n_, h_, w_, c_, o_, pad_, dil_) \
+  {.N = n_, .H = h_, .W = w_, .C = c_, .O = o_, .OH = h_, .OW = w_, .pad_h = pad_, .pad_w = pad_, .dil = dil_}
+  avs_wino_geo few_channels = GEO2(8, 32, 32, 16, 16, 1, 1), few_tiles = GEO2(1, 7, 7, 512, 512, 1, 1);
+  avs_wino_geo resnet = GEO2(1, 56, 56, 64, 64, 1, 1), quarter_full = GEO2(32, 4, 4, 128, 128, 2, 2);
   tst_true(!avs_wino_suits(&few_channels) && !avs_wino_suits(&few_tiles) && !avs_wino_suits(&quarter_full) &&
                avs_wino_suits(&resnet),
            "thresholds: 16 channels at 512 tiles direct, 512 at 4 tiles direct, 4 x 4 maps at dilation 2 direct, "
