@@ -205,8 +205,9 @@ static avs_wino_geo wino_adjoint_geo(const conv_geo *g) {
 }
 
 static bool wino_adjoint_fits(const conv_geo *g) {
+  if (!wino_shape(g)) return false; /* first: the geometries read the spatial axes it checks */
   avs_wino_geo a = wino_adjoint_geo(g);
-  return wino_shape(g) && a.pad_h >= 0 && a.pad_w >= 0 && a.pad_t >= 0 && avs_wino_suits(&a);
+  return a.pad_h >= 0 && a.pad_w >= 0 && a.pad_t >= 0 && avs_wino_suits(&a);
 }
 
 /* The kernel's taps in time: w is (O, C, 3, 3) or (O, C, kt, 3, 3). */
@@ -356,8 +357,9 @@ avs_tensor *avs_dnnl_convlike(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_te
    * goes, and Winograd's rounding (about 1e-5) flips a few, so gradients drift from PyTorch's
    * more than its own float32 does (parity_action_frames' late fusion: 5e-2 against 1e-2).
    * The input gradient has no such choices and takes the Winograd path in training too. */
-  avs_wino_geo wg = wino_forward_geo(&g);
-  if (!tape && wino_shape(&g) && avs_wino_suits(&wg)) {
+  bool winograd = !tape && wino_shape(&g); /* first: the geometry reads the spatial axes it checks */
+  avs_wino_geo wg = winograd ? wino_forward_geo(&g) : (avs_wino_geo){0};
+  if (winograd && avs_wino_suits(&wg)) {
     if (wino_run(ctx, d, &wg, x->data, w, false, b ? b->data : NULL, y->data)) return NULL;
   } else if (direct_forward(ctx, d, &g, tape, x, w, b, y)) {
     return NULL;
