@@ -16,14 +16,19 @@
 # a soundfont it never heard (TimGM6mb; docs/BENCHMARK.md has both on both).
 #
 # ARCH=xattn (shipped) is the toolkit's cross-modal attention model (docs/MODELS.md)
-# on Sound of Pixels' spectrogram and crops: U-Net ngf 16 with 4 levels, one residual
+# on Sound of Pixels' spectrogram and crops: U-Net with 4 levels, one residual
 # block of width 16 per crop, dim 128, 4 heads, FiLM of every decoder level by the
 # source's visual token (film=1), and the NMF prior (nmf=12: the shares of the 12
 # instrument classes' NMF dictionaries, learned from the training stems in the first
 # seconds, are input channels and join the mask synthesizer's features;
-# fusion/sep_nmf.h). 0.84 M parameters plus the dictionaries. An epoch over 2400 clips
-# takes 6-7 min on these 2 cores (the NMF of every training mixture is a third of it),
-# so 6 epochs over 4800 clips or 11 over 2400: about 80 min. Why the prior: one epoch
+# fusion/sep_nmf.h). The default: U-Net ngf 32 and 80 NMF components per class
+# (2.11 M parameters with the dictionaries, stored in float16: 4.2 MB), 10 epochs over
+# 4800 clips of 7-8 min each on the 2-core Zen 5 (AVX-512): 78 min, plus 5 for the
+# data. Why this size: three soundfonts give every class three timbres, which the
+# ngf-16, 40-component model (0.84 M; 6 epochs, 80 min on a Zen 3) could not hold
+# (12.03 dB on the test split against 13.56 now; docs/BENCHMARK.md). sep_fluidr3
+# keeps that smaller size (one timbre a class; 11 epochs over 2400 clips, about 80
+# min on the Zen 3, about half that here). Why the prior: one epoch
 # with it scores 12.2 dB on the validation mixtures, where 20 epochs without it
 # reached 6.3 dB (docs/BENCHMARK.md).
 # ARCH=sop is Sound of Pixels (fusion/sop.h) at a CPU size: U-Net ngf 16 with 7
@@ -41,9 +46,9 @@ WORK=${WORK:-$BUILD/train-sep}
 SEED=11 ARCH=${ARCH:-xattn}
 SF2=/usr/share/sounds/sf2 SF3=/usr/share/sounds/sf3
 case ${SOUNDFONTS:-three} in
-  three) COUNT=6000 NAME=sep PASSES=1
+  three) COUNT=6000 NAME=sep PASSES=1 NGF=32 COMPONENTS=80 XATTN_EPOCHS=10 HALF=1
          FONTS=$SF2/FluidR3_GM.sf2,$SF2/FluidR3_GM.sf2,$SF2/sf_GMbank.sf2,$SF3/MuseScore_General_Lite.sf3 ;;
-  fluidr3) COUNT=3000 NAME=sep_fluidr3 PASSES=2 FONTS=$SF2/FluidR3_GM.sf2 ;;
+  fluidr3) COUNT=3000 NAME=sep_fluidr3 PASSES=2 NGF=16 COMPONENTS=40 XATTN_EPOCHS=11 HALF=0 FONTS=$SF2/FluidR3_GM.sf2 ;;
   *) echo "train_sep.sh: SOUNDFONTS must be three or fluidr3, not '$SOUNDFONTS'" >&2; exit 2 ;;
 esac
 DATA=music$COUNT
@@ -51,9 +56,9 @@ DATA=music$COUNT
 case $ARCH in
   sop) HP=ngf=16,channels=16,frame_width=16,frames=3,height=64,width=64,freq=128,time=128
        EPOCHS=${EPOCHS:-$((15 * PASSES))} NAME=${NAME}_sop ;;
-  xattn) HP=freq=128,time=128,ngf=16,down=4,frames=3,height=64,width=64,vwidth=16,vblocks=1
-         HP=$HP,dim=128,heads=4,mlp=256,mask_channels=16,film=1,nmf=12,nmf_components=40
-         EPOCHS=${EPOCHS:-$((5 * PASSES + 1))} ;;
+  xattn) HP=freq=128,time=128,ngf=$NGF,down=4,frames=3,height=64,width=64,vwidth=16,vblocks=1
+         HP=$HP,dim=128,heads=4,mlp=256,mask_channels=16,film=1,nmf=12,nmf_components=$COMPONENTS
+         EPOCHS=${EPOCHS:-$XATTN_EPOCHS} ;;
   *) echo "train_sep.sh: ARCH must be sop or xattn, not '$ARCH'" >&2; exit 2 ;;
 esac
 "$(dirname "$0")/setup.sh" --train
@@ -71,12 +76,20 @@ resume=""
 [ -f "$WORK/$NAME.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
 "$BUILD/bin/avtrain" sep $train --out "$WORK/$NAME.safetensors" $resume | tee -a "$WORK/$NAME.log"
-"$BUILD/bin/aveval" sep -m "$WORK/$NAME.safetensors" "$WORK/music1000/test.jsonl" --json > "$WORK/$NAME.test.json"
-"$BUILD/bin/aveval" sep -m "$WORK/$NAME.safetensors" "$WORK/music1000/test.jsonl" -q | grep -E "mean|silent"
+# The shipped file is the one scored: above a few MB in float32, it is stored in float16.
+SHIP="$WORK/$NAME.safetensors" STORED="float32 weights"
+if [ $HALF = 1 ]; then
+  python3 tools/st_half.py "$WORK/$NAME.safetensors" "$WORK/$NAME.f16.safetensors"
+  SHIP="$WORK/$NAME.f16.safetensors" STORED="tools/st_half.py (float16 weights)"
+fi
+# Scored in fp32 whatever the CPU's --precision auto would pick (bf16 costs ~0.005 dB: BENCHMARK.md).
+export AVS_PRECISION=fp32
+"$BUILD/bin/aveval" sep -m "$SHIP" "$WORK/music1000/test.jsonl" --json > "$WORK/$NAME.test.json"
+"$BUILD/bin/aveval" sep -m "$SHIP" "$WORK/music1000/test.jsonl" -q | grep -E "mean|silent"
 
 sdr=$(sed -n '/"natural_mean"/,/}/s/^[[:space:]]*"sdr":[[:space:]]*\([0-9.e+-]*\),*$/\1/p' "$WORK/$NAME.test.json")
 echo "music1000 test, natural mixtures: SDR $sdr dB"
-cp "$WORK/$NAME.safetensors" data/models/$NAME.safetensors.tmp
+cp "$SHIP" data/models/$NAME.safetensors.tmp
 mv data/models/$NAME.safetensors.tmp data/models/$NAME.safetensors
 cat > data/models/$NAME.json.tmp <<JSON
 {
@@ -84,6 +97,7 @@ cat > data/models/$NAME.json.tmp <<JSON
   "made_by": "SOUNDFONTS=${SOUNDFONTS:-three} scripts/train_sep.sh",
   "data": "avdata synth --kind music --count $COUNT --seed $SEED --soundfont $FONTS",
   "train": "avtrain sep $train",
+  "stored": "$STORED",
   "test_set": "avdata synth --kind music --count 1000 --seed 7 (test split)",
   "test_natural_sdr": $sdr,
   "test": $(cat "$WORK/$NAME.test.json")
