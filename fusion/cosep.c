@@ -5,11 +5,13 @@
 
 #include "av/ops.h"
 #include "av/status.h"
+#include "fusion/sep_nmf.h"
 #include "fusion/separation.h"
 
 static const avs_cosep_cfg cosep_default = {.ngf = 64, .downs = 7, .visual_width = 64, .conv1x1 = false,
                                             .visual_dim = 512, .crop = 224, .classes = 15, .classifier_width = 64,
-                                            .freq = 256, .time = 256};
+                                            .freq = 256, .time = 256, .nmf = 0, .nmf_components = 20,
+                                            .nmf_iters = AVS_SEP_NMF_ITERS};
 
 static const avs_hparam cosep_hparams[] = {
     AVS_HP(avs_cosep_cfg, ngf, AVS_HP_INT, "U-Net width: its levels have 1, 2, 4, 8, 8, ... x ngf channels (64)"),
@@ -24,6 +26,7 @@ static const avs_hparam cosep_hparams[] = {
     AVS_HP(avs_cosep_cfg, classifier_width, AVS_HP_INT, "classifier ResNet-18 width (64)"),
     AVS_HP(avs_cosep_cfg, freq, AVS_HP_INT, "log-frequency rows the 512 STFT bins are warped to (256)"),
     AVS_HP(avs_cosep_cfg, time, AVS_HP_INT, "STFT frames per clip (256: 65535 samples, hop 256)"),
+    AVS_SEP_NMF_HPARAMS(avs_cosep_cfg),
 };
 
 void avs_cosep_cfg_default(avs_cosep_cfg *cfg) { *cfg = cosep_default; }
@@ -47,14 +50,15 @@ static int check(const avs_cosep_cfg *c) {
   if (c->freq < unit || c->time < unit || c->freq % unit || c->time % unit)
     return avs_seterr(AVS_EINVAL, "cosep: freq %d and time %d must be multiples of 2^downs = %d", c->freq, c->time,
                       unit);
-  return AVS_OK;
+  return avs_sep_nmf_check("cosep", c->nmf, c->nmf_components, c->nmf_iters);
 }
 
 int avs_cosep_declare(avs_params *p, const avs_cosep_cfg *cfg) {
   int rc = check(cfg);
   if (!rc) rc = avs_cosep_visual_declare(p, cfg);
   if (!rc) rc = avs_cosep_unet_declare(p, cfg);
-  return rc ? rc : avs_cosep_classifier_declare(p, cfg);
+  if (!rc) rc = avs_cosep_classifier_declare(p, cfg);
+  return rc ? rc : avs_sep_nmf_declare(p, cfg->nmf, cfg->nmf_components);
 }
 
 avs_tensor *avs_cosep_masks(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *logmag,
@@ -67,11 +71,20 @@ avs_tensor *avs_cosep_masks(avs_ctx *ctx, const avs_params *p, const avs_cosep_c
 static void cosep_geometry(const void *cfg, avs_sep_geometry *g) {
   const avs_cosep_cfg *c = cfg;
   avs_sep_sop_geometry(c->freq, c->time, 1, c->crop, c->crop, g);
+  g->channels = 1 + c->nmf;
 }
 
 static int cosep_audio_input(const void *cfg, const float *mag, float *logmag) {
   const avs_cosep_cfg *c = cfg;
   return avs_sep_sop_logmag(c->freq, mag, c->time, logmag);
+}
+
+static int cosep_audio_prior(const avs_params *p, const void *cfg, const float *mag, int64_t frames, float *prior,
+                             float *linear) {
+  const avs_cosep_cfg *c = cfg;
+  avs_sep_geometry g;
+  cosep_geometry(cfg, &g);
+  return avs_sep_nmf_prior(p, &g, "cosep", c->nmf, c->nmf_components, c->nmf_iters, mag, frames, prior, linear);
 }
 
 /* The visual vector enters the U-Net's bottleneck: one U-Net pass per object on its mixture's
@@ -93,7 +106,7 @@ static avs_tensor *cosep_forward(avs_ctx *ctx, const avs_params *p, const void *
 }
 
 static const avs_sep_task cosep_task = {.geometry = cosep_geometry, .audio_input = cosep_audio_input,
-                                        .forward = cosep_forward};
+                                        .audio_prior = cosep_audio_prior, .forward = cosep_forward};
 
 AVS_ARCH_DECLARE_GLUE(cosep, avs_cosep_cfg)
 const avs_arch avs_arch_cosep = {

@@ -7,6 +7,9 @@
  *   visual:  ResNet-18 on the detected object's crop (224 x 224) -> adaptive max pool
  *            -> 512; or (conv1x1) layer4 -> 1x1 conv 512 -> 128, BN, ReLU -> flatten
  *            (C, H, W order) -> Linear -> 512
+ *   prior:   not the paper's, off by default (nmf 0): with nmf = C > 0 the U-Net's input
+ *            also holds the C NMF class share logits of every bin as channels 1..C, as
+ *            xattn's (fusion/sep_nmf.h; dictionaries in audio.nmf.dictionary, learned by avtrain)
  *   U-Net:   downs x [conv 4x4 /2 (bias), BN, LeakyReLU 0.2], ngf x 1, 2, 4, 8, 8, ...;
  *            the visual vector tiled over the bottleneck and concatenated before it;
  *            downs x [conv-transpose 4x4 /2 (bias), BN, ReLU], each on cat(up, skip);
@@ -44,6 +47,8 @@ typedef struct {
   int classes;          /* object classes: 15 (16 with the background class) */
   int classifier_width; /* the classifier ResNet-18's width: 64 */
   int freq, time;       /* spectrogram: 256 warped rows, 256 STFT frames */
+  /* Not the paper's (nmf 0 is): the U-Net's input also holds nmf NMF class shares (fusion/sep_nmf.h) */
+  int nmf, nmf_components, nmf_iters;
 } avs_cosep_cfg;
 
 void avs_cosep_cfg_default(avs_cosep_cfg *cfg);
@@ -60,7 +65,7 @@ int avs_cosep_classifier_declare(avs_params *p, const avs_cosep_cfg *cfg);
 
 /* crops (N, crop, crop, 3) -> visual vectors (N, visual_dim). */
 avs_tensor *avs_cosep_visual(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *crops);
-/* logmag (N, F, T, 1), F and T multiples of 2^downs, and vis (N, visual_dim)
+/* logmag (N, F, T, 1 + nmf), F and T multiples of 2^downs, and vis (N, visual_dim)
  * -> mask logits (N, F, T): the last conv-transpose's output, before its sigmoid. */
 avs_tensor *avs_cosep_unet(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *logmag,
                            avs_tensor *vis);

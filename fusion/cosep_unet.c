@@ -6,7 +6,7 @@
  *   audionet_upconvlayer j (1..D)  conv-transpose 4x4 /2 pad 1 (bias) on cat(up j-1, convlayer D-j+1)
  *                                  -> ch(D-j) with BN, ReLU; the last -> 1 channel (sigmoid by the caller)
  *
- * ch(l) = ngf * min(2^(l-1), 8), ch(0) = 1 input channel. Sound of Pixels'
+ * ch(l) = ngf * min(2^(l-1), 8), ch(0) = 1 + nmf input channels (the log magnitude, the NMF prior). Sound of Pixels'
  * U-Net (sop_sound.c) is not this one: it nests pix2pix blocks (the activation
  * before the conv, bilinear upsampling and a 3x3 conv up, names nested per
  * level), so only the units are shared. */
@@ -17,7 +17,7 @@
 
 #define UNET "net_unet.audionet_"
 
-static int width(const avs_cosep_cfg *c, int l) { return l ? c->ngf * (l < 4 ? 1 << (l - 1) : 8) : 1; }
+static int width(const avs_cosep_cfg *c, int l) { return l ? c->ngf * (l < 4 ? 1 << (l - 1) : 8) : 1 + c->nmf; }
 
 static avs_conv_spec down_spec(const avs_cosep_cfg *c, int l) {
   return (avs_conv_spec){2, width(c, l - 1), width(c, l), {4, 4}, {2, 2}, {1, 1}, true, {0}};
@@ -49,11 +49,11 @@ avs_tensor *avs_cosep_unet(avs_ctx *ctx, const avs_params *p, const avs_cosep_cf
                            avs_tensor *vis) {
   if (!x || !vis) return NULL;
   int64_t unit = (int64_t)1 << c->downs, n = x->shape[0];
-  if (x->ndim != 4 || x->shape[3] != 1 || x->shape[1] % unit || x->shape[2] % unit || vis->ndim != 2 ||
+  if (x->ndim != 4 || x->shape[3] != width(c, 0) || x->shape[1] % unit || x->shape[2] % unit || vis->ndim != 2 ||
       vis->shape[0] != n || vis->shape[1] != avs_cosep_visual_dim(c)) {
     char got[64], gv[64];
-    avs_seterr(AVS_ESHAPE, "cosep U-Net takes (N, F, T, 1) with F and T multiples of %lld and (N, %d), got %s and %s",
-               (long long)unit, avs_cosep_visual_dim(c), avs_shape_str(x->ndim, x->shape, got, sizeof got),
+    avs_seterr(AVS_ESHAPE, "cosep U-Net takes (N, F, T, %d) with F and T multiples of %lld and (N, %d), got %s and %s",
+               width(c, 0), (long long)unit, avs_cosep_visual_dim(c), avs_shape_str(x->ndim, x->shape, got, sizeof got),
                avs_shape_str(vis->ndim, vis->shape, gv, sizeof gv));
     return NULL;
   }

@@ -78,6 +78,28 @@ int avs_sep_nmf_shares(const avs_sep_geometry *g, const float *dict, int classes
   return rc;
 }
 
+int avs_sep_nmf_check(const char *arch, int nmf, int comps, int iters) {
+  if (nmf < 0 || nmf > AVS_SEP_NMF_MAX_CLASSES || comps < 1 || comps > 1000 || iters < 1 || iters > 1000)
+    return avs_seterr(AVS_EINVAL, "%s: nmf %d must be in 0..%d, nmf_components %d and nmf_iters %d in 1..1000", arch,
+                      nmf, AVS_SEP_NMF_MAX_CLASSES, comps, iters);
+  return AVS_OK;
+}
+
+int avs_sep_nmf_declare(avs_params *p, int nmf, int comps) {
+  if (!nmf) return AVS_OK;
+  avs_tensor *d = avs_params_add(p, AVS_SEP_NMF_DICTIONARY, 3, AVS_SHAPE(nmf, AVS_SEP_SOP_BINS, comps));
+  if (!d) return avs_errcode();
+  d->requires_grad = false;
+  return AVS_OK;
+}
+
+int avs_sep_nmf_prior(const avs_params *p, const avs_sep_geometry *g, const char *arch, int nmf, int comps,
+                      int iters, const float *mag, int64_t frames, float *prior, float *linear) {
+  const avs_tensor *dict = avs_params_find(p, AVS_SEP_NMF_DICTIONARY);
+  if (!nmf || !dict) return avs_seterr(AVS_EINVAL, "%s: no NMF prior (nmf %d)", arch, nmf);
+  return avs_sep_nmf_shares(g, dict->data, nmf, comps, iters, mag, frames, prior, linear);
+}
+
 /* Appends the active frames of one window's magnitude mag (bins, time) to V (bins, cap), *got so far. */
 static void add_frames(const avs_sep_geometry *g, const float *mag, float *V, int cap, int *got) {
   double top = 0;

@@ -18,12 +18,34 @@
 #ifndef AVS_FUSION_SEP_NMF_H
 #define AVS_FUSION_SEP_NMF_H
 
+#include "av/params.h"
 #include "fusion/sep_data.h"
+#include "nn/hparam.h"
 
 #define AVS_SEP_NMF_ITERS 50          /* default updates of the activations (20 components: 9.26 dB; 100: 9.43) */
 #define AVS_SEP_NMF_LEARN_ITERS 100   /* updates of a dictionary */
 #define AVS_SEP_NMF_LEARN_FRAMES 4000 /* most STFT frames a dictionary is learned from */
-#define AVS_SEP_NMF_MAX_CLASSES 1000  /* xattn's nmf at most */
+#define AVS_SEP_NMF_MAX_CLASSES 1000  /* a model's nmf at most */
+#define AVS_SEP_NMF_DICTIONARY "audio.nmf.dictionary" /* the dictionaries' tensor in a model with the prior */
+
+/* A model with the prior (xattn, cosep) has the int fields nmf, nmf_components and nmf_iters in its
+ * cfg `type`; these are their hyperparameters, checked by avs_sep_nmf_check. */
+#define AVS_SEP_NMF_HPARAMS(type)                                                                                 \
+  AVS_HP(type, nmf, AVS_HP_INT,                                                                                   \
+         "C > 0: the audio input also holds the shares of C instrument classes' NMF dictionaries in every bin, "  \
+         "learned from the training stems (fusion/sep_nmf.h); 0: none (0)"),                                     \
+      AVS_HP(type, nmf_components, AVS_HP_INT, "components of each NMF class dictionary (20)"),                  \
+      AVS_HP(type, nmf_iters, AVS_HP_INT,                                                                         \
+             "updates of the NMF activations per window; the prior's cost scales with nmf_components x nmf_iters (50)")
+
+/* AVS_EINVAL naming arch unless nmf is in 0..AVS_SEP_NMF_MAX_CLASSES, comps and iters in 1..1000. */
+int avs_sep_nmf_check(const char *arch, int nmf, int comps, int iters);
+/* Declares the dictionaries (nmf, 512, comps) as a buffer: learned by NMF before training (avtrain
+ * sep and cosep), not by the gradient. Nothing when nmf is 0. */
+int avs_sep_nmf_declare(avs_params *p, int nmf, int comps);
+/* A model's avs_sep_task.audio_prior: avs_sep_nmf_shares with the dictionaries in p. */
+int avs_sep_nmf_prior(const avs_params *p, const avs_sep_geometry *g, const char *arch, int nmf, int comps,
+                      int iters, const float *mag, int64_t frames, float *prior, float *linear);
 
 /* The share logits of mag (bins, frames), any number of frames, into shares (freq, frames, classes) and,
  * when linear is not NULL, on the linear bins before the warp into linear (classes, bins, frames), after

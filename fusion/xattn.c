@@ -38,12 +38,7 @@ static const avs_hparam xattn_hparams[] = {
     AVS_HP(avs_xattn_cfg, mlp, AVS_HP_INT, "MLP hidden width (256)"),
     AVS_HP(avs_xattn_cfg, mask_channels, AVS_HP_INT, "decoder features K per bin (16)"),
     AVS_HP_RANGE("film", avs_xattn_cfg, film, 0, 1, "1: the clip's mean visual token scales and shifts each decoder level (0)"),
-    AVS_HP(avs_xattn_cfg, nmf, AVS_HP_INT,
-           "C > 0: the audio input also holds the shares of C instrument classes' NMF dictionaries in every bin, "
-           "learned from the training stems (fusion/sep_nmf.h); 0: none (0)"),
-    AVS_HP(avs_xattn_cfg, nmf_components, AVS_HP_INT, "components of each NMF class dictionary (20)"),
-    AVS_HP(avs_xattn_cfg, nmf_iters, AVS_HP_INT,
-           "updates of the NMF activations per window; the prior's cost scales with nmf_components x nmf_iters (50)"),
+    AVS_SEP_NMF_HPARAMS(avs_xattn_cfg),
 };
 
 avs_xattn_cfg avs_xattn_default_cfg(void) { return xattn_default; }
@@ -67,10 +62,8 @@ int avs_xattn_grid_of(const avs_xattn_cfg *c, avs_xattn_grid *g) {
   if (c->ngf < 1 || c->vwidth < 1 || c->vblocks < 1 || c->mlp < 1 || c->mask_channels < 1)
     return avs_seterr(AVS_EINVAL, "xattn: ngf %d, vwidth %d, vblocks %d, mlp %d, mask_channels %d must be positive",
                       c->ngf, c->vwidth, c->vblocks, c->mlp, c->mask_channels);
-  if (c->nmf < 0 || c->nmf > 1000 || c->nmf_components < 1 || c->nmf_components > 1000 || c->nmf_iters < 1 ||
-      c->nmf_iters > 1000)
-    return avs_seterr(AVS_EINVAL, "xattn: nmf %d must be in 0..1000, nmf_components %d and nmf_iters %d in 1..1000",
-                      c->nmf, c->nmf_components, c->nmf_iters);
+  int rc = avs_sep_nmf_check("xattn", c->nmf, c->nmf_components, c->nmf_iters);
+  if (rc) return rc;
   if (c->film != 0 && c->film != 1) return avs_seterr(AVS_EINVAL, "xattn: film %d is not 0 or 1", c->film);
   if (c->dim < 1 || c->heads < 1 || c->dim % c->heads)
     return avs_seterr(AVS_EINVAL, "xattn: dim %d must be a positive multiple of heads %d", c->dim, c->heads);
@@ -116,12 +109,7 @@ int avs_xattn_declare(avs_params *p, const avs_xattn_cfg *c) {
   if (rc) return rc;
   char n[AVS_NAME_MAX], b[AVS_NAME_MAX];
   if ((rc = avs_unit_declare_bn(p, "audio.bn0", 1 + c->nmf))) return rc;
-  if (c->nmf) { /* a buffer: learned by NMF before training (avtrain sep), not by the gradient */
-    avs_tensor *d =
-        avs_params_add(p, "audio.nmf.dictionary", 3, AVS_SHAPE(c->nmf, AVS_SEP_SOP_BINS, c->nmf_components));
-    if (!d) return avs_errcode();
-    d->requires_grad = false;
-  }
+  if ((rc = avs_sep_nmf_declare(p, c->nmf, c->nmf_components))) return rc;
   for (int i = 0; i < c->down; i++) {
     avs_conv_spec s = down_spec(c, i);
     if ((rc = avs_unit_declare_conv(p, avs_unit_name(n, "audio.down.%d.conv", i), &s)) ||
@@ -410,11 +398,9 @@ static int xattn_audio_input(const void *cfg, const float *mag, float *logmag) {
 static int xattn_audio_prior(const avs_params *p, const void *cfg, const float *mag, int64_t frames, float *prior,
                              float *linear) {
   const avs_xattn_cfg *c = cfg;
-  const avs_tensor *dict = avs_params_find(p, "audio.nmf.dictionary");
-  if (!c->nmf || !dict) return avs_seterr(AVS_EINVAL, "xattn: no NMF prior (nmf %d)", c->nmf);
   avs_sep_geometry g;
   xattn_geometry(cfg, &g);
-  return avs_sep_nmf_shares(&g, dict->data, c->nmf, c->nmf_components, c->nmf_iters, mag, frames, prior, linear);
+  return avs_sep_nmf_prior(p, &g, "xattn", c->nmf, c->nmf_components, c->nmf_iters, mag, frames, prior, linear);
 }
 
 /* The logits are [features, shares, 1] . kernel: the kernels' share columns are the prior's weights. */

@@ -21,7 +21,7 @@
 set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-speech}
-SEED=11 COUNT=${COUNT:-1000} EPOCHS=${EPOCHS:-10} LOSS=${LOSS:-stft}
+SEED=11 COUNT=${COUNT:-3000} EPOCHS=${EPOCHS:-15} LOSS=${LOSS:-stft}
 HP=${HP:-audio_channels=32}
 # Voices the training never heard (espeak-ng variants outside avdata's built-in
 # list of 24; its pitch, range and rate drawn as usual).

@@ -158,7 +158,7 @@ static avs_sep_set *load_set(const avs_manifest *mf, const avs_sep_geometry *g, 
 /* A model that sees NMF class shares (fusion/sep_nmf.h) learns its class dictionaries from the
  * training stems before its first step; a checkpoint brings them back. */
 static void learn_nmf_dictionaries(avs_model *m, const avs_sep_set *s, avs_sep_audio *fe) {
-  avs_tensor *d = avs_params_find(&m->params, "audio.nmf.dictionary");
+  avs_tensor *d = avs_params_find(&m->params, AVS_SEP_NMF_DICTIONARY);
   if (!d) return;
   app_progress pr;
   app_progress_start(&pr, "learning NMF class dictionaries", (int)d->shape[0]);
@@ -236,7 +236,7 @@ static int train_separation(int argc, char **argv, bool cosep) {
   avs_model *m = train_checkpoint_model(&o.c, ckpt_dir, AVS_KIND_SEPARATION, NULL);
   bool fresh = !m;
   if (!m) m = train_new_model(&o.c, AVS_KIND_SEPARATION);
-  const avs_tensor *nmf = avs_params_find(&m->params, "audio.nmf.dictionary");
+  const avs_tensor *nmf = avs_params_find(&m->params, AVS_SEP_NMF_DICTIONARY);
   if (nmf && set_categories(train_mf) > nmf->shape[0])
     app_fail("%s has %d categories, more than the %lld classes of the model's NMF prior: set --hparams nmf=%d",
              o.c.manifest, set_categories(train_mf), (long long)nmf->shape[0], set_categories(train_mf));

@@ -10,6 +10,10 @@ ResNet with its conv1 registered twice as the reference's Resnet18) and merged b
   small  max-pooled visual vector, 7 U-Net levels (ngf 8), 128 x 128 spectrogram,
          64 x 64 crops, ResNet widths 8, 5 classes
   c1x1   the README's conv1x1 pooling (visual_dim 24), 5 U-Net levels (ngf 4)
+  prior  c1x1's sizes with the toolkit's NMF prior (not the paper's): nmf 3 share-logit
+         channels after the log magnitude in the U-Net's input (uniform in [-7, 7], as
+         fusion/sep_nmf.h's logits range), the dictionaries a buffer (3, 512, 2) added to the
+         converted file with the nmf hyperparameters (no reference checkpoint has them)
 Five objects of two mixtures of two videos each (videos 0, 1 and 2, 3): objects 0-2
 of mixture 0 (video 0; video 1 twice), objects 3, 4 of mixture 1 (videos 2, 3).
 Stored per case (float64 results):
@@ -87,10 +91,10 @@ def unet_upconv(i, o, outermost=False):
 class AudioVisualUNet(nn.Module):
     """AudioVisual7layerUNet for any number of levels and visual vector length."""
 
-    def __init__(self, ngf, downs, vis_dim):
+    def __init__(self, ngf, downs, vis_dim, in_ch=1):
         super().__init__()
         self.downs = downs
-        ch = [1] + [ngf * min(2 ** l, 8) for l in range(downs)]
+        ch = [in_ch] + [ngf * min(2 ** l, 8) for l in range(downs)]
         for l in range(1, downs + 1):
             setattr(self, f"audionet_convlayer{l}", unet_conv(ch[l - 1], ch[l]))
         for j in range(1, downs + 1):
@@ -98,7 +102,7 @@ class AudioVisualUNet(nn.Module):
             setattr(self, f"audionet_upconvlayer{j}", unet_upconv(inp, 1 if j == downs else ch[downs - j],
                                                                   j == downs))
 
-    def forward(self, x, vis, logits=False):  # x (N, 1, F, T), vis (N, D)
+    def forward(self, x, vis, logits=False):  # x (N, in_ch, F, T), vis (N, D)
         lv = [x]
         for l in range(1, self.downs + 1):
             lv.append(getattr(self, f"audionet_convlayer{l}")(lv[-1]))
@@ -123,11 +127,11 @@ class CoSep(nn.Module):
             vis_dim = hp["visual_dim"]
         else:
             self.net_visual, vis_dim = Resnet18(w, 3, "maxpool"), 8 * w
-        self.net_unet = AudioVisualUNet(hp["ngf"], hp["downs"], vis_dim)
+        self.net_unet = AudioVisualUNet(hp["ngf"], hp["downs"], vis_dim, 1 + hp.get("nmf", 0))
         cw = hp["classifier_width"]
         self.net_classifier = Resnet18(cw, 1, "maxpool", 8 * cw, hp["classes"])
 
-    def forward(self, x, crops, mix):  # x (N, F, T, 1), crops (N, H, W, 3), mix (N, F, T)
+    def forward(self, x, crops, mix):  # x (N, F, T, 1 + nmf), crops (N, H, W, 3), mix (N, F, T)
         # contiguous NCHW: PyTorch 1.13's CPU backward of this ResNet on a channels-last
         # strided input corrupts the heap (double free)
         vis = self.net_visual(crops.permute(0, 3, 1, 2).contiguous())
@@ -189,6 +193,12 @@ def convert(m, case, hp):
     finally:
         for path in pths:
             os.remove(path)
+    if hp.get("nmf"):  # the prior's dictionaries and hyperparameters, which no reference checkpoint has
+        tensors, file_meta = st.load(converted)
+        tensors = dict(tensors)
+        tensors["audio.nmf.dictionary"] = np.random.default_rng(0).random((hp["nmf"], 512, hp["nmf_components"]))
+        file_meta.update(nmf=hp["nmf"], nmf_components=hp["nmf_components"])
+        st.save(converted, tensors, file_meta)
     return os.path.basename(converted)
 
 
@@ -205,6 +215,8 @@ def run_case(tensors, meta, case, hp):
     mixes = src.view(2, 2, f, t).sum(1) / 2 + 1e-10  # the reference's (a + b) / 2
     mix = mixes[MIX_OF]
     x = mix.log()[..., None]
+    if hp.get("nmf"):
+        x = torch.cat((x, (torch.rand(2, f, t, hp["nmf"]) * 14 - 7)[MIX_OF]), 3)  # per mixture, as the logs
     crops = torch.randn(n, hp["crop"], hp["crop"], 3)
     gt = (src / mixes[VIDEO_MIX]).clamp(0, 5)
     weight = torch.log1p(mixes[VIDEO_MIX]).clamp(1e-3, 10)
@@ -258,10 +270,11 @@ def sizes(meta, name, hp):
 
 
 if __name__ == "__main__":
-    tensors, meta = {}, {"cases": "small,c1x1"}
+    tensors, meta = {}, {"cases": "small,c1x1,prior"}
     base = dict(freq=128, time=128, crop=64, visual_width=8, classifier_width=8, classes=5, visual_dim=512)
     run_case(tensors, meta, "small", dict(base, ngf=8, downs=7, conv1x1=False))
     run_case(tensors, meta, "c1x1", dict(base, ngf=4, downs=5, conv1x1=True, visual_dim=24))
+    run_case(tensors, meta, "prior", dict(base, ngf=4, downs=5, conv1x1=True, visual_dim=24, nmf=3, nmf_components=2))
     paper = dict(ngf=64, downs=7, visual_width=64, conv1x1=False, visual_dim=512, crop=224, classes=15,
                  classifier_width=64)
     sizes(meta, "default", paper)

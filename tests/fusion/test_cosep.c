@@ -157,7 +157,8 @@ static void check_train(avs_st *st, const char *cs, const avs_model *m) {
 static bool same_cfg(const avs_cosep_cfg *a, const avs_cosep_cfg *b) {
   return a->ngf == b->ngf && a->downs == b->downs && a->visual_width == b->visual_width && a->conv1x1 == b->conv1x1 &&
          a->visual_dim == b->visual_dim && a->crop == b->crop && a->classes == b->classes &&
-         a->classifier_width == b->classifier_width && a->freq == b->freq && a->time == b->time;
+         a->classifier_width == b->classifier_width && a->freq == b->freq && a->time == b->time && a->nmf == b->nmf &&
+         a->nmf_components == b->nmf_components && a->nmf_iters == b->nmf_iters;
 }
 
 static void run_case(avs_st *st, const char *ref, const char *cs) {
