@@ -40,9 +40,10 @@ bool avs_ctx_grad_enabled(const avs_ctx *ctx);
 void avs_ctx_set_grad(avs_ctx *ctx, bool enabled);
 struct avs_rng *avs_ctx_rng(avs_ctx *ctx);
 
-/* Arithmetic of untaped (inference) convolutions. AVS_BF16: inputs and weights
- * rounded to bfloat16, products accumulated and outputs kept in fp32; every
- * other op, and every op that is taped for training, stays fp32. */
+/* Arithmetic of convolutions. AVS_BF16: inputs and weights rounded to bfloat16,
+ * products accumulated and outputs kept in fp32; a taped (training) convolution's
+ * backward also rounds the output gradient and takes its input and weight
+ * gradients in fp32 (the weights stay fp32). Every other op stays fp32. */
 typedef enum { AVS_FP32 = 0, AVS_BF16 = 1 } avs_precision;
 void avs_ctx_set_precision(avs_ctx *ctx, avs_precision p);
 avs_precision avs_ctx_precision(const avs_ctx *ctx);

@@ -123,6 +123,13 @@ char *train_common_check(train_common *c, const app_opt *opts, const char *const
     app_usage_error("--schedule must be cosine or constant, not '%s'", c->schedule);
   if (strcmp(c->optimizer, "sgd") && strcmp(c->optimizer, "adam") && strcmp(c->optimizer, "adamw"))
     app_usage_error("--optimizer must be adamw, adam or sgd, not '%s'", c->optimizer);
+  /* fp32 unless asked: bf16 changes the numbers of a run (every context made from here on has it) */
+  if (!c->precision) c->precision = "fp32";
+  avs_precision precision;
+  int st = avs_precision_parse(c->precision, &precision);
+  if (st == AVS_EINVAL) app_usage_error("--precision: %s", avs_errmsg());
+  if (st) app_fail_status(st);
+  avs_precision_set_default(precision);
   c->recipe = recipe_text(opts, recipe);
   /* the outputs are written after the first epoch: a bad place must fail now, not after hours */
   app_check_out_file(c->out, "--out");

@@ -12,7 +12,7 @@
 #include "nn/trainer.h"
 
 typedef struct {
-  const char *manifest, *val, *arch, *hparams, *out, *ckpt_dir, *optimizer, *schedule, *lr_scale;
+  const char *manifest, *val, *arch, *hparams, *out, *ckpt_dir, *optimizer, *schedule, *lr_scale, *precision;
   int epochs, batch, seed;
   float lr, weight_decay, momentum, clip_norm;
   bool resume, force;
@@ -23,7 +23,8 @@ typedef struct {
 /* The recipe: the options a resumed run must keep (they shape every step).
  * Each verb lists these and its own (e.g. "mix", "mask" for sep); "schedule"
  * comes before "epochs" (whether --epochs may grow depends on it). */
-#define TRAIN_RECIPE "schedule", "optimizer", "batch", "lr", "lr-scale", "weight-decay", "momentum", "clip", "seed", "epochs"
+#define TRAIN_RECIPE                                                                                               \
+  "schedule", "optimizer", "batch", "lr", "lr-scale", "weight-decay", "momentum", "clip", "seed", "precision", "epochs"
 
 /* The option table entries of train_common c (an lvalue); the verb says what
  * an item, a step and --out are. */
@@ -46,6 +47,10 @@ typedef struct {
   {"momentum", 0, APP_FLOAT, &(c).momentum, "SGD momentum (Nesterov when > 0)", 0, 0.9999},                          \
   {"clip", 0, APP_FLOAT, &(c).clip_norm, "clip the gradients' joint L2 norm to this; 0: off", 0, 1e6},              \
   {"seed", 0, APP_INT, &(c).seed, "initial weights, order of the data, dropout", 0, 2147483647},                     \
+  {"precision", 0, APP_STRING, &(c).precision,                                                                       \
+   "convolution arithmetic: fp32 (the default), bf16 (inputs, weights and gradients of every convolution rounded "  \
+   "to bfloat16, fp32 accumulation, fp32 master weights) or auto (bf16 where this CPU runs it faster)",              \
+   0, 0},                                                                                                           \
   {"out", 'o', APP_STRING, &(c).out, "the trained model (" best ")", 0, 0},                                          \
   {"checkpoints", 0, APP_STRING, &(c).ckpt_dir, "checkpoint folder (default: OUT without .safetensors, plus .ckpt)", \
    0, 0},                                                                                                           \

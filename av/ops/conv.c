@@ -9,9 +9,12 @@
  *   dx += conv_bwd_data(gy, w)
  *   dw += reorder(conv_bwd_weights(x, gy))   (a reorder with a sum post-op)
  *   db += bias part of conv_bwd_weights.
- * In bf16 precision (untaped calls only) the input is reordered to bf16 into
- * the arena and the weights once into a bf16 cache entry; oneDNN accumulates
- * in fp32 and writes fp32 outputs, so the ops around stay as they are.
+ * In bf16 precision the input is reordered to bf16 into the arena and the
+ * weights once per version into a bf16 cache entry; oneDNN accumulates in fp32
+ * and writes fp32 outputs, so the ops around stay as they are. Taped (training)
+ * calls in bf16 also run their backward in bf16: the output gradient is
+ * reordered to bf16, the input gradient and the weight gradient come out in
+ * fp32 (the weights themselves stay fp32: mixed precision with fp32 masters).
  * 3 x 3 convolutions of stride 1 (2-D, and 3-D kt x 3 x 3 of stride 1 in time) with enough
  * channels run their inference forward and their input gradient by Winograd's algorithm
  * instead (winograd.h). */
@@ -24,13 +27,14 @@
 
 typedef struct {
   int nsp, transposed, groups, has_bias;
-  int bf16;                               /* bf16 inputs and weights (inference) */
+  int bf16;                               /* bf16 inputs, weights and output gradients */
   int64_t N, C, O;                        /* input channels, output channels */
   int64_t in[3], out[3], k[3], s[3], dil[3], pl[3], pr[3]; /* dil: oneDNN's (d - 1) */
 } conv_geo;
 
 typedef struct {
   conv_geo g;
+  const void *x_half; /* bf16: the forward's bf16 input, for the weight gradient */
 } conv_saved;
 
 /* Key layout: kind, prop, geometry. */
@@ -58,20 +62,33 @@ static int conv_key(int64_t *key, int kind, int prop, const conv_geo *g) {
 }
 
 typedef struct {
-  dnnl_memory_desc_t src_user, src, dst, w_user, w_any, bias;
+  dnnl_memory_desc_t src_user, src, dst_user, dst, w_user, w_any, bias;
 } conv_mds;
 
-static int conv_make_mds(const conv_geo *g, conv_mds *m) {
+/* The primitive's data types: in bf16 each pass reads bf16 (the forward's input and weights, the
+ * backward's output gradient and weights or input) and writes fp32; the forward hint of a
+ * backward pass is all bf16 (hint: kind 0). */
+static void conv_types(const conv_geo *g, int kind, dnnl_data_type_t *src, dnnl_data_type_t *w,
+                       dnnl_data_type_t *dst) {
+  dnnl_data_type_t h = g->bf16 ? dnnl_bf16 : dnnl_f32;
+  *src = kind == AVS_DNNL_CONV_BWD_DATA ? dnnl_f32 : h;
+  *w = kind == AVS_DNNL_CONV_BWD_WEIGHTS ? dnnl_f32 : h;
+  *dst = kind == AVS_DNNL_CONV_FWD ? dnnl_f32 : h;
+}
+
+static int conv_make_mds(const conv_geo *g, int kind, conv_mds *m) {
   int64_t dims[6];
   int nd = g->nsp + 2;
+  dnnl_data_type_t src_type, w_type, dst_type;
+  conv_types(g, kind, &src_type, &w_type, &dst_type);
   dims[0] = g->N, dims[1] = g->C;
   for (int i = 0; i < g->nsp; i++) dims[2 + i] = g->in[i];
-  dnnl_data_type_t in_type = g->bf16 ? dnnl_bf16 : dnnl_f32;
   if (avs_dnnl_md(&m->src_user, nd, dims, avs_dnnl_act_tag(g->nsp))) return avs_errcode();
-  if (avs_dnnl_md_typed(&m->src, nd, dims, avs_dnnl_act_tag(g->nsp), in_type)) return avs_errcode();
+  if (avs_dnnl_md_typed(&m->src, nd, dims, avs_dnnl_act_tag(g->nsp), src_type)) return avs_errcode();
   dims[1] = g->O;
   for (int i = 0; i < g->nsp; i++) dims[2 + i] = g->out[i];
-  if (avs_dnnl_md(&m->dst, nd, dims, avs_dnnl_act_tag(g->nsp))) return avs_errcode();
+  if (avs_dnnl_md(&m->dst_user, nd, dims, avs_dnnl_act_tag(g->nsp))) return avs_errcode();
+  if (avs_dnnl_md_typed(&m->dst, nd, dims, avs_dnnl_act_tag(g->nsp), dst_type)) return avs_errcode();
   /* oneDNN weights: [g,] O/g, C/g, k... (output channels first, also for deconvolution). */
   int wn = 0;
   if (g->groups > 1) dims[wn++] = g->groups;
@@ -85,7 +102,7 @@ static int conv_make_mds(const conv_geo *g, conv_mds *m) {
       {{0, dnnl_bac, dnnl_iohw, dnnl_iodhw}, {0, dnnl_acbd, dnnl_giohw, dnnl_giodhw}}};
   tag = plain[g->transposed][g->groups > 1][g->nsp];
   if (avs_dnnl_md(&m->w_user, wn, dims, tag)) return avs_errcode();
-  if (avs_dnnl_md_typed(&m->w_any, wn, dims, dnnl_format_tag_any, in_type)) return avs_errcode();
+  if (avs_dnnl_md_typed(&m->w_any, wn, dims, dnnl_format_tag_any, w_type)) return avs_errcode();
   dims[0] = g->O;
   if (avs_dnnl_md(&m->bias, 1, dims, dnnl_x)) return avs_errcode();
   return AVS_OK;
@@ -113,13 +130,14 @@ static dnnl_status_t fwd_desc(conv_desc *cd, const conv_geo *g, const conv_mds *
 
 /* Builds the entry for kind: prim[0] the op, prim[1] the weight reorder
  * (user -> op layout; for backward weights op layout -> user, accumulating),
- * prim[2] in bf16 the input's reorder to bf16. */
+ * prim[2] in bf16 the reorder of what the op reads to bf16: the input (forward)
+ * or the output gradient (backward). */
 static int conv_build(avs_dnnl *d, avs_dnnl_entry *e, int kind, dnnl_prop_kind_t prop, const conv_geo *g) {
-  conv_mds m;
+  conv_mds m, h;
   conv_desc cd;
   dnnl_dims_t s, dl, pl, pr;
   conv_dims(g, s, dl, pl, pr);
-  if (conv_make_mds(g, &m)) goto fail;
+  if (conv_make_mds(g, kind, &m)) goto fail;
   if (kind == AVS_DNNL_CONV_FWD) {
     AVS_DNNL_TRY(fwd_desc(&cd, g, &m, prop), "describing a convolution");
     if (avs_dnnl_prim_make(d, &e->prim[0], &cd, NULL)) goto fail;
@@ -127,7 +145,8 @@ static int conv_build(avs_dnnl *d, avs_dnnl_entry *e, int kind, dnnl_prop_kind_t
   } else {
     /* Backward pds need a forward (training) pd as a hint; it is kept with the entry. */
     avs_dnnl_prim hint;
-    AVS_DNNL_TRY(fwd_desc(&cd, g, &m, dnnl_forward_training), "describing a convolution");
+    if (conv_make_mds(g, 0, &h)) goto fail;
+    AVS_DNNL_TRY(fwd_desc(&cd, g, &h, dnnl_forward_training), "describing a convolution");
     if (avs_dnnl_prim_make(d, &hint, &cd, NULL)) goto fail;
     e->hint = hint.pd;
     hint.pd = NULL;
@@ -149,6 +168,7 @@ static int conv_build(avs_dnnl *d, avs_dnnl_entry *e, int kind, dnnl_prop_kind_t
                                                                      &m.dst, s, dl, pl, pr);
     AVS_DNNL_TRY(st, "describing a convolution backward pass");
     if (avs_dnnl_prim_make(d, &e->prim[0], &cd, e->hint)) goto fail;
+    if (g->bf16 && avs_dnnl_reorder_make(d, &e->prim[2], &m.dst_user, &m.dst, false)) goto fail;
   }
   if (kind == AVS_DNNL_CONV_BWD_WEIGHTS) {
     const dnnl_memory_desc_t *dw = avs_dnnl_arg_md(&e->prim[0], DNNL_ARG_DIFF_WEIGHTS);
@@ -238,11 +258,25 @@ static int wino_run(avs_ctx *ctx, avs_dnnl *d, const avs_wino_geo *wg, const flo
   return AVS_OK;
 }
 
+/* The output gradient as the backward entry e reads it: y's gradient, or in bf16 its copy in
+ * bf16 (made once per backward call, *half). */
+static const void *grad_out(avs_ctx *ctx, avs_dnnl *d, avs_dnnl_entry *e, const avs_tensor *y, void **half) {
+  if (!e->prim[2].prim) return y->grad;
+  if (!*half) {
+    void *h = avs_ctx_alloc(ctx, avs_dnnl_arg_bytes(&e->prim[0], DNNL_ARG_DIFF_DST));
+    if (!h || avs_dnnl_exec(d, &e->prim[2], 2, (avs_dnnl_arg[]){{DNNL_ARG_FROM, y->grad}, {DNNL_ARG_TO, h}}))
+      return NULL;
+    *half = h;
+  }
+  return *half;
+}
+
 static void conv_backward(avs_ctx *ctx, avs_node *node) {
   conv_saved *sv = node->saved;
   const conv_geo *g = &sv->g;
   avs_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2], *y = node->out;
   avs_dnnl *d = avs_dnnl_get(ctx);
+  void *gy_half = NULL;
   if (!d) goto fail;
   if (x->requires_grad && wino_adjoint_fits(g)) {
     avs_wino_geo a = wino_adjoint_geo(g);
@@ -252,11 +286,11 @@ static void conv_backward(avs_ctx *ctx, avs_node *node) {
   } else if (x->requires_grad) {
     avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_BWD_DATA, dnnl_backward_data, g);
     if (!e) goto fail;
-    const void *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
+    const void *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]), *gy = grad_out(ctx, d, e, y, &gy_half);
     float *gx = avs_dnnl_grad_dst(ctx, node, 0);
-    if (!wd || !gx) goto fail;
+    if (!wd || !gy || !gx) goto fail;
     if (avs_dnnl_exec(d, &e->prim[0], 3,
-                      (avs_dnnl_arg[]){{DNNL_ARG_DIFF_DST, y->grad}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DIFF_SRC, gx}}))
+                      (avs_dnnl_arg[]){{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DIFF_SRC, gx}}))
       goto fail;
     avs_dnnl_grad_done(node, 0, gx);
   }
@@ -266,9 +300,10 @@ static void conv_backward(avs_ctx *ctx, avs_node *node) {
     if (!e) goto fail;
     void *gw = avs_ctx_alloc(ctx, avs_dnnl_arg_bytes(&e->prim[0], DNNL_ARG_DIFF_WEIGHTS));
     float *gb = g->has_bias ? avs_ctx_alloc(ctx, sizeof(float) * g->O) : NULL;
-    if (!gw || (g->has_bias && !gb)) goto fail;
-    avs_dnnl_arg args[4] = {{DNNL_ARG_SRC, x->data}, {DNNL_ARG_DIFF_DST, y->grad}, {DNNL_ARG_DIFF_WEIGHTS, gw},
-                            {DNNL_ARG_DIFF_BIAS, gb}};
+    const void *gy = grad_out(ctx, d, e, y, &gy_half);
+    if (!gw || (g->has_bias && !gb) || !gy) goto fail;
+    avs_dnnl_arg args[4] = {{DNNL_ARG_SRC, g->bf16 ? sv->x_half : x->data}, {DNNL_ARG_DIFF_DST, gy},
+                            {DNNL_ARG_DIFF_WEIGHTS, gw}, {DNNL_ARG_DIFF_BIAS, gb}};
     if (avs_dnnl_exec(d, &e->prim[0], g->has_bias ? 4 : 3, args)) goto fail;
     if (w->requires_grad &&
         avs_dnnl_exec(d, &e->prim[1], 2, (avs_dnnl_arg[]){{DNNL_ARG_FROM, gw}, {DNNL_ARG_TO, w->grad}}))
@@ -281,9 +316,10 @@ fail:
   avs_log(AVS_LOG_ERROR, "%s backward: %s", node->op, avs_errmsg());
 }
 
-/* y = conv(x, w) + b by oneDNN's direct kernels (bf16 ones in bf16 precision). */
+/* y = conv(x, w) + b by oneDNN's direct kernels (bf16 ones in bf16 precision, the bf16 input
+ * into *x_half). */
 static int direct_forward(avs_ctx *ctx, avs_dnnl *d, const conv_geo *g, bool tape, const avs_tensor *x,
-                          const avs_tensor *w, const avs_tensor *b, avs_tensor *y) {
+                          const avs_tensor *w, const avs_tensor *b, avs_tensor *y, const void **x_half) {
   avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_FWD, tape ? dnnl_forward_training : dnnl_forward_inference, g);
   if (!e) return avs_errcode();
   const void *wd = avs_dnnl_weights(d, ctx, w, &e->prim[1]);
@@ -293,7 +329,7 @@ static int direct_forward(avs_ctx *ctx, avs_dnnl *d, const conv_geo *g, bool tap
     void *half = avs_ctx_alloc(ctx, avs_dnnl_arg_bytes(&e->prim[0], DNNL_ARG_SRC));
     if (!half || avs_dnnl_exec(d, &e->prim[2], 2, (avs_dnnl_arg[]){{DNNL_ARG_FROM, x->data}, {DNNL_ARG_TO, half}}))
       return avs_errcode();
-    src = half;
+    src = *x_half = half;
   }
   avs_dnnl_arg args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DST, y->data},
                           {DNNL_ARG_BIAS, b ? b->data : NULL}};
@@ -349,7 +385,7 @@ avs_tensor *avs_dnnl_convlike(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_te
   out_shape[nsp + 1] = g.O;
   avs_tensor *in[3] = {x, w, b};
   bool tape = avs_tape_wants(ctx, 3, in);
-  g.bf16 = !tape && avs_ctx_precision(ctx) == AVS_BF16;
+  g.bf16 = avs_ctx_precision(ctx) == AVS_BF16;
   avs_dnnl *d = avs_dnnl_get(ctx);
   avs_tensor *y = d ? avs_ctx_tensor(ctx, nsp + 2, out_shape) : NULL;
   if (!y) return NULL;
@@ -359,16 +395,17 @@ avs_tensor *avs_dnnl_convlike(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_te
    * The input gradient has no such choices and takes the Winograd path in training too. */
   bool winograd = !tape && wino_shape(&g); /* first: the geometry reads the spatial axes it checks */
   avs_wino_geo wg = winograd ? wino_forward_geo(&g) : (avs_wino_geo){0};
+  const void *x_half = NULL;
   if (winograd && avs_wino_suits(&wg)) {
     if (wino_run(ctx, d, &wg, x->data, w, false, b ? b->data : NULL, y->data)) return NULL;
-  } else if (direct_forward(ctx, d, &g, tape, x, w, b, y)) {
+  } else if (direct_forward(ctx, d, &g, tape, x, w, b, y, &x_half)) {
     return NULL;
   }
   if (tape) {
     avs_node *node = avs_tape_push(ctx, name, conv_backward, y, 3, in);
     conv_saved *sv = node ? avs_ctx_alloc(ctx, sizeof *sv) : NULL;
     if (!sv) return NULL;
-    sv->g = g;
+    sv->g = g, sv->x_half = x_half;
     node->saved = sv;
     node->sets_fresh = true;
   }

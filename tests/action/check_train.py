@@ -172,6 +172,19 @@ b, _ = st.load(plain)
 worst = max(float(abs(a[k] - b[k]).max()) for k in a)
 check(worst == 0.0, f"--cache gives the same weights (max difference {worst:g})")
 
+# ---- --precision bf16 (mixed precision, where the CPU has AVX-512): trains, not as fp32, kept on --resume ----
+half = os.path.join(OUT, "half.safetensors")
+r = train(train_m, half, "--schedule", "constant", "--val", "none", "--precision", "bf16", epochs=2)
+if r.returncode != 0 and "AVX-512" in r.stderr:
+    print(f"skip --precision bf16: {r.stderr.strip()}")
+else:
+    a, _ = st.load(half) if r.returncode == 0 else ({}, None)
+    worst = max((float(abs(a[k] - b[k]).max()) for k in a), default=0.0)
+    check(r.returncode == 0 and worst > 0, f"--precision bf16 trains, to other weights than fp32 (max difference "
+          f"{worst:g}; {r.stderr.strip()[-200:]!r})")
+    bad("resume with another --precision", train(train_m, half, "--resume", "--precision", "fp32", epochs=2),
+        "--precision fp32 contradicts the checkpoint's bf16", 2)
+
 # ---- aveval action against the per-clip logits ----
 preds = os.path.join(OUT, "preds.jsonl")
 r = run(AVEVAL, "action", "-m", model, test_m, "--json", "-p", preds, "-q")
@@ -217,6 +230,7 @@ bad("unknown --arch", run(AVTRAIN, "action", "--manifest", train_m, "--arch", "c
 bad("--epochs 0", train(train_m, ghost, epochs=0), "epochs", 2)
 bad("--batch -1", train(train_m, ghost, "--batch", "-1"), "batch", 2)
 bad("--optimizer foo", train(train_m, ghost, "--optimizer", "foo"), "--optimizer", 2)
+bad("--precision fp16", train(train_m, ghost, "--precision", "fp16"), "--precision", 2)
 bad("--checkpoints \"\" (empty)", train(train_m, ghost, "--checkpoints", ""), "--checkpoints", 2)
 bad("--norm foo", train(train_m, ghost, "--norm", "foo"), "--norm", 2)
 bad("unknown hyperparameter", train(train_m, ghost, "--hparams", "wings=2"), "wings", 2)

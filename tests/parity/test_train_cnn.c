@@ -22,7 +22,11 @@
  * Measured on the development machine (oneDNN + OpenBLAS, 2 threads): losses
  * within 1e-7 relative over the first 20 steps of both runs, first-step
  * gradients within 6e-5 relative, parameters after 20 steps within 3e-5, final
- * mean loss 0.0098 for both, at most 3e-3 relative apart over all 150 steps. */
+ * mean loss 0.0098 for both, at most 3e-3 relative apart over all 150 steps.
+ * Mixed precision (where the CPU has AVX-512): the SGD run again with bf16 convolutions
+ * forward and backward (fp32 weights, av/ctx.h): its loss over the first 20 steps within ten
+ * times the ramp above (1e-3 .. 1e-2; measured on the Zen 5: 5e-4 at worst), and its final mean
+ * loss below 0.1 (measured 0.0096). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +35,7 @@
 #include "tests/harness.h"
 
 #define FINAL_LOSS_MAX 0.1
+#define BF16_TOL_SCALE 10 /* bf16 runs: the loss ramp times 10 (1e-3 .. 1e-2); measured 5e-4 at worst */
 
 enum { CONV1_W, CONV1_B, BN1_W, BN1_B, CONV2_W, CONV2_B, FC_W, FC_B, N_PARAMS };
 static const char *param_names[N_PARAMS] = {"conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias",
@@ -97,9 +102,11 @@ static double rtol_at(int step) { return 1e-4 * pow(10.0, (step - 1) / 19.0); } 
  * With st, also checks the first step's gradients and, after `check_after`
  * steps, the parameters, running statistics and an eval-mode loss. */
 static double train(const char *name, net *m, avs_optim *opt, const dataset *d, int steps, int compare,
-                    const float *ref_loss, int steps_ref, avs_st *st, int check_after) {
+                    const float *ref_loss, int steps_ref, avs_st *st, int check_after, avs_precision precision,
+                    double tol_scale) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
   AVS_ASSERT(ctx);
+  avs_ctx_set_precision(ctx, precision);
   log_errors = 0;
   double tail = 0, worst = 0, first = NAN, drift = 0; /* drift: worst rel difference after `compare` */
   int worst_step = 0, bad = 0;
@@ -119,10 +126,10 @@ static double train(const char *name, net *m, avs_optim *opt, const dataset *d, 
     if (s < compare) {
       double rel = fabs(l - ref_loss[s]) / fabs(ref_loss[s]);
       if (rel > worst) worst = rel, worst_step = s + 1;
-      if (!(rel <= rtol_at(s + 1))) {
+      if (!(rel <= tol_scale * rtol_at(s + 1))) {
         bad++;
         printf("     %s step %2d: loss %.7f, PyTorch %.7f, rel %.2e > %.2e\n", name, s + 1, l, ref_loss[s], rel,
-               rtol_at(s + 1));
+               tol_scale * rtol_at(s + 1));
       }
     }
     if (s == 0 && st) {
@@ -163,8 +170,9 @@ static double train(const char *name, net *m, avs_optim *opt, const dataset *d, 
       avs_ctx_set_train(ctx, true);
     }
   }
-  tst_true(bad == 0, "%s loss over steps 1..%d within 1e-4..1e-3 rel (worst %.2e at step %d, its bound %.2e)",
-           name, compare, worst, worst_step, worst_step ? rtol_at(worst_step) : 0);
+  tst_true(bad == 0, "%s loss over steps 1..%d within %.0e..%.0e rel (worst %.2e at step %d, its bound %.2e)",
+           name, compare, tol_scale * rtol_at(1), tol_scale * rtol_at(20), worst, worst_step,
+           worst_step ? tol_scale * rtol_at(worst_step) : 0);
   printf("     %s: %d steps, loss %.4f -> mean of last 10 %.4f\n", name, steps, first, tail);
   if (steps > compare)
     printf("     %s: steps %d..%d differ from PyTorch by at most %.2e rel (informative, not asserted)\n", name,
@@ -203,7 +211,7 @@ int main(int argc, char **argv) {
                                (float)tst_meta_float(st, "sgd_momentum"),
                                (float)tst_meta_float(st, "sgd_weight_decay"), false);
   AVS_ASSERT(opt);
-  double tail = train("sgd", &m, opt, &d, sgd_steps, k, sgd_loss, sgd_steps, st, k);
+  double tail = train("sgd", &m, opt, &d, sgd_steps, k, sgd_loss, sgd_steps, st, k, AVS_FP32, 1);
   double torch_tail = tst_meta_float(st, "sgd_final_loss");
   tst_true(tail < FINAL_LOSS_MAX, "sgd: mean loss of steps %d..%d is %.4f < %.2f (PyTorch: %.4f, start %.4f)",
            sgd_steps - 9, sgd_steps, tail, FINAL_LOSS_MAX, torch_tail, sgd_loss[0]);
@@ -213,9 +221,25 @@ int main(int argc, char **argv) {
   net_init(&m, st);
   opt = avs_adam_new(m.p, N_PARAMS, (float)tst_meta_float(st, "adam_lr"), 0, 0, 0, 0, false);
   AVS_ASSERT(opt);
-  train("adam", &m, opt, &d, adam_steps, adam_steps, adam_loss, adam_steps, NULL, 0);
+  train("adam", &m, opt, &d, adam_steps, adam_steps, adam_loss, adam_steps, NULL, 0, AVS_FP32, 1);
   avs_optim_free(&opt);
   net_free(&m);
+
+  /* Mixed precision (avtrain --precision bf16): the same SGD run with bf16 convolutions both ways. */
+  avs_precision bf16;
+  if (avs_precision_parse("bf16", &bf16) == AVS_OK) {
+    net_init(&m, st);
+    opt = avs_sgd_new(m.p, N_PARAMS, (float)tst_meta_float(st, "sgd_lr"), (float)tst_meta_float(st, "sgd_momentum"),
+                      (float)tst_meta_float(st, "sgd_weight_decay"), false);
+    AVS_ASSERT(opt);
+    tail = train("sgd bf16", &m, opt, &d, sgd_steps, k, sgd_loss, sgd_steps, NULL, 0, AVS_BF16, BF16_TOL_SCALE);
+    tst_true(tail < FINAL_LOSS_MAX, "sgd bf16: mean loss of steps %d..%d is %.4f < %.2f (PyTorch fp32: %.4f)",
+             sgd_steps - 9, sgd_steps, tail, FINAL_LOSS_MAX, torch_tail);
+    avs_optim_free(&opt);
+    net_free(&m);
+  } else {
+    printf("     sgd bf16 skipped: %s\n", avs_errmsg());
+  }
   avs_st_close(&st);
   return tst_finish();
 }

@@ -6,7 +6,11 @@
  *    left out is 2e-3 to 3e-3 off at worst on these O(1) outputs);
  *  - the same call is measurably not the fp32 result (so bf16 did run), and
  *    fp32 contexts still give the fp32 result;
- *  - a taped call (training) stays fp32 at AVS_BF16;
+ *  - a taped call (training) at AVS_BF16 runs bf16 both ways: its output is the
+ *    untaped call's, and its input and weight gradients equal an fp32 backward on
+ *    bf16-rounded operands (input, weights, output gradient): 1e-4 of the largest
+ *    gradient + 1e-4 relative (fp32 accumulation in another order), and measurably
+ *    not the fp32 gradients (so bf16 did run);
  *  - avs_precision_parse: fp32, bf16, auto, anything else AVS_EINVAL.
  * Skipped (exit 77) on a CPU without AVX-512, where oneDNN has no bf16. */
 #include <math.h>
@@ -103,6 +107,72 @@ static avs_tensor *run(avs_ctx *ctx, const conv_case *cc, avs_tensor *x, avs_ten
   }
 }
 
+/* One taped forward and backward of x (shape xs) and w at precision p with output gradient gy:
+ * copies of y, dx and dw (NULLs on failure). */
+static bool train_once(const conv_case *cc, avs_precision p, const float *x, const int64_t *xs, const float *w,
+                       const avs_tensor *shape_of_w, avs_tensor *b, const float *gy, float **y, float **dx,
+                       float **dw) {
+  avs_tensor *xt = avs_tensor_new(cc->nsp + 2, xs), *wt = avs_tensor_new(shape_of_w->ndim, shape_of_w->shape);
+  memcpy(xt->data, x, sizeof(float) * xt->numel), memcpy(wt->data, w, sizeof(float) * wt->numel);
+  xt->requires_grad = wt->requires_grad = true;
+  avs_tensor_zero_grad(xt), avs_tensor_zero_grad(wt);
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_ctx_set_precision(ctx, p);
+  avs_tensor *yt = run(ctx, cc, xt, wt, b);
+  bool ok = yt && !avs_backward_from(ctx, yt, gy);
+  if (ok) {
+    *y = malloc(sizeof(float) * yt->numel), *dx = malloc(sizeof(float) * xt->numel);
+    *dw = malloc(sizeof(float) * wt->numel);
+    memcpy(*y, yt->data, sizeof(float) * yt->numel), memcpy(*dx, xt->grad, sizeof(float) * xt->numel);
+    memcpy(*dw, wt->grad, sizeof(float) * wt->numel);
+  }
+  avs_ctx_free(&ctx);
+  avs_tensor_free(&xt), avs_tensor_free(&wt);
+  return ok;
+}
+
+static float max_abs(const float *v, int64_t n) {
+  float m = 0;
+  for (int64_t i = 0; i < n; i++) m = fmaxf(m, fabsf(v[i]));
+  return m;
+}
+
+/* got against want within 1e-4 of want's largest value + 1e-4 relative; and how far got is from fp32's. */
+static void close_grad(const conv_case *cc, const char *which, const float *got, const float *want,
+                       const float *fp32, int64_t n) {
+  char what[128];
+  float top = max_abs(want, n), off = 0;
+  for (int64_t i = 0; i < n; i++) off = fmaxf(off, fabsf(got[i] - fp32[i]));
+  snprintf(what, sizeof what, "%s taped at bf16: %s against fp32 on bf16-rounded operands", cc->name, which);
+  tst_close(what, got, want, n, 1e-4f * top, 1e-4f);
+  tst_true(off > 3e-4f * top, "%s taped at bf16: %s differs from fp32's (max %.2e of %.2e): bf16 ran", cc->name,
+           which, off, top);
+}
+
+static void check_taped(const conv_case *cc, avs_rng *r, const float *x, const int64_t *xs, avs_tensor *w,
+                        avs_tensor *b, const float *y_bf16) {
+  int64_t nx = avs_shape_numel(cc->nsp + 2, xs), ny = cc->n * cc->o;
+  for (int d = 0; d < cc->nsp; d++) ny *= out_size(cc, d);
+  float *gy = malloc(sizeof(float) * ny), *gyr = malloc(sizeof(float) * ny);
+  float *xr = malloc(sizeof(float) * nx), *wr = malloc(sizeof(float) * w->numel);
+  for (int64_t i = 0; i < ny; i++) gy[i] = 2 * avs_rng_uniform(r) - 1, gyr[i] = to_bf16(gy[i]);
+  for (int64_t i = 0; i < nx; i++) xr[i] = to_bf16(x[i]);
+  for (int64_t i = 0; i < w->numel; i++) wr[i] = to_bf16(w->data[i]);
+  float *y[3] = {0}, *dx[3] = {0}, *dw[3] = {0}; /* bf16; fp32 on rounded operands; fp32 */
+  bool ok = train_once(cc, AVS_BF16, x, xs, w->data, w, b, gy, &y[0], &dx[0], &dw[0]) &&
+            train_once(cc, AVS_FP32, xr, xs, wr, w, b, gyr, &y[1], &dx[1], &dw[1]) &&
+            train_once(cc, AVS_FP32, x, xs, w->data, w, b, gy, &y[2], &dx[2], &dw[2]);
+  if (tst_true(ok, "%s taped at bf16: forward and backward ran%s%s", cc->name, ok ? "" : ": ", ok ? "" : avs_errmsg())) {
+    char what[128];
+    snprintf(what, sizeof what, "%s taped at bf16: the output is the untaped bf16 one", cc->name);
+    tst_close(what, y[0], y_bf16, ny, 1e-4f, 1e-4f);
+    close_grad(cc, "input gradient", dx[0], dx[1], dx[2], nx);
+    close_grad(cc, "weight gradient", dw[0], dw[1], dw[2], w->numel);
+  }
+  for (int i = 0; i < 3; i++) free(y[i]), free(dx[i]), free(dw[i]);
+  free(gy), free(gyr), free(xr), free(wr);
+}
+
 static void check_case(const conv_case *cc, avs_rng *r) {
   int64_t xs[5] = {cc->n}, ws[5], osz[3];
   for (int d = 0; d < cc->nsp; d++) xs[1 + d] = cc->in[d], osz[d] = out_size(cc, d);
@@ -142,15 +212,7 @@ static void check_case(const conv_case *cc, avs_rng *r) {
   tst_close(what, y32->data, ref32f, y32->numel, 1e-4f, 1e-4f);
   tst_true(off > 1e-3, "%s: bf16 differs from fp32 (max %.2e): the rounding ran", cc->name, off);
 
-  /* taped: the weight takes gradients in a training context, so fp32 */
-  w->requires_grad = true;
-  avs_ctx *train = avs_ctx_new(&(avs_ctx_params){.train = true});
-  avs_ctx_set_precision(train, AVS_BF16);
-  avs_tensor *yt = run(train, cc, avs_ctx_wrap(train, x, cc->nsp + 2, xs), w, b);
-  snprintf(what, sizeof what, "%s taped at bf16 precision stays fp32", cc->name);
-  if (yt) tst_close(what, yt->data, ref32f, yt->numel, 1e-4f, 1e-4f);
-  else tst_true(false, "%s taped: %s", cc->name, avs_errmsg());
-  avs_ctx_free(&train);
+  check_taped(cc, r, x, xs, w, b, reff);
   free(ref), free(ref32), free(reff), free(ref32f);
 done:
   avs_ctx_free(&ctx);
