@@ -12,11 +12,13 @@
 # voices of two different clips, 2 s windows (32 video frames), gains +-6 dB,
 # white noise at 5-30 dB SNR, MSE between the masked mixture's STFT and each
 # speaker's (--loss stft; LOSS=weighted for the compressed-like weighting,
-# docs/MODELS.md), Adam 1e-3 with a cosine decay, batch 4, 10 epochs over 800
-# clips (2000 steps). Measured 2026-12-03: 66 min of training (epochs of 5.3-7.8
-# min, validation included) while other jobs shared the two cores; about 1.3 s a
-# step on quiet cores (45 min). Validation SDR stays near 0 dB for three epochs,
-# then the model starts to use the mouths (epoch 4: 4.3 dB) and ends near 5 dB.
+# docs/MODELS.md), Adam 1e-3 with a cosine decay, batch 4, 15 epochs over 2400
+# clips (9000 steps). Why this much: on the 2-core Zen 5 (AVX-512) a step takes
+# about 0.47 s, so the 90 minutes hold 4.5 times the steps of the first default
+# (10 epochs over 800 clips, 2000 steps on a Zen 3), and more clips keep the
+# longer run from seeing each one too often. Measured 2026-12-06: 80 min from
+# scratch (108 s for the data, epochs of 290-303 s on quiet cores); validation SDR
+# 4.32 dB after the first epoch, 6.43 after 5, 7.96 after 10, 8.36 after 15.
 # The model ships in half precision (tools/st_half.py): 6 MB.
 set -eu
 BUILD=${1:-build}
