@@ -15,6 +15,7 @@
 # avtrain records the set's frame rate (8 fps, avdata's default for actions) in
 # the model as metadata "fps": avact classify samples every video at that rate.
 set -eu
+. "$(dirname "$0")/logged.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-action}
 SEED=11 COUNT=3000 EPOCHS=12
@@ -31,8 +32,8 @@ train() { # name arch hparams
   resume=""
   [ -f "$WORK/$1.ckpt/last.safetensors" ] && resume=--resume
   # shellcheck disable=SC2086
-  "$BUILD/bin/avtrain" action $common --arch "$2" --hparams "$3" --out "$WORK/$1.safetensors" $resume |
-    tee -a "$WORK/$1.log"
+  logged "$WORK/$1.log" \
+    "$BUILD/bin/avtrain" action $common --arch "$2" --hparams "$3" --out "$WORK/$1.safetensors" $resume
   "$BUILD/bin/aveval" action -m "$WORK/$1.safetensors" "$WORK/data/test.jsonl" --json > "$WORK/$1.test.json"
   "$BUILD/bin/aveval" action -m "$WORK/$1.safetensors" "$WORK/data/test.jsonl" -q
 }

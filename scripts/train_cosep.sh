@@ -21,6 +21,7 @@
 # set is train_sep.sh's (the same WORK folder, made once). Needs nothing but the
 # build and python3 (no network).
 set -eu
+. "$(dirname "$0")/logged.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-sep}
 SEED=11 COUNT=3000 EPOCHS=${EPOCHS:-32}
@@ -38,7 +39,7 @@ train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cos
 resume=""
 [ -f "$WORK/cosep.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
-"$BUILD/bin/avtrain" cosep $train --out "$WORK/cosep.safetensors" $resume | tee -a "$WORK/cosep.log"
+logged "$WORK/cosep.log" "$BUILD/bin/avtrain" cosep $train --out "$WORK/cosep.safetensors" $resume
 python3 tools/st_half.py "$WORK/cosep.safetensors" "$WORK/cosep.f16.safetensors"
 
 # Both models on the same mixtures: 'pairs' is co-separation's test (two test videos

@@ -14,6 +14,7 @@
 # learns to avoid them. Why this model and size (5.9 MB; about 30 s an epoch):
 # docs/BENCHMARK.md (Localization). Needs nothing but the build (no network).
 set -eu
+. "$(dirname "$0")/logged.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-loc}
 SEED=13 COUNT=3000 DISTRACTORS=0.8 EPOCHS=${EPOCHS:-40}
@@ -31,7 +32,7 @@ train="$train --epochs $EPOCHS --batch 32 --lr 1e-3 --schedule cosine --seed 1"
 resume=""
 [ -f "$WORK/loc.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
-"$BUILD/bin/avtrain" loc $train --out "$WORK/loc.safetensors" $resume | tee -a "$WORK/loc.log"
+logged "$WORK/loc.log" "$BUILD/bin/avtrain" loc $train --out "$WORK/loc.safetensors" $resume
 "$BUILD/bin/aveval" loc -m "$WORK/loc.safetensors" "$WORK/music1000/test.jsonl" --json > "$WORK/loc.test.json"
 "$BUILD/bin/aveval" loc -m "$WORK/loc.safetensors" "$WORK/music1000/test.jsonl" --threshold 0.5 --json \
   > "$WORK/loc.test50.json"

@@ -41,6 +41,7 @@
 # crops, silent ones towards silence), binary masks, weighted BCE, Adam 1e-3
 # with a cosine decay; the same for xattn. Needs nothing but the build (no network).
 set -eu
+. "$(dirname "$0")/logged.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-sep}
 SEED=11 ARCH=${ARCH:-xattn}
@@ -75,7 +76,7 @@ train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cos
 resume=""
 [ -f "$WORK/$NAME.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
-"$BUILD/bin/avtrain" sep $train --out "$WORK/$NAME.safetensors" $resume | tee -a "$WORK/$NAME.log"
+logged "$WORK/$NAME.log" "$BUILD/bin/avtrain" sep $train --out "$WORK/$NAME.safetensors" $resume
 # The shipped file is the one scored: above a few MB in float32, it is stored in float16.
 SHIP="$WORK/$NAME.safetensors" STORED="float32 weights"
 if [ $HALF = 1 ]; then

@@ -21,6 +21,7 @@
 # 4.32 dB after the first epoch, 6.43 after 5, 7.96 after 10, 8.36 after 15.
 # The model ships in half precision (tools/st_half.py): 6 MB.
 set -eu
+. "$(dirname "$0")/logged.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-speech}
 SEED=11 COUNT=${COUNT:-3000} EPOCHS=${EPOCHS:-15} LOSS=${LOSS:-stft}
@@ -43,7 +44,7 @@ train="$train --hparams $HP --epochs $EPOCHS --batch 4 --lr 1e-3 --schedule cosi
 resume=""
 [ -f "$WORK/speech.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
-"$BUILD/bin/avtrain" speech $train --out "$WORK/speech.safetensors" $resume | tee -a "$WORK/speech.log"
+logged "$WORK/speech.log" "$BUILD/bin/avtrain" speech $train --out "$WORK/speech.safetensors" $resume
 # Shipped in half precision (6 MB instead of 12; docs/FORMAT.md): the scores are the half model's.
 python3 tools/st_half.py "$WORK/speech.safetensors" "$WORK/speech.f16.safetensors"
 for set in speech500 unseen; do

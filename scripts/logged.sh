@@ -1,0 +1,14 @@
+# Sourced by the training scripts: `logged LOG COMMAND...` runs COMMAND, appends its
+# standard output to LOG as tee does, and returns COMMAND's exit status. A plain
+# `COMMAND | tee` returns tee's status, so a training that failed (or was killed)
+# would go on to score and ship whatever model file was left; dash has no pipefail.
+logged() {
+  logged_log=$1
+  shift
+  logged_status=$(mktemp)
+  { logged_rc=0; "$@" || logged_rc=$?; echo $logged_rc > "$logged_status"; } | tee -a "$logged_log"
+  logged_rc=$(cat "$logged_status")
+  rm -f "$logged_status"
+  [ -n "$logged_rc" ] || logged_rc=1
+  return "$logged_rc"
+}
