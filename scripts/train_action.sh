@@ -15,7 +15,7 @@
 # avtrain records the set's frame rate (8 fps, avdata's default for actions) in
 # the model as metadata "fps": avact classify samples every video at that rate.
 set -eu
-. "$(dirname "$0")/logged.sh"
+. "$(dirname "$0")/train_common.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-action}
 SEED=11 COUNT=3000 EPOCHS=12
@@ -27,7 +27,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 [ -f "$WORK/data/meta.json" ] ||
   "$BUILD/bin/avdata" synth --kind actions --count $COUNT --seed $SEED --out "$WORK/data" --force
 
-common="--manifest $WORK/data/train.jsonl --epochs $EPOCHS --batch 16 --lr 2e-3 --seed 1 --cache --norm kinetics"
+common="--manifest $WORK/data/train.jsonl --epochs $EPOCHS --batch 16 --lr 2e-3 --seed 1 --cache --norm kinetics --precision $PRECISION"
 train() { # name arch hparams
   resume=""
   [ -f "$WORK/$1.ckpt/last.safetensors" ] && resume=--resume

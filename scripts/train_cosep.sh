@@ -21,7 +21,7 @@
 # set is train_sep.sh's (the same WORK folder, made once). Needs nothing but the
 # build and python3 (no network).
 set -eu
-. "$(dirname "$0")/logged.sh"
+. "$(dirname "$0")/train_common.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-sep}
 SEED=11 COUNT=3000 EPOCHS=${EPOCHS:-32}
@@ -35,7 +35,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
   "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
 train="--manifest $WORK/music$COUNT/train.jsonl --val $WORK/music$COUNT/val.jsonl --val-clips 30"
-train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1"
+train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1 --precision $PRECISION"
 resume=""
 [ -f "$WORK/cosep.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086

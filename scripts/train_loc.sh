@@ -14,7 +14,7 @@
 # learns to avoid them. Why this model and size (5.9 MB; about 30 s an epoch):
 # docs/BENCHMARK.md (Localization). Needs nothing but the build (no network).
 set -eu
-. "$(dirname "$0")/logged.sh"
+. "$(dirname "$0")/train_common.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-loc}
 SEED=13 COUNT=3000 DISTRACTORS=0.8 EPOCHS=${EPOCHS:-40}
@@ -28,7 +28,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
   "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
 train="--manifest $WORK/music$COUNT/train.jsonl --val $WORK/music$COUNT/val.jsonl --arch $ARCH --hparams $HP"
-train="$train --epochs $EPOCHS --batch 32 --lr 1e-3 --schedule cosine --seed 1"
+train="$train --epochs $EPOCHS --batch 32 --lr 1e-3 --schedule cosine --seed 1 --precision $PRECISION"
 resume=""
 [ -f "$WORK/loc.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086

@@ -41,7 +41,7 @@
 # crops, silent ones towards silence), binary masks, weighted BCE, Adam 1e-3
 # with a cosine decay; the same for xattn. Needs nothing but the build (no network).
 set -eu
-. "$(dirname "$0")/logged.sh"
+. "$(dirname "$0")/train_common.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-sep}
 SEED=11 ARCH=${ARCH:-xattn}
@@ -72,7 +72,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
   "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
 train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30 --arch $ARCH"
-train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --mask binary --seed 1"
+train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --mask binary --seed 1 --precision $PRECISION"
 resume=""
 [ -f "$WORK/$NAME.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086

@@ -21,7 +21,7 @@
 # 4.32 dB after the first epoch, 6.43 after 5, 7.96 after 10, 8.36 after 15.
 # The model ships in half precision (tools/st_half.py): 6 MB.
 set -eu
-. "$(dirname "$0")/logged.sh"
+. "$(dirname "$0")/train_common.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-speech}
 SEED=11 COUNT=${COUNT:-3000} EPOCHS=${EPOCHS:-15} LOSS=${LOSS:-stft}
@@ -40,7 +40,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
   "$BUILD/bin/avdata" synth --kind speech --count 200 --seed 9 --voice "$UNSEEN" --out "$WORK/unseen" --force
 
 train="--manifest $WORK/speech$COUNT/train.jsonl --val $WORK/speech$COUNT/val.jsonl --val-clips 30 --arch avspeech"
-train="$train --hparams $HP --epochs $EPOCHS --batch 4 --lr 1e-3 --schedule cosine --frames 32 --loss $LOSS --seed 1"
+train="$train --hparams $HP --epochs $EPOCHS --batch 4 --lr 1e-3 --schedule cosine --frames 32 --loss $LOSS --seed 1 --precision $PRECISION"
 resume=""
 [ -f "$WORK/speech.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086

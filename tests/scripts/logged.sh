@@ -1,4 +1,4 @@
-# tests/scripts/CMakeLists.txt: scripts/logged.sh under `set -eu`, as the training scripts use it.
+# tests/scripts/CMakeLists.txt: scripts/train_common.sh's logged() under `set -eu`, as the training scripts use it.
 set -eu
 SCRIPTS=$1
 DIR=$(mktemp -d)
@@ -8,7 +8,7 @@ fail() { echo "scripts_logged: $*" >&2; exit 1; }
 # A script that logs a successful command, then a failing one, then would ship.
 cat > "$DIR/train.sh" <<SCRIPT
 set -eu
-. "$SCRIPTS/logged.sh"
+. "$SCRIPTS/train_common.sh"
 logged "$DIR/log" sh -c 'echo epoch 1; exit 0'
 echo reached > "$DIR/after_success"
 logged "$DIR/log" sh -c 'echo epoch 2; exit 3'
@@ -25,7 +25,7 @@ grep -q "epoch 2" "$DIR/out" || fail "the output did not reach the terminal"
 # A command killed by a signal stops it too (status 128 + 15).
 cat > "$DIR/killed.sh" <<SCRIPT
 set -eu
-. "$SCRIPTS/logged.sh"
+. "$SCRIPTS/train_common.sh"
 logged "$DIR/log2" sh -c 'kill -TERM \$\$'
 echo shipped > "$DIR/shipped2"
 SCRIPT

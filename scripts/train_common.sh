@@ -1,4 +1,11 @@
-# Sourced by the training scripts: `logged LOG COMMAND...` runs COMMAND, appends its
+# Sourced by the training scripts (scripts/train_*.sh).
+#
+# PRECISION=bf16 in the environment trains in mixed precision (avtrain --precision: about 1.35x as
+# fast for the separation and speech recipes where the CPU has AVX-512 bf16, docs/BENCH.md); the
+# shipped models were trained in fp32, the default.
+PRECISION=${PRECISION:-fp32}
+
+# `logged LOG COMMAND...` runs COMMAND, appends its
 # standard output to LOG as tee does, and returns COMMAND's exit status. A plain
 # `COMMAND | tee` returns tee's status, so a training that failed (or was killed)
 # would go on to score and ship whatever model file was left; dash has no pipefail.
