@@ -6,6 +6,7 @@
 #   scripts/train_sep.sh [BUILD_DIR]                 sep.safetensors, the default (~85 min on the 2 cores)
 #   SOUNDFONTS=fluidr3 scripts/train_sep.sh          sep_fluidr3.safetensors (~80 min)
 #   ARCH=sop scripts/train_sep.sh                    Sound of Pixels instead (~65 min; not shipped)
+#   COUNT=N, EPOCHS=N, PRECISION=bf16                other data sizes, epochs, mixed precision (experiments)
 #
 # Data. The default model's 6000 clips (4800 for training) have stems from three
 # soundfonts, so that it does not learn one soundfont's samples: each instrument of a
@@ -47,13 +48,12 @@ WORK=${WORK:-$BUILD/train-sep}
 SEED=11 ARCH=${ARCH:-xattn}
 SF2=/usr/share/sounds/sf2 SF3=/usr/share/sounds/sf3
 case ${SOUNDFONTS:-three} in
-  three) COUNT=6000 NAME=sep PASSES=1 NGF=32 COMPONENTS=80 XATTN_EPOCHS=10 HALF=1
+  three) COUNT=${COUNT:-6000} TAG=-3sf NAME=sep PASSES=1 NGF=32 COMPONENTS=80 XATTN_EPOCHS=10 HALF=1
          FONTS=$SF2/FluidR3_GM.sf2,$SF2/FluidR3_GM.sf2,$SF2/sf_GMbank.sf2,$SF3/MuseScore_General_Lite.sf3 ;;
-  fluidr3) COUNT=3000 NAME=sep_fluidr3 PASSES=2 NGF=16 COMPONENTS=40 XATTN_EPOCHS=11 HALF=0 FONTS=$SF2/FluidR3_GM.sf2 ;;
+  fluidr3) COUNT=${COUNT:-3000} TAG= NAME=sep_fluidr3 PASSES=2 NGF=16 COMPONENTS=40 XATTN_EPOCHS=11 HALF=0 FONTS=$SF2/FluidR3_GM.sf2 ;;
   *) echo "train_sep.sh: SOUNDFONTS must be three or fluidr3, not '$SOUNDFONTS'" >&2; exit 2 ;;
 esac
-DATA=music$COUNT
-[ $COUNT = 6000 ] && DATA=music6000-3sf
+DATA=music$COUNT$TAG
 case $ARCH in
   sop) HP=ngf=16,channels=16,frame_width=16,frames=3,height=64,width=64,freq=128,time=128
        EPOCHS=${EPOCHS:-$((15 * PASSES))} NAME=${NAME}_sop ;;
