@@ -27,7 +27,8 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 [ -f "$WORK/data/meta.json" ] ||
   "$BUILD/bin/avdata" synth --kind actions --count $COUNT --seed $SEED --out "$WORK/data" --force
 
-common="--manifest $WORK/data/train.jsonl --epochs $EPOCHS --batch 16 --lr 2e-3 --seed 1 --cache --norm kinetics --precision $PRECISION"
+common="--manifest $WORK/data/train.jsonl --epochs $EPOCHS --batch 16 --lr 2e-3 --seed 1 --cache --norm kinetics"
+common="$common --precision $PRECISION"
 train() { # name arch hparams
   resume=""
   [ -f "$WORK/$1.ckpt/last.safetensors" ] && resume=--resume

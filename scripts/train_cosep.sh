@@ -35,7 +35,8 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
   "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
 train="--manifest $WORK/music$COUNT/train.jsonl --val $WORK/music$COUNT/val.jsonl --val-clips 30"
-train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1 --precision $PRECISION"
+train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1"
+train="$train --precision $PRECISION"
 resume=""
 [ -f "$WORK/cosep.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086

@@ -50,7 +50,8 @@ SF2=/usr/share/sounds/sf2 SF3=/usr/share/sounds/sf3
 case ${SOUNDFONTS:-three} in
   three) COUNT=${COUNT:-6000} TAG=-3sf NAME=sep PASSES=1 NGF=32 COMPONENTS=80 XATTN_EPOCHS=10 HALF=1
          FONTS=$SF2/FluidR3_GM.sf2,$SF2/FluidR3_GM.sf2,$SF2/sf_GMbank.sf2,$SF3/MuseScore_General_Lite.sf3 ;;
-  fluidr3) COUNT=${COUNT:-3000} TAG= NAME=sep_fluidr3 PASSES=2 NGF=16 COMPONENTS=40 XATTN_EPOCHS=11 HALF=0 FONTS=$SF2/FluidR3_GM.sf2 ;;
+  fluidr3) COUNT=${COUNT:-3000} TAG= NAME=sep_fluidr3 PASSES=2 NGF=16 COMPONENTS=40 XATTN_EPOCHS=11 HALF=0
+           FONTS=$SF2/FluidR3_GM.sf2 ;;
   *) echo "train_sep.sh: SOUNDFONTS must be three or fluidr3, not '$SOUNDFONTS'" >&2; exit 2 ;;
 esac
 DATA=music$COUNT$TAG
@@ -72,7 +73,8 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
   "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
 train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30 --arch $ARCH"
-train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --mask binary --seed 1 --precision $PRECISION"
+train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --mask binary --seed 1"
+train="$train --precision $PRECISION"
 resume=""
 [ -f "$WORK/$NAME.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086

@@ -40,7 +40,8 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
   "$BUILD/bin/avdata" synth --kind speech --count 200 --seed 9 --voice "$UNSEEN" --out "$WORK/unseen" --force
 
 train="--manifest $WORK/speech$COUNT/train.jsonl --val $WORK/speech$COUNT/val.jsonl --val-clips 30 --arch avspeech"
-train="$train --hparams $HP --epochs $EPOCHS --batch 4 --lr 1e-3 --schedule cosine --frames 32 --loss $LOSS --seed 1 --precision $PRECISION"
+train="$train --hparams $HP --epochs $EPOCHS --batch 4 --lr 1e-3 --schedule cosine --frames 32 --loss $LOSS --seed 1"
+train="$train --precision $PRECISION"
 resume=""
 [ -f "$WORK/speech.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086

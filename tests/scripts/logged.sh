@@ -19,7 +19,8 @@ sh "$DIR/train.sh" > "$DIR/out" 2>&1 || rc=$?
 [ $rc = 3 ] || fail "the script exited $rc, not the failed command's 3"
 [ -f "$DIR/after_success" ] || fail "a successful command stopped the script"
 [ ! -f "$DIR/shipped" ] || fail "the script went on after the command failed"
-[ "$(cat "$DIR/log")" = "$(printf 'epoch 1\nepoch 2')" ] || fail "the log is not the commands' output: $(cat "$DIR/log")"
+[ "$(cat "$DIR/log")" = "$(printf 'epoch 1\nepoch 2')" ] ||
+  fail "the log is not the commands' output: $(cat "$DIR/log")"
 grep -q "epoch 2" "$DIR/out" || fail "the output did not reach the terminal"
 
 # A command killed by a signal stops it too (status 128 + 15).
