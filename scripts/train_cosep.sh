@@ -54,7 +54,8 @@ for m in cosep.f16 sep; do
 r = json.load(open(sys.argv[1]))
 for p in sys.argv[2].split(","):
     m = r[p + "_mean"]
-    print("%-6s %-8s SDR %6.2f  SIR %6.2f  SAR %6.2f  NSDR %6.2f" % (sys.argv[3], p, m["sdr"], m["sir"], m["sar"], m["nsdr"]))' \
+    print("%-6s %-8s SDR %6.2f  SIR %6.2f  SAR %6.2f  NSDR %6.2f"
+          % (sys.argv[3], p, m["sdr"], m["sir"], m["sar"], m["nsdr"]))' \
     "$WORK/$m.test.json" $protocols $m
 done
 

@@ -23,7 +23,8 @@ mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 [ -f "$WORK/music$COUNT/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --distractors $DISTRACTORS --out "$WORK/music$COUNT" --force
+  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --distractors $DISTRACTORS \
+    --out "$WORK/music$COUNT" --force
 [ -f "$WORK/music1000/meta.json" ] ||
   "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
