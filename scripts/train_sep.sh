@@ -6,7 +6,8 @@
 #   scripts/train_sep.sh [BUILD_DIR]                 sep.safetensors, the default (~85 min on the 2 cores)
 #   SOUNDFONTS=fluidr3 scripts/train_sep.sh          sep_fluidr3.safetensors (~80 min)
 #   ARCH=sop scripts/train_sep.sh                    Sound of Pixels instead (~65 min; not shipped)
-#   COUNT=N, EPOCHS=N, PRECISION=bf16                other data sizes, epochs, mixed precision (experiments)
+#   COUNT=N, EPOCHS=N, PRECISION=bf16, MASK=ratio    other data sizes, epochs, mixed precision, SoP's ratio
+#                                                    masks with weighted L1 (experiments)
 #
 # Data. The default model's 6000 clips (4800 for training) have stems from three
 # soundfonts, so that it does not learn one soundfont's samples: each instrument of a
@@ -73,8 +74,8 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
   "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
 
 train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30 --arch $ARCH"
-train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --mask binary --seed 1"
-train="$train --precision $PRECISION"
+train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1"
+train="$train --mask ${MASK:-binary} --precision $PRECISION"
 resume=""
 [ -f "$WORK/$NAME.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
