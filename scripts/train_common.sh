@@ -4,6 +4,11 @@
 # fast for the separation and speech recipes where the CPU has AVX-512 bf16, docs/BENCH.md); the
 # shipped models were trained in fp32, the default.
 PRECISION=${PRECISION:-fp32}
+# Checked here, not left to avtrain: a bad value then stops the script before minutes of data making.
+case $PRECISION in
+  fp32|bf16|auto) ;;
+  *) echo "$(basename "$0"): PRECISION must be fp32, bf16 or auto, not '$PRECISION'" >&2; exit 2 ;;
+esac
 
 # `logged LOG COMMAND...` runs COMMAND, appends its
 # standard output to LOG as tee does, and returns COMMAND's exit status. A plain

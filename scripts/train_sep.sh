@@ -64,6 +64,11 @@ case $ARCH in
          EPOCHS=${EPOCHS:-$XATTN_EPOCHS} ;;
   *) echo "train_sep.sh: ARCH must be sop or xattn, not '$ARCH'" >&2; exit 2 ;;
 esac
+MASK=${MASK:-binary}
+case $MASK in
+  binary|ratio) ;;
+  *) echo "train_sep.sh: MASK must be binary or ratio, not '$MASK'" >&2; exit 2 ;;
+esac
 "$(dirname "$0")/setup.sh" --train
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
@@ -75,7 +80,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30 --arch $ARCH"
 train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1"
-train="$train --mask ${MASK:-binary} --precision $PRECISION"
+train="$train --mask $MASK --precision $PRECISION"
 resume=""
 [ -f "$WORK/$NAME.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
