@@ -6,8 +6,7 @@
 #   scripts/train_sep.sh [BUILD_DIR]                 sep.safetensors, the default (~85 min on the 2 cores)
 #   SOUNDFONTS=fluidr3 scripts/train_sep.sh          sep_fluidr3.safetensors (~80 min)
 #   ARCH=sop scripts/train_sep.sh                    Sound of Pixels instead (~65 min; not shipped)
-#   COUNT=N, EPOCHS=N, PRECISION=bf16, MASK=ratio    other data sizes, epochs, mixed precision, SoP's ratio
-#                                                    masks with weighted L1 (experiments)
+#   COUNT=N, EPOCHS=N, PRECISION=bf16               other data sizes, epochs, mixed precision (experiments)
 #
 # Data. The default model's 6000 clips (4800 for training) have stems from three
 # soundfonts, so that it does not learn one soundfont's samples: each instrument of a
@@ -64,11 +63,6 @@ case $ARCH in
          EPOCHS=${EPOCHS:-$XATTN_EPOCHS} ;;
   *) echo "train_sep.sh: ARCH must be sop or xattn, not '$ARCH'" >&2; exit 2 ;;
 esac
-MASK=${MASK:-binary}
-case $MASK in
-  binary|ratio) ;;
-  *) echo "train_sep.sh: MASK must be binary or ratio, not '$MASK'" >&2; exit 2 ;;
-esac
 "$(dirname "$0")/setup.sh" --train
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
@@ -80,7 +74,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30 --arch $ARCH"
 train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1"
-train="$train --mask $MASK --precision $PRECISION"
+train="$train --precision $PRECISION"
 resume=""
 [ -f "$WORK/$NAME.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
