@@ -1,8 +1,9 @@
 # Sourced by the training scripts (scripts/train_*.sh).
 #
 # PRECISION=bf16 in the environment trains in mixed precision (avtrain --precision: about 1.35x as
-# fast for the separation and speech recipes where the CPU has AVX-512 bf16, docs/BENCH.md); the
-# shipped models were trained in fp32, the default.
+# fast for the separation and speech recipes where the CPU has AVX-512 bf16, docs/BENCH.md); auto
+# picks bf16 where the CPU runs it natively. fp32 is the default unless a script set its own first
+# (train_speech.sh: auto, the precision its shipped model was trained in).
 PRECISION=${PRECISION:-fp32}
 # Checked here, not left to avtrain: a bad value then stops the script before minutes of data making.
 case $PRECISION in

@@ -12,19 +12,22 @@
 # voices of two different clips, 2 s windows (32 video frames), gains +-6 dB,
 # white noise at 5-30 dB SNR, MSE between the masked mixture's STFT and each
 # speaker's (--loss stft; LOSS=weighted for the compressed-like weighting,
-# docs/MODELS.md), Adam 1e-3 with a cosine decay, batch 4, 15 epochs over 2400
-# clips (9000 steps). Why this much: on the 2-core Zen 5 (AVX-512) a step takes
-# about 0.47 s, so the 90 minutes hold 4.5 times the steps of the first default
-# (10 epochs over 800 clips, 2000 steps on a Zen 3), and more clips keep the
-# longer run from seeing each one too often. Measured 2026-12-06: 80 min from
-# scratch (108 s for the data, epochs of 290-303 s on quiet cores); validation SDR
-# 4.32 dB after the first epoch, 6.43 after 5, 7.96 after 10, 8.36 after 15.
+# docs/MODELS.md), Adam 1e-3 with a cosine decay, batch 4, 22 epochs over 2400
+# clips (13200 steps), the convolutions in mixed precision (PRECISION=auto: bf16
+# where the CPU has it natively, as the 2-core Zen 5 does; fp32 elsewhere, about
+# 1.35x slower). Why this much: a bf16 step takes about 0.35 s there, so the 90
+# minutes hold 22 epochs; 15 epochs in fp32 (the default before) stopped with the
+# curve still rising (8.36 dB on validation, 8.80 on speech500's test split, where
+# this run has 9.06 and 9.53). Measured 2026-12-06: about 81 min from scratch (108 s
+# for the data, epochs of 209-222 s on quiet cores); validation SDR 4.63 dB after
+# the first epoch, 6.53 after 5, 7.98 after 10, 8.66 after 15, 9.06 after 22.
 # The model ships in half precision (tools/st_half.py): 6 MB.
 set -eu
+PRECISION=${PRECISION:-auto}
 . "$(dirname "$0")/train_common.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-speech}
-SEED=11 COUNT=${COUNT:-3000} EPOCHS=${EPOCHS:-15} LOSS=${LOSS:-stft}
+SEED=11 COUNT=${COUNT:-3000} EPOCHS=${EPOCHS:-22} LOSS=${LOSS:-stft}
 HP=${HP:-audio_channels=32}
 # Voices the training never heard (espeak-ng variants outside avdata's built-in
 # list of 24; its pitch, range and rate drawn as usual).
