@@ -18,8 +18,9 @@
 # 1.35x slower). Why this much: a bf16 step takes about 0.35 s there, so the 90
 # minutes hold 22 epochs; 15 epochs in fp32 (the default before) stopped with the
 # curve still rising (8.36 dB on validation, 8.80 on speech500's test split, where
-# this run has 9.06 and 9.53). Measured 2026-12-06: about 81 min from scratch (108 s
-# for the data, epochs of 209-222 s on quiet cores); validation SDR 4.63 dB after
+# this run has 9.06 and 9.53). Timed 2026-12-06 (the run was paused and resumed, so
+# the sum of its parts): about 81 min from scratch (108 s for the data, epochs of
+# 209-222 s on quiet cores, the scoring); validation SDR 4.63 dB after
 # the first epoch, 6.53 after 5, 7.98 after 10, 8.66 after 15, 9.06 after 22.
 # The model ships in half precision (tools/st_half.py): 6 MB.
 set -eu
