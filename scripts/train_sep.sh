@@ -6,7 +6,7 @@
 #   scripts/train_sep.sh [BUILD_DIR]                 sep.safetensors, the default (~85 min on the 2 cores)
 #   SOUNDFONTS=fluidr3 scripts/train_sep.sh          sep_fluidr3.safetensors (~80 min)
 #   ARCH=sop scripts/train_sep.sh                    Sound of Pixels instead (~65 min; not shipped)
-#   COUNT=N, EPOCHS=N, PRECISION=bf16               other data sizes, epochs, mixed precision (experiments)
+#   COUNT=N, EPOCHS=N, PRECISION=fp32|bf16|auto     other data sizes, epochs, precision (experiments)
 #
 # Data. The default model's 6000 clips (4800 for training) have stems from three
 # soundfonts, so that it does not learn one soundfont's samples: each instrument of a
@@ -22,14 +22,20 @@
 # source's visual token (film=1), and the NMF prior (nmf=12: the shares of the 12
 # instrument classes' NMF dictionaries, learned from the training stems in the first
 # seconds, are input channels and join the mask synthesizer's features;
-# fusion/sep_nmf.h). The default: U-Net ngf 32 and 80 NMF components per class
-# (2.11 M parameters with the dictionaries, stored in float16: 4.2 MB), 10 epochs over
-# 4800 clips of 7-8 min each on the 2-core Zen 5 (AVX-512): 78 min, plus 5 for the
-# data. Why this size: three soundfonts give every class three timbres, which the
-# ngf-16, 40-component model (0.84 M; 6 epochs, 80 min on a Zen 3) could not hold
-# (12.03 dB on the test split against 13.56 now; docs/BENCHMARK.md). sep_fluidr3
-# keeps that smaller size (one timbre a class; 11 epochs over 2400 clips, about 80
-# min on the Zen 3, about half that here). Why the prior: one epoch
+# fusion/sep_nmf.h). The default: U-Net ngf 32 and 80 NMF components per class on a
+# spectrogram of 256 log-frequency rows (2.12 M parameters with the dictionaries,
+# stored in float16: 4.3 MB), 10 epochs over 4800 clips in mixed precision
+# (PRECISION=auto: bf16 where the CPU has it natively, as the 2-core Zen 5 does;
+# in fp32 elsewhere, about 1.35x slower, past the 90 minutes), epochs of 470-510 s
+# there: 81 min with the dictionaries and the scoring, plus 5-6 for the data
+# (timed 2026-12-06). Why this size: three soundfonts give every class three
+# timbres, which the ngf-16, 40-component model (0.84 M; 6 epochs, 80 min on a Zen 3)
+# could not hold (12.03 dB on the test split against 13.56 for ngf 32); the 256 rows
+# raise what a mask can reach (the ideal binary mask: 18.68 dB against 16.63 at 128
+# rows) for 1.6x the epoch, which bf16 pays for (13.98 dB against 13.56;
+# docs/BENCHMARK.md). sep_fluidr3 keeps the smaller size and 128 rows, in fp32 (one
+# timbre a class; 11 epochs over 2400 clips, about 80 min on the Zen 3, about half
+# that here). Why the prior: one epoch
 # with it scores 12.2 dB on the validation mixtures, where 20 epochs without it
 # reached 6.3 dB (docs/BENCHMARK.md).
 # ARCH=sop is Sound of Pixels (fusion/sop.h) at a CPU size: U-Net ngf 16 with 7
@@ -42,15 +48,17 @@
 # crops, silent ones towards silence), binary masks, weighted BCE, Adam 1e-3
 # with a cosine decay; the same for xattn. Needs nothing but the build (no network).
 set -eu
+# The default recipe's 90 minutes assume bf16 where the CPU has it (see above).
+[ "${SOUNDFONTS:-three}" = three ] && PRECISION=${PRECISION:-auto}
 . "$(dirname "$0")/train_common.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-sep}
 SEED=11 ARCH=${ARCH:-xattn}
 SF2=/usr/share/sounds/sf2 SF3=/usr/share/sounds/sf3
 case ${SOUNDFONTS:-three} in
-  three) COUNT=${COUNT:-6000} TAG=-3sf NAME=sep PASSES=1 NGF=32 COMPONENTS=80 XATTN_EPOCHS=10 HALF=1
+  three) COUNT=${COUNT:-6000} TAG=-3sf NAME=sep PASSES=1 NGF=32 FREQ=256 COMPONENTS=80 XATTN_EPOCHS=10 HALF=1
          FONTS=$SF2/FluidR3_GM.sf2,$SF2/FluidR3_GM.sf2,$SF2/sf_GMbank.sf2,$SF3/MuseScore_General_Lite.sf3 ;;
-  fluidr3) COUNT=${COUNT:-3000} TAG= NAME=sep_fluidr3 PASSES=2 NGF=16 COMPONENTS=40 XATTN_EPOCHS=11 HALF=0
+  fluidr3) COUNT=${COUNT:-3000} TAG= NAME=sep_fluidr3 PASSES=2 NGF=16 FREQ=128 COMPONENTS=40 XATTN_EPOCHS=11 HALF=0
            FONTS=$SF2/FluidR3_GM.sf2 ;;
   *) echo "train_sep.sh: SOUNDFONTS must be three or fluidr3, not '$SOUNDFONTS'" >&2; exit 2 ;;
 esac
@@ -58,7 +66,7 @@ DATA=music$COUNT$TAG
 case $ARCH in
   sop) HP=ngf=16,channels=16,frame_width=16,frames=3,height=64,width=64,freq=128,time=128
        EPOCHS=${EPOCHS:-$((15 * PASSES))} NAME=${NAME}_sop ;;
-  xattn) HP=freq=128,time=128,ngf=$NGF,down=4,frames=3,height=64,width=64,vwidth=16,vblocks=1
+  xattn) HP=freq=$FREQ,time=128,ngf=$NGF,down=4,frames=3,height=64,width=64,vwidth=16,vblocks=1
          HP=$HP,dim=128,heads=4,mlp=256,mask_channels=16,film=1,nmf=12,nmf_components=$COMPONENTS
          EPOCHS=${EPOCHS:-$XATTN_EPOCHS} ;;
   *) echo "train_sep.sh: ARCH must be sop or xattn, not '$ARCH'" >&2; exit 2 ;;
