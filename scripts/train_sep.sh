@@ -3,7 +3,7 @@
 # scores it on music1000's test split (docs/BENCHMARK.md) and writes it with a JSON of
 # its numbers and commands into data/models:
 #
-#   scripts/train_sep.sh [BUILD_DIR]                 sep.safetensors, the default (~85 min on the 2 cores)
+#   scripts/train_sep.sh [BUILD_DIR]                 sep.safetensors, the default (~87 min on the 2 cores)
 #   SOUNDFONTS=fluidr3 scripts/train_sep.sh          sep_fluidr3.safetensors (~80 min)
 #   ARCH=sop scripts/train_sep.sh                    Sound of Pixels instead (~65 min; not shipped)
 #   COUNT=N, EPOCHS=N, PRECISION=fp32|bf16|auto     other data sizes, epochs, precision (experiments)
@@ -49,7 +49,7 @@
 # with a cosine decay; the same for xattn. Needs nothing but the build (no network).
 set -eu
 # The default recipe's 90 minutes assume bf16 where the CPU has it (see above).
-[ "${SOUNDFONTS:-three}" = three ] && PRECISION=${PRECISION:-auto}
+[ "${SOUNDFONTS:-three}/${ARCH:-xattn}" = three/xattn ] && PRECISION=${PRECISION:-auto}
 . "$(dirname "$0")/train_common.sh"
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-sep}
