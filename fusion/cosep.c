@@ -7,11 +7,14 @@
 #include "av/status.h"
 #include "fusion/sep_nmf.h"
 #include "fusion/separation.h"
+#include "nn/unit.h"
+
+#define GATE "audio.nmf.gate" /* prior_gate's linear map: visual vector -> a weight per NMF class */
 
 static const avs_cosep_cfg cosep_default = {.ngf = 64, .downs = 7, .visual_width = 64, .conv1x1 = false,
                                             .visual_dim = 512, .crop = 224, .classes = 15, .classifier_width = 64,
                                             .freq = 256, .time = 256, .nmf = 0, .nmf_components = 20,
-                                            .nmf_iters = AVS_SEP_NMF_ITERS};
+                                            .nmf_iters = AVS_SEP_NMF_ITERS, .prior_gate = false};
 
 static const avs_hparam cosep_hparams[] = {
     AVS_HP(avs_cosep_cfg, ngf, AVS_HP_INT, "U-Net width: its levels have 1, 2, 4, 8, 8, ... x ngf channels (64)"),
@@ -27,6 +30,9 @@ static const avs_hparam cosep_hparams[] = {
     AVS_HP(avs_cosep_cfg, freq, AVS_HP_INT, "log-frequency rows the 512 STFT bins are warped to (256)"),
     AVS_HP(avs_cosep_cfg, time, AVS_HP_INT, "STFT frames per clip (256: 65535 samples, hop 256)"),
     AVS_SEP_NMF_HPARAMS(avs_cosep_cfg),
+    AVS_HP(avs_cosep_cfg, prior_gate, AVS_HP_BOOL,
+           "with nmf: the visual vector weighs the NMF share logits into the mask logits, as xattn's synthesizer "
+           "(not the paper's; false)"),
 };
 
 void avs_cosep_cfg_default(avs_cosep_cfg *cfg) { *cfg = cosep_default; }
@@ -50,6 +56,7 @@ static int check(const avs_cosep_cfg *c) {
   if (c->freq < unit || c->time < unit || c->freq % unit || c->time % unit)
     return avs_seterr(AVS_EINVAL, "cosep: freq %d and time %d must be multiples of 2^downs = %d", c->freq, c->time,
                       unit);
+  if (c->prior_gate && !c->nmf) return avs_seterr(AVS_EINVAL, "cosep: prior_gate needs the NMF prior (nmf > 0)");
   return avs_sep_nmf_check("cosep", c->nmf, c->nmf_components, c->nmf_iters);
 }
 
@@ -58,12 +65,29 @@ int avs_cosep_declare(avs_params *p, const avs_cosep_cfg *cfg) {
   if (!rc) rc = avs_cosep_visual_declare(p, cfg);
   if (!rc) rc = avs_cosep_unet_declare(p, cfg);
   if (!rc) rc = avs_cosep_classifier_declare(p, cfg);
-  return rc ? rc : avs_sep_nmf_declare(p, cfg->nmf, cfg->nmf_components);
+  if (!rc) rc = avs_sep_nmf_declare(p, cfg->nmf, cfg->nmf_components);
+  return rc || !cfg->prior_gate ? rc : avs_unit_declare_linear(p, GATE, avs_cosep_visual_dim(cfg), cfg->nmf);
+}
+
+avs_tensor *avs_cosep_logits(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *c, avs_tensor *logmag,
+                             avs_tensor *vis, avs_tensor **gate) {
+  if (gate) *gate = NULL;
+  avs_tensor *y = avs_cosep_unet(ctx, p, c, logmag, vis);
+  if (!y || !c->prior_gate) return y;
+  /* logit += shares (N, F T, C) . weights (N, C): one product per object. The weights are a
+   * softmax over the classes: a class's NMF mask at most, whatever the visual vector's scale
+   * (a linear map's weights, stepped by Adam, saturate the sigmoid within an epoch). */
+  int64_t n = y->shape[0], ft = y->shape[1] * y->shape[2];
+  avs_tensor *w = avs_softmax(ctx, avs_unit_linear(ctx, p, GATE, vis));
+  avs_tensor *shares = avs_reshape(ctx, avs_slice(ctx, logmag, 3, 1, 1 + c->nmf, 1), 3, AVS_SHAPE(n, ft, c->nmf));
+  avs_tensor *picked = avs_matmul(ctx, avs_reshape(ctx, w, 3, AVS_SHAPE(n, 1, c->nmf)), shares, false, true);
+  if (gate) *gate = w;
+  return avs_add(ctx, y, avs_reshape(ctx, picked, 3, y->shape));
 }
 
 avs_tensor *avs_cosep_masks(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *logmag,
                             avs_tensor *crops) {
-  return avs_sigmoid(ctx, avs_cosep_unet(ctx, p, cfg, logmag, avs_cosep_visual(ctx, p, cfg, crops)));
+  return avs_sigmoid(ctx, avs_cosep_logits(ctx, p, cfg, logmag, avs_cosep_visual(ctx, p, cfg, crops), NULL));
 }
 
 /* ---- the separation kind's descriptor (fusion/separation.h) ---- */
@@ -88,11 +112,11 @@ static int cosep_audio_prior(const avs_params *p, const void *cfg, const float *
 }
 
 /* The visual vector enters the U-Net's bottleneck: one U-Net pass per object on its mixture's
- * row, crops (M, 1, crop, crop, 3). */
+ * row, crops (M, 1, crop, crop, 3). With prior_gate the logits are the U-Net's plus the shares
+ * weighed by the gate: those weights are the prior's (avs_sep_linear_logits). */
 static avs_tensor *cosep_forward(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag,
                                  const int *mix_of, avs_tensor *crops, avs_tensor **prior_weights) {
   const avs_cosep_cfg *c = cfg;
-  (void)prior_weights; /* no prior channels */
   if (!crops) return NULL;
   if (crops->ndim != 5 || crops->shape[1] != 1) {
     char got[64];
@@ -102,7 +126,7 @@ static avs_tensor *cosep_forward(avs_ctx *ctx, const avs_params *p, const void *
   }
   avs_tensor *x = avs_reshape(ctx, crops, 4, AVS_SHAPE(crops->shape[0], crops->shape[2], crops->shape[3], 3));
   avs_tensor *rows = avs_rows(ctx, logmag, mix_of, (int)crops->shape[0]);
-  return avs_cosep_unet(ctx, p, c, rows, avs_cosep_visual(ctx, p, c, x));
+  return avs_cosep_logits(ctx, p, c, rows, avs_cosep_visual(ctx, p, c, x), prior_weights);
 }
 
 static const avs_sep_task cosep_task = {.geometry = cosep_geometry, .audio_input = cosep_audio_input,

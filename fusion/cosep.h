@@ -9,7 +9,10 @@
  *            (C, H, W order) -> Linear -> 512
  *   prior:   not the paper's, off by default (nmf 0): with nmf = C > 0 the U-Net's input
  *            also holds the C NMF class share logits of every bin as channels 1..C, as
- *            xattn's (fusion/sep_nmf.h; dictionaries in audio.nmf.dictionary, learned by avtrain)
+ *            xattn's (fusion/sep_nmf.h; dictionaries in audio.nmf.dictionary, learned by avtrain);
+ *            with prior_gate also C weights softmax(audio.nmf.gate (linear) of the visual vector),
+ *            the mask logits plus sum_c weight_c x share logit c (xattn's synthesizer alike):
+ *            the object picks its class's NMF mask directly, not only through the bottleneck
  *   U-Net:   downs x [conv 4x4 /2 (bias), BN, LeakyReLU 0.2], ngf x 1, 2, 4, 8, 8, ...;
  *            the visual vector tiled over the bottleneck and concatenated before it;
  *            downs x [conv-transpose 4x4 /2 (bias), BN, ReLU], each on cat(up, skip);
@@ -49,6 +52,7 @@ typedef struct {
   int freq, time;       /* spectrogram: 256 warped rows, 256 STFT frames */
   /* Not the paper's (nmf 0 is): the U-Net's input also holds nmf NMF class shares (fusion/sep_nmf.h) */
   int nmf, nmf_components, nmf_iters;
+  bool prior_gate; /* not the paper's (false is): the visual vector also weighs the shares into the logits */
 } avs_cosep_cfg;
 
 void avs_cosep_cfg_default(avs_cosep_cfg *cfg);
@@ -69,6 +73,10 @@ avs_tensor *avs_cosep_visual(avs_ctx *ctx, const avs_params *p, const avs_cosep_
  * -> mask logits (N, F, T): the last conv-transpose's output, before its sigmoid. */
 avs_tensor *avs_cosep_unet(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *logmag,
                            avs_tensor *vis);
+/* The U-Net's logits and, with prior_gate, the weighed share logits of logmag's channels 1..nmf;
+ * each object's weights (N, nmf) into *gate when gate is not NULL (NULL without prior_gate). */
+avs_tensor *avs_cosep_logits(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *logmag,
+                             avs_tensor *vis, avs_tensor **gate);
 /* The whole separator: one row of logmag per object and its crop -> masks (N, F, T) in (0, 1). */
 avs_tensor *avs_cosep_masks(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *logmag,
                             avs_tensor *crops);

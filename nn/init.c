@@ -5,6 +5,8 @@
  *   linear weights (".weight", 2-D)         nn.Linear's default: kaiming_uniform_(a=sqrt 5),
  *                                           bias U(+-1/sqrt(fan_in))
  *   LSTM weight_ih/hh, bias_ih/hh           U(+-1/sqrt(hidden)) (nn.LSTM's default)
+ *   a gate's linear (".gate.weight")        0, bias 0: a path added to a model, which starts
+ *                                           without it (cosep's prior_gate)
  *   other tensors of 2+ dims                N(0, 0.02): position embeddings, class tokens
  *   1-D norm weights and biases, buffers    as declared (BN/LN weight 1, bias 0,
  *                                           running stats 0/1; a non-local block's BN 0) */
@@ -52,6 +54,10 @@ int avs_model_init(avs_model *m, uint64_t seed) {
       avs_init_uniform(t, -k, k, &rng);
     } else if (ends_with(name, "weight") && t->ndim >= 3) {
       avs_init_kaiming_normal_fan_out(t, t->numel / t->shape[1], &rng);
+      avs_tensor *b = bias_of(p, t);
+      if (b) avs_init_constant(b, 0.0f);
+    } else if (ends_with(name, ".gate.weight") && t->ndim == 2) {
+      avs_init_constant(t, 0.0f);
       avs_tensor *b = bias_of(p, t);
       if (b) avs_init_constant(b, 0.0f);
     } else if (ends_with(name, "weight") && t->ndim == 2) {

@@ -25,3 +25,10 @@ logged() {
   [ -n "$logged_rc" ] || logged_rc=1
   return "$logged_rc"
 }
+
+# The music benchmark's soundfonts (scripts/setup.sh --train installs them). THREE_FONTS: each
+# instrument of a clip rendered with FluidR3 (named twice: half of them), csound's GM bank or
+# MuseScore General Lite (a quarter each), the default separation models' training set.
+SF2=/usr/share/sounds/sf2 SF3=/usr/share/sounds/sf3
+THREE_FONTS=$SF2/FluidR3_GM.sf2,$SF2/FluidR3_GM.sf2,$SF2/sf_GMbank.sf2,$SF3/MuseScore_General_Lite.sf3
+FLUIDR3_FONTS=$SF2/FluidR3_GM.sf2

@@ -54,12 +54,11 @@ set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-sep}
 SEED=11 ARCH=${ARCH:-xattn}
-SF2=/usr/share/sounds/sf2 SF3=/usr/share/sounds/sf3
 case ${SOUNDFONTS:-three} in
   three) COUNT=${COUNT:-6000} TAG=-3sf NAME=sep PASSES=1 NGF=32 FREQ=256 COMPONENTS=80 XATTN_EPOCHS=10 HALF=1
-         FONTS=$SF2/FluidR3_GM.sf2,$SF2/FluidR3_GM.sf2,$SF2/sf_GMbank.sf2,$SF3/MuseScore_General_Lite.sf3 ;;
+         FONTS=$THREE_FONTS ;;
   fluidr3) COUNT=${COUNT:-3000} TAG= NAME=sep_fluidr3 PASSES=2 NGF=16 FREQ=128 COMPONENTS=40 XATTN_EPOCHS=11 HALF=0
-           FONTS=$SF2/FluidR3_GM.sf2 ;;
+           FONTS=$FLUIDR3_FONTS ;;
   *) echo "train_sep.sh: SOUNDFONTS must be three or fluidr3, not '$SOUNDFONTS'" >&2; exit 2 ;;
 esac
 DATA=music$COUNT$TAG
