@@ -14,6 +14,8 @@ ResNet with its conv1 registered twice as the reference's Resnet18) and merged b
          channels after the log magnitude in the U-Net's input (uniform in [-7, 7], as
          fusion/sep_nmf.h's logits range), the dictionaries a buffer (3, 512, 2) added to the
          converted file with the nmf hyperparameters (no reference checkpoint has them)
+  gate   prior's sizes with prior_gate (not the paper's either): the mask logits plus the
+         share logits weighed by softmax(Linear(visual vector)), audio.nmf.gate, added so
 Five objects of two mixtures of two videos each (videos 0, 1 and 2, 3): objects 0-2
 of mixture 0 (video 0; video 1 twice), objects 3, 4 of mixture 1 (videos 2, 3).
 Stored per case (float64 results):
@@ -56,6 +58,7 @@ torch.set_num_threads(2)
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 MIX_OF, VIDEO_OF, LABELS, CLASS_WEIGHT = [0, 0, 0, 1, 1], [0, 1, 1, 2, 3], [2, 0, 4, 1, 3], 0.5
 VIDEO_MIX = [0, 0, 1, 1]  # each video's mixture
+GATE = "audio.nmf.gate"  # prior_gate's linear in the toolkit's file
 
 
 class Resnet18(nn.Module):
@@ -130,12 +133,15 @@ class CoSep(nn.Module):
         self.net_unet = AudioVisualUNet(hp["ngf"], hp["downs"], vis_dim, 1 + hp.get("nmf", 0))
         cw = hp["classifier_width"]
         self.net_classifier = Resnet18(cw, 1, "maxpool", 8 * cw, hp["classes"])
+        self.gate = nn.Linear(vis_dim, hp["nmf"]) if hp.get("prior_gate") else None
 
     def forward(self, x, crops, mix):  # x (N, F, T, 1 + nmf), crops (N, H, W, 3), mix (N, F, T)
         # contiguous NCHW: PyTorch 1.13's CPU backward of this ResNet on a channels-last
         # strided input corrupts the heap (double free)
         vis = self.net_visual(crops.permute(0, 3, 1, 2).contiguous())
         logits = self.net_unet(x.permute(0, 3, 1, 2).contiguous(), vis, logits=True)
+        if self.gate is not None:  # each object's softmax over the classes weighs its mixture's share logits
+            logits = logits + (x[..., 1:] * torch.softmax(self.gate(vis), 1)[:, None, None, :]).sum(3)
         masks = torch.sigmoid(logits)
         classes = self.net_classifier(torch.log(mix * masks + 1e-10)[:, None])
         return vis, logits, masks, classes
@@ -160,7 +166,8 @@ def train_step(m, x, crops, mix, gt, weight):
     named = dict(m.named_parameters())  # each ResNet's conv1 under its first name, "conv1.weight"
     grads = torch.autograd.grad(loss, list(named.values()))
     names = [k.replace(".conv1.weight", ".feature_extraction.0.weight") if k.endswith("visual.conv1.weight")
-             or k.endswith("classifier.conv1.weight") else k for k in named]
+             or k.endswith("classifier.conv1.weight") else GATE + k[4:] if k.startswith("gate.") else k
+             for k in named]
     return out, cosep, ce, loss, dict(zip(names, grads))
 
 
@@ -198,6 +205,10 @@ def convert(m, case, hp):
         tensors = dict(tensors)
         tensors["audio.nmf.dictionary"] = np.random.default_rng(0).random((hp["nmf"], 512, hp["nmf_components"]))
         file_meta.update(nmf=hp["nmf"], nmf_components=hp["nmf_components"])
+        if m.gate is not None:
+            tensors.update({f"{GATE}.weight": m.gate.weight.detach().numpy(),
+                            f"{GATE}.bias": m.gate.bias.detach().numpy()})
+            file_meta.update(prior_gate="true")
         st.save(converted, tensors, file_meta)
     return os.path.basename(converted)
 
@@ -270,11 +281,13 @@ def sizes(meta, name, hp):
 
 
 if __name__ == "__main__":
-    tensors, meta = {}, {"cases": "small,c1x1,prior"}
+    tensors, meta = {}, {"cases": "small,c1x1,prior,gate"}
     base = dict(freq=128, time=128, crop=64, visual_width=8, classifier_width=8, classes=5, visual_dim=512)
     run_case(tensors, meta, "small", dict(base, ngf=8, downs=7, conv1x1=False))
     run_case(tensors, meta, "c1x1", dict(base, ngf=4, downs=5, conv1x1=True, visual_dim=24))
-    run_case(tensors, meta, "prior", dict(base, ngf=4, downs=5, conv1x1=True, visual_dim=24, nmf=3, nmf_components=2))
+    prior = dict(base, ngf=4, downs=5, conv1x1=True, visual_dim=24, nmf=3, nmf_components=2)
+    run_case(tensors, meta, "prior", prior)
+    run_case(tensors, meta, "gate", dict(prior, prior_gate=True))
     paper = dict(ngf=64, downs=7, visual_width=64, conv1x1=False, visual_dim=512, crop=224, classes=15,
                  classifier_width=64)
     sizes(meta, "default", paper)

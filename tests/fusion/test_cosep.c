@@ -15,6 +15,7 @@
  *     every parameter gradient 1e-3 relative as the action models'
  *     (tests/action/action_check.h: sample, norm, projection), those zero in exact
  *     arithmetic (conv biases before batch norms) below 1e-6 of the largest norm;
+ * the cases with the NMF prior and with its gate (not the paper's) the same way;
  * the default, README (conv1x1) and CPU-sized tables equal PyTorch's state_dicts,
  * with their parameter counts; bad configurations and inputs are refused. */
 #include <math.h>
@@ -82,7 +83,7 @@ static void check_eval(avs_st *st, const char *cs, const avs_model *m) {
   printf("     %s eval: PyTorch float32 mask logits %.1e off float64; bound %.1e\n", cs, dev->data[0], tol);
   avs_tensor *vis = avs_cosep_visual(ctx, p, cfg, crops);
   close_scaled(st, cs, "eval_vis", vis, COSEP_TOL);
-  avs_tensor *logits = avs_cosep_unet(ctx, p, cfg, x, vis);
+  avs_tensor *logits = avs_cosep_logits(ctx, p, cfg, x, vis, NULL);
   close_scaled(st, cs, "eval_logits", logits, tol);
   avs_tensor *masks = avs_cosep_masks(ctx, p, cfg, x, crops);
   tst_close_ref(st, cs, "eval_masks", masks ? masks->data : NULL, COSEP_TOL, 0);
@@ -158,7 +159,7 @@ static bool same_cfg(const avs_cosep_cfg *a, const avs_cosep_cfg *b) {
   return a->ngf == b->ngf && a->downs == b->downs && a->visual_width == b->visual_width && a->conv1x1 == b->conv1x1 &&
          a->visual_dim == b->visual_dim && a->crop == b->crop && a->classes == b->classes &&
          a->classifier_width == b->classifier_width && a->freq == b->freq && a->time == b->time && a->nmf == b->nmf &&
-         a->nmf_components == b->nmf_components && a->nmf_iters == b->nmf_iters;
+         a->nmf_components == b->nmf_components && a->nmf_iters == b->nmf_iters && a->prior_gate == b->prior_gate;
 }
 
 static void run_case(avs_st *st, const char *ref, const char *cs) {
@@ -229,6 +230,12 @@ static void check_refusals(void) {
   avs_params_init(&q, "cosep");
   tst_true(avs_cosep_declare(&q, &c) == AVS_EINVAL && strstr(avs_errmsg(), "freq"), "freq 100 refused: %s",
            avs_errmsg());
+  avs_params_free(&q);
+  avs_cosep_cfg_default(&c);
+  c.prior_gate = true;
+  avs_params_init(&q, "cosep");
+  tst_true(avs_cosep_declare(&q, &c) == AVS_EINVAL && strstr(avs_errmsg(), "prior_gate"),
+           "prior_gate without the NMF prior refused: %s", avs_errmsg());
   avs_params_free(&q);
   avs_cosep_cfg_default(&c);
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
