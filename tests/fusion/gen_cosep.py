@@ -15,7 +15,8 @@ ResNet with its conv1 registered twice as the reference's Resnet18) and merged b
          fusion/sep_nmf.h's logits range), the dictionaries a buffer (3, 512, 2) added to the
          converted file with the nmf hyperparameters (no reference checkpoint has them)
   gate   prior's sizes with prior_gate (not the paper's either): the mask logits plus the
-         share logits weighed by softmax(Linear(visual vector)), audio.nmf.gate, added so
+         share logits weighed by softmax(Linear(visual vector)); the linear, audio.nmf.gate,
+         added to the converted file as the dictionaries are, with prior_gate=true
 Five objects of two mixtures of two videos each (videos 0, 1 and 2, 3): objects 0-2
 of mixture 0 (video 0; video 1 twice), objects 3, 4 of mixture 1 (videos 2, 3).
 Stored per case (float64 results):

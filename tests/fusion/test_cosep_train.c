@@ -4,7 +4,8 @@
  * the warped rows, recomputed here from the set; video_of and labels follow
  * the objects; the loss equals avs_cosep_coseparation_loss + W x the
  * consistency loss built by hand on the same batch, and its gradient reaches
- * the visual net, the U-Net and the classifier. */
+ * the visual net, the U-Net and the classifier. A gated model (prior_gate)
+ * starts with uniform class weights. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,39 @@ static void warped(avs_sep_audio *fe, const avs_sep_geometry *g, const float *wa
   tst_true(!avs_sep_magnitude(fe, wave, lin) && !avs_sep_warp(g, lin, out), "STFT and warp");
 }
 
+/* prior_gate starts at zero (nn/init.c): every object's class weights are uniform, 1 / nmf, and the
+ * separation kind hands them out as the prior's weights (for the masks on the linear bins). */
+static void check_gate_start(void) {
+  avs_cosep_cfg cfg;
+  avs_cosep_cfg_default(&cfg);
+  cfg.ngf = 4, cfg.downs = 4, cfg.visual_width = 4, cfg.classifier_width = 4, cfg.crop = 32, cfg.classes = 3;
+  cfg.freq = 64, cfg.time = 64, cfg.nmf = 2, cfg.nmf_components = 2, cfg.prior_gate = true;
+  avs_model *m = NULL;
+  int rc = avs_model_new("cosep", &cfg, &m);
+  if (!rc) rc = avs_model_init(m, 7);
+  if (!tst_true(!rc, "gated cosep model: %s", rc ? avs_errmsg() : "made")) return;
+  const avs_tensor *w = avs_params_find(&m->params, "audio.nmf.gate.weight");
+  const avs_tensor *b = avs_params_find(&m->params, "audio.nmf.gate.bias");
+  float largest = 0;
+  for (int64_t i = 0; w && i < w->numel; i++) largest = fmaxf(largest, fabsf(w->data[i]));
+  for (int64_t i = 0; b && i < b->numel; i++) largest = fmaxf(largest, fabsf(b->data[i]));
+  tst_true(w && b && largest == 0, "the gate starts at zero (largest |value| %g)", largest);
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
+  avs_tensor *logmag = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, 64, 64, 3));
+  avs_tensor *crops = avs_ctx_tensor(ctx, 5, AVS_SHAPE(2, 1, 32, 32, 3)), *weights = NULL;
+  for (int64_t i = 0; i < logmag->numel; i++) logmag->data[i] = sinf(0.37f * (float)i);
+  for (int64_t i = 0; i < crops->numel; i++) crops->data[i] = cosf(0.11f * (float)i);
+  avs_tensor *logits = avs_sep_model_forward_prior(ctx, m, logmag, crops, (const int[]){0, 0}, &weights);
+  float off = 0;
+  for (int64_t i = 0; weights && i < weights->numel; i++) off = fmaxf(off, fabsf(weights->data[i] - 0.5f));
+  tst_true(logits && weights && weights->numel == 4 && off < 1e-6f,
+           "its prior weights are uniform at the start, (2 objects, 2 classes) of 0.5 (largest deviation %g)", off);
+  avs_ctx_free(&ctx);
+  avs_model_free(&m);
+}
+
 int main(void) {
+  check_gate_start();
   avs_model *m = NULL;
   avs_cosep_cfg cfg;
   avs_cosep_cfg_default(&cfg);
