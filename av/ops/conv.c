@@ -16,8 +16,8 @@
  * reordered to bf16, the input gradient and the weight gradient come out in
  * fp32 (the weights themselves stay fp32: mixed precision with fp32 masters).
  * 3 x 3 convolutions of stride 1 (2-D, and 3-D kt x 3 x 3 of stride 1 in time) with enough
- * channels run their inference forward and their input gradient by Winograd's algorithm
- * instead (winograd.h). */
+ * channels run their inference forward, their input gradient and their weight gradient by
+ * Winograd's algorithm instead (winograd.h). */
 #include <string.h>
 
 #include "av/ops.h"
@@ -230,6 +230,13 @@ static bool wino_adjoint_fits(const conv_geo *g) {
   return a.pad_h >= 0 && a.pad_w >= 0 && a.pad_t >= 0 && avs_wino_suits(&a);
 }
 
+/* The weight gradient by Winograd (avs_wino_weight_grad) where the forward would take it. */
+static bool wino_weight_grad_fits(const conv_geo *g) {
+  if (!wino_shape(g)) return false; /* first: the geometry reads the spatial axes it checks */
+  avs_wino_geo a = wino_forward_geo(g);
+  return avs_wino_suits(&a);
+}
+
 /* The kernel's taps in time: w is (O, C, 3, 3) or (O, C, kt, 3, 3). */
 static int64_t wino_taps(const avs_tensor *w) { return w->ndim == 5 ? w->shape[2] : 1; }
 
@@ -295,7 +302,15 @@ static void conv_backward(avs_ctx *ctx, avs_node *node) {
     avs_dnnl_grad_done(node, 0, gx);
   }
   bool need_b = b && b->requires_grad;
-  if (w->requires_grad || need_b) {
+  if (w->requires_grad && wino_weight_grad_fits(g)) {
+    avs_wino_geo wg = wino_forward_geo(g);
+    float *scratch = avs_dnnl_scratch(d, avs_wino_wgrad_scratch_bytes(&wg));
+    if (!scratch) goto fail;
+    if (avs_wino_weight_grad(&wg, x->data, y->grad, w->grad, need_b ? b->grad : NULL, scratch)) {
+      avs_seterr(AVS_ENOMEM, "out of memory");
+      goto fail;
+    }
+  } else if (w->requires_grad || need_b) {
     avs_dnnl_entry *e = conv_entry(d, AVS_DNNL_CONV_BWD_WEIGHTS, dnnl_backward_weights, g);
     if (!e) goto fail;
     void *gw = avs_ctx_alloc(ctx, avs_dnnl_arg_bytes(&e->prim[0], DNNL_ARG_DIFF_WEIGHTS));

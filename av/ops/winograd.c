@@ -239,26 +239,34 @@ size_t avs_wino_scratch_bytes(const avs_wino_geo *g) {
   return sizeof(float) * (size_t)POS * n * (taps(g) * g->C + g->O) + 64;
 }
 
+/* The transformed inputs of tiles [t0, t0 + n_t): V[p][t][k C + c], each tap's frame side by
+ * side (zeros for a frame outside the clip). */
+static void input_chunk(const avs_wino_geo *g, const float *x, int64_t t0, int64_t n_t, float *V) {
+  int64_t cols = tiles_along(g->OW, g->dil), per_frame = tiles_along(g->OH, g->dil) * cols;
+  int64_t C = g->C, kt = taps(g), K = kt * C, T = in_frames(g), OT = out_frames(g);
+#pragma omp parallel for schedule(static) if (n_t * K >= 4096)
+  for (int64_t t = 0; t < n_t; t++) {
+    int64_t f = (t0 + t) / per_frame, r = (t0 + t) % per_frame, n = f / OT;
+    int64_t h0 = tile_origin(r / cols, g->OH, g->dil), w0 = tile_origin(r % cols, g->OW, g->dil);
+    for (int64_t k = 0; k < kt; k++) {
+      int64_t in = f % OT + k - g->pad_t; /* the input frame this tap reads */
+      if (in < 0 || in >= T)
+        zero_tile(C, V + t * K + k * C, n_t * K);
+      else
+        input_tile(x + (n * T + in) * g->H * g->W * C, g->H, g->W, C, h0 - g->pad_h, w0 - g->pad_w, g->dil,
+                   V + t * K + k * C, n_t * K);
+    }
+  }
+}
+
 void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const float *b, float *y, float *scratch) {
   int64_t rows = tiles_along(g->OH, g->dil), cols = tiles_along(g->OW, g->dil);
   int64_t per_frame = rows * cols, tiles = total_tiles(g), chunk = chunk_tiles(g, tiles);
-  int64_t C = g->C, O = g->O, kt = taps(g), K = kt * C, T = in_frames(g), OT = out_frames(g);
+  int64_t O = g->O, K = taps(g) * g->C;
   float *V = scratch, *M = scratch + (size_t)POS * chunk * K;
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
     int64_t n_t = tiles - t0 < chunk ? tiles - t0 : chunk;
-#pragma omp parallel for schedule(static) if (n_t * K >= 4096)
-    for (int64_t t = 0; t < n_t; t++) {
-      int64_t f = (t0 + t) / per_frame, r = (t0 + t) % per_frame, n = f / OT;
-      int64_t h0 = tile_origin(r / cols, g->OH, g->dil), w0 = tile_origin(r % cols, g->OW, g->dil);
-      for (int64_t k = 0; k < kt; k++) {
-        int64_t in = f % OT + k - g->pad_t; /* the input frame this tap reads */
-        if (in < 0 || in >= T)
-          zero_tile(C, V + t * K + k * C, n_t * K);
-        else
-          input_tile(x + (n * T + in) * g->H * g->W * C, g->H, g->W, C, h0 - g->pad_h, w0 - g->pad_w, g->dil,
-                     V + t * K + k * C, n_t * K);
-      }
-    }
+    input_chunk(g, x, t0, n_t, V);
     for (int p = 0; p < POS; p++)
       avs_gemm(false, false, (int)n_t, (int)O, (int)K, 1.0f, V + (size_t)p * n_t * K, (int)K, U + (size_t)p * K * O,
                (int)O, 0.0f, M + (size_t)p * n_t * O, (int)O);
@@ -269,4 +277,132 @@ void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const 
       output_tile(M + t * O, n_t * O, b, y + f * g->OH * g->OW * O, g->OH, g->OW, O, h0, w0, g->dil);
     }
   }
+}
+
+/* The weight gradient is the adjoint of the forward's arithmetic: with M[p] = V[p] U[p] and
+ * y = A^T M A per tile, dU[p] = V[p]^T dM[p] summed over the tiles, where dM = A dy A^T (the
+ * output gradient's 4 x 4 tile taken to 6 x 6), and dw = G^T dU G per kernel. The same products
+ * as the forward's, with the tiles as their inner dimension. */
+
+/* A dy A^T of the output gradient's tile whose first pixel is (h0, w0) (zeros past the map's
+ * edge), into rows p * mstride of dM. */
+AVS_SIMD_CLONES
+static void grad_tile(const float *gy, int64_t OH, int64_t OW, int64_t O, int64_t h0, int64_t w0, int64_t dil,
+                      float *dM, int64_t mstride) {
+  float d[TILE][TILE][CB] __attribute__((aligned(64)));
+  float t[IN_TILE][TILE][CB] __attribute__((aligned(64)));
+  for (int64_t ob = 0; ob < O; ob += CB) {
+    int on = O - ob < CB ? (int)(O - ob) : CB;
+    for (int i = 0; i < TILE; i++)
+      for (int j = 0; j < TILE; j++) {
+        int64_t h = h0 + dil * i, w = w0 + dil * j;
+        if (h >= OH || w >= OW)
+          memset(d[i][j], 0, sizeof(float) * on);
+        else
+          memcpy(d[i][j], gy + (h * OW + w) * O + ob, sizeof(float) * on);
+      }
+    for (int j = 0; j < TILE; j++)
+      for (int c = 0; c < on; c++) {
+        float d0 = d[0][j][c], d1 = d[1][j][c], d2 = d[2][j][c], d3 = d[3][j][c];
+        t[0][j][c] = d0;
+        t[1][j][c] = d0 + d1 + d2 + d3;
+        t[2][j][c] = d0 - d1 + d2 - d3;
+        t[3][j][c] = d0 + 2 * d1 + 4 * d2 + 8 * d3;
+        t[4][j][c] = d0 - 2 * d1 + 4 * d2 - 8 * d3;
+        t[5][j][c] = d3;
+      }
+    for (int r = 0; r < IN_TILE; r++) {
+      float *m = dM + (int64_t)(r * IN_TILE) * mstride + ob;
+      for (int c = 0; c < on; c++) {
+        float d0 = t[r][0][c], d1 = t[r][1][c], d2 = t[r][2][c], d3 = t[r][3][c];
+        m[0 * mstride + c] = d0;
+        m[1 * mstride + c] = d0 + d1 + d2 + d3;
+        m[2 * mstride + c] = d0 - d1 + d2 - d3;
+        m[3 * mstride + c] = d0 + 2 * d1 + 4 * d2 + 8 * d3;
+        m[4 * mstride + c] = d0 - 2 * d1 + 4 * d2 - 8 * d3;
+        m[5 * mstride + c] = d3;
+      }
+    }
+  }
+}
+
+/* G^T u G for CB kernels at once (the adjoint of kernel_transform): u[p][i] -> g[k][i]. */
+AVS_SIMD_CLONES
+static void kernel_adjoint(const float u[POS][CB], int n, float g[9][CB]) {
+  float t[IN_TILE][3][CB] __attribute__((aligned(64)));
+  for (int r = 0; r < IN_TILE; r++)
+    for (int i = 0; i < n; i++) {
+      float u0 = u[r * 6 + 0][i], u1 = u[r * 6 + 1][i], u2 = u[r * 6 + 2][i];
+      float u3 = u[r * 6 + 3][i], u4 = u[r * 6 + 4][i], u5 = u[r * 6 + 5][i];
+      t[r][0][i] = u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24;
+      t[r][1][i] = (u2 - u1) / 6 + (u3 - u4) / 12;
+      t[r][2][i] = (u3 + u4 - u1 - u2) / 6 + u5;
+    }
+  for (int col = 0; col < 3; col++)
+    for (int i = 0; i < n; i++) {
+      float u0 = t[0][col][i], u1 = t[1][col][i], u2 = t[2][col][i], u3 = t[3][col][i], u4 = t[4][col][i];
+      float u5 = t[5][col][i];
+      g[0 * 3 + col][i] = u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24;
+      g[1 * 3 + col][i] = (u2 - u1) / 6 + (u3 - u4) / 12;
+      g[2 * 3 + col][i] = (u3 + u4 - u1 - u2) / 6 + u5;
+    }
+}
+
+size_t avs_wino_wgrad_scratch_bytes(const avs_wino_geo *g) {
+  return avs_wino_scratch_bytes(g) + sizeof(float) * avs_wino_weight_floats(g);
+}
+
+/* db += the output gradient summed over every position (in double). */
+static int bias_grad(const float *gy, int64_t positions, int64_t O, float *db) {
+  double *sum = calloc((size_t)O, sizeof(double));
+  if (!sum) return -1;
+#pragma omp parallel for schedule(static) reduction(+ : sum[:O]) if (positions * O >= 65536)
+  for (int64_t i = 0; i < positions; i++)
+    for (int64_t o = 0; o < O; o++) sum[o] += gy[i * O + o];
+  for (int64_t o = 0; o < O; o++) db[o] += (float)sum[o];
+  free(sum);
+  return 0;
+}
+
+int avs_wino_weight_grad(const avs_wino_geo *g, const float *x, const float *gy, float *dw, float *db,
+                         float *scratch) {
+  int64_t rows = tiles_along(g->OH, g->dil), cols = tiles_along(g->OW, g->dil);
+  int64_t per_frame = rows * cols, tiles = total_tiles(g), chunk = chunk_tiles(g, tiles);
+  int64_t C = g->C, O = g->O, kt = taps(g), K = kt * C;
+  if (db && bias_grad(gy, g->N * out_frames(g) * g->OH * g->OW, O, db)) return -1;
+  if (!dw) return 0;
+  float *V = scratch, *dM = V + (size_t)POS * chunk * K, *dU = dM + (size_t)POS * chunk * O;
+  for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
+    int64_t n_t = tiles - t0 < chunk ? tiles - t0 : chunk;
+    input_chunk(g, x, t0, n_t, V);
+#pragma omp parallel for schedule(static) if (n_t * O >= 4096)
+    for (int64_t t = 0; t < n_t; t++) {
+      int64_t f = (t0 + t) / per_frame, r = (t0 + t) % per_frame;
+      int64_t h0 = tile_origin(r / cols, g->OH, g->dil), w0 = tile_origin(r % cols, g->OW, g->dil);
+      grad_tile(gy + f * g->OH * g->OW * O, g->OH, g->OW, O, h0, w0, g->dil, dM + t * O, n_t * O);
+    }
+    /* the 36 products over the threads, each on one: at these sizes (K x O of a few hundred, a
+     * chunk's tiles inside) a product's own threading costs more than it saves (measured 2x) */
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < POS; p++)
+      avs_gemm(true, false, (int)K, (int)O, (int)n_t, 1.0f, V + (size_t)p * n_t * K, (int)K, dM + (size_t)p * n_t * O,
+               (int)O, t0 ? 1.0f : 0.0f, dU + (size_t)p * K * O, (int)O);
+  }
+  /* dw[o][c][tap] += G^T dU[.][tap C + c][o] G, CB output channels at a time */
+#pragma omp parallel for schedule(static) if (K * O >= 4096)
+  for (int64_t row = 0; row < K; row++) {
+    float u[POS][CB] __attribute__((aligned(64)));
+    float k9[9][CB] __attribute__((aligned(64)));
+    int64_t tap = row / C, c = row % C;
+    for (int64_t o0 = 0; o0 < O; o0 += CB) {
+      int n = O - o0 < CB ? (int)(O - o0) : CB;
+      for (int p = 0; p < POS; p++) memcpy(u[p], dU + ((int64_t)p * K + row) * O + o0, sizeof(float) * n);
+      kernel_adjoint((const float(*)[CB])u, n, k9);
+      for (int i = 0; i < n; i++) {
+        float *dst = dw + (((o0 + i) * C + c) * kt + tap) * 9;
+        for (int k = 0; k < 9; k++) dst[k] += k9[k][i];
+      }
+    }
+  }
+  return 0;
 }

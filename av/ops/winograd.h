@@ -25,7 +25,9 @@
  *
  * The backward pass's input gradient of a stride-1 convolution is itself one: the output
  * gradient padded by 2 dil - pad (kt - 1 - pad_t in time) and convolved with the kernel
- * flipped and its channels swapped (avs_wino_weights with adjoint = true).
+ * flipped and its channels swapped (avs_wino_weights with adjoint = true). The weight gradient
+ * is the adjoint of the forward's own arithmetic (avs_wino_weight_grad): the same 36 products
+ * with the tiles as their inner dimension, then G^T dU G per kernel.
  *
  * Float rounding differs from a direct convolution by about 1e-5 of the output's scale (the
  * transforms multiply by up to 8 and divide by up to 24). AVS_CONV=direct in the
@@ -63,6 +65,16 @@ size_t avs_wino_scratch_bytes(const avs_wino_geo *g);
 
 /* y = conv(x, U) + b (b may be NULL), overwriting y. scratch: avs_wino_scratch_bytes, 64-byte aligned. */
 void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const float *b, float *y, float *scratch);
+
+/* Bytes of scratch avs_wino_weight_grad needs: avs_wino_scratch_bytes and the transformed
+ * weights' gradient. */
+size_t avs_wino_wgrad_scratch_bytes(const avs_wino_geo *g);
+
+/* The gradients of y = conv(x, w) + b given gy = dL/dy, added: dw (PyTorch's (O, C, kt, 3, 3);
+ * NULL: not wanted) and db (O; NULL: none). g is the forward's geometry. scratch:
+ * avs_wino_wgrad_scratch_bytes, 64-byte aligned. 0, or -1 out of memory (nothing added). */
+int avs_wino_weight_grad(const avs_wino_geo *g, const float *x, const float *gy, float *dw, float *db,
+                         float *scratch);
 
 /* The switch tests use to compare both paths (initially on unless AVS_CONV=direct). */
 bool avs_wino_enabled(void);

@@ -34,6 +34,9 @@ typedef struct {
   void (*after)(avs_ctx *ctx, avs_st *st, const char *name, const char *op, avs_tensor **in, int n, avs_tensor *y);
   /* Optional: checks that need no reference (bad arguments), after the cases. */
   void (*extra)(avs_ctx *ctx);
+  /* Optional: the absolute tolerance of input i's gradient in this case, given the op's (an
+   * algorithm whose rounding scales with the whole tensor, not with each element). */
+  float (*grad_atol)(avs_st *st, const char *name, avs_tensor **in, int i, const avs_tensor *g_ref, float atol);
 } oc_suite;
 
 /* Metadata "a,b,c" of case `name` as up to `max` integers; returns the count. */
@@ -107,7 +110,9 @@ static inline int oc_run(int argc, char **argv, const oc_suite *suite) {
         snprintf(what, sizeof what, "%s grad in%d", name, i);
         if (rc != 0 || !in[i]->grad) tst_true(false, "%s backward reaches in%d (%s)", name, i, avs_errmsg());
         else
-          tst_close(what, in[i]->grad, g_ref->data, g_ref->numel, tol->grad_atol, tol->grad_rtol);
+          tst_close(what, in[i]->grad, g_ref->data, g_ref->numel,
+                    suite->grad_atol ? suite->grad_atol(st, name, in, i, g_ref, tol->grad_atol) : tol->grad_atol,
+                    tol->grad_rtol);
         avs_tensor_free(&g_ref);
       }
       if (shape_ok && suite->after) suite->after(ctx, st, name, op, in, n, y);
