@@ -49,4 +49,6 @@ case("bn3d_train", (2, 3, 5, 4, 8), True, eps=1e-3, momentum=0.01)
 case("bn3d_eval", (2, 3, 5, 4, 8), False)
 case("bn1d_train", (6, 9, 7), True)
 case("bn1d_train_nc", (16, 10), True)
+# 13 channels, as xattn's bn0 (the log magnitude and 12 NMF shares), enough values for both threads
+case("bn2d_train_13", (2, 64, 48, 13), True)
 w.save()
