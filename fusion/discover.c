@@ -251,12 +251,12 @@ int avs_sep_loudest_window(const avs_model *m, const char *video, const float *x
   int64_t best = 0, windows = avs_sep_windows(&g, n);
   double best_e = -1;
   for (int64_t k = 0; k < windows; k++) {
-    int64_t s0 = avs_sep_window_start(&g, k);
+    int64_t s0 = avs_sep_window_start(&g, n, k);
     double e = 0;
     for (int64_t t = s0 < 0 ? 0 : s0; t < s0 + g.samples && t < n; t++) e += (double)x[t] * x[t];
     if (e > best_e) best_e = e, best = k;
   }
-  w->start = avs_sep_window_start(&g, best);
+  w->start = avs_sep_window_start(&g, n, best);
   if (!(w->samples = malloc(sizeof(float) * (size_t)g.samples))) return avs_seterr(AVS_ENOMEM, "out of memory");
   for (int64_t t = 0; t < g.samples; t++) w->samples[t] = w->start + t >= 0 && w->start + t < n ? x[w->start + t] : 0.0f;
   double times[AVS_DISCOVER_MAX_FRAMES];

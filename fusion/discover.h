@@ -38,11 +38,11 @@ typedef struct {
 
 /* Where discovery looks in a whole clip: the loudest of the model's windows
  * of x (n samples at the model's rate; the windows of fusion/separate.h), its
- * samples (zero past the ends) and the model's frames of it from `video`
+ * samples (zero past the end of a signal shorter than one window) and the model's frames of it from `video`
  * (times before 0 read the first frame). */
 #define AVS_DISCOVER_MAX_FRAMES 64
 typedef struct {
-  int64_t start;                                /* first sample (may be < 0) */
+  int64_t start;                                /* first sample */
   float *samples;                               /* the model's `samples` of it */
   avs_image frames[AVS_DISCOVER_MAX_FRAMES];    /* the model's `frames` of it */
   int n_frames;

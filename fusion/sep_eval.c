@@ -18,8 +18,8 @@ typedef struct {
 
 /* The set keeps one window's crops per object: every window of the
  * separation sees them (the set's windows are the model's own length). */
-static int set_crops(void *user, int64_t s0, float *crops) {
-  (void)s0;
+static int set_crops(void *user, int64_t k, int64_t s0, float *crops) {
+  (void)k, (void)s0;
   const crops_job *j = user;
   const avs_sep_geometry *g = &j->s->g;
   size_t per = (size_t)g->frames * g->height * g->width * 3;
@@ -142,8 +142,8 @@ typedef struct {
   size_t bytes;
 } found_crops;
 
-static int copy_found_crops(void *user, int64_t s0, float *crops) {
-  (void)s0;
+static int copy_found_crops(void *user, int64_t k, int64_t s0, float *crops) {
+  (void)k, (void)s0;
   const found_crops *f = user;
   memcpy(crops, f->crops, f->bytes);
   return AVS_OK;

@@ -7,7 +7,7 @@
 #include "av/status.h"
 #include "video/image.h"
 
-/* Windows overlap by half, so the frame times of window k and k + 1
+/* Windows overlap by half or more, so the frame times of window k and k + 1
  * interleave: crops are made per time point in increasing time, and a point's
  * crops are kept until no later window needs them. */
 typedef struct {
@@ -41,10 +41,10 @@ static int point_crops(video_crops *v, int p) {
   return rc;
 }
 
-static int window_crops(void *user, int64_t s0, float *crops) {
+static int window_crops(void *user, int64_t k, int64_t s0, float *crops) {
+  (void)s0;
   video_crops *v = user;
   const avs_sep_geometry *g = v->g;
-  int64_t k = (s0 - avs_sep_window_start(g, 0)) / (g->samples / 2);
   int T = g->frames, rc = AVS_OK;
   double last = v->times[k * T + T - 1];
   /* Decode forward through every point up to this window's last frame. */
@@ -71,7 +71,8 @@ int avs_sep_separate_video(const avs_model *m, const char *video, const float *x
   v.order = malloc(sizeof(int) * (size_t)v.n_points);
   v.crops = calloc((size_t)v.n_points, sizeof *v.crops);
   int rc = v.times && v.order && v.crops ? avs_frame_cursor_open(video, &v.cur) : avs_seterr(AVS_ENOMEM, "out of memory");
-  for (int64_t k = 0; !rc && k < v.windows; k++) avs_sep_frame_times(&g, avs_sep_window_start(&g, k), v.times + k * g.frames);
+  for (int64_t k = 0; !rc && k < v.windows; k++)
+    avs_sep_frame_times(&g, avs_sep_window_start(&g, n, k), v.times + k * g.frames);
   for (int i = 0; !rc && i < v.n_points; i++) v.order[i] = i;
   if (!rc) qsort_r(v.order, (size_t)v.n_points, sizeof *v.order, by_time, v.times);
   avs_sep_job sj = {.sources = job->sources, .crops = window_crops, .user = &v, .rule = job->rule,

@@ -1,8 +1,10 @@
 /* Separating a whole signal of any length with a separation model: windows
- * of the model's `samples` hop by half a window (the signal padded by half a
- * window at both ends), each window's sources are separated from their
- * crops, and the windows are overlap-added with sin^2 weights, which sum to
- * one: the sources of a signal add up to the masked mixture, time-aligned. */
+ * of the model's `samples` lie inside the signal, half a window apart, the
+ * last one flush with its end (a signal shorter than a window is one window,
+ * padded with silence at its end); each window's sources are separated from
+ * their crops, and the windows are overlap-added with sin^2 weights divided by
+ * their sum at each sample: the sources of a signal add up to the masked
+ * mixture, time-aligned. */
 #ifndef AVS_FUSION_SEPARATE_H
 #define AVS_FUSION_SEPARATE_H
 
@@ -12,9 +14,9 @@
 #include "fusion/sep_data.h"
 #include "fusion/separation.h"
 
-/* Fills crops (sources x frames x height x width x 3) for the window that
- * starts at sample s0 of the signal (negative for the first). */
-typedef int (*avs_sep_crops_fn)(void *user, int64_t s0, float *crops);
+/* Fills crops (sources x frames x height x width x 3) for window k of the
+ * signal, which starts at its sample s0. */
+typedef int (*avs_sep_crops_fn)(void *user, int64_t k, int64_t s0, float *crops);
 
 /* Masks (sources x freq x time, in [0, 1]) of the window that starts at s0,
  * from something other than the model: w holds the mixture window's spectra. */
@@ -49,7 +51,7 @@ typedef struct {
 
 /* The windows a signal of n samples is cut into, and where window k starts. */
 int64_t avs_sep_windows(const avs_sep_geometry *g, int64_t n);
-int64_t avs_sep_window_start(const avs_sep_geometry *g, int64_t k);
+int64_t avs_sep_window_start(const avs_sep_geometry *g, int64_t n, int64_t k);
 
 /* x: n samples at the model's rate; out[j]: n samples each (caller's). */
 int avs_sep_separate(const avs_model *m, const float *x, int64_t n, const avs_sep_job *job, float *const *out);
