@@ -38,7 +38,8 @@ static const char *usage =
     "validation clips after every epoch. Writes --out (best validation SDR) and a\n"
     "checkpoint per epoch in --checkpoints; --resume goes on from there.\n"
     "Example (the shipped model, scripts/train_sep.sh):\n"
-    "  avtrain sep --manifest music/train.jsonl --arch sop --hparams ngf=16,... --epochs 20";
+    "  avtrain sep --manifest music/train.jsonl --arch xattn --hparams freq=256,ngf=32,film=1,nmf=12,...\n"
+    "    --epochs 10 --batch 16 --schedule cosine --precision bf16";
 
 static const char *cosep_usage =
     "Usage: avtrain cosep --manifest TRAIN.jsonl [options]\n"
