@@ -102,38 +102,39 @@ int avs_mask_chunked(const float *x, int64_t n, int64_t chunk, int64_t hop, int 
   if (n < 1 || chunk < 1 || hop < 1 || hop > chunk || n_out < 1)
     return avs_seterr(AVS_EINVAL, "chunked processing: bad sizes (n %lld, chunk %lld, hop %lld, outputs %d)",
                       (long long)n, (long long)chunk, (long long)hop, n_out);
-  const int64_t ov = chunk - hop;
   float *in = malloc(sizeof(float) * (size_t)chunk);
   float *res = malloc(sizeof(float) * (size_t)chunk * (size_t)n_out);
   float *wsum = calloc((size_t)n, sizeof(float));
-  float *ramp = malloc(sizeof(float) * (size_t)(ov > 0 ? ov : 1));
   int rc = AVS_OK;
-  if (!in || !res || !wsum || !ramp) {
+  if (!in || !res || !wsum) {
     rc = avs_seterr(AVS_ENOMEM, "out of memory");
     goto done;
   }
   memset(out, 0, sizeof(float) * (size_t)n * (size_t)n_out);
-  for (int64_t i = 0; i < ov; i++) ramp[i] = (float)(0.5 - 0.5 * cos(M_PI * (i + 0.5) / ov));
-  for (int64_t s = 0;; s += hop) {
-    int64_t len = n - s < chunk ? n - s : chunk;
+  /* in_len: the overlap with the previous window (its fade-in), out_len: with the next (its fade-out) */
+  int64_t in_len = 0;
+  for (int64_t s = 0;;) {
+    const bool last = s + chunk >= n;
+    int64_t next = last ? n : s + hop + chunk < n ? s + hop : n - chunk;
+    int64_t len = n - s < chunk ? n - s : chunk, out_len = last ? 0 : s + chunk - next;
     memcpy(in, x + s, sizeof(float) * (size_t)len);
     if (len < chunk) memset(in + len, 0, sizeof(float) * (size_t)(chunk - len));
     if ((rc = fn(user, in, chunk, n_out, res)) < 0) goto done;
-    const bool first = s == 0, last = s + chunk >= n;
     for (int64_t i = 0; i < len; i++) {
-      float w = 1.0f;
-      if (!first && i < ov) w = ramp[i];                      /* fade in */
-      if (!last && i >= chunk - ov) w *= ramp[chunk - 1 - i]; /* fade out */
-      wsum[s + i] += w;
-      for (int k = 0; k < n_out; k++) out[(int64_t)k * n + s + i] += w * res[(int64_t)k * chunk + i];
+      double w = 1.0;
+      if (i < in_len) w = 0.5 - 0.5 * cos(M_PI * (i + 0.5) / in_len);
+      if (i >= chunk - out_len) w *= 0.5 - 0.5 * cos(M_PI * (chunk - i - 0.5) / out_len);
+      wsum[s + i] += (float)w;
+      for (int k = 0; k < n_out; k++) out[(int64_t)k * n + s + i] += (float)w * res[(int64_t)k * chunk + i];
     }
     if (last) break;
+    in_len = out_len, s = next;
   }
   for (int64_t i = 0; i < n; i++) {
     float inv = wsum[i] > 0 ? 1.0f / wsum[i] : 0.0f;
     for (int k = 0; k < n_out; k++) out[(int64_t)k * n + i] *= inv;
   }
 done:
-  free(in), free(res), free(wsum), free(ramp);
+  free(in), free(res), free(wsum);
   return rc;
 }

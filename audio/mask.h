@@ -45,10 +45,14 @@ void avs_mask_compress(const float *x, int64_t n, float K, float C, float *y);
 void avs_mask_decompress(const float *y, int64_t n, float K, float C, float *x);
 
 /* Long signals chunk by chunk: fn sees windows of `chunk` samples every `hop`
- * samples (the last zero-padded) and writes n_out signals of `chunk` samples
- * (out[k * chunk + i]); the windows are cross-faded with a raised-cosine
- * ramp over their overlap (chunk - hop) and normalized, so an identity fn
- * returns the input exactly. `out` receives n_out signals of n samples
+ * samples, the last one flush with the end of the signal (never padded past
+ * it, unless the whole signal is shorter than a chunk: then one chunk, padded
+ * with zeros), and writes n_out signals of `chunk` samples (out[k * chunk +
+ * i]); consecutive windows are cross-faded with a raised-cosine ramp over
+ * their overlap (chunk - hop, more before the last) and normalized, so an
+ * identity fn returns the input exactly. A model sees only whole windows of
+ * the signal: one half padded with silence is a window unlike its training
+ * ones (fusion/separate.h measures what that costs). `out` receives n_out signals of n samples
  * (out[k * n + i]). fn returns 0 or a negative AVS_E code that stops the run. */
 typedef int (*avs_chunk_fn)(void *user, const float *in, int64_t chunk, int n_out, float *out);
 int avs_mask_chunked(const float *x, int64_t n, int64_t chunk, int64_t hop, int n_out, avs_chunk_fn fn, void *user,

@@ -1,7 +1,10 @@
 /* Masks and chunked resynthesis: ideal masks rebuild their sources, shares
  * and dominant-source masks among several sources, complex
  * masks invert exactly, compression round-trips, chunked processing of an
- * identity returns the signal exactly and of a gain, the scaled signal. */
+ * identity returns the signal exactly and of a gain, the scaled signal; its
+ * windows end flush with the signal (none padded past the end unless the
+ * signal is shorter than one), and a gain per window gives the first and the
+ * last window's own gain where no other window reaches. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,24 @@ static int identity(void *user, const float *in, int64_t chunk, int n_out, float
   ++*calls;
   for (int k = 0; k < n_out; k++)
     for (int64_t i = 0; i < chunk; i++) out[k * chunk + i] = in[i] * (float)(k + 1);
+  return 0;
+}
+
+/* Gain 1 + (calls % 3) per window; records each window's last input sample and the count. */
+typedef struct {
+  int calls;
+  float last_in[64];
+} window_log;
+
+static float window_gain(int k) { return 1.0f + (float)(k % 3); }
+
+static int gain_per_window(void *user, const float *in, int64_t chunk, int n_out, float *out) {
+  window_log *log = user;
+  float g = window_gain(log->calls);
+  if (log->calls < 64) log->last_in[log->calls] = in[chunk - 1];
+  log->calls++;
+  for (int k = 0; k < n_out; k++)
+    for (int64_t i = 0; i < chunk; i++) out[k * chunk + i] = g * in[i];
   return 0;
 }
 
@@ -117,6 +138,23 @@ int main(void) {
     tst_true(rc == 0 && calls > 0, "%s: %d chunks", what, calls);
     tst_close(what, out, x, L, 1e-6f, 1e-6f);
     tst_close("chunked second output (gain 2)", out + L, w2, L, 1e-6f, 1e-6f);
+  }
+  /* 100003 = 12 x 8192 + 1699: the last window starts at L - 8192, not at 12 x 8192 with zeros after */
+  const int64_t gains[][2] = {{8192, 8192}, {8192, 6144}, {8192, 4096}, {30000, 20000}};
+  for (size_t k = 0; k < sizeof gains / sizeof *gains; k++) {
+    window_log log = {0};
+    int64_t chunk = gains[k][0], hop = gains[k][1];
+    int rc = avs_mask_chunked(x, L, chunk, hop, 1, gain_per_window, &log, out);
+    int64_t want = (L - chunk + hop - 1) / hop + 1;
+    int64_t tail = (want - 2) * hop + chunk; /* where the window before the last ends */
+    bool flush = rc == 0 && log.calls == want && log.last_in[log.calls - 1] == x[L - 1];
+    tst_true(flush, "chunk %lld hop %lld: %d windows (%lld wanted), the last one ends on the signal's last sample",
+             (long long)chunk, (long long)hop, log.calls, (long long)want);
+    double e0 = 0, e1 = 0;
+    for (int64_t i = 0; i < hop; i++) e0 = fmax(e0, fabs(out[i] - window_gain(0) * x[i]));
+    for (int64_t i = tail; i < L; i++) e1 = fmax(e1, fabs(out[i] - window_gain(log.calls - 1) * x[i]));
+    tst_true(e0 < 1e-6 && e1 < 1e-6, "chunk %lld hop %lld: the start is the first window's alone (%.1g), the end "
+             "the last window's (%.1g)", (long long)chunk, (long long)hop, e0, e1);
   }
   tst_true(avs_mask_chunked(x, L, 100, 200, 1, identity, NULL, out) == AVS_EINVAL, "hop > chunk refused");
   tst_true(avs_mask_chunked(x, L, 1000, 500, 1, failing, NULL, out) == AVS_EBACKEND, "a failing chunk stops the run");
