@@ -97,6 +97,15 @@ void avs_mask_decompress(const float *y, int64_t n, float K, float C, float *x) 
   }
 }
 
+int64_t avs_chunk_count(int64_t n, int64_t chunk, int64_t hop) {
+  return n <= chunk ? 1 : (n - chunk + hop - 1) / hop + 1;
+}
+
+int64_t avs_chunk_start(int64_t n, int64_t chunk, int64_t hop, int64_t k) {
+  int64_t start = k * hop, last = n - chunk;
+  return start < last ? start : last > 0 ? last : 0;
+}
+
 int avs_mask_chunked(const float *x, int64_t n, int64_t chunk, int64_t hop, int n_out, avs_chunk_fn fn, void *user,
                      float *out) {
   if (n < 1 || chunk < 1 || hop < 1 || hop > chunk || n_out < 1)
@@ -112,10 +121,12 @@ int avs_mask_chunked(const float *x, int64_t n, int64_t chunk, int64_t hop, int 
   }
   memset(out, 0, sizeof(float) * (size_t)n * (size_t)n_out);
   /* in_len: the overlap with the previous window (its fade-in), out_len: with the next (its fade-out) */
+  const int64_t windows = avs_chunk_count(n, chunk, hop);
   int64_t in_len = 0;
-  for (int64_t s = 0;;) {
-    const bool last = s + chunk >= n;
-    int64_t next = last ? n : s + hop + chunk < n ? s + hop : n - chunk;
+  for (int64_t k = 0; k < windows; k++) {
+    const int64_t s = avs_chunk_start(n, chunk, hop, k);
+    const bool last = k == windows - 1;
+    int64_t next = last ? n : avs_chunk_start(n, chunk, hop, k + 1);
     int64_t len = n - s < chunk ? n - s : chunk, out_len = last ? 0 : s + chunk - next;
     memcpy(in, x + s, sizeof(float) * (size_t)len);
     if (len < chunk) memset(in + len, 0, sizeof(float) * (size_t)(chunk - len));
@@ -125,10 +136,9 @@ int avs_mask_chunked(const float *x, int64_t n, int64_t chunk, int64_t hop, int 
       if (i < in_len) w = 0.5 - 0.5 * cos(M_PI * (i + 0.5) / in_len);
       if (i >= chunk - out_len) w *= 0.5 - 0.5 * cos(M_PI * (chunk - i - 0.5) / out_len);
       wsum[s + i] += (float)w;
-      for (int k = 0; k < n_out; k++) out[(int64_t)k * n + s + i] += (float)w * res[(int64_t)k * chunk + i];
+      for (int j = 0; j < n_out; j++) out[(int64_t)j * n + s + i] += (float)w * res[(int64_t)j * chunk + i];
     }
-    if (last) break;
-    in_len = out_len, s = next;
+    in_len = out_len;
   }
   for (int64_t i = 0; i < n; i++) {
     float inv = wsum[i] > 0 ? 1.0f / wsum[i] : 0.0f;

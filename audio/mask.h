@@ -55,6 +55,10 @@ void avs_mask_decompress(const float *y, int64_t n, float K, float C, float *x);
  * ones (fusion/separate.h measures what that costs). `out` receives n_out signals of n samples
  * (out[k * n + i]). fn returns 0 or a negative AVS_E code that stops the run. */
 typedef int (*avs_chunk_fn)(void *user, const float *in, int64_t chunk, int n_out, float *out);
+/* Where those windows lie (also fusion/separate.h's): how many a signal of n samples takes, and
+ * where window k starts (k x hop, the last at n - chunk; 0 when n <= chunk). */
+int64_t avs_chunk_count(int64_t n, int64_t chunk, int64_t hop);
+int64_t avs_chunk_start(int64_t n, int64_t chunk, int64_t hop, int64_t k);
 int avs_mask_chunked(const float *x, int64_t n, int64_t chunk, int64_t hop, int n_out, avs_chunk_fn fn, void *user,
                      float *out);
 
