@@ -130,6 +130,20 @@ static int64_t tiles_along(int64_t n, int64_t dil) {
   return t;
 }
 
+/* The n x n pixels (h0 + dil i, w0 + dil j) of channels [cb, cb + cn) of a channels-last H x W x C map
+ * into d (n x n x CB), zeros outside the map: a tile of the input or of the output gradient. */
+static inline void gather_tile(const float *x, int64_t H, int64_t W, int64_t C, int64_t cb, int cn, int64_t h0,
+                               int64_t w0, int64_t dil, int n, float (*d)[CB]) {
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) {
+      int64_t h = h0 + dil * i, w = w0 + dil * j;
+      if (h < 0 || h >= H || w < 0 || w >= W)
+        memset(d[i * n + j], 0, sizeof(float) * cn);
+      else
+        memcpy(d[i * n + j], x + (h * W + w) * C + cb, sizeof(float) * cn);
+    }
+}
+
 /* B^T d B of the 6 x 6 tile whose first input pixel is (h0, w0) (rows h0 + dil j, may lie
  * in the padding), into rows p * vstride of V, for every channel. */
 AVS_SIMD_CLONES
@@ -139,14 +153,7 @@ static void input_tile(const float *x, int64_t H, int64_t W, int64_t C, int64_t 
   float t[IN_TILE][IN_TILE][CB] __attribute__((aligned(64)));
   for (int64_t cb = 0; cb < C; cb += CB) {
     int cn = C - cb < CB ? (int)(C - cb) : CB;
-    for (int i = 0; i < IN_TILE; i++)
-      for (int j = 0; j < IN_TILE; j++) {
-        int64_t h = h0 + dil * i, w = w0 + dil * j;
-        if (h < 0 || h >= H || w < 0 || w >= W)
-          memset(d[i][j], 0, sizeof(float) * cn);
-        else
-          memcpy(d[i][j], x + (h * W + w) * C + cb, sizeof(float) * cn);
-      }
+    gather_tile(x, H, W, C, cb, cn, h0, w0, dil, IN_TILE, d[0]);
     for (int j = 0; j < IN_TILE; j++)
       for (int c = 0; c < cn; c++) {
         float d0 = d[0][j][c], d1 = d[1][j][c], d2 = d[2][j][c], d3 = d[3][j][c], d4 = d[4][j][c], d5 = d[5][j][c];
@@ -293,14 +300,7 @@ static void grad_tile(const float *gy, int64_t OH, int64_t OW, int64_t O, int64_
   float t[IN_TILE][TILE][CB] __attribute__((aligned(64)));
   for (int64_t ob = 0; ob < O; ob += CB) {
     int on = O - ob < CB ? (int)(O - ob) : CB;
-    for (int i = 0; i < TILE; i++)
-      for (int j = 0; j < TILE; j++) {
-        int64_t h = h0 + dil * i, w = w0 + dil * j;
-        if (h >= OH || w >= OW)
-          memset(d[i][j], 0, sizeof(float) * on);
-        else
-          memcpy(d[i][j], gy + (h * OW + w) * O + ob, sizeof(float) * on);
-      }
+    gather_tile(gy, OH, OW, O, ob, on, h0, w0, dil, TILE, d[0]);
     for (int j = 0; j < TILE; j++)
       for (int c = 0; c < on; c++) {
         float d0 = d[0][j][c], d1 = d[1][j][c], d2 = d[2][j][c], d3 = d[3][j][c];
