@@ -30,11 +30,8 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 common="--manifest $WORK/data/train.jsonl --epochs $EPOCHS --batch 16 --lr 2e-3 --seed 1 --cache --norm kinetics"
 common="$common --precision $PRECISION"
 train() { # name arch hparams
-  resume=""
-  [ -f "$WORK/$1.ckpt/last.safetensors" ] && resume=--resume
   # shellcheck disable=SC2086
-  logged "$WORK/$1.log" \
-    "$BUILD/bin/avtrain" action $common --arch "$2" --hparams "$3" --out "$WORK/$1.safetensors" $resume
+  train_run "$WORK/$1.log" "$WORK/$1.safetensors" "$EPOCHS" action $common --arch "$2" --hparams "$3"
   "$BUILD/bin/aveval" action -m "$WORK/$1.safetensors" "$WORK/data/test.jsonl" --json > "$WORK/$1.test.json"
   "$BUILD/bin/aveval" action -m "$WORK/$1.safetensors" "$WORK/data/test.jsonl" -q
 }

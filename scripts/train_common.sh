@@ -26,6 +26,25 @@ logged() {
   return "$logged_rc"
 }
 
+# `train_run LOG OUT EPOCHS VERB ARGS...` runs `avtrain VERB ARGS... --out OUT` (logged to LOG),
+# going on (--resume) from OUT's checkpoint folder (OUT without .safetensors, plus .ckpt) where a
+# run stopped part-way, and skipping the training where that run has done all its EPOCHS: a rerun
+# of a script then only scores and ships (avtrain refuses to resume a finished run).
+train_run() {
+  train_log=$1 train_out=$2 train_epochs=$3
+  shift 3
+  train_ckpt=${train_out%.safetensors}.ckpt
+  if [ -f "$train_ckpt/last.safetensors" ]; then
+    train_done=$(grep -c '"epoch":' "$train_ckpt/history.json" 2>/dev/null || true)
+    if [ -f "$train_out" ] && [ "${train_done:-0}" -ge "$train_epochs" ]; then
+      echo "$(basename "$0"): $train_out has done its $train_epochs epochs: not trained again" >&2
+      return 0
+    fi
+    set -- "$@" --resume
+  fi
+  logged "$train_log" "$BUILD/bin/avtrain" "$@" --out "$train_out"
+}
+
 # The music benchmark's soundfonts (scripts/setup.sh --train installs them). THREE_FONTS: each
 # instrument of a clip rendered with FluidR3 (named twice: half of them), csound's GM bank or
 # MuseScore General Lite (a quarter each), the default separation models' training set.

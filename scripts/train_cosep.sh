@@ -47,10 +47,8 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30"
 train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1"
 train="$train --precision $PRECISION"
-resume=""
-[ -f "$WORK/cosep.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
-logged "$WORK/cosep.log" "$BUILD/bin/avtrain" cosep $train --out "$WORK/cosep.safetensors" $resume
+train_run "$WORK/cosep.log" "$WORK/cosep.safetensors" "$EPOCHS" cosep $train
 python3 tools/st_half.py "$WORK/cosep.safetensors" "$WORK/cosep.f16.safetensors"
 
 # Both models on the same mixtures: 'pairs' is co-separation's test (two test videos

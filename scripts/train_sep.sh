@@ -82,10 +82,8 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30 --arch $ARCH"
 train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1"
 train="$train --precision $PRECISION"
-resume=""
-[ -f "$WORK/$NAME.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
-logged "$WORK/$NAME.log" "$BUILD/bin/avtrain" sep $train --out "$WORK/$NAME.safetensors" $resume
+train_run "$WORK/$NAME.log" "$WORK/$NAME.safetensors" "$EPOCHS" sep $train
 # The shipped file is the one scored: above a few MB in float32, it is stored in float16.
 SHIP="$WORK/$NAME.safetensors" STORED="float32 weights"
 if [ $HALF = 1 ]; then

@@ -46,10 +46,8 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 train="--manifest $WORK/speech$COUNT/train.jsonl --val $WORK/speech$COUNT/val.jsonl --val-clips 30 --arch avspeech"
 train="$train --hparams $HP --epochs $EPOCHS --batch 4 --lr 1e-3 --schedule cosine --frames 32 --loss $LOSS --seed 1"
 train="$train --precision $PRECISION"
-resume=""
-[ -f "$WORK/speech.ckpt/last.safetensors" ] && resume=--resume
 # shellcheck disable=SC2086
-logged "$WORK/speech.log" "$BUILD/bin/avtrain" speech $train --out "$WORK/speech.safetensors" $resume
+train_run "$WORK/speech.log" "$WORK/speech.safetensors" "$EPOCHS" speech $train
 # Shipped in half precision (6 MB instead of 12; docs/FORMAT.md): the scores are the half model's.
 python3 tools/st_half.py "$WORK/speech.safetensors" "$WORK/speech.f16.safetensors"
 for set in speech500 unseen; do
