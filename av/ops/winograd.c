@@ -2,8 +2,9 @@
  *
  * The tiles are taken in chunks whose transformed inputs and products fit a few MB (the
  * caches, and a bounded scratch): for each chunk, the input transform (threads over tiles),
- * 36 products (threaded inside the GEMM), the output transform with the bias (threads over
- * tiles). The transforms work on 64 channels at a time along the contiguous channel axis,
+ * 36 products (panel_gemm.h: the transformed weights are packed for them, which keeps batch-1
+ * layers of 256-512 channels, 15-49 tiles, from waiting on memory; threads over the products'
+ * column panels), the output transform with the bias (threads over tiles). The transforms work on 64 channels at a time along the contiguous channel axis,
  * which the compiler vectorises (AVX2 and AVX-512 clones of the two kernels). */
 #include "av/ops/winograd.h"
 
@@ -13,8 +14,10 @@
 
 #include "av/gemm.h"
 #include "av/ops/elem.h"
+#include "av/ops/panel_gemm.h"
 
 enum { TILE = 4, IN_TILE = 6, POS = 36, CB = 64 };
+_Static_assert((int)CB == (int)AVS_PANEL, "a block of CB output channels of U is one run of a panel");
 
 /* Chunks of tiles: transformed inputs and products together about this many bytes. */
 #define CHUNK_BYTES (4u << 20)
@@ -108,7 +111,8 @@ void avs_wino_weights(const float *w, int64_t O, int64_t C, int64_t kt, bool adj
         for (int k = 0; k < 9; k++) g[k][i] = src[adjoint ? 8 - k : k];
       }
       kernel_transform((const float(*)[CB])g, n, u);
-      for (int p = 0; p < POS; p++) memcpy(U + ((int64_t)p * k_side + row) * n_side + n0, u[p], sizeof(float) * n);
+      for (int p = 0; p < POS; p++)
+        memcpy(U + (int64_t)p * k_side * n_side + avs_panel_offset(k_side, n_side, row, n0), u[p], sizeof(float) * n);
     }
   }
 }
@@ -274,9 +278,7 @@ void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const 
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
     int64_t n_t = tiles - t0 < chunk ? tiles - t0 : chunk;
     input_chunk(g, x, t0, n_t, V);
-    for (int p = 0; p < POS; p++)
-      avs_gemm(false, false, (int)n_t, (int)O, (int)K, 1.0f, V + (size_t)p * n_t * K, (int)K, U + (size_t)p * K * O,
-               (int)O, 0.0f, M + (size_t)p * n_t * O, (int)O);
+    avs_panel_gemm_batch(POS, n_t, O, K, V, U, M);
 #pragma omp parallel for schedule(static) if (n_t * O >= 4096)
     for (int64_t t = 0; t < n_t; t++) {
       int64_t f = (t0 + t) / per_frame, r = (t0 + t) % per_frame;

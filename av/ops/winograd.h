@@ -57,7 +57,8 @@ size_t avs_wino_weight_floats(const avs_wino_geo *g);
 
 /* U[36][kt C][O] from PyTorch's weight w (O, C, kt, 3, 3) (kt = 1: (O, C, 3, 3)), rows tap-major
  * (k C + c). adjoint: the weights of the input gradient's convolution (input O channels, output
- * C), from the same w, flipped in every dim: U[36][kt O][C]. */
+ * C), from the same w, flipped in every dim: U[36][kt O][C]. Each of the 36 matrices is stored
+ * in panels of columns (panel_gemm.h), the layout its products read. */
 void avs_wino_weights(const float *w, int64_t O, int64_t C, int64_t kt, bool adjoint, float *U);
 
 /* Bytes of scratch avs_wino_conv needs. */

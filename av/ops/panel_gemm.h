@@ -1,0 +1,37 @@
+/* Batches of products C = A B whose B (the weights) is packed once in column panels (internal,
+ * not installed API): Winograd's 36 products per convolution (winograd.c).
+ *
+ * Why not avs_gemm: at batch 1 a Winograd convolution of 256 or 512 channels has 15-49 tiles,
+ * so each product has that few rows against a B of K x N = up to 512 x 512 floats, and the 36
+ * B's (38 MB at 512 channels) come from memory every pass. dnnl_sgemm reads a row-major B at
+ * 7-10 GB/s there (83-120 GFLOP/s) and packs it on every call; with B stored as contiguous
+ * panels of 64 columns, each panel is one sequential stream that the few rows of A use while
+ * it passes (16 GB/s, about what 2 cores read; 145-210 GFLOP/s on the same shapes; bench_loc's
+ * batch-1 forwards). Measured on the 2-core Zen 4 (family 25), 2 threads.
+ *
+ * Layout of one packed B (K x N): panels of AVS_PANEL columns side by side, the last one
+ * N - AVS_PANEL * (panels - 1) wide; panel j holds B[k][AVS_PANEL j + c] at
+ * AVS_PANEL j K + k w_j + c (w_j its width). */
+#ifndef AVS_OPS_PANEL_GEMM_H
+#define AVS_OPS_PANEL_GEMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { AVS_PANEL = 64 };
+
+/* Offset of B[k][n] in the packed layout of a K x N matrix. */
+static inline int64_t avs_panel_offset(int64_t K, int64_t N, int64_t k, int64_t n) {
+  int64_t j = n / AVS_PANEL, w = N - AVS_PANEL * j < AVS_PANEL ? N - AVS_PANEL * j : AVS_PANEL;
+  return AVS_PANEL * j * K + k * w + n % AVS_PANEL;
+}
+
+/* For p < count: C_p = A_p B_p, overwriting C_p, with A_p = A + p M K (M x K, row-major),
+ * B_p = B + p K N (packed) and C_p = C + p M N (M x N, row-major). Threads over (p, panel). */
+void avs_panel_gemm_batch(int count, int64_t M, int64_t N, int64_t K, const float *A, const float *B, float *C);
+
+/* Whether the AVX-512 kernel runs (where the CPU has it; initially yes): tests turn it off to
+ * check the portable loop on the same machine. */
+void avs_panel_gemm_set_avx512(bool on);
+
+#endif
