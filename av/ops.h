@@ -18,6 +18,8 @@ typedef struct {
   int dilation[3];
   int out_pad[3];    /* transposed convolution only: extra size at the end */
   int groups;
+  bool relu;         /* ReLU on the output: inside the convolution's own pass where no gradient is
+                        taped (eval), a separate avs_relu (with its backward) where one is */
 } avs_conv;
 
 /* x (N,L,C) / (N,H,W,C) / (N,T,H,W,C); w (O, C/groups, k...); b (O) or NULL. */
@@ -81,6 +83,9 @@ avs_tensor *avs_dropout(avs_ctx *ctx, avs_tensor *x, float p);
 avs_tensor *avs_add(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
 avs_tensor *avs_sub(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
 avs_tensor *avs_mul(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
+/* relu(a + b) for a and b of one shape (a residual block's end): one pass where no gradient is
+ * taped, avs_relu(avs_add(a, b)) where one is. */
+avs_tensor *avs_add_relu(avs_ctx *ctx, avs_tensor *a, avs_tensor *b);
 avs_tensor *avs_scale(avs_ctx *ctx, avs_tensor *x, float s);
 avs_tensor *avs_affine(avs_ctx *ctx, avs_tensor *x, float s, float b); /* s x + b */
 avs_tensor *avs_sum(avs_ctx *ctx, avs_tensor *x);           /* scalar */

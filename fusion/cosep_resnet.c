@@ -69,7 +69,7 @@ avs_tensor *avs_cosep_visual(avs_ctx *ctx, const avs_params *p, const avs_cosep_
   avs_tensor *x = avs_resnet18_map(ctx, p, VISUAL "feature_extraction.", &s, crops);
   if (!c->conv1x1) return global_max(ctx, x);
   avs_conv_spec k = conv1x1_spec(c);
-  x = avs_relu(ctx, avs_unit_conv_bn(ctx, p, VISUAL "conv1x1.0", VISUAL "conv1x1.1", &k, x));
+  x = avs_unit_forward(ctx, p, VISUAL "conv1x1.0", VISUAL "conv1x1.1", &k, x, true);
   x = avs_permute(ctx, x, (const int[]){0, 3, 1, 2}); /* x.view(N, -1) flattens (C, H, W) */
   x = x ? avs_reshape(ctx, x, 2, AVS_SHAPE(x->shape[0], -1)) : NULL;
   return avs_unit_linear(ctx, p, VISUAL "fc", x);

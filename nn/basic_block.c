@@ -66,14 +66,14 @@ static int block_conv_declare(avs_params *p, const char *name, const avs_block_s
   return rc ? rc : avs_unit_declare_conv(p, a, &tp);
 }
 
-/* One block conv and the BN closing it (conv1.1 / bn1 ...): for (2+1)D the
+/* One block conv and the BN closing it (conv1.1 / bn1 ...), then ReLU when relu: for (2+1)D the
  * spatial conv, its BN and ReLU, then the temporal conv with the closing BN. */
 static avs_tensor *block_conv_bn(avs_ctx *ctx, const avs_params *p, const char *name, const char *bn,
-                                 const avs_block_spec *s, int in, int stride, int dil, avs_tensor *x) {
+                                 const avs_block_spec *s, int in, int stride, int dil, bool relu, avs_tensor *x) {
   char a[AVS_NAME_MAX], b[AVS_NAME_MAX];
   if (s->conv != AVS_BLOCK_CONV2PLUS1D) {
     avs_conv_spec c = block_conv_spec(s->conv, in, s->out, stride, dil);
-    return avs_unit_conv_bn(ctx, p, name, bn, &c, x);
+    return avs_unit_forward(ctx, p, name, bn, &c, x, relu);
   }
   int mid = avs_block_midplanes(s->in, s->out);
   avs_conv_spec sp = block_conv_spec(s->conv, in, mid, stride, 1), tp = temporal_spec(mid, s->out, stride);
@@ -81,7 +81,7 @@ static avs_tensor *block_conv_bn(avs_ctx *ctx, const avs_params *p, const char *
   avs_unit_name(b, "%s.1", name);
   x = avs_unit_forward(ctx, p, a, b, &sp, x, true);
   avs_unit_name(a, "%s.3", name);
-  return avs_unit_conv_bn(ctx, p, a, bn, &tp, x);
+  return avs_unit_forward(ctx, p, a, bn, &tp, x, relu);
 }
 
 int avs_basic_block_declare(avs_params *p, const char *prefix, const avs_block_spec *s) {
@@ -104,9 +104,9 @@ avs_tensor *avs_basic_block_forward(avs_ctx *ctx, const avs_params *p, const cha
                                     const avs_block_spec *s, avs_tensor *x) {
   char c[AVS_NAME_MAX], b[AVS_NAME_MAX];
   conv_names(prefix, s->conv, 1, c, b);
-  avs_tensor *h = avs_relu(ctx, block_conv_bn(ctx, p, c, b, s, s->in, s->stride, conv_dilation(s, 1), x));
+  avs_tensor *h = block_conv_bn(ctx, p, c, b, s, s->in, s->stride, conv_dilation(s, 1), true, x);
   conv_names(prefix, s->conv, 2, c, b);
-  h = block_conv_bn(ctx, p, c, b, s, s->out, 1, conv_dilation(s, 2), h);
+  h = block_conv_bn(ctx, p, c, b, s, s->out, 1, conv_dilation(s, 2), false, h);
   avs_tensor *shortcut = x;
   if (has_downsample(s)) {
     avs_conv_spec ds = downsample_spec(s);
@@ -114,7 +114,7 @@ avs_tensor *avs_basic_block_forward(avs_ctx *ctx, const avs_params *p, const cha
     avs_unit_name(b, "%s.downsample.1", prefix);
     shortcut = avs_unit_forward(ctx, p, c, b, &ds, x, false);
   }
-  return avs_relu(ctx, avs_add(ctx, h, shortcut));
+  return avs_add_relu(ctx, h, shortcut);
 }
 
 int avs_resnet_layer_declare_nl(avs_params *p, const char *prefix, int blocks, const avs_block_spec *first,

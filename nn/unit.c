@@ -103,11 +103,12 @@ static const char *const conv_kinds[4] = {"", "conv1d", "conv2d", "conv3d"};
  * output element of a conv meets in/groups x k weights, every input element of a
  * transposed conv meets out x k weights. */
 static avs_tensor *conv_unit(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
-                             avs_tensor *x, bool transposed) {
+                             avs_tensor *x, bool transposed, bool relu) {
   avs_tensor *w = avs_unit_param(p, "%s.weight", name);
   avs_tensor *b = s->bias ? avs_unit_param(p, "%s.bias", name) : NULL;
   if (!x || !w || (s->bias && !b)) return NULL;
   avs_conv c = conv_params(s);
+  c.relu = relu;
   bool d3 = s->nsp == 3;
   avs_tensor *y = transposed ? (d3 ? avs_conv_transpose3d : avs_conv_transpose2d)(ctx, x, w, b, c)
                              : conv_op(ctx, s->nsp, x, w, b, c);
@@ -120,12 +121,17 @@ static avs_tensor *conv_unit(avs_ctx *ctx, const avs_params *p, const char *name
 
 avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
                           avs_tensor *x) {
-  return conv_unit(ctx, p, name, s, x, false);
+  return conv_unit(ctx, p, name, s, x, false, false);
+}
+
+avs_tensor *avs_unit_conv_relu(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
+                               avs_tensor *x) {
+  return conv_unit(ctx, p, name, s, x, false, true);
 }
 
 avs_tensor *avs_unit_conv_transpose(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
                                     avs_tensor *x) {
-  return conv_unit(ctx, p, name, s, x, true);
+  return conv_unit(ctx, p, name, s, x, true, false);
 }
 
 static bool bn_params(const avs_params *p, const char *name, avs_bn *bn) {
@@ -151,21 +157,32 @@ avs_tensor *avs_unit_bn_layer(avs_ctx *ctx, const avs_params *p, const char *nam
   return y;
 }
 
-avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn_name,
-                             const avs_conv_spec *s, avs_tensor *x) {
+/* conv, batch norm and, when relu, ReLU: folded into one convolution (with the ReLU on its output
+ * pass) in eval mode. */
+static avs_tensor *conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn_name,
+                           const avs_conv_spec *s, avs_tensor *x, bool relu) {
   avs_bn bn;
   avs_tensor *w = avs_unit_param(p, "%s.weight", conv), *b = s->bias ? avs_unit_param(p, "%s.bias", conv) : NULL;
   if (!x || !w || (s->bias && !b) || !bn_params(p, bn_name, &bn)) return NULL;
   avs_tensor *fw, *fb;
   int folded = avs_ctx_train(ctx) ? 0 : avs_fold_get(ctx, w, b, &bn, &fw, &fb);
   if (folded < 0) return NULL;
-  if (!folded) return avs_unit_bn(ctx, p, bn_name, avs_unit_conv(ctx, p, conv, s, x));
+  if (!folded) {
+    avs_tensor *y = avs_unit_bn(ctx, p, bn_name, avs_unit_conv(ctx, p, conv, s, x));
+    return relu ? avs_relu(ctx, y) : y;
+  }
   avs_conv c = conv_params(s);
+  c.relu = relu;
   avs_tensor *y = conv_op(ctx, s->nsp, x, fw, fb, c);
   if (y) avs_layer_trace_add(ctx, conv, conv_kinds[s->nsp], y,
                              w->numel + (b ? b->numel : 0) + bn.weight->numel + bn.bias->numel,
                              y->numel * (w->numel / s->out));
   return y;
+}
+
+avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn_name,
+                             const avs_conv_spec *s, avs_tensor *x) {
+  return conv_bn(ctx, p, conv, bn_name, s, x, false);
 }
 
 avs_tensor *avs_unit_conv_bn_joined(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn_name,
@@ -199,8 +216,7 @@ avs_tensor *avs_unit_conv_bn_joined(avs_ctx *ctx, const avs_params *p, const cha
 
 avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
                              const avs_conv_spec *s, avs_tensor *x, bool relu) {
-  avs_tensor *y = avs_unit_conv_bn(ctx, p, conv, bn, s, x);
-  return relu ? avs_relu(ctx, y) : y;
+  return conv_bn(ctx, p, conv, bn, s, x, relu);
 }
 
 avs_tensor *avs_unit_linear(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {

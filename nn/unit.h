@@ -40,6 +40,9 @@ int avs_unit_declare(avs_params *p, const char *conv, const char *bn, const avs_
 
 avs_tensor *avs_unit_conv(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
                           avs_tensor *x);
+/* avs_unit_conv then ReLU (one pass where no gradient is taped: avs_conv's relu). */
+avs_tensor *avs_unit_conv_relu(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
+                               avs_tensor *x);
 avs_tensor *avs_unit_conv_transpose(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
                                     avs_tensor *x);
 /* Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1). */
@@ -58,7 +61,8 @@ avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv
  * avs_unit_conv without bn). */
 avs_tensor *avs_unit_conv_bn_joined(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
                                     const avs_conv_spec *s, avs_tensor *x, avs_tensor *shared, const int *index);
-/* conv, batch norm, then ReLU when relu. */
+/* conv, batch norm, then ReLU when relu (in eval mode one convolution: BN folded into it, the ReLU
+ * on its output pass). */
 avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
                              const avs_conv_spec *s, avs_tensor *x, bool relu);
 /* x (..., in) -> (..., out); "<name>.bias" is optional (a table without it has no bias). */

@@ -143,6 +143,24 @@ avs_tensor *avs_add(avs_ctx *ctx, avs_tensor *a, avs_tensor *b) { return binary_
 avs_tensor *avs_sub(avs_ctx *ctx, avs_tensor *a, avs_tensor *b) { return binary_op(ctx, a, b, OP_SUB, "sub"); }
 avs_tensor *avs_mul(avs_ctx *ctx, avs_tensor *a, avs_tensor *b) { return binary_op(ctx, a, b, OP_MUL, "mul"); }
 
+avs_tensor *avs_add_relu(avs_ctx *ctx, avs_tensor *a, avs_tensor *b) {
+  if (!a || !b) return NULL;
+  avs_tensor *in[2] = {a, b};
+  /* other shapes: the add broadcasts (or says why not) */
+  if (!avs_tensor_same_shape(a, b) || avs_tape_wants(ctx, 2, in)) return avs_relu(ctx, avs_add(ctx, a, b));
+  avs_tensor *y = avs_op_like(ctx, a);
+  if (!y) return NULL;
+  const float *ad = a->data, *bd = b->data;
+  float *yd = y->data;
+  int64_t n = a->numel;
+#pragma omp parallel for simd schedule(static) if (n >= AVS_PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    float s = ad[i] + bd[i];
+    yd[i] = s > 0 ? s : 0.0f;
+  }
+  return y;
+}
+
 /* ---- affine: y = s x + b (scale: b = 0) ---- */
 
 typedef struct { float s; } scale_saved;

@@ -149,9 +149,28 @@ static bool known_bad(const_dnnl_primitive_desc_t pd, const_dnnl_op_desc_t desc)
 
 int avs_dnnl_prim_make(avs_dnnl *d, avs_dnnl_prim *p, const_dnnl_op_desc_t desc,
                        const_dnnl_primitive_desc_t hint) {
+  return avs_dnnl_prim_make_post(d, p, desc, hint, false);
+}
+
+/* attr's post-ops: one ReLU. */
+static bool set_relu(dnnl_primitive_attr_t attr) {
+  dnnl_post_ops_t po = NULL;
+  bool ok = dnnl_post_ops_create(&po) == dnnl_success &&
+            dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f) == dnnl_success &&
+            dnnl_primitive_attr_set_post_ops(attr, po) == dnnl_success;
+  if (po) dnnl_post_ops_destroy(po);
+  return ok;
+}
+
+int avs_dnnl_prim_make_post(avs_dnnl *d, avs_dnnl_prim *p, const_dnnl_op_desc_t desc,
+                            const_dnnl_primitive_desc_t hint, bool relu) {
   memset(p, 0, sizeof *p);
   dnnl_primitive_attr_t attr = user_scratch_attr();
   if (!attr) return avs_seterr(AVS_EBACKEND, "oneDNN: cannot create primitive attributes");
+  if (relu && !set_relu(attr)) {
+    dnnl_primitive_attr_destroy(attr);
+    return avs_seterr(AVS_EBACKEND, "oneDNN: cannot add a ReLU to a primitive");
+  }
   dnnl_primitive_desc_iterator_t it = NULL;
   dnnl_status_t st = dnnl_primitive_desc_iterator_create(&it, desc, attr, d->engine, hint);
   dnnl_primitive_attr_destroy(attr);

@@ -59,6 +59,9 @@ typedef struct {
 /* Creates pd + primitive for an op descriptor (user scratchpad). hint: forward pd or NULL. */
 int avs_dnnl_prim_make(avs_dnnl *d, avs_dnnl_prim *p, const_dnnl_op_desc_t desc,
                        const_dnnl_primitive_desc_t hint);
+/* The same with a ReLU post-op on the destination when relu (a forward convolution's). */
+int avs_dnnl_prim_make_post(avs_dnnl *d, avs_dnnl_prim *p, const_dnnl_op_desc_t desc,
+                            const_dnnl_primitive_desc_t hint, bool relu);
 /* Reorder src -> dst; accumulate: dst += src (sum post-op) instead of dst = src. */
 int avs_dnnl_reorder_make(avs_dnnl *d, avs_dnnl_prim *p, const dnnl_memory_desc_t *src,
                           const dnnl_memory_desc_t *dst, bool accumulate);

@@ -188,11 +188,11 @@ static void zero_tile(int64_t C, float *V, int64_t vstride) {
   for (int p = 0; p < POS; p++) memset(V + p * vstride, 0, sizeof(float) * C);
 }
 
-/* A^T m A + b for the tile whose first output pixel is (h0, w0) (rows h0 + dil i), from rows
- * p * mstride of M; the part inside the output is written. */
+/* A^T m A + b (then max(., 0) when relu) for the tile whose first output pixel is (h0, w0) (rows
+ * h0 + dil i), from rows p * mstride of M; the part inside the output is written. */
 AVS_SIMD_CLONES
-static void output_tile(const float *M, int64_t mstride, const float *b, float *y, int64_t OH, int64_t OW, int64_t O,
-                        int64_t h0, int64_t w0, int64_t dil) {
+static void output_tile(const float *M, int64_t mstride, const float *b, bool relu, float *y, int64_t OH, int64_t OW,
+                        int64_t O, int64_t h0, int64_t w0, int64_t dil) {
   float t[TILE][IN_TILE][CB] __attribute__((aligned(64)));
   float o[TILE][CB] __attribute__((aligned(64)));
   for (int64_t ob = 0; ob < O; ob += CB) {
@@ -219,6 +219,9 @@ static void output_tile(const float *M, int64_t mstride, const float *b, float *
         o[2][c] = m1 + m2 + 4 * m3 + 4 * m4 + bias;
         o[3][c] = m1 - m2 + 8 * m3 - 8 * m4 + m5 + bias;
       }
+      if (relu)
+        for (int j = 0; j < TILE; j++)
+          for (int c = 0; c < on; c++) o[j][c] = o[j][c] > 0 ? o[j][c] : 0.0f;
       for (int j = 0; j < TILE; j++) {
         int64_t w = w0 + dil * j;
         if (w >= OW) break;
@@ -270,7 +273,8 @@ static void input_chunk(const avs_wino_geo *g, const float *x, int64_t t0, int64
   }
 }
 
-void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const float *b, float *y, float *scratch) {
+void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const float *b, bool relu, float *y,
+                   float *scratch) {
   int64_t rows = tiles_along(g->OH, g->dil), cols = tiles_along(g->OW, g->dil);
   int64_t per_frame = rows * cols, tiles = total_tiles(g), chunk = chunk_tiles(g, tiles);
   int64_t O = g->O, K = taps(g) * g->C;
@@ -283,7 +287,7 @@ void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const 
     for (int64_t t = 0; t < n_t; t++) {
       int64_t f = (t0 + t) / per_frame, r = (t0 + t) % per_frame;
       int64_t h0 = tile_origin(r / cols, g->OH, g->dil), w0 = tile_origin(r % cols, g->OW, g->dil);
-      output_tile(M + t * O, n_t * O, b, y + f * g->OH * g->OW * O, g->OH, g->OW, O, h0, w0, g->dil);
+      output_tile(M + t * O, n_t * O, b, relu, y + f * g->OH * g->OW * O, g->OH, g->OW, O, h0, w0, g->dil);
     }
   }
 }

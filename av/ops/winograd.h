@@ -64,8 +64,10 @@ void avs_wino_weights(const float *w, int64_t O, int64_t C, int64_t kt, bool adj
 /* Bytes of scratch avs_wino_conv needs. */
 size_t avs_wino_scratch_bytes(const avs_wino_geo *g);
 
-/* y = conv(x, U) + b (b may be NULL), overwriting y. scratch: avs_wino_scratch_bytes, 64-byte aligned. */
-void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const float *b, float *y, float *scratch);
+/* y = conv(x, U) + b (b may be NULL), then max(y, 0) when relu, overwriting y. scratch:
+ * avs_wino_scratch_bytes, 64-byte aligned. */
+void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const float *b, bool relu, float *y,
+                   float *scratch);
 
 /* Bytes of scratch avs_wino_weight_grad needs: avs_wino_scratch_bytes and the transformed
  * weights' gradient. */

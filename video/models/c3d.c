@@ -85,7 +85,7 @@ avs_tensor *avs_c3d_forward(avs_ctx *ctx, const avs_params *p, const avs_c3d_cfg
   avs_tensor *h = clip;
   for (int i = 0; i < C3D_CONVS; i++) {
     avs_conv_spec s = c3d_conv(cfg, i);
-    h = avs_relu(ctx, avs_unit_conv(ctx, p, c3d_table[i].name, &s, h));
+    h = avs_unit_conv_relu(ctx, p, c3d_table[i].name, &s, h);
     if (c3d_table[i].pool) h = avs_unit_max_pool(ctx, c3d_table[i].pool, 3, h, c3d_pool(i));
   }
   /* Flatten in PyTorch's (C, T, H, W) order so fc6 weights apply unchanged. */

@@ -100,7 +100,7 @@ static avs_tensor *pad_same(avs_ctx *ctx, avs_tensor *x, const int *k, const int
 
 
 avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn, float eps,
-                            float momentum, const avs_conv_spec *s, avs_tensor *x, bool norm_eval) {
+                            float momentum, const avs_conv_spec *s, avs_tensor *x, bool norm_eval, bool relu) {
   avs_tensor *w = avs_unit_param(p, "%s.weight", conv);
   avs_bn b = {.weight = avs_unit_param(p, "%s.weight", bn), .bias = avs_unit_param(p, "%s.bias", bn),
               .running_mean = avs_unit_param(p, "%s.running_mean", bn),
@@ -110,7 +110,7 @@ avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv,
   int folded = avs_ctx_train(ctx) ? 0 : avs_fold_get(ctx, w, NULL, &b, &fw, &fb);
   if (folded < 0) return NULL;
   if (folded) {
-    avs_conv c = {0};
+    avs_conv c = {.relu = relu};
     for (int i = 0; i < 3; i++) c.stride[i] = s->stride[i] ? s->stride[i] : 1, c.pad[i] = s->pad[i];
     avs_tensor *y = avs_conv3d(ctx, x, fw, fb, c);
     if (y) avs_layer_trace_add(ctx, conv, "conv3d", y, w->numel + b.weight->numel + b.bias->numel,
@@ -119,7 +119,7 @@ avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv,
   }
   x = avs_unit_batch_norm(ctx, avs_unit_conv(ctx, p, conv, s, x), &b, norm_eval);
   avs_layer_trace_amend(ctx, x, b.weight->numel + b.bias->numel);
-  return x;
+  return relu ? avs_relu(ctx, x) : x;
 }
 
 /* Unit3D: "SAME" padding, conv (no bias), batch norm (eps 1e-3), ReLU. */
@@ -130,9 +130,8 @@ static avs_tensor *unit(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg *cf
   if (!x || !w) return NULL;
   avs_conv_spec spec = {3, (int)w->shape[1], (int)w->shape[0], {(int)w->shape[2], (int)w->shape[3], (int)w->shape[4]},
                         {s[0], s[1], s[2]}, {0}, false, {0}};
-  x = avs_i3d_conv_bn(ctx, p, avs_unit_name(conv, "%s.conv3d", name), avs_unit_name(bn, "%s.bn", name), I3D_BN_EPS,
-                      I3D_BN_MOMENTUM, &spec, pad_same(ctx, x, spec.k, s), cfg->norm_eval);
-  return avs_relu(ctx, x);
+  return avs_i3d_conv_bn(ctx, p, avs_unit_name(conv, "%s.conv3d", name), avs_unit_name(bn, "%s.bn", name),
+                         I3D_BN_EPS, I3D_BN_MOMENTUM, &spec, pad_same(ctx, x, spec.k, s), cfg->norm_eval, true);
 }
 
 static avs_tensor *max_pool_same(avs_ctx *ctx, const char *name, avs_tensor *x, const int *k, const int *s) {

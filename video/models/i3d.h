@@ -49,10 +49,11 @@ avs_tensor *avs_i3d_forward(avs_ctx *ctx, const avs_params *p, const avs_i3d_cfg
 
 /* A conv "<conv>.weight" (no bias; padding as s says) then the batch norm
  * "<bn>.*" with eps and momentum (0: PyTorch's defaults) run by
- * avs_unit_batch_norm; in eval mode with a fold cache selected (fold.h), one
- * convolution with the batch norm folded in. */
+ * avs_unit_batch_norm, then ReLU when relu; in eval mode with a fold cache
+ * selected (fold.h), one convolution with the batch norm folded in (and the
+ * ReLU on its output pass). */
 avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn, float eps,
-                            float momentum, const avs_conv_spec *s, avs_tensor *x, bool norm_eval);
+                            float momentum, const avs_conv_spec *s, avs_tensor *x, bool norm_eval, bool relu);
 
 /* The features before dropout and logits: (N,T',H',W',1024) after the
  * clipped 2x7x7 average pool. */

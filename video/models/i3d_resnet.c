@@ -68,8 +68,7 @@ static avs_tensor *conv_bn(avs_ctx *ctx, const avs_params *p, const avs_i3d_resn
     x = replicate_time(ctx, x, s.pad[0]);
     s.pad[0] = 0;
   }
-  x = avs_i3d_conv_bn(ctx, p, conv, bn, 0, 0, &s, x, c->norm_eval);
-  return relu ? avs_relu(ctx, x) : x;
+  return avs_i3d_conv_bn(ctx, p, conv, bn, 0, 0, &s, x, c->norm_eval, relu);
 }
 
 static avs_tensor *basic_block(avs_ctx *ctx, const avs_params *p, const avs_i3d_resnet_cfg *c, int l, int b,
@@ -85,7 +84,7 @@ static avs_tensor *basic_block(avs_ctx *ctx, const avs_params *p, const avs_i3d_
   if (s != 1 || in != out)
     skip = conv_bn(ctx, p, c, avs_unit_name(n, "layer%d.%d.downsample.0", l + 1, b),
                    avs_unit_name(m, "layer%d.%d.downsample.1", l + 1, b), conv_spec(in, out, 1, 1, s), x, false);
-  x = avs_relu(ctx, avs_add(ctx, h, skip));
+  x = avs_add_relu(ctx, h, skip);
   if (has_nonlocal(c, l, b))
     x = avs_nonlocal_after_forward(ctx, p, avs_unit_name(n, "layer%d.%d", l + 1, b), c->norm_eval, x);
   return x;
