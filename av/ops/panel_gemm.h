@@ -4,10 +4,10 @@
  * Why not avs_gemm: at batch 1 a Winograd convolution of 256 or 512 channels has 15-49 tiles,
  * so each product has that few rows against a B of K x N = up to 512 x 512 floats, and the 36
  * B's (38 MB at 512 channels) come from memory every pass. dnnl_sgemm reads a row-major B at
- * 7-10 GB/s there (83-120 GFLOP/s) and packs it on every call; with B stored as contiguous
+ * 7-10 GB/s there (72-120 GFLOP/s) and packs it on every call; with B stored as contiguous
  * panels of 64 columns, each panel is one sequential stream that the few rows of A use while
- * it passes (16 GB/s, about what 2 cores read; 145-210 GFLOP/s on the same shapes; bench_loc's
- * batch-1 forwards). Measured on the 2-core Zen 4 (family 25), 2 threads.
+ * it passes (100-170 GFLOP/s on the same shapes, about 200 at 50-230 rows; bench_loc's batch-1
+ * forwards 1.4-1.8x faster). Measured on the 2-core Zen 4 (family 25), 2 threads.
  *
  * Layout of one packed B (K x N): panels of AVS_PANEL columns side by side, the last one
  * N - AVS_PANEL * (panels - 1) wide; panel j holds B[k][AVS_PANEL j + c] at
@@ -30,8 +30,8 @@ static inline int64_t avs_panel_offset(int64_t K, int64_t N, int64_t k, int64_t 
  * B_p = B + p K N (packed) and C_p = C + p M N (M x N, row-major). Threads over (p, panel). */
 void avs_panel_gemm_batch(int count, int64_t M, int64_t N, int64_t K, const float *A, const float *B, float *C);
 
-/* Whether the AVX-512 kernel runs (where the CPU has it; initially yes): tests turn it off to
- * check the portable loop on the same machine. */
+/* Whether the AVX-512 kernel runs where the CPU has it (initially yes); off, every CPU takes the
+ * dnnl_sgemm path, which tests check on the same machine. */
 void avs_panel_gemm_set_avx512(bool on);
 
 #endif

@@ -1,5 +1,5 @@
-/* avs_panel_gemm_batch (av/ops/panel_gemm.h), both kernels (AVX-512 where the CPU has it, and
- * the portable loop), against a double-precision product of the unpacked matrices: shapes
+/* avs_panel_gemm_batch (av/ops/panel_gemm.h), both paths (the AVX-512 kernel where the CPU has
+ * it, and dnnl_sgemm per panel), against a double-precision product of the unpacked matrices: shapes
  * with partial row blocks (M not a multiple of 6), narrow last panels (N = 1, 17, 100, 130),
  * K across the 256-row blocks (255, 257, 600) and batches of 1 and 3. C starts as NaN: the
  * products overwrite it.
@@ -35,7 +35,7 @@ static void check(int count, int M, int N, int K, bool avx512, avs_rng *r) {
   avs_panel_gemm_set_avx512(avx512);
   avs_panel_gemm_batch(count, M, N, K, a, packed, c);
   char what[96];
-  snprintf(what, sizeof what, "%s count=%d M=%d N=%d K=%d", avx512 ? "avx512" : "portable", count, M, N, K);
+  snprintf(what, sizeof what, "%s count=%d M=%d N=%d K=%d", avx512 ? "avx512" : "dnnl", count, M, N, K);
   tst_close(what, c, want, (int64_t)nc, 1e-5f, 1e-5f);
   free(a), free(b), free(packed), free(c), free(want);
 }
