@@ -17,7 +17,11 @@
  * 2. The whole test-time path, avs_loc_heatmaps: 8 frames of 224x224 RGB and
  *    their audio windows -> frame resize and normalisation, spectrograms,
  *    forward, map resize and min-max normalisation, with the shipped model
- *    (else the default ezvsl). Goal: >= 25 frames/s. */
+ *    (else the default ezvsl). Goal: >= 25 frames/s.
+ *
+ * --profile adds each forward's per-layer table (nn/trace.h: a row's time includes the untraced
+ * ops just before it), each row's best over the timed runs, in ms per frame and GFLOP/s: how
+ * the batch-1 forwards' slow 256- and 512-channel layers showed (docs/BENCH.md). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,7 @@
 #include "fusion/loc_models.h"
 #include "fusion/localization.h"
 #include "nn/model.h"
+#include "nn/trace.h"
 #include "video/image.h"
 
 #define GOAL 0.5
@@ -76,6 +81,52 @@ static int run_heatmaps(void *p) {
   return avs_loc_heatmaps(a->ctx, a->m, a->n, a->frames, a->windows, a->heat);
 }
 
+static bool profile;
+
+static int extra_opt(int argc, char **argv, int i) {
+  (void)argc;
+  if (strcmp(argv[i], "--profile")) return 0;
+  profile = true;
+  return 1;
+}
+
+/* The forward's layers, each row's best over `runs` traced passes, per frame. */
+static void print_profile(fwd_arg *a, const char *key, int batch, int runs) {
+  avs_layer_trace best = {0};
+  for (int run = 0; run < runs; run++) {
+    avs_layer_trace t = {0};
+    avs_layer_trace_start(a->ctx, &t);
+    int rc = run_forward(a);
+    avs_layer_trace_stop(a->ctx);
+    if (rc || t.failed || (run && t.n != best.n)) {
+      avs_layer_trace_free(&t);
+      printf("%s: no profile (%s)\n", key, rc ? avs_errmsg() : "the trace failed");
+      avs_layer_trace_free(&best);
+      return;
+    }
+    if (!run) {
+      best = t;
+      continue;
+    }
+    for (int i = 0; i < t.n; i++)
+      if (t.rows[i].ms < best.rows[i].ms) best.rows[i].ms = t.rows[i].ms;
+    avs_layer_trace_free(&t);
+  }
+  printf("%s per layer (best of %d, ms per frame):\n", key, runs);
+  double total = 0;
+  for (int i = 0; i < best.n; i++) {
+    const avs_layer_row *r = &best.rows[i];
+    char shape[64] = "";
+    for (int d = 1, n = 0; d < r->ndim && n < (int)sizeof shape; d++)
+      n += snprintf(shape + n, sizeof shape - (size_t)n, d > 1 ? "x%lld" : "%lld", (long long)r->shape[d]);
+    printf("  %-30s %-9s %-16s %8.3f %7.0f GFLOP/s\n", r->name, r->kind, shape, r->ms / batch,
+           r->ms > 0 ? 2e-6 * (double)r->macs / r->ms : 0.0);
+    total += r->ms;
+  }
+  printf("  %-57s %8.3f\n", "total", total / batch);
+  avs_layer_trace_free(&best);
+}
+
 static float *random_floats(int64_t n, avs_rng *rng, float scale) {
   float *x = malloc(sizeof(float) * (size_t)n);
   if (!x) bench_die("input");
@@ -88,7 +139,7 @@ int main(int argc, char **argv) {
   bench_init(argc, argv, &o,
              "Localizers' eval-mode forward (lvs, ezvsl, senocak; default size and the shipped model) at batch 1 "
              "and 8 vs PyTorch, and avs_loc_heatmaps' frame rate.",
-             NULL, NULL);
+             "      --profile     each forward's per-layer table (ms per frame, GFLOP/s)\n", extra_opt);
   bench_print_env("bench_loc: localizers, eval-mode forward per frame, and the heatmap path");
   printf("%d warm-up + median of %d; forward times are ms per frame (the batch's time / N)\n", o.warmup, o.reps);
 
@@ -168,6 +219,7 @@ int main(int argc, char **argv) {
     bench_report(fc->key, ms, t_ms, GOAL);
     double bf16_ms = bench_time_bf16(&o, fc->key, a.ctx, run_forward, &a);
     if (bf16_ms != BENCH_SKIPPED) bench_report_bf16(fc->key, bf16_ms < 0 ? bf16_ms : bf16_ms / fc->batch, t_ms, 0);
+    if (profile) print_profile(&a, fc->key, fc->batch, o.reps);
     free(a.images);
     free(a.spec);
   }
