@@ -4,8 +4,9 @@
  * caches, and a bounded scratch): for each chunk, the input transform (threads over tiles),
  * 36 products (panel_gemm.h: the transformed weights are packed for them, which keeps batch-1
  * layers of 256-512 channels, 15-49 tiles, from waiting on memory; threads over the products'
- * column panels), the output transform with the bias (threads over tiles). The transforms work on 64 channels at a time along the contiguous channel axis,
- * which the compiler vectorises (AVX2 and AVX-512 clones of the two kernels). */
+ * column panels), the output transform with the bias (threads over tiles). The transforms work
+ * on 64 channels at a time along the contiguous channel axis, which the compiler vectorises
+ * (AVX2 and AVX-512 clones of the two kernels). */
 #include "av/ops/winograd.h"
 
 #include <omp.h>

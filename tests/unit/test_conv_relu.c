@@ -48,6 +48,23 @@ static float *copy_of(const float *v, int64_t n) {
   return c;
 }
 
+/* out[0] = y; in training, after a backward from a fixed output gradient, out[1 + i] = the
+ * gradient of in[i] (NULL: not wanted). False when y is NULL or the backward failed. */
+static bool keep_results(avs_ctx *ctx, avs_tensor *y, bool train, int n, avs_tensor *const *in, float **out) {
+  if (!y) return false;
+  if (train) {
+    float *gy = malloc(sizeof(float) * (size_t)y->numel);
+    for (int64_t i = 0; i < y->numel; i++) gy[i] = sinf(0.37f * (float)i);
+    bool failed = avs_backward_from(ctx, y, gy) != 0;
+    free(gy);
+    if (failed) return false;
+  }
+  out[0] = copy_of(y->data, y->numel);
+  for (int i = 0; train && i < n; i++)
+    if (in[i]) out[1 + i] = copy_of(in[i]->grad, in[i]->numel);
+  return true;
+}
+
 /* y and, in training, dx, dw, db of one run: fused (relu flag) or conv then avs_relu. */
 static bool run(const relu_case *c, bool fused, bool train, avs_precision prec, avs_tensor *x, avs_tensor *w,
                 avs_tensor *b, float *out[4], long *executions) {
@@ -63,18 +80,7 @@ static bool run(const relu_case *c, bool fused, bool train, avs_precision prec, 
   if (y) y = fused ? conv(ctx, c, x, w, bias, true) : avs_relu(ctx, conv(ctx, c, x, w, bias, false));
   avs_dnnl_get_stats(ctx, &after);
   *executions = after.executions - before.executions;
-  bool ok = y != NULL;
-  if (ok && train) {
-    float *gy = malloc(sizeof(float) * (size_t)y->numel);
-    for (int64_t i = 0; i < y->numel; i++) gy[i] = sinf(0.37f * (float)i);
-    ok = !avs_backward_from(ctx, y, gy);
-    free(gy);
-  }
-  if (ok) {
-    out[0] = copy_of(y->data, y->numel);
-    if (train) out[1] = copy_of(x->grad, x->numel), out[2] = copy_of(w->grad, w->numel);
-    if (train && c->bias) out[3] = copy_of(b->grad, b->numel);
-  }
+  bool ok = keep_results(ctx, y, train, 3, (avs_tensor *[]){x, w, bias}, out);
   avs_ctx_free(&ctx);
   return ok;
 }
@@ -103,12 +109,11 @@ static void check(const relu_case *c, avs_precision prec, avs_rng *r) {
       int64_t pad = c->transposed ? 1 : c->k / 2;
       o *= c->transposed ? (in - 1) * c->stride - 2 * pad + c->k : (in + 2 * pad - c->k) / c->stride + 1;
     }
-    int64_t ny = o;
     char name[200];
     snprintf(name, sizeof name, "%s: output", what);
-    tst_close(name, out[1][0], out[0][0], ny, 0, 0);
+    tst_close(name, out[1][0], out[0][0], o, 0, 0);
     int negatives = 0;
-    for (int64_t i = 0; i < ny; i++) negatives += out[1][0][i] < 0;
+    for (int64_t i = 0; i < o; i++) negatives += out[1][0][i] < 0;
     tst_true(negatives == 0, "%s: no negative output (%d)", what, negatives);
     if (train) {
       snprintf(name, sizeof name, "%s: input gradient", what);
@@ -134,17 +139,7 @@ static bool add_relu_run(bool fused, bool train, avs_tensor *a, avs_tensor *b, f
   a->requires_grad = b->requires_grad = train;
   avs_tensor_zero_grad(a), avs_tensor_zero_grad(b);
   avs_tensor *y = fused ? avs_add_relu(ctx, a, b) : avs_relu(ctx, avs_add(ctx, a, b));
-  bool ok = y != NULL;
-  if (ok && train) {
-    float *gy = malloc(sizeof(float) * (size_t)y->numel);
-    for (int64_t i = 0; i < y->numel; i++) gy[i] = cosf(0.21f * (float)i);
-    ok = !avs_backward_from(ctx, y, gy);
-    free(gy);
-  }
-  if (ok) {
-    out[0] = copy_of(y->data, y->numel);
-    if (train) out[1] = copy_of(a->grad, a->numel), out[2] = copy_of(b->grad, b->numel);
-  }
+  bool ok = keep_results(ctx, y, train, 2, (avs_tensor *[]){a, b}, out);
   avs_ctx_free(&ctx);
   return ok;
 }
