@@ -9,9 +9,10 @@
  * loss + backward + SGD step on a fixed batch of 4 clips of 3x8x56x56
  * (channels-last 4x8x56x56x3 here); the arena is reset every step. The goal
  * is against PyTorch's default layout; channels_last_3d is printed beside it.
+ * Both lines hold issue 14's goal for the training step, 0.4 of PyTorch's fp32
+ * step (the fp32 line held an earlier issue's 0.7 until 2026-12-07).
  * "train_step bf16": the same step in mixed precision (avtrain --precision bf16:
- * the convolutions in bf16 both ways, fp32 weights), against PyTorch's fp32 step
- * and issue 14's goal for the training step (0.4 of it). */
+ * the convolutions in bf16 both ways, fp32 weights). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 #include "av/avs.h"
 #include "bench_common.h"
 
-#define GOAL 0.7
+#define GOAL 0.4
 #define GOAL_BF16 0.4
 #define NBLOCK 3
 

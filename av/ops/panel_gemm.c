@@ -3,7 +3,8 @@
  * Each task is one panel of one product: all M rows of C for its (up to) 64 columns. The
  * AVX-512 kernel holds a block of 6 rows x 64 columns of C in 24 registers and walks K once,
  * each step loading 64 floats of the panel (one contiguous stream) and broadcasting 6 of A: 24
- * FMAs per 4 loads. K is walked in blocks of 256 (a 64 KB piece of the panel stays in the
+ * FMAs per 4 loads (A's rows are read through pointers, so they may lie anywhere, overlapping
+ * included). K is walked in blocks of 256 (a 64 KB piece of the panel stays in the
  * core's cache while every row block uses it; C is added to after the first): without them
  * products of K = 1152 ran 15 % behind dnnl_sgemm. Rows past the last full block and a narrower
  * last panel take the same kernel with fewer rows or masked columns. Without AVX-512 (or with
@@ -36,10 +37,11 @@ static void panel_dnnl(int64_t M, int64_t K, const float *A, const float *b, int
 }
 
 #ifdef PANEL_AVX512
-/* rows x (16 nq) block of C from `rows` rows of A (rows, nq constants after inlining). */
-__attribute__((target("avx512f"), always_inline)) static inline void block512(int rows, int nq, int64_t kc, int64_t K,
-                                                                             const float *a, const float *b, int w,
-                                                                             const __mmask16 *mask, float *c,
+/* rows x (16 nq) block of C from `rows` rows of A (row r at a[r], rows and nq constants after
+ * inlining). */
+__attribute__((target("avx512f"), always_inline)) static inline void block512(int rows, int nq, int64_t kc,
+                                                                             const float *const *a, const float *b,
+                                                                             int w, const __mmask16 *mask, float *c,
                                                                              int64_t ldc, bool add) {
   __m512 acc[ROWS][QUARTERS];
   for (int r = 0; r < rows; r++)
@@ -49,7 +51,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void block512(in
     __m512 bq[QUARTERS];
     for (int q = 0; q < nq; q++) bq[q] = _mm512_maskz_loadu_ps(mask[q], b + k * w + LANES * q);
     for (int r = 0; r < rows; r++) {
-      __m512 s = _mm512_set1_ps(a[r * K + k]);
+      __m512 s = _mm512_set1_ps(a[r][k]);
       for (int q = 0; q < nq; q++) acc[r][q] = _mm512_fmadd_ps(s, bq[q], acc[r][q]);
     }
   }
@@ -59,39 +61,43 @@ __attribute__((target("avx512f"), always_inline)) static inline void block512(in
 
 /* All M rows of one panel, nq 16-column quarters of it in use (a constant after inlining). */
 __attribute__((target("avx512f"), always_inline)) static inline void panel512_nq(int nq, int64_t M, int64_t K,
-                                                                                const float *A, const float *b,
-                                                                                int w, const __mmask16 *mask,
-                                                                                float *C, int64_t ldc) {
+                                                                                const float *A, const int64_t *rows,
+                                                                                const float *b, int w,
+                                                                                const __mmask16 *mask, float *C,
+                                                                                int64_t ldc) {
   for (int64_t k0 = 0; k0 < K; k0 += KC) {
-    int64_t kc = K - k0 < KC ? K - k0 : KC, i = 0;
+    int64_t kc = K - k0 < KC ? K - k0 : KC;
     const float *bk = b + k0 * w;
     bool add = k0 > 0;
-    for (; i + ROWS <= M; i += ROWS) block512(ROWS, nq, kc, K, A + i * K + k0, bk, w, mask, C + i * ldc, ldc, add);
-    const float *a = A + i * K + k0;
-    float *c = C + i * ldc;
-    switch (M - i) {
-    case 5: block512(5, nq, kc, K, a, bk, w, mask, c, ldc, add); break;
-    case 4: block512(4, nq, kc, K, a, bk, w, mask, c, ldc, add); break;
-    case 3: block512(3, nq, kc, K, a, bk, w, mask, c, ldc, add); break;
-    case 2: block512(2, nq, kc, K, a, bk, w, mask, c, ldc, add); break;
-    case 1: block512(1, nq, kc, K, a, bk, w, mask, c, ldc, add); break;
-    default: break;
+    for (int64_t i = 0; i < M; i += ROWS) {
+      const float *a[ROWS];
+      int n = M - i < ROWS ? (int)(M - i) : ROWS;
+      for (int r = 0; r < n; r++) a[r] = A + (rows ? rows[i + r] : (i + r) * K) + k0;
+      float *c = C + i * ldc;
+      switch (n) {
+      case 6: block512(6, nq, kc, a, bk, w, mask, c, ldc, add); break;
+      case 5: block512(5, nq, kc, a, bk, w, mask, c, ldc, add); break;
+      case 4: block512(4, nq, kc, a, bk, w, mask, c, ldc, add); break;
+      case 3: block512(3, nq, kc, a, bk, w, mask, c, ldc, add); break;
+      case 2: block512(2, nq, kc, a, bk, w, mask, c, ldc, add); break;
+      default: block512(1, nq, kc, a, bk, w, mask, c, ldc, add); break;
+      }
     }
   }
 }
 
-__attribute__((target("avx512f"))) static void panel512(int64_t M, int64_t K, const float *A, const float *b, int w,
-                                                       float *C, int64_t ldc) {
+__attribute__((target("avx512f"))) static void panel512(int64_t M, int64_t K, const float *A, const int64_t *rows,
+                                                       const float *b, int w, float *C, int64_t ldc) {
   __mmask16 mask[QUARTERS];
   for (int q = 0; q < QUARTERS; q++) {
     int left = w - LANES * q;
     mask[q] = left >= LANES ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
   }
   switch ((w + LANES - 1) / LANES) {
-  case 4: panel512_nq(4, M, K, A, b, w, mask, C, ldc); break;
-  case 3: panel512_nq(3, M, K, A, b, w, mask, C, ldc); break;
-  case 2: panel512_nq(2, M, K, A, b, w, mask, C, ldc); break;
-  default: panel512_nq(1, M, K, A, b, w, mask, C, ldc); break;
+  case 4: panel512_nq(4, M, K, A, rows, b, w, mask, C, ldc); break;
+  case 3: panel512_nq(3, M, K, A, rows, b, w, mask, C, ldc); break;
+  case 2: panel512_nq(2, M, K, A, rows, b, w, mask, C, ldc); break;
+  default: panel512_nq(1, M, K, A, rows, b, w, mask, C, ldc); break;
   }
 }
 
@@ -112,17 +118,27 @@ void avs_panel_gemm_set_avx512(bool on) {
 #endif
 }
 
-static void one_panel(int64_t M, int64_t K, const float *A, const float *b, int w, float *C, int64_t ldc) {
+bool avs_panel_gemm_any_rows(void) {
+#ifdef PANEL_AVX512
+  return have_avx512();
+#else
+  return false;
+#endif
+}
+
+static void one_panel(int64_t M, int64_t K, const float *A, const int64_t *rows, const float *b, int w, float *C,
+                      int64_t ldc) {
 #ifdef PANEL_AVX512
   if (have_avx512()) {
-    panel512(M, K, A, b, w, C, ldc);
+    panel512(M, K, A, rows, b, w, C, ldc);
     return;
   }
 #endif
-  panel_dnnl(M, K, A, b, w, C, ldc);
+  panel_dnnl(M, K, A, b, w, C, ldc); /* rows is NULL here (avs_panel_gemm_any_rows) */
 }
 
-void avs_panel_gemm_batch(int count, int64_t M, int64_t N, int64_t K, const float *A, const float *B, float *C) {
+void avs_panel_gemm_batch(int count, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_stride,
+                          const int64_t *rows, const float *B, float *C) {
   int64_t panels = (N + AVS_PANEL - 1) / AVS_PANEL, tasks = count * panels;
 #ifdef PANEL_AVX512
   (void)have_avx512(); /* cached before the threads read it */
@@ -131,6 +147,6 @@ void avs_panel_gemm_batch(int count, int64_t M, int64_t N, int64_t K, const floa
   for (int64_t t = 0; t < tasks; t++) {
     int64_t p = t / panels, j = t % panels;
     int w = (int)(N - AVS_PANEL * j < AVS_PANEL ? N - AVS_PANEL * j : AVS_PANEL);
-    one_panel(M, K, A + p * M * K, B + p * K * N + AVS_PANEL * j * K, w, C + p * M * N + AVS_PANEL * j, N);
+    one_panel(M, K, A + p * a_stride, rows, B + p * K * N + AVS_PANEL * j * K, w, C + p * M * N + AVS_PANEL * j, N);
   }
 }

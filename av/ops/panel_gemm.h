@@ -26,9 +26,17 @@ static inline int64_t avs_panel_offset(int64_t K, int64_t N, int64_t k, int64_t 
   return AVS_PANEL * j * K + k * w + n % AVS_PANEL;
 }
 
-/* For p < count: C_p = A_p B_p, overwriting C_p, with A_p = A + p M K (M x K, row-major),
- * B_p = B + p K N (packed) and C_p = C + p M N (M x N, row-major). Threads over (p, panel). */
-void avs_panel_gemm_batch(int count, int64_t M, int64_t N, int64_t K, const float *A, const float *B, float *C);
+/* For p < count: C_p = A_p B_p, overwriting C_p, with B_p = B + p K N (packed), C_p = C + p M N
+ * (M x N, row-major) and A_p = A + p a_stride, whose row i (K floats) starts at A_p + rows[i], or
+ * at A_p + i K when rows is NULL. Rows may overlap: a 3-D Winograd convolution's output tiles
+ * read their kt input frames' transformed tiles where they lie, side by side (winograd.c).
+ * rows other than NULL only where avs_panel_gemm_any_rows(). Threads over (p, panel). */
+void avs_panel_gemm_batch(int count, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_stride,
+                          const int64_t *rows, const float *B, float *C);
+
+/* Whether avs_panel_gemm_batch takes rows at any offsets (the AVX-512 kernel; dnnl_sgemm takes
+ * a row-major A only). */
+bool avs_panel_gemm_any_rows(void);
 
 /* Whether the AVX-512 kernel runs where the CPU has it (initially yes); off, every CPU takes the
  * dnnl_sgemm path, which tests check on the same machine. */

@@ -35,6 +35,12 @@ bool avs_wino_enabled(void) {
 
 void avs_wino_set_enabled(bool on) { enabled = on; }
 
+static bool training = true;
+
+bool avs_wino_training(void) { return training; }
+
+void avs_wino_set_training(bool on) { training = on; }
+
 static int64_t total_tiles(const avs_wino_geo *g);
 
 /* A 2-D geometry is a 3-D one of one frame and one tap. */
@@ -245,49 +251,107 @@ static int64_t chunk_tiles(const avs_wino_geo *g, int64_t tiles) {
   return n < tiles ? n : tiles;
 }
 
-static int64_t total_tiles(const avs_wino_geo *g) {
-  return g->N * out_frames(g) * tiles_along(g->OH, g->dil) * tiles_along(g->OW, g->dil);
+/* The tiles are taken in groups: one spatial tile of one clip at each of its OT output frames
+ * (one tile in 2-D), in that order. A group's input is the same spatial tile at its span of
+ * OT + kt - 1 input frames (from -pad_t on), each transformed once: the row of output frame f
+ * is the kt transformed frames f ... f + kt - 1, which lie side by side. */
+static int64_t frame_tiles(const avs_wino_geo *g) { return tiles_along(g->OH, g->dil) * tiles_along(g->OW, g->dil); }
+static int64_t span(const avs_wino_geo *g) { return out_frames(g) + taps(g) - 1; }
+
+static int64_t total_tiles(const avs_wino_geo *g) { return g->N * out_frames(g) * frame_tiles(g); }
+
+/* Groups per chunk: about chunk_tiles' worth of tiles, at least one group. */
+static int64_t chunk_groups(const avs_wino_geo *g) {
+  int64_t groups = g->N * frame_tiles(g), n = chunk_tiles(g, total_tiles(g)) / out_frames(g);
+  return n < 1 ? 1 : n < groups ? n : groups;
 }
 
-size_t avs_wino_scratch_bytes(const avs_wino_geo *g) {
-  int64_t n = chunk_tiles(g, total_tiles(g));
-  return sizeof(float) * (size_t)POS * n * (taps(g) * g->C + g->O) + 64;
+/* A chunk's scratch, in floats from a 64-byte aligned start (each part 64-byte aligned): the
+ * groups' transformed inputs W, the rows of the products' A as a matrix V (where they must be
+ * one: the weight gradient, and without the AVX-512 kernel), the products M (or the output
+ * gradient's tiles dM), and the rows' offsets in W. */
+typedef struct {
+  size_t W, V, M, rows, end;
+} scratch_parts;
+
+static size_t align16(size_t floats) { return (floats + 15) & ~(size_t)15; }
+
+static scratch_parts scratch_layout(const avs_wino_geo *g) {
+  size_t groups = (size_t)chunk_groups(g), tiles = groups * (size_t)out_frames(g), C = (size_t)g->C;
+  scratch_parts s = {.W = 0};
+  s.V = align16(POS * groups * (size_t)span(g) * C);
+  s.M = s.V + align16(POS * tiles * (size_t)taps(g) * C);
+  s.rows = s.M + align16(POS * tiles * (size_t)g->O);
+  s.end = s.rows + align16(2 * tiles); /* int64 offsets: two floats each */
+  return s;
 }
 
-/* The transformed inputs of tiles [t0, t0 + n_t): V[p][t][k C + c], each tap's frame side by
- * side (zeros for a frame outside the clip). */
-static void input_chunk(const avs_wino_geo *g, const float *x, int64_t t0, int64_t n_t, float *V) {
-  int64_t cols = tiles_along(g->OW, g->dil), per_frame = tiles_along(g->OH, g->dil) * cols;
-  int64_t C = g->C, kt = taps(g), K = kt * C, T = in_frames(g), OT = out_frames(g);
-#pragma omp parallel for schedule(static) if (n_t * K >= 4096)
-  for (int64_t t = 0; t < n_t; t++) {
-    int64_t f = (t0 + t) / per_frame, r = (t0 + t) % per_frame, n = f / OT;
+size_t avs_wino_scratch_bytes(const avs_wino_geo *g) { return sizeof(float) * scratch_layout(g).end + 64; }
+
+/* Where the row of each tile of a chunk starts in W (the same for every chunk: rows of group j,
+ * frame f at (j span + f) C). */
+static void row_offsets(const avs_wino_geo *g, int64_t *rows) {
+  int64_t OT = out_frames(g), tiles = chunk_groups(g) * OT;
+  for (int64_t i = 0; i < tiles; i++) rows[i] = (i / OT * span(g) + i % OT) * g->C;
+}
+
+/* The transformed inputs of groups [g0, g0 + n_g): W[p][(j span + s) C + c] for group g0 + j and
+ * the s-th frame of its span (zeros for a frame outside the clip). */
+static void input_chunk(const avs_wino_geo *g, const float *x, int64_t g0, int64_t n_g, float *W) {
+  int64_t cols = tiles_along(g->OW, g->dil), per_frame = frame_tiles(g);
+  int64_t C = g->C, T = in_frames(g), frames = span(g), entries = n_g * frames;
+#pragma omp parallel for schedule(static) if (entries * C >= 4096)
+  for (int64_t e = 0; e < entries; e++) {
+    int64_t grp = g0 + e / frames, n = grp / per_frame, r = grp % per_frame, in = e % frames - g->pad_t;
     int64_t h0 = tile_origin(r / cols, g->OH, g->dil), w0 = tile_origin(r % cols, g->OW, g->dil);
-    for (int64_t k = 0; k < kt; k++) {
-      int64_t in = f % OT + k - g->pad_t; /* the input frame this tap reads */
-      if (in < 0 || in >= T)
-        zero_tile(C, V + t * K + k * C, n_t * K);
-      else
-        input_tile(x + (n * T + in) * g->H * g->W * C, g->H, g->W, C, h0 - g->pad_h, w0 - g->pad_w, g->dil,
-                   V + t * K + k * C, n_t * K);
-    }
+    if (in < 0 || in >= T)
+      zero_tile(C, W + e * C, entries * C);
+    else
+      input_tile(x + (n * T + in) * g->H * g->W * C, g->H, g->W, C, h0 - g->pad_h, w0 - g->pad_w, g->dil, W + e * C,
+                 entries * C);
   }
+}
+
+/* V[p] (n_t x K, row-major) from the rows of the groups' W[p] (w_stride apart). */
+static void rows_to_matrix(const float *W, int64_t w_stride, const int64_t *rows, int64_t n_t, int64_t K, float *V) {
+#pragma omp parallel for schedule(static) if (n_t * K >= 4096)
+  for (int64_t pi = 0; pi < POS * n_t; pi++) {
+    int64_t p = pi / n_t, i = pi % n_t;
+    memcpy(V + (p * n_t + i) * K, W + p * w_stride + rows[i], sizeof(float) * K);
+  }
+}
+
+/* The output frame and spatial tile of row i of the chunk starting at group g0. */
+static void tile_of_row(const avs_wino_geo *g, int64_t g0, int64_t i, int64_t *frame, int64_t *h0, int64_t *w0) {
+  int64_t OT = out_frames(g), grp = g0 + i / OT, per_frame = frame_tiles(g), r = grp % per_frame;
+  int64_t cols = tiles_along(g->OW, g->dil);
+  *frame = grp / per_frame * OT + i % OT;
+  *h0 = tile_origin(r / cols, g->OH, g->dil);
+  *w0 = tile_origin(r % cols, g->OW, g->dil);
 }
 
 void avs_wino_conv(const avs_wino_geo *g, const float *x, const float *U, const float *b, bool relu, float *y,
                    float *scratch) {
-  int64_t rows = tiles_along(g->OH, g->dil), cols = tiles_along(g->OW, g->dil);
-  int64_t per_frame = rows * cols, tiles = total_tiles(g), chunk = chunk_tiles(g, tiles);
+  scratch_parts sp = scratch_layout(g);
+  float *W = scratch + sp.W, *V = scratch + sp.V, *M = scratch + sp.M;
+  int64_t *rows = (int64_t *)(scratch + sp.rows);
+  int64_t groups = g->N * frame_tiles(g), chunk = chunk_groups(g), OT = out_frames(g);
   int64_t O = g->O, K = taps(g) * g->C;
-  float *V = scratch, *M = scratch + (size_t)POS * chunk * K;
-  for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-    int64_t n_t = tiles - t0 < chunk ? tiles - t0 : chunk;
-    input_chunk(g, x, t0, n_t, V);
-    avs_panel_gemm_batch(POS, n_t, O, K, V, U, M);
+  bool any_rows = avs_panel_gemm_any_rows();
+  row_offsets(g, rows);
+  for (int64_t g0 = 0; g0 < groups; g0 += chunk) {
+    int64_t n_g = groups - g0 < chunk ? groups - g0 : chunk, n_t = n_g * OT, w_stride = n_g * span(g) * g->C;
+    input_chunk(g, x, g0, n_g, W);
+    if (any_rows) {
+      avs_panel_gemm_batch(POS, n_t, O, K, W, w_stride, rows, U, M);
+    } else {
+      rows_to_matrix(W, w_stride, rows, n_t, K, V);
+      avs_panel_gemm_batch(POS, n_t, O, K, V, n_t * K, NULL, U, M);
+    }
 #pragma omp parallel for schedule(static) if (n_t * O >= 4096)
     for (int64_t t = 0; t < n_t; t++) {
-      int64_t f = (t0 + t) / per_frame, r = (t0 + t) % per_frame;
-      int64_t h0 = tile_origin(r / cols, g->OH, g->dil), w0 = tile_origin(r % cols, g->OW, g->dil);
+      int64_t f, h0, w0;
+      tile_of_row(g, g0, t, &f, &h0, &w0);
       output_tile(M + t * O, n_t * O, b, relu, y + f * g->OH * g->OW * O, g->OH, g->OW, O, h0, w0, g->dil);
     }
   }
@@ -373,19 +437,22 @@ static int bias_grad(const float *gy, int64_t positions, int64_t O, float *db) {
 
 int avs_wino_weight_grad(const avs_wino_geo *g, const float *x, const float *gy, float *dw, float *db,
                          float *scratch) {
-  int64_t rows = tiles_along(g->OH, g->dil), cols = tiles_along(g->OW, g->dil);
-  int64_t per_frame = rows * cols, tiles = total_tiles(g), chunk = chunk_tiles(g, tiles);
+  int64_t groups = g->N * frame_tiles(g), chunk = chunk_groups(g), OT = out_frames(g);
   int64_t C = g->C, O = g->O, kt = taps(g), K = kt * C;
-  if (db && bias_grad(gy, g->N * out_frames(g) * g->OH * g->OW, O, db)) return -1;
+  if (db && bias_grad(gy, g->N * OT * g->OH * g->OW, O, db)) return -1;
   if (!dw) return 0;
-  float *V = scratch, *dM = V + (size_t)POS * chunk * K, *dU = dM + (size_t)POS * chunk * O;
-  for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-    int64_t n_t = tiles - t0 < chunk ? tiles - t0 : chunk;
-    input_chunk(g, x, t0, n_t, V);
+  scratch_parts sp = scratch_layout(g);
+  float *W = scratch + sp.W, *V = scratch + sp.V, *dM = scratch + sp.M, *dU = scratch + sp.end;
+  int64_t *rows = (int64_t *)(scratch + sp.rows);
+  row_offsets(g, rows);
+  for (int64_t g0 = 0; g0 < groups; g0 += chunk) {
+    int64_t n_g = groups - g0 < chunk ? groups - g0 : chunk, n_t = n_g * OT;
+    input_chunk(g, x, g0, n_g, W);
+    rows_to_matrix(W, n_g * span(g) * C, rows, n_t, K, V);
 #pragma omp parallel for schedule(static) if (n_t * O >= 4096)
     for (int64_t t = 0; t < n_t; t++) {
-      int64_t f = (t0 + t) / per_frame, r = (t0 + t) % per_frame;
-      int64_t h0 = tile_origin(r / cols, g->OH, g->dil), w0 = tile_origin(r % cols, g->OW, g->dil);
+      int64_t f, h0, w0;
+      tile_of_row(g, g0, t, &f, &h0, &w0);
       grad_tile(gy + f * g->OH * g->OW * O, g->OH, g->OW, O, h0, w0, g->dil, dM + t * O, n_t * O);
     }
     /* the 36 products over the threads, each on one: at these sizes (K x O of a few hundred, a
@@ -393,7 +460,7 @@ int avs_wino_weight_grad(const avs_wino_geo *g, const float *x, const float *gy,
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < POS; p++)
       avs_gemm(true, false, (int)K, (int)O, (int)n_t, 1.0f, V + (size_t)p * n_t * K, (int)K, dM + (size_t)p * n_t * O,
-               (int)O, t0 ? 1.0f : 0.0f, dU + (size_t)p * K * O, (int)O);
+               (int)O, g0 ? 1.0f : 0.0f, dU + (size_t)p * K * O, (int)O);
   }
   /* dw[o][c][tap] += G^T dU[.][tap C + c][o] G, CB output channels at a time */
 #pragma omp parallel for schedule(static) if (K * O >= 4096)

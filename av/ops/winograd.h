@@ -20,8 +20,10 @@
  * A 3-D convolution (C3D's and the video ResNets' 3 x 3 x 3) sums kt 2-D ones over the input
  * frames t + k - pad_t: each output tile's product takes the kt transformed input tiles side
  * by side (K = kt C, the frames outside the clip as zeros), so the 36 products are one GEMM
- * each as in 2-D. An input frame is transformed once per tap that reads it (kt times), which
- * costs a few per cent of the products at 64 channels and more.
+ * each as in 2-D. Each input frame's tiles are transformed once, and the products read a tile's
+ * kt frames where they lie (the OT output frames of one spatial tile are consecutive rows whose
+ * K floats overlap: panel_gemm.h's row offsets); transforming each frame once per tap cost
+ * C3D-size layers of 64 channels about a third of their time.
  *
  * The backward pass's input gradient of a stride-1 convolution is itself one: the output
  * gradient padded by 2 dil - pad (kt - 1 - pad_t in time) and convolved with the kernel
@@ -82,5 +84,10 @@ int avs_wino_weight_grad(const avs_wino_geo *g, const float *x, const float *gy,
 /* The switch tests use to compare both paths (initially on unless AVS_CONV=direct). */
 bool avs_wino_enabled(void);
 void avs_wino_set_enabled(bool on);
+
+/* Whether taped (training) forwards take the path too (initially yes). The architectures' parity
+ * tests turn it off to compare a training step with PyTorch's: conv.c says why. */
+bool avs_wino_training(void);
+void avs_wino_set_training(bool on);
 
 #endif

@@ -21,7 +21,8 @@
  * biases in training) has no float64 value to compare with: its norm must
  * stay within AC_ROUND_FACTOR times PyTorch float32's norm of it (the 10x of
  * test_action_b_nonlocal.c, where oneDNN's blocked sums of such gradients
- * measured up to 5x PyTorch's). Header-only: one test file includes it. */
+ * measured up to 5x PyTorch's). A training step runs its convolutions' forward direct, as
+ * PyTorch's (ac_train_ctx). Header-only: one test file includes it. */
 #ifndef AVS_TESTS_ACTION_CHECK_H
 #define AVS_TESTS_ACTION_CHECK_H
 
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "av/ops/winograd.h"
 #include "tests/action/action_hash.h"
 #include "tests/harness.h"
 #include "video/models/registry.h"
@@ -42,6 +44,15 @@
 /* The model of arch with the defaults changed by "k=v,k=v": 0, or the error
  * code with avs_errmsg() set (unknown arch or key, malformed value, a
  * configuration the architecture refuses). */
+/* A context for a training step to compare with PyTorch's: the convolutions' forward direct, as
+ * PyTorch's (by default AVS trains with Winograd's forward where it suits, whose rounding flips a
+ * few ReLU and max-pool choices a direct one makes, each moving a gradient by a whole term:
+ * av/ops/conv.c). That path's own checks are unit_winograd's and parity_conv's. */
+static inline avs_ctx *ac_train_ctx(void) {
+  avs_wino_set_training(false);
+  return avs_ctx_new(&(avs_ctx_params){.train = true});
+}
+
 static inline int ac_model_new(const char *arch, const char *hparams, avs_action_model **m) {
   *m = NULL;
   const avs_action_arch *a = avs_action_arch_find(arch);
@@ -224,7 +235,7 @@ static inline void ac_check_grads(avs_st *st, const char *cs, const avs_params *
 /* One train clip ("<clip>.train_x", ...): forward and backward, the loss and the
  * gradients against the reference's; msg as ac_grads_ok's. */
 static inline bool ac_train_clip(avs_st *st, const char *clip, avs_action_model *m, char *msg, size_t size) {
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_ctx *ctx = ac_train_ctx();
   avs_tensor *x = ac_input(st, clip, "train_x"), *ly = tst_tensor(st, "%s.train_y", clip);
   avs_tensor *wl = tst_tensor(st, "%s.train_loss", clip);
   int labels[16];

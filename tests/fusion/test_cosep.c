@@ -130,7 +130,7 @@ static void check_grads(avs_st *st, const char *cs, const avs_params *p) {
 static void check_train(avs_st *st, const char *cs, const avs_model *m) {
   const avs_cosep_cfg *cfg = m->cfg;
   const avs_params *p = &m->params;
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_ctx *ctx = ac_train_ctx();
   avs_tensor *x = tst_input(st, "%s.x", cs), *crops = tst_input(st, "%s.crops", cs);
   avs_tensor *mix = tst_input(st, "%s.mix", cs), *gt = tst_input(st, "%s.gt", cs);
   avs_tensor *w = tst_input(st, "%s.weight", cs);

@@ -138,7 +138,7 @@ static void check_eval(avs_st *st, const char *cs, const avs_model *m) {
 
 static void check_train(avs_st *st, const char *cs, avs_model *m) {
   const avs_loc_task *task = avs_loc_task_of(m->arch);
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_ctx *ctx = ac_train_ctx();
   avs_tensor *images = ac_input(st, cs, "images"), *spec = ac_input(st, cs, "spec");
   /* the boxes on the map's grid (N, h, w), for the objectives that use them */
   avs_tensor *gt = task->uses_boxes && tst_has(st, "%s.gt", cs) ? tst_tensor(st, "%s.gt", cs) : NULL;

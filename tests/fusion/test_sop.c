@@ -103,7 +103,7 @@ static void check_eval(avs_st *st, const avs_sop_cfg *cfg, const avs_params *p) 
 }
 
 static void check_train(avs_st *st, const avs_sop_cfg *cfg, const avs_params *p) {
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_ctx *ctx = ac_train_ctx();
   avs_tensor *in[] = {ac_input(st, "small", "x"), ac_input(st, "small", "train_frames_a"),
                       ac_input(st, "small", "train_frames_b"), ac_input(st, "small", "train_target_a"),
                       ac_input(st, "small", "train_target_b"), ac_input(st, "small", "train_weight")};

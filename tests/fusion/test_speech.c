@@ -107,7 +107,7 @@ static void check_train(avs_st *st, avs_model *m) {
   avs_tensor *spec = tst_input(st, "spec"), *mouths = tst_input(st, "mouths"), *faces = tst_input(st, "faces");
   avs_tensor *target = tst_input(st, "train.target");
   avs_tensor *want = tst_tensor(st, "train.masks"), *want_loss = tst_tensor(st, "train.loss");
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_ctx *ctx = ac_train_ctx();
   AVS_ASSERT(ctx);
   for (int i = 0; i < m->params.n; i++) avs_tensor_zero_grad(m->params.t[i]);
   avs_tensor *masks = avs_avspeech_forward(ctx, &m->params, m->cfg, spec, mouths, faces);
@@ -233,7 +233,7 @@ static double now(void) {
  * video frames), MSE on the masked mixtures, backward; prints its time and arena peak. */
 static void time_train_step(avs_model *m, int batch) {
   const avs_avspeech_cfg *c = m->cfg;
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_ctx *ctx = ac_train_ctx();
   int64_t S = c->speakers;
   avs_tensor *spec = avs_ctx_zeros(ctx, 4, AVS_SHAPE(batch, 301, AVS_SPEECH_BINS, 2));
   avs_tensor *mouths = avs_ctx_zeros(ctx, 5, AVS_SHAPE(batch * S, 48, c->mouth_size, c->mouth_size, 1));

@@ -90,7 +90,7 @@ static void check_train(avs_st *st, avs_params *p, const avs_xattn_cfg *c) {
   avs_tensor *logmag = input(st, "logmag"), *frames = input(st, "frames"), *w = input(st, "weights");
   avs_tensor *target = input(st, "train.target"), *weight = input(st, "train.weight");
   avs_tensor *want = tst_tensor(st, "train.masks"), *want_loss = tst_tensor(st, "train.loss");
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_ctx *ctx = ac_train_ctx();
   AVS_ASSERT(ctx);
   for (int i = 0; i < p->n; i++) avs_tensor_zero_grad(p->t[i]);
   avs_tensor *masks = avs_xattn_forward(ctx, p, c, logmag, frames, w);

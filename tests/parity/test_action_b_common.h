@@ -28,8 +28,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tests/harness.h"
 #include "nn/fold.h"
+#include "tests/action/action_check.h" /* ac_train_ctx */
+#include "tests/harness.h"
 
 #define AB_TORCH_ERR 4.0 /* float32 rounding is random: allow a few times PyTorch's own */
 
@@ -180,7 +181,7 @@ static inline void ab_check_tensors(const ab_model *m, avs_params *p, avs_st *st
 
 /* One train-mode forward and backward of the mean cross-entropy. */
 static inline void ab_check_train(const ab_model *m, avs_params *p, avs_st *st) {
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_ctx *ctx = ac_train_ctx();
   AVS_ASSERT(ctx);
   avs_tensor *x = tst_tensor(st, "train.x"), *lab = tst_tensor(st, "train.labels");
   avs_tensor *want = tst_tensor(st, "train.logits"), *want_loss = tst_tensor(st, "train.loss");
@@ -208,7 +209,7 @@ done:
  * running statistics it leaves (call after ab_check_train, which leaves them
  * unchanged only when its model keeps batch norms on running statistics). */
 static inline void ab_check_batch_stats(const ab_model *m, avs_params *p, avs_st *st) {
-  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = true});
+  avs_ctx *ctx = ac_train_ctx();
   AVS_ASSERT(ctx);
   avs_ctx_set_grad(ctx, false);
   avs_tensor *x = tst_tensor(st, "bs.x"), *want = tst_tensor(st, "bs.logits");

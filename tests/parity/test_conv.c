@@ -1,6 +1,6 @@
 /* Convolution and transposed convolution against PyTorch (gen_conv.py, the
- * op-case runner; references computed in float64): forward 1e-4 rel / 1e-5 abs (the inference
- * forward, where it takes Winograd's path, 2e-5 of the output's largest magnitude: winograd.h),
+ * op-case runner; references computed in float64): forward 1e-4 rel / 1e-5 abs (where it takes
+ * Winograd's path, in training or inference, 2e-5 of the output's largest magnitude: winograd.h),
  * gradients of x, w, b 1e-3 rel (a weight gradient by Winograd's path, 2e-5 of its largest
  * magnitude too: its rounding spreads over the whole tensor, up to 7e-6 of it in unit_winograd).
  * Per case also: gradients accumulate over a second backward; the primitive
@@ -27,10 +27,11 @@ static float max_abs(const float *v, int64_t n) {
   return m;
 }
 
-/* Whether the case's weight gradient takes Winograd's path, by conv.c's rule: a forward
+/* Whether the case's forward (taped or not) and weight gradient take Winograd's path, by conv.c's
+ * rule: a forward
  * convolution (not transposed, one group) with a 3 x 3 kernel of stride 1 in space, equal
  * dilations there, stride 1 and no dilation in time, enough channels and tiles (avs_wino_suits). */
-static bool wino_weight_grad(avs_st *st, const char *name, avs_tensor **in) {
+static bool takes_winograd(avs_st *st, const char *name, avs_tensor **in) {
   const char *op = tst_meta_str(st, "%s.op", name);
   int nsp = !strcmp(op, "conv2d") ? 2 : !strcmp(op, "conv3d") ? 3 : 0;
   int stride[3], pad[3], dil[3];
@@ -53,8 +54,13 @@ static bool wino_weight_grad(avs_st *st, const char *name, avs_tensor **in) {
 }
 
 static float grad_atol(avs_st *st, const char *name, avs_tensor **in, int i, const avs_tensor *g_ref, float atol) {
-  if (i != 1 || !wino_weight_grad(st, name, in)) return atol;
+  if (i != 1 || !takes_winograd(st, name, in)) return atol;
   return fmaxf(atol, 2e-5f * max_abs(g_ref->data, g_ref->numel));
+}
+
+static float fwd_atol(avs_st *st, const char *name, avs_tensor **in, const avs_tensor *y_ref, float atol) {
+  if (!takes_winograd(st, name, in)) return atol;
+  return fmaxf(atol, 2e-5f * max_abs(y_ref->data, y_ref->numel));
 }
 
 static avs_tensor *conv(avs_ctx *ctx, avs_st *st, const char *name, const char *op, avs_tensor **in, int n) {
@@ -161,5 +167,6 @@ static void extra(avs_ctx *ctx) {
 int main(int argc, char **argv) {
   ictx = avs_ctx_new(&(avs_ctx_params){.train = false});
   return oc_run(argc, argv,
-                &(oc_suite){.run = conv, .tols = tols, .after = after, .extra = extra, .grad_atol = grad_atol});
+                &(oc_suite){.run = conv, .tols = tols, .after = after, .extra = extra, .grad_atol = grad_atol,
+                              .fwd_atol = fwd_atol});
 }
