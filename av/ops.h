@@ -59,6 +59,8 @@ typedef struct {
  * normalises with batch statistics and updates running stats as PyTorch does
  * (unbiased variance into running_var); eval mode uses running stats. */
 avs_tensor *avs_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn);
+/* relu(avs_batch_norm(x)) in one pass, forward and backward (a conv + BN + ReLU unit in training). */
+avs_tensor *avs_batch_norm_relu(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn);
 /* Over the last dim; w, b (C) or NULL. eps 0 means 1e-5. */
 avs_tensor *avs_layer_norm(avs_ctx *ctx, avs_tensor *x, avs_tensor *w, avs_tensor *b, float eps);
 

@@ -50,7 +50,7 @@ static int step(void *arg) {
   avs_clearerr(); /* backward kernels report failures only through the error state */
   avs_tensor *y = avs_ctx_wrap(ctx, tb->x, 5, tb->xshape);
   for (int i = 0; i < NBLOCK; i++) {
-    y = avs_relu(ctx, avs_batch_norm(ctx, avs_conv3d(ctx, y, tb->conv[i], NULL, CONV), &tb->bn[i]));
+    y = avs_batch_norm_relu(ctx, avs_conv3d(ctx, y, tb->conv[i], NULL, CONV), &tb->bn[i]);
     if (i == 0) y = avs_max_pool3d(ctx, y, (avs_pool){.kernel = {1, 2, 2}});
     if (i == 1) y = avs_max_pool3d(ctx, y, (avs_pool){.kernel = {2, 2, 2}});
   }

@@ -75,7 +75,7 @@ avs_tensor *avs_cosep_unet(avs_ctx *ctx, const avs_params *p, const avs_cosep_cf
     avs_conv_spec s = up_spec(c, j);
     if (j > 1) y = avs_concat(ctx, 2, (avs_tensor *[]){y, lv[c->downs - j + 1]}, 3);
     y = avs_unit_conv_transpose(ctx, p, avs_unit_name(a, UNET "upconvlayer%d.0", j), &s, y);
-    if (j < c->downs) y = avs_relu(ctx, avs_unit_bn(ctx, p, avs_unit_name(b, UNET "upconvlayer%d.1", j), y));
+    if (j < c->downs) y = avs_unit_bn_relu(ctx, p, avs_unit_name(b, UNET "upconvlayer%d.1", j), y);
   }
   return y ? avs_reshape(ctx, y, 3, AVS_SHAPE(n, y->shape[1], y->shape[2])) : NULL;
 }

@@ -65,7 +65,7 @@ avs_tensor *avs_nonlocal_forward(avs_ctx *ctx, const avs_params *p, const char *
                .running_mean = avs_unit_param(p, "%sW.1.running_mean", prefix),
                .running_var = avs_unit_param(p, "%sW.1.running_var", prefix)};
   if (!bn.weight || !bn.bias || !bn.running_mean || !bn.running_var) return NULL;
-  y = avs_unit_batch_norm(ctx, y, &bn, s->norm_eval);
+  y = avs_unit_batch_norm(ctx, y, &bn, s->norm_eval, false);
   avs_layer_trace_amend(ctx, y, bn.weight->numel + bn.bias->numel);
   return avs_add(ctx, y, x);
 }

@@ -141,12 +141,20 @@ static bool bn_params(const avs_params *p, const char *name, avs_bn *bn) {
   return bn->weight && bn->bias && bn->running_mean && bn->running_var;
 }
 
-avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
+static avs_tensor *bn_unit(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x, bool relu) {
   avs_bn bn;
   if (!bn_params(p, name, &bn)) return NULL;
-  avs_tensor *y = avs_batch_norm(ctx, x, &bn);
+  avs_tensor *y = relu ? avs_batch_norm_relu(ctx, x, &bn) : avs_batch_norm(ctx, x, &bn);
   avs_layer_trace_amend(ctx, y, bn.weight->numel + bn.bias->numel);
   return y;
+}
+
+avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
+  return bn_unit(ctx, p, name, x, false);
+}
+
+avs_tensor *avs_unit_bn_relu(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
+  return bn_unit(ctx, p, name, x, true);
 }
 
 avs_tensor *avs_unit_bn_layer(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x) {
@@ -158,7 +166,7 @@ avs_tensor *avs_unit_bn_layer(avs_ctx *ctx, const avs_params *p, const char *nam
 }
 
 /* conv, batch norm and, when relu, ReLU: folded into one convolution (with the ReLU on its output
- * pass) in eval mode. */
+ * pass) in eval mode, the ReLU on the batch norm's pass in training. */
 static avs_tensor *conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn_name,
                            const avs_conv_spec *s, avs_tensor *x, bool relu) {
   avs_bn bn;
@@ -167,10 +175,7 @@ static avs_tensor *conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv, 
   avs_tensor *fw, *fb;
   int folded = avs_ctx_train(ctx) ? 0 : avs_fold_get(ctx, w, b, &bn, &fw, &fb);
   if (folded < 0) return NULL;
-  if (!folded) {
-    avs_tensor *y = avs_unit_bn(ctx, p, bn_name, avs_unit_conv(ctx, p, conv, s, x));
-    return relu ? avs_relu(ctx, y) : y;
-  }
+  if (!folded) return bn_unit(ctx, p, bn_name, avs_unit_conv(ctx, p, conv, s, x), relu);
   avs_conv c = conv_params(s);
   c.relu = relu;
   avs_tensor *y = conv_op(ctx, s->nsp, x, fw, fb, c);
@@ -236,9 +241,9 @@ avs_tensor *avs_unit_max_pool(avs_ctx *ctx, const char *name, int nsp, avs_tenso
 
 /* With fixed statistics: y = x * scale + shift, scale = w / sqrt(var + eps),
  * shift = b - mean * scale. */
-avs_tensor *avs_unit_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval) {
+avs_tensor *avs_unit_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval, bool relu) {
   if (!x) return NULL;
-  if (!norm_eval || !avs_ctx_train(ctx)) return avs_batch_norm(ctx, x, bn);
+  if (!norm_eval || !avs_ctx_train(ctx)) return relu ? avs_batch_norm_relu(ctx, x, bn) : avs_batch_norm(ctx, x, bn);
   int64_t c = bn->running_var->numel;
   avs_tensor *inv = avs_ctx_tensor(ctx, 1, &c);
   if (!inv) return NULL;
@@ -246,5 +251,6 @@ avs_tensor *avs_unit_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, b
   for (int64_t i = 0; i < c; i++) inv->data[i] = 1.0f / sqrtf(bn->running_var->data[i] + eps);
   avs_tensor *scale = avs_mul(ctx, bn->weight, inv);
   avs_tensor *shift = avs_sub(ctx, bn->bias, avs_mul(ctx, bn->running_mean, scale));
-  return avs_add(ctx, avs_mul(ctx, x, scale), shift);
+  avs_tensor *y = avs_add(ctx, avs_mul(ctx, x, scale), shift);
+  return relu ? avs_relu(ctx, y) : y;
 }

@@ -45,8 +45,9 @@ avs_tensor *avs_unit_conv_relu(avs_ctx *ctx, const avs_params *p, const char *na
                                avs_tensor *x);
 avs_tensor *avs_unit_conv_transpose(avs_ctx *ctx, const avs_params *p, const char *name, const avs_conv_spec *s,
                                     avs_tensor *x);
-/* Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1). */
+/* Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1); _relu: then ReLU, in the same pass. */
 avs_tensor *avs_unit_bn(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
+avs_tensor *avs_unit_bn_relu(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
 /* A batch norm that is a layer of its own (on an input, not after a conv): its own trace row. */
 avs_tensor *avs_unit_bn_layer(avs_ctx *ctx, const avs_params *p, const char *name, avs_tensor *x);
 /* conv then batch norm; in eval mode with a fold cache selected (fold.h) one
@@ -73,7 +74,7 @@ avs_tensor *avs_unit_max_pool(avs_ctx *ctx, const char *name, int nsp, avs_tenso
 /* Batch norm as the I3D and non-local blocks run it: batch statistics in training unless
  * norm_eval; with norm_eval (or in evaluation) the running statistics, and in
  * training then still differentiable in the input and the affine parameters
- * (avs_batch_norm tapes only with batch statistics). */
-avs_tensor *avs_unit_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval);
+ * (avs_batch_norm tapes only with batch statistics). Then ReLU when relu. */
+avs_tensor *avs_unit_batch_norm(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, bool norm_eval, bool relu);
 
 #endif

@@ -10,7 +10,11 @@
  *    pair exactly (both run the same two ops).
  * And avs_add_relu (a residual block's end) against avs_relu(avs_add(.)): equal shapes in eval
  * (the one-pass loop) and in training (gradients of both inputs), and a per-channel b (the add's
- * broadcast), exactly. */
+ * broadcast), exactly.
+ * And avs_batch_norm_relu against avs_relu(avs_batch_norm(.)), on oneDNN's path (channels a
+ * multiple of 8: fuse_norm_relu) and the hand-written one, 2-D and 3-D, in training (batch
+ * statistics: the output, the gradients of x, weight and bias, and the running statistics) and
+ * in eval (running statistics), exactly. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +176,57 @@ static void check_add_relu(int64_t channels_of_b, avs_rng *r) {
   avs_tensor_free(&a), avs_tensor_free(&b);
 }
 
+/* relu(batch_norm(x)): out[0] y, out[1..3] the gradients of x, weight, bias, out[4] the running
+ * mean and variance after the call (each run starts them from the same values). */
+static bool bn_relu_run(bool fused, bool train, avs_tensor *x, const avs_bn *bn, float *out[5]) {
+  avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = train});
+  int64_t C = bn->weight->numel;
+  for (int64_t c = 0; c < C; c++) bn->running_mean->data[c] = 0.1f * (float)c, bn->running_var->data[c] = 1.5f;
+  x->requires_grad = bn->weight->requires_grad = bn->bias->requires_grad = train;
+  avs_tensor_zero_grad(x), avs_tensor_zero_grad(bn->weight), avs_tensor_zero_grad(bn->bias);
+  avs_tensor *y = fused ? avs_batch_norm_relu(ctx, x, bn) : avs_relu(ctx, avs_batch_norm(ctx, x, bn));
+  bool ok = keep_results(ctx, y, train, 3, (avs_tensor *[]){x, bn->weight, bn->bias}, out);
+  if (ok) {
+    out[4] = malloc(sizeof(float) * 2 * (size_t)C);
+    memcpy(out[4], bn->running_mean->data, sizeof(float) * C);
+    memcpy(out[4] + C, bn->running_var->data, sizeof(float) * C);
+  }
+  avs_ctx_free(&ctx);
+  return ok;
+}
+
+static void check_bn_relu(int nx, const int64_t *xs, avs_rng *r) {
+  int64_t C = xs[nx - 1];
+  avs_tensor *x = avs_tensor_new(nx, xs);
+  avs_bn bn = {.weight = avs_tensor_new(1, &C), .bias = avs_tensor_new(1, &C),
+               .running_mean = avs_tensor_new(1, &C), .running_var = avs_tensor_new(1, &C)};
+  for (int64_t i = 0; i < x->numel; i++) x->data[i] = 2 * avs_rng_uniform(r) - 1;
+  for (int64_t c = 0; c < C; c++) bn.weight->data[c] = 0.5f + avs_rng_uniform(r), bn.bias->data[c] = avs_rng_uniform(r) - 0.5f;
+  for (int train = 0; train < 2; train++) {
+    float *out[2][5] = {{0}};
+    char what[96], name[128];
+    snprintf(what, sizeof what, "batch_norm_relu %dD C%lld (%s), %s", nx - 2, (long long)C,
+             C % 8 ? "by hand" : "oneDNN", train ? "train" : "eval");
+    bool ok = bn_relu_run(false, train, x, &bn, out[0]) && bn_relu_run(true, train, x, &bn, out[1]);
+    tst_true(ok, "%s: both ran (%s)", what, ok ? "yes" : avs_errmsg());
+    if (ok) {
+      snprintf(name, sizeof name, "%s: output", what);
+      tst_close(name, out[1][0], out[0][0], x->numel, 0, 0);
+      snprintf(name, sizeof name, "%s: running statistics", what);
+      tst_close(name, out[1][4], out[0][4], 2 * C, 0, 0);
+      const char *grads[3] = {"x", "weight", "bias"};
+      for (int i = 0; train && i < 3; i++) {
+        snprintf(name, sizeof name, "%s: gradient of %s", what, grads[i]);
+        tst_close(name, out[1][1 + i], out[0][1 + i], i ? C : x->numel, 0, 0);
+      }
+    }
+    for (int i = 0; i < 2; i++)
+      for (int j = 0; j < 5; j++) free(out[i][j]);
+  }
+  avs_tensor_free(&x), avs_tensor_free(&bn.weight), avs_tensor_free(&bn.bias);
+  avs_tensor_free(&bn.running_mean), avs_tensor_free(&bn.running_var);
+}
+
 int main(void) {
   avs_rng r;
   avs_rng_seed(&r, 5);
@@ -183,5 +238,9 @@ int main(void) {
   }
   check_add_relu(0, &r);
   check_add_relu(24, &r);
+  check_bn_relu(4, AVS_SHAPE(3, 9, 11, 32), &r);
+  check_bn_relu(5, AVS_SHAPE(2, 4, 14, 14, 64), &r);
+  check_bn_relu(4, AVS_SHAPE(3, 9, 11, 12), &r);
+  check_bn_relu(5, AVS_SHAPE(2, 3, 7, 9, 20), &r);
   return tst_finish();
 }

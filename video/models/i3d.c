@@ -117,9 +117,9 @@ avs_tensor *avs_i3d_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv,
                                y->numel * (w->numel / s->out));
     return y;
   }
-  x = avs_unit_batch_norm(ctx, avs_unit_conv(ctx, p, conv, s, x), &b, norm_eval);
+  x = avs_unit_batch_norm(ctx, avs_unit_conv(ctx, p, conv, s, x), &b, norm_eval, relu);
   avs_layer_trace_amend(ctx, x, b.weight->numel + b.bias->numel);
-  return relu ? avs_relu(ctx, x) : x;
+  return x;
 }
 
 /* Unit3D: "SAME" padding, conv (no bias), batch norm (eps 1e-3), ReLU. */
