@@ -201,7 +201,8 @@ static void check_bn_relu(int nx, const int64_t *xs, avs_rng *r) {
   avs_bn bn = {.weight = avs_tensor_new(1, &C), .bias = avs_tensor_new(1, &C),
                .running_mean = avs_tensor_new(1, &C), .running_var = avs_tensor_new(1, &C)};
   for (int64_t i = 0; i < x->numel; i++) x->data[i] = 2 * avs_rng_uniform(r) - 1;
-  for (int64_t c = 0; c < C; c++) bn.weight->data[c] = 0.5f + avs_rng_uniform(r), bn.bias->data[c] = avs_rng_uniform(r) - 0.5f;
+  for (int64_t c = 0; c < C; c++)
+    bn.weight->data[c] = 0.5f + avs_rng_uniform(r), bn.bias->data[c] = avs_rng_uniform(r) - 0.5f;
   for (int train = 0; train < 2; train++) {
     float *out[2][5] = {{0}};
     char what[96], name[128];
