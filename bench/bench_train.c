@@ -69,7 +69,9 @@ static int extra_opt(int argc, char **argv, int i) {
   int *dst = !strcmp(argv[i], "--batch") ? &batch : !strcmp(argv[i], "--frames") ? &frames
              : !strcmp(argv[i], "--size") ? &size : NULL;
   if (!dst || i + 1 >= argc) return 0;
-  return (*dst = atoi(argv[i + 1])) > 0 ? 2 : 0;
+  if ((*dst = atoi(argv[i + 1])) > 0) return 2;
+  fprintf(stderr, "bench_train: %s must be a positive whole number, got '%s'\n", argv[i], argv[i + 1]);
+  exit(2);
 }
 
 int main(int argc, char **argv) {

@@ -86,6 +86,10 @@ fail:
   return NULL;
 }
 
+/* The by-hand paths' output: v, or with the ReLU fused what avs_relu makes of it (0 v where not
+ * v > 0: a NaN stays NaN, as in PyTorch). */
+static inline float relu_if(bool relu, float v) { return relu && !(v > 0) ? 0.0f * v : v; }
+
 /* Per channel c over the rows r (values v[r C + c]): sa = sum a and, with b, sab = sum (a - ca)(b - cb)
  * (a centre NULL: 0), in double, each thread its own partial sums. */
 static int channel_sums(const float *a, const float *b, const float *ca, const float *cb, int64_t rows, int64_t C,
@@ -131,10 +135,7 @@ static int bn_train_here(avs_ctx *ctx, const float *x, int64_t rows, int64_t C, 
   }
 #pragma omp parallel for schedule(static) if (rows * C > 65536)
   for (int64_t r = 0; r < rows; r++)
-    for (int64_t c = 0; c < C; c++) {
-      float v = (x[r * C + c] - mean[c]) * scale[c] + shift[c];
-      y[r * C + c] = relu && !(v > 0) ? 0.0f : v;
-    }
+    for (int64_t c = 0; c < C; c++) y[r * C + c] = relu_if(relu, (x[r * C + c] - mean[c]) * scale[c] + shift[c]);
   return AVS_OK;
 }
 
@@ -233,10 +234,7 @@ static avs_tensor *bn_eval_here(avs_ctx *ctx, avs_tensor *x, const avs_bn *bn, i
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x->data + r * C;
     float *yr = y->data + r * C;
-    for (int64_t c = 0; c < C; c++) {
-      float v = xr[c] * scale[c] + shift[c];
-      yr[c] = relu && !(v > 0) ? 0.0f : v;
-    }
+    for (int64_t c = 0; c < C; c++) yr[c] = relu_if(relu, xr[c] * scale[c] + shift[c]);
   }
   return y;
 }
