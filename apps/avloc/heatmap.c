@@ -18,6 +18,7 @@
 #include "apps/avloc/sources.h"
 #include "apps/common/cli.h"
 #include "apps/common/output.h"
+#include "apps/common/probe.h"
 #include "apps/common/verbose.h"
 #include "av/datadir.h"
 #include "av/status.h"
@@ -94,11 +95,7 @@ int avloc_heatmap(int argc, char **argv) {
   if (o.out && !o.out[0]) app_usage_error("-o: empty file name");
 
   /* The inputs first: nothing is created before they are known to be good. */
-  avs_video *v = NULL;
-  if (avs_video_open(video, NULL, &v)) app_fail("%s", avs_errmsg());
-  avs_video_info info = *avs_video_info_get(v);
-  app_verbose_video(video, &info);
-  avs_video_free(&v);
+  avs_video_info info = app_probe_video(video);
   if (info.live) app_fail("%s is a live source: avloc heatmap takes a video file", video);
   if (!info.has_audio) app_fail("%s has no audio track: there is no sound to localize", video);
   if (o.out && same_file(o.out, video)) app_fail("-o %s is the input video: choose another name", o.out);

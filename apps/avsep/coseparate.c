@@ -16,6 +16,7 @@
 #include "apps/avsep/sources.h"
 #include "apps/common/cli.h"
 #include "apps/common/output.h"
+#include "apps/common/probe.h"
 #include "apps/common/verbose.h"
 #include "audio/audio_file.h"
 #include "audio/audio_track.h"
@@ -82,11 +83,7 @@ int avsep_coseparate(int argc, char **argv) {
   avs_audio *native[MAX_VIDEOS], *at_model[MAX_VIDEOS];
   int64_t n = 0;
   for (int k = 0; k < n_videos; k++) {
-    avs_video *v = NULL;
-    if (avs_video_open(videos[k], NULL, &v)) app_fail_status(avs_errcode());
-    info[k] = *avs_video_info_get(v);
-    app_verbose_video(videos[k], &info[k]);
-    avs_video_free(&v);
+    info[k] = app_probe_video(videos[k]);
     if (!info[k].has_audio) app_fail("%s has no audio track: nothing to mix", videos[k]);
     native[k] = at_model[k] = NULL;
     if (avs_track_load(videos[k], &(avs_track_opts){.channels = 1}, &native[k]) ||

@@ -16,6 +16,7 @@
 #include "apps/avsep/sources.h"
 #include "apps/common/cli.h"
 #include "apps/common/output.h"
+#include "apps/common/probe.h"
 #include "apps/common/progress.h"
 #include "apps/common/verbose.h"
 #include "audio/audio_file.h"
@@ -111,11 +112,7 @@ int avsep_separate(int argc, char **argv) {
   avs_sep_geometry g;
   avs_sep_model_geometry(m, &g);
 
-  avs_video *v = NULL;
-  if (avs_video_open(video, NULL, &v)) app_fail_status(avs_errcode());
-  avs_video_info info = *avs_video_info_get(v);
-  app_verbose_video(video, &info);
-  avs_video_free(&v);
+  avs_video_info info = app_probe_video(video);
   if (!info.has_audio) app_fail("%s has no audio track: nothing to separate", video);
   float boxes[AVS_DISCOVER_MAX][4], point[2] = {0, 0};
   int n_src = 0;

@@ -19,6 +19,7 @@
 #include "apps/avsep/avsep.h"
 #include "apps/common/cli.h"
 #include "apps/common/output.h"
+#include "apps/common/probe.h"
 #include "apps/common/verbose.h"
 #include "audio/audio_file.h"
 #include "audio/audio_track.h"
@@ -304,11 +305,7 @@ int avsep_speech(int argc, char **argv) {
   avs_speech_geometry g;
   avs_speech_model_geometry(m, &g);
 
-  avs_video *v = NULL;
-  if (avs_video_open(video, NULL, &v)) app_fail_status(avs_errcode());
-  avs_video_info info = *avs_video_info_get(v);
-  app_verbose_video(video, &info);
-  avs_video_free(&v);
+  avs_video_info info = app_probe_video(video);
   if (!info.has_audio) app_fail("%s has no audio track: nothing to separate", video);
   face_tracks ft = {0};
   float given[MAX_FACES][4];
