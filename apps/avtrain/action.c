@@ -263,7 +263,8 @@ int avtrain_action(int argc, char **argv) {
   if (!job.labels) app_fail("out of memory");
   avs_trainer_task task = {.user = &job, .n_train = train->n, .has_validation = val_n > 0, .n_val = val_n,
                            .epoch_begin = epoch_begin, .loss = batch_loss, .train_record = train_record,
-                           .validate = validate, .epoch_end = epoch_end, .progress = train_progress_update, .progress_user = &job.progress};
+                           .validate = validate, .epoch_end = epoch_end, .progress = train_progress_update,
+                           .progress_user = &job.progress};
   train_run(trainer, &task);
   if (val_n) app_info("best validation top-1 %.4f, model in %s", avs_trainer_best(trainer), o.c.out);
   else app_info("model in %s", o.c.out);

@@ -237,9 +237,9 @@ int avtrain_loc(int argc, char **argv) {
   app_info("%d training clips (%d frames each), %d validation clips", job.train->n_clips, o.frames,
            job.val ? job.val->n_clips : 0);
   avs_trainer_task task = {.user = &job, .n_train = job.train->n_clips, .has_validation = job.val != NULL,
-                           .n_val = job.val ? job.val->n_clips : 0,
-                           .epoch_begin = epoch_begin, .loss = batch_loss, .validate = validate,
-                           .epoch_end = epoch_end, .progress = train_progress_update, .progress_user = &job.progress};
+                           .n_val = job.val ? job.val->n_clips : 0, .epoch_begin = epoch_begin, .loss = batch_loss,
+                           .validate = validate, .epoch_end = epoch_end, .progress = train_progress_update,
+                           .progress_user = &job.progress};
   train_run(trainer, &task);
   if (job.val) app_info("best validation objective %.4f, model in %s", -avs_trainer_best(trainer), o.c.out);
   else app_info("model in %s", o.c.out);

@@ -274,9 +274,8 @@ static int train_separation(int argc, char **argv, bool cosep) {
   if (fresh) learn_nmf_dictionaries(m, job.train, job.fe);
   app_info("%d training clips (%d objects), %d validation mixtures", job.train->n_clips, job.train->n_obj, job.n_val);
   avs_trainer_task task = {.user = &job, .n_train = job.train->n_clips, .has_validation = job.n_val > 0,
-                           .n_val = job.n_val,
-                           .epoch_begin = epoch_begin, .loss = batch_loss, 
-                           .validate = validate, .epoch_end = epoch_end, .progress = train_progress_update, .progress_user = &job.progress};
+                           .n_val = job.n_val, .epoch_begin = epoch_begin, .loss = batch_loss, .validate = validate,
+                           .epoch_end = epoch_end, .progress = train_progress_update, .progress_user = &job.progress};
   train_run(trainer, &task);
   if (job.n_val) app_info("best validation SDR %.2f dB, model in %s", avs_trainer_best(trainer), o.c.out);
   else app_info("model in %s", o.c.out);
