@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audio/mask.h"
+#include "av/ctx.h"
 #include "av/gemm.h"
 #include "av/rng.h"
 #include "av/status.h"
@@ -26,6 +27,45 @@ static void ratio(const float *V, const float *W, const float *H, int F, int T, 
   for (size_t i = 0; i < ft; i++) R[i] = V[i] / (R[i] + NMF_EPS);
 }
 
+static void column_sums(const float *W, int F, int K, float *den) {
+  for (int k = 0; k < K; k++) den[k] = 0;
+  for (int f = 0; f < F; f++)
+    for (int k = 0; k < K; k++) den[k] += W[(size_t)f * K + k];
+}
+
+/* H *= W^T R / W^T 1 with bf16 products (the process precision's, av/ctx.h): W and W^T rounded
+ * once, H and R = V / WH at each update; the sums, the ratio and H itself stay fp32 (den becomes
+ * 1 / W^T 1). The products run at 180 GFLOP/s a core on a Zen 4, sgemm's at 100. */
+static int update_h_bf16(const float *V, int F, int T, int K, const float *W, float *H, int iters, float *R,
+                         float *num, float *den) {
+  uint16_t *w = malloc(sizeof *w * (size_t)F * K * 2), *h = malloc(sizeof *h * (size_t)K * T),
+           *r = malloc(sizeof *r * (size_t)F * T);
+  avs_gemm_bf16_plan *wh = NULL, *wtr = NULL;
+  int rc = w && h && r ? AVS_OK : avs_seterr(AVS_ENOMEM, "out of memory for an NMF of %d x %d", F, T);
+  if (!rc) rc = avs_gemm_bf16_plan_new(false, false, F, T, K, K, T, T, &wh);
+  if (!rc) rc = avs_gemm_bf16_plan_new(false, false, K, T, F, F, T, T, &wtr);
+  uint16_t *wt = w ? w + (size_t)F * K : NULL; /* W^T, K x F: both products read plain rows */
+  if (!rc) {
+    avs_bf16_round_n(W, (size_t)F * K, w);
+    for (int f = 0; f < F; f++)
+      for (int k = 0; k < K; k++) wt[(size_t)k * F + f] = w[(size_t)f * K + k];
+    column_sums(W, F, K, den);
+    for (int k = 0; k < K; k++) den[k] = 1 / (den[k] + NMF_EPS);
+    avs_bf16_round_n(H, (size_t)K * T, h);
+  }
+  size_t ft = (size_t)F * T;
+  for (int it = 0; !rc && it < iters; it++) {
+    if ((rc = avs_gemm_bf16_run(wh, w, h, R))) break;
+    for (size_t i = 0; i < ft; i++) r[i] = avs_bf16_round(V[i] / (R[i] + NMF_EPS));
+    if ((rc = avs_gemm_bf16_run(wtr, wt, r, num))) break;
+    for (int k = 0; k < K; k++) /* H and its bf16 copy for the next update in one pass */
+      for (size_t i = (size_t)k * T; i < (size_t)(k + 1) * T; i++) h[i] = avs_bf16_round(H[i] *= num[i] * den[k]);
+  }
+  avs_gemm_bf16_plan_free(&wh), avs_gemm_bf16_plan_free(&wtr);
+  free(w), free(h), free(r);
+  return rc;
+}
+
 int avs_nmf_update(const float *V, int F, int T, int K, float *W, float *H, bool update_w, int iters) {
   int rc = check_sizes("avs_nmf_update", F, T, K, iters);
   if (rc) return rc;
@@ -35,15 +75,15 @@ int avs_nmf_update(const float *V, int F, int T, int K, float *W, float *H, bool
     rc = avs_seterr(AVS_ENOMEM, "out of memory for an NMF of %d x %d", F, T);
     goto fail;
   }
+  if (!update_w && avs_precision_default() == AVS_BF16) {
+    rc = update_h_bf16(V, F, T, K, W, H, iters, R, num, den);
+    goto fail;
+  }
   for (int it = 0; it < iters; it++) {
     /* H *= W^T R / W^T 1 (W^T 1 once, when W stays) */
     ratio(V, W, H, F, T, K, R);
     avs_gemm(true, false, K, T, F, 1, W, K, R, T, 0, num, T);
-    if (it == 0 || update_w) {
-      for (int k = 0; k < K; k++) den[k] = 0;
-      for (int f = 0; f < F; f++)
-        for (int k = 0; k < K; k++) den[k] += W[(size_t)f * K + k];
-    }
+    if (it == 0 || update_w) column_sums(W, F, K, den);
     for (int k = 0; k < K; k++)
       for (int t = 0; t < T; t++) H[(size_t)k * T + t] *= num[(size_t)k * T + t] / (den[k] + NMF_EPS);
     if (!update_w) continue;

@@ -43,7 +43,8 @@ struct avs_rng *avs_ctx_rng(avs_ctx *ctx);
 /* Arithmetic of convolutions. AVS_BF16: inputs and weights rounded to bfloat16,
  * products accumulated and outputs kept in fp32; a taped (training) convolution's
  * backward also rounds the output gradient and takes its input and weight
- * gradients in fp32 (the weights stay fp32). Every other op stays fp32. */
+ * gradients in fp32 (the weights stay fp32). Every other op stays fp32. The
+ * process default (below) also sets the NMF prior's products (audio/nmf.h). */
 typedef enum { AVS_FP32 = 0, AVS_BF16 = 1 } avs_precision;
 void avs_ctx_set_precision(avs_ctx *ctx, avs_precision p);
 avs_precision avs_ctx_precision(const avs_ctx *ctx);

@@ -4,7 +4,8 @@ the benchmark's own test splits, each scored twice by aveval: fp32, then bf16.
     trained from (avdata synth --kind actions --count 3000 --seed 11, 300 clips):
     top-1 within 0.1 points (0.001).
   separation (sep.safetensors): music1000's test split (--count 1000 --seed 7),
-    natural mixtures and mixes of solos: mean SDR within 0.1 dB.
+    natural mixtures and mixes of solos: mean SDR within 0.1 dB (its convs and
+    its NMF prior's products in bf16).
   localization (loc.safetensors): the same split: AUC and cIoU within 0.005 (a
     median threshold turns tiny map changes into whole pixels; measured on 40
     clips: 0.0025) and the silent-object share within 0.005.
