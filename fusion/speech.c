@@ -50,6 +50,33 @@ avs_tensor *avs_speech_apply_masks(avs_ctx *ctx, avs_tensor *masks, avs_tensor *
   return re && im ? avs_concat(ctx, 2, (avs_tensor *[]){re, im}, 4) : NULL;
 }
 
+avs_tensor *avs_speech_snr_loss(avs_ctx *ctx, avs_tensor *est, avs_tensor *target, float cap_db) {
+  if (!est || !target) return NULL;
+  if (est->ndim < 2 || est->ndim != target->ndim || memcmp(est->shape, target->shape, sizeof(int64_t) * est->ndim)) {
+    char a[96], b[96];
+    avs_shape_str(est->ndim, est->shape, a, sizeof a), avs_shape_str(target->ndim, target->shape, b, sizeof b);
+    avs_seterr(AVS_ESHAPE, "SNR loss: estimate %s and target %s must be alike, (N, S, ...)", a, b);
+    return NULL;
+  }
+  int64_t rows = est->shape[0] * est->shape[1], len = est->numel / rows;
+  /* the per-row sums as a product with ones; the target's terms are constants */
+  avs_tensor *ones = avs_ctx_tensor(ctx, 2, AVS_SHAPE(len, 1)), *floor = avs_ctx_tensor(ctx, 2, AVS_SHAPE(rows, 1));
+  if (!ones || !floor) return NULL;
+  for (int64_t i = 0; i < len; i++) ones->data[i] = 1;
+  const double tau = pow(10, -cap_db / 10), to_db = 10 / log(10);
+  double log_energy = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    double e = 1e-12;
+    for (int64_t i = 0; i < len; i++) e += (double)target->data[r * len + i] * target->data[r * len + i];
+    floor->data[r] = (float)(tau * e);
+    log_energy += log(e);
+  }
+  avs_tensor *d = avs_sub(ctx, est, target);
+  avs_tensor *err = avs_matmul(ctx, avs_reshape(ctx, avs_mul(ctx, d, d), 2, AVS_SHAPE(rows, len)), ones, false, false);
+  avs_tensor *mean_log = avs_mean(ctx, avs_ln(ctx, avs_add(ctx, err, floor)));
+  return avs_affine(ctx, mean_log, (float)to_db, (float)(-to_db * log_energy / rows));
+}
+
 int avs_speech_model_load(const char *path, const char *want_arch, avs_model **out) {
   return avs_model_load(path, AVS_KIND_SPEECH, want_arch, NULL, out);
 }

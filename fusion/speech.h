@@ -68,6 +68,14 @@ void avs_speech_compress(const float *spec, int64_t n, float power, float *out);
 /* Each speaker's STFT: masks (N,S,T,F,2) times spec (N,T,F,2) as complex
  * numbers -> (N,S,T,F,2). Differentiable in the masks (and in spec). */
 avs_tensor *avs_speech_apply_masks(avs_ctx *ctx, avs_tensor *masks, avs_tensor *spec);
+/* The thresholded SNR loss (Wisdom et al., "Unsupervised sound separation using
+ * mixture invariant training", 2020) on STFTs: for each of est's rows (item,
+ * speaker; est and target (N,S,...) alike) 10 log10((|est - target|^2 + tau
+ * |target|^2) / |target|^2) with tau = 10^(-cap_db / 10), averaged over the rows:
+ * minus the mean SNR in dB, each row's capped at cap_db. Unlike the MSE, a quiet
+ * speaker counts as much as a loud one, as in the mean SDR it is scored by.
+ * Differentiable in est. */
+avs_tensor *avs_speech_snr_loss(avs_ctx *ctx, avs_tensor *est, avs_tensor *target, float cap_db);
 
 /* A speech model file; want_arch NULL accepts any speech architecture. Any
  * other kind of model is refused with one line naming what it is. */

@@ -2,8 +2,9 @@
  * kind, fusion/speech.h) by mix-and-separate on an avdata speech set: each
  * training mixture takes two voices of two different clips (windows aligned
  * to a video frame, random gains, white noise at a random SNR), and the model
- * separates each from its mouth and face crops; the loss is the mean squared
- * error between the masked mixture's STFT and the speaker's. The data are read
+ * separates each from its mouth and face crops; the loss (--loss) is the mean
+ * squared error between the masked mixture's STFT and the speaker's, weighted
+ * per bin, or minus their SNR per speaker (avs_speech_snr_loss). The data are read
  * once (stems and crops in memory). After every epoch: SDR/SIR/SAR on the
  * natural mixtures of the validation clips with the model's speaker count
  * (each speaker by its own face track), a result line, a checkpoint; --out
@@ -31,7 +32,7 @@ static const char *usage =
     "Trains an audio-visual speech separation model from scratch by mix-and-separate on\n"
     "an avdata speech set (avdata synth --kind speech): each step mixes two voices of two\n"
     "clips (random gains, white noise at a random SNR) and separates each from its mouth\n"
-    "and face crops; loss: MSE between the masked mixture's STFT and the speaker's.\n"
+    "and face crops; loss (--loss): MSE between the masked mixture's STFT and the speaker's.\n"
     "Validates SDR on the natural mixtures of the validation clips after every epoch.\n"
     "Writes --out (best validation SDR) and a checkpoint per epoch in --checkpoints;\n"
     "--resume goes on from there.\n"
@@ -46,6 +47,7 @@ typedef struct {
 } speech_opts;
 
 #define LOSS_POWER 0.3f /* the compression the weighted loss stands for (Looking to Listen's) */
+#define SNR_CAP_DB 30.0f /* the snr loss's cap per speaker (MixIT's) */
 
 typedef struct {
   const speech_opts *o;
@@ -98,6 +100,7 @@ static avs_tensor *batch_loss(void *user, avs_ctx *ctx, avs_model *m, const int 
   avs_tensor *masks = avs_speech_model_forward(ctx, m, b.spec, b.mouths, b.faces);
   avs_tensor *est = avs_speech_apply_masks(ctx, masks, b.spec);
   if (!strcmp(j->o->loss, "stft")) return avs_mse_loss(ctx, est, b.target);
+  if (!strcmp(j->o->loss, "snr")) return avs_speech_snr_loss(ctx, est, b.target, SNR_CAP_DB);
   avs_tensor *w = compressed_weights(ctx, b.spec, (int)b.target->shape[1]);
   avs_tensor *d = avs_sub(ctx, est, b.target);
   return w ? avs_mean(ctx, avs_mul(ctx, avs_mul(ctx, d, d), w)) : NULL;
@@ -159,7 +162,9 @@ int avtrain_speech(int argc, char **argv) {
   const app_opt opts[] = {
       TRAIN_COMMON_OPTS(o.c, "training clips (one mixture per clip)", "mixtures", "best validation SDR"),
       {"loss", 0, APP_STRING, &o.loss,
-       "stft (MSE between the masked mixture's and the speaker's STFTs) or weighted (the same, each bin weighted as power-law compressed STFTs would weigh it)", 0, 0},
+       "stft (MSE between the masked mixture's and the speaker's STFTs), weighted (the same, each bin weighted as "
+       "power-law compressed STFTs would weigh it) or snr (minus each speaker's SNR in dB on the STFT, capped at 30, "
+       "averaged: quiet voices count as much as loud ones)", 0, 0},
       {"frames", 0, APP_INT, &o.frames, "video frames per training window (at the model's fps: 32 = 2 s at 16)", 4, 100000},
       {"gain-db", 0, APP_FLOAT, &o.gain_db, "each voice's gain uniform in [-G, G] dB", 0, 40},
       {"snr-min", 0, APP_FLOAT, &o.snr_min, "white noise at an SNR uniform in [snr-min, snr-max] dB", -20, 200},
@@ -172,7 +177,8 @@ int avtrain_speech(int argc, char **argv) {
   static const char *const recipe[] = {TRAIN_RECIPE, "loss", "frames", "gain-db", "snr-min", "snr-max", "val-clips", NULL};
   char *ckpt_dir = train_common_check(&o.c, opts, recipe);
   if (o.snr_max < o.snr_min) app_usage_error("--snr-max must be at least --snr-min");
-  if (strcmp(o.loss, "weighted") && strcmp(o.loss, "stft")) app_usage_error("--loss must be weighted or stft");
+  if (strcmp(o.loss, "weighted") && strcmp(o.loss, "stft") && strcmp(o.loss, "snr"))
+    app_usage_error("--loss must be stft, weighted or snr, not '%s'", o.loss);
 
   avs_manifest *train_mf = app_manifest_stems(o.c.manifest), *val_mf = NULL;
   char *val_path = train_val_path(&o.c);

@@ -21,6 +21,8 @@ the metadata "model". In the reference (channels-last where the C side is):
   eval.masks          eval-mode masks (N, S, T, 257, 2); eval.sources their product with spec
   train.target        (N, S, T, 257, 2) target STFTs
   train.masks, train.loss  one train-mode (batch statistics) step, loss = mse(apply(masks, spec), target)
+  snr.loss, snr.grad  the thresholded SNR loss (avs_speech_snr_loss, 30 dB cap) of eval.sources against
+                      train.target (its first speaker 40 dB quieter), and its gradient in eval.sources (float64)
   grad.<name>         every parameter's gradient of that loss; after.<name> the buffers after it
   err.<key>           PyTorch's float32 deviation from the float64 results (those are stored)
 and the default configuration's parameter count (metadata default.params)."""
@@ -174,6 +176,15 @@ def inputs(c, g, n):
     return wave, stft(wave), mouths, faces
 
 
+def snr_loss(est, target, cap_db=30.0):
+    """avs_speech_snr_loss: minus the mean over (item, speaker) rows of the SNR in dB, capped at cap_db."""
+    rows = est.shape[0] * est.shape[1]
+    e, t = est.reshape(rows, -1), target.reshape(rows, -1)
+    energy = (t * t).sum(1) + 1e-12
+    err = ((e - t) ** 2).sum(1)
+    return (10 * torch.log10((err + 10 ** (-cap_db / 10) * energy) / energy)).mean()
+
+
 def main(path):
     torch.manual_seed(0)
     c = SMALL
@@ -196,7 +207,12 @@ def main(path):
         out["eval.masks"], out["eval.sources"] = masks.numpy(), apply_masks(masks, spec).numpy()
 
     target = torch.randn(N, c["speakers"], *spec.shape[1:], generator=g) * spec.abs().mean()
+    target[0, 0] *= 0.01  # a quiet speaker: the SNR loss weighs it as much as the others
     out["train.target"] = target.numpy()
+    est = torch.from_numpy(out["eval.sources"]).double().requires_grad_()
+    loss = snr_loss(est, target.double())
+    loss.backward()
+    out["snr.loss"], out["snr.grad"] = loss.detach().float().numpy(), est.grad.float().numpy()
 
     def step(m, dtype):
         m.load_state_dict(state)

@@ -11,6 +11,9 @@
  *   - one train-mode step (batch statistics), MSE between the masked mixtures and
  *     target STFTs: masks, loss, every parameter's gradient, the running statistics
  *     after it (float64 references);
+ *   - the thresholded SNR loss (avs_speech_snr_loss) of the masked mixtures against
+ *     those targets, one speaker 40 dB quieter: loss and its gradient (float64
+ *     reference; 1e-4 dB, the gradient 1e-4 |g| + 1e-4 max|g|); unlike shapes refused;
  *   - save / load round trip; a model of another kind or architecture is refused
  *     with one line saying what it is; bad inputs and configurations are reported;
  *     models of 1 and 3 speakers give one mask per speaker;
@@ -22,6 +25,7 @@
  *   gradients                            1e-3 |g| + 1e-4 max|g| per tensor
  *   running statistics after the step    1e-4 |x| + 1e-5 max|x|
  * the train-mode bounds each plus 4x PyTorch's own float32 deviation from float64. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -123,6 +127,30 @@ static void check_train(avs_st *st, avs_model *m) {
   avs_ctx_free(&ctx);
   tst_input_free(&spec), tst_input_free(&mouths), tst_input_free(&faces), tst_input_free(&target);
   avs_tensor_free(&want), avs_tensor_free(&want_loss);
+}
+
+/* The SNR loss and its gradient against the float64 reference: 1e-4 dB, and the gradient within
+ * 1e-4 of its largest magnitude + 1e-4 relative (fp32 sums of a row's 10^4 squares, in another order). */
+static void check_snr_loss(avs_st *st) {
+  avs_tensor *est = tst_tensor(st, "eval.sources"), *target = tst_input(st, "train.target");
+  avs_tensor *want = tst_tensor(st, "snr.loss"), *want_grad = tst_tensor(st, "snr.grad");
+  avs_ctx *ctx = ac_train_ctx();
+  AVS_ASSERT(ctx);
+  avs_tensor_zero_grad(est);
+  avs_tensor *loss = avs_speech_snr_loss(ctx, est, target, 30);
+  int rc = loss ? avs_backward(ctx, loss) : -1;
+  if (tst_true(!rc, "SNR loss: %s", rc ? avs_errmsg() : "ok")) {
+    tst_close("SNR loss (dB)", loss->data, want->data, 1, 1e-4f, 0);
+    float top = 0;
+    for (int64_t i = 0; i < want_grad->numel; i++) top = fmaxf(top, fabsf(want_grad->data[i]));
+    tst_close("SNR loss gradient", est->grad, want_grad->data, want_grad->numel, 1e-4f * top, 1e-4f);
+  }
+  avs_tensor *other = avs_reshape(ctx, target, 2, AVS_SHAPE(target->shape[0], -1));
+  tst_true(!avs_speech_snr_loss(ctx, est, other, 30) && avs_errcode() == AVS_ESHAPE, "SNR loss of unlike shapes: %s",
+           avs_errmsg());
+  avs_ctx_free(&ctx);
+  tst_input_free(&target);
+  avs_tensor_free(&est), avs_tensor_free(&want), avs_tensor_free(&want_grad);
 }
 
 /* A refusal: an error, no model, and a message of one line containing `needle`. */
@@ -323,6 +351,7 @@ int main(int argc, char **argv) {
     check_eval(st, m);
     check_registry(m, argv[1]);
     check_errors(m);
+    check_snr_loss(st);
     check_train(st, m); /* last: it moves the running statistics */
   }
   avs_model_free(&m);
