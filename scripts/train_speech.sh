@@ -23,6 +23,8 @@
 # 209-222 s on quiet cores, the scoring); validation SDR 4.63 dB after
 # the first epoch, 6.53 after 5, 7.98 after 10, 8.66 after 15, 9.06 after 22.
 # The model ships in half precision (tools/st_half.py): 6 MB.
+# Knobs (environment): PRECISION, COUNT, EPOCHS, HP, LOSS (stft, weighted, snr),
+# SPEAKERS (the training voices' pool, avdata synth --speakers; 0 = its 24), UNSEEN.
 set -eu
 PRECISION=${PRECISION:-auto}
 . "$(dirname "$0")/train_common.sh"
@@ -30,20 +32,27 @@ BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-speech}
 SEED=11 COUNT=${COUNT:-3000} EPOCHS=${EPOCHS:-22} LOSS=${LOSS:-stft}
 HP=${HP:-audio_channels=32}
+# SPEAKERS=N: a training pool of N voices (avdata synth --speakers; default its 24)
+SPEAKERS=${SPEAKERS:-0}
+case $SPEAKERS in '' | *[!0-9]* | ?????*) bad_pool=1 ;; *) [ "$SPEAKERS" -le 1000 ] || bad_pool=1 ;; esac
+[ -z "${bad_pool:-}" ] || { echo "train_speech.sh: SPEAKERS must be 0 to 1000, not '$SPEAKERS'" >&2; exit 2; }
+DATA=speech$COUNT POOL=
+[ "$SPEAKERS" = 0 ] || DATA=$DATA-p$SPEAKERS POOL=" --speakers $SPEAKERS"
 # Voices the training never heard (espeak-ng variants outside avdata's built-in
 # list of 24; its pitch, range and rate drawn as usual).
 UNSEEN=${UNSEEN:-en-us+m8,en-gb-x-rp+adam,en+benjamin,en-029+caleb,en-us-nyc+john,en-gb-scotland+Jacky}
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
-[ -f "$WORK/speech$COUNT/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind speech --count "$COUNT" --seed $SEED --out "$WORK/speech$COUNT" --force
+[ -f "$WORK/$DATA/meta.json" ] ||
+  "$BUILD/bin/avdata" synth --kind speech --count "$COUNT" --seed $SEED --speakers "$SPEAKERS" \
+    --out "$WORK/$DATA" --force
 [ -f "$WORK/speech500/meta.json" ] ||
   "$BUILD/bin/avdata" synth --kind speech --count 500 --seed 7 --out "$WORK/speech500" --force
 [ -f "$WORK/unseen/meta.json" ] ||
   "$BUILD/bin/avdata" synth --kind speech --count 200 --seed 9 --voice "$UNSEEN" --out "$WORK/unseen" --force
 
-train="--manifest $WORK/speech$COUNT/train.jsonl --val $WORK/speech$COUNT/val.jsonl --val-clips 30 --arch avspeech"
+train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30 --arch avspeech"
 train="$train --hparams $HP --epochs $EPOCHS --batch 4 --lr 1e-3 --schedule cosine --frames 32 --loss $LOSS --seed 1"
 train="$train --precision $PRECISION"
 # shellcheck disable=SC2086
@@ -62,7 +71,7 @@ cat > data/models/speech.json.tmp <<JSON
 {
   "model": "speech.safetensors",
   "made_by": "scripts/train_speech.sh",
-  "data": "avdata synth --kind speech --count $COUNT --seed $SEED",
+  "data": "avdata synth --kind speech --count $COUNT --seed $SEED$POOL",
   "train": "avtrain speech $train",
   "test_set": "avdata synth --kind speech --count 500 --seed 7 (test split)",
   "test_sdr": $sdr,

@@ -1,5 +1,5 @@
-# tests/scripts/CMakeLists.txt: a bad PRECISION (every training script) stops the script with one line and exit 2
-# before it makes anything (no WORK folder, no data, nothing shipped).
+# tests/scripts/CMakeLists.txt: a bad PRECISION (every training script) or SPEAKERS (train_speech.sh) stops the
+# script with one line and exit 2 before it makes anything (no WORK folder, no data, nothing shipped).
 set -eu
 SCRIPTS=$1
 DIR=$(mktemp -d)
@@ -19,5 +19,8 @@ expect_refusal() {
 }
 for script in train_action.sh train_sep.sh train_cosep.sh train_speech.sh train_loc.sh; do
   expect_refusal $script "PRECISION must be fp32, bf16 or auto, not 'bogus'" PRECISION=bogus
+done
+for pool in many 1001 -3 123456; do
+  expect_refusal train_speech.sh "SPEAKERS must be 0 to 1000, not '$pool'" SPEAKERS=$pool
 done
 echo "scripts_bad_knobs: ok"
