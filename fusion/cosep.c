@@ -70,24 +70,25 @@ int avs_cosep_declare(avs_params *p, const avs_cosep_cfg *cfg) {
 }
 
 avs_tensor *avs_cosep_logits(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *c, avs_tensor *logmag,
-                             avs_tensor *vis, avs_tensor **gate) {
+                             const int *mix_of, avs_tensor *vis, avs_tensor **gate) {
   if (gate) *gate = NULL;
-  avs_tensor *y = avs_cosep_unet(ctx, p, c, logmag, vis);
+  avs_tensor *y = avs_cosep_unet(ctx, p, c, logmag, mix_of, vis);
   if (!y || !c->prior_gate) return y;
   /* logit += shares (N, F T, C) . weights (N, C): one product per object. The weights are a
    * softmax over the classes: a class's NMF mask at most, whatever the visual vector's scale
    * (a linear map's weights, stepped by Adam, saturate the sigmoid within an epoch). */
   int64_t n = y->shape[0], ft = y->shape[1] * y->shape[2];
   avs_tensor *w = avs_softmax(ctx, avs_unit_linear(ctx, p, GATE, vis));
-  avs_tensor *shares = avs_reshape(ctx, avs_slice(ctx, logmag, 3, 1, 1 + c->nmf, 1), 3, AVS_SHAPE(n, ft, c->nmf));
+  avs_tensor *own = mix_of ? avs_rows(ctx, logmag, mix_of, n) : logmag; /* each object's mixture */
+  avs_tensor *shares = avs_reshape(ctx, avs_slice(ctx, own, 3, 1, 1 + c->nmf, 1), 3, AVS_SHAPE(n, ft, c->nmf));
   avs_tensor *picked = avs_matmul(ctx, avs_reshape(ctx, w, 3, AVS_SHAPE(n, 1, c->nmf)), shares, false, true);
   if (gate) *gate = w;
   return avs_add(ctx, y, avs_reshape(ctx, picked, 3, y->shape));
 }
 
 avs_tensor *avs_cosep_masks(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *logmag,
-                            avs_tensor *crops) {
-  return avs_sigmoid(ctx, avs_cosep_logits(ctx, p, cfg, logmag, avs_cosep_visual(ctx, p, cfg, crops), NULL));
+                            const int *mix_of, avs_tensor *crops) {
+  return avs_sigmoid(ctx, avs_cosep_logits(ctx, p, cfg, logmag, mix_of, avs_cosep_visual(ctx, p, cfg, crops), NULL));
 }
 
 /* ---- the separation kind's descriptor (fusion/separation.h) ---- */
@@ -111,9 +112,9 @@ static int cosep_audio_prior(const avs_params *p, const void *cfg, const float *
   return avs_sep_nmf_prior(p, &g, "cosep", c->nmf, c->nmf_components, c->nmf_iters, mag, frames, prior, linear);
 }
 
-/* The visual vector enters the U-Net's bottleneck: one U-Net pass per object on its mixture's
- * row, crops (M, 1, crop, crop, 3). With prior_gate the logits are the U-Net's plus the shares
- * weighed by the gate: those weights are the prior's (avs_sep_linear_logits). */
+/* The visual vector enters the U-Net's bottleneck: the encoder once per mixture, the decoder once
+ * per object, crops (M, 1, crop, crop, 3). With prior_gate the logits are the U-Net's plus the
+ * shares weighed by the gate: those weights are the prior's (avs_sep_linear_logits). */
 static avs_tensor *cosep_forward(avs_ctx *ctx, const avs_params *p, const void *cfg, avs_tensor *logmag,
                                  const int *mix_of, avs_tensor *crops, avs_tensor **prior_weights) {
   const avs_cosep_cfg *c = cfg;
@@ -125,8 +126,7 @@ static avs_tensor *cosep_forward(avs_ctx *ctx, const avs_params *p, const void *
     return NULL;
   }
   avs_tensor *x = avs_reshape(ctx, crops, 4, AVS_SHAPE(crops->shape[0], crops->shape[2], crops->shape[3], 3));
-  avs_tensor *rows = avs_rows(ctx, logmag, mix_of, (int)crops->shape[0]);
-  return avs_cosep_logits(ctx, p, c, rows, avs_cosep_visual(ctx, p, c, x), prior_weights);
+  return avs_cosep_logits(ctx, p, c, logmag, mix_of, avs_cosep_visual(ctx, p, c, x), prior_weights);
 }
 
 static const avs_sep_task cosep_task = {.geometry = cosep_geometry, .audio_input = cosep_audio_input,

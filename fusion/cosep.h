@@ -69,17 +69,21 @@ int avs_cosep_classifier_declare(avs_params *p, const avs_cosep_cfg *cfg);
 
 /* crops (N, crop, crop, 3) -> visual vectors (N, visual_dim). */
 avs_tensor *avs_cosep_visual(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *crops);
-/* logmag (N, F, T, 1 + nmf), F and T multiples of 2^downs, and vis (N, visual_dim)
- * -> mask logits (N, F, T): the last conv-transpose's output, before its sigmoid. */
+/* logmag (N, F, T, 1 + nmf) of N mixtures, F and T multiples of 2^downs, and vis (M, visual_dim)
+ * of M objects, object i on mixture mix_of[i] (mix_of NULL: N = M, object i on row i) -> mask
+ * logits (M, F, T): the last conv-transpose's output, before its sigmoid. The encoder runs once
+ * per mixture (cosep_unet.c). */
 avs_tensor *avs_cosep_unet(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *logmag,
-                           avs_tensor *vis);
-/* The U-Net's logits and, with prior_gate, the weighed share logits of logmag's channels 1..nmf;
- * each object's weights (N, nmf) into *gate when gate is not NULL (NULL without prior_gate). */
+                           const int *mix_of, avs_tensor *vis);
+/* The U-Net's logits and, with prior_gate, the weighed share logits of logmag's channels 1..nmf
+ * (of the object's mixture); each object's weights (M, nmf) into *gate when gate is not NULL (NULL
+ * without prior_gate). */
 avs_tensor *avs_cosep_logits(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *logmag,
-                             avs_tensor *vis, avs_tensor **gate);
-/* The whole separator: one row of logmag per object and its crop -> masks (N, F, T) in (0, 1). */
+                             const int *mix_of, avs_tensor *vis, avs_tensor **gate);
+/* The whole separator: logmag of the mixtures, each object's mixture (mix_of as avs_cosep_unet's)
+ * and crop -> masks (M, F, T) in (0, 1). */
 avs_tensor *avs_cosep_masks(avs_ctx *ctx, const avs_params *p, const avs_cosep_cfg *cfg, avs_tensor *logmag,
-                            avs_tensor *crops);
+                            const int *mix_of, avs_tensor *crops);
 /* The object classifier on the separated spectrogram: mix (N, F, T), each
  * object's warped mixture magnitude (+ 1e-10 as the reference adds before
  * warping), masks (N, F, T) -> class logits (N, classes) of

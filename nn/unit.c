@@ -190,33 +190,57 @@ avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv
   return conv_bn(ctx, p, conv, bn_name, s, x, false);
 }
 
+/* conv(W, [x, r]) = conv(W_x, x) + conv(W_r, r), r = shared's rows by index: the weight split along its
+ * input channels (dim 1 of a conv's (O, I, k..), dim 0 of a transposed one's (I, O, k..)), the bias
+ * with x's part; shared is convolved once per row of its own. Traced under name. */
+static avs_tensor *joined(avs_ctx *ctx, const char *name, const avs_conv_spec *s, bool transposed, avs_tensor *x,
+                          avs_tensor *shared, const int *index, avs_tensor *w, avs_tensor *b, int64_t params) {
+  if (!index && shared->shape[0] != x->shape[0]) {
+    avs_seterr(AVS_ESHAPE, "%s: %lld rows joined to %lld shared rows without an index", name,
+               (long long)x->shape[0], (long long)shared->shape[0]);
+    return NULL;
+  }
+  int in_dim = transposed ? 0 : 1;
+  int64_t cx = x->shape[x->ndim - 1], k = w->numel / (w->shape[0] * w->shape[1]); /* kernel positions */
+  avs_conv c = conv_params(s);
+  avs_tensor *wx = avs_slice(ctx, w, in_dim, 0, cx, 1), *ws = avs_slice(ctx, w, in_dim, cx, w->shape[in_dim], 1);
+  avs_tensor *yx = transposed ? avs_conv_transpose2d(ctx, x, wx, b, c) : conv_op(ctx, s->nsp, x, wx, b, c);
+  avs_tensor *ys = transposed ? avs_conv_transpose2d(ctx, shared, ws, NULL, c)
+                              : conv_op(ctx, s->nsp, shared, ws, NULL, c);
+  /* one shared row (one mixture): the add broadcasts it, no copy per row of x */
+  avs_tensor *y = avs_add(ctx, yx, index && ys && shared->shape[0] > 1 ? avs_rows(ctx, ys, index, x->shape[0]) : ys);
+  if (!y) return NULL;
+  int64_t macs = transposed ? (x->numel + shared->numel) * s->out * k
+                            : yx->numel * cx * k + ys->numel * (w->shape[1] - cx) * k;
+  avs_layer_trace_add(ctx, name, transposed ? "convT2d" : conv_kinds[s->nsp], y, params, macs);
+  return y;
+}
+
 avs_tensor *avs_unit_conv_bn_joined(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn_name,
                                     const avs_conv_spec *s, avs_tensor *x, avs_tensor *shared, const int *index) {
   if (!shared) return bn_name ? avs_unit_conv_bn(ctx, p, conv, bn_name, s, x) : avs_unit_conv(ctx, p, conv, s, x);
   avs_bn bn;
   avs_tensor *w = avs_unit_param(p, "%s.weight", conv), *b = s->bias ? avs_unit_param(p, "%s.bias", conv) : NULL;
   if (!x || !w || (s->bias && !b) || (bn_name && !bn_params(p, bn_name, &bn))) return NULL;
-  if (!index && shared->shape[0] != x->shape[0]) {
-    avs_seterr(AVS_ESHAPE, "%s: %lld rows joined to %lld shared rows without an index", conv,
-               (long long)x->shape[0], (long long)shared->shape[0]);
-    return NULL;
-  }
   avs_tensor *fw = w, *fb = b;
   int folded = bn_name && !avs_ctx_train(ctx) ? avs_fold_get(ctx, w, b, &bn, &fw, &fb) : 0;
   if (folded < 0) return NULL;
-  /* conv(W, [x, r]) = conv(W_x, x) + conv(W_r, r): the weight split along its input channels */
-  int64_t cx = x->shape[x->ndim - 1];
-  avs_conv c = conv_params(s);
-  avs_tensor *yx = conv_op(ctx, s->nsp, x, avs_slice(ctx, fw, 1, 0, cx, 1), fb, c);
-  avs_tensor *ys = conv_op(ctx, s->nsp, shared, avs_slice(ctx, fw, 1, cx, fw->shape[1], 1), NULL, c);
-  /* one shared row (one mixture): the add broadcasts it, no copy per row of x */
-  avs_tensor *y = avs_add(ctx, yx, index && shared->shape[0] > 1 ? avs_rows(ctx, ys, index, x->shape[0]) : ys);
-  if (!y) return NULL;
-  int64_t k = w->numel / (s->out * w->shape[1]); /* kernel positions */
-  avs_layer_trace_add(ctx, conv, conv_kinds[s->nsp], y,
-                      w->numel + (b ? b->numel : 0) + (bn_name ? bn.weight->numel + bn.bias->numel : 0),
-                      yx->numel * cx * k + ys->numel * (w->shape[1] - cx) * k);
-  return bn_name && !folded ? avs_batch_norm(ctx, y, &bn) : y;
+  avs_tensor *y = joined(ctx, conv, s, false, x, shared, index, fw, fb,
+                         w->numel + (b ? b->numel : 0) + (bn_name ? bn.weight->numel + bn.bias->numel : 0));
+  return bn_name && !folded && y ? avs_batch_norm(ctx, y, &bn) : y;
+}
+
+avs_tensor *avs_unit_conv_transpose_joined(avs_ctx *ctx, const avs_params *p, const char *name,
+                                           const avs_conv_spec *s, avs_tensor *x, avs_tensor *shared,
+                                           const int *index) {
+  if (!shared) return avs_unit_conv_transpose(ctx, p, name, s, x);
+  if (s->nsp != 2) {
+    avs_seterr(AVS_EINVAL, "%s: a joined transposed convolution is 2-D, not %d-D", name, s->nsp);
+    return NULL;
+  }
+  avs_tensor *w = avs_unit_param(p, "%s.weight", name), *b = s->bias ? avs_unit_param(p, "%s.bias", name) : NULL;
+  if (!x || !w || (s->bias && !b)) return NULL;
+  return joined(ctx, name, s, true, x, shared, index, w, b, w->numel + (b ? b->numel : 0));
 }
 
 avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,

@@ -62,6 +62,11 @@ avs_tensor *avs_unit_conv_bn(avs_ctx *ctx, const avs_params *p, const char *conv
  * avs_unit_conv without bn). */
 avs_tensor *avs_unit_conv_bn_joined(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,
                                     const avs_conv_spec *s, avs_tensor *x, avs_tensor *shared, const int *index);
+/* The same for a 2-D transposed convolution (no batch norm): convT(W, [x, r]) = convT(W_x, x) + convT(W_r, r),
+ * W (in, out, k, k) split along its first dim; the bias with x's part. */
+avs_tensor *avs_unit_conv_transpose_joined(avs_ctx *ctx, const avs_params *p, const char *name,
+                                           const avs_conv_spec *s, avs_tensor *x, avs_tensor *shared,
+                                           const int *index);
 /* conv, batch norm, then ReLU when relu (in eval mode one convolution: BN folded into it, the ReLU
  * on its output pass). */
 avs_tensor *avs_unit_forward(avs_ctx *ctx, const avs_params *p, const char *conv, const char *bn,

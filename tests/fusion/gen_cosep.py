@@ -29,7 +29,9 @@ Stored per case (float64 results):
                             eval mode: visual vectors, mask logits and masks (5, F, T), the
                             classifier's logits of log(mix x mask + 1e-10) (5, C); eval_dev:
                             PyTorch float32's max |l32 - l64| / max |l64| of the mask logits
-  <case>.train_*            train mode: masks, class logits, the co-separation loss (weighted
+  <case>.train_*            train mode, the U-Net's encoder on the two mixtures (as the C model
+                            runs it; its batch norms see each mixture once): masks, class logits,
+                            the co-separation loss (weighted
                             L1; also unweighted L1 and weighted L2 on the same masks), the
                             cross-entropy, loss = coseparation + 0.5 cross-entropy, and every
                             parameter gradient of it summarised as action_ref does;
@@ -106,10 +108,12 @@ class AudioVisualUNet(nn.Module):
             setattr(self, f"audionet_upconvlayer{j}", unet_upconv(inp, 1 if j == downs else ch[downs - j],
                                                                   j == downs))
 
-    def forward(self, x, vis, logits=False):  # x (N, in_ch, F, T), vis (N, D)
+    def forward(self, x, vis, logits=False, mix_of=None):  # x (N, in_ch, F, T), vis (M, D)
         lv = [x]
         for l in range(1, self.downs + 1):
             lv.append(getattr(self, f"audionet_convlayer{l}")(lv[-1]))
+        if mix_of is not None:  # the encoder ran once per mixture (fusion/cosep_unet.c): each object's levels
+            lv = [level[mix_of] for level in lv]
         y = torch.cat((vis[:, :, None, None].repeat(1, 1, *lv[-1].shape[2:]), lv[-1]), 1)
         for j in range(1, self.downs + 1):
             if j > 1:
@@ -136,13 +140,16 @@ class CoSep(nn.Module):
         self.net_classifier = Resnet18(cw, 1, "maxpool", 8 * cw, hp["classes"])
         self.gate = nn.Linear(vis_dim, hp["nmf"]) if hp.get("prior_gate") else None
 
-    def forward(self, x, crops, mix):  # x (N, F, T, 1 + nmf), crops (N, H, W, 3), mix (N, F, T)
+    def forward(self, x, crops, mix, mix_of=None):
+        """x (N, F, T, 1 + nmf) per object, or per mixture with mix_of (each object's row); crops (M, H, W, 3),
+        mix (M, F, T)."""
         # contiguous NCHW: PyTorch 1.13's CPU backward of this ResNet on a channels-last
         # strided input corrupts the heap (double free)
         vis = self.net_visual(crops.permute(0, 3, 1, 2).contiguous())
-        logits = self.net_unet(x.permute(0, 3, 1, 2).contiguous(), vis, logits=True)
+        logits = self.net_unet(x.permute(0, 3, 1, 2).contiguous(), vis, logits=True, mix_of=mix_of)
         if self.gate is not None:  # each object's softmax over the classes weighs its mixture's share logits
-            logits = logits + (x[..., 1:] * torch.softmax(self.gate(vis), 1)[:, None, None, :]).sum(3)
+            own = x if mix_of is None else x[mix_of]
+            logits = logits + (own[..., 1:] * torch.softmax(self.gate(vis), 1)[:, None, None, :]).sum(3)
         masks = torch.sigmoid(logits)
         classes = self.net_classifier(torch.log(mix * masks + 1e-10)[:, None])
         return vis, logits, masks, classes
@@ -160,7 +167,8 @@ def coseparation_loss(masks, gt, weight, l2=False):
 
 
 def train_step(m, x, crops, mix, gt, weight):
-    out = m(x, crops, mix)
+    """x per mixture: the encoder runs once per mixture in training as in the C model."""
+    out = m(x, crops, mix, MIX_OF)
     cosep = coseparation_loss(out[2], gt, weight)
     ce = F.cross_entropy(out[3], torch.tensor(LABELS))
     loss = cosep + CLASS_WEIGHT * ce
@@ -245,8 +253,9 @@ def run_case(tensors, meta, case, hp):
                     f"{case}.eval_classes": classes, f"{case}.eval_dev": np.array([dev], np.float32)})
 
     m32.train(), m64.train()
-    g32 = train_step(m32, x, crops, mix, gt, weight)[4]
-    out, cosep, ce, loss, g64 = train_step(m64, *d64)
+    mixtures = [MIX_OF.index(k) for k in range(2)]  # each mixture's first object's row of x
+    g32 = train_step(m32, x[mixtures], crops, mix, gt, weight)[4]
+    out, cosep, ce, loss, g64 = train_step(m64, d64[0][mixtures], *d64[1:])
     with torch.no_grad():
         l1 = coseparation_loss(out[2], d64[3], None)
         l2w = coseparation_loss(out[2], d64[3], d64[4], l2=True)

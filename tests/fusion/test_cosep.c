@@ -9,7 +9,8 @@
  *     deviation from float64 where larger, both directly and through the
  *     separation kind (avs_sep_model_forward, batch norms folded); masks 1e-4 absolute;
  *   - a train step (train-mode batch norm; five objects of four videos in
- *     two mixtures): masks 1e-4 absolute, class logits as in eval, the co-separation
+ *     two mixtures, the U-Net's encoder once per mixture as the reference
+ *     also runs it): masks 1e-4 absolute, class logits as in eval, the co-separation
  *     loss (weighted L1; unweighted L1 and weighted L2 on the same masks), the
  *     cross-entropy and their sum coseparation + 0.5 cross-entropy 1e-4 relative,
  *     every parameter gradient 1e-3 relative as the action models'
@@ -73,6 +74,11 @@ static void check_targets(avs_st *st, const char *cs) {
   avs_tensor_free(&mix), avs_tensor_free(&src), avs_tensor_free(&gt), avs_tensor_free(&w);
 }
 
+/* x's rows of the two mixtures (objects 0 and 3, mix_of's first of each). */
+static avs_tensor *mixture_rows(avs_ctx *ctx, avs_tensor *x) {
+  return avs_concat(ctx, 2, (avs_tensor *[]){avs_slice(ctx, x, 0, 0, 1, 1), avs_slice(ctx, x, 0, 3, 4, 1)}, 0);
+}
+
 static void check_eval(avs_st *st, const char *cs, const avs_model *m) {
   const avs_cosep_cfg *cfg = m->cfg;
   const avs_params *p = &m->params;
@@ -83,14 +89,15 @@ static void check_eval(avs_st *st, const char *cs, const avs_model *m) {
   printf("     %s eval: PyTorch float32 mask logits %.1e off float64; bound %.1e\n", cs, dev->data[0], tol);
   avs_tensor *vis = avs_cosep_visual(ctx, p, cfg, crops);
   close_scaled(st, cs, "eval_vis", vis, COSEP_TOL);
-  avs_tensor *logits = avs_cosep_logits(ctx, p, cfg, x, vis, NULL);
+  avs_tensor *logits = avs_cosep_logits(ctx, p, cfg, x, NULL, vis, NULL);
   close_scaled(st, cs, "eval_logits", logits, tol);
-  avs_tensor *masks = avs_cosep_masks(ctx, p, cfg, x, crops);
+  avs_tensor *masks = avs_cosep_masks(ctx, p, cfg, x, NULL, crops);
   tst_close_ref(st, cs, "eval_masks", masks ? masks->data : NULL, COSEP_TOL, 0);
   close_scaled(st, cs, "eval_classes", avs_cosep_classify(ctx, p, cfg, mix, masks), COSEP_TOL);
 
-  /* the separation kind: the two mixtures once each, the objects' crops as clips of one frame */
-  avs_tensor *mixtures = avs_concat(ctx, 2, (avs_tensor *[]){avs_slice(ctx, x, 0, 0, 1, 1), avs_slice(ctx, x, 0, 3, 4, 1)}, 0);
+  /* the separation kind: the two mixtures once each (the encoder once per mixture), the objects' crops as
+   * clips of one frame */
+  avs_tensor *mixtures = mixture_rows(ctx, x);
   avs_tensor *clips = avs_reshape(ctx, crops, 5, AVS_SHAPE(crops->shape[0], 1, cfg->crop, cfg->crop, 3));
   close_scaled(st, cs, "eval_logits", avs_sep_model_forward(ctx, m, mixtures, clips, mix_of), tol);
   tst_input_free(&x), tst_input_free(&crops), tst_input_free(&mix), avs_tensor_free(&dev);
@@ -134,7 +141,7 @@ static void check_train(avs_st *st, const char *cs, const avs_model *m) {
   avs_tensor *x = tst_input(st, "%s.x", cs), *crops = tst_input(st, "%s.crops", cs);
   avs_tensor *mix = tst_input(st, "%s.mix", cs), *gt = tst_input(st, "%s.gt", cs);
   avs_tensor *w = tst_input(st, "%s.weight", cs);
-  avs_tensor *masks = avs_cosep_masks(ctx, p, cfg, x, crops);
+  avs_tensor *masks = avs_cosep_masks(ctx, p, cfg, mixture_rows(ctx, x), mix_of, crops);
   avs_tensor *classes = avs_cosep_classify(ctx, p, cfg, mix, masks);
   avs_tensor *cosep = avs_cosep_coseparation_loss(ctx, masks, video_of, gt, w, AVS_COSEP_L1);
   avs_tensor *ce = avs_cosep_consistency_loss(ctx, classes, labels);
@@ -241,8 +248,8 @@ static void check_refusals(void) {
   avs_ctx *ctx = avs_ctx_new(&(avs_ctx_params){.train = false});
   avs_tensor *x = avs_ctx_tensor(ctx, 4, AVS_SHAPE(1, 96, 128, 1)), *vis = avs_ctx_tensor(ctx, 2, AVS_SHAPE(1, 512));
   avs_params_init(&q, "cosep");
-  tst_true(!avs_cosep_unet(ctx, &q, &c, x, vis) && avs_errcode() == AVS_ESHAPE, "a spectrogram of 96 rows refused: %s",
-           avs_errmsg());
+  tst_true(!avs_cosep_unet(ctx, &q, &c, x, NULL, vis) && avs_errcode() == AVS_ESHAPE,
+           "a spectrogram of 96 rows refused: %s", avs_errmsg());
   avs_tensor *masks = avs_ctx_tensor(ctx, 3, AVS_SHAPE(2, 4, 4)), *gt = avs_ctx_tensor(ctx, 3, AVS_SHAPE(2, 4, 4));
   tst_true(!avs_cosep_coseparation_loss(ctx, masks, (const int[]){0, 0}, gt, NULL, AVS_COSEP_L1) &&
                avs_errcode() == AVS_EINVAL,
