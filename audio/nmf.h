@@ -25,8 +25,8 @@
 /* iters multiplicative updates of H and, when update_w, of W after each; then
  * W's columns are scaled to sum to 1 and H's rows take the scale (WH is kept).
  * With W fixed and the process precision bf16 (avs_precision_default, av/ctx.h)
- * the two products of an update take bf16 operands and sum in fp32: half the
- * time where the CPU has native bf16, H within about 1 % (tests/audio/test_nmf.c).
+ * the two products of an update take bf16 operands and sum in fp32: 0.6x the
+ * time on a Zen 4, masks within 0.002 of fp32's (tests/audio/test_nmf.c).
  * AVS_EINVAL for sizes below 1 or iters below 0; AVS_ENOMEM. */
 int avs_nmf_update(const float *V, int F, int T, int K, float *W, float *H, bool update_w, int iters);
 

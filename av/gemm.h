@@ -27,13 +27,10 @@ static inline uint16_t avs_bf16_round(float x) {
 void avs_bf16_round_n(const float *x, size_t n, uint16_t *out);
 /* C = op(A) op(B) from bf16 operands (avs_bf16_round's bits), products summed
  * in fp32 into the fp32 C (oneDNN's matmul: twice the fp32 rate where
- * avs_cpu_native_bf16, emulated on other AVX-512 CPUs). AVS_EUNSUPPORTED on a
- * CPU without AVX-512, AVS_EBACKEND if oneDNN fails. */
-int avs_gemm_bf16(bool trans_a, bool trans_b, int m, int n, int k, const uint16_t *a, int lda, const uint16_t *b,
-                  int ldb, float *c, int ldc);
-/* The same product prepared once for repeated runs on other data of the same
- * shape and leading dimensions (an NMF's 2 x iterations products); a plan is
- * one thread's at a time. */
+ * avs_cpu_native_bf16, emulated on other AVX-512 CPUs), prepared once as a plan
+ * and run on any data of that shape and leading dimensions (an NMF's 2 x
+ * iterations products); a plan is one thread's at a time. AVS_EUNSUPPORTED on
+ * a CPU without AVX-512, AVS_EBACKEND if oneDNN fails. */
 typedef struct avs_gemm_bf16_plan avs_gemm_bf16_plan;
 int avs_gemm_bf16_plan_new(bool trans_a, bool trans_b, int m, int n, int k, int lda, int ldb, int ldc,
                            avs_gemm_bf16_plan **out);

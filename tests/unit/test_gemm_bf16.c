@@ -1,6 +1,7 @@
 /* bf16 products (av/gemm.h):
  *  - avs_bf16_round: nearest with ties to even, infinities kept, NaN stays NaN;
- *  - avs_gemm_bf16 of every transpose combination, with leading dimensions past
+ *  - a plan (avs_gemm_bf16_plan_new / _run), run on zeros then on the operands,
+ *    of every transpose combination, with leading dimensions past
  *    the width, equals a double reference on the same bf16 operands within 1e-5
  *    of the largest output (fp32 sums of 300 products in another order), and is
  *    measurably not the fp32 product of the unrounded operands (so bf16 ran);
@@ -51,7 +52,17 @@ static void product(bool ta, bool tb, avs_rng *r) {
   avs_bf16_round_n(a, (size_t)rows_a * lda, ha);
   avs_bf16_round_n(b, (size_t)rows_b * ldb, hb);
   for (int i = 0; i < M * ldc; i++) c[i] = 1e9f; /* the padding must stay */
-  int rc = avs_gemm_bf16(ta, tb, M, N, K, ha, lda, hb, ldb, c, ldc);
+  avs_gemm_bf16_plan *plan;
+  int rc = avs_gemm_bf16_plan_new(ta, tb, M, N, K, lda, ldb, ldc, &plan);
+  /* the plan run twice: on zeros, then on the operands (its memory objects take each run's data) */
+  uint16_t *zeros = calloc((size_t)(rows_a * lda > rows_b * ldb ? rows_a * lda : rows_b * ldb), sizeof(uint16_t));
+  AVS_ASSERT(zeros);
+  if (!rc) rc = avs_gemm_bf16_run(plan, zeros, zeros, c);
+  bool zero_ok = !rc && c[0] == 0 && c[ldc - 1] == 1e9f;
+  if (!rc) rc = avs_gemm_bf16_run(plan, ha, hb, c);
+  avs_gemm_bf16_plan_free(&plan);
+  free(zeros);
+  tst_true(zero_ok, "bf16 %c%c plan on zeros gives zeros", ta ? 'T' : 'N', tb ? 'T' : 'N');
   avs_gemm(ta, tb, M, N, K, 1, a, lda, b, ldb, 0, c32, ldc);
   double worst = 0, largest = 0, off32 = 0;
   bool pad_kept = true;
@@ -86,6 +97,10 @@ int main(void) {
   avs_rng_seed(&r, 5);
   for (int t = 0; t < 4; t++) product(t & 1, t & 2, &r);
   float c = 7;
-  tst_true(avs_gemm_bf16(false, false, 0, 4, 4, NULL, 4, NULL, 4, &c, 4) == 0 && c == 7, "an empty product does nothing");
+  avs_gemm_bf16_plan *plan;
+  int rc = avs_gemm_bf16_plan_new(false, false, 0, 4, 4, 4, 4, 4, &plan);
+  if (!rc) rc = avs_gemm_bf16_run(plan, NULL, NULL, &c);
+  avs_gemm_bf16_plan_free(&plan);
+  tst_true(rc == 0 && c == 7, "an empty product does nothing");
   return tst_finish();
 }
