@@ -29,19 +29,29 @@ logged() {
 # `train_run LOG OUT EPOCHS VERB ARGS...` runs `avtrain VERB ARGS... --out OUT` (logged to LOG),
 # going on (--resume) from OUT's checkpoint folder (OUT without .safetensors, plus .ckpt) where a
 # run stopped part-way, and skipping the training where that run has done all its EPOCHS: a rerun
-# of a script then only scores and ships (avtrain refuses to resume a finished run).
+# of a script then only scores and ships (avtrain refuses to resume a finished run). The skip
+# needs the finished run's options (OUT without .safetensors, plus .args, written before each
+# training) to be this call's: a script whose defaults or knobs changed since (another data set,
+# another size) would otherwise ship the old model under the new recipe. A run stopped part-way
+# needs no such check: avtrain --resume refuses options that contradict its checkpoint.
 train_run() {
   train_log=$1 train_out=$2 train_epochs=$3
   shift 3
-  train_ckpt=${train_out%.safetensors}.ckpt
+  train_ckpt=${train_out%.safetensors}.ckpt train_args=${train_out%.safetensors}.args train_line=$*
   if [ -f "$train_ckpt/last.safetensors" ]; then
     train_done=$(grep -c '"epoch":' "$train_ckpt/history.json" 2>/dev/null || true)
     if [ -f "$train_out" ] && [ "${train_done:-0}" -ge "$train_epochs" ]; then
+      if [ "$(cat "$train_args" 2>/dev/null)" != "$train_line" ]; then
+        echo "$(basename "$0"): $train_out was trained with other options than this run's (or they were not" \
+          "recorded in $train_args): move it and $train_ckpt away, or set WORK to another folder" >&2
+        exit 2
+      fi
       echo "$(basename "$0"): $train_out has done its $train_epochs epochs: not trained again" >&2
       return 0
     fi
     set -- "$@" --resume
   fi
+  printf '%s\n' "$train_line" > "$train_args"
   logged "$train_log" "$BUILD/bin/avtrain" "$@" --out "$train_out"
 }
 
