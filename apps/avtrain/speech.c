@@ -2,9 +2,10 @@
  * kind, fusion/speech.h) by mix-and-separate on an avdata speech set: each
  * training mixture takes two voices of two different clips (windows aligned
  * to a video frame, random gains, white noise at a random SNR), and the model
- * separates each from its mouth and face crops; the loss (--loss) is the mean
- * squared error between the masked mixture's STFT and the speaker's, weighted
- * per bin, or minus their SNR per speaker (avs_speech_snr_loss). The data are read
+ * separates each from its mouth and face crops; the loss (--loss) is minus the
+ * SNR per speaker between the masked mixture's STFT and the speaker's
+ * (avs_speech_snr_loss, the default), or their mean squared error, plain or
+ * weighted per bin. The data are read
  * once (stems and crops in memory). After every epoch: SDR/SIR/SAR on the
  * natural mixtures of the validation clips with the model's speaker count
  * (each speaker by its own face track), a result line, a checkpoint; --out
@@ -32,7 +33,7 @@ static const char *usage =
     "Trains an audio-visual speech separation model from scratch by mix-and-separate on\n"
     "an avdata speech set (avdata synth --kind speech): each step mixes two voices of two\n"
     "clips (random gains, white noise at a random SNR) and separates each from its mouth\n"
-    "and face crops; loss (--loss): MSE between the masked mixture's STFT and the speaker's.\n"
+    "and face crops; loss (--loss): minus the SNR of each speaker's masked-mixture STFT.\n"
     "Validates SDR on the natural mixtures of the validation clips after every epoch.\n"
     "Writes --out (best validation SDR) and a checkpoint per epoch in --checkpoints;\n"
     "--resume goes on from there.\n"
@@ -158,13 +159,13 @@ static avs_speech_set *load_set(const avs_manifest *mf, const avs_speech_geometr
 int avtrain_speech(int argc, char **argv) {
   speech_opts o = {.c = {.arch = "avspeech", .out = "speech.safetensors", .optimizer = "adam",
                          .schedule = "cosine", .epochs = 12, .batch = 4, .seed = 1, .lr = 1e-3f, .momentum = 0.9f},
-                   .loss = "stft", .frames = 32, .val_clips = 40, .gain_db = 6, .snr_min = 5, .snr_max = 30};
+                   .loss = "snr", .frames = 32, .val_clips = 40, .gain_db = 6, .snr_min = 5, .snr_max = 30};
   const app_opt opts[] = {
       TRAIN_COMMON_OPTS(o.c, "training clips (one mixture per clip)", "mixtures", "best validation SDR"),
       {"loss", 0, APP_STRING, &o.loss,
        "stft (MSE between the masked mixture's and the speaker's STFTs), weighted (the same, each bin weighted as "
        "power-law compressed STFTs would weigh it) or snr (minus each speaker's SNR in dB on the STFT, capped at 30, "
-       "averaged: quiet voices count as much as loud ones)", 0, 0},
+       "averaged: quiet voices count as much as loud ones; above stft in the full default recipe, docs/BENCHMARK.md)", 0, 0},
       {"frames", 0, APP_INT, &o.frames, "video frames per training window (at the model's fps: 32 = 2 s at 16)", 4, 100000},
       {"gain-db", 0, APP_FLOAT, &o.gain_db, "each voice's gain uniform in [-G, G] dB", 0, 40},
       {"snr-min", 0, APP_FLOAT, &o.snr_min, "white noise at an SNR uniform in [snr-min, snr-max] dB", -20, 200},

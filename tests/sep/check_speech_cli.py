@@ -5,7 +5,7 @@ Usage: check_speech_cli.py AVDATA AVTRAIN AVEVAL AVSEP OUT_DIR OTHER_MODEL.
 A small speech set (avdata, 12 clips of 2 s) and a tiny avspeech (a few thousand
 weights per stream) trained for 1 epoch. Checked:
   * avtrain speech prints a result line with validation SDR and writes the model;
-    --resume after 1 epoch gives the 2-epoch model bit for bit; --loss weighted and snr run;
+    --resume after 1 epoch gives the 2-epoch model bit for bit; --loss weighted and stft run;
   * aveval sep -m scores every two-speaker test clip, each speaker by its face
     track: per-source SDR/SIR/SAR/SI-SDR/NSDR, finite means (--json);
   * avsep speech --faces writes exactly one WAV per face at the soundtrack's rate
@@ -79,10 +79,10 @@ check(all(x.returncode == 0 for x in (r2, r1, r1b)) and os.path.exists(one) and 
 weighted = os.path.join(OUT, "weighted.safetensors")
 r = run(AVTRAIN, *args, "--epochs", "1", "--loss", "weighted", "--out", weighted)
 check(r.returncode == 0 and os.path.exists(weighted) and "nan" not in r.stdout, f"--loss weighted: {r.stdout.strip()!r}")
-snr = os.path.join(OUT, "snr.safetensors")
-r = run(AVTRAIN, *args, "--epochs", "1", "--loss", "snr", "--out", snr)
-check(r.returncode == 0 and os.path.exists(snr) and "nan" not in r.stdout and "inf" not in r.stdout,
-      f"--loss snr runs: {r.stdout.strip()!r}")
+mse = os.path.join(OUT, "mse.safetensors")
+r = run(AVTRAIN, *args, "--epochs", "1", "--loss", "stft", "--out", mse)
+check(r.returncode == 0 and os.path.exists(mse) and "nan" not in r.stdout and "inf" not in r.stdout,
+      f"--loss stft runs: {r.stdout.strip()!r}")
 bad("--loss other", run(AVTRAIN, *args, "--loss", "l1", "--out", os.path.join(OUT, "x.safetensors")), "--loss", 2)
 
 r = run(AVEVAL, "sep", "-m", model, f"{speech}/test.jsonl", "--json", "-q")
