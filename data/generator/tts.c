@@ -10,6 +10,7 @@
 #include <espeak-ng/speak_lib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,10 +83,23 @@ static uint32_t hash_str(uint32_t h, const char *s) {
   return h;
 }
 
+/* Whether voice's variant ("en+m3": m3) is one of espeak-ng's: espeak_SetVoiceByName takes
+ * "en+nosuch" as plain "en", so a misspelt variant would give another voice without a word. A
+ * variant of digits is espeak-ng's shorthand for a male one ("+3": m3). */
+static bool variant_exists(const char *voice) {
+  const char *plus = strchr(voice, '+'), *data = NULL;
+  if (!plus) return true;
+  espeak_Info(&data);
+  if (!data) return true; /* nowhere to look: espeak-ng decides */
+  char path[512];
+  snprintf(path, sizeof path, "%s/voices/!v/%s%s", data, plus[1] >= '0' && plus[1] <= '9' ? "m" : "", plus + 1);
+  return plus[1] && !strchr(plus + 1, '/') && access(path, R_OK) == 0;
+}
+
 /* Answers with an int64 count (-1: unknown voice, -2: synthesis failed) and the samples. */
 static void child_speak(int fd, const request *q, const char *text) {
   int64_t n = -1;
-  if (espeak_SetVoiceByName(q->voice) != EE_OK) goto out;
+  if (!variant_exists(q->voice) || espeak_SetVoiceByName(q->voice) != EE_OK) goto out;
   n = 0;
   if (!text) goto out;
   n = -2;

@@ -53,6 +53,11 @@ expect_fail "missing soundfont" 1 "$OUT/sf" "soundfont not found: $OUT/none.sf2"
 echo "not a soundfont" >"$OUT/junk.sf2"
 expect_fail "not a soundfont" 1 "$OUT/sj" "SoundFont" -- synth --kind music --count 2 --out "$OUT/sj" --soundfont "$OUT/junk.sf2"
 expect_fail "unknown voice" 1 "$OUT/vo" "xx-nope" -- synth --kind speech --count 2 --out "$OUT/vo" --voice xx-nope
+# a misspelt variant: espeak-ng alone would speak the plain language voice instead
+expect_fail "unknown voice variant" 1 "$OUT/vv" "en+nosuch" -- \
+  synth --kind speech --count 2 --out "$OUT/vv" --voice en+m1,en+nosuch
+"$AVDATA" synth --kind speech --count 2 --out "$OUT/vk" --voice en+3,en-us+Alex -q 2>"$OUT/vk.err" &&
+  ok "voice variants by number and by name" || bad "voice variants by number and by name: $(cat "$OUT/vk.err")"
 touch "$OUT/afile"
 expect_fail "output under a file" 1 "$OUT/afile/sub" "afile" -- \
   synth --kind actions --count 2 --out "$OUT/afile/sub"
