@@ -33,7 +33,10 @@
 # 305-375 s there): validation SDR (its own split: 240 voices) 4.73 dB after
 # the first epoch, 6.74 after 5, 7.47 after 10, 7.88 after 15, 8.11 after 22.
 # Knobs (environment): PRECISION, COUNT, EPOCHS, HP, LOSS (stft, weighted, snr),
-# SPEAKERS (the training voices' pool, avdata synth --speakers; default 240, 0 = avdata's 24), UNSEEN.
+# SPEAKERS (the training voices' pool, avdata synth --speakers; default 240, 0 = avdata's 24),
+# TIMBRES (the espeak-ng variants the pool cycles through, avdata synth --timbres; default 24,
+# the shipped model's; 66 scored 0.7-0.8 dB higher on every test set in a 6-epoch probe,
+# docs/BENCHMARK.md, and is the next default once a full run confirms it), UNSEEN.
 set -eu
 PRECISION=${PRECISION:-auto}
 . "$(dirname "$0")/train_common.sh"
@@ -43,10 +46,14 @@ SEED=11 COUNT=${COUNT:-3000} EPOCHS=${EPOCHS:-22} LOSS=${LOSS:-snr}
 HP=${HP:-audio_channels=32}
 # SPEAKERS=N: a training pool of N voices (avdata synth --speakers; 0 = its own 24)
 SPEAKERS=${SPEAKERS:-240}
+TIMBRES=${TIMBRES:-24}
+case $TIMBRES in '' | *[!0-9]* | ???*) bad_timbres=1 ;; *) [ "$TIMBRES" -ge 1 ] && [ "$TIMBRES" -le 66 ] || bad_timbres=1 ;; esac
+[ -z "${bad_timbres:-}" ] || { echo "train_speech.sh: TIMBRES must be 1 to 66, not '$TIMBRES'" >&2; exit 2; }
 case $SPEAKERS in '' | *[!0-9]* | ?????*) bad_pool=1 ;; *) [ "$SPEAKERS" -le 1000 ] || bad_pool=1 ;; esac
 [ -z "${bad_pool:-}" ] || { echo "train_speech.sh: SPEAKERS must be 0 to 1000, not '$SPEAKERS'" >&2; exit 2; }
 DATA=speech$COUNT POOL=
 [ "$SPEAKERS" = 0 ] || DATA=$DATA-p$SPEAKERS POOL=" --speakers $SPEAKERS"
+[ "$TIMBRES" = 24 ] || DATA=$DATA-t$TIMBRES POOL="$POOL --timbres $TIMBRES"
 # Voices the training never heard (espeak-ng variants outside avdata's built-in
 # list of 24; its pitch, range and rate drawn as usual).
 UNSEEN=${UNSEEN:-en-us+m8,en-gb-x-rp+adam,en+benjamin,en-029+caleb,en-us-nyc+john,en-gb-scotland+Jacky}
@@ -55,7 +62,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 [ -f "$WORK/$DATA/meta.json" ] ||
   "$BUILD/bin/avdata" synth --kind speech --count "$COUNT" --seed $SEED --speakers "$SPEAKERS" \
-    --out "$WORK/$DATA" --force
+    --timbres "$TIMBRES" --out "$WORK/$DATA" --force
 [ -f "$WORK/speech500/meta.json" ] ||
   "$BUILD/bin/avdata" synth --kind speech --count 500 --seed 7 --out "$WORK/speech500" --force
 [ -f "$WORK/unseen/meta.json" ] ||

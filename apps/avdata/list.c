@@ -13,11 +13,12 @@ static const char *usage =
     "speech: the speaker pool's espeak-ng voices; actions: the motions).";
 
 static const char *voices;
-static int speakers;
+static int speakers, timbres;
 
 static const app_opt opts[] = {
     {"voice", 0, APP_STRING, &voices, "speech: comma-separated espeak-ng voices", 0, 0},
     {"speakers", 0, APP_INT, &speakers, "speech: size of the speaker pool, 0 for 24", 0, 1000},
+    {"timbres", 0, APP_INT, &timbres, "speech: how many of the built-in espeak-ng variants the pool cycles through, 0 for 24 (at most 66; not with --voice)", 0, AVS_DATA_TIMBRES_MAX},
     {0},
 };
 
@@ -30,7 +31,9 @@ int avdata_list(int argc, char **argv) {
     avs_data_config cfg;
     avs_data_config_default(&cfg, kind);
     cfg.voices = voices;
+    if (timbres && voices) app_usage_error("--timbres picks from the built-in voices; --voice replaces them");
     if (speakers) cfg.speakers = speakers;
+  if (timbres) cfg.timbres = timbres;
     avs_data_gen *g;
     int rc = avs_data_gen_new(&cfg, &g);
     if (rc) app_fail_status(rc);

@@ -32,7 +32,7 @@ static const char *usage =
     "speakers; actions: 2 s, 8 fps, 112x112, no audio).";
 
 static const char *kind_s, *out_dir, *soundfont, *voices, *count_s;
-static int count, seed = 1, width, height, fps, rate, min_src, max_src, speakers, clutter = -1;
+static int count, seed = 1, width, height, fps, rate, min_src, max_src, speakers, timbres, clutter = -1;
 static float seconds, val_frac = 0.1f, test_frac = 0.1f, distract = -1;
 static bool flac, force;
 
@@ -44,6 +44,7 @@ static const app_opt opts[] = {
     {"soundfont", 0, APP_STRING, &soundfont, "music: a .sf2/.sf3 General MIDI soundfont, or several separated by commas (each instrument's stem from one drawn per object; recorded in the manifest) (default Debian's FluidR3_GM)", 0, 0},
     {"voice", 0, APP_STRING, &voices, "speech: comma-separated espeak-ng voices, e.g. en-us+f3,en+m1 (default a built-in list)", 0, 0},
     {"speakers", 0, APP_INT, &speakers, "speech: size of the speaker pool, 0 for 24", 0, 1000},
+    {"timbres", 0, APP_INT, &timbres, "speech: how many of the built-in espeak-ng variants the pool cycles through, 0 for 24 (at most 66; not with --voice)", 0, AVS_DATA_TIMBRES_MAX},
     {"seconds", 0, APP_FLOAT, &seconds, "clip length in seconds, 0 for the kind's default", 0, 30},
     {"fps", 0, APP_INT, &fps, "frames per second, 0 for the default", 0, 60},
     {"width", 0, APP_INT, &width, "frame width, 0 for the default", 0, 1024},
@@ -167,10 +168,12 @@ int avdata_synth(int argc, char **argv) {
   if (distract >= 0) cfg.distractor_prob = distract;
   if (clutter >= 0) cfg.clutter = clutter;
   if (speakers) cfg.speakers = speakers;
+  if (timbres) cfg.timbres = timbres;
   cfg.soundfont = soundfont;
   cfg.voices = voices;
   if (soundfont && kind != AVS_DATA_MUSIC) app_warn("--soundfont is used only by --kind music");
   if (voices && kind != AVS_DATA_SPEECH) app_warn("--voice is used only by --kind speech");
+  if (timbres && voices) app_usage_error("--timbres picks from the built-in voices; --voice replaces them");
   if (avs_data_config_check(&cfg)) app_usage_error("%s", avs_errmsg());
 
   double t0 = app_now();

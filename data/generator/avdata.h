@@ -53,7 +53,12 @@ typedef struct {
                           * from one drawn per object); NULL: Debian's FluidR3_GM */
   const char *voices;   /* speech: comma-separated espeak-ng voices; NULL: built-in list */
   int speakers;         /* speech: size of the fixed speaker pool */
+  int timbres;          /* speech without voices: how many of the built-in espeak-ng variants the pool
+                         * cycles through (AVS_DATA_TIMBRES_DEFAULT; at most AVS_DATA_TIMBRES_MAX) */
 } avs_data_config;
+
+#define AVS_DATA_TIMBRES_DEFAULT 24
+#define AVS_DATA_TIMBRES_MAX 66
 
 /* Defaults for a kind: music 6 s 8 fps 128x128 11025 Hz 1-3 players;
  * speech 4 s 16 fps 128x128 16000 Hz 1-2 speakers; actions 2 s 8 fps 112x112. */

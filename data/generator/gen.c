@@ -28,13 +28,13 @@ void avs_data_config_default(avs_data_config *c, avs_data_kind kind) {
   memset(c, 0, sizeof *c);
   switch (kind) {
   case AVS_DATA_MUSIC:
-    *c = (avs_data_config){kind, 128, 128, 8, 6.0f, 11025, 1, 3, 0.2f, 10, NULL, NULL, 0};
+    *c = (avs_data_config){kind, 128, 128, 8, 6.0f, 11025, 1, 3, 0.2f, 10, NULL, NULL, 0, 0};
     break;
   case AVS_DATA_SPEECH:
-    *c = (avs_data_config){kind, 128, 128, 16, 4.0f, 16000, 1, 2, 0, 6, NULL, NULL, 24};
+    *c = (avs_data_config){kind, 128, 128, 16, 4.0f, 16000, 1, 2, 0, 6, NULL, NULL, 24, AVS_DATA_TIMBRES_DEFAULT};
     break;
   case AVS_DATA_ACTIONS:
-    *c = (avs_data_config){kind, 112, 112, 8, 2.0f, 0, 1, 1, 0, 12, NULL, NULL, 0};
+    *c = (avs_data_config){kind, 112, 112, 8, 2.0f, 0, 1, 1, 0, 12, NULL, NULL, 0, 0};
     break;
   }
 }
@@ -57,6 +57,8 @@ int avs_data_config_check(const avs_data_config *c) {
   if (c->clutter < 0 || c->clutter > 100) return avs_seterr(AVS_EINVAL, "clutter %d outside 0..100", c->clutter);
   if (c->kind == AVS_DATA_SPEECH && (c->speakers < 2 || c->speakers > 1000))
     return avs_seterr(AVS_EINVAL, "speaker pool of %d outside 2..1000", c->speakers);
+  if (c->kind == AVS_DATA_SPEECH && (c->timbres < 1 || c->timbres > AVS_DATA_TIMBRES_MAX))
+    return avs_seterr(AVS_EINVAL, "%d voice timbres outside 1..%d", c->timbres, AVS_DATA_TIMBRES_MAX);
   return AVS_OK;
 }
 
@@ -116,7 +118,7 @@ int avs_data_gen_new(const avs_data_config *cfg, avs_data_gen **out) {
   } else if (cfg->kind == AVS_DATA_SPEECH) {
     rc = avs_tts_init();
     if (rc) goto fail;
-    rc = avs_speakers_make(g->voices, cfg->speakers, &g->speakers);
+    rc = avs_speakers_make(g->voices, cfg->speakers, cfg->timbres, &g->speakers);
     if (rc) goto fail;
     g->n_speakers = cfg->speakers;
     for (int i = 0; i < g->n_speakers; i++) {

@@ -8,17 +8,30 @@
 #include <string.h>
 
 #include "av/status.h"
+#include "data/generator/avdata.h"
 #include "data/generator/speech.h"
 
 static const char *bases[] = {"en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-x-gbclan"};
 /* espeak-ng variants that sound like people (the robots, whispers and
- * effects are left out); f* and some names are female-sounding */
-static const char *variants[] = {"m1", "f1", "m2", "f2", "m3",     "f3",   "m4",    "f4",   "m5",    "f5",
-                                 "m6", "Annie", "m7", "linda", "Andy", "aunty", "david", "steph", "edward", "belinda",
-                                 "max", "anika", "paul", "Alicia"};
+ * effects are left out); f* and some names are female-sounding. A pool uses the
+ * first `timbres` (24 by default: the pools made before the list grew are
+ * unchanged). m8, adam, benjamin, caleb, john and Jacky are left out: they are
+ * the voices the speech models are scored on as never heard (scripts/train_speech.sh). */
+static const char *variants[AVS_DATA_TIMBRES_MAX] = {
+    "m1",     "f1",    "m2",       "f2",     "m3",      "f3",      "m4",     "f4",      "m5",      "f5",
+    "m6",     "Annie", "m7",       "linda",  "Andy",    "aunty",   "david",  "steph",   "edward",  "belinda",
+    "max",    "anika", "paul",     "Alicia", "Alex",    "Andrea",  "Denis",  "Diogo",   "Gene",    "Henrique",
+    "Hugo",   "Lee",   "Marco",    "Mario",  "Michael", "Mike",    "Nguyen", "Storm",   "antonio", "boris",
+    "ed",     "edward2", "gustave", "grandma", "grandpa", "iven",   "iven2",  "kaukovalta", "klatt", "klatt3",
+    "marcelo", "michel", "miguel",  "norbert", "pablo",  "pedro",   "quincy", "rob",     "robert",  "sandro",
+    "shelby", "steph2", "steph3",   "travis", "victor",  "zac"};
 static bool female_variant(const char *v) {
-  return v[0] == 'f' || !strcmp(v, "Annie") || !strcmp(v, "linda") || !strcmp(v, "aunty") ||
-         !strcmp(v, "steph") || !strcmp(v, "belinda") || !strcmp(v, "anika") || !strcmp(v, "Alicia");
+  static const char *female[] = {"Annie", "linda", "aunty", "steph", "belinda", "anika", "Alicia",
+                                 "Andrea", "grandma", "steph2", "steph3"};
+  if (v[0] == 'f' && v[1] >= '0' && v[1] <= '9') return true;
+  for (size_t i = 0; i < sizeof female / sizeof *female; i++)
+    if (!strcmp(v, female[i])) return true;
+  return false;
 }
 
 #define POOL_SEED 0x5eed5eedull
@@ -31,8 +44,10 @@ static const float hairs[][3] = {{0.1f, 0.08f, 0.06f}, {0.3f, 0.18f, 0.1f}, {0.5
                                   {0.95f, 0.95f, 0.92f}, {0.35f, 0.35f, 0.4f}};
 static const float eyes[][3] = {{0.3f, 0.2f, 0.1f}, {0.2f, 0.4f, 0.7f}, {0.25f, 0.5f, 0.3f}, {0.1f, 0.1f, 0.1f}};
 
-int avs_speakers_make(const char *voices, int n, avs_speaker **out) {
+int avs_speakers_make(const char *voices, int n, int timbres, avs_speaker **out) {
   *out = NULL;
+  if (timbres < 1 || timbres > AVS_DATA_TIMBRES_MAX)
+    return avs_seterr(AVS_EINVAL, "%d voice timbres outside 1..%d", timbres, AVS_DATA_TIMBRES_MAX);
   char *list = NULL;
   const char *names[256];
   int nv = 0;
@@ -52,7 +67,7 @@ int avs_speakers_make(const char *voices, int n, avs_speaker **out) {
   }
   avs_rng r;
   avs_rng_seed(&r, POOL_SEED);
-  int nvar = (int)(sizeof variants / sizeof *variants), nbase = (int)(sizeof bases / sizeof *bases);
+  int nvar = timbres, nbase = (int)(sizeof bases / sizeof *bases);
   for (int i = 0; i < n; i++) {
     avs_speaker *s = &sp[i];
     bool female;

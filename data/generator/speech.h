@@ -20,8 +20,8 @@ typedef struct {
 
 /* The speaker pool: n speakers drawn from a fixed seed (the same pool in every
  * run), voices cycling through `voices` (comma-separated espeak-ng names;
- * NULL: a built-in list of English voices and variants). */
-int avs_speakers_make(const char *voices, int n, avs_speaker **out);
+ * NULL: English voices with the first `timbres` of a built-in list of variants). */
+int avs_speakers_make(const char *voices, int n, int timbres, avs_speaker **out);
 void avs_speaker_describe(const avs_speaker *s, char *buf, int size);
 
 /* A random sentence of at most max_words words; returns the word count. */

@@ -58,6 +58,19 @@ expect_fail "unknown voice variant" 1 "$OUT/vv" "en+nosuch" -- \
   synth --kind speech --count 2 --out "$OUT/vv" --voice en+m1,en+nosuch
 "$AVDATA" synth --kind speech --count 2 --out "$OUT/vk" --voice en+3,en-us+Alex -q 2>"$OUT/vk.err" &&
   ok "voice variants by number and by name" || bad "voice variants by number and by name: $(cat "$OUT/vk.err")"
+# --timbres: the pool's variants are the first N of the built-in list; 24 is the default pool itself
+"$AVDATA" list speech --speakers 240 >"$OUT/t0" && "$AVDATA" list speech --speakers 240 --timbres 24 >"$OUT/t24" &&
+  cmp -s "$OUT/t0" "$OUT/t24" && ok "--timbres 24 is the default pool" || bad "--timbres 24 differs from the default pool"
+"$AVDATA" list speech --speakers 132 --timbres 66 >"$OUT/t66" || bad "list --timbres 66 failed"
+n66=$(sed 's/.*+\([^ ]*\) pitch.*/\1/' "$OUT/t66" | sort -u | wc -l)
+n24=$(sed 's/.*+\([^ ]*\) pitch.*/\1/' "$OUT/t0" | sort -u | wc -l)
+[ "$n66" -eq 66 ] && [ "$n24" -eq 24 ] && head -24 "$OUT/t66" | cmp -s - <(head -24 "$OUT/t0") &&
+  ok "--timbres 66: 66 variants, its first 24 speakers the default pool's" || bad "--timbres 66: $n66 variants (default $n24)"
+# every variant of the list is one espeak-ng has (a speech run checks each pool voice)
+"$AVDATA" synth --kind speech --count 2 --speakers 66 --timbres 66 --out "$OUT/tv" -q 2>"$OUT/tv.err" &&
+  ok "--timbres 66: espeak-ng has every variant" || bad "--timbres 66 synth: $(cat "$OUT/tv.err")"
+expect_fail "--timbres 67" 2 "$OUT/tb" "timbres" -- synth --kind speech --count 2 --timbres 67 --out "$OUT/tb"
+expect_fail "--timbres with --voice" 2 "$OUT/tb" "--voice" -- synth --kind speech --count 2 --timbres 30 --voice en+m1,en+f1 --out "$OUT/tb"
 touch "$OUT/afile"
 expect_fail "output under a file" 1 "$OUT/afile/sub" "afile" -- \
   synth --kind actions --count 2 --out "$OUT/afile/sub"

@@ -1,4 +1,4 @@
-# tests/scripts/CMakeLists.txt: a bad PRECISION (every training script) or SPEAKERS (train_speech.sh) stops the
+# tests/scripts/CMakeLists.txt: a bad PRECISION (every training script) or SPEAKERS or TIMBRES (train_speech.sh) stops the
 # script with one line and exit 2 before it makes anything (no WORK folder, no data, nothing shipped).
 set -eu
 SCRIPTS=$1
@@ -22,5 +22,8 @@ for script in train_action.sh train_sep.sh train_cosep.sh train_speech.sh train_
 done
 for pool in many 1001 -3 123456; do
   expect_refusal train_speech.sh "SPEAKERS must be 0 to 1000, not '$pool'" SPEAKERS=$pool
+done
+for timbres in 0 67 few -1 1234; do
+  expect_refusal train_speech.sh "TIMBRES must be 1 to 66, not '$timbres'" TIMBRES=$timbres
 done
 echo "scripts_bad_knobs: ok"
