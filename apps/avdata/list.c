@@ -33,7 +33,7 @@ int avdata_list(int argc, char **argv) {
     cfg.voices = voices;
     if (timbres && voices) app_usage_error("--timbres picks from the built-in voices; --voice replaces them");
     if (speakers) cfg.speakers = speakers;
-  if (timbres) cfg.timbres = timbres;
+    if (timbres) cfg.timbres = timbres;
     avs_data_gen *g;
     int rc = avs_data_gen_new(&cfg, &g);
     if (rc) app_fail_status(rc);
