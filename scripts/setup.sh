@@ -11,9 +11,11 @@ BUILD_PKGS=(cmake make gcc pkg-config
   opencv-data)
 TEST_PKGS=(python3 python3-torch python3-torchvision python3-numpy python3-scipy python3-mir-eval
   ffmpeg pulseaudio pulseaudio-utils python3-opencv opencv-doc)
-# --train: the other soundfonts scripts/train_sep.sh renders its training stems with, and the one
-# the separation model is tested on without having heard it (docs/BENCHMARK.md)
-TRAIN_PKGS=(csound-soundfont musescore-general-soundfont-small timgm6mb-soundfont)
+# --train: python3 (the training scripts store models in half precision with tools/st_half.py and
+# check each model's JSON card), the other soundfonts scripts/train_sep.sh renders its training
+# stems with, and the one the separation model is tested on without having heard it
+# (docs/BENCHMARK.md)
+TRAIN_PKGS=(python3 csound-soundfont musescore-general-soundfont-small timgm6mb-soundfont)
 
 want=("${BUILD_PKGS[@]}")
 for arg in "$@"; do

@@ -19,13 +19,13 @@ set -eu
 BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-action}
 SEED=11 COUNT=3000 EPOCHS=12
+"$(dirname "$0")/setup.sh" --train
 mkdir -p "$WORK"
 # idle OpenMP threads sleep instead of spinning: the small per-step ops of these
 # models leave them idle often (measured 7.2 s vs 8.8 s per epoch slice here)
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
-[ -f "$WORK/data/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind actions --count $COUNT --seed $SEED --out "$WORK/data" --force
+synth_once "$WORK/data" --kind actions --count $COUNT --seed $SEED
 
 common="--manifest $WORK/data/train.jsonl --epochs $EPOCHS --batch 16 --lr 2e-3 --seed 1 --cache --norm kinetics"
 common="$common --precision $PRECISION"
@@ -46,9 +46,7 @@ if ! awk -v m="$motion" 'BEGIN { exit !(m >= 0.95) }'; then
   echo "train_action: the two-stream model reached $motion top-1, below the 0.95 goal: not shipped" >&2
   exit 1
 fi
-cp "$WORK/two_stream.safetensors" data/models/action.safetensors.tmp
-mv data/models/action.safetensors.tmp data/models/action.safetensors
-cat > data/models/action.json.tmp <<JSON
+ship "$WORK/two_stream.safetensors" action <<JSON
 {
   "model": "action.safetensors",
   "made_by": "scripts/train_action.sh",
@@ -60,5 +58,3 @@ cat > data/models/action.json.tmp <<JSON
   "test": $(cat "$WORK/two_stream.test.json")
 }
 JSON
-mv data/models/action.json.tmp data/models/action.json
-echo "shipped data/models/action.safetensors (and action.json)"

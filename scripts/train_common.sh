@@ -55,6 +55,33 @@ train_run() {
   logged "$train_log" "$BUILD/bin/avtrain" "$@" --out "$train_out"
 }
 
+# `synth_once DIR ARGS...` makes a data set with `avdata synth ARGS... --out DIR` unless DIR
+# already holds a finished one (avdata writes meta.json last): a rerun of a script reuses its data.
+synth_once() {
+  synth_dir=$1
+  shift
+  [ -f "$synth_dir/meta.json" ] || "$BUILD/bin/avdata" synth "$@" --out "$synth_dir" --force
+}
+
+# `ship FILE NAME < CARD` installs FILE as data/models/NAME.safetensors and standard input (the
+# model's JSON card: its recipe and scores) as data/models/NAME.json. The card is checked to be
+# JSON before anything is replaced (a score that came out empty would leave a card no program
+# reads), and each file is written beside its place and renamed into it, so a script stopped
+# part-way never leaves half a file.
+ship() {
+  ship_file=$1 ship_name=data/models/$2
+  cat > "$ship_name.json.tmp"
+  if ! python3 -m json.tool "$ship_name.json.tmp" > /dev/null 2>&1; then
+    echo "$(basename "$0"): the card for $ship_name.safetensors is not JSON (kept as $ship_name.json.tmp):" \
+      "nothing shipped" >&2
+    exit 1
+  fi
+  cp "$ship_file" "$ship_name.safetensors.tmp"
+  mv "$ship_name.safetensors.tmp" "$ship_name.safetensors"
+  mv "$ship_name.json.tmp" "$ship_name.json"
+  echo "shipped $ship_name.safetensors (and $2.json)"
+}
+
 # The music benchmark's soundfonts (scripts/setup.sh --train installs them). THREE_FONTS: each
 # instrument of a clip rendered with FluidR3 (named twice: half of them), csound's GM bank or
 # MuseScore General Lite (a quarter each), the default separation models' training set.

@@ -41,10 +41,8 @@ HP=${HP:-$RECIPE_HP}
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
-[ -f "$WORK/$DATA/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --soundfont $THREE_FONTS --out "$WORK/$DATA" --force
-[ -f "$WORK/music1000/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
+synth_once "$WORK/$DATA" --kind music --count $COUNT --seed $SEED --soundfont $THREE_FONTS
+synth_once "$WORK/music1000" --kind music --count 1000 --seed 7
 
 train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30"
 train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1"
@@ -70,9 +68,7 @@ for p in sys.argv[2].split(","):
     "$WORK/$m.test.json" $protocols $m
 done
 
-cp "$WORK/cosep.f16.safetensors" data/models/cosep.safetensors.tmp
-mv data/models/cosep.safetensors.tmp data/models/cosep.safetensors
-cat > data/models/cosep.json.tmp <<JSON
+ship "$WORK/cosep.f16.safetensors" cosep <<JSON
 {
   "model": "cosep.safetensors",
   "made_by": "scripts/train_cosep.sh",
@@ -84,5 +80,3 @@ cat > data/models/cosep.json.tmp <<JSON
   "pixel_level_model_on_the_same_mixtures": $(cat "$WORK/sep.test.json")
 }
 JSON
-mv data/models/cosep.json.tmp data/models/cosep.json
-echo "shipped data/models/cosep.safetensors (and cosep.json)"

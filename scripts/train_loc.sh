@@ -22,14 +22,12 @@ BUILD=${1:-build}
 WORK=${WORK:-$BUILD/train-loc}
 SEED=13 COUNT=3000 DISTRACTORS=0.8 EPOCHS=${EPOCHS:-40}
 ARCH=senocak HP=width=16,audio_width=16,size=192,silent_weight=5
+"$(dirname "$0")/setup.sh" --train
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
-[ -f "$WORK/music$COUNT/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --distractors $DISTRACTORS \
-    --out "$WORK/music$COUNT" --force
-[ -f "$WORK/music1000/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
+synth_once "$WORK/music$COUNT" --kind music --count $COUNT --seed $SEED --distractors $DISTRACTORS
+synth_once "$WORK/music1000" --kind music --count 1000 --seed 7
 
 train="--manifest $WORK/music$COUNT/train.jsonl --val $WORK/music$COUNT/val.jsonl --arch $ARCH --hparams $HP"
 train="$train --epochs $EPOCHS --batch 32 --lr 1e-3 --schedule cosine --seed 1 --precision $PRECISION"
@@ -41,9 +39,7 @@ export AVS_PRECISION=fp32 # scored in fp32 whatever --precision auto would pick
   > "$WORK/loc.test50.json"
 "$BUILD/bin/aveval" loc -m "$WORK/loc.safetensors" "$WORK/music1000/test.jsonl" -q | tail -n 6
 
-cp "$WORK/loc.safetensors" data/models/loc.safetensors.tmp
-mv data/models/loc.safetensors.tmp data/models/loc.safetensors
-cat > data/models/loc.json.tmp <<JSON
+ship "$WORK/loc.safetensors" loc <<JSON
 {
   "model": "loc.safetensors",
   "made_by": "scripts/train_loc.sh",
@@ -54,5 +50,3 @@ cat > data/models/loc.json.tmp <<JSON
   "test_threshold_0.5": $(cat "$WORK/loc.test50.json")
 }
 JSON
-mv data/models/loc.json.tmp data/models/loc.json
-echo "shipped data/models/loc.safetensors (and loc.json)"

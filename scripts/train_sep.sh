@@ -74,10 +74,8 @@ esac
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
-[ -f "$WORK/$DATA/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count $COUNT --seed $SEED --soundfont $FONTS --out "$WORK/$DATA" --force
-[ -f "$WORK/music1000/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind music --count 1000 --seed 7 --out "$WORK/music1000" --force
+synth_once "$WORK/$DATA" --kind music --count $COUNT --seed $SEED --soundfont $FONTS
+synth_once "$WORK/music1000" --kind music --count 1000 --seed 7
 
 train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30 --arch $ARCH"
 train="$train --hparams $HP --epochs $EPOCHS --batch 16 --lr 1e-3 --schedule cosine --mix 2 --seed 1"
@@ -97,9 +95,7 @@ export AVS_PRECISION=fp32
 
 sdr=$(sed -n '/"natural_mean"/,/}/s/^[[:space:]]*"sdr":[[:space:]]*\([0-9.e+-]*\),*$/\1/p' "$WORK/$NAME.test.json")
 echo "music1000 test, natural mixtures: SDR $sdr dB"
-cp "$SHIP" data/models/$NAME.safetensors.tmp
-mv data/models/$NAME.safetensors.tmp data/models/$NAME.safetensors
-cat > data/models/$NAME.json.tmp <<JSON
+ship "$SHIP" "$NAME" <<JSON
 {
   "model": "$NAME.safetensors",
   "made_by": "SOUNDFONTS=${SOUNDFONTS:-three} scripts/train_sep.sh",
@@ -111,5 +107,3 @@ cat > data/models/$NAME.json.tmp <<JSON
   "test": $(cat "$WORK/$NAME.test.json")
 }
 JSON
-mv data/models/$NAME.json.tmp data/models/$NAME.json
-echo "shipped data/models/$NAME.safetensors (and $NAME.json)"

@@ -57,16 +57,13 @@ DATA=speech$COUNT POOL=
 # Voices the training never heard (espeak-ng variants outside avdata's built-in
 # list of 24; its pitch, range and rate drawn as usual).
 UNSEEN=${UNSEEN:-en-us+m8,en-gb-x-rp+adam,en+benjamin,en-029+caleb,en-us-nyc+john,en-gb-scotland+Jacky}
+"$(dirname "$0")/setup.sh" --train
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
-[ -f "$WORK/$DATA/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind speech --count "$COUNT" --seed $SEED --speakers "$SPEAKERS" \
-    --timbres "$TIMBRES" --out "$WORK/$DATA" --force
-[ -f "$WORK/speech500/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind speech --count 500 --seed 7 --out "$WORK/speech500" --force
-[ -f "$WORK/unseen/meta.json" ] ||
-  "$BUILD/bin/avdata" synth --kind speech --count 200 --seed 9 --voice "$UNSEEN" --out "$WORK/unseen" --force
+synth_once "$WORK/$DATA" --kind speech --count "$COUNT" --seed $SEED --speakers "$SPEAKERS" --timbres "$TIMBRES"
+synth_once "$WORK/speech500" --kind speech --count 500 --seed 7
+synth_once "$WORK/unseen" --kind speech --count 200 --seed 9 --voice "$UNSEEN"
 
 train="--manifest $WORK/$DATA/train.jsonl --val $WORK/$DATA/val.jsonl --val-clips 30 --arch avspeech"
 train="$train --hparams $HP --epochs $EPOCHS --batch 4 --lr 1e-3 --schedule cosine --frames 32 --loss $LOSS --seed 1"
@@ -81,9 +78,7 @@ done
 mean() { sed -n '/"natural_mean"/,/}/s/^[[:space:]]*"'"$2"'":[[:space:]]*\([0-9.e+-]*\),*$/\1/p' "$WORK/$1.test.json"; }
 sdr=$(mean speech500 sdr) unseen_sdri=$(mean unseen nsdr)
 echo "speech500 test: SDR $sdr dB (goal >= 10.90: NMF 9.40 + 1.5); unseen voices: SDRi $unseen_sdri dB (goal >= 8)"
-cp "$WORK/speech.f16.safetensors" data/models/speech.safetensors.tmp
-mv data/models/speech.safetensors.tmp data/models/speech.safetensors
-cat > data/models/speech.json.tmp <<JSON
+ship "$WORK/speech.f16.safetensors" speech <<JSON
 {
   "model": "speech.safetensors",
   "made_by": "scripts/train_speech.sh",
@@ -97,5 +92,3 @@ cat > data/models/speech.json.tmp <<JSON
   "unseen": $(cat "$WORK/unseen.test.json")
 }
 JSON
-mv data/models/speech.json.tmp data/models/speech.json
-echo "shipped data/models/speech.safetensors (and speech.json)"
