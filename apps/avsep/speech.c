@@ -32,12 +32,11 @@
 #include "video/encode.h"
 #include "video/faces/cascade.h"
 #include "video/faces/detect.h"
-#include "video/faces/pyramid.h"
-#include "video/faces/track.h"
+#include "video/faces/tracks.h"
 #include "video/overlay.h"
 
 #define DEFAULT_MODEL "models/speech.safetensors"
-#define MAX_FACES 8
+#define MAX_FACES AVS_FACE_TRACKS_MAX
 #define HOP 0.1           /* seconds per activity value in speakers.json */
 #define SPEAKING_DB 30.0  /* speaking: within this of the voice's loudest hop ... */
 #define SILENCE_DB (-50.0) /* ... and above this */
@@ -57,84 +56,19 @@ typedef struct {
   bool video, json;
 } speech_opts;
 
-typedef struct {
-  int n;                        /* faces (speakers) */
-  int frames;                   /* V: the model's frames over the soundtrack */
-  float (*box[MAX_FACES])[4];   /* box[k][v] */
-} face_tracks;
-
-/* Faces by the detector on the model's frames, followed by the IoU tracker;
- * tracks seen on at least a quarter of the frames are the speakers (the most
- * seen first), a frame without its box takes the nearest one in time. */
-static void detect_tracks(const char *video, const char *cascade_path, int fps, face_tracks *ft) {
+/* Faces by the detector on the model's frames (video/faces/tracks.h: the
+ * faces that stay on screen, a box on every frame). */
+static void detect_tracks(const char *video, const char *cascade_path, int fps, avs_face_tracks *ft) {
   if (access(cascade_path, F_OK))
     app_fail("no face cascade at %s (install opencv-data, give --cascade FILE, or give the faces with --faces)",
              cascade_path);
   avs_cascade *cascade = NULL;
   avs_faces *det = NULL;
-  avs_face_tracker *tracker = NULL;
-  avs_frame_cursor *cur = NULL;
   if (avs_cascade_load(cascade_path, &cascade)) app_fail("%s", avs_errmsg());
-  if (avs_faces_new(cascade, &(avs_faces_params){.scale_factor = 1.1, .min_neighbors = 3}, &det) ||
-      avs_face_tracker_new(AVS_FACE_TRACK_IOU, AVS_FACE_TRACK_MISSED, &tracker) ||
-      avs_frame_cursor_open(video, &cur))
-    app_fail_status(avs_errcode());
-  int V = ft->frames, n_ids = 0, cap = 0;
-  int *seen = NULL;            /* per track id - 1: frames seen */
-  float(*boxes)[4] = NULL;     /* per track id - 1 and frame; w < 0: not seen */
-  avs_image im = {0};
-  uint8_t *gray = NULL;
-  for (int v = 0; v < V; v++) {
-    if (avs_frame_cursor_at(cur, (double)v / fps, &im)) app_fail_status(avs_errcode());
-    if (!gray && !(gray = malloc((size_t)im.w * im.h))) app_fail("out of memory");
-    avs_faces_gray(im.px, (int64_t)im.w * im.h, gray);
-    const avs_face_rect *r;
-    int n, ids[256];
-    if (avs_faces_detect(det, gray, im.w, im.h, im.w, &r, &n)) app_fail_status(avs_errcode());
-    if (n > 256) n = 256;
-    if (avs_face_tracker_update(tracker, r, n, ids)) app_fail_status(avs_errcode());
-    for (int i = 0; i < n; i++) {
-      int id = ids[i] - 1;
-      while (id >= cap) {
-        int c2 = cap ? 2 * cap : 16;
-        seen = realloc(seen, sizeof(int) * (size_t)c2);
-        boxes = realloc(boxes, sizeof(float[4]) * (size_t)c2 * V);
-        if (!seen || !boxes) app_fail("out of memory");
-        for (int j = cap; j < c2; j++) {
-          seen[j] = 0;
-          for (int u = 0; u < V; u++) boxes[(size_t)j * V + u][2] = -1;
-        }
-        cap = c2;
-      }
-      if (id + 1 > n_ids) n_ids = id + 1;
-      float *b = boxes[(size_t)id * V + v];
-      b[0] = (float)r[i].x, b[1] = (float)r[i].y, b[2] = (float)(r[i].x + r[i].w), b[3] = (float)(r[i].y + r[i].h);
-      seen[id]++;
-    }
-  }
-  ft->n = 0;
-  for (;;) { /* the most seen remaining track, while it is seen enough */
-    int best = -1;
-    for (int j = 0; j < n_ids; j++)
-      if (seen[j] * 4 >= V && (best < 0 || seen[j] > seen[best])) best = j;
-    if (best < 0) break;
-    if (ft->n == MAX_FACES) app_fail("more than %d faces on screen (choose the speakers with --faces)", MAX_FACES);
-    float(*t)[4] = malloc(sizeof(float[4]) * (size_t)V);
-    if (!t) app_fail("out of memory");
-    for (int v = 0; v < V; v++) {
-      int u = -1;
-      for (int d = 0; u < 0 && d < V; d++)
-        if (v - d >= 0 && boxes[(size_t)best * V + v - d][2] >= 0) u = v - d;
-        else if (v + d < V && boxes[(size_t)best * V + v + d][2] >= 0) u = v + d;
-      memcpy(t[v], boxes[(size_t)best * V + u], sizeof t[v]);
-    }
-    ft->box[ft->n++] = t;
-    seen[best] = 0;
-  }
-  free(seen), free(boxes), free(gray);
-  avs_image_release(&im);
-  avs_frame_cursor_free(&cur);
-  avs_face_tracker_free(&tracker);
+  if (avs_faces_new(cascade, &(avs_faces_params){AVS_FACES_DEFAULTS}, &det)) app_fail_status(avs_errcode());
+  int rc = avs_face_tracks_detect(video, det, fps, ft->frames, ft);
+  if (rc == AVS_EUNSUPPORTED) app_fail("%s (choose the speakers with --faces)", avs_errmsg());
+  if (rc) app_fail_status(rc);
   avs_faces_free(&det);
   avs_cascade_free(&cascade);
 }
@@ -143,7 +77,7 @@ static void detect_tracks(const char *video, const char *cascade_path, int fps, 
  * "speakers": [{"face_track": [[x0, y0, x1, y1], ...]}, ...]} (F defaults to
  * the model's); model frame v takes the box shown at v / fps (the last one
  * past the track's end). */
-static void read_tracks(const char *path, int fps, int w, int h, face_tracks *ft) {
+static void read_tracks(const char *path, int fps, int w, int h, avs_face_tracks *ft) {
   char *text = NULL;
   if (avs_read_text(path, &text)) app_fail_status(avs_errcode());
   cJSON *root = cJSON_Parse(text), *sp = cJSON_GetObjectItemCaseSensitive(root, "speakers");
@@ -179,7 +113,7 @@ static void read_tracks(const char *path, int fps, int w, int h, face_tracks *ft
 
 /* Mouths (S x V x M x M) and faces (S x Z x Z) of the tracks; slots past the
  * faces found stay mid-grey (no one there). */
-static void crop_tracks(const char *video, const avs_speech_geometry *g, const face_tracks *ft, uint8_t *mouths,
+static void crop_tracks(const char *video, const avs_speech_geometry *g, const avs_face_tracks *ft, uint8_t *mouths,
                         uint8_t *faces) {
   int V = ft->frames, M = g->mouth_size, Z = g->face_size;
   memset(mouths, 128, (size_t)g->speakers * V * M * M);
@@ -230,7 +164,7 @@ static const uint8_t palette[MAX_FACES][3] = {{255, 80, 80}, {80, 200, 255}, {12
 
 /* The video with every face boxed; the active speaker's box (speaking, and the
  * loudest voice then) thick and coloured, the others thin and grey. */
-static void write_video(const char *path, const char *video, const avs_video_info *info, const face_tracks *ft,
+static void write_video(const char *path, const char *video, const avs_video_info *info, const avs_face_tracks *ft,
                         int fps, double *const *db, int n_db, const avs_audio *soundtrack) {
   avs_video *v = NULL;
   avs_prep *prep = NULL;
@@ -307,7 +241,7 @@ int avsep_speech(int argc, char **argv) {
 
   avs_video_info info = app_probe_video(video);
   if (!info.has_audio) app_fail("%s has no audio track: nothing to separate", video);
-  face_tracks ft = {0};
+  avs_face_tracks ft = {0};
   float given[MAX_FACES][4];
   int n_given = o.faces ? avsep_parse_boxes(o.faces, "--faces", info.width, info.height, MAX_FACES, given) : 0;
   if (n_given > g.speakers)
@@ -422,7 +356,8 @@ int avsep_speech(int argc, char **argv) {
   app_dir_commit(tmp, o.out);
   if (o.json) puts(text);
   app_info("%d voice%s in %s (speakers.json describes them)", ft.n, ft.n == 1 ? "" : "s", o.out);
-  for (int k = 0; k < ft.n; k++) free(ft.box[k]), free(db[k]);
+  for (int k = 0; k < ft.n; k++) free(db[k]);
+  avs_face_tracks_release(&ft);
   for (int k = 0; k < g.speakers && k < MAX_FACES; k++) free(voices[k]);
   cJSON_Delete(root);
   free(text), free(manifest), free(tmp);

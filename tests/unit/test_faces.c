@@ -1,7 +1,7 @@
 /* video/faces/ pieces that the OpenCV parity test (tests/faces) cannot single
  * out: the XML reader on malformed text, the tilted integral against its
  * definition summed by brute force, OpenCV's bilinear shrink on known values,
- * grouping and the IoU tracker. */
+ * grouping, the IoU tracker and the choice of the faces that stay on screen. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +11,7 @@
 #include "video/faces/group.h"
 #include "video/faces/pyramid.h"
 #include "video/faces/track.h"
+#include "video/faces/tracks.h"
 #include "video/faces/xml.h"
 
 static void xml_cases(void) {
@@ -106,11 +107,58 @@ static void track_case(void) {
   tst_true(t == NULL, "free sets NULL");
 }
 
+/* The faces kept from a log of 8 frames: id 2 on every frame, id 1 on frames
+ * 0, 1, 5 (gaps take the nearest box, the earlier on a tie), id 4 on two (a
+ * quarter: kept), id 3 on one (dropped). */
+static void tracks_case(void) {
+  avs_face_log *l = NULL;
+  tst_true(avs_face_log_new(0, &l) == AVS_EINVAL && !l, "a log of 0 frames refused");
+  tst_true(avs_face_log_new(8, &l) == 0, "log");
+  avs_face_tracks t = {0};
+  tst_true(avs_face_log_tracks(l, &t) == 0 && t.n == 0 && t.frames == 8, "no face: no track, no error");
+  avs_face_rect r[3] = {{0, 0, 10, 10}, {100, 0, 20, 20}, {50, 50, 5, 5}};
+  for (int v = 0; v < 8; v++) {
+    int ids[2] = {2, 1};
+    r[1].x = 100 + v; /* id 1 moves: each of its frames is told apart */
+    avs_face_log_add(l, v, r, ids, v == 0 || v == 1 || v == 5 ? 2 : 1);
+  }
+  int id3 = 3, id4[2] = {4, 4};
+  avs_face_log_add(l, 6, &r[2], &id3, 1);
+  avs_face_log_add(l, 2, &r[2], &id4[0], 1);
+  avs_face_log_add(l, 7, &r[2], &id4[1], 1);
+  tst_true(avs_face_log_tracks(l, &t) == 0 && t.n == 3, "three faces stay on screen (%d)", t.n);
+  if (t.n == 3) {
+    tst_true(t.box[0][4][2] == 10 && t.box[1][0][0] == 100 && t.box[2][0][0] == 50, "the most seen first");
+    float want[8] = {100, 101, 101, 101, 105, 105, 105, 105}; /* frame 3: 1 and 5 as near, the earlier */
+    int bad = 0;
+    for (int v = 0; v < 8; v++) bad += t.box[1][v][0] != want[v] || t.box[1][v][2] != want[v] + 20;
+    tst_true(bad == 0, "a frame without its box takes the nearest in time (%d wrong)", bad);
+    tst_true(t.box[2][0][1] == 50 && t.box[2][7][3] == 55, "a face seen on a quarter of the frames is kept");
+  }
+  avs_face_tracks_release(&t);
+  tst_true(t.n == 0 && t.box[0] == NULL, "release empties the tracks");
+  int zero = 0;
+  tst_true(avs_face_log_add(l, 8, r, &id3, 1) == AVS_EINVAL, "a frame past the log refused");
+  tst_true(avs_face_log_add(l, 0, r, &zero, 1) == AVS_EINVAL, "track id 0 refused");
+  avs_face_log_free(&l);
+  tst_true(l == NULL, "free sets NULL");
+  /* nine faces on every frame: more than the AVS_FACE_TRACKS_MAX a speaker set holds */
+  avs_face_log_new(4, &l);
+  avs_face_rect nine[9];
+  int ids[9];
+  for (int i = 0; i < 9; i++) nine[i] = (avs_face_rect){20 * i, 0, 10, 10}, ids[i] = i + 1;
+  for (int v = 0; v < 4; v++) avs_face_log_add(l, v, nine, ids, 9);
+  tst_true(avs_face_log_tracks(l, &t) == AVS_EUNSUPPORTED && t.n == 0, "more than %d faces refused, nothing kept",
+           AVS_FACE_TRACKS_MAX);
+  avs_face_log_free(&l);
+}
+
 int main(void) {
   xml_cases();
   tilted_case();
   resize_case();
   group_case();
   track_case();
+  tracks_case();
   return tst_finish();
 }
