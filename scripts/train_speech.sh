@@ -35,8 +35,8 @@
 # Knobs (environment): PRECISION, COUNT, EPOCHS, HP, LOSS (stft, weighted, snr),
 # SPEAKERS (the training voices' pool, avdata synth --speakers; default 240, 0 = avdata's 24),
 # TIMBRES (the espeak-ng variants the pool cycles through, avdata synth --timbres; default 24,
-# the shipped model's; 66 scored 0.7-0.8 dB higher on every test set in a 6-epoch probe,
-# docs/BENCHMARK.md, and is the next default once a full run confirms it), UNSEEN.
+# the shipped model's; 66 scored 0.7-0.8 dB higher on every test set in a 6-epoch probe, but
+# the full run ended level with the shipped model, within 0.15 dB on every set, docs/BENCHMARK.md), UNSEEN.
 set -eu
 PRECISION=${PRECISION:-auto}
 . "$(dirname "$0")/train_common.sh"
