@@ -111,7 +111,7 @@ int avs_face_tracks_detect(const char *video, avs_faces *detector, double fps, i
   avs_frame_cursor *cur = NULL;
   avs_image im = {0};
   uint8_t *gray = NULL;
-  int *ids = NULL, rc;
+  int *ids = NULL, ids_cap = 0, rc;
   if ((rc = avs_face_log_new(frames, &log)) ||
       (rc = avs_face_tracker_new(AVS_FACE_TRACK_IOU, AVS_FACE_TRACK_MISSED, &tracker)) ||
       (rc = avs_frame_cursor_open(video, &cur)))
@@ -126,12 +126,14 @@ int avs_face_tracks_detect(const char *video, avs_faces *detector, double fps, i
     const avs_face_rect *r;
     int n;
     if ((rc = avs_faces_detect(detector, gray, im.w, im.h, im.w, &r, &n))) goto done;
-    int *more = realloc(ids, sizeof(int) * (size_t)(n ? n : 1));
-    if (!more) {
-      rc = avs_seterr(AVS_ENOMEM, "out of memory");
-      goto done;
+    if (n > ids_cap) { /* grows only: most frames hold as many faces as the one before */
+      int *more = realloc(ids, sizeof(int) * (size_t)n);
+      if (!more) {
+        rc = avs_seterr(AVS_ENOMEM, "out of memory");
+        goto done;
+      }
+      ids = more, ids_cap = n;
     }
-    ids = more;
     if ((rc = avs_face_tracker_update(tracker, r, n, ids)) || (rc = avs_face_log_add(log, v, r, ids, n))) goto done;
   }
   rc = avs_face_log_tracks(log, out);
