@@ -22,5 +22,6 @@
 #include "video/overlay.h"
 #include "video/png.h"
 #include "video/preprocess.h"
+#include "video/redraw.h"
 
 #endif

@@ -17,9 +17,9 @@
 #include "av/status.h"
 #include "fusion/sep_video.h"
 #include "fusion/separate.h"
-#include "video/encode.h"
 #include "video/overlay.h"
 #include "video/png.h"
+#include "video/redraw.h"
 
 static void on_progress(void *user, int done, int total) {
   (void)total;
@@ -51,37 +51,22 @@ static void write_heatmap(const char *path, const avs_image *frame, const float 
   avs_image_release(&im);
 }
 
-static void write_video(const char *path, const char *video, const avs_video_info *info, const float *box, int k,
-                        const avs_audio *track) {
-  avs_video *v = NULL;
-  avs_prep *prep = NULL;
-  avs_video_writer *w = NULL;
-  if (avs_video_open(video, NULL, &v) || avs_prep_new(&(avs_geom){0}, NULL, &prep)) app_fail_status(avs_errcode());
-  avs_writer_params wp = {.width = info->width, .height = info->height, .fps = info->fps,
-                          .sample_rate = track->rate, .channels = 1};
-  if (avs_video_writer_open(path, &wp, &w)) app_fail_status(avs_errcode());
-  avs_image im;
-  if (avs_image_alloc(&im, info->width, info->height)) app_fail_status(avs_errcode());
-  double t;
-  int step;
-  while ((step = avs_video_next(v, &t)) > 0) {
-    if (avs_prep_frame(prep, v, im.px, NULL)) app_fail_status(avs_errcode());
-    /* Dim everything but the source's region. */
-    static const uint8_t black[3] = {0, 0, 0};
-    int x0 = (int)box[0], y0 = (int)box[1], x1 = (int)box[2], y1 = (int)box[3];
-    avs_overlay_fill(&im, 0, 0, im.w - 1, y0 - 1, black, 0.6f);
-    avs_overlay_fill(&im, 0, y1, im.w - 1, im.h - 1, black, 0.6f);
-    avs_overlay_fill(&im, 0, y0, x0 - 1, y1 - 1, black, 0.6f);
-    avs_overlay_fill(&im, x1, y0, im.w - 1, y1 - 1, black, 0.6f);
-    avs_overlay_box(&im, x0, y0, x1 - 1, y1 - 1, palette[k % AVS_DISCOVER_MAX], 2);
-    if (avs_video_writer_write(w, im.px)) app_fail_status(avs_errcode());
-  }
-  if (step < 0) app_fail_status(step);
-  if (avs_video_writer_write_audio(w, track->data, track->frames) || avs_video_writer_close(&w))
-    app_fail_status(avs_errcode());
-  avs_image_release(&im);
-  avs_prep_free(&prep);
-  avs_video_free(&v);
+/* The source's video: everything but its region dimmed, the region boxed in its colour. */
+typedef struct {
+  const float *box;
+  int k;
+} source_frame;
+
+static void draw_source(void *user, avs_image *im, double t) {
+  (void)t;
+  const source_frame *sf = user;
+  static const uint8_t black[3] = {0, 0, 0};
+  int x0 = (int)sf->box[0], y0 = (int)sf->box[1], x1 = (int)sf->box[2], y1 = (int)sf->box[3];
+  avs_overlay_fill(im, 0, 0, im->w - 1, y0 - 1, black, 0.6f);
+  avs_overlay_fill(im, 0, y1, im->w - 1, im->h - 1, black, 0.6f);
+  avs_overlay_fill(im, 0, y0, x0 - 1, y1 - 1, black, 0.6f);
+  avs_overlay_fill(im, x1, y0, im->w - 1, y1 - 1, black, 0.6f);
+  avs_overlay_box(im, x0, y0, x1 - 1, y1 - 1, palette[sf->k % AVS_DISCOVER_MAX], 2);
 }
 
 static cJSON *loudness(const avs_audio *a) {
@@ -191,7 +176,9 @@ cJSON *avsep_sources_write(const avsep_sources_job *j) {
     cJSON_AddItemToObject(s, "loudness_db", loudness(out[k]));
     if (j->video_out) {
       char *mp4 = in_dir(j->dir, j->prefix, "source_%d.mp4", k + 1);
-      write_video(mp4, j->video, j->info, boxes[k], k, out[k]);
+      if (avs_video_redraw(j->video, mp4, out[k]->data, out[k]->frames, out[k]->rate, draw_source,
+                           &(source_frame){.box = boxes[k], .k = k}))
+        app_fail_status(avs_errcode());
       snprintf(name, sizeof name, "%ssource_%d.mp4", j->prefix, k + 1);
       cJSON_AddStringToObject(s, "video", name);
       free(mp4);

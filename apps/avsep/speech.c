@@ -29,11 +29,11 @@
 #include "fusion/speech_data.h"
 #include "fusion/speech_separate.h"
 #include "video/decode.h"
-#include "video/encode.h"
 #include "video/faces/cascade.h"
 #include "video/faces/detect.h"
 #include "video/faces/tracks.h"
 #include "video/overlay.h"
+#include "video/redraw.h"
 
 #define DEFAULT_MODEL "models/speech.safetensors"
 #define MAX_FACES AVS_FACE_TRACKS_MAX
@@ -164,40 +164,26 @@ static const uint8_t palette[MAX_FACES][3] = {{255, 80, 80}, {80, 200, 255}, {12
 
 /* The video with every face boxed; the active speaker's box (speaking, and the
  * loudest voice then) thick and coloured, the others thin and grey. */
-static void write_video(const char *path, const char *video, const avs_video_info *info, const avs_face_tracks *ft,
-                        int fps, double *const *db, int n_db, const avs_audio *soundtrack) {
-  avs_video *v = NULL;
-  avs_prep *prep = NULL;
-  avs_video_writer *w = NULL;
-  if (avs_video_open(video, NULL, &v) || avs_prep_new(&(avs_geom){0}, NULL, &prep)) app_fail_status(avs_errcode());
-  avs_writer_params wp = {.width = info->width, .height = info->height, .fps = info->fps,
-                          .sample_rate = soundtrack->rate, .channels = 1};
-  if (avs_video_writer_open(path, &wp, &w)) app_fail_status(avs_errcode());
-  avs_image im;
-  if (avs_image_alloc(&im, info->width, info->height)) app_fail_status(avs_errcode());
-  double t;
-  int step;
+typedef struct {
+  const avs_face_tracks *ft;
+  int fps, n_db;
+  double *const *db;
+} speakers_frame;
+
+static void draw_speakers(void *user, avs_image *im, double t) {
+  const speakers_frame *sf = user;
+  const avs_face_tracks *ft = sf->ft;
   static const uint8_t grey[3] = {160, 160, 160};
-  while ((step = avs_video_next(v, &t)) > 0) {
-    if (avs_prep_frame(prep, v, im.px, NULL)) app_fail_status(avs_errcode());
-    int f = (int)floor(t * fps), h = (int)floor(t / HOP), active = -1;
-    f = f < 0 ? 0 : f >= ft->frames ? ft->frames - 1 : f;
-    h = h < 0 ? 0 : h >= n_db ? n_db - 1 : h;
-    for (int k = 0; k < ft->n; k++)
-      if (speaking(db[k], n_db, h) && (active < 0 || db[k][h] > db[active][h])) active = k;
-    for (int k = 0; k < ft->n; k++) {
-      const float *b = ft->box[k][f];
-      avs_overlay_box(&im, (int)b[0], (int)b[1], (int)b[2] - 1, (int)b[3] - 1, k == active ? palette[k] : grey,
-                      k == active ? 3 : 1);
-    }
-    if (avs_video_writer_write(w, im.px)) app_fail_status(avs_errcode());
+  int f = (int)floor(t * sf->fps), h = (int)floor(t / HOP), active = -1;
+  f = f < 0 ? 0 : f >= ft->frames ? ft->frames - 1 : f;
+  h = h < 0 ? 0 : h >= sf->n_db ? sf->n_db - 1 : h;
+  for (int k = 0; k < ft->n; k++)
+    if (speaking(sf->db[k], sf->n_db, h) && (active < 0 || sf->db[k][h] > sf->db[active][h])) active = k;
+  for (int k = 0; k < ft->n; k++) {
+    const float *b = ft->box[k][f];
+    avs_overlay_box(im, (int)b[0], (int)b[1], (int)b[2] - 1, (int)b[3] - 1, k == active ? palette[k] : grey,
+                    k == active ? 3 : 1);
   }
-  if (step < 0) app_fail_status(step);
-  if (avs_video_writer_write_audio(w, soundtrack->data, soundtrack->frames) || avs_video_writer_close(&w))
-    app_fail_status(avs_errcode());
-  avs_image_release(&im);
-  avs_prep_free(&prep);
-  avs_video_free(&v);
 }
 
 static char *in_dir(const char *dir, const char *name) {
@@ -347,7 +333,9 @@ int avsep_speech(int argc, char **argv) {
   cJSON_AddItemToObject(root, "speakers", arr);
   if (o.video) {
     char *mp4 = in_dir(tmp, "speakers.mp4");
-    write_video(mp4, video, &info, &ft, g.fps, db, n_db, native);
+    speakers_frame sf = {.ft = &ft, .fps = g.fps, .n_db = n_db, .db = db};
+    if (avs_video_redraw(video, mp4, native->data, native->frames, native->rate, draw_speakers, &sf))
+      app_fail_status(avs_errcode());
     cJSON_AddStringToObject(root, "video_out", "speakers.mp4");
     free(mp4);
   }

@@ -1,7 +1,8 @@
 /* Writing: H.264 MP4 with an AAC track read back (frames, duration, audio
  * content), odd frame sizes, float frames through a normalisation, PNG stills
- * exact to the byte, and the writer's errors (wrong extension, unwritable
- * place: no file left behind). */
+ * exact to the byte, the writer's errors (wrong extension, unwritable
+ * place: no file left behind), and a video written again with drawings and
+ * another sound (avs_video_redraw). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,11 +193,75 @@ static void check_errors(void) {
   avs_video_writer_free(&w);
 }
 
+/* Paints a red block above the bar code and records the frame times it is given. */
+typedef struct {
+  int calls;
+  double t[64];
+} redraw_log;
+
+static void paint_red(void *user, avs_image *im, double t) {
+  redraw_log *log = user;
+  if (log->calls < 64) log->t[log->calls] = t;
+  log->calls++;
+  static const uint8_t red[3] = {255, 0, 0};
+  avs_overlay_fill(im, 8, 2, 39, 17, red, 1.0f);
+}
+
+static void check_redraw(void) {
+  const char *in = vt_path("redraw_in.mp4"), *out = vt_path("redraw_out.mp4");
+  int rc = vt_make_indexed(in, 128, 96, 25, 50, true);
+  if (!tst_true(rc == 0, "input for redraw: %s", rc ? avs_errmsg() : "ok")) return;
+  enum { RATE = 16000, N = 2 * RATE };
+  float *sound = malloc(sizeof(float) * N);
+  for (int i = 0; i < N; i++) sound[i] = 0.5f * sinf(2 * 3.14159265f * 880 * i / RATE);
+  redraw_log log = {0};
+  rc = avs_video_redraw(in, out, sound, N, RATE, paint_red, &log);
+  tst_true(rc == 0 && log.calls == 50, "redraw: %d frames drawn (%s)", log.calls, rc ? avs_errmsg() : "ok");
+  bool times = log.calls == 50;
+  for (int i = 0; i < 50 && times; i++) times = fabs(log.t[i] - i / 25.0) < 1e-3;
+  tst_true(times, "each frame drawn with its time");
+  avs_video *v = NULL;
+  avs_clip_reader *r = NULL;
+  if (!rc && avs_video_open(out, NULL, &v) == 0 && avs_clip_reader_new(v, &(avs_clip_params){0}, &r) == 0) {
+    const avs_video_info *info = avs_video_info_get(v);
+    tst_true(info->width == 128 && info->height == 96 && fabs(info->fps - 25) < 1e-6, "the input's size and rate");
+    uint8_t rgb[128 * 96 * 3];
+    double t;
+    int n = 0, bad = 0, not_red = 0;
+    while (avs_clip_reader_next(r, NULL, rgb, &t) == 1) {
+      bad += vt_read_index(rgb, 128, 96) != n++;
+      const uint8_t *p = rgb + (10 * 128 + 24) * 3;
+      not_red += !(p[0] > 200 && p[1] < 60 && p[2] < 60);
+    }
+    tst_true(n == 50 && bad == 0 && not_red == 0, "50 frames in order (%d, %d misread), the drawing on each (%d not)",
+             n, bad, not_red);
+  }
+  avs_clip_reader_free(&r);
+  avs_video_free(&v);
+  int64_t ns = 0;
+  int rate = 0;
+  float *a = rc ? NULL : decode_audio(out, &ns, &rate);
+  if (tst_true(a && ns > 20000, "the new sound decodes (%lld samples)", (long long)ns)) {
+    int zc = 0;
+    for (int64_t i = 4001; i < ns - 4000; i++) zc += (a[i - 1] < 0) != (a[i] < 0);
+    double f = zc / 2.0 / ((ns - 8000) / (double)rate);
+    tst_true(fabs(f - 880) < 10, "its frequency %.1f Hz: the sound given (880), not the input's (440)", f);
+  }
+  free(a);
+  rc = avs_video_redraw(vt_path("missing.mp4"), vt_path("redraw_none.mp4"), sound, N, RATE, paint_red, &log);
+  tst_true(rc != 0 && access(vt_path("redraw_none.mp4"), F_OK) != 0, "a missing input: %s, no file left",
+           avs_errmsg());
+  rc = avs_video_redraw(in, vt_path("redraw_bad.mp4"), NULL, N, RATE, NULL, NULL);
+  tst_true(rc == AVS_EINVAL && access(vt_path("redraw_bad.mp4"), F_OK) != 0, "samples missing: %s", avs_errmsg());
+  free(sound);
+}
+
 int main(void) {
   vt_dir("encode");
   check_av_file();
   check_odd_and_float();
   check_png();
   check_errors();
+  check_redraw();
   return tst_finish();
 }
