@@ -16,8 +16,8 @@
 
 static const avs_avspeech_cfg avspeech_default = {
     .speakers = 2, .fps = 16, .mouth_size = 48, .face_size = 64, .audio_channels = 48, .audio_layers = 4,
-    .audio_out = 8, .visual_front = 32, .visual_convs = 2, .visual_dim = 128, .face_width = 16, .face_convs = 4,
-    .id_dim = 64, .fusion_dim = 256, .lstm_hidden = 200, .fc_dim = 600, .power = 0.3f, .mask_bound = 2.0f};
+    .freq_dilation = 0, .audio_out = 8, .visual_front = 32, .visual_convs = 2, .visual_dim = 128, .face_width = 16,
+    .face_convs = 4, .id_dim = 64, .fusion_dim = 256, .lstm_hidden = 200, .fc_dim = 600, .power = 0.3f, .mask_bound = 2.0f};
 
 static const avs_hparam avspeech_hparams[] = {
     AVS_HP_RANGE("speakers", avs_avspeech_cfg, speakers, 1, SP_MAX_SPEAKERS, "speakers per mixture, one mask each (2)"),
@@ -27,6 +27,8 @@ static const avs_hparam avspeech_hparams[] = {
     AVS_HP(avs_avspeech_cfg, audio_channels, AVS_HP_INT, "audio stream width (48)"),
     AVS_HP_RANGE("audio_layers", avs_avspeech_cfg, audio_layers, 0, SP_MAX_AUDIO_LAYERS,
                  "dilated 5x5 audio convs, time dilations 1, 2, 4, ... (4)"),
+    AVS_HP_RANGE("freq_dilation", avs_avspeech_cfg, freq_dilation, 0, 1,
+                 "1: the dilated audio convs dilate frequency as much as time (Looking to Listen); 0: time only (0)"),
     AVS_HP(avs_avspeech_cfg, audio_out, AVS_HP_INT, "audio channels per bin, flattened over the 257 bins (8)"),
     AVS_HP(avs_avspeech_cfg, visual_front, AVS_HP_INT, "3-D front end width (32)"),
     AVS_HP_RANGE("visual_convs", avs_avspeech_cfg, visual_convs, 0, SP_MAX_CONVS,
@@ -83,8 +85,8 @@ static avs_conv_spec audio_spec(const avs_avspeech_cfg *c, int i) {
   if (i == 0) return (avs_conv_spec){2, 2, a, {1, 7}, {1, 1}, {0, 3}, false, {0}};
   if (i == 1) return (avs_conv_spec){2, a, a, {7, 1}, {1, 1}, {3, 0}, false, {0}};
   if (i == audio_count(c) - 1) return (avs_conv_spec){2, a, c->audio_out, {1, 1}, {1, 1}, {0, 0}, false, {0}};
-  int d = 1 << (i - 2);
-  return (avs_conv_spec){2, a, a, {5, 5}, {1, 1}, {2 * d, 2}, false, {d, 1}};
+  int d = 1 << (i - 2), f = c->freq_dilation ? d : 1;
+  return (avs_conv_spec){2, a, a, {5, 5}, {1, 1}, {2 * d, 2 * f}, false, {d, f}};
 }
 
 static avs_conv_spec front_spec(const avs_avspeech_cfg *c) {

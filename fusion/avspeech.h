@@ -6,7 +6,8 @@
  *   input     mixture STFT (N,T,257,2) -> power-law compression c = S |S|^(power-1)
  *   audio     audio.layers.0  conv 1x7 (time x freq)            2 -> A, BN, ReLU
  *             audio.layers.1  conv 7x1                          A -> A, BN, ReLU
- *             audio.layers.2.. conv 5x5, time dilation 1,2,4,..  A -> A, BN, ReLU  (audio_layers of them)
+ *             audio.layers.2.. conv 5x5, time dilation 1,2,4,..  A -> A, BN, ReLU  (audio_layers of them;
+ *                              with freq_dilation the same dilations in frequency too, as in Looking to Listen)
  *             audio.layers.last conv 1x1                        A -> audio_out, BN, ReLU
  *             flattened over frequency: (N, T, 257 audio_out), index f audio_out + c
  *   visual    per speaker, mouths (V, M, M, 1):
@@ -37,6 +38,7 @@ typedef struct {
   int face_size;       /* Z: face crop Z x Z (64) */
   int audio_channels;  /* A (48) */
   int audio_layers;    /* dilated 5x5 convs, time dilations 1, 2, 4, ... (4) */
+  int freq_dilation;   /* 1: those convs dilate frequency as much as time; 0: time only (0) */
   int audio_out;       /* channels per bin before flattening (8) */
   int visual_front;    /* 3-D front end width (32) */
   int visual_convs;    /* per-frame stride-2 convs, each doubling the width (2: 128) */

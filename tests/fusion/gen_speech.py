@@ -3,7 +3,8 @@ docs/MODELS.md ("Audio-visual speech separation", fusion/avspeech.h), written he
 in PyTorch from that description, at random weights (seeded) and a small size.
 
 Module names are the C model's state_dict names:
-  audio.layers.<i>.conv/.bn            1x7, 7x1, dilated 5x5s, 1x1 (Conv2d over (time, freq))
+  audio.layers.<i>.conv/.bn            1x7, 7x1, dilated 5x5s, 1x1 (Conv2d over (time, freq); SMALL
+                                       dilates frequency too, freq_dilation=1)
   visual.front.conv/.bn                Conv3d 5x7x7 /1,2,2 (+ max-pool 1x3x3 /1,2,2)
   visual.convs.<j>.conv/.bn            per-frame Conv2d 3x3 /2
   visual.temporal.<k>.conv/.bn         Conv1d k3, dilation 1, 2
@@ -41,11 +42,11 @@ import st
 torch.set_num_threads(2)
 
 BINS, HOP, EPS = 257, 160, 1e-12
-DEFAULT = dict(speakers=2, fps=16, mouth_size=48, face_size=64, audio_channels=48, audio_layers=4, audio_out=8,
-               visual_front=32, visual_convs=2, visual_dim=128, face_width=16, face_convs=4, id_dim=64,
+DEFAULT = dict(speakers=2, fps=16, mouth_size=48, face_size=64, audio_channels=48, audio_layers=4, freq_dilation=0,
+               audio_out=8, visual_front=32, visual_convs=2, visual_dim=128, face_width=16, face_convs=4, id_dim=64,
                fusion_dim=256, lstm_hidden=200, fc_dim=600, power=0.3, mask_bound=2.0)
-SMALL = dict(DEFAULT, mouth_size=16, face_size=20, audio_channels=6, audio_layers=2, audio_out=3, visual_front=4,
-             visual_dim=8, face_width=4, face_convs=2, id_dim=5, fusion_dim=12, lstm_hidden=7, fc_dim=10)
+SMALL = dict(DEFAULT, mouth_size=16, face_size=20, audio_channels=6, audio_layers=2, freq_dilation=1, audio_out=3,
+             visual_front=4, visual_dim=8, face_width=4, face_convs=2, id_dim=5, fusion_dim=12, lstm_hidden=7, fc_dim=10)
 N, SAMPLES, V = 2, 4800, 5  # 0.3 s: T = 31 STFT frames, video frames v(t) = t * 16 // 100 in 0..4
 
 
@@ -67,7 +68,8 @@ class Audio(nn.Module):
         super().__init__()
         a = c["audio_channels"]
         layers = [ConvBN(2, 2, a, (1, 7), pad=(0, 3)), ConvBN(2, a, a, (7, 1), pad=(3, 0))]
-        layers += [ConvBN(2, a, a, 5, pad=(2 * 2 ** i, 2), dil=(2 ** i, 1)) for i in range(c["audio_layers"])]
+        f = [2 ** i if c["freq_dilation"] else 1 for i in range(c["audio_layers"])]
+        layers += [ConvBN(2, a, a, 5, pad=(2 * 2 ** i, 2 * f[i]), dil=(2 ** i, f[i])) for i in range(c["audio_layers"])]
         layers.append(ConvBN(2, a, c["audio_out"], 1))
         self.layers = nn.Sequential(*layers)
 
