@@ -17,7 +17,8 @@
 static const avs_avspeech_cfg avspeech_default = {
     .speakers = 2, .fps = 16, .mouth_size = 48, .face_size = 64, .audio_channels = 48, .audio_layers = 4,
     .freq_dilation = 0, .audio_out = 8, .visual_front = 32, .visual_convs = 2, .visual_dim = 128, .face_width = 16,
-    .face_convs = 4, .id_dim = 64, .fusion_dim = 256, .lstm_hidden = 200, .fc_dim = 600, .power = 0.3f, .mask_bound = 2.0f};
+    .face_convs = 4, .id_dim = 64, .fusion_dim = 256, .lstm_hidden = 200, .fc_dim = 600, .power = 0.3f,
+    .mask_bound = 2.0f};
 
 static const avs_hparam avspeech_hparams[] = {
     AVS_HP_RANGE("speakers", avs_avspeech_cfg, speakers, 1, SP_MAX_SPEAKERS, "speakers per mixture, one mask each (2)"),

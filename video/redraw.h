@@ -15,7 +15,7 @@
 typedef void (*avs_redraw_fn)(void *user, avs_image *frame, double t);
 
 /* Writes path (MP4, MOV or MKV by its extension, encode.h) with every frame of
- * video, at its size and rate, passed through draw first, and the n mono
+ * video, at its size and rate, passed through draw first (NULL: unchanged), and the n mono
  * samples at rate Hz as its sound (none when n is 0). On failure the
  * incomplete file is removed; path should be a temporary name renamed into
  * place afterwards (apps/common/output.h). */
